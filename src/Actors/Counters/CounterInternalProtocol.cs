@@ -1,0 +1,26 @@
+using Akka.Actor;
+
+namespace Akka.WriteBehind.Counters;
+
+/// <summary>
+/// INTERNAL API
+/// <para>A command forwarded by the ingest stage: the entity handles <see cref="Command"/> as if
+/// <see cref="ReplyTo"/> had sent it, then confirms <see cref="Id"/> to the ingest stage (the sender).</para>
+/// </summary>
+internal sealed record CounterEnvelope(ICounterCommand Command, IActorRef ReplyTo, long Id) : IWithKey
+{
+    public string Key => Command.Key;
+}
+
+/// <summary>INTERNAL API: the entity took the envelope <see cref="Id"/> out of its mailbox.</summary>
+internal sealed record CounterEnvelopeTaken(long Id);
+
+/// <summary>INTERNAL API: hand-off / passivation stop message of counter entities: flush, then stop.</summary>
+internal sealed class StopCounter
+{
+    public static readonly StopCounter Instance = new();
+
+    private StopCounter()
+    {
+    }
+}

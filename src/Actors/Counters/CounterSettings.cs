@@ -1,0 +1,164 @@
+using Akka.Configuration;
+
+namespace Akka.WriteBehind.Counters;
+
+/// <summary>How counter increments are made durable before they are acknowledged.</summary>
+public enum CounterDurability
+{
+    /// <summary>Acknowledged once held in the entity's memory; lost only if the process dies before the next flush.</summary>
+    Memory,
+}
+
+/// <summary>
+/// Settings of a counter set, read once from <c>akka.write-behind.counters</c> (see <c>reference.conf</c> for every key).
+/// </summary>
+/// <param name="TypeName">Shard region type name. <b>Default</b>: <c>write-behind-counters</c>.</param>
+/// <param name="Durability">Durability mode. <b>Default</b>: <see cref="CounterDurability.Memory"/>.</param>
+/// <param name="FlushInterval">Accumulation time before an entity flushes. <b>Default</b>: 1s.</param>
+/// <param name="FlushJitter">Random fraction of the interval by which flushes are brought forward, in [0, 1). <b>Default</b>: 0.2.</param>
+/// <param name="NumberOfShards">Shards of the region. <b>Default</b>: 100.</param>
+/// <param name="PassivateIdleAfter">Idle time before an entity is passivated (it flushes first); <c>null</c> = never. <b>Default</b>: 120s.</param>
+/// <param name="EntityBufferSize">Messages an entity buffers while loading. <b>Default</b>: 10,000.</param>
+/// <param name="RetryMinBackoff">First retry back-off. <b>Default</b>: 100ms.</param>
+/// <param name="RetryMaxBackoff">Back-off cap. <b>Default</b>: 10s.</param>
+/// <param name="RetryRandomFactor">Random extra fraction per back-off. <b>Default</b>: 0.2.</param>
+/// <param name="WriterBatchSize">Most writes per store transaction. <b>Default</b>: 500.</param>
+/// <param name="WriterBatchDelay">Longest wait for a group to fill. <b>Default</b>: 10ms.</param>
+/// <param name="WriterParallelism">Groups written at once. <b>Default</b>: 2.</param>
+/// <param name="WriterBufferSize">Writes and loads queued at most in the store writer. <b>Default</b>: 100,000.</param>
+/// <param name="WriteTimeout">Time after which an unanswered write is retried. <b>Default</b>: 30s.</param>
+/// <param name="IngestMaxOutstanding">Messages in flight between the ingest stage and the entities. <b>Default</b>: 10,000.</param>
+/// <param name="IngestBufferSize">Messages queued in the ingest stage. <b>Default</b>: 500,000.</param>
+/// <param name="IngestConfirmTimeout">Time after which an unconfirmed message releases its slot. <b>Default</b>: 30s.</param>
+/// <param name="IngestDrainTimeout">Time CoordinatedShutdown waits for the ingest stage to drain. <b>Default</b>: 20s.</param>
+public sealed record CounterSettings(
+    string TypeName,
+    CounterDurability Durability,
+    TimeSpan FlushInterval,
+    double FlushJitter,
+    int NumberOfShards,
+    TimeSpan? PassivateIdleAfter,
+    int EntityBufferSize,
+    TimeSpan RetryMinBackoff,
+    TimeSpan RetryMaxBackoff,
+    double RetryRandomFactor,
+    int WriterBatchSize,
+    TimeSpan WriterBatchDelay,
+    int WriterParallelism,
+    int WriterBufferSize,
+    TimeSpan WriteTimeout,
+    int IngestMaxOutstanding,
+    int IngestBufferSize,
+    TimeSpan IngestConfirmTimeout,
+    TimeSpan IngestDrainTimeout)
+{
+    /// <summary>Path of the counters section.</summary>
+    public const string ConfigPath = "akka.write-behind.counters";
+
+    /// <summary>The settings of <paramref name="system"/>'s configuration, with the library defaults as fallback.</summary>
+    /// <param name="system">The actor system.</param>
+    public static CounterSettings Create(Akka.Actor.ActorSystem system) =>
+        FromConfig(system.Settings.Config.WithFallback(WriteBehindConfig.DefaultConfig()).GetConfig(ConfigPath));
+
+    /// <summary>
+    /// Reads and validates the <c>akka.write-behind.counters</c> section.
+    /// </summary>
+    /// <param name="config">The section itself (not the root).</param>
+    /// <exception cref="ConfigurationException">A key is missing or out of range; the message names the key.</exception>
+    public static CounterSettings FromConfig(Config config)
+    {
+        if (config.IsNullOrEmpty())
+            throw new ConfigurationException($"Configuration section {ConfigPath} is missing.");
+
+        var durability = config.GetString(Keys.Durability, "memory").ToLowerInvariant() switch
+        {
+            "memory" => CounterDurability.Memory,
+            var other => throw new ConfigurationException(
+                $"{ConfigPath}.{Keys.Durability} = \"{other}\" is not supported by this version; use \"memory\"."),
+        };
+
+        var passivate = config.GetString(Keys.PassivateIdleAfter, "off");
+        var settings = new CounterSettings(
+            TypeName: NonEmpty(config, Keys.TypeName),
+            Durability: durability,
+            FlushInterval: Positive(config, Keys.FlushInterval),
+            FlushJitter: config.GetDouble(Keys.FlushJitter),
+            NumberOfShards: config.GetInt(Keys.NumberOfShards),
+            PassivateIdleAfter: passivate is "off" or "" ? null : Positive(config, Keys.PassivateIdleAfter),
+            EntityBufferSize: config.GetInt(Keys.EntityBufferSize),
+            RetryMinBackoff: Positive(config, Keys.RetryMinBackoff),
+            RetryMaxBackoff: Positive(config, Keys.RetryMaxBackoff),
+            RetryRandomFactor: config.GetDouble(Keys.RetryRandomFactor),
+            WriterBatchSize: config.GetInt(Keys.WriterBatchSize),
+            WriterBatchDelay: Positive(config, Keys.WriterBatchDelay),
+            WriterParallelism: config.GetInt(Keys.WriterParallelism),
+            WriterBufferSize: config.GetInt(Keys.WriterBufferSize),
+            WriteTimeout: Positive(config, Keys.WriteTimeout),
+            IngestMaxOutstanding: config.GetInt(Keys.IngestMaxOutstanding),
+            IngestBufferSize: config.GetInt(Keys.IngestBufferSize),
+            IngestConfirmTimeout: Positive(config, Keys.IngestConfirmTimeout),
+            IngestDrainTimeout: Positive(config, Keys.IngestDrainTimeout));
+        settings.Validate();
+        return settings;
+    }
+
+    private void Validate()
+    {
+        Require(FlushJitter is >= 0 and < 1, Keys.FlushJitter, "must be in [0, 1)");
+        Require(NumberOfShards > 0, Keys.NumberOfShards, "must be > 0");
+        Require(EntityBufferSize > 0, Keys.EntityBufferSize, "must be > 0");
+        Require(RetryMaxBackoff >= RetryMinBackoff, Keys.RetryMaxBackoff, "must be >= retry.min-backoff");
+        Require(RetryRandomFactor is >= 0 and <= 1, Keys.RetryRandomFactor, "must be in [0, 1]");
+        Require(WriterBatchSize > 0, Keys.WriterBatchSize, "must be > 0");
+        Require(WriterParallelism > 0, Keys.WriterParallelism, "must be > 0");
+        Require(WriterBufferSize > 0, Keys.WriterBufferSize, "must be > 0");
+        Require(IngestMaxOutstanding > 0, Keys.IngestMaxOutstanding, "must be > 0");
+        Require(IngestBufferSize >= 0, Keys.IngestBufferSize, "must be >= 0");
+    }
+
+    private static void Require(bool condition, string key, string what)
+    {
+        if (!condition)
+            throw new ConfigurationException($"{ConfigPath}.{key} {what}.");
+    }
+
+    private static string NonEmpty(Config config, string key)
+    {
+        var value = config.GetString(key);
+        Require(!string.IsNullOrWhiteSpace(value), key, "must not be empty");
+        return value;
+    }
+
+    private static TimeSpan Positive(Config config, string key)
+    {
+        if (!config.HasPath(key))
+            throw new ConfigurationException($"{ConfigPath}.{key} is missing.");
+        var value = config.GetTimeSpan(key);
+        Require(value > TimeSpan.Zero, key, "must be a positive duration");
+        return value;
+    }
+
+    /// <summary>HOCON keys of the counters section, relative to <see cref="ConfigPath"/>.</summary>
+    internal static class Keys
+    {
+        public const string TypeName = "type-name";
+        public const string Durability = "durability";
+        public const string FlushInterval = "flush-interval";
+        public const string FlushJitter = "flush-jitter";
+        public const string NumberOfShards = "number-of-shards";
+        public const string PassivateIdleAfter = "passivate-idle-after";
+        public const string EntityBufferSize = "entity-buffer-size";
+        public const string RetryMinBackoff = "retry.min-backoff";
+        public const string RetryMaxBackoff = "retry.max-backoff";
+        public const string RetryRandomFactor = "retry.random-factor";
+        public const string WriterBatchSize = "store-writer.batch-size";
+        public const string WriterBatchDelay = "store-writer.batch-delay";
+        public const string WriterParallelism = "store-writer.parallelism";
+        public const string WriterBufferSize = "store-writer.buffer-size";
+        public const string WriteTimeout = "store-writer.write-timeout";
+        public const string IngestMaxOutstanding = "ingest.max-outstanding";
+        public const string IngestBufferSize = "ingest.buffer-size";
+        public const string IngestConfirmTimeout = "ingest.confirm-timeout";
+        public const string IngestDrainTimeout = "ingest.drain-timeout";
+    }
+}

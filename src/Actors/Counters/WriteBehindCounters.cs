@@ -1,0 +1,67 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.WriteBehind.Internal;
+using Akka.WriteBehind.Storage;
+
+namespace Akka.WriteBehind.Counters;
+
+/// <summary>The running actors of a counter set on one node.</summary>
+/// <param name="Region">The flow-controlled entry point (<see cref="CounterRegion"/>): send <see cref="ICounterCommand"/>s here.</param>
+/// <param name="ShardRegion">The counter shard region behind it. Messages sent here directly bypass key validation and flow control.</param>
+/// <param name="Settings">The settings in force.</param>
+public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, CounterSettings Settings);
+
+/// <summary>
+/// Starts write-behind counters on an actor system that is a cluster member. Akka.Hosting users call
+/// <c>WithWriteBehindCounters</c> instead, which calls this.
+/// </summary>
+public static class WriteBehindCounters
+{
+    /// <summary>
+    /// Initializes <paramref name="store"/>, starts the node's store writer, the counter shard region (state-store-mode ddata,
+    /// hand-off through a flush-first stop message) and the ingest stage, and registers a CoordinatedShutdown task that drains
+    /// the ingest stage before the shard region hands its entities off (each flushes before it stops).
+    /// </summary>
+    /// <param name="system">An actor system with <c>akka.actor.provider = cluster</c>.</param>
+    /// <param name="store">Where counters are written behind to.</param>
+    /// <param name="settings">The settings; <b>Default</b>: read from <c>akka.write-behind.counters</c> with the library defaults as fallback.</param>
+    public static async Task<CounterSet> StartAsync(ActorSystem system, ICounterStore store, CounterSettings? settings = null)
+    {
+        settings ??= CounterSettings.Create(system);
+        await store.InitializeAsync().ConfigureAwait(false);
+
+        var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings), $"{settings.TypeName}-store-writer");
+
+        var sharding = ClusterSharding.Get(system);
+        var shardingSettings = ClusterShardingSettings.Create(system)
+            .WithStateStoreMode(StateStoreMode.DData)
+            .WithRememberEntities(false)
+            .WithPassivateIdleAfter(settings.PassivateIdleAfter ?? TimeSpan.Zero);
+        var region = await sharding.StartAsync(
+            settings.TypeName,
+            key => CounterActor.Props(key, settings, writer),
+            shardingSettings,
+            new KeyMessageExtractor(settings.NumberOfShards),
+            sharding.DefaultShardAllocationStrategy(shardingSettings),
+            StopCounter.Instance).ConfigureAwait(false);
+
+        var ingest = system.ActorOf(CounterIngestActor.Props(region, settings), $"{settings.TypeName}-ingest");
+
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, $"{settings.TypeName}-drain-ingest", async () =>
+        {
+            try
+            {
+                await ingest.Ask<CounterIngestDrained>(DrainCounterIngest.Instance, settings.IngestDrainTimeout).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                system.Log.Warning("Counter ingest stage {0} did not drain within {1}", settings.TypeName, settings.IngestDrainTimeout);
+            }
+
+            return Done.Instance;
+        });
+
+        return new CounterSet(ingest, region, settings);
+    }
+}

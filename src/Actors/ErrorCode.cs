@@ -1,0 +1,69 @@
+namespace Akka.WriteBehind;
+
+/// <summary>
+/// Why a command was refused. Every refusal in Akka.WriteBehind is a typed reply carrying one of these codes,
+/// so callers can switch on it; the Host maps them to HTTP status codes.
+/// </summary>
+public enum ErrorCode
+{
+    /// <summary>The key is empty, longer than <see cref="KeyRules.MaxKeyBytes"/> UTF-8 bytes, or contains control characters (HTTP 400).</summary>
+    InvalidKey,
+
+    /// <summary>An argument other than the key is not acceptable (HTTP 400).</summary>
+    InvalidArgument,
+
+    /// <summary>Applying the command would overflow a 64-bit running sum; nothing was changed (HTTP 409).</summary>
+    Overflow,
+
+    /// <summary>A bounded buffer on the path is full; the command was not queued (HTTP 429).</summary>
+    Saturated,
+
+    /// <summary>The store failed; the data is kept and the write retried (HTTP 503).</summary>
+    StoreFailure,
+
+    /// <summary>The node is shutting down and takes no new work (HTTP 503).</summary>
+    ShuttingDown,
+}
+
+/// <summary>
+/// Rules every resource key must follow.
+/// </summary>
+public static class KeyRules
+{
+    /// <summary>Longest key, in UTF-8 bytes: 256.</summary>
+    public const int MaxKeyBytes = 256;
+
+    /// <summary>
+    /// Checks <paramref name="key"/> against the key rules.
+    /// </summary>
+    /// <param name="key">The key to check.</param>
+    /// <param name="error">Why the key is invalid, or <c>null</c> when it is valid.</param>
+    /// <returns><c>true</c> when the key is valid.</returns>
+    public static bool TryValidate(string? key, out string? error)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            error = "key must not be empty";
+            return false;
+        }
+
+        foreach (var c in key)
+        {
+            if (char.IsControl(c))
+            {
+                error = $"key must not contain control characters (found U+{(int)c:X4})";
+                return false;
+            }
+        }
+
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(key);
+        if (bytes > MaxKeyBytes)
+        {
+            error = $"key is {bytes} UTF-8 bytes; at most {MaxKeyBytes} are allowed";
+            return false;
+        }
+
+        error = null;
+        return true;
+    }
+}

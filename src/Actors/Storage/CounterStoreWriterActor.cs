@@ -1,0 +1,123 @@
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.WriteBehind.Counters;
+
+namespace Akka.WriteBehind.Storage;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The node-local store writer of a counter set. Writes and loads from entities go into bounded channels that feed two
+/// Akka.Streams pipelines: <c>GroupedWithin(batch-size, batch-delay)</c> then <c>SelectAsync(parallelism)</c> calling the store
+/// once per group (one transaction for many keys); each entity is told its outcome. A full channel is answered at once with
+/// a failure, which the entity retries with back-off: nothing waits unbounded and nothing is dropped.
+/// </para>
+/// </summary>
+internal sealed class CounterStoreWriterActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ICounterStore _store;
+    private readonly CounterSettings _settings;
+    private ChannelWriter<(CounterWrite Write, IActorRef ReplyTo)> _writes = null!;
+    private ChannelWriter<(string Key, IActorRef ReplyTo)> _loads = null!;
+
+    public CounterStoreWriterActor(ICounterStore store, CounterSettings settings)
+    {
+        _store = store;
+        _settings = settings;
+
+        Receive<WriteCounter>(msg =>
+        {
+            if (!_writes.TryWrite((msg.Write, Sender)))
+                Sender.Tell(new CounterWriteFailed(msg.Write.Key, msg.Write.Seq,
+                    $"store writer queue is full ({_settings.WriterBufferSize} writes); retrying"));
+        });
+
+        Receive<LoadCounter>(msg =>
+        {
+            if (!_loads.TryWrite((msg.Key, Sender)))
+                Sender.Tell(new CounterLoadFailed(msg.Key, $"store writer queue is full ({_settings.WriterBufferSize} loads); retrying"));
+        });
+
+        Receive<Status.Failure>(failure =>
+            throw new InvalidOperationException("Counter store writer stream failed; restarting it.", failure.Cause));
+    }
+
+    public static Props Props(ICounterStore store, CounterSettings settings) =>
+        Akka.Actor.Props.Create(() => new CounterStoreWriterActor(store, settings));
+
+    protected override void PreStart()
+    {
+        var materializer = Context.Materializer();
+        var options = new BoundedChannelOptions(_settings.WriterBufferSize) { SingleWriter = true, SingleReader = true };
+
+        var writes = Channel.CreateBounded<(CounterWrite, IActorRef)>(options);
+        _writes = writes.Writer;
+        ChannelSource.FromReader(writes.Reader)
+            .GroupedWithin(_settings.WriterBatchSize, _settings.WriterBatchDelay)
+            .SelectAsync(_settings.WriterParallelism, batch => ApplyAsync(batch.ToArray()))
+            .RunWith(Sink.Ignore<Done>(), materializer)
+            .PipeTo(Self, success: () => new Status.Failure(new InvalidOperationException("write stream completed")));
+
+        var loads = Channel.CreateBounded<(string, IActorRef)>(options);
+        _loads = loads.Writer;
+        ChannelSource.FromReader(loads.Reader)
+            .GroupedWithin(_settings.WriterBatchSize, _settings.WriterBatchDelay)
+            .SelectAsync(_settings.WriterParallelism, batch => ReadAsync(batch.ToArray()))
+            .RunWith(Sink.Ignore<Done>(), materializer)
+            .PipeTo(Self, success: () => new Status.Failure(new InvalidOperationException("load stream completed")));
+    }
+
+    protected override void PostStop()
+    {
+        _writes.TryComplete();
+        _loads.TryComplete();
+    }
+
+    // Runs inside the stream: touches no actor state, only tells the entities (thread-safe).
+    private async Task<Done> ApplyAsync((CounterWrite Write, IActorRef ReplyTo)[] batch)
+    {
+        try
+        {
+            var stored = await _store.ApplyAsync(batch.Select(e => e.Write).ToArray()).ConfigureAwait(false);
+            foreach (var (write, replyTo) in batch)
+            {
+                replyTo.Tell(stored.TryGetValue(write.Key, out var row)
+                    ? new CounterWritten(write.Key, write.Seq, row)
+                    : new CounterWriteFailed(write.Key, write.Seq, "store did not return the row after the write"));
+            }
+        }
+        catch (Exception ex)
+        {
+            // the failure is not hidden: every entity of the batch is told, keeps its delta and retries
+            _log.Warning(ex, "Counter store write of {0} keys failed; the entities keep their deltas and retry", batch.Length);
+            var reason = $"{ex.GetType().Name}: {ex.Message}";
+            foreach (var (write, replyTo) in batch)
+                replyTo.Tell(new CounterWriteFailed(write.Key, write.Seq, reason));
+        }
+
+        return Done.Instance;
+    }
+
+    private async Task<Done> ReadAsync((string Key, IActorRef ReplyTo)[] batch)
+    {
+        try
+        {
+            var stored = await _store.ReadAsync(batch.Select(e => e.Key).ToArray()).ConfigureAwait(false);
+            foreach (var (key, replyTo) in batch)
+                replyTo.Tell(new CounterLoaded(key, stored.GetValueOrDefault(key, StoredCounter.Empty)));
+        }
+        catch (Exception ex)
+        {
+            _log.Warning(ex, "Counter store read of {0} keys failed; the entities retry", batch.Length);
+            var reason = $"{ex.GetType().Name}: {ex.Message}";
+            foreach (var (key, replyTo) in batch)
+                replyTo.Tell(new CounterLoadFailed(key, reason));
+        }
+
+        return Done.Instance;
+    }
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace Akka.WriteBehind.Storage;
+
+/// <summary>
+/// The default <see cref="ICounterStore"/>: a SQLite file in WAL mode with the table
+/// <c>counters(key text primary key, value bigint not null, applied_seq bigint not null, updated_at timestamp)</c>.
+/// Each batch is one transaction of multi-row upserts (<c>INSERT … ON CONFLICT (key) DO UPDATE … WHERE applied_seq &lt; excluded.applied_seq</c>).
+/// </summary>
+public sealed class SqliteCounterStore : ICounterStore
+{
+    /// <summary>Rows per upsert statement (4 parameters each, well under SQLite's parameter limit).</summary>
+    private const int RowsPerStatement = 500;
+
+    private readonly string _connectionString;
+
+    /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string.</summary>
+    /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
+    public SqliteCounterStore(string connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new ArgumentException("A SQLite connection string is required.", nameof(connectionString));
+        _connectionString = connectionString;
+        DataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
+    }
+
+    /// <summary>The database file.</summary>
+    public string DataSource { get; }
+
+    /// <summary>A store over the file <paramref name="fileName"/> in <paramref name="dataDir"/> (created when missing).</summary>
+    /// <param name="dataDir">Directory of the database file.</param>
+    /// <param name="fileName">File name. <b>Default</b>: <c>writebehind.db</c>.</param>
+    public static SqliteCounterStore ForDirectory(string dataDir, string fileName = "writebehind.db")
+    {
+        var dir = Path.GetFullPath(dataDir);
+        Directory.CreateDirectory(dir);
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dir, fileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        };
+        return new SqliteCounterStore(builder.ToString());
+    }
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // typeof check: SQLite turns an integer overflow into a REAL; refuse that instead of storing a rounded value.
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS counters (
+                key TEXT NOT NULL PRIMARY KEY,
+                value BIGINT NOT NULL CHECK (typeof(value) = 'integer'),
+                applied_seq BIGINT NOT NULL,
+                updated_at TIMESTAMP
+            );
+            """;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, StoredCounter>> ApplyAsync(IReadOnlyList<CounterWrite> writes, CancellationToken cancellationToken = default)
+    {
+        var result = new Dictionary<string, StoredCounter>(writes.Count, StringComparer.Ordinal);
+        if (writes.Count == 0)
+            return result;
+
+        // a retried write may meet its earlier copy in one batch: keep one per (key, seq), in seq order per key
+        var ordered = writes
+            .DistinctBy(w => (w.Key, w.Seq))
+            .OrderBy(w => w.Key, StringComparer.Ordinal)
+            .ThenBy(w => w.Seq)
+            .ToArray();
+        var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in ordered.Chunk(RowsPerStatement))
+        {
+            await using var upsert = connection.CreateCommand();
+            upsert.Transaction = transaction;
+            var sql = new StringBuilder("INSERT INTO counters (key, value, applied_seq, updated_at) VALUES ");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (i > 0)
+                    sql.Append(',');
+                sql.Append("(@k").Append(i).Append(",@d").Append(i).Append(",@s").Append(i).Append(",@t)");
+                upsert.Parameters.AddWithValue("@k" + i, chunk[i].Key);
+                upsert.Parameters.AddWithValue("@d" + i, chunk[i].Delta);
+                upsert.Parameters.AddWithValue("@s" + i, chunk[i].Seq);
+            }
+
+            upsert.Parameters.AddWithValue("@t", now);
+            sql.Append("""
+                 ON CONFLICT (key) DO UPDATE SET
+                    value = counters.value + excluded.value,
+                    applied_seq = excluded.applied_seq,
+                    updated_at = excluded.updated_at
+                 WHERE counters.applied_seq < excluded.applied_seq
+                """);
+            upsert.CommandText = sql.ToString();
+            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var keys = ordered.Select(w => w.Key).Distinct(StringComparer.Ordinal).ToArray();
+        await ReadIntoAsync(connection, transaction, keys, result, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, StoredCounter>> ReadAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        var result = new Dictionary<string, StoredCounter>(keys.Count, StringComparer.Ordinal);
+        if (keys.Count == 0)
+            return result;
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await ReadIntoAsync(connection, null, keys.Distinct(StringComparer.Ordinal).ToArray(), result, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    private static async Task ReadIntoAsync(SqliteConnection connection, SqliteTransaction? transaction, string[] keys,
+        Dictionary<string, StoredCounter> result, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in keys.Chunk(RowsPerStatement))
+        {
+            await using var select = connection.CreateCommand();
+            select.Transaction = transaction;
+            var sql = new StringBuilder("SELECT key, value, applied_seq FROM counters WHERE key IN (");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (i > 0)
+                    sql.Append(',');
+                sql.Append("@k").Append(i);
+                select.Parameters.AddWithValue("@k" + i, chunk[i]);
+                result[chunk[i]] = StoredCounter.Empty;
+            }
+
+            select.CommandText = sql.Append(')').ToString();
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                result[reader.GetString(0)] = new StoredCounter(reader.GetInt64(1), reader.GetInt64(2));
+        }
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+}
