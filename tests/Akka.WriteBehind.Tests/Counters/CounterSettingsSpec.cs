@@ -1,0 +1,69 @@
+using Akka.Configuration;
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Hosting;
+
+namespace Akka.WriteBehind.Tests.Counters;
+
+public sealed class CounterSettingsSpec
+{
+    private static CounterSettings Read(string hocon) =>
+        CounterSettings.FromConfig(ConfigurationFactory.ParseString(hocon)
+            .WithFallback(WriteBehindConfig.DefaultConfig())
+            .GetConfig(CounterSettings.ConfigPath));
+
+    [Fact]
+    public void Should_read_the_documented_defaults()
+    {
+        var settings = Read("");
+        Assert.Equal(CounterDurability.Memory, settings.Durability);
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.FlushInterval);
+        Assert.Equal(0.2, settings.FlushJitter);
+        Assert.Equal(500, settings.WriterBatchSize);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), settings.WriterBatchDelay);
+        Assert.Equal(2, settings.WriterParallelism);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.RetryMinBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.RetryMaxBackoff);
+        Assert.Equal(10_000, settings.IngestMaxOutstanding);
+        Assert.Equal(TimeSpan.FromSeconds(120), settings.PassivateIdleAfter);
+    }
+
+    [Theory]
+    [InlineData("akka.write-behind.counters.flush-jitter = 1.5", "flush-jitter")]
+    [InlineData("akka.write-behind.counters.flush-interval = 0s", "flush-interval")]
+    [InlineData("akka.write-behind.counters.store-writer.batch-size = 0", "store-writer.batch-size")]
+    [InlineData("akka.write-behind.counters.retry { min-backoff = 5s, max-backoff = 1s }", "retry.max-backoff")]
+    [InlineData("akka.write-behind.counters.durability = journal", "durability")]
+    public void Should_refuse_invalid_values_naming_the_key(string hocon, string key)
+    {
+        var ex = Assert.Throws<ConfigurationException>(() => Read(hocon));
+        Assert.Contains(key, ex.Message);
+    }
+
+    [Fact]
+    public void Should_turn_idle_passivation_off()
+    {
+        Assert.Null(Read("akka.write-behind.counters.passivate-idle-after = off").PassivateIdleAfter);
+    }
+
+    [Fact]
+    public void Should_render_hosting_options_over_the_defaults()
+    {
+        var options = new WriteBehindCountersOptions
+        {
+            FlushInterval = TimeSpan.FromMilliseconds(250),
+            BatchSize = 64,
+            Parallelism = 3,
+            PassivateIdleAfter = TimeSpan.Zero,
+            SqliteDataDir = "/tmp/some \"dir\"",
+        };
+        var config = options.ToHocon().WithFallback(WriteBehindConfig.DefaultConfig());
+
+        var settings = CounterSettings.FromConfig(config.GetConfig(CounterSettings.ConfigPath));
+        Assert.Equal(TimeSpan.FromMilliseconds(250), settings.FlushInterval);
+        Assert.Equal(64, settings.WriterBatchSize);
+        Assert.Equal(3, settings.WriterParallelism);
+        Assert.Null(settings.PassivateIdleAfter);
+        Assert.Equal(0.2, settings.FlushJitter);
+        Assert.Equal("/tmp/some \"dir\"", config.GetString("akka.write-behind.storage.sqlite.data-dir"));
+    }
+}

@@ -1,0 +1,84 @@
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Akka.WriteBehind.Tests.Counters;
+
+public sealed class CounterStoreFailureSpec : CounterSpecBase
+{
+    private readonly FailingStore _failing;
+
+    public CounterStoreFailureSpec(ITestOutputHelper output) : base(output)
+    {
+        _failing = new FailingStore(Sqlite, failures: 3);
+        Store = _failing;
+    }
+
+    [Fact]
+    public async Task Should_retry_failed_writes_with_backoff_until_the_totals_are_exact()
+    {
+        var expected = new Dictionary<string, long>();
+        for (var i = 0; i < 300; i++)
+        {
+            var key = $"retry-{i % 30}";
+            Assert.IsType<IncrementAccepted>(await AskAsync(new Increment(key, i + 1)));
+            expected[key] = expected.GetValueOrDefault(key) + i + 1;
+        }
+
+        await AwaitAssertAsync(async () => Assert.Equal(expected, await SqliteTable.ReadAllAsync(Dir.DatabaseFile)), AwaitTimeout);
+        Assert.Equal(3, _failing.Failed);
+        foreach (var (key, total) in expected)
+            Assert.Equal(new CounterValue(key, total, 0, total), await AskAsync(new GetCounter(key)));
+    }
+}
+
+public sealed class CounterFlushFailureSpec : CounterSpecBase
+{
+    private readonly FailingStore _failing;
+
+    public CounterFlushFailureSpec(ITestOutputHelper output) : base(output, "akka.write-behind.counters.flush-interval = 1h")
+    {
+        _failing = new FailingStore(Sqlite, failures: 1);
+        Store = _failing;
+    }
+
+    [Fact]
+    public async Task Should_tell_the_flush_caller_about_a_failed_write_and_keep_the_delta()
+    {
+        await AskAsync(new Increment("flaky", 9));
+
+        var rejected = Assert.IsType<CounterRejected>(await AskAsync(new FlushCounter("flaky")));
+        Assert.Equal(ErrorCode.StoreFailure, rejected.Code);
+        Assert.Equal(new CounterValue("flaky", 0, 9, 9), await AskAsync(new GetCounter("flaky")));
+
+        // the entity retries by itself; a later flush confirms the stored value
+        await AwaitAssertAsync(async () => Assert.Equal(9, await StoredValueAsync("flaky")), AwaitTimeout);
+        Assert.Equal(new CounterFlushed("flaky", 9), await AskAsync(new FlushCounter("flaky")));
+    }
+}
+
+public sealed class CounterLostAcknowledgementSpec : CounterSpecBase
+{
+    private readonly FailingStore _failing;
+
+    public CounterLostAcknowledgementSpec(ITestOutputHelper output) : base(output, "akka.write-behind.counters.flush-interval = 1h")
+    {
+        // the first two transactions commit, then the store throws: the entity cannot know its write landed
+        _failing = new FailingStore(Sqlite, failures: 2, commitThenFail: true);
+        Store = _failing;
+    }
+
+    [Fact]
+    public async Task Should_not_apply_a_retried_write_twice()
+    {
+        await AskAsync(new Increment("once", 100));
+        Assert.Equal(ErrorCode.StoreFailure, Assert.IsType<CounterRejected>(await AskAsync(new FlushCounter("once"))).Code);
+
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(new CounterFlushed("once", 100), await AskAsync(new FlushCounter("once"))), AwaitTimeout);
+
+        Assert.Equal(2, _failing.Failed);
+        Assert.Equal(100, await StoredValueAsync("once"));
+        Assert.Equal(new CounterValue("once", 100, 0, 100), await AskAsync(new GetCounter("once")));
+    }
+}

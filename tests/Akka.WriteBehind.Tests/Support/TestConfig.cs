@@ -1,0 +1,24 @@
+using Akka.Configuration;
+
+namespace Akka.WriteBehind.Tests.Support;
+
+/// <summary>Configuration of a one-node test cluster on 127.0.0.1 with short write-behind intervals.</summary>
+internal static class TestConfig
+{
+    public static Config Cluster(string overrides = "") =>
+        ConfigurationFactory.ParseString(overrides)
+            .WithFallback(ConfigurationFactory.ParseString("""
+                akka.loglevel = INFO
+                akka.actor.provider = cluster
+                akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+                akka.cluster.sharding.state-store-mode = ddata
+                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+                akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 30s
+                akka.write-behind.counters {
+                  flush-interval = 200ms
+                  retry { min-backoff = 50ms, max-backoff = 500ms }
+                  store-writer.write-timeout = 10s
+                }
+                """))
+            .WithFallback(WriteBehindConfig.DefaultConfig());
+}
