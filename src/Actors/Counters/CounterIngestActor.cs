@@ -41,7 +41,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private readonly IActorRef _region;
     private readonly CounterSettings _settings;
     private readonly Queue<(ICounterCommand Command, IActorRef ReplyTo)> _queue = new();
-    private readonly Dictionary<long, long> _outstanding = new(); // id -> deadline (Environment.TickCount64)
+    private readonly Dictionary<long, (long Deadline, ICounterCommand Command)> _outstanding = new(); // id -> deadline (Environment.TickCount64)
     private readonly List<IActorRef> _drainWaiters = new();
     private long _nextId;
     private bool _draining;
@@ -83,18 +83,22 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         Receive<SweepOutstanding>(_ =>
         {
             var now = Environment.TickCount64;
-            var expired = _outstanding.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList();
+            var expired = _outstanding.Where(kv => kv.Value.Deadline <= now).Select(kv => kv.Key).ToList();
             if (expired.Count == 0)
                 return;
+            var examples = string.Join(", ", expired.Take(3).Select(id => _outstanding[id].Command));
             foreach (var id in expired)
                 _outstanding.Remove(id);
-            _log.Warning("{0} counter messages were not confirmed by their entities within {1}; releasing their slots",
-                expired.Count, _settings.IngestConfirmTimeout);
+            _log.Warning("{0} counter messages were not confirmed by their entities within {1} (e.g. {2}); releasing their slots",
+                expired.Count, _settings.IngestConfirmTimeout, examples);
             Release();
         });
 
         Receive<DrainCounterIngest>(_ =>
         {
+            if (_outstanding.Count > 0 || _queue.Count > 0)
+                _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued", _outstanding.Count,
+                    string.Join(", ", _outstanding.Values.Take(3).Select(v => v.Command)), _queue.Count);
             _draining = true;
             _drainWaiters.Add(Sender);
             Release();
@@ -115,7 +119,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private void Forward(ICounterCommand command, IActorRef replyTo)
     {
         var id = ++_nextId;
-        _outstanding[id] = Environment.TickCount64 + (long)_settings.IngestConfirmTimeout.TotalMilliseconds;
+        _outstanding[id] = (Environment.TickCount64 + (long)_settings.IngestConfirmTimeout.TotalMilliseconds, command);
         _region.Tell(new CounterEnvelope(command, replyTo, id));
     }
 

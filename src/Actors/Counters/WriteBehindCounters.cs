@@ -21,7 +21,9 @@ public static class WriteBehindCounters
     /// <summary>
     /// Initializes <paramref name="store"/>, starts the node's store writer, the counter shard region (state-store-mode ddata,
     /// hand-off through a flush-first stop message) and the ingest stage, and registers a CoordinatedShutdown task that drains
-    /// the ingest stage before the shard region hands its entities off (each flushes before it stops).
+    /// the ingest stage before the shard region hands its entities off (each flushes before it stops). With journal
+    /// durability it also starts the node's persist permits and the journal sweep; the journal plugin
+    /// (<c>journal.plugin-id</c>, Akka.Persistence.Sql on SQLite) must be configured — <see cref="JournalDurability.Config"/> does it.
     /// </summary>
     /// <param name="system">An actor system with <c>akka.actor.provider = cluster</c>.</param>
     /// <param name="store">Where counters are written behind to.</param>
@@ -33,6 +35,19 @@ public static class WriteBehindCounters
 
         var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings), $"{settings.TypeName}-store-writer");
 
+        JournalTable? journalTable = null;
+        IActorRef? permits = null;
+        if (settings.Durability == CounterDurability.Journal)
+        {
+            journalTable = JournalTable.TryFromConfig(system.Settings.Config, settings.JournalPluginId, out var why);
+            if (journalTable is null)
+                system.Log.Warning("Counter set {0}: no journal sweep ({1}); keys with journaled increments are written when next touched",
+                    settings.TypeName, why);
+            else
+                await journalTable.PrepareAsync().ConfigureAwait(false);
+            permits = system.ActorOf(JournalPermitsActor.Props(settings.JournalMaxPersistsInFlight), $"{settings.TypeName}-journal-permits");
+        }
+
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system)
             .WithStateStoreMode(StateStoreMode.DData)
@@ -40,13 +55,15 @@ public static class WriteBehindCounters
             .WithPassivateIdleAfter(settings.PassivateIdleAfter ?? TimeSpan.Zero);
         var region = await sharding.StartAsync(
             settings.TypeName,
-            key => CounterActor.Props(key, settings, writer),
+            key => CounterActor.Props(key, settings, writer, permits),
             shardingSettings,
             new KeyMessageExtractor(settings.NumberOfShards),
             sharding.DefaultShardAllocationStrategy(shardingSettings),
             StopCounter.Instance).ConfigureAwait(false);
 
         var ingest = system.ActorOf(CounterIngestActor.Props(region, settings), $"{settings.TypeName}-ingest");
+        if (journalTable is not null)
+            system.ActorOf(CounterJournalSweeperActor.Props(ingest, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
 
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, $"{settings.TypeName}-drain-ingest", async () =>
         {
