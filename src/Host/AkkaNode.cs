@@ -1,0 +1,71 @@
+using Akka.Cluster.Hosting;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Akka.WriteBehind.Hosting;
+
+namespace Akka.WriteBehind.Host;
+
+/// <summary>
+/// Akka.Hosting wiring of a node: HOCON layered as <c>hocon/node.conf</c>, then the store file <c>hocon/sqlite.conf</c>, then
+/// the command-line/environment options (rendered by the options objects and prepended), with the library's and Akka's
+/// defaults behind all of them; remoting on 127.0.0.1, clustering, and write-behind counters.
+/// </summary>
+public static class AkkaNode
+{
+    /// <summary>Node file, relative to the application's directory.</summary>
+    public const string NodeConfFile = "hocon/node.conf";
+
+    /// <summary>Store file, relative to the application's directory.</summary>
+    public const string SqliteConfFile = "hocon/sqlite.conf";
+
+    /// <summary>The node and store files, the store file over the node file.</summary>
+    /// <param name="baseDirectory">Directory holding <c>hocon/</c>; <b>Default</b>: the application's directory.</param>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    public static Config LoadFileConfig(string? baseDirectory = null)
+    {
+        baseDirectory ??= AppContext.BaseDirectory;
+        var node = ParseFile(Path.Combine(baseDirectory, NodeConfFile));
+        var store = ParseFile(Path.Combine(baseDirectory, SqliteConfFile));
+        return store.WithFallback(node);
+    }
+
+    /// <summary>Configures the actor system of a node.</summary>
+    /// <param name="builder">The builder of <c>AddAkka</c>.</param>
+    /// <param name="settings">The Host's options.</param>
+    /// <param name="fileConfig">The layered files (<see cref="LoadFileConfig"/>).</param>
+    public static AkkaConfigurationBuilder ConfigureNode(this AkkaConfigurationBuilder builder, HostSettings settings, Config fileConfig)
+    {
+        // files first as fallback of everything the options below prepend; the library defaults are appended after them
+        builder.AddHocon(fileConfig, HoconAddMode.Append);
+        builder.WithRemoting(HostSettings.Hostname, settings.AkkaPort);
+        builder.WithClustering(new ClusterOptions
+        {
+            SeedNodes = settings.SeedNodes.IsEmpty ? null : settings.SeedNodes.ToArray(),
+        });
+
+        if (settings.SeedNodes.IsEmpty)
+        {
+            // no seed nodes: a one-node cluster. Joining the actual self address also works with --akka-port 0.
+            builder.WithActors((system, _) =>
+            {
+                var cluster = Cluster.Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        }
+
+        builder.WithWriteBehindCounters(options =>
+        {
+            options.FlushInterval = settings.FlushInterval;
+            options.SqliteDataDir = Path.GetFullPath(settings.DataDir);
+        });
+        return builder;
+    }
+
+    private static Config ParseFile(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"HOCON file {path} is missing; it is copied next to the Host's assembly by the build.", path);
+        return ConfigurationFactory.ParseString(File.ReadAllText(path));
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Akka.WriteBehind.Host.Http;
+
+/// <summary><c>202</c> answer to <c>POST /counters/{key}/increment</c>: the entity holds the increment.</summary>
+/// <param name="Key">The counter's key.</param>
+/// <param name="Delta">The accepted delta.</param>
+public sealed record IncrementResponse(string Key, long Delta);
+
+/// <summary><c>200</c> answer to <c>GET /counters/{key}</c>.</summary>
+/// <param name="Key">The counter's key.</param>
+/// <param name="Stored">The value in the store as of the last confirmed flush.</param>
+/// <param name="Pending">Accepted increments not yet stored.</param>
+/// <param name="Total">Stored + pending (read-your-writes).</param>
+public sealed record CounterResponse(string Key, long Stored, long Pending, long Total);
+
+/// <summary><c>200</c> answer to <c>POST /counters/{key}/flush</c>: everything accepted before it is stored.</summary>
+/// <param name="Key">The counter's key.</param>
+/// <param name="Stored">The stored value after the flush.</param>
+public sealed record FlushResponse(string Key, long Stored);
+
+/// <summary>Answer to <c>GET /health</c>: <c>200</c> when this node's cluster member is Up, else <c>503</c> with an error.</summary>
+/// <param name="Status"><c>up</c> when this node's cluster member is Up, else the member status in lower case.</param>
+/// <param name="Address">This node's Akka address.</param>
+/// <param name="Members">Cluster members this node sees as Up.</param>
+/// <param name="Error"><c>unavailable</c> when not Up; left out when Up.</param>
+/// <param name="Message">Why not, for people; left out when Up.</param>
+public sealed record HealthResponse(
+    string Status,
+    string Address,
+    int Members,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message = null);
+
+/// <summary>Every error: <c>{"error": "&lt;snake_case code&gt;", "message": "..."}</c>.</summary>
+/// <param name="Error">The code (<see cref="ErrorMapping"/>).</param>
+/// <param name="Message">Why, for people.</param>
+public sealed record ErrorResponse(string Error, string Message);
+
+/// <summary>
+/// System.Text.Json metadata of the HTTP contracts: camelCase names, and only the characters JSON requires escaped (so error
+/// messages read as written; responses are <c>application/json</c>, never embedded in HTML).
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(IncrementResponse))]
+[JsonSerializable(typeof(CounterResponse))]
+[JsonSerializable(typeof(FlushResponse))]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ErrorResponse))]
+public sealed partial class HostJsonContext : JsonSerializerContext
+{
+    /// <summary>The context every response is written with.</summary>
+    public static HostJsonContext Api { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

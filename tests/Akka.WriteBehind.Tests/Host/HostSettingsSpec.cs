@@ -1,0 +1,217 @@
+using System.Collections;
+using Akka.WriteBehind.Host;
+
+namespace Akka.WriteBehind.Tests.Host;
+
+public sealed class HostSettingsSpec
+{
+    private static readonly IDictionary NoEnvironment = new Hashtable();
+
+    private static HostSettings Parse(params string[] args) => HostSettings.Parse(args, NoEnvironment);
+
+    private static HostSettings ParseWithEnvironment(IDictionary environment, params string[] args) => HostSettings.Parse(args, environment);
+
+    [Fact]
+    public void Should_use_the_defaults_when_nothing_is_given()
+    {
+        var settings = Parse();
+
+        Assert.Equal(5080, settings.HttpPort);
+        Assert.Equal(4053, settings.AkkaPort);
+        Assert.Equal("./data", settings.DataDir);
+        Assert.Empty(settings.SeedNodes);
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.FlushInterval);
+        Assert.False(settings.HelpRequested);
+    }
+
+    [Fact]
+    public void Should_read_options_given_as_name_and_value()
+    {
+        var settings = Parse(
+            "--http-port", "6000",
+            "--akka-port", "6053",
+            "--data-dir", "/tmp/wb data",
+            "--seed-nodes", "akka.tcp://writebehind@127.0.0.1:6053,akka.tcp://writebehind@127.0.0.1:6054",
+            "--flush-interval", "500ms");
+
+        Assert.Equal(6000, settings.HttpPort);
+        Assert.Equal(6053, settings.AkkaPort);
+        Assert.Equal("/tmp/wb data", settings.DataDir);
+        Assert.Equal(new[] { "akka.tcp://writebehind@127.0.0.1:6053", "akka.tcp://writebehind@127.0.0.1:6054" }, settings.SeedNodes);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), settings.FlushInterval);
+    }
+
+    [Fact]
+    public void Should_read_options_given_as_name_equals_value()
+    {
+        var settings = Parse(
+            "--http-port=6000",
+            "--akka-port=0",
+            "--data-dir=rel/dir",
+            "--seed-nodes= akka.tcp://writebehind@127.0.0.1:6053 ",
+            "--flush-interval=2s");
+
+        Assert.Equal(6000, settings.HttpPort);
+        Assert.Equal(0, settings.AkkaPort);
+        Assert.Equal("rel/dir", settings.DataDir);
+        Assert.Equal(new[] { "akka.tcp://writebehind@127.0.0.1:6053" }, settings.SeedNodes);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.FlushInterval);
+    }
+
+    [Fact]
+    public void Should_let_the_last_occurrence_of_an_option_win()
+    {
+        Assert.Equal(7000, Parse("--http-port", "6000", "--http-port=7000").HttpPort);
+    }
+
+    [Theory]
+    [InlineData("500ms", 500)]
+    [InlineData("2s", 2_000)]
+    [InlineData("1m", 60_000)]
+    [InlineData("1.5s", 1_500)]
+    [InlineData("1h", 3_600_000)]
+    [InlineData("250 ms", 250)]
+    [InlineData("3S", 3_000)]
+    public void Should_parse_durations(string text, int expectedMs)
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), Parse("--flush-interval", text).FlushInterval);
+    }
+
+    [Fact]
+    public void Should_fall_back_to_environment_variables()
+    {
+        var environment = new Hashtable
+        {
+            ["WRITEBEHIND_HTTP_PORT"] = "6100",
+            ["WRITEBEHIND_AKKA_PORT"] = "6153",
+            ["WRITEBEHIND_DATA_DIR"] = "/var/lib/wb",
+            ["WRITEBEHIND_SEED_NODES"] = "akka.tcp://writebehind@127.0.0.1:6153",
+            ["WRITEBEHIND_FLUSH_INTERVAL"] = "1m",
+            ["UNRELATED"] = "x",
+        };
+
+        var settings = ParseWithEnvironment(environment);
+
+        Assert.Equal(6100, settings.HttpPort);
+        Assert.Equal(6153, settings.AkkaPort);
+        Assert.Equal("/var/lib/wb", settings.DataDir);
+        Assert.Equal(new[] { "akka.tcp://writebehind@127.0.0.1:6153" }, settings.SeedNodes);
+        Assert.Equal(TimeSpan.FromMinutes(1), settings.FlushInterval);
+    }
+
+    [Fact]
+    public void Should_prefer_the_command_line_over_the_environment()
+    {
+        var environment = new Hashtable
+        {
+            ["WRITEBEHIND_HTTP_PORT"] = "6100",
+            ["WRITEBEHIND_FLUSH_INTERVAL"] = "not a duration",
+            ["WRITEBEHIND_DATA_DIR"] = "/from/env",
+        };
+
+        var settings = ParseWithEnvironment(environment, "--http-port=6200", "--flush-interval", "3s");
+
+        Assert.Equal(6200, settings.HttpPort);
+        Assert.Equal(TimeSpan.FromSeconds(3), settings.FlushInterval);
+        Assert.Equal("/from/env", settings.DataDir);
+    }
+
+    [Fact]
+    public void Should_treat_empty_environment_variables_as_unset()
+    {
+        var settings = ParseWithEnvironment(new Hashtable { ["WRITEBEHIND_HTTP_PORT"] = "" });
+
+        Assert.Equal(5080, settings.HttpPort);
+    }
+
+    [Fact]
+    public void Should_name_the_environment_variable_of_a_bad_value()
+    {
+        var error = Assert.Throws<HostSettingsException>(() => ParseWithEnvironment(new Hashtable { ["WRITEBEHIND_AKKA_PORT"] = "x" }));
+
+        Assert.Contains("WRITEBEHIND_AKKA_PORT", error.Message);
+    }
+
+    [Fact]
+    public void Should_map_option_names_to_environment_variables()
+    {
+        Assert.Equal("WRITEBEHIND_HTTP_PORT", HostSettings.EnvironmentVariableName("http-port"));
+        Assert.Equal("WRITEBEHIND_FLUSH_INTERVAL", HostSettings.EnvironmentVariableName("flush-interval"));
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public void Should_request_help(string flag)
+    {
+        Assert.True(Parse("--http-port", "1", flag).HelpRequested);
+        Assert.Contains("--flush-interval", HostSettings.Usage);
+    }
+
+    [Theory]
+    [InlineData("--bogus", "--bogus")]
+    [InlineData("--bogus=1", "--bogus")]
+    [InlineData("--HTTP-PORT=1", "--HTTP-PORT")]
+    [InlineData("positional", "positional")]
+    [InlineData("--", "--")]
+    [InlineData("--help=yes", "--help")]
+    public void Should_refuse_unknown_options_and_arguments(string arg, string named)
+    {
+        var error = Assert.Throws<HostSettingsException>(() => Parse(arg));
+
+        Assert.Contains(named, error.Message);
+    }
+
+    [Theory]
+    [InlineData("--http-port")]
+    [InlineData("--data-dir")]
+    public void Should_refuse_an_option_without_a_value(string option)
+    {
+        var error = Assert.Throws<HostSettingsException>(() => Parse(option));
+
+        Assert.Contains(option, error.Message);
+        Assert.Contains("needs a value", error.Message);
+    }
+
+    [Fact]
+    public void Should_not_take_the_next_option_as_a_value()
+    {
+        var error = Assert.Throws<HostSettingsException>(() => Parse("--data-dir", "--http-port", "1"));
+
+        Assert.Contains("--data-dir needs a value", error.Message);
+    }
+
+    [Theory]
+    [InlineData("--http-port", "abc")]
+    [InlineData("--http-port", "-1")]
+    [InlineData("--http-port", "65536")]
+    [InlineData("--http-port", "80.5")]
+    [InlineData("--http-port", "")]
+    [InlineData("--akka-port", "99999999999")]
+    [InlineData("--flush-interval", "10")]
+    [InlineData("--flush-interval", "0s")]
+    [InlineData("--flush-interval", "-1s")]
+    [InlineData("--flush-interval", "1d")]
+    [InlineData("--flush-interval", "25h")]
+    [InlineData("--flush-interval", "fast")]
+    [InlineData("--data-dir", " ")]
+    [InlineData("--seed-nodes", "127.0.0.1:4053")]
+    [InlineData("--seed-nodes", "akka.tcp://other@127.0.0.1:4053")]
+    [InlineData("--seed-nodes", "akka://writebehind@127.0.0.1:4053")]
+    [InlineData("--seed-nodes", "akka.tcp://writebehind@127.0.0.1")]
+    [InlineData("--seed-nodes", "akka.tcp://writebehind@127.0.0.1:4053,nonsense")]
+    public void Should_refuse_bad_values(string option, string value)
+    {
+        var spaced = Assert.Throws<HostSettingsException>(() => Parse(option, value));
+        var joined = Assert.Throws<HostSettingsException>(() => Parse($"{option}={value}"));
+
+        Assert.StartsWith(option, spaced.Message);
+        Assert.StartsWith(option, joined.Message);
+    }
+
+    [Fact]
+    public void Should_accept_an_empty_seed_node_list_as_join_self()
+    {
+        Assert.Empty(Parse("--seed-nodes=").SeedNodes);
+    }
+}
