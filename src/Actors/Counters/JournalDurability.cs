@@ -27,8 +27,6 @@ public static class JournalDurability
                   auto-initialize = true
                   # SQLite has one writer at a time: concurrent journal writers only wait for each other's locks
                   parallelism = 1
-                  # group commit already batches per key; batch many keys' events into one round trip
-                  batch-size = 500
                 }
                 """)
             .WithFallback(SqlPersistence.DefaultConfiguration);

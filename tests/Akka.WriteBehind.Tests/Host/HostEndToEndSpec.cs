@@ -16,18 +16,13 @@ namespace Akka.WriteBehind.Tests.Host;
 /// </summary>
 public sealed class HostEndToEndSpec : IDisposable
 {
-    private const string UpLinePrefix = "Akka.WriteBehind node up:";
     private const int Keys = 1_000;
     private const int Increments = 20_000;
     private const int Concurrency = 64;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
 
     private readonly ITestOutputHelper _output;
     private readonly string _dataDir;
-    private readonly ConcurrentQueue<string> _processOutput = new();
-    private readonly TaskCompletionSource<string> _upLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Process? _process;
+    private HostProcess? _host;
 
     public HostEndToEndSpec(ITestOutputHelper output)
     {
@@ -36,27 +31,24 @@ public sealed class HostEndToEndSpec : IDisposable
         Directory.CreateDirectory(_dataDir);
     }
 
-    [Fact]
-    public async Task Should_serve_counters_over_http_and_store_every_increment_after_sigterm()
+    [Theory]
+    [InlineData("journal")]
+    [InlineData("memory")]
+    public async Task Should_serve_counters_over_http_and_store_every_increment_after_sigterm(string durability)
     {
         Assert.True(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "this spec stops the Host with SIGTERM");
         var clock = Stopwatch.StartNew();
 
         // arrange: the Host process
-        var httpPort = FreeTcpPort();
-        var akkaPort = FreeTcpPort();
-        var process = StartHost(httpPort, akkaPort);
-        var upLine = await WaitForUpLineAsync(process);
-        Assert.Contains($"http=http://127.0.0.1:{httpPort}", upLine);
-        Assert.Contains($"akka=akka.tcp://writebehind@127.0.0.1:{akkaPort}", upLine);
+        var (host, upLine) = await HostProcess.StartAsync(_dataDir, "--flush-interval", "500ms", "--durability", durability);
+        _host = host;
+        Assert.Contains($"http=http://127.0.0.1:{host.HttpPort}", upLine);
+        Assert.Contains($"akka=akka.tcp://writebehind@127.0.0.1:{host.AkkaPort}", upLine);
         Assert.Contains($"store=sqlite:{Path.Combine(_dataDir, "writebehind.db")}", upLine);
+        Assert.Contains($"durability={durability}", upLine);
         _output.WriteLine($"up after {clock.Elapsed.TotalSeconds:F1}s: {upLine}");
 
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency })
-        {
-            BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/"),
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+        using var http = host.CreateClient(Concurrency);
 
         // act: 20,000 increments over 1,000 keys, mixed signs, at most 64 in flight
         var (operations, expected) = Workload();
@@ -72,6 +64,8 @@ public sealed class HostEndToEndSpec : IDisposable
                 using var response = await PostIncrementAsync(http, key, $"{{\"delta\":{delta}}}");
                 if (response.StatusCode != HttpStatusCode.Accepted)
                     failures.Enqueue($"{key} {delta}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                else if (i == 0)
+                    Assert.Contains($"\"durability\":\"{durability}\"", await response.Content.ReadAsStringAsync());
             }
         }));
         _output.WriteLine($"{Increments} increments in {load.Elapsed.TotalSeconds:F1}s");
@@ -118,24 +112,12 @@ public sealed class HostEndToEndSpec : IDisposable
 
         // SIGTERM: graceful leave, every pending delta flushed, exit code 0
         var stopping = Stopwatch.StartNew();
-        Assert.Equal(0, kill(process.Id, Sigterm));
-        using (var exit = new CancellationTokenSource(ExitTimeout))
-        {
-            try
-            {
-                await process.WaitForExitAsync(exit.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"the Host did not exit within {ExitTimeout} of SIGTERM\n{Tail()}");
-            }
-        }
-
-        _output.WriteLine($"exited {process.ExitCode} {stopping.Elapsed.TotalSeconds:F1}s after SIGTERM; whole test {clock.Elapsed.TotalSeconds:F1}s");
-        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{Tail()}");
+        await host.StopAsync();
+        _output.WriteLine($"exited {host.ExitCode} {stopping.Elapsed.TotalSeconds:F1}s after SIGTERM; whole test {clock.Elapsed.TotalSeconds:F1}s");
+        Assert.True(host.ExitCode == 0, $"exit code {host.ExitCode}\n{host.Tail()}");
 
         // assert: the database holds exactly the acknowledged sums
-        var rows = ReadCounters(Path.Combine(_dataDir, "writebehind.db"));
+        var rows = HostProcess.ReadCounters(Path.Combine(_dataDir, "writebehind.db"));
         var wrong = expected.Where(kv => !rows.TryGetValue(kv.Key, out var v) || v != kv.Value)
             .Select(kv => $"{kv.Key}: expected {kv.Value}, stored {(rows.TryGetValue(kv.Key, out var v) ? v : "no row")}")
             .ToList();
@@ -145,24 +127,7 @@ public sealed class HostEndToEndSpec : IDisposable
 
     public void Dispose()
     {
-        if (_process is { } process)
-        {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                    process.WaitForExit(10_000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-                // never started or already reaped
-            }
-
-            process.Dispose();
-        }
-
+        _host?.Dispose();
         SqliteConnection.ClearAllPools();
         try
         {
@@ -206,64 +171,6 @@ public sealed class HostEndToEndSpec : IDisposable
         return (operations, expected);
     }
 
-    private Process StartHost(int httpPort, int akkaPort)
-    {
-        var start = new ProcessStartInfo(DotnetExecutable())
-        {
-            WorkingDirectory = _dataDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-                 {
-                     HostAssemblyPath(),
-                     "--http-port", httpPort.ToString(), "--akka-port", akkaPort.ToString(),
-                     "--data-dir", _dataDir, "--flush-interval", "500ms",
-                 })
-            start.ArgumentList.Add(arg);
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("WRITEBEHIND_", StringComparison.Ordinal)).ToList())
-            start.Environment.Remove(name);
-
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-                return;
-            _processOutput.Enqueue(e.Data);
-            if (e.Data.StartsWith(UpLinePrefix, StringComparison.Ordinal))
-                _upLine.TrySetResult(e.Data);
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-                _processOutput.Enqueue("stderr: " + e.Data);
-        };
-        process.Exited += (_, _) => _upLine.TrySetException(new InvalidOperationException("the Host exited before it was up"));
-
-        Assert.True(process.Start(), "the Host process did not start");
-        _process = process;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private async Task<string> WaitForUpLineAsync(Process process)
-    {
-        var finished = await Task.WhenAny(_upLine.Task, Task.Delay(StartTimeout));
-        if (finished != _upLine.Task)
-            Assert.Fail($"no '{UpLinePrefix}' line within {StartTimeout}\n{Tail()}");
-        if (_upLine.Task.IsFaulted)
-        {
-            await process.WaitForExitAsync();
-            Assert.Fail($"the Host exited with code {process.ExitCode} before it was up\n{Tail()}");
-        }
-
-        return await _upLine.Task;
-    }
-
-    private string Tail() => "--- Host output (last 60 lines) ---\n" + string.Join('\n', _processOutput.TakeLast(60));
-
     private static Task<HttpResponseMessage> PostIncrementAsync(HttpClient http, string key, string body) =>
         http.PostAsync($"counters/{Uri.EscapeDataString(key)}/increment", new StringContent(body, Encoding.UTF8, "application/json"));
 
@@ -294,59 +201,4 @@ public sealed class HostEndToEndSpec : IDisposable
         Assert.Equal(error, json.GetProperty("error").GetString());
         Assert.False(string.IsNullOrWhiteSpace(json.GetProperty("message").GetString()));
     }
-
-    private static Dictionary<string, long> ReadCounters(string databaseFile)
-    {
-        Assert.True(File.Exists(databaseFile), $"{databaseFile} does not exist");
-        var rows = new Dictionary<string, long>(StringComparer.Ordinal);
-        var connectionString = new SqliteConnectionStringBuilder { DataSource = databaseFile, Pooling = false }.ToString();
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        using var select = connection.CreateCommand();
-        select.CommandText = "SELECT key, value, applied_seq FROM counters";
-        using var reader = select.ExecuteReader();
-        while (reader.Read())
-        {
-            Assert.True(reader.GetInt64(2) > 0, $"{reader.GetString(0)} has applied_seq {reader.GetInt64(2)}");
-            rows.Add(reader.GetString(0), reader.GetInt64(1));
-        }
-
-        return rows;
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The Host built next to this test assembly: tests/…/bin/&lt;Config&gt;/&lt;tfm&gt; → src/Host/bin/&lt;Config&gt;/&lt;tfm&gt;.</summary>
-    private static string HostAssemblyPath()
-    {
-        var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = tfm.Parent?.Name ?? throw new InvalidOperationException($"unexpected test directory {tfm.FullName}");
-        var root = tfm;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Akka.WriteBehind.sln")))
-            root = root.Parent;
-        Assert.True(root is not null, $"no Akka.WriteBehind.sln above {tfm.FullName}");
-
-        var dll = Path.Combine(root!.FullName, "src", "Host", "bin", configuration, tfm.Name, "Akka.WriteBehind.Host.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing; build src/Host in {configuration} first");
-        return dll;
-    }
-
-    private static string DotnetExecutable()
-    {
-        var hostPath = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(hostPath) && File.Exists(hostPath))
-            return hostPath;
-        var processPath = Environment.ProcessPath;
-        return processPath is not null && Path.GetFileNameWithoutExtension(processPath) == "dotnet" ? processPath : "dotnet";
-    }
-
-    private const int Sigterm = 15;
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
 }
