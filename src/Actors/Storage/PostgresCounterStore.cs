@@ -1,0 +1,159 @@
+using Npgsql;
+
+namespace Akka.WriteBehind.Storage;
+
+/// <summary>
+/// An <see cref="ICounterStore"/> on PostgreSQL (Npgsql) with the table
+/// <c>counters(key text primary key, value bigint not null, applied_seq bigint not null, updated_at timestamp)</c>, in the
+/// connection's default schema. Each batch is one transaction: one multi-row upsert from arrays
+/// (<c>INSERT … SELECT … FROM unnest(@keys, @deltas, @seqs) ON CONFLICT (key) DO UPDATE … WHERE applied_seq &lt; excluded.applied_seq</c>),
+/// then a read of the rows, sent to the server in one round trip. A sum that leaves the 64-bit range fails the statement
+/// (<c>bigint out of range</c>) and rolls back the whole batch.
+/// </summary>
+public sealed class PostgresCounterStore : ICounterStore, IAsyncDisposable, IDisposable
+{
+    /// <summary>Connections the store opens at most when the connection string sets no <c>Maximum Pool Size</c>.</summary>
+    public const int DefaultMaxPoolSize = 10;
+
+    // every node may create the table at the same moment: CREATE TABLE IF NOT EXISTS alone can then fail on the catalog's
+    // unique index, so creators take a transaction-scoped advisory lock on this key first
+    private const string InitializeSql = """
+        SELECT pg_advisory_xact_lock(hashtext('akka.write-behind:counters'));
+        CREATE TABLE IF NOT EXISTS counters (
+            key TEXT NOT NULL PRIMARY KEY,
+            value BIGINT NOT NULL,
+            applied_seq BIGINT NOT NULL,
+            updated_at TIMESTAMP
+        );
+        """;
+
+    private const string UpsertSql = """
+        INSERT INTO counters (key, value, applied_seq, updated_at)
+        SELECT w.key, w.delta, w.seq, timezone('utc', now())
+        FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS w(key, delta, seq)
+        ON CONFLICT (key) DO UPDATE SET
+            value = counters.value + excluded.value,
+            applied_seq = excluded.applied_seq,
+            updated_at = excluded.updated_at
+        WHERE counters.applied_seq < excluded.applied_seq
+        """;
+
+    private const string SelectSql = "SELECT key, value, applied_seq FROM counters WHERE key = ANY($1::text[])";
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    /// <summary>Creates a store over an Npgsql connection string. Nothing connects before the first call.</summary>
+    /// <param name="connectionString">For example <c>Host=127.0.0.1;Port=5432;Database=writebehind;Username=app;Password=…</c>.</param>
+    /// <param name="defaultMaxPoolSize">Pool size when <paramref name="connectionString"/> sets none. <b>Default</b>: <see cref="DefaultMaxPoolSize"/>.</param>
+    /// <exception cref="ArgumentException">Empty, or not an Npgsql connection string.</exception>
+    public PostgresCounterStore(string connectionString, int defaultMaxPoolSize = DefaultMaxPoolSize)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new ArgumentException("A PostgreSQL connection string is required.", nameof(connectionString));
+        Description = PostgresConnectionStrings.Describe(connectionString);
+        _dataSource = NpgsqlDataSource.Create(PostgresConnectionStrings.WithDefaultMaxPoolSize(connectionString, defaultMaxPoolSize));
+    }
+
+    /// <summary>Where the store points, without credentials: <c>host:port/database</c>.</summary>
+    public string Description { get; }
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(InitializeSql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, StoredCounter>> ApplyAsync(IReadOnlyList<CounterWrite> writes, CancellationToken cancellationToken = default)
+    {
+        var result = new Dictionary<string, StoredCounter>(writes.Count, StringComparer.Ordinal);
+        if (writes.Count == 0)
+            return result;
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var rounds = Rounds(writes);
+        foreach (var round in rounds)
+        {
+            var command = new NpgsqlBatchCommand(UpsertSql);
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = round.Select(w => w.Key).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = round.Select(w => w.Delta).ToArray() });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = round.Select(w => w.Seq).ToArray() });
+            batch.BatchCommands.Add(command);
+        }
+
+        // the rows after the writes, in the same round trip; the first round holds every key
+        await ReadRowsAsync(batch, rounds[0].Select(w => w.Key).ToArray(), result, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, StoredCounter>> ReadAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        var result = new Dictionary<string, StoredCounter>(keys.Count, StringComparer.Ordinal);
+        if (keys.Count == 0)
+            return result;
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection);
+        await ReadRowsAsync(batch, keys.Distinct(StringComparer.Ordinal).ToArray(), result, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>Closes the store's connection pool.</summary>
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>Closes the store's connection pool.</summary>
+    public void Dispose() => _dataSource.Dispose();
+
+    /// <summary>
+    /// The writes as upsert statements: one per (key, seq), in seq order per key. PostgreSQL refuses to update a row twice in
+    /// one statement, so the n-th distinct seq of each key goes into the n-th statement (one statement unless a retried write
+    /// meets its successor in the same batch). Keys are in ordinal order in every statement, so that concurrent batches lock
+    /// rows in the same order.
+    /// </summary>
+    internal static IReadOnlyList<CounterWrite[]> Rounds(IReadOnlyList<CounterWrite> writes)
+    {
+        var rounds = new List<List<CounterWrite>>();
+        string? previousKey = null;
+        var n = 0;
+        foreach (var write in writes
+                     .DistinctBy(w => (w.Key, w.Seq))
+                     .OrderBy(w => w.Key, StringComparer.Ordinal)
+                     .ThenBy(w => w.Seq))
+        {
+            n = write.Key == previousKey ? n + 1 : 0;
+            previousKey = write.Key;
+            if (rounds.Count == n)
+                rounds.Add(new List<CounterWrite>());
+            rounds[n].Add(write);
+        }
+
+        return rounds.Select(r => r.ToArray()).ToArray();
+    }
+
+    /// <summary>Appends the SELECT of <paramref name="keys"/> to <paramref name="batch"/>, runs the batch and reads the rows; a key without a row reads as <see cref="StoredCounter.Empty"/>.</summary>
+    private static async Task ReadRowsAsync(NpgsqlBatch batch, string[] keys, Dictionary<string, StoredCounter> result, CancellationToken cancellationToken)
+    {
+        var select = new NpgsqlBatchCommand(SelectSql);
+        select.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
+        batch.BatchCommands.Add(select);
+        foreach (var key in keys)
+            result[key] = StoredCounter.Empty;
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        do
+        {
+            // the upserts return no rows; only the final SELECT has three columns
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                result[reader.GetString(0)] = new StoredCounter(reader.GetInt64(1), reader.GetInt64(2));
+        }
+        while (await reader.NextResultAsync(cancellationToken).ConfigureAwait(false));
+    }
+}
