@@ -1,16 +1,38 @@
 using Akka.Configuration;
 using Akka.Persistence.Sql;
+using Akka.WriteBehind.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Counters;
 
-/// <summary>Configuration of journal durability: Akka.Persistence.Sql as the counters' journal.</summary>
+/// <summary>
+/// Configuration of journal durability: Akka.Persistence.Sql as the counters' journal (<c>akka.persistence.journal.sql</c>),
+/// on SQLite or PostgreSQL, its tables (<c>journal</c>, <c>tags</c>) created on first start. Use the result as a fallback of
+/// the application's configuration, so that an explicit journal configuration wins.
+/// </summary>
 public static class JournalDurability
 {
+    /// <summary>Akka.Persistence.Sql (linq2db) provider name of PostgreSQL.</summary>
+    public const string PostgresProviderName = "PostgreSQL.15";
+
+    /// <summary>Akka.Persistence.Sql (linq2db) provider name of SQLite through Microsoft.Data.Sqlite.</summary>
+    public const string SqliteProviderName = "SQLite.MS";
+
+    /// <summary>Connections the PostgreSQL journal opens at most when its connection string sets no <c>Maximum Pool Size</c>.</summary>
+    public const int DefaultPostgresMaxPoolSize = 20;
+
     /// <summary>
-    /// HOCON that makes <c>akka.persistence.journal.sql</c> an Akka.Persistence.Sql journal on the SQLite file
-    /// <paramref name="journalFile"/> (tables created on first start), with Akka.Persistence.Sql's defaults as fallback.
-    /// Use it as a fallback of the application's configuration so that an explicit journal configuration wins.
+    /// Persistent actors that replay at the same time with the PostgreSQL journal (<c>akka.persistence.max-concurrent-recoveries</c>,
+    /// Akka's default is 50): each replay holds a pooled connection, so they stay well below <see cref="DefaultPostgresMaxPoolSize"/>
+    /// and leave connections for the journal's writers.
+    /// </summary>
+    public const int PostgresMaxConcurrentRecoveries = 10;
+
+    /// <summary>The journal's concurrent writers on PostgreSQL (each a pooled connection).</summary>
+    public const int PostgresParallelism = 4;
+
+    /// <summary>
+    /// The journal on the SQLite file <paramref name="journalFile"/>, with Akka.Persistence.Sql's defaults as fallback.
     /// </summary>
     /// <param name="journalFile">The journal's SQLite file, e.g. <c>./data/journal.db</c>.</param>
     public static Config Config(string journalFile)
@@ -20,15 +42,42 @@ public static class JournalDurability
             DataSource = Path.GetFullPath(journalFile),
             Mode = SqliteOpenMode.ReadWriteCreate,
         }.ToString();
-        return ConfigurationFactory.ParseString($$"""
+        return Plugin(connectionString, SqliteProviderName, """
+            # SQLite has one writer at a time: concurrent journal writers only wait for each other's locks
+            akka.persistence.journal.sql.parallelism = 1
+            """);
+    }
+
+    /// <summary>
+    /// The journal on the PostgreSQL database of <paramref name="connectionString"/> (provider <see cref="PostgresProviderName"/>),
+    /// with Akka.Persistence.Sql's defaults as fallback. The pool is limited to <paramref name="defaultMaxPoolSize"/> connections
+    /// unless the connection string sets its own <c>Maximum Pool Size</c>; replays are limited to
+    /// <see cref="PostgresMaxConcurrentRecoveries"/> at a time so that they cannot exhaust it.
+    /// </summary>
+    /// <param name="connectionString">An Npgsql connection string, e.g. <c>Host=127.0.0.1;Database=writebehind;Username=app;Password=…</c>.</param>
+    /// <param name="defaultMaxPoolSize">Pool size when the connection string sets none. <b>Default</b>: <see cref="DefaultPostgresMaxPoolSize"/>.</param>
+    /// <exception cref="ArgumentException">Not an Npgsql connection string.</exception>
+    public static Config PostgresConfig(string connectionString, int defaultMaxPoolSize = DefaultPostgresMaxPoolSize)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new ArgumentException("A PostgreSQL connection string is required.", nameof(connectionString));
+        return Plugin(PostgresConnectionStrings.WithDefaultMaxPoolSize(connectionString, defaultMaxPoolSize), PostgresProviderName, $"""
+            akka.persistence.journal.sql.parallelism = {PostgresParallelism}
+            akka.persistence.max-concurrent-recoveries = {PostgresMaxConcurrentRecoveries}
+            """);
+    }
+
+    private static Config Plugin(string connectionString, string providerName, string extra) =>
+        ConfigurationFactory.ParseString($$"""
                 akka.persistence.journal.sql {
-                  connection-string = "{{connectionString.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}}"
-                  provider-name = "SQLite.MS"
+                  connection-string = "{{Escape(connectionString)}}"
+                  provider-name = "{{providerName}}"
                   auto-initialize = true
-                  # SQLite has one writer at a time: concurrent journal writers only wait for each other's locks
-                  parallelism = 1
                 }
+                {{extra}}
                 """)
             .WithFallback(SqlPersistence.DefaultConfiguration);
-    }
+
+    private static string Escape(string value) =>
+        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 }

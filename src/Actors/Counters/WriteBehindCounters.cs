@@ -23,7 +23,8 @@ public static class WriteBehindCounters
     /// hand-off through a flush-first stop message) and the ingest stage, and registers a CoordinatedShutdown task that drains
     /// the ingest stage before the shard region hands its entities off (each flushes before it stops). With journal
     /// durability it also starts the node's persist permits and the journal sweep; the journal plugin
-    /// (<c>journal.plugin-id</c>, Akka.Persistence.Sql on SQLite) must be configured — <see cref="JournalDurability.Config"/> does it.
+    /// (<c>journal.plugin-id</c>, Akka.Persistence.Sql on SQLite or PostgreSQL) must be configured —
+    /// <see cref="JournalDurability.Config"/> or <see cref="JournalDurability.PostgresConfig"/> does it.
     /// </summary>
     /// <param name="system">An actor system with <c>akka.actor.provider = cluster</c>.</param>
     /// <param name="store">Where counters are written behind to.</param>
