@@ -3,11 +3,13 @@ using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Hosting;
+using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Host;
 
 /// <summary>
-/// Akka.Hosting wiring of a node: HOCON layered as <c>hocon/node.conf</c>, then the store file <c>hocon/sqlite.conf</c>, then
+/// Akka.Hosting wiring of a node: HOCON layered as <c>hocon/node.conf</c>, then the store file (<c>hocon/sqlite.conf</c> or
+/// <c>hocon/postgres.conf</c>), then
 /// the command-line/environment options (rendered by the options objects and prepended), with the library's and Akka's
 /// defaults behind all of them; remoting on 127.0.0.1, clustering, and write-behind counters.
 /// </summary>
@@ -16,18 +18,22 @@ public static class AkkaNode
     /// <summary>Node file, relative to the application's directory.</summary>
     public const string NodeConfFile = "hocon/node.conf";
 
-    /// <summary>Store file, relative to the application's directory.</summary>
+    /// <summary>Store file of <c>--store sqlite</c>, relative to the application's directory.</summary>
     public const string SqliteConfFile = "hocon/sqlite.conf";
 
-    /// <summary>The node and store files, the store file over the node file.</summary>
+    /// <summary>Store file of <c>--store postgres</c>, relative to the application's directory.</summary>
+    public const string PostgresConfFile = "hocon/postgres.conf";
+
+    /// <summary>The node file and the store file of <paramref name="store"/>, the store file over the node file.</summary>
+    /// <param name="store">The store the node writes to.</param>
     /// <param name="baseDirectory">Directory holding <c>hocon/</c>; <b>Default</b>: the application's directory.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
-    public static Config LoadFileConfig(string? baseDirectory = null)
+    public static Config LoadFileConfig(CounterStorageProvider store, string? baseDirectory = null)
     {
         baseDirectory ??= AppContext.BaseDirectory;
         var node = ParseFile(Path.Combine(baseDirectory, NodeConfFile));
-        var store = ParseFile(Path.Combine(baseDirectory, SqliteConfFile));
-        return store.WithFallback(node);
+        var storeFile = store == CounterStorageProvider.Postgres ? PostgresConfFile : SqliteConfFile;
+        return ParseFile(Path.Combine(baseDirectory, storeFile)).WithFallback(node);
     }
 
     /// <summary>Configures the actor system of a node.</summary>
@@ -59,6 +65,8 @@ public static class AkkaNode
             options.FlushInterval = settings.FlushInterval;
             options.Durability = settings.Durability;
             options.SqliteDataDir = Path.GetFullPath(settings.DataDir);
+            options.StorageProvider = settings.Store;
+            options.ConnectionString = settings.ConnectionString;
         });
         return builder;
     }

@@ -3,6 +3,8 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Akka.Actor;
+using Akka.WriteBehind.Storage;
+using Npgsql;
 
 namespace Akka.WriteBehind.Host;
 
@@ -16,6 +18,8 @@ namespace Akka.WriteBehind.Host;
 /// <param name="SeedNodes">Cluster seed nodes; empty: the node joins itself (a one-node cluster). <b>Default</b>: empty.</param>
 /// <param name="FlushInterval">How long counters accumulate before they flush. <b>Default</b>: 1s.</param>
 /// <param name="Durability">When an increment is acknowledged: once journaled (<c>journal</c>) or once in memory (<c>memory</c>). <b>Default</b>: journal.</param>
+/// <param name="Store">The database of the counters (and of the journal): <c>sqlite</c> (a file in <see cref="DataDir"/>) or <c>postgres</c>. <b>Default</b>: sqlite.</param>
+/// <param name="ConnectionString">The Npgsql connection string of the PostgreSQL database; required with <c>--store postgres</c>, refused otherwise. <b>Default</b>: none.</param>
 /// <param name="HelpRequested"><c>--help</c> was given: print <see cref="Usage"/> and exit.</param>
 public sealed record HostSettings(
     int HttpPort,
@@ -24,6 +28,8 @@ public sealed record HostSettings(
     ImmutableArray<string> SeedNodes,
     TimeSpan FlushInterval,
     Akka.WriteBehind.Counters.CounterDurability Durability,
+    CounterStorageProvider Store,
+    string? ConnectionString,
     bool HelpRequested)
 {
     /// <summary>Name of the actor system; every node of a cluster uses it.</summary>
@@ -53,6 +59,12 @@ public sealed record HostSettings(
     /// <summary><c>--durability</c>.</summary>
     public const string DurabilityOption = "durability";
 
+    /// <summary><c>--store</c>.</summary>
+    public const string StoreOption = "store";
+
+    /// <summary><c>--connection-string</c>.</summary>
+    public const string ConnectionStringOption = "connection-string";
+
     /// <summary><c>--help</c>.</summary>
     public const string HelpOption = "help";
 
@@ -64,9 +76,14 @@ public sealed record HostSettings(
         SeedNodes: ImmutableArray<string>.Empty,
         FlushInterval: TimeSpan.FromSeconds(1),
         Durability: Akka.WriteBehind.Counters.CounterDurability.Journal,
+        Store: CounterStorageProvider.Sqlite,
+        ConnectionString: null,
         HelpRequested: false);
 
-    private static readonly string[] ValuedOptions = [HttpPortOption, AkkaPortOption, DataDirOption, SeedNodesOption, FlushIntervalOption, DurabilityOption];
+    private static readonly string[] ValuedOptions =
+    [
+        HttpPortOption, AkkaPortOption, DataDirOption, SeedNodesOption, FlushIntervalOption, DurabilityOption, StoreOption, ConnectionStringOption,
+    ];
 
     private static readonly Regex DurationPattern = new(
         @"^\s*(?<n>\d+(\.\d+)?)\s*(?<unit>ms|s|m|h)\s*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
@@ -86,6 +103,13 @@ public sealed record HostSettings(
           --flush-interval <dur>     counter flush interval: 500ms, 2s, 1m   [WRITEBEHIND_FLUSH_INTERVAL] default 1s
           --durability <mode>        journal: acknowledge once journaled     [WRITEBEHIND_DURABILITY]     default journal
                                      memory: acknowledge once in memory
+          --store <store>            sqlite: the file writebehind.db         [WRITEBEHIND_STORE]          default sqlite
+                                     in --data-dir (journal: journal.db)
+                                     postgres: a PostgreSQL database (counters
+                                     and journal), needs --connection-string
+          --connection-string <cs>   Npgsql connection string for            [WRITEBEHIND_CONNECTION_STRING]
+                                     --store postgres, e.g.
+                                     "Host=127.0.0.1;Port=5432;Database=wb;Username=app;Password=secret"
           --help                     print this help and exit
 
         Both "--name value" and "--name=value" are accepted.
@@ -174,7 +198,21 @@ public sealed record HostSettings(
             };
         }
 
-        return settings;
+        if (raw.TryGetValue(StoreOption, out var store))
+        {
+            settings = settings with
+            {
+                Store = store.Value.Trim().ToLowerInvariant() switch
+                {
+                    "sqlite" => CounterStorageProvider.Sqlite,
+                    "postgres" => CounterStorageProvider.Postgres,
+                    _ => throw new HostSettingsException($"{store.Source}: \"{store.Value}\" is not a store; use sqlite or postgres."),
+                },
+            };
+        }
+
+        raw.TryGetValue(ConnectionStringOption, out var connectionString);
+        return settings with { ConnectionString = CheckConnectionString(settings.Store, connectionString.Value, connectionString.Source) };
     }
 
     /// <summary>
@@ -200,6 +238,34 @@ public sealed record HostSettings(
         if (ms < 1 || ms > TimeSpan.FromDays(1).TotalMilliseconds)
             throw new HostSettingsException($"{source}: '{text}' is out of range; use at least 1ms and at most 24h.");
         return TimeSpan.FromMilliseconds(ms);
+    }
+
+    private static string? CheckConnectionString(CounterStorageProvider store, string? text, string? source)
+    {
+        var storeOption = $"--{StoreOption} {store.ToString().ToLowerInvariant()}";
+        if (store != CounterStorageProvider.Postgres)
+        {
+            if (text is not null)
+                throw new HostSettingsException($"{source} is only used with --{StoreOption} postgres; {storeOption} keeps its data in --{DataDirOption}.");
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(text))
+            throw new HostSettingsException(
+                $"{storeOption} needs --{ConnectionStringOption} ({EnvironmentVariableName(ConnectionStringOption)}), the Npgsql connection string of the " +
+                "database, e.g. \"Host=127.0.0.1;Port=5432;Database=writebehind;Username=app;Password=secret\".");
+
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(text);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+        {
+            // the message names the bad keyword or value, never the whole string (it may hold a password)
+            throw new HostSettingsException($"{source}: not a valid Npgsql connection string ({e.Message}).");
+        }
+
+        return text;
     }
 
     private static int ParsePort(string text, string source)

@@ -29,7 +29,7 @@ if (settings.HelpRequested)
 Akka.Configuration.Config fileConfig;
 try
 {
-    fileConfig = AkkaNode.LoadFileConfig();
+    fileConfig = AkkaNode.LoadFileConfig(settings.Store);
 }
 catch (Exception e) when (e is IOException or Akka.Configuration.ConfigurationException)
 {
@@ -104,9 +104,9 @@ if (memberUp.Task.IsCompleted)
     var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
         ?? $"http://{HostSettings.Hostname}:{settings.HttpPort}";
     var akka = Akka.Cluster.Cluster.Get(system).SelfAddress;
-    var store = SqliteStores.CounterStoreFromConfig(system.Settings.Config).DataSource;
+    var store = CounterStores.Describe(system.Settings.Config); // sqlite:<file> or postgres:<host>:<port>/<database>, no credentials
     var durability = settings.Durability.ToString().ToLowerInvariant();
-    Console.Out.WriteLine($"Akka.WriteBehind node up: http={http} akka={akka} store=sqlite:{store} durability={durability}");
+    Console.Out.WriteLine($"Akka.WriteBehind node up: http={http} akka={akka} store={store} durability={durability}");
 }
 
 await app.WaitForShutdownAsync().ConfigureAwait(false);

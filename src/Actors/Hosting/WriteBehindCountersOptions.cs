@@ -13,9 +13,10 @@ public sealed class WriteBehindCountersOptions
 {
     /// <summary>
     /// How increments are made durable before they are acknowledged. With <see cref="Counters.CounterDurability.Journal"/>
-    /// the extension also configures Akka.Persistence.Sql on the SQLite file <c>journal.db</c> in <see cref="SqliteDataDir"/>
-    /// (as a fallback: an application that configures <c>akka.persistence.journal.sql</c> itself keeps its own).
-    /// <b>Default</b>: <see cref="Counters.CounterDurability.Memory"/>.
+    /// the extension also configures Akka.Persistence.Sql next to the store chosen by <see cref="StorageProvider"/>: on the
+    /// SQLite file <c>journal.db</c> in <see cref="SqliteDataDir"/>, or on the PostgreSQL database of
+    /// <see cref="ConnectionString"/> (as a fallback: an application that configures <c>akka.persistence.journal.sql</c>
+    /// itself keeps its own). <b>Default</b>: <see cref="Counters.CounterDurability.Memory"/>.
     /// </summary>
     public Counters.CounterDurability? Durability { get; set; }
 
@@ -56,8 +57,25 @@ public sealed class WriteBehindCountersOptions
     public string? SqliteDataDir { get; set; }
 
     /// <summary>
-    /// The store to write counters to. <b>Default</b>: <c>null</c>, a <see cref="SqliteCounterStore"/> configured by
-    /// <c>akka.write-behind.storage.sqlite</c>.
+    /// The database of the library's own store (<c>akka.write-behind.storage.provider</c>) and, with journal durability, of
+    /// the journal. <see cref="CounterStorageProvider.Postgres"/> needs <see cref="ConnectionString"/> when
+    /// <see cref="Durability"/> is journal (the journal is configured from it). <b>Default</b>: <see cref="CounterStorageProvider.Sqlite"/>.
+    /// </summary>
+    public CounterStorageProvider? StorageProvider { get; set; }
+
+    /// <summary>
+    /// Connection string of the chosen <see cref="StorageProvider"/>: with <see cref="CounterStorageProvider.Postgres"/>
+    /// an Npgsql connection string (<c>akka.write-behind.storage.postgres.connection-string</c>), with
+    /// <see cref="CounterStorageProvider.Sqlite"/> a Microsoft.Data.Sqlite one that wins over <see cref="SqliteDataDir"/> for
+    /// the counters table (<c>akka.write-behind.storage.sqlite.connection-string</c>; the SQLite journal stays in
+    /// <see cref="SqliteDataDir"/>). <b>Default</b>: <c>null</c> (PostgreSQL: none; SQLite: the file in the data directory).
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// The store to write counters to. <b>Default</b>: <c>null</c>, the library's store chosen by <see cref="StorageProvider"/>:
+    /// a <see cref="SqliteCounterStore"/> configured by <c>akka.write-behind.storage.sqlite</c> or a
+    /// <see cref="PostgresCounterStore"/> configured by <c>akka.write-behind.storage.postgres</c>.
     /// </summary>
     public ICounterStore? Store { get; set; }
 
@@ -85,6 +103,9 @@ public sealed class WriteBehindCountersOptions
         Add(c + "ingest.max-outstanding", IngestMaxOutstanding?.ToString(CultureInfo.InvariantCulture));
         Add(c + "ingest.buffer-size", IngestBufferSize?.ToString(CultureInfo.InvariantCulture));
         Add("akka.write-behind.storage.sqlite.data-dir", SqliteDataDir is null ? null : Quote(SqliteDataDir));
+        Add("akka.write-behind.storage.provider", StorageProvider?.ToString().ToLowerInvariant());
+        var provider = (StorageProvider ?? CounterStorageProvider.Sqlite).ToString().ToLowerInvariant();
+        Add($"akka.write-behind.storage.{provider}.connection-string", ConnectionString is null ? null : Quote(ConnectionString));
         return ConfigurationFactory.ParseString(sb.ToString());
     }
 

@@ -17,16 +17,26 @@ public static class WriteBehindHostingExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="options">The options; <b>Default</b>: all defaults, SQLite under <c>./data</c>.</param>
     /// <returns>The same builder.</returns>
+    /// <exception cref="ArgumentException">Journal durability on <see cref="CounterStorageProvider.Postgres"/> without a
+    /// <see cref="WriteBehindCountersOptions.ConnectionString"/>.</exception>
     public static AkkaConfigurationBuilder WithWriteBehindCounters(this AkkaConfigurationBuilder builder, WriteBehindCountersOptions? options = null)
     {
         options ??= new WriteBehindCountersOptions();
         builder.AddHocon(options.ToHocon(), HoconAddMode.Prepend);
         builder.AddHocon(WriteBehindConfig.DefaultConfig(), HoconAddMode.Append);
         if (options.Durability == CounterDurability.Journal)
-            builder.AddHocon(JournalDurability.Config(Path.Combine(options.SqliteDataDir ?? "data", "journal.db")), HoconAddMode.Append);
+            builder.AddHocon(JournalConfig(options), HoconAddMode.Append);
         builder.WithActors(async (system, registry) =>
         {
-            var store = options.Store ?? SqliteStores.CounterStoreFromConfig(system.Settings.Config);
+            var store = options.Store;
+            if (store is null)
+            {
+                // the library's own store lives as long as the actor system (a PostgreSQL store holds a connection pool)
+                store = CounterStores.FromConfig(system.Settings.Config);
+                if (store is IDisposable disposable)
+                    system.RegisterOnTermination(disposable.Dispose);
+            }
+
             var counters = await WriteBehindCounters.StartAsync(system, store).ConfigureAwait(false);
             registry.Register<CounterRegion>(counters.Region);
         });
@@ -42,5 +52,16 @@ public static class WriteBehindHostingExtensions
         var options = new WriteBehindCountersOptions();
         configure(options);
         return builder.WithWriteBehindCounters(options);
+    }
+
+    // the journal's fallback configuration, next to the chosen store
+    private static Akka.Configuration.Config JournalConfig(WriteBehindCountersOptions options)
+    {
+        if (options.StorageProvider != CounterStorageProvider.Postgres)
+            return JournalDurability.Config(Path.Combine(options.SqliteDataDir ?? "data", "journal.db"));
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+            throw new ArgumentException("Journal durability on PostgreSQL needs WriteBehindCountersOptions.ConnectionString (the journal uses the same database).",
+                nameof(options));
+        return JournalDurability.PostgresConfig(options.ConnectionString);
     }
 }
