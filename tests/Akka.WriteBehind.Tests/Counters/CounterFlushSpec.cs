@@ -27,7 +27,7 @@ public sealed class CounterWriteInFlightSpec : CounterSpecBase
 
     public CounterWriteInFlightSpec(ITestOutputHelper output) : base(output, "akka.write-behind.counters.flush-interval = 1h")
     {
-        _gated = new GatedStore(Sqlite, gateReads: false, gateWrites: true);
+        _gated = new GatedStore(Target, gateReads: false, gateWrites: true);
         Store = _gated;
     }
 
@@ -58,7 +58,7 @@ public sealed class CounterCoalescingSpec : CounterSpecBase
     // a flush interval far beyond the test: only FlushCounter writes
     public CounterCoalescingSpec(ITestOutputHelper output) : base(output, "akka.write-behind.counters.flush-interval = 1h")
     {
-        _counting = new CountingStore(Sqlite);
+        _counting = new CountingStore(Target);
         Store = _counting;
     }
 
@@ -91,7 +91,7 @@ public sealed class CounterRowWritesPerIntervalSpec : CounterSpecBase
 
     public CounterRowWritesPerIntervalSpec(ITestOutputHelper output) : base(output, "akka.write-behind.counters.flush-interval = 1s")
     {
-        _counting = new CountingStore(Sqlite);
+        _counting = new CountingStore(Target);
         Store = _counting;
     }
 
@@ -111,7 +111,7 @@ public sealed class CounterRowWritesPerIntervalSpec : CounterSpecBase
 
         await AwaitAssertAsync(async () =>
         {
-            var rows = await SqliteTable.ReadAllAsync(Dir.DatabaseFile);
+            var rows = await Database.ReadCountersAsync();
             Assert.Equal(expected, rows);
         }, AwaitTimeout);
 

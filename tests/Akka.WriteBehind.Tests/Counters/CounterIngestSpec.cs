@@ -33,11 +33,11 @@ public sealed class CounterBurstSpec(ITestOutputHelper output) : CounterSpecBase
 
         await AwaitAssertAsync(async () =>
         {
-            var (rows, sum) = await SqliteTable.CountAndSumAsync(Dir.DatabaseFile);
+            var (rows, sum) = await Database.CountAndSumAsync();
             Assert.Equal((keys, expectedSum), (rows, sum));
         }, TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(1));
 
-        var stored = await SqliteTable.ReadAllAsync(Dir.DatabaseFile);
+        var stored = await Database.ReadCountersAsync();
         for (var k = 0; k < keys; k++)
         {
             long expected = 0;
@@ -71,7 +71,7 @@ public sealed class CounterSaturationSpec : CounterSpecBase
         akka.write-behind.counters.ingest { max-outstanding = 1, buffer-size = 5 }
         """)
     {
-        _gated = new GatedStore(Sqlite);
+        _gated = new GatedStore(Target);
         Store = _gated;
     }
 

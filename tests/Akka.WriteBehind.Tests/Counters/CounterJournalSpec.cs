@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Storage;
 using Akka.WriteBehind.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Counters;
@@ -13,27 +12,11 @@ internal static class Journal
         akka.write-behind.counters.durability = journal
         akka.write-behind.counters.journal.sweep-interval = 5s
         """;
-
-    /// <summary>Undeleted journal events per counter key.</summary>
-    public static async Task<Dictionary<string, long>> EventCountsAsync(TempDirectory dir)
-    {
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
-        var file = Path.Combine(dir.Path, "journal.db");
-        if (!File.Exists(file))
-            return result;
-        await using var connection = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT persistence_id, count(*) FROM journal WHERE deleted = 0 GROUP BY persistence_id";
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            result[reader.GetString(0).Split('|', 2)[1]] = reader.GetInt64(1);
-        return result;
-    }
 }
 
-public sealed class CounterJournalSpec(ITestOutputHelper output)
-    : CounterSpecBase(output, Journal.Durable + "\nakka.write-behind.counters.flush-interval = 1h")
+/// <summary>Journal durability on a real database; run against SQLite (<see cref="CounterJournalSpec"/>) and PostgreSQL (<see cref="PostgresCounterJournalSpec"/>).</summary>
+public abstract class CounterJournalSpecBase(ITestOutputHelper output, TestDatabase database)
+    : CounterSpecBase(output, Journal.Durable + "\nakka.write-behind.counters.flush-interval = 1h", database)
 {
     [Fact]
     public async Task Should_acknowledge_once_journaled_and_write_exactly()
@@ -42,13 +25,13 @@ public sealed class CounterJournalSpec(ITestOutputHelper output)
             Assert.Equal(new IncrementAccepted("j", i), await AskAsync(new Increment("j", i)));
 
         // acknowledged = in the journal, not yet in the target
-        var events = await Journal.EventCountsAsync(Dir);
+        var events = await Database.JournalEventCountsAsync();
         Assert.InRange(events["j"], 1, 20);
         Assert.Equal(new CounterValue("j", 0, 210, 210), await AskAsync(new GetCounter("j")));
         Assert.Equal(0, await StoredValueAsync("j"));
 
         Assert.Equal(new CounterFlushed("j", 210), await AskAsync(new FlushCounter("j")));
-        var row = (await Sqlite.ReadAsync(["j"]))["j"];
+        var row = (await Target.ReadAsync(["j"]))["j"];
         Assert.Equal(210, row.Value);
         Assert.Equal(events["j"], row.AppliedSeq); // the row holds the journal sequence number of the last group
     }
@@ -61,7 +44,7 @@ public sealed class CounterJournalSpec(ITestOutputHelper output)
         for (var i = 0; i < 2000; i++)
             await ExpectMsgAsync<IncrementAccepted>(AskTimeout);
 
-        var events = (await Journal.EventCountsAsync(Dir))["grouped"];
+        var events = (await Database.JournalEventCountsAsync())["grouped"];
         Output?.WriteLine($"2000 increments in {events} journal events");
         Assert.True(events < 2000, $"group commit: {events} events for 2000 increments");
         Assert.Equal(2000, Assert.IsType<CounterValue>(await AskAsync(new GetCounter("grouped"))).Total);
@@ -86,11 +69,21 @@ public sealed class CounterJournalSpec(ITestOutputHelper output)
         }
 
         // trim-after-events = 10: at most that many written events are kept, plus one not yet trimmed
-        await AwaitAssertAsync(async () => Assert.InRange((await Journal.EventCountsAsync(Dir)).GetValueOrDefault("trim"), 0, 11), AwaitTimeout);
+        await AwaitAssertAsync(async () => Assert.InRange((await Database.JournalEventCountsAsync()).GetValueOrDefault("trim"), 0, 11), AwaitTimeout);
     }
 }
 
-public sealed class CounterJournalCrashSpec(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Cluster(), output: output)
+public sealed class CounterJournalSpec(ITestOutputHelper output) : CounterJournalSpecBase(output, new SqliteTestDatabase());
+
+[Collection(PostgresFixture.Collection)]
+public sealed class PostgresCounterJournalSpec(ITestOutputHelper output, PostgresFixture postgres)
+    : CounterJournalSpecBase(output, new PostgresTestDatabase(postgres));
+
+/// <summary>
+/// Journal durability across crashes (a node stops without CoordinatedShutdown) on a real database; run against SQLite
+/// (<see cref="CounterJournalCrashSpec"/>) and PostgreSQL (<see cref="PostgresCounterJournalCrashSpec"/>).
+/// </summary>
+public abstract class CounterJournalCrashSpecBase(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Cluster(), output: output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
@@ -100,13 +93,16 @@ public sealed class CounterJournalCrashSpec(ITestOutputHelper output) : Akka.Tes
         akka.coordinated-shutdown.run-by-actor-system-terminate = off
         """;
 
+    /// <summary>A fresh database for one test.</summary>
+    private protected abstract TestDatabase NewDatabase();
+
     [Fact]
     public async Task Should_write_acknowledged_increments_after_a_crash_without_anyone_touching_the_keys()
     {
-        using var dir = new TempDirectory();
+        using var db = NewDatabase();
         var expected = new Dictionary<string, long>();
 
-        var node1 = await StartNodeAsync(dir, Crashable + "\nakka.write-behind.counters.flush-interval = 1h", SqliteCounterStore.ForDirectory(dir.Path));
+        var node1 = await StartNodeAsync(db, Crashable + "\nakka.write-behind.counters.flush-interval = 1h", db.CreateStore());
         for (var i = 0; i < 500; i++)
         {
             var key = $"crash-{i % 50}";
@@ -115,13 +111,13 @@ public sealed class CounterJournalCrashSpec(ITestOutputHelper output) : Akka.Tes
         }
 
         await node1.System.Terminate();
-        Assert.Empty(await SqliteTable.ReadAllAsync(dir.DatabaseFile));
+        Assert.Empty(await db.ReadCountersAsync());
 
         // node 2: no caller touches the keys; the journal sweep wakes them and they flush
-        var node2 = await StartNodeAsync(dir, Crashable, SqliteCounterStore.ForDirectory(dir.Path));
+        var node2 = await StartNodeAsync(db, Crashable, db.CreateStore());
         try
         {
-            await AwaitAssertAsync(async () => Assert.Equal(expected, await SqliteTable.ReadAllAsync(dir.DatabaseFile)), TimeSpan.FromSeconds(60));
+            await AwaitAssertAsync(async () => Assert.Equal(expected, await db.ReadCountersAsync()), TimeSpan.FromSeconds(60));
         }
         finally
         {
@@ -129,19 +125,19 @@ public sealed class CounterJournalCrashSpec(ITestOutputHelper output) : Akka.Tes
         }
 
         // a clean stop leaves no replayable events
-        Assert.Empty(await Journal.EventCountsAsync(dir));
-        Assert.Equal(expected, await SqliteTable.ReadAllAsync(dir.DatabaseFile));
+        Assert.Empty(await db.JournalEventCountsAsync());
+        Assert.Equal(expected, await db.ReadCountersAsync());
     }
 
     [Fact]
     public async Task Should_not_apply_twice_a_write_that_committed_before_the_crash()
     {
-        using var dir = new TempDirectory();
-        var sqlite = SqliteCounterStore.ForDirectory(dir.Path);
+        using var db = NewDatabase();
+        var target = db.CreateStore();
 
         // the target commits, then the entity hears a failure and, before its retry (10s away), the node crashes
-        var failing = new FailingStore(sqlite, failures: 1, commitThenFail: true);
-        var node1 = await StartNodeAsync(dir, Crashable + """
+        var failing = new FailingStore(target, failures: 1, commitThenFail: true);
+        var node1 = await StartNodeAsync(db, Crashable + """
 
             akka.write-behind.counters.flush-interval = 1h
             akka.write-behind.counters.retry { min-backoff = 10s, max-backoff = 10s }
@@ -151,9 +147,9 @@ public sealed class CounterJournalCrashSpec(ITestOutputHelper output) : Akka.Tes
         var rejected = Assert.IsType<CounterRejected>(await node1.Counters.Region.Ask<ICounterReply>(new FlushCounter("twice"), Timeout));
         Assert.Equal(ErrorCode.StoreFailure, rejected.Code);
         await node1.System.Terminate();
-        Assert.Equal(55, (await sqlite.ReadAsync(["twice"]))["twice"].Value);
+        Assert.Equal(55, (await target.ReadAsync(["twice"]))["twice"].Value);
 
-        var node2 = await StartNodeAsync(dir, Crashable, SqliteCounterStore.ForDirectory(dir.Path));
+        var node2 = await StartNodeAsync(db, Crashable, db.CreateStore());
         try
         {
             Assert.Equal(new CounterValue("twice", 55, 0, 55), await node2.Counters.Region.Ask<ICounterReply>(new GetCounter("twice"), Timeout));
@@ -165,13 +161,24 @@ public sealed class CounterJournalCrashSpec(ITestOutputHelper output) : Akka.Tes
         }
     }
 
-    private static async Task<(ActorSystem System, CounterSet Counters)> StartNodeAsync(TempDirectory dir, string config, ICounterStore store)
+    private static async Task<(ActorSystem System, CounterSet Counters)> StartNodeAsync(TestDatabase db, string config, ICounterStore store)
     {
-        var system = ActorSystem.Create("journal-crash-spec", TestConfig.Cluster(config, dir));
+        var system = ActorSystem.Create("journal-crash-spec", TestConfig.Cluster(config, db));
         await Cluster.Cluster.Get(system).JoinAsync(Cluster.Cluster.Get(system).SelfAddress);
         var counters = await WriteBehindCounters.StartAsync(system, store);
         return (system, counters);
     }
+}
+
+public sealed class CounterJournalCrashSpec(ITestOutputHelper output) : CounterJournalCrashSpecBase(output)
+{
+    private protected override TestDatabase NewDatabase() => new SqliteTestDatabase();
+}
+
+[Collection(PostgresFixture.Collection)]
+public sealed class PostgresCounterJournalCrashSpec(ITestOutputHelper output, PostgresFixture postgres) : CounterJournalCrashSpecBase(output)
+{
+    private protected override TestDatabase NewDatabase() => new PostgresTestDatabase(postgres);
 }
 
 public sealed class CounterJournalFailureSpec(ITestOutputHelper output)
@@ -201,8 +208,9 @@ public sealed class CounterJournalFailureSpec(ITestOutputHelper output)
     }
 }
 
-public sealed class CounterJournalLoadSpec(ITestOutputHelper output)
-    : CounterSpecBase(output, Journal.Durable + "\nakka.write-behind.counters.flush-interval = 500ms")
+/// <summary>The journal's worst case at full rate; run against SQLite (<see cref="CounterJournalLoadSpec"/>) and PostgreSQL (<see cref="PostgresCounterJournalLoadSpec"/>).</summary>
+public abstract class CounterJournalLoadSpecBase(ITestOutputHelper output, TestDatabase database)
+    : CounterSpecBase(output, Journal.Durable + "\nakka.write-behind.counters.flush-interval = 500ms", database)
 {
     [Fact]
     public async Task Should_take_a_full_rate_load_on_10000_keys_without_losing_an_acknowledged_increment()
@@ -221,13 +229,13 @@ public sealed class CounterJournalLoadSpec(ITestOutputHelper output)
         var counts = await AwaitTallyAsync(tally, increments);
         var acknowledged = clock.Elapsed;
         Output?.WriteLine($"sent in {sent.TotalSeconds:F1}s; accepted {counts.Accepted}, refused {counts.Refused} after {acknowledged.TotalSeconds:F1}s; " +
-                          $"{(await Journal.EventCountsAsync(Dir)).Values.Sum()} journal events");
+                          $"{(await Database.JournalEventCountsAsync()).Values.Sum()} journal events");
         Assert.Equal(increments, counts.Accepted + counts.Refused);
         Assert.Equal(0, counts.Refused);
 
         await AwaitAssertAsync(async () =>
         {
-            var (rows, sum) = await SqliteTable.CountAndSumAsync(Dir.DatabaseFile);
+            var (rows, sum) = await Database.CountAndSumAsync();
             Assert.Equal((keys, (long)counts.Accepted), (rows, sum));
         }, TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(1));
         Output?.WriteLine($"in the target after {clock.Elapsed.TotalSeconds:F1}s");
@@ -268,3 +276,9 @@ public sealed class CounterJournalLoadSpec(ITestOutputHelper output)
         }
     }
 }
+
+public sealed class CounterJournalLoadSpec(ITestOutputHelper output) : CounterJournalLoadSpecBase(output, new SqliteTestDatabase());
+
+[Collection(PostgresFixture.Collection)]
+public sealed class PostgresCounterJournalLoadSpec(ITestOutputHelper output, PostgresFixture postgres)
+    : CounterJournalLoadSpecBase(output, new PostgresTestDatabase(postgres));

@@ -38,13 +38,13 @@ public sealed class CounterReadYourWritesSpec(ITestOutputHelper output)
     [Fact]
     public async Task Should_load_the_stored_value_of_an_existing_row()
     {
-        await Sqlite.ApplyAsync([new CounterWrite("existing", 40, 7)]);
+        await Target.ApplyAsync([new CounterWrite("existing", 40, 7)]);
 
         await AskAsync(new Increment("existing", 2));
 
         Assert.Equal(new CounterValue("existing", 40, 2, 42), await AskAsync(new GetCounter("existing")));
         Assert.Equal(new CounterFlushed("existing", 42), await AskAsync(new FlushCounter("existing")));
-        var row = (await Sqlite.ReadAsync(["existing"]))["existing"];
+        var row = (await Target.ReadAsync(["existing"]))["existing"];
         Assert.Equal(new StoredCounter(42, 8), row);
     }
 }

@@ -10,7 +10,7 @@ public sealed class CounterStoreFailureSpec : CounterSpecBase
 
     public CounterStoreFailureSpec(ITestOutputHelper output) : base(output)
     {
-        _failing = new FailingStore(Sqlite, failures: 3);
+        _failing = new FailingStore(Target, failures: 3);
         Store = _failing;
     }
 
@@ -25,7 +25,7 @@ public sealed class CounterStoreFailureSpec : CounterSpecBase
             expected[key] = expected.GetValueOrDefault(key) + i + 1;
         }
 
-        await AwaitAssertAsync(async () => Assert.Equal(expected, await SqliteTable.ReadAllAsync(Dir.DatabaseFile)), AwaitTimeout);
+        await AwaitAssertAsync(async () => Assert.Equal(expected, await Database.ReadCountersAsync()), AwaitTimeout);
         Assert.Equal(3, _failing.Failed);
         foreach (var (key, total) in expected)
             Assert.Equal(new CounterValue(key, total, 0, total), await AskAsync(new GetCounter(key)));
@@ -38,7 +38,7 @@ public sealed class CounterFlushFailureSpec : CounterSpecBase
 
     public CounterFlushFailureSpec(ITestOutputHelper output) : base(output, "akka.write-behind.counters.flush-interval = 1h")
     {
-        _failing = new FailingStore(Sqlite, failures: 1);
+        _failing = new FailingStore(Target, failures: 1);
         Store = _failing;
     }
 
@@ -64,7 +64,7 @@ public sealed class CounterLostAcknowledgementSpec : CounterSpecBase
     public CounterLostAcknowledgementSpec(ITestOutputHelper output) : base(output, "akka.write-behind.counters.flush-interval = 1h")
     {
         // the first two transactions commit, then the store throws: the entity cannot know its write landed
-        _failing = new FailingStore(Sqlite, failures: 2, commitThenFail: true);
+        _failing = new FailingStore(Target, failures: 2, commitThenFail: true);
         Store = _failing;
     }
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using Microsoft.Data.Sqlite;
+using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Host;
@@ -10,15 +10,16 @@ namespace Akka.WriteBehind.Tests.Host;
 /// <summary>
 /// Journal durability against real crashes: clients increment through the Host's HTTP API and record what was acknowledged
 /// (202) and what was sent; the process is SIGKILLed at random points and restarted on the same files. Afterwards, for every
-/// key, acknowledged ≤ stored ≤ sent: nothing acknowledged is lost, nothing is applied twice.
+/// key, acknowledged ≤ stored ≤ sent: nothing acknowledged is lost, nothing is applied twice. Run on SQLite
+/// (<see cref="HostCrashSpec"/>) and on PostgreSQL (<see cref="PostgresHostCrashSpec"/>: the Host started with
+/// <c>--store postgres --connection-string …</c>).
 /// </summary>
-public sealed class HostCrashSpec(ITestOutputHelper output) : IDisposable
+public abstract class HostCrashSpecBase(ITestOutputHelper output, TestDatabase database) : IDisposable
 {
     private const int Keys = 50;
     private const int Clients = 16;
     private const int Crashes = 3;
 
-    private readonly string _dataDir = CreateDataDir();
     private readonly List<HostProcess> _hosts = new();
 
     [Fact]
@@ -64,8 +65,9 @@ public sealed class HostCrashSpec(ITestOutputHelper output) : IDisposable
         await last.StopAsync();
         Assert.True(last.ExitCode == 0, $"exit code {last.ExitCode}\n{last.Tail()}");
 
-        SqliteConnection.ClearAllPools();
-        var stored = HostProcess.ReadCounters(Path.Combine(_dataDir, "writebehind.db"));
+        var rows = await database.ReadRowsAsync();
+        Assert.All(rows, row => Assert.True(row.Value.AppliedSeq > 0, $"{row.Key} has applied_seq {row.Value.AppliedSeq}"));
+        var stored = rows.ToDictionary(row => row.Key, row => row.Value.Value);
         var violations = sent.Keys
             .Select(key => (key, ack: acknowledged.GetValueOrDefault(key), stored: stored.GetValueOrDefault(key), sent: sent[key]))
             .Where(k => k.ack > k.stored || k.stored > k.sent)
@@ -80,21 +82,15 @@ public sealed class HostCrashSpec(ITestOutputHelper output) : IDisposable
     {
         foreach (var host in _hosts)
             host.Dispose();
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // still in use; the OS cleans its temp directory
-        }
+        database.Dispose();
     }
 
     private async Task<HostProcess> StartAsync()
     {
-        var (host, _) = await HostProcess.StartAsync(_dataDir, "--flush-interval", "300ms", "--durability", "journal");
+        var (host, upLine) = await HostProcess.StartAsync(database.Dir.Path,
+            ["--flush-interval", "300ms", "--durability", "journal", .. database.HostOptions]);
         _hosts.Add(host);
+        Assert.Contains($"store={database.HostStoreDescription} ", upLine);
         return host;
     }
 
@@ -124,11 +120,10 @@ public sealed class HostCrashSpec(ITestOutputHelper output) : IDisposable
             }
         }
     }
-
-    private static string CreateDataDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "akka-wb-host-crash", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
-    }
 }
+
+public sealed class HostCrashSpec(ITestOutputHelper output) : HostCrashSpecBase(output, new SqliteTestDatabase());
+
+[Collection(PostgresFixture.Collection)]
+public sealed class PostgresHostCrashSpec(ITestOutputHelper output, PostgresFixture postgres)
+    : HostCrashSpecBase(output, new PostgresTestDatabase(postgres));

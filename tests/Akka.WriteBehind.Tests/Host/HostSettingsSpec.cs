@@ -1,5 +1,6 @@
 using System.Collections;
 using Akka.WriteBehind.Host;
+using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Tests.Host;
 
@@ -22,7 +23,64 @@ public sealed class HostSettingsSpec
         Assert.Empty(settings.SeedNodes);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.FlushInterval);
         Assert.Equal(Akka.WriteBehind.Counters.CounterDurability.Journal, settings.Durability);
+        Assert.Equal(CounterStorageProvider.Sqlite, settings.Store);
+        Assert.Null(settings.ConnectionString);
         Assert.False(settings.HelpRequested);
+    }
+
+    private const string PostgresConnectionString = "Host=127.0.0.1;Port=5432;Database=wb;Username=app;Password=secret";
+
+    [Fact]
+    public void Should_read_the_postgres_store_and_its_connection_string()
+    {
+        var settings = Parse("--store", "postgres", "--connection-string", PostgresConnectionString);
+
+        Assert.Equal(CounterStorageProvider.Postgres, settings.Store);
+        Assert.Equal(PostgresConnectionString, settings.ConnectionString);
+        Assert.Equal(CounterStorageProvider.Sqlite, Parse("--store=SQLite").Store);
+    }
+
+    [Fact]
+    public void Should_read_the_store_from_the_environment()
+    {
+        var environment = new Hashtable
+        {
+            ["WRITEBEHIND_STORE"] = "postgres",
+            ["WRITEBEHIND_CONNECTION_STRING"] = PostgresConnectionString,
+        };
+
+        var settings = ParseWithEnvironment(environment);
+
+        Assert.Equal(CounterStorageProvider.Postgres, settings.Store);
+        Assert.Equal(PostgresConnectionString, settings.ConnectionString);
+    }
+
+    [Theory]
+    [InlineData("--store", "postgres")]
+    [InlineData("--store", "postgres", "--connection-string", " ")]
+    public void Should_require_a_connection_string_for_postgres(params string[] args)
+    {
+        var error = Assert.Throws<HostSettingsException>(() => Parse(args));
+
+        Assert.Contains("--store postgres needs --connection-string (WRITEBEHIND_CONNECTION_STRING)", error.Message);
+    }
+
+    [Fact]
+    public void Should_refuse_a_connection_string_for_sqlite()
+    {
+        var error = Assert.Throws<HostSettingsException>(() => ParseWithEnvironment(
+            new Hashtable { ["WRITEBEHIND_CONNECTION_STRING"] = PostgresConnectionString }));
+
+        Assert.StartsWith("WRITEBEHIND_CONNECTION_STRING is only used with --store postgres", error.Message);
+    }
+
+    [Fact]
+    public void Should_refuse_an_invalid_connection_string_without_repeating_it()
+    {
+        var error = Assert.Throws<HostSettingsException>(() => Parse("--store", "postgres", "--connection-string", "Password=hunter2;Bogus Keyword=1"));
+
+        Assert.StartsWith("--connection-string: not a valid Npgsql connection string", error.Message);
+        Assert.DoesNotContain("hunter2", error.Message);
     }
 
     [Theory]
@@ -165,6 +223,8 @@ public sealed class HostSettingsSpec
     {
         Assert.True(Parse("--http-port", "1", flag).HelpRequested);
         Assert.Contains("--flush-interval", HostSettings.Usage);
+        Assert.Contains("--store", HostSettings.Usage);
+        Assert.Contains("WRITEBEHIND_CONNECTION_STRING", HostSettings.Usage);
     }
 
     [Theory]
@@ -214,6 +274,8 @@ public sealed class HostSettingsSpec
     [InlineData("--flush-interval", "25h")]
     [InlineData("--flush-interval", "fast")]
     [InlineData("--data-dir", " ")]
+    [InlineData("--store", "mysql")]
+    [InlineData("--store", "")]
     [InlineData("--seed-nodes", "127.0.0.1:4053")]
     [InlineData("--seed-nodes", "akka.tcp://other@127.0.0.1:4053")]
     [InlineData("--seed-nodes", "akka://writebehind@127.0.0.1:4053")]

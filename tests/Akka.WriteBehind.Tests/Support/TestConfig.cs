@@ -1,14 +1,13 @@
 using Akka.Configuration;
-using Akka.WriteBehind.Counters;
 
 namespace Akka.WriteBehind.Tests.Support;
 
 /// <summary>Configuration of a one-node test cluster on 127.0.0.1 with short write-behind intervals.</summary>
 internal static class TestConfig
 {
-    /// <summary>The cluster config; with <paramref name="dir"/>, journal durability (when switched on) journals to its journal.db.</summary>
-    public static Config Cluster(string overrides = "", TempDirectory? dir = null) =>
-        Base(overrides).WithFallback(dir is null ? Config.Empty : JournalDurability.Config(System.IO.Path.Combine(dir.Path, "journal.db")));
+    /// <summary>The cluster config; with <paramref name="database"/>, journal durability (when switched on) journals to it.</summary>
+    public static Config Cluster(string overrides = "", TestDatabase? database = null) =>
+        Base(overrides).WithFallback(database?.JournalConfig ?? Config.Empty);
 
     private static Config Base(string overrides) =>
         ConfigurationFactory.ParseString(overrides)

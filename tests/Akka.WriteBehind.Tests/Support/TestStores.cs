@@ -88,16 +88,19 @@ internal sealed class GatedStore(ICounterStore inner, bool gateReads = true, boo
 /// <summary>Reads a SQLite counters table directly, as an operator would.</summary>
 internal static class SqliteTable
 {
-    public static async Task<Dictionary<string, long>> ReadAllAsync(string databaseFile)
+    public static async Task<Dictionary<string, long>> ReadAllAsync(string databaseFile) =>
+        (await ReadRowsAsync(databaseFile)).ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal);
+
+    public static async Task<Dictionary<string, StoredCounter>> ReadRowsAsync(string databaseFile)
     {
         await using var connection = new SqliteConnection($"Data Source={databaseFile};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT key, value FROM counters";
-        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        command.CommandText = "SELECT key, value, applied_seq FROM counters";
+        var result = new Dictionary<string, StoredCounter>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
-            result[reader.GetString(0)] = reader.GetInt64(1);
+            result[reader.GetString(0)] = new StoredCounter(reader.GetInt64(1), reader.GetInt64(2));
         return result;
     }
 
