@@ -21,7 +21,7 @@ namespace Akka.WriteBehind.Batches;
 /// <param name="ReplyTimeoutMargin">Extra time the processor waits for an answer beyond the deadline plus <paramref name="MaxDuration"/>. <b>Default</b>: 5s.</param>
 /// <param name="MaxInFlight">Operations a node's processor has waiting for answers; beyond, callers get <see cref="ErrorCode.Saturated"/>. <b>Default</b>: 10,000.</param>
 /// <param name="SaveManyMaxKeys">Most keys per <c>SaveManyAsync</c> call. <b>Default</b>: 500.</param>
-/// <param name="SaveManyMaxDelay">Longest a save waits for its group to fill. <b>Default</b>: 5ms.</param>
+/// <param name="SaveManyMaxDelay">Longest a save waits for its group to fill; shorter than half of <paramref name="MaxDuration"/> − <paramref name="MinDuration"/>. <b>Default</b>: 5ms.</param>
 /// <param name="SaveManyParallelism">Groups being saved at the same time, per node. <b>Default</b>: 2.</param>
 /// <param name="SaveManyBufferSize">Saves queued per node for grouping; beyond, the batch fails with <see cref="ErrorCode.StoreFailure"/>. <b>Default</b>: 10,000.</param>
 public sealed record BatchSettings(
@@ -83,7 +83,7 @@ public sealed record BatchSettings(
         var maxDuration = read.IsWord(Keys.MaxDuration, "auto") ? minDuration * 2 : read.PositiveDuration(Keys.MaxDuration);
         read.Require(maxDuration > minDuration, Keys.MaxDuration, $"({maxDuration}) must be longer than min-duration ({minDuration})");
 
-        return new BatchSettings(
+        var settings = new BatchSettings(
             TypeName: typeName,
             MinDuration: minDuration,
             MaxDuration: maxDuration,
@@ -99,6 +99,11 @@ public sealed record BatchSettings(
             SaveManyMaxDelay: read.PositiveDuration(Keys.SaveManyMaxDelay),
             SaveManyParallelism: read.PositiveInt(Keys.SaveManyParallelism),
             SaveManyBufferSize: read.PositiveInt(Keys.SaveManyBufferSize));
+
+        // a save waiting for its group spends the time between min- and max-duration: it must leave room for the save itself
+        read.Require(settings.SaveManyMaxDelay < (maxDuration - minDuration) / 2, Keys.SaveManyMaxDelay,
+            $"({settings.SaveManyMaxDelay}) must be shorter than half of max-duration - min-duration ({(maxDuration - minDuration) / 2})");
+        return settings;
     }
 
     /// <summary>HOCON keys of a batches section, relative to it.</summary>

@@ -62,7 +62,7 @@ internal sealed class ConfigReader(Config config, Func<string, string> pathOf)
         {
             return read();
         }
-        catch (Exception e) when (e is FormatException or ConfigurationException or OverflowException or InvalidCastException)
+        catch (Exception e) when (e is FormatException or ConfigurationException or OverflowException or InvalidCastException or NotSupportedException)
         {
             throw new ConfigurationException($"{PathOf(key)} = \"{config.GetString(key)}\" is not valid here ({e.Message}).", e);
         }

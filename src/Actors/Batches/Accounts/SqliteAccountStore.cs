@@ -107,35 +107,27 @@ public sealed class SqliteAccountStore : IBulkResourceStore<Account>
             sql.Append("""
                  ON CONFLICT (key) DO UPDATE SET balance = excluded.balance, version = excluded.version
                  WHERE accounts.version = excluded.version - 1
+                 RETURNING key
                 """);
             upsert.CommandText = sql.ToString();
-            var written = await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            if (written != chunk.Length)
-                throw new DBConcurrencyException(await DescribeConflictsAsync(connection, transaction, chunk, cancellationToken).ConfigureAwait(false));
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            await using (var reader = await upsert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    written.Add(reader.GetString(0));
+            }
+
+            if (written.Count != chunk.Length)
+            {
+                var conflicts = chunk.Where(e => !written.Contains(e.Key)).Take(10).Select(e => $"[{e.Key}] (loaded at version {e.Value.Version})");
+                throw new DBConcurrencyException(
+                    "accounts were saved by another writer since they were loaded; nothing was saved: " + string.Join(", ", conflicts));
+            }
         }
 
         // a caller that gave up (max-duration) has been told the batch failed: it must not commit now
         cancellationToken.ThrowIfCancellationRequested();
         await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         return stored;
-    }
-
-    private static async Task<string> DescribeConflictsAsync(SqliteConnection connection, SqliteTransaction transaction,
-        KeyValuePair<string, Account>[] chunk, CancellationToken cancellationToken)
-    {
-        await using var select = connection.CreateCommand();
-        select.Transaction = transaction;
-        select.CommandText = "SELECT version FROM accounts WHERE key = @k";
-        var key = select.Parameters.Add("@k", SqliteType.Text);
-        var conflicts = new List<string>();
-        foreach (var (k, account) in chunk)
-        {
-            key.Value = k;
-            var version = await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long? ?? 0;
-            if (version != account.Version + 1)
-                conflicts.Add($"[{k}] was loaded at version {account.Version}, but the stored version is {version}");
-        }
-
-        return "accounts were saved by another writer since they were loaded; nothing was saved: " + string.Join("; ", conflicts.Take(10));
     }
 }
