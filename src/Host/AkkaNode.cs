@@ -2,14 +2,16 @@ using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Hosting;
+using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Host;
 
 /// <summary>
 /// Akka.Hosting wiring of a node: HOCON layered as <c>hocon/node.conf</c>, then the store file <c>hocon/sqlite.conf</c>, then
 /// the command-line/environment options (rendered by the options objects and prepended), with the library's and Akka's
-/// defaults behind all of them; remoting on 127.0.0.1, clustering, and write-behind counters.
+/// defaults behind all of them; remoting on 127.0.0.1, clustering, write-behind counters and the accounts batch resource.
 /// </summary>
 public static class AkkaNode
 {
@@ -58,6 +60,14 @@ public static class AkkaNode
         {
             options.FlushInterval = settings.FlushInterval;
             options.SqliteDataDir = Path.GetFullPath(settings.DataDir);
+        });
+
+        // the accounts sample: batches of operations per account, in the counters' SQLite file (settings in node.conf)
+        builder.WithWriteBehindBatches<Account>(options =>
+        {
+            options.TypeName = AccountOperations.TypeName;
+            options.Handler = AccountOperations.Instance;
+            options.StoreFactory = system => SqliteStores.AccountStoreFromConfig(system.Settings.Config);
         });
         return builder;
     }
