@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Storage;
 
@@ -64,18 +63,9 @@ public static class WriteBehindBatches
                 ? system.ActorOf(ResourceSaveWriterActor<TResource>.Props(bulk, settings), $"{settings.TypeName}-save-writer")
                 : null;
 
-            var sharding = ClusterSharding.Get(system);
-            var shardingSettings = ClusterShardingSettings.Create(system)
-                .WithStateStoreMode(StateStoreMode.DData)
-                .WithRememberEntities(false)
-                .WithPassivateIdleAfter(settings.PassivateIdleAfter ?? TimeSpan.Zero);
-            var region = await sharding.StartAsync(
-                settings.TypeName,
+            var region = await EntityRegions.StartAsync(system, settings.TypeName,
                 key => BatchActor<TResource>.Props(key, settings, store, handler, writer),
-                shardingSettings,
-                new KeyMessageExtractor(settings.NumberOfShards),
-                sharding.DefaultShardAllocationStrategy(shardingSettings),
-                StopBatchEntity.Instance).ConfigureAwait(false);
+                settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance).ConfigureAwait(false);
 
             var processor = new BatchProcessor<TResource>(system, region, settings);
             registry.Set<TResource>(processor);

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Storage;
@@ -33,18 +32,8 @@ public static class WriteBehindCounters
 
         var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings), $"{settings.TypeName}-store-writer");
 
-        var sharding = ClusterSharding.Get(system);
-        var shardingSettings = ClusterShardingSettings.Create(system)
-            .WithStateStoreMode(StateStoreMode.DData)
-            .WithRememberEntities(false)
-            .WithPassivateIdleAfter(settings.PassivateIdleAfter ?? TimeSpan.Zero);
-        var region = await sharding.StartAsync(
-            settings.TypeName,
-            key => CounterActor.Props(key, settings, writer),
-            shardingSettings,
-            new KeyMessageExtractor(settings.NumberOfShards),
-            sharding.DefaultShardAllocationStrategy(shardingSettings),
-            StopCounter.Instance).ConfigureAwait(false);
+        var region = await EntityRegions.StartAsync(system, settings.TypeName, key => CounterActor.Props(key, settings, writer),
+            settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance).ConfigureAwait(false);
 
         var ingest = system.ActorOf(CounterIngestActor.Props(region, settings), $"{settings.TypeName}-ingest");
 

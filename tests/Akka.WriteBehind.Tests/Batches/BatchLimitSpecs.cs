@@ -35,9 +35,7 @@ public sealed class BatchMaxPendingSpec(ITestOutputHelper output) : TapeSpecBase
     [Fact]
     public async Task Should_refuse_operations_beyond_max_pending_with_saturated()
     {
-        Store.CloseLoadGate();
-        var first = RunAsync("busy", new Append("a"));
-        await GatedCallAsync("busy");
+        var first = await RunHeldAsync("busy", new Append("a"));
         var second = RunAsync("busy", new Append("b"));
 
         // the loading batch holds two waiting operations: the third is refused at once

@@ -55,10 +55,7 @@ public sealed class BatchSpec(ITestOutputHelper output) : TapeSpecBase(output, "
     [Fact]
     public async Task Should_run_different_keys_in_parallel()
     {
-        Store.GateOnlyKey = "slow";
-        Store.CloseLoadGate();
-        var slow = RunAsync("slow", new Append("s"));
-        await GatedCallAsync("slow");
+        var slow = await RunHeldAsync("slow", new Append("s"));
 
         // "slow" cannot finish its load; "fast" runs its whole batch meanwhile
         Assert.Equal(new TapeLength(1), await RunAsync("fast", new Append("f")).WaitAsync(AwaitTimeout));
@@ -121,10 +118,7 @@ public sealed class BatchSpec(ITestOutputHelper output) : TapeSpecBase(output, "
     [Fact]
     public async Task Should_not_run_an_operation_cancelled_before_it_ran()
     {
-        Store.GateOnlyKey = "cancel";
-        Store.CloseLoadGate();
-        var first = RunAsync("cancel", new Append("first"));
-        await GatedCallAsync("cancel");
+        var first = await RunHeldAsync("cancel", new Append("first"));
         using var cancel = new CancellationTokenSource();
         var cancelled = RunAsync("cancel", new Append("cancelled"), cancel.Token);
 
@@ -139,10 +133,7 @@ public sealed class BatchSpec(ITestOutputHelper output) : TapeSpecBase(output, "
     [Fact]
     public async Task Should_not_run_an_operation_whose_deadline_passed_before_it_ran()
     {
-        Store.GateOnlyKey = "deadline";
-        Store.CloseLoadGate();
-        var first = RunAsync("deadline", new Append("first"));
-        await GatedCallAsync("deadline");
+        var first = await RunHeldAsync("deadline", new Append("first"));
         var probe = CreateTestProbe();
         var id = Guid.NewGuid();
         Processor.ShardRegion.Tell(new RunOperation("deadline", id, new Append("late"), DateTime.UtcNow.AddSeconds(-1)), probe);
@@ -174,10 +165,7 @@ public sealed class BatchSpec(ITestOutputHelper output) : TapeSpecBase(output, "
     [Fact]
     public async Task Should_put_operations_arriving_during_a_save_into_the_next_batch()
     {
-        Store.GateOnlyKey = "during-save";
-        Store.CloseSaveGate();
-        var first = RunAsync("during-save", new Append("a"));
-        await GatedCallAsync("during-save");
+        var first = await RunHeldAsync("during-save", new Append("a"), holdSave: true);
         var second = RunAsync("during-save", new Append("b"));
 
         Store.OpenGates();

@@ -12,13 +12,8 @@ public sealed class BatchStopSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
     [Fact]
     public async Task Should_save_open_batches_on_coordinated_shutdown_and_refuse_new_operations()
     {
-        // min-duration 60s: only the stop can close these batches within the test's timeout
-        var system = ActorSystem.Create("batch-stop", TestConfig.Cluster("""
-            akka.write-behind.batches.types.tapes { min-duration = 60s, max-duration = 120s }
-            """));
-        await Cluster.Cluster.Get(system).JoinAsync(Cluster.Cluster.Get(system).SelfAddress);
         var store = new TapeStore();
-        var processor = await WriteBehindBatches.StartAsync(system, "tapes", store, TapeHandler.Instance);
+        var (system, processor) = await StartNodeAsync(store);
 
         var keys = Enumerable.Range(0, 10).Select(i => $"stop-{i}").ToArray();
         var runs = keys.SelectMany(key => Enumerable.Range(0, 5).Select(i => processor.RunAsync(key, new Append($"e{i}")))).ToArray();
@@ -43,13 +38,9 @@ public sealed class BatchStopSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
     [Fact]
     public async Task Should_answer_shutting_down_to_operations_reaching_a_stopping_entity()
     {
-        var system = ActorSystem.Create("batch-stop", TestConfig.Cluster("""
-            akka.write-behind.batches.types.tapes { min-duration = 60s, max-duration = 120s }
-            """));
-        await Cluster.Cluster.Get(system).JoinAsync(Cluster.Cluster.Get(system).SelfAddress);
         var store = new TapeStore();
         store.CloseSaveGate();
-        var processor = await WriteBehindBatches.StartAsync(system, "tapes", store, TapeHandler.Instance);
+        var (system, processor) = await StartNodeAsync(store);
         var first = processor.RunAsync("stopping", new Append("a"));
         await Eventually.TrueAsync(() => store.Loads("stopping") == 1, Timeout, "the batch loaded");
         var entity = await system.ActorSelection("/system/sharding/tapes/*/stopping").ResolveOne(Timeout);
@@ -69,6 +60,17 @@ public sealed class BatchStopSpec(ITestOutputHelper output) : Akka.TestKit.Xunit
         await probe.ExpectTerminatedAsync(entity, Timeout);
         Assert.Equal(["a"], store.Entries("stopping"));
         await system.Terminate();
+    }
+
+    /// <summary>A one-node cluster of its own (it is shut down by the test) running tapes with min-duration 60s: only a stop
+    /// can close their batches within the test's timeout.</summary>
+    private static async Task<(ActorSystem System, BatchProcessor<Tape> Processor)> StartNodeAsync(TapeStore store)
+    {
+        var system = ActorSystem.Create("batch-stop", TestConfig.Cluster("""
+            akka.write-behind.batches.types.tapes { min-duration = 60s, max-duration = 120s }
+            """));
+        await Cluster.Cluster.Get(system).JoinAsync(Cluster.Cluster.Get(system).SelfAddress);
+        return (system, await WriteBehindBatches.StartAsync(system, "tapes", store, TapeHandler.Instance));
     }
 }
 

@@ -32,12 +32,14 @@ public sealed class WriteBehindBatchesHostingSpec
                     options.StoreFactory = system => SqliteStores.AccountStoreFromConfig(system.Settings.Config);
                     options.KeepLoaded = true;
                     options.MinDuration = TimeSpan.FromMilliseconds(50);
+                    options.MaxDuration = TimeSpan.FromSeconds(5);
                 })
                 .WithWriteBehindBatches<Tape>(options =>
                 {
                     options.TypeName = "tapes";
                     options.Handler = TapeHandler.Instance;
                     options.Store = new TapeStore();
+                    options.MaxDuration = TimeSpan.FromSeconds(5);
                 })))
             .Build();
         await host.StartAsync();
@@ -47,7 +49,8 @@ public sealed class WriteBehindBatchesHostingSpec
             var region = host.Services.GetRequiredService<IRequiredActor<BatchRegion<Account>>>();
             var accounts = await region.GetProcessorAsync(system);
             Assert.True(accounts.Settings.KeepLoaded);
-            Assert.Equal(TimeSpan.FromMilliseconds(100), accounts.Settings.MaxDuration);
+            Assert.Equal(TimeSpan.FromMilliseconds(50), accounts.Settings.MinDuration);
+            Assert.Equal(TimeSpan.FromSeconds(5), accounts.Settings.MaxDuration);
             Assert.Same(await region.GetAsync(), accounts.ShardRegion);
             Assert.False(WriteBehindBatches.Processor<Tape>(system).Settings.KeepLoaded);
 

@@ -74,6 +74,22 @@ public abstract class TapeSpecBase(ITestOutputHelper output, string config = "",
     internal Task<TapeLength> RunAsync(string key, IBatchOperation<TapeLength> operation, CancellationToken cancellationToken = default) =>
         Processor.RunAsync(key, operation, cancellationToken);
 
+    /// <summary>
+    /// Closes the store's load gate (or its save gate) for <paramref name="key"/> only, runs <paramref name="operation"/>, and
+    /// returns the pending call once the entity is held loading (or saving) the key's batch; <c>Store.OpenGates()</c> releases it.
+    /// </summary>
+    internal async Task<Task<TapeLength>> RunHeldAsync(string key, IBatchOperation<TapeLength> operation, bool holdSave = false)
+    {
+        Store.GateOnlyKey = key;
+        if (holdSave)
+            Store.CloseSaveGate();
+        else
+            Store.CloseLoadGate();
+        var run = RunAsync(key, operation);
+        await GatedCallAsync(key);
+        return run;
+    }
+
     /// <summary>Waits until the store has seen a gated call for <paramref name="key"/>: the entity is loading (or saving) it now.</summary>
     internal Task GatedCallAsync(string key) =>
         Eventually.TrueAsync(() => Store.GatedCalls.Contains(key), AwaitTimeout, $"a gated store call for [{key}]");
