@@ -22,8 +22,8 @@ internal sealed record BenchOptions(
           --quick           small sizes for a CI smoke run (well under a minute)
           --out DIR         where the Markdown table and the JSON file go (default artifacts/bench)
           --keys N          number of keys (default per scenario: 10,000 uniform/burst, 100,000 zipf)
-          --increments N    increments per round (default 2,000,000; quick 100,000)
-          --duration T      time cap of the slow systems (write-through) and length of burst runs, e.g. 10s (default 10s; quick 2s)
+          --increments N    increments per round (default 2,000,000; quick 50,000)
+          --duration T      time cap of the slow systems (write-through) and length of burst runs, e.g. 10s (default 10s; quick 1s)
           --systems a,b     only these systems (default: all of the scenario)
         """;
 

@@ -49,19 +49,24 @@ internal static class Scenarios
 
     private static readonly string[] Open = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary];
 
+    // --quick is a smoke run (CI): every system once on uniform, the cheap ones elsewhere, so the whole set stays under a minute
+    private static readonly string[] QuickOthers = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.Dictionary, BenchSystems.WriteThroughNormal];
+
+    private static readonly string[] QuickOpen = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.Dictionary];
+
     public static Scenario Get(string name, BenchOptions options)
     {
-        var increments = options.Increments ?? (options.Quick ? 100_000 : 2_000_000);
-        var cap = options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 2 : 10);
+        var increments = options.Increments ?? (options.Quick ? 50_000 : 2_000_000);
+        var cap = options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 1 : 10);
         var flush = TimeSpan.FromSeconds(1);
         IReadOnlyList<string> Pick(string[] all) => options.Systems is { } only ? all.Where(only.Contains).ToArray() : all;
 
         return name switch
         {
             "uniform" => new Scenario(name, options.Keys ?? 10_000, increments, 0, null, cap, flush, Pick(Closed)),
-            "zipf-0.99" => new Scenario(name, options.Keys ?? 100_000, increments, 0.99, null, cap, flush, Pick(Closed)),
-            "zipf-1.2" => new Scenario(name, options.Keys ?? 100_000, increments, 1.2, null, cap, flush, Pick(Closed)),
-            "burst" => Burst(options, cap, flush, Pick(Open)),
+            "zipf-0.99" => new Scenario(name, options.Keys ?? 100_000, increments, 0.99, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
+            "zipf-1.2" => new Scenario(name, options.Keys ?? 100_000, increments, 1.2, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
+            "burst" => Burst(options, cap, flush, Pick(options.Quick ? QuickOpen : Open)),
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
     }
@@ -70,7 +75,7 @@ internal static class Scenarios
     {
         // 10x the rate for the first 5 s (quick: 1 s) right after start, then the base rate
         var plan = options.Quick
-            ? new RatePlan(10_000, 10, TimeSpan.FromSeconds(1), options.Duration ?? TimeSpan.FromSeconds(3))
+            ? new RatePlan(10_000, 10, TimeSpan.FromSeconds(0.5), options.Duration ?? TimeSpan.FromSeconds(1.5))
             : new RatePlan(20_000, 10, TimeSpan.FromSeconds(5), options.Duration ?? TimeSpan.FromSeconds(15));
         return new Scenario("burst", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems);
     }
