@@ -33,6 +33,7 @@ internal static class BenchSystems
     public const string Dictionary = "dictionary";
     public const string WriteThroughFull = "write-through-full";
     public const string WriteThroughNormal = "write-through-normal";
+    public const string Orleans = "orleans";
 
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
@@ -42,6 +43,7 @@ internal static class BenchSystems
         [Dictionary] = "ConcurrentDictionary<string,long> + timer swap + the same SQLite upsert (in-process upper bound)",
         [WriteThroughFull] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=FULL",
         [WriteThroughNormal] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=NORMAL",
+        [Orleans] = "Microsoft Orleans 10.4.2, in-process silo, a grain per key, [OneWay] increments, grain timer flushing through the same SQLite upsert",
     };
 
     public static IBenchTarget Create(string name) => name switch
@@ -52,6 +54,7 @@ internal static class BenchSystems
         Dictionary => new DictionaryTarget(),
         WriteThroughFull => new WriteThroughTarget(synchronous: "FULL"),
         WriteThroughNormal => new WriteThroughTarget(synchronous: "NORMAL"),
+        Orleans => new OrleansTarget(),
         _ => throw new ArgumentException($"unknown system {name}; use one of {string.Join(", ", Descriptions.Keys)}"),
     };
 }

@@ -45,9 +45,9 @@ internal static class Scenarios
     public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst"];
 
     private static readonly string[] Closed =
-        [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal];
+        [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
 
-    private static readonly string[] Open = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary];
+    private static readonly string[] Open = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.Orleans];
 
     // --quick is a smoke run (CI): every system once on uniform, the cheap ones elsewhere, so the whole set stays under a minute
     private static readonly string[] QuickOthers = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.Dictionary, BenchSystems.WriteThroughNormal];
