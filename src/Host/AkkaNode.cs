@@ -59,6 +59,7 @@ public static class AkkaNode
         builder.WithWriteBehindCounters(options =>
         {
             options.FlushInterval = settings.FlushInterval;
+            options.Durability = settings.Durability;
             options.SqliteDataDir = Path.GetFullPath(settings.DataDir);
         });
 

@@ -15,6 +15,7 @@ namespace Akka.WriteBehind.Host;
 /// <param name="DataDir">Directory of the SQLite database, relative to the working directory. <b>Default</b>: <c>./data</c>.</param>
 /// <param name="SeedNodes">Cluster seed nodes; empty: the node joins itself (a one-node cluster). <b>Default</b>: empty.</param>
 /// <param name="FlushInterval">How long counters accumulate before they flush. <b>Default</b>: 1s.</param>
+/// <param name="Durability">When an increment is acknowledged: once journaled (<c>journal</c>) or once in memory (<c>memory</c>). <b>Default</b>: journal.</param>
 /// <param name="HelpRequested"><c>--help</c> was given: print <see cref="Usage"/> and exit.</param>
 public sealed record HostSettings(
     int HttpPort,
@@ -22,6 +23,7 @@ public sealed record HostSettings(
     string DataDir,
     ImmutableArray<string> SeedNodes,
     TimeSpan FlushInterval,
+    Akka.WriteBehind.Counters.CounterDurability Durability,
     bool HelpRequested)
 {
     /// <summary>Name of the actor system; every node of a cluster uses it.</summary>
@@ -48,6 +50,9 @@ public sealed record HostSettings(
     /// <summary><c>--flush-interval</c>.</summary>
     public const string FlushIntervalOption = "flush-interval";
 
+    /// <summary><c>--durability</c>.</summary>
+    public const string DurabilityOption = "durability";
+
     /// <summary><c>--help</c>.</summary>
     public const string HelpOption = "help";
 
@@ -58,9 +63,10 @@ public sealed record HostSettings(
         DataDir: "./data",
         SeedNodes: ImmutableArray<string>.Empty,
         FlushInterval: TimeSpan.FromSeconds(1),
+        Durability: Akka.WriteBehind.Counters.CounterDurability.Journal,
         HelpRequested: false);
 
-    private static readonly string[] ValuedOptions = [HttpPortOption, AkkaPortOption, DataDirOption, SeedNodesOption, FlushIntervalOption];
+    private static readonly string[] ValuedOptions = [HttpPortOption, AkkaPortOption, DataDirOption, SeedNodesOption, FlushIntervalOption, DurabilityOption];
 
     private static readonly Regex DurationPattern = new(
         @"^\s*(?<n>\d+(\.\d+)?)\s*(?<unit>ms|s|m|h)\s*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
@@ -78,6 +84,8 @@ public sealed record HostSettings(
           --seed-nodes <addresses>   comma-separated seed nodes, e.g.        [WRITEBEHIND_SEED_NODES]     default: join itself
                                      akka.tcp://writebehind@127.0.0.1:4053
           --flush-interval <dur>     counter flush interval: 500ms, 2s, 1m   [WRITEBEHIND_FLUSH_INTERVAL] default 1s
+          --durability <mode>        journal: acknowledge once journaled     [WRITEBEHIND_DURABILITY]     default journal
+                                     memory: acknowledge once in memory
           --help                     print this help and exit
 
         Both "--name value" and "--name=value" are accepted.
@@ -153,6 +161,19 @@ public sealed record HostSettings(
             settings = settings with { SeedNodes = ParseSeedNodes(seeds.Value, seeds.Source) };
         if (raw.TryGetValue(FlushIntervalOption, out var flush))
             settings = settings with { FlushInterval = ParseDuration(flush.Value, flush.Source) };
+        if (raw.TryGetValue(DurabilityOption, out var durability))
+        {
+            settings = settings with
+            {
+                Durability = durability.Value.Trim().ToLowerInvariant() switch
+                {
+                    "journal" => Akka.WriteBehind.Counters.CounterDurability.Journal,
+                    "memory" => Akka.WriteBehind.Counters.CounterDurability.Memory,
+                    _ => throw new HostSettingsException($"{durability.Source}: \"{durability.Value}\" is not a durability; use journal or memory."),
+                },
+            };
+        }
+
         return settings;
     }
 

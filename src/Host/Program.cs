@@ -60,6 +60,7 @@ builder.WebHost.ConfigureKestrel(k =>
 });
 builder.Services.AddSingleton<CounterGateway>();
 builder.Services.AddSingleton<AccountGateway>();
+builder.Services.AddSingleton(settings);
 builder.Services.AddAkka(HostSettings.ActorSystemName, (akka, _) => akka.ConfigureNode(settings, fileConfig));
 
 var app = builder.Build();
@@ -106,7 +107,8 @@ if (memberUp.Task.IsCompleted)
         ?? $"http://{HostSettings.Hostname}:{settings.HttpPort}";
     var akka = Akka.Cluster.Cluster.Get(system).SelfAddress;
     var store = SqliteStores.CounterStoreFromConfig(system.Settings.Config).DataSource;
-    Console.Out.WriteLine($"Akka.WriteBehind node up: http={http} akka={akka} store=sqlite:{store}");
+    var durability = settings.Durability.ToString().ToLowerInvariant();
+    Console.Out.WriteLine($"Akka.WriteBehind node up: http={http} akka={akka} store=sqlite:{store} durability={durability}");
 }
 
 await app.WaitForShutdownAsync().ConfigureAwait(false);

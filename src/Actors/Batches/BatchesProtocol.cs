@@ -82,7 +82,7 @@ public sealed record OperationFailed(string Key, Guid OperationId, ErrorCode Cod
 
 /// <summary>
 /// Measurements of one finished batch (the Go library's <c>Metric</c>), published on the node that ran it: as a stream
-/// (<see cref="BatchProcessor{TResource}.Metrics"/>) and through the .NET meter <c>Akka.WriteBehind.Batches</c>.
+/// (<see cref="BatchProcessor{TResource}.Metrics"/>) and through the library's .NET meter <c>Akka.WriteBehind</c>.
 /// </summary>
 /// <param name="TypeName">The resource type's name (its shard region).</param>
 /// <param name="Key">The resource's key.</param>

@@ -11,11 +11,11 @@ namespace Akka.WriteBehind.Batches;
 public static class WriteBehindBatches
 {
     /// <summary>
-    /// Name of the .NET <see cref="System.Diagnostics.Metrics.Meter"/> that records every batch: counters
-    /// <c>writebehind.batches</c> and <c>writebehind.batch.operations</c>, histograms (seconds) <c>writebehind.batch.duration</c>,
-    /// <c>writebehind.batch.load.duration</c> and <c>writebehind.batch.save.duration</c>, tagged <c>type</c> and <c>outcome</c>.
+    /// Name of the library's .NET <see cref="System.Diagnostics.Metrics.Meter"/> (<c>Akka.WriteBehind</c>), on which every batch
+    /// is recorded: counters <c>akka.write_behind.batches.finished</c> and <c>.operations</c>, histograms (seconds)
+    /// <c>.duration</c>, <c>.load_duration</c> and <c>.save_duration</c>, tagged <c>resource_type</c> and <c>outcome</c>.
     /// </summary>
-    public const string MeterName = BatchMeters.MeterName;
+    public const string MeterName = WriteBehindMeter.Name;
 
     /// <summary>
     /// Starts the resource type <paramref name="typeName"/> with the settings of <c>akka.write-behind.batches.types.&lt;typeName&gt;</c>

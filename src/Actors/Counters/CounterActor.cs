@@ -11,8 +11,15 @@ namespace Akka.WriteBehind.Counters;
 /// The sharded entity of one counter key: the cluster's single writer for that key. On start it loads its row (value and
 /// <c>applied_seq</c>) through the store writer, buffering commands meanwhile; then it accepts increments into a checked
 /// pending sum, answers reads with stored + pending, and hands the pending delta to the store writer on a jittered timer.
-/// One write is unconfirmed at a time; it carries the key's next sequence number, so retrying it after a failure or a
-/// time-out can never apply it twice. Increments that arrive meanwhile accumulate for the next write.
+/// One write is unconfirmed at a time; it carries a sequence number the row applies only once, so retrying it after a
+/// failure or a time-out can never apply it twice. Increments that arrive meanwhile accumulate for the next write.
+/// </para>
+/// <para>
+/// Durability <c>memory</c>: an increment is acknowledged once added to the pending sum; the write sequence number is the
+/// row's <c>applied_seq</c> + 1. Durability <c>journal</c>: increments are grouped while one persist is in flight (group
+/// commit) and acknowledged once their group is in the journal (a <see cref="CounterJournalActor"/> child); the write
+/// sequence number is the journal sequence number of the last group in the write, so on recovery the events the row
+/// already holds are skipped. Persists take a node-wide permit (<see cref="JournalPermitsActor"/>).
 /// </para>
 /// <para>Hand-off, passivation and CoordinatedShutdown deliver <see cref="StopCounter"/>: the entity flushes, then stops.</para>
 /// </summary>
@@ -22,24 +29,53 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     private readonly string _key;
     private readonly CounterSettings _settings;
     private readonly IActorRef _storeWriter;
+    private readonly IActorRef? _permits; // journal mode only
+    private readonly bool _journalMode;
+    private readonly CounterLedger _ledger;
+    private readonly KeyValuePair<string, object?> _tag;
+    private long _pendingSince;     // Stopwatch timestamp of the oldest pending increment (0: none)
+    private long _inFlightSince;    // ...of the oldest increment of the unconfirmed write
 
     private long _stored;           // row value as of the last confirmed write
     private long _lastSeq;          // row applied_seq as of the last confirmed write
-    private bool _writing;          // a write (seq _lastSeq + 1, delta _inFlight) is not confirmed yet
+    private bool _writing;          // a write (seq _writeSeq, delta _inFlight) is not confirmed yet
     private bool _writeOutstanding; // ...and a request for it is at the store writer now
+    private long _writeSeq;
     private long _inFlight;
-    private long _pending;          // accepted, not yet part of a write
+    private long _pending;          // accepted (journal mode: journaled), not yet part of a write
     private int _failures;
     private int _stashed;
     private bool _stopping;
     private readonly List<IActorRef> _waitingForInFlight = new();
     private readonly List<IActorRef> _waitingForPending = new();
 
-    public CounterActor(string key, CounterSettings settings, IActorRef storeWriter)
+    // journal mode
+    private IActorRef? _journal;
+    private bool _journalReady;
+    private long _journaledUpTo;
+    private long _trimmedUpTo;
+    private bool _awaitingPermit;
+    private List<Waiting> _group = new();    // accepted, waiting for the next persist
+    private long _groupSum;
+    private List<Waiting>? _persisting;      // the group being persisted
+    private long _persistingSum;
+    private int _journalIncarnation;
+    private bool _trimmingForStop;
+    private long _persistsStarted;
+    private long _persistsCompleted;
+    private readonly List<AfterJournal> _afterJournal = new(); // reads and flushes waiting for earlier increments' persists
+
+    public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, IActorRef? permits, CounterLedger ledger)
     {
         _key = key;
         _settings = settings;
         _storeWriter = storeWriter;
+        _permits = permits;
+        _ledger = ledger;
+        _tag = ledger.Tag;
+        _journalMode = settings.Durability == CounterDurability.Journal;
+        if (_journalMode && permits is null)
+            throw new ArgumentNullException(nameof(permits), "journal durability needs the node's persist permits");
         Loading();
     }
 
@@ -47,16 +83,27 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(string key, CounterSettings settings, IActorRef storeWriter) =>
-        Akka.Actor.Props.Create(() => new CounterActor(key, settings, storeWriter));
+    public static Props Props(string key, CounterSettings settings, IActorRef storeWriter, IActorRef? permits, CounterLedger ledger) =>
+        Akka.Actor.Props.Create(() => new CounterActor(key, settings, storeWriter, permits, ledger));
+
+    /// <summary>The persistence id of the journal of <paramref name="key"/> in the counter set <paramref name="typeName"/>.</summary>
+    public static string PersistenceIdOf(string typeName, string key) => typeName + "|" + key;
 
     protected override void PreStart() => RequestLoad();
 
     protected override void PostStop()
     {
+        _ledger.Clean(_key);
+        var unflushed = _inFlight + _pending;
         if (_writing || _pending != 0)
-            _log.Warning("Counter [{0}] stopped with {1} unflushed (in flight {2}, pending {3})", _key, _inFlight + _pending, _inFlight, _pending);
+            _log.Warning("Counter [{0}] stopped with {1} unflushed (in flight {2}, pending {3}){4}", _key, unflushed, _inFlight, _pending,
+                _journalMode ? "; it is in the journal and is written after recovery" : "");
+        if (_persisting is not null || _group.Count > 0)
+            _log.Warning("Counter [{0}] stopped with {1} increments not yet journaled; their callers were not acknowledged",
+                _key, (_persisting?.Count ?? 0) + _group.Count);
     }
+
+    // ---------------------------------------------------------------- states
 
     private void Loading()
     {
@@ -64,22 +111,31 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         {
             _stored = loaded.Stored.Value;
             _lastSeq = loaded.Stored.AppliedSeq;
+            _trimmedUpTo = 0;
             _failures = 0;
             Timers.Cancel(LoadTimedOut.Instance);
-            Become(Active);
-            _stashed = 0;
-            Stash.UnstashAll();
+            if (_journalMode)
+                StartJournal(); // Active once the journal has replayed
+            else
+                BecomeActive();
         });
         Receive<CounterLoadFailed>(failed => LoadFailed(failed.Reason));
         Receive<LoadTimedOut>(_ => LoadFailed($"no answer within {_settings.WriteTimeout}"));
         Receive<RetryLoad>(_ => RequestLoad());
+        Receive<JournalRecovered>(recovered =>
+        {
+            Recovered(recovered);
+            BecomeActive();
+        });
+        Receive<Terminated>(t => t.ActorRef.Equals(_journal), _ => JournalDied());
+        Receive<Terminated>(_ => { }); // an earlier journal incarnation
+        Receive<RestartJournal>(_ => StartJournal());
         Receive<CounterEnvelope>(envelope =>
         {
             if (StashBounded())
                 return;
-            // refused at once: confirm it so the ingest stage's slot is freed
             Refuse(envelope.Command, envelope.ReplyTo, ErrorCode.Saturated, SaturatedMessage());
-            Sender.Tell(new CounterEnvelopeTaken(envelope.Id));
+            Sender.Tell(new CounterEnvelopeTaken(envelope.Id)); // refused at once: free the ingest slot
         });
         Receive<ICounterCommand>(command =>
         {
@@ -89,19 +145,27 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Receive<StopCounter>(_ => Stash.Stash()); // handled once loaded: buffered commands are applied and flushed first
     }
 
+    private void BecomeActive()
+    {
+        Become(Active);
+        _stashed = 0;
+        Stash.UnstashAll();
+        ArmFlushTimer();
+    }
+
     private void Active()
     {
         Receive<CounterEnvelope>(envelope =>
         {
-            Handle(envelope.Command, envelope.ReplyTo);
-            Sender.Tell(new CounterEnvelopeTaken(envelope.Id));
+            if (!Handle(envelope.Command, envelope.ReplyTo, Sender, envelope.Id))
+                Sender.Tell(new CounterEnvelopeTaken(envelope.Id));
         });
-        Receive<ICounterCommand>(command => Handle(command, Sender));
+        Receive<ICounterCommand>(command => Handle(command, Sender, null, 0));
         Receive<FlushTick>(_ => StartWrite());
         Receive<CounterWritten>(Written);
         Receive<CounterWriteFailed>(failed =>
         {
-            if (_writeOutstanding && failed.Seq == _lastSeq + 1)
+            if (_writeOutstanding && failed.Seq == _writeSeq)
                 WriteFailed(failed.Reason);
         });
         Receive<WriteTimedOut>(_ =>
@@ -117,49 +181,117 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Receive<StopCounter>(_ =>
         {
             _stopping = true;
-            if (_writing)
-                return; // Written() continues the stop
-            if (_pending != 0)
-                StartWrite();
-            else
+            ContinueStop();
+        });
+
+        // journal mode
+        Receive<PersistPermitGranted>(_ => PermitGranted());
+        Receive<IncrementPersisted>(Persisted);
+        Receive<IncrementPersistRejected>(rejected => PersistFailed($"journal rejected the write: {rejected.Reason}"));
+        Receive<Terminated>(t => t.ActorRef.Equals(_journal), _ => JournalDied());
+        Receive<Terminated>(_ => { }); // an earlier journal incarnation
+        Receive<RestartJournal>(_ => StartJournal());
+        Receive<JournalRecovered>(recovered =>
+        {
+            Recovered(recovered);
+            TryPersist();
+            ArmFlushTimer();
+            ContinueStop();
+        });
+        Receive<JournalTrimmed>(_ =>
+        {
+            if (_trimmingForStop)
                 Context.Stop(Self);
         });
+        Receive<TrimForStopTimedOut>(_ => Context.Stop(Self));
     }
 
-    private void Handle(ICounterCommand command, IActorRef replyTo)
+    // ---------------------------------------------------------------- commands
+
+    /// <returns><c>true</c> when the ingest confirmation of the command is deferred (journal mode increments).</returns>
+    private bool Handle(ICounterCommand command, IActorRef replyTo, IActorRef? ingest, long envelopeId)
     {
         switch (command)
         {
             case Increment increment:
-                Apply(increment, replyTo);
-                break;
+                return Apply(increment, replyTo, ingest, envelopeId);
+            case GetCounter or FlushCounter when MustWaitForJournal(command, replyTo):
+                return false;
             case GetCounter:
-                Reply(replyTo, new CounterValue(_key, _stored, _inFlight + _pending, _stored + _inFlight + _pending));
-                break;
+                var pending = _inFlight + _pending;
+                Reply(replyTo, new CounterValue(_key, _stored, pending, _stored + pending));
+                return false;
             case FlushCounter:
                 Flush(replyTo);
-                break;
+                return false;
+            case WakeCounter:
+                return false; // starting the entity was the point: recovery arms the flush
             default:
                 Refuse(command, replyTo, ErrorCode.InvalidArgument, $"unknown counter command {command.GetType().Name}");
-                break;
+                return false;
         }
     }
 
-    private void Apply(Increment increment, IActorRef replyTo)
+    private bool Apply(Increment increment, IActorRef replyTo, IActorRef? ingest, long envelopeId)
     {
-        var pending = (Int128)_pending + increment.Delta;
-        var total = (Int128)_stored + _inFlight + _pending + increment.Delta;
-        if (pending < long.MinValue || pending > long.MaxValue || total < long.MinValue || total > long.MaxValue)
+        var unjournaled = (Int128)_persistingSum + _groupSum;
+        var pending = (Int128)_pending + unjournaled + increment.Delta;
+        var group = (Int128)_groupSum + increment.Delta;
+        var total = (Int128)_stored + _inFlight + pending;
+        if (!FitsInt64(pending) || !FitsInt64(group) || !FitsInt64(total))
         {
-            Refuse(increment, replyTo, ErrorCode.Overflow,
-                $"adding {increment.Delta} to the counter's total {_stored + _inFlight + _pending} overflows a 64-bit integer");
-            return;
+            var current = (Int128)_stored + _inFlight + _pending + unjournaled;
+            Refuse(increment, replyTo, ErrorCode.Overflow, $"adding {increment.Delta} to the counter's total {current} overflows a 64-bit integer");
+            return false;
         }
 
-        _pending = (long)pending;
-        Reply(replyTo, new IncrementAccepted(_key, increment.Delta));
-        if (!_writing && _pending != 0 && !Timers.IsTimerActive(FlushTick.Instance))
-            Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, JitteredInterval());
+        if (!_journalMode)
+        {
+            AddPending(increment.Delta);
+            CounterMetrics.Increments.Add(1, _tag);
+            Reply(replyTo, new IncrementAccepted(_key, increment.Delta));
+            ArmFlushTimer();
+            return false;
+        }
+
+        if (_group.Count >= _settings.EntityBufferSize)
+        {
+            Refuse(increment, replyTo, ErrorCode.Saturated, $"counter [{_key}] already has {_group.Count} increments waiting for the journal");
+            return false;
+        }
+
+        _group.Add(new Waiting(increment.Delta, replyTo, ingest, envelopeId));
+        _groupSum = (long)group;
+        TryPersist();
+        return ingest is not null;
+    }
+
+    /// <summary>
+    /// Journal mode: a read or flush sees the increments that arrived before it, so it waits until the persists that hold
+    /// them are done (the next persist takes the whole waiting group).
+    /// </summary>
+    private bool MustWaitForJournal(ICounterCommand command, IActorRef replyTo)
+    {
+        if (!_journalMode)
+            return false;
+        var needed = _group.Count > 0 ? _persistsStarted + 1 : _persisting is not null ? _persistsStarted : 0;
+        if (needed <= _persistsCompleted)
+            return false;
+        if (_afterJournal.Count >= _settings.EntityBufferSize)
+            Refuse(command, replyTo, ErrorCode.Saturated, $"{_settings.EntityBufferSize} reads and flushes are already waiting for the journal");
+        else
+            _afterJournal.Add(new AfterJournal(command, replyTo, needed));
+        return true;
+    }
+
+    private void RunAfterJournal()
+    {
+        if (_afterJournal.Count == 0)
+            return;
+        var ready = _afterJournal.Where(a => a.NeededPersist <= _persistsCompleted).ToList();
+        _afterJournal.RemoveAll(a => a.NeededPersist <= _persistsCompleted);
+        foreach (var waiting in ready)
+            Handle(waiting.Command, waiting.ReplyTo, null, 0);
     }
 
     private void Flush(IActorRef replyTo)
@@ -170,6 +302,8 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
 
+        // journal mode: increments accepted before this flush but still in the journal pipeline are written by a later flush;
+        // the caller waits for the pending part that exists now (acknowledged increments are always pending or beyond)
         if (_pending != 0)
         {
             _waitingForPending.Add(replyTo);
@@ -185,6 +319,14 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         }
     }
 
+    // ---------------------------------------------------------------- writes to the target
+
+    private void ArmFlushTimer()
+    {
+        if (!_writing && _pending != 0 && !Timers.IsTimerActive(FlushTick.Instance))
+            Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, JitteredInterval());
+    }
+
     private void StartWrite()
     {
         if (_writing)
@@ -198,7 +340,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Timers.Cancel(FlushTick.Instance);
         _inFlight = _pending;
         _pending = 0;
+        _inFlightSince = _pendingSince;
+        _pendingSince = 0;
         _writing = true;
+        _writeSeq = _journalMode ? _journaledUpTo : _lastSeq + 1;
         _waitingForInFlight.AddRange(_waitingForPending);
         _waitingForPending.Clear();
         SendWrite();
@@ -207,14 +352,14 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     private void SendWrite()
     {
         _writeOutstanding = true;
-        _storeWriter.Tell(new WriteCounter(new CounterWrite(_key, _inFlight, _lastSeq + 1)));
+        _storeWriter.Tell(new WriteCounter(new CounterWrite(_key, _inFlight, _writeSeq)));
         Timers.StartSingleTimer(WriteTimedOut.Instance, WriteTimedOut.Instance, _settings.WriteTimeout);
     }
 
     private void Written(CounterWritten written)
     {
         // a late answer to a write that timed out is still the answer to that write: same key, same seq
-        if (!_writing || written.Seq != _lastSeq + 1)
+        if (!_writing || written.Seq != _writeSeq)
             return;
         if (written.Stored.AppliedSeq < written.Seq)
         {
@@ -234,27 +379,173 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         _lastSeq = written.Stored.AppliedSeq;
         _inFlight = 0;
         _failures = 0;
+        CounterMetrics.Flushes.Add(1, _tag);
+        UpdateLedger();
         AnswerAll(_waitingForInFlight, new CounterFlushed(_key, _stored));
+
+        if (_journalMode && _journalReady && !_stopping && _lastSeq - _trimmedUpTo >= _settings.JournalTrimAfterEvents)
+        {
+            _trimmedUpTo = _lastSeq;
+            _journal!.Tell(new TrimJournal(_lastSeq, ReplyWhenDone: false));
+        }
 
         if (_pending != 0 && (_stopping || _waitingForPending.Count > 0))
             StartWrite();
-        else if (_pending != 0)
-            Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, JitteredInterval());
-        else if (_stopping)
-            Context.Stop(Self);
+        else
+            ArmFlushTimer();
+        ContinueStop();
     }
 
     private void WriteFailed(string reason)
     {
         _writeOutstanding = false;
         Timers.Cancel(WriteTimedOut.Instance);
+        CounterMetrics.FlushFailures.Add(1, _tag);
         _failures++;
         var backoff = Backoff(_failures);
         _log.Warning("Counter [{0}] write {1} of {2} failed (attempt {3}): {4}; retrying in {5}",
-            _key, _lastSeq + 1, _inFlight, _failures, reason, backoff);
+            _key, _writeSeq, _inFlight, _failures, reason, backoff);
         AnswerAll(_waitingForInFlight, new CounterRejected(_key, ErrorCode.StoreFailure, $"store write failed, retrying: {reason}"));
         Timers.StartSingleTimer(RetryWrite.Instance, RetryWrite.Instance, backoff);
     }
+
+    // ---------------------------------------------------------------- journal
+
+    private void StartJournal()
+    {
+        _journalReady = false;
+        // replayed events up to the row's applied_seq (or the write in flight) are in the target already
+        var baseSeq = _writing ? _writeSeq : _lastSeq;
+        _journal = Context.Watch(Context.ActorOf(
+            CounterJournalActor.Props(PersistenceIdOf(_settings.TypeName, _key), _settings.JournalPluginId, baseSeq),
+            "journal-" + (++_journalIncarnation)));
+    }
+
+    private void Recovered(JournalRecovered recovered)
+    {
+        var baseSeq = _writing ? _writeSeq : _lastSeq;
+        if (recovered.HighestSeq < baseSeq)
+            _log.Error("Counter [{0}]: the row's applied_seq {1} is ahead of the journal ({2}); was the table written in memory durability?",
+                _key, baseSeq, recovered.HighestSeq);
+        _journalReady = true;
+        _pending = recovered.PendingAfterBase;
+        _pendingSince = _pending != 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        UpdateLedger();
+        _journaledUpTo = Math.Max(recovered.HighestSeq, baseSeq);
+        if (recovered.HasAppliedEvents && !_writing && _lastSeq > 0)
+        {
+            _trimmedUpTo = _lastSeq;
+            _journal!.Tell(new TrimJournal(_lastSeq, ReplyWhenDone: false));
+        }
+    }
+
+    private void TryPersist()
+    {
+        if (!_journalMode || !_journalReady || _persisting is not null || _awaitingPermit || _group.Count == 0)
+            return;
+        _awaitingPermit = true;
+        _permits!.Tell(RequestPersistPermit.Instance);
+    }
+
+    private void PermitGranted()
+    {
+        _awaitingPermit = false;
+        if (!_journalReady || _persisting is not null || _group.Count == 0)
+        {
+            _permits!.Tell(ReleasePersistPermit.Instance);
+            return;
+        }
+
+        _persisting = _group;
+        _persistingSum = _groupSum;
+        _persistsStarted++;
+        _group = new List<Waiting>();
+        _groupSum = 0;
+        _journal!.Tell(new PersistIncrement(_persistingSum));
+    }
+
+    private void Persisted(IncrementPersisted persisted)
+    {
+        if (_persisting is null)
+            return;
+        _permits!.Tell(ReleasePersistPermit.Instance);
+        AddPending(persisted.Delta);
+        CounterMetrics.Increments.Add(_persisting.Count, _tag);
+        _journaledUpTo = persisted.Seq;
+        foreach (var waiting in _persisting)
+        {
+            Reply(waiting.ReplyTo, new IncrementAccepted(_key, waiting.Delta));
+            waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
+        }
+
+        _persisting = null;
+        _persistingSum = 0;
+        _persistsCompleted++;
+        ArmFlushTimer();
+        TryPersist();
+        RunAfterJournal();
+        ContinueStop();
+    }
+
+    private void PersistFailed(string reason)
+    {
+        if (_persisting is null)
+            return;
+        _permits!.Tell(ReleasePersistPermit.Instance);
+        _log.Warning("Counter [{0}]: {1} increments were not journaled: {2}", _key, _persisting.Count, reason);
+        foreach (var waiting in _persisting)
+        {
+            Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, ErrorCode.StoreFailure, reason);
+            waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
+        }
+
+        _persisting = null;
+        _persistsCompleted++;
+        _persistingSum = 0;
+        TryPersist();
+        RunAfterJournal();
+        ContinueStop();
+    }
+
+    private void JournalDied()
+    {
+        // a failed persist or recovery stops the persistent child; the outcome of the group in flight is unknown
+        // (it may be in the journal): its callers are told it failed, and the replay decides what is pending
+        _journal = null;
+        _journalReady = false;
+        PersistFailed("journal write failed");
+        _failures++;
+        var backoff = Backoff(_failures);
+        _log.Warning("Counter [{0}]: journal stopped; restarting it in {1}", _key, backoff);
+        Timers.StartSingleTimer(RestartJournal.Instance, RestartJournal.Instance, backoff);
+    }
+
+    // ---------------------------------------------------------------- stop
+
+    private void ContinueStop()
+    {
+        if (!_stopping || _trimmingForStop)
+            return;
+        if (_journalMode && (!_journalReady || _persisting is not null || _group.Count > 0))
+            return; // acknowledge (or refuse) every increment first
+        if (_pending != 0 && !_writing)
+            StartWrite();
+        if (_writing)
+            return;
+
+        if (_journalMode && _lastSeq > _trimmedUpTo)
+        {
+            // leave no replayable events behind, so a clean stop needs no recovery work later
+            _trimmingForStop = true;
+            _journal!.Tell(new TrimJournal(_lastSeq, ReplyWhenDone: true));
+            Timers.StartSingleTimer(TrimForStopTimedOut.Instance, TrimForStopTimedOut.Instance, _settings.WriteTimeout);
+            return;
+        }
+
+        Context.Stop(Self);
+    }
+
+    // ---------------------------------------------------------------- loading
 
     private void RequestLoad()
     {
@@ -280,6 +571,8 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         return true;
     }
 
+    // ---------------------------------------------------------------- helpers
+
     private string SaturatedMessage() =>
         $"counter [{_key}] is loading and already buffers {_settings.EntityBufferSize} messages";
 
@@ -293,26 +586,56 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         return TimeSpan.FromMilliseconds(ms * (1 + _settings.RetryRandomFactor * Random.Shared.NextDouble()));
     }
 
+    /// <summary>Adds an accepted (journal mode: journaled) delta to the pending sum and keeps the ledger's age current.</summary>
+    private void AddPending(long delta)
+    {
+        _pending = checked(_pending + delta);
+        if (_pending == 0)
+            _pendingSince = 0; // netted out: nothing to write
+        else if (_pendingSince == 0)
+            _pendingSince = System.Diagnostics.Stopwatch.GetTimestamp();
+        UpdateLedger();
+    }
+
+    /// <summary>Tells the node's ledger since when this key holds increments not confirmed stored.</summary>
+    private void UpdateLedger()
+    {
+        var since = _writing ? _inFlightSince : _pending != 0 ? _pendingSince : 0;
+        if (since == 0)
+            _ledger.Clean(_key);
+        else
+            _ledger.Dirty(_key, since);
+    }
+
+    private static bool FitsInt64(Int128 value) => value >= long.MinValue && value <= long.MaxValue;
+
     private void Refuse(ICounterCommand command, IActorRef replyTo, ErrorCode code, string message)
     {
+        CounterMetrics.Refusals.Add(1, _tag, new KeyValuePair<string, object?>("reason", code.ToString()));
         if (replyTo.CanReceiveReplies())
             replyTo.Tell(new CounterRejected(command.Key, code, message));
         else
             _log.Warning("Counter [{0}] refused {1} ({2}): {3}", _key, command, code, message);
     }
 
-    private void Reply(IActorRef replyTo, ICounterReply reply)
+    private static void Reply(IActorRef replyTo, ICounterReply reply)
     {
         if (replyTo.CanReceiveReplies())
             replyTo.Tell(reply);
     }
 
-    private void AnswerAll(List<IActorRef> waiting, ICounterReply reply)
+    private static void AnswerAll(List<IActorRef> waiting, ICounterReply reply)
     {
         foreach (var replyTo in waiting)
             Reply(replyTo, reply);
         waiting.Clear();
     }
+
+    /// <summary>A read or flush waiting for persist number <see cref="NeededPersist"/> to finish.</summary>
+    private sealed record AfterJournal(ICounterCommand Command, IActorRef ReplyTo, long NeededPersist);
+
+    /// <summary>An increment waiting for its group to be journaled, with whom to answer and which ingest slot to free.</summary>
+    private sealed record Waiting(long Delta, IActorRef ReplyTo, IActorRef? Ingest, long EnvelopeId);
 
     private sealed class FlushTick
     {
@@ -355,6 +678,24 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         public static readonly RetryLoad Instance = new();
 
         private RetryLoad()
+        {
+        }
+    }
+
+    private sealed class RestartJournal
+    {
+        public static readonly RestartJournal Instance = new();
+
+        private RestartJournal()
+        {
+        }
+    }
+
+    private sealed class TrimForStopTimedOut
+    {
+        public static readonly TrimForStopTimedOut Instance = new();
+
+        private TrimForStopTimedOut()
         {
         }
     }

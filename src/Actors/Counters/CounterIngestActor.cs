@@ -41,15 +41,18 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private readonly IActorRef _region;
     private readonly CounterSettings _settings;
     private readonly Queue<(ICounterCommand Command, IActorRef ReplyTo)> _queue = new();
-    private readonly Dictionary<long, long> _outstanding = new(); // id -> deadline (Environment.TickCount64)
+    private readonly Dictionary<long, (long Deadline, ICounterCommand Command)> _outstanding = new(); // id -> deadline (Environment.TickCount64)
     private readonly List<IActorRef> _drainWaiters = new();
     private long _nextId;
     private bool _draining;
 
-    public CounterIngestActor(IActorRef region, CounterSettings settings)
+    private readonly KeyValuePair<string, object?> _tag;
+
+    public CounterIngestActor(IActorRef region, CounterSettings settings, CounterLedger ledger)
     {
         _region = region;
         _settings = settings;
+        _tag = ledger.Tag;
 
         Receive<ICounterCommand>(command =>
         {
@@ -83,18 +86,22 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         Receive<SweepOutstanding>(_ =>
         {
             var now = Environment.TickCount64;
-            var expired = _outstanding.Where(kv => kv.Value <= now).Select(kv => kv.Key).ToList();
+            var expired = _outstanding.Where(kv => kv.Value.Deadline <= now).Select(kv => kv.Key).ToList();
             if (expired.Count == 0)
                 return;
+            var examples = string.Join(", ", expired.Take(3).Select(id => _outstanding[id].Command));
             foreach (var id in expired)
                 _outstanding.Remove(id);
-            _log.Warning("{0} counter messages were not confirmed by their entities within {1}; releasing their slots",
-                expired.Count, _settings.IngestConfirmTimeout);
+            _log.Warning("{0} counter messages were not confirmed by their entities within {1} (e.g. {2}); releasing their slots",
+                expired.Count, _settings.IngestConfirmTimeout, examples);
             Release();
         });
 
         Receive<DrainCounterIngest>(_ =>
         {
+            if (_outstanding.Count > 0 || _queue.Count > 0)
+                _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued", _outstanding.Count,
+                    string.Join(", ", _outstanding.Values.Take(3).Select(v => v.Command)), _queue.Count);
             _draining = true;
             _drainWaiters.Add(Sender);
             Release();
@@ -103,8 +110,8 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef region, CounterSettings settings) =>
-        Akka.Actor.Props.Create(() => new CounterIngestActor(region, settings));
+    public static Props Props(IActorRef region, CounterSettings settings, CounterLedger ledger) =>
+        Akka.Actor.Props.Create(() => new CounterIngestActor(region, settings, ledger));
 
     protected override void PreStart()
     {
@@ -115,7 +122,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private void Forward(ICounterCommand command, IActorRef replyTo)
     {
         var id = ++_nextId;
-        _outstanding[id] = Environment.TickCount64 + (long)_settings.IngestConfirmTimeout.TotalMilliseconds;
+        _outstanding[id] = (Environment.TickCount64 + (long)_settings.IngestConfirmTimeout.TotalMilliseconds, command);
         _region.Tell(new CounterEnvelope(command, replyTo, id));
     }
 
@@ -137,6 +144,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
     private void Refuse(ICounterCommand command, IActorRef replyTo, ErrorCode code, string message)
     {
+        CounterMetrics.Refusals.Add(1, _tag, new KeyValuePair<string, object?>("reason", code.ToString()));
         if (replyTo.CanReceiveReplies())
             replyTo.Tell(new CounterRejected(command.Key, code, message));
         else

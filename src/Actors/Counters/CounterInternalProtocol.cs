@@ -24,3 +24,6 @@ internal sealed class StopCounter
     {
     }
 }
+
+/// <summary>INTERNAL API: starts the entity of <see cref="Key"/> (the journal sweep uses it so journaled increments reach the target).</summary>
+internal sealed record WakeCounter(string Key) : ICounterCommand;

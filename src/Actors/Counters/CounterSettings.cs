@@ -7,6 +7,12 @@ public enum CounterDurability
 {
     /// <summary>Acknowledged once held in the entity's memory; lost only if the process dies before the next flush.</summary>
     Memory,
+
+    /// <summary>
+    /// Acknowledged once persisted through Akka.Persistence (group commit); replayed after a crash and written to the target
+    /// exactly once (the row's <c>applied_seq</c> is the journal sequence number of the last group it holds).
+    /// </summary>
+    Journal,
 }
 
 /// <summary>
@@ -31,6 +37,11 @@ public enum CounterDurability
 /// <param name="IngestBufferSize">Messages queued in the ingest stage. <b>Default</b>: 500,000.</param>
 /// <param name="IngestConfirmTimeout">Time after which an unconfirmed message releases its slot. <b>Default</b>: 30s.</param>
 /// <param name="IngestDrainTimeout">Time CoordinatedShutdown waits for the ingest stage to drain. <b>Default</b>: 20s.</param>
+/// <param name="JournalPluginId">Akka.Persistence journal plugin of journal durability. <b>Default</b>: <c>akka.persistence.journal.sql</c>.</param>
+/// <param name="JournalMaxPersistsInFlight">Persists in flight on one node. <b>Default</b>: 1,000.</param>
+/// <param name="JournalTrimAfterEvents">Journal events a key keeps after they are in the target before they are deleted. <b>Default</b>: 10.</param>
+/// <param name="JournalSweepInterval">How often the node wakes keys that hold journaled, unwritten increments. <b>Default</b>: 30s.</param>
+/// <param name="JournalSweepLimit">Most keys woken per sweep. <b>Default</b>: 10,000.</param>
 public sealed record CounterSettings(
     string TypeName,
     CounterDurability Durability,
@@ -50,7 +61,12 @@ public sealed record CounterSettings(
     int IngestMaxOutstanding,
     int IngestBufferSize,
     TimeSpan IngestConfirmTimeout,
-    TimeSpan IngestDrainTimeout)
+    TimeSpan IngestDrainTimeout,
+    string JournalPluginId,
+    int JournalMaxPersistsInFlight,
+    int JournalTrimAfterEvents,
+    TimeSpan JournalSweepInterval,
+    int JournalSweepLimit)
 {
     /// <summary>Path of the counters section.</summary>
     public const string ConfigPath = "akka.write-behind.counters";
@@ -73,8 +89,9 @@ public sealed record CounterSettings(
         var durability = config.GetString(Keys.Durability, "memory").ToLowerInvariant() switch
         {
             "memory" => CounterDurability.Memory,
+            "journal" => CounterDurability.Journal,
             var other => throw new ConfigurationException(
-                $"{ConfigPath}.{Keys.Durability} = \"{other}\" is not supported by this version; use \"memory\"."),
+                $"{ConfigPath}.{Keys.Durability} = \"{other}\" is not supported; use \"memory\" or \"journal\"."),
         };
 
         var passivate = config.GetString(Keys.PassivateIdleAfter, "off");
@@ -97,7 +114,12 @@ public sealed record CounterSettings(
             IngestMaxOutstanding: config.GetInt(Keys.IngestMaxOutstanding),
             IngestBufferSize: config.GetInt(Keys.IngestBufferSize),
             IngestConfirmTimeout: Positive(config, Keys.IngestConfirmTimeout),
-            IngestDrainTimeout: Positive(config, Keys.IngestDrainTimeout));
+            IngestDrainTimeout: Positive(config, Keys.IngestDrainTimeout),
+            JournalPluginId: NonEmpty(config, Keys.JournalPluginId),
+            JournalMaxPersistsInFlight: config.GetInt(Keys.JournalMaxPersistsInFlight),
+            JournalTrimAfterEvents: config.GetInt(Keys.JournalTrimAfterEvents),
+            JournalSweepInterval: Positive(config, Keys.JournalSweepInterval),
+            JournalSweepLimit: config.GetInt(Keys.JournalSweepLimit));
         settings.Validate();
         return settings;
     }
@@ -114,6 +136,9 @@ public sealed record CounterSettings(
         Require(WriterBufferSize > 0, Keys.WriterBufferSize, "must be > 0");
         Require(IngestMaxOutstanding > 0, Keys.IngestMaxOutstanding, "must be > 0");
         Require(IngestBufferSize >= 0, Keys.IngestBufferSize, "must be >= 0");
+        Require(JournalMaxPersistsInFlight > 0, Keys.JournalMaxPersistsInFlight, "must be > 0");
+        Require(JournalTrimAfterEvents > 0, Keys.JournalTrimAfterEvents, "must be > 0");
+        Require(JournalSweepLimit > 0, Keys.JournalSweepLimit, "must be > 0");
     }
 
     private static void Require(bool condition, string key, string what)
@@ -160,5 +185,10 @@ public sealed record CounterSettings(
         public const string IngestBufferSize = "ingest.buffer-size";
         public const string IngestConfirmTimeout = "ingest.confirm-timeout";
         public const string IngestDrainTimeout = "ingest.drain-timeout";
+        public const string JournalPluginId = "journal.plugin-id";
+        public const string JournalMaxPersistsInFlight = "journal.max-persists-in-flight";
+        public const string JournalTrimAfterEvents = "journal.trim-after-events";
+        public const string JournalSweepInterval = "journal.sweep-interval";
+        public const string JournalSweepLimit = "journal.sweep-limit";
     }
 }

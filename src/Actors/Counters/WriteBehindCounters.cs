@@ -20,7 +20,9 @@ public static class WriteBehindCounters
     /// <summary>
     /// Initializes <paramref name="store"/>, starts the node's store writer, the counter shard region (state-store-mode ddata,
     /// hand-off through a flush-first stop message) and the ingest stage, and registers a CoordinatedShutdown task that drains
-    /// the ingest stage before the shard region hands its entities off (each flushes before it stops).
+    /// the ingest stage before the shard region hands its entities off (each flushes before it stops). With journal
+    /// durability it also starts the node's persist permits and the journal sweep; the journal plugin
+    /// (<c>journal.plugin-id</c>, Akka.Persistence.Sql on SQLite) must be configured — <see cref="JournalDurability.Config"/> does it.
     /// </summary>
     /// <param name="system">An actor system with <c>akka.actor.provider = cluster</c>.</param>
     /// <param name="store">Where counters are written behind to.</param>
@@ -30,12 +32,30 @@ public static class WriteBehindCounters
         settings ??= CounterSettings.Create(system);
         await store.InitializeAsync().ConfigureAwait(false);
 
-        var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings), $"{settings.TypeName}-store-writer");
+        var ledger = new CounterLedger(settings.TypeName);
+        CounterMetrics.Register(ledger);
+        system.RegisterOnTermination(() => CounterMetrics.Unregister(ledger));
+        var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings, ledger), $"{settings.TypeName}-store-writer");
 
-        var region = await EntityRegions.StartAsync(system, settings.TypeName, key => CounterActor.Props(key, settings, writer),
+        JournalTable? journalTable = null;
+        IActorRef? permits = null;
+        if (settings.Durability == CounterDurability.Journal)
+        {
+            journalTable = JournalTable.TryFromConfig(system.Settings.Config, settings.JournalPluginId, out var why);
+            if (journalTable is null)
+                system.Log.Warning("Counter set {0}: no journal sweep ({1}); keys with journaled increments are written when next touched",
+                    settings.TypeName, why);
+            else
+                await journalTable.PrepareAsync().ConfigureAwait(false);
+            permits = system.ActorOf(JournalPermitsActor.Props(settings.JournalMaxPersistsInFlight, ledger), $"{settings.TypeName}-journal-permits");
+        }
+
+        var region = await EntityRegions.StartAsync(system, settings.TypeName, key => CounterActor.Props(key, settings, writer, permits, ledger),
             settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance).ConfigureAwait(false);
 
-        var ingest = system.ActorOf(CounterIngestActor.Props(region, settings), $"{settings.TypeName}-ingest");
+        var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger), $"{settings.TypeName}-ingest");
+        if (journalTable is not null)
+            system.ActorOf(CounterJournalSweeperActor.Props(ingest, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
 
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, $"{settings.TypeName}-drain-ingest", async () =>
         {

@@ -11,6 +11,14 @@ namespace Akka.WriteBehind.Hosting;
 /// </summary>
 public sealed class WriteBehindCountersOptions
 {
+    /// <summary>
+    /// How increments are made durable before they are acknowledged. With <see cref="Counters.CounterDurability.Journal"/>
+    /// the extension also configures Akka.Persistence.Sql on the SQLite file <c>journal.db</c> in <see cref="SqliteDataDir"/>
+    /// (as a fallback: an application that configures <c>akka.persistence.journal.sql</c> itself keeps its own).
+    /// <b>Default</b>: <see cref="Counters.CounterDurability.Memory"/>.
+    /// </summary>
+    public Counters.CounterDurability? Durability { get; set; }
+
     /// <summary>Accumulation time before an entity flushes. <b>Default</b>: 1s.</summary>
     public TimeSpan? FlushInterval { get; set; }
 
@@ -64,6 +72,7 @@ public sealed class WriteBehindCountersOptions
         }
 
         const string c = "akka.write-behind.counters.";
+        Add(c + "durability", Durability?.ToString().ToLowerInvariant());
         Add(c + "flush-interval", Duration(FlushInterval));
         Add(c + "flush-jitter", FlushJitter?.ToString(CultureInfo.InvariantCulture));
         Add(c + "number-of-shards", NumberOfShards?.ToString(CultureInfo.InvariantCulture));

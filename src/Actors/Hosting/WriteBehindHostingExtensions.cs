@@ -22,6 +22,8 @@ public static class WriteBehindHostingExtensions
         options ??= new WriteBehindCountersOptions();
         builder.AddHocon(options.ToHocon(), HoconAddMode.Prepend);
         builder.AddHocon(WriteBehindConfig.DefaultConfig(), HoconAddMode.Append);
+        if (options.Durability == CounterDurability.Journal)
+            builder.AddHocon(JournalDurability.Config(Path.Combine(options.SqliteDataDir ?? "data", "journal.db")), HoconAddMode.Append);
         builder.WithActors(async (system, registry) =>
         {
             var store = options.Store ?? SqliteStores.CounterStoreFromConfig(system.Settings.Config);

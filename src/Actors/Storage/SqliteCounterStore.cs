@@ -16,6 +16,9 @@ public sealed class SqliteCounterStore : ICounterStore
 
     private readonly string _connectionString;
 
+    // SQLite has one writer at a time; concurrent transactions would only wait on its lock (busy retries with sleeps)
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+
     /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string.</summary>
     /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
     public SqliteCounterStore(string connectionString)
@@ -64,8 +67,22 @@ public sealed class SqliteCounterStore : ICounterStore
             .OrderBy(w => w.Key, StringComparer.Ordinal)
             .ThenBy(w => w.Seq)
             .ToArray();
-        var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
 
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await ApplyLockedAsync(ordered, result, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<string, StoredCounter>> ApplyLockedAsync(CounterWrite[] ordered,
+        Dictionary<string, StoredCounter> result, CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var chunk in ordered.Chunk(RowsPerStatement))

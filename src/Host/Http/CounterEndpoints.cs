@@ -18,7 +18,7 @@ public static class CounterEndpoints
         return app;
     }
 
-    private static async Task<IResult> IncrementAsync(string key, HttpContext context, CounterGateway gateway)
+    private static async Task<IResult> IncrementAsync(string key, HttpContext context, CounterGateway gateway, HostSettings settings)
     {
         key = RequestInput.KeyFromRawTarget(context, key);
         if (!KeyRules.TryValidate(key, out var keyError))
@@ -32,7 +32,7 @@ public static class CounterEndpoints
         var (reply, error) = await gateway.AskAsync(new Increment(key, delta), context.RequestAborted).ConfigureAwait(false);
         return error ?? reply switch
         {
-            IncrementAccepted accepted => Results.Json(new IncrementResponse(accepted.Key, accepted.Delta),
+            IncrementAccepted accepted => Results.Json(new IncrementResponse(accepted.Key, accepted.Delta, settings.Durability.ToString().ToLowerInvariant()),
                 HostJsonContext.Api.IncrementResponse, statusCode: StatusCodes.Status202Accepted),
             _ => Unexpected(reply),
         };

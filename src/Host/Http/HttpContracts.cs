@@ -4,10 +4,14 @@ using System.Text.Json.Serialization;
 
 namespace Akka.WriteBehind.Host.Http;
 
-/// <summary><c>202</c> answer to <c>POST /counters/{key}/increment</c>: the entity holds the increment.</summary>
+/// <summary>
+/// <c>202</c> answer to <c>POST /counters/{key}/increment</c>: with durability <c>journal</c> the increment is in the journal
+/// (it survives a crash of the node); with <c>memory</c> the entity holds it in memory.
+/// </summary>
 /// <param name="Key">The counter's key.</param>
 /// <param name="Delta">The accepted delta.</param>
-public sealed record IncrementResponse(string Key, long Delta);
+/// <param name="Durability"><c>journal</c> or <c>memory</c>: how the increment is held now.</param>
+public sealed record IncrementResponse(string Key, long Delta, string Durability);
 
 /// <summary><c>200</c> answer to <c>GET /counters/{key}</c>.</summary>
 /// <param name="Key">The counter's key.</param>

@@ -39,18 +39,18 @@ public sealed class BatchMetricsSpec(ITestOutputHelper output) : TapeSpecBase(ou
         Assert.Contains("injected save failure", failed.ErrorMessage);
 
         // the meter recorded the same two batches (recorded before the stream saw them)
-        Assert.Equal(1, measurements.Count(m => m is { Instrument: "writebehind.batches", Outcome: "ok" }));
-        Assert.Equal(1, measurements.Count(m => m is { Instrument: "writebehind.batches", Outcome: "StoreFailure" }));
-        Assert.Equal(3, measurements.Where(m => m.Instrument == "writebehind.batch.operations").Sum(m => m.Value));
-        Assert.Equal(2, measurements.Count(m => m.Instrument == "writebehind.batch.duration"));
-        Assert.Equal(2, measurements.Count(m => m.Instrument == "writebehind.batch.save.duration"));
+        Assert.Equal(1, measurements.Count(m => m is { Instrument: "akka.write_behind.batches.finished", Outcome: "ok" }));
+        Assert.Equal(1, measurements.Count(m => m is { Instrument: "akka.write_behind.batches.finished", Outcome: "StoreFailure" }));
+        Assert.Equal(3, measurements.Where(m => m.Instrument == "akka.write_behind.batches.operations").Sum(m => m.Value));
+        Assert.Equal(2, measurements.Count(m => m.Instrument == "akka.write_behind.batches.duration"));
+        Assert.Equal(2, measurements.Count(m => m.Instrument == "akka.write_behind.batches.save_duration"));
 
         void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
             string? type = null, outcome = null;
             foreach (var (name, tag) in tags)
             {
-                if (name == "type")
+                if (name == "resource_type")
                     type = tag as string;
                 else if (name == "outcome")
                     outcome = tag as string;

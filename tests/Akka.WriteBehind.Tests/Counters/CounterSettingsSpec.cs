@@ -32,11 +32,23 @@ public sealed class CounterSettingsSpec
     [InlineData("akka.write-behind.counters.flush-interval = 0s", "flush-interval")]
     [InlineData("akka.write-behind.counters.store-writer.batch-size = 0", "store-writer.batch-size")]
     [InlineData("akka.write-behind.counters.retry { min-backoff = 5s, max-backoff = 1s }", "retry.max-backoff")]
-    [InlineData("akka.write-behind.counters.durability = journal", "durability")]
+    [InlineData("akka.write-behind.counters.durability = disk", "durability")]
+    [InlineData("akka.write-behind.counters.journal.max-persists-in-flight = 0", "journal.max-persists-in-flight")]
     public void Should_refuse_invalid_values_naming_the_key(string hocon, string key)
     {
         var ex = Assert.Throws<ConfigurationException>(() => Read(hocon));
         Assert.Contains(key, ex.Message);
+    }
+
+    [Fact]
+    public void Should_read_journal_durability_and_its_defaults()
+    {
+        var settings = Read("akka.write-behind.counters.durability = journal");
+        Assert.Equal(CounterDurability.Journal, settings.Durability);
+        Assert.Equal("akka.persistence.journal.sql", settings.JournalPluginId);
+        Assert.Equal(1000, settings.JournalMaxPersistsInFlight);
+        Assert.Equal(10, settings.JournalTrimAfterEvents);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.JournalSweepInterval);
     }
 
     [Fact]

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Akka.WriteBehind.Tests.Support;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Host;
@@ -10,28 +12,41 @@ namespace Akka.WriteBehind.Tests.Host;
 /// Runs the built Host as a real process on free ports and a temporary data directory, drives its HTTP API, stops it with
 /// SIGTERM and checks the SQLite file against every acknowledged increment.
 /// </summary>
-public sealed class HostEndToEndSpec(ITestOutputHelper output) : IDisposable
+public sealed class HostEndToEndSpec : IDisposable
 {
     private const int Keys = 1_000;
     private const int Increments = 20_000;
     private const int Concurrency = 64;
-    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
 
-    private readonly HostProcess _host = new();
+    private readonly ITestOutputHelper _output;
+    private readonly string _dataDir;
+    private HostProcess? _host;
 
-    [Fact]
-    public async Task Should_serve_counters_over_http_and_store_every_increment_after_sigterm()
+    public HostEndToEndSpec(ITestOutputHelper output)
     {
+        _output = output;
+        _dataDir = Path.Combine(Path.GetTempPath(), "akka-wb-host-e2e", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(_dataDir);
+    }
+
+    [Theory]
+    [InlineData("journal")]
+    [InlineData("memory")]
+    public async Task Should_serve_counters_over_http_and_store_every_increment_after_sigterm(string durability)
+    {
+        Assert.True(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS(), "this spec stops the Host with SIGTERM");
         var clock = Stopwatch.StartNew();
 
         // arrange: the Host process
-        var upLine = await _host.StartAsync("--flush-interval", "500ms");
-        Assert.Contains($"http=http://127.0.0.1:{_host.HttpPort}", upLine);
-        Assert.Contains($"akka=akka.tcp://writebehind@127.0.0.1:{_host.AkkaPort}", upLine);
-        Assert.Contains($"store=sqlite:{_host.DatabaseFile}", upLine);
-        output.WriteLine($"up after {clock.Elapsed.TotalSeconds:F1}s: {upLine}");
+        var (host, upLine) = await HostProcess.StartAsync(_dataDir, "--flush-interval", "500ms", "--durability", durability);
+        _host = host;
+        Assert.Contains($"http=http://127.0.0.1:{host.HttpPort}", upLine);
+        Assert.Contains($"akka=akka.tcp://writebehind@127.0.0.1:{host.AkkaPort}", upLine);
+        Assert.Contains($"store=sqlite:{Path.Combine(_dataDir, "writebehind.db")}", upLine);
+        Assert.Contains($"durability={durability}", upLine);
+        _output.WriteLine($"up after {clock.Elapsed.TotalSeconds:F1}s: {upLine}");
 
-        using var http = _host.CreateClient(Concurrency);
+        using var http = host.CreateClient(Concurrency);
 
         // act: 20,000 increments over 1,000 keys, mixed signs, at most 64 in flight
         var (operations, expected) = Workload();
@@ -47,9 +62,11 @@ public sealed class HostEndToEndSpec(ITestOutputHelper output) : IDisposable
                 using var response = await PostIncrementAsync(http, key, $"{{\"delta\":{delta}}}");
                 if (response.StatusCode != HttpStatusCode.Accepted)
                     failures.Enqueue($"{key} {delta}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                else if (i == 0)
+                    Assert.Contains($"\"durability\":\"{durability}\"", await response.Content.ReadAsStringAsync());
             }
         }));
-        output.WriteLine($"{Increments} increments in {load.Elapsed.TotalSeconds:F1}s");
+        _output.WriteLine($"{Increments} increments in {load.Elapsed.TotalSeconds:F1}s");
         Assert.True(failures.IsEmpty, $"{failures.Count} increments were not accepted, e.g.: {string.Join(" | ", failures.Take(5))}");
 
         // read-your-writes: the total includes what is not flushed yet
@@ -93,12 +110,12 @@ public sealed class HostEndToEndSpec(ITestOutputHelper output) : IDisposable
 
         // SIGTERM: graceful leave, every pending delta flushed, exit code 0
         var stopping = Stopwatch.StartNew();
-        var exitCode = await _host.StopAsync(ExitTimeout);
-        output.WriteLine($"exited {exitCode} {stopping.Elapsed.TotalSeconds:F1}s after SIGTERM; whole test {clock.Elapsed.TotalSeconds:F1}s");
-        Assert.True(exitCode == 0, $"exit code {exitCode}\n{_host.Tail()}");
+        await host.StopAsync();
+        _output.WriteLine($"exited {host.ExitCode} {stopping.Elapsed.TotalSeconds:F1}s after SIGTERM; whole test {clock.Elapsed.TotalSeconds:F1}s");
+        Assert.True(host.ExitCode == 0, $"exit code {host.ExitCode}\n{host.Tail()}");
 
         // assert: the database holds exactly the acknowledged sums
-        var rows = ReadCounters();
+        var rows = HostProcess.ReadCounters(Path.Combine(_dataDir, "writebehind.db"));
         var wrong = expected.Where(kv => !rows.TryGetValue(kv.Key, out var v) || v != kv.Value)
             .Select(kv => $"{kv.Key}: expected {kv.Value}, stored {(rows.TryGetValue(kv.Key, out var v) ? v : "no row")}")
             .ToList();
@@ -106,7 +123,19 @@ public sealed class HostEndToEndSpec(ITestOutputHelper output) : IDisposable
         Assert.Equal(expected.Count, rows.Count);
     }
 
-    public void Dispose() => _host.Dispose();
+    public void Dispose()
+    {
+        _host?.Dispose();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // still in use; the OS cleans its temp directory
+        }
+    }
 
     /// <summary>The operations (key, delta) in send order and the expected sum per key, never zero (so every key gets a row).</summary>
     private static ((string Key, long Delta)[] Operations, Dictionary<string, long> Expected) Workload()
@@ -142,20 +171,4 @@ public sealed class HostEndToEndSpec(ITestOutputHelper output) : IDisposable
 
     private static Task<HttpResponseMessage> PostIncrementAsync(HttpClient http, string key, string body) =>
         HostHttp.PostAsync(http, $"counters/{Uri.EscapeDataString(key)}/increment", body);
-
-    private Dictionary<string, long> ReadCounters()
-    {
-        var rows = new Dictionary<string, long>(StringComparer.Ordinal);
-        using var connection = _host.OpenDatabase();
-        using var select = connection.CreateCommand();
-        select.CommandText = "SELECT key, value, applied_seq FROM counters";
-        using var reader = select.ExecuteReader();
-        while (reader.Read())
-        {
-            Assert.True(reader.GetInt64(2) > 0, $"{reader.GetString(0)} has applied_seq {reader.GetInt64(2)}");
-            rows.Add(reader.GetString(0), reader.GetInt64(1));
-        }
-
-        return rows;
-    }
 }

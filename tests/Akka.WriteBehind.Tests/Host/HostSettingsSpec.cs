@@ -21,7 +21,26 @@ public sealed class HostSettingsSpec
         Assert.Equal("./data", settings.DataDir);
         Assert.Empty(settings.SeedNodes);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.FlushInterval);
+        Assert.Equal(Akka.WriteBehind.Counters.CounterDurability.Journal, settings.Durability);
         Assert.False(settings.HelpRequested);
+    }
+
+    [Theory]
+    [InlineData("journal", Akka.WriteBehind.Counters.CounterDurability.Journal)]
+    [InlineData("memory", Akka.WriteBehind.Counters.CounterDurability.Memory)]
+    [InlineData("MEMORY", Akka.WriteBehind.Counters.CounterDurability.Memory)]
+    public void Should_read_the_durability(string text, Akka.WriteBehind.Counters.CounterDurability expected)
+    {
+        Assert.Equal(expected, Parse("--durability", text).Durability);
+        var environment = new Hashtable { ["WRITEBEHIND_DURABILITY"] = text };
+        Assert.Equal(expected, ParseWithEnvironment(environment).Durability);
+    }
+
+    [Fact]
+    public void Should_refuse_an_unknown_durability()
+    {
+        var ex = Assert.Throws<HostSettingsException>(() => Parse("--durability", "disk"));
+        Assert.Contains("--durability", ex.Message);
     }
 
     [Fact]

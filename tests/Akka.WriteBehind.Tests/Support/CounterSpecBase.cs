@@ -15,12 +15,18 @@ public abstract class CounterSpecBase : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
 {
     internal static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
     internal static readonly TimeSpan AwaitTimeout = TimeSpan.FromSeconds(30);
-    private readonly TempDirectory _dir = new();
+    private readonly TempDirectory _dir;
     private CounterSet? _counters;
 
     protected CounterSpecBase(ITestOutputHelper output, string config = "")
-        : base(TestConfig.Cluster(config), output: output)
+        : this(output, config, new TempDirectory())
     {
+    }
+
+    private CounterSpecBase(ITestOutputHelper output, string config, TempDirectory dir)
+        : base(TestConfig.Cluster(config, dir), output: output)
+    {
+        _dir = dir;
         Sqlite = SqliteCounterStore.ForDirectory(_dir.Path);
         Store = Sqlite;
     }
@@ -43,7 +49,9 @@ public abstract class CounterSpecBase : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
         _counters = await WriteBehindCounters.StartAsync(Sys, Store);
     }
 
-    public virtual Task DisposeAsync() => Task.CompletedTask;
+    /// <summary>Stops the node the way an operator would (every entity flushes) while its files still exist.</summary>
+    public virtual async Task DisposeAsync() =>
+        await CoordinatedShutdown.Get(Sys).Run(CoordinatedShutdown.ClrExitReason.Instance).WaitAsync(TimeSpan.FromSeconds(60));
 
     protected override void AfterAll()
     {

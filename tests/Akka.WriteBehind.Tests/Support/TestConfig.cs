@@ -1,11 +1,16 @@
 using Akka.Configuration;
+using Akka.WriteBehind.Counters;
 
 namespace Akka.WriteBehind.Tests.Support;
 
 /// <summary>Configuration of a one-node test cluster on 127.0.0.1 with short write-behind intervals.</summary>
 internal static class TestConfig
 {
-    public static Config Cluster(string overrides = "") =>
+    /// <summary>The cluster config; with <paramref name="dir"/>, journal durability (when switched on) journals to its journal.db.</summary>
+    public static Config Cluster(string overrides = "", TempDirectory? dir = null) =>
+        Base(overrides).WithFallback(dir is null ? Config.Empty : JournalDurability.Config(System.IO.Path.Combine(dir.Path, "journal.db")));
+
+    private static Config Base(string overrides) =>
         ConfigurationFactory.ParseString(overrides)
             .WithFallback(ConfigurationFactory.ParseString("""
                 akka.loglevel = INFO
@@ -14,6 +19,7 @@ internal static class TestConfig
                 akka.cluster.sharding.state-store-mode = ddata
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 30s
+                akka.coordinated-shutdown.phases.before-cluster-shutdown.timeout = 30s
                 akka.write-behind.counters {
                   flush-interval = 200ms
                   retry { min-backoff = 50ms, max-backoff = 500ms }

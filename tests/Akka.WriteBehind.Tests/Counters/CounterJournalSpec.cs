@@ -1,0 +1,270 @@
+using Akka.Actor;
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Xunit.Abstractions;
+
+namespace Akka.WriteBehind.Tests.Counters;
+
+internal static class Journal
+{
+    public const string Durable = """
+        akka.write-behind.counters.durability = journal
+        akka.write-behind.counters.journal.sweep-interval = 5s
+        """;
+
+    /// <summary>Undeleted journal events per counter key.</summary>
+    public static async Task<Dictionary<string, long>> EventCountsAsync(TempDirectory dir)
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        var file = Path.Combine(dir.Path, "journal.db");
+        if (!File.Exists(file))
+            return result;
+        await using var connection = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT persistence_id, count(*) FROM journal WHERE deleted = 0 GROUP BY persistence_id";
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            result[reader.GetString(0).Split('|', 2)[1]] = reader.GetInt64(1);
+        return result;
+    }
+}
+
+public sealed class CounterJournalSpec(ITestOutputHelper output)
+    : CounterSpecBase(output, Journal.Durable + "\nakka.write-behind.counters.flush-interval = 1h")
+{
+    [Fact]
+    public async Task Should_acknowledge_once_journaled_and_write_exactly()
+    {
+        for (var i = 1; i <= 20; i++)
+            Assert.Equal(new IncrementAccepted("j", i), await AskAsync(new Increment("j", i)));
+
+        // acknowledged = in the journal, not yet in the target
+        var events = await Journal.EventCountsAsync(Dir);
+        Assert.InRange(events["j"], 1, 20);
+        Assert.Equal(new CounterValue("j", 0, 210, 210), await AskAsync(new GetCounter("j")));
+        Assert.Equal(0, await StoredValueAsync("j"));
+
+        Assert.Equal(new CounterFlushed("j", 210), await AskAsync(new FlushCounter("j")));
+        var row = (await Sqlite.ReadAsync(["j"]))["j"];
+        Assert.Equal(210, row.Value);
+        Assert.Equal(events["j"], row.AppliedSeq); // the row holds the journal sequence number of the last group
+    }
+
+    [Fact]
+    public async Task Should_group_increments_that_arrive_during_a_persist()
+    {
+        for (var i = 0; i < 2000; i++)
+            Region.Tell(new Increment("grouped", 1), TestActor);
+        for (var i = 0; i < 2000; i++)
+            await ExpectMsgAsync<IncrementAccepted>(AskTimeout);
+
+        var events = (await Journal.EventCountsAsync(Dir))["grouped"];
+        Output?.WriteLine($"2000 increments in {events} journal events");
+        Assert.True(events < 2000, $"group commit: {events} events for 2000 increments");
+        Assert.Equal(2000, Assert.IsType<CounterValue>(await AskAsync(new GetCounter("grouped"))).Total);
+    }
+
+    [Fact]
+    public async Task Should_read_and_flush_after_earlier_told_increments()
+    {
+        for (var i = 0; i < 500; i++)
+            Region.Tell(new Increment("ryw-j", 2));
+        Assert.Equal(1000, Assert.IsType<CounterValue>(await AskAsync(new GetCounter("ryw-j"))).Total);
+        Assert.Equal(new CounterFlushed("ryw-j", 1000), await AskAsync(new FlushCounter("ryw-j")));
+    }
+
+    [Fact]
+    public async Task Should_keep_a_bounded_number_of_journal_events_per_key()
+    {
+        for (var i = 0; i < 60; i++)
+        {
+            await AskAsync(new Increment("trim", 1));
+            Assert.Equal(new CounterFlushed("trim", i + 1), await AskAsync(new FlushCounter("trim")));
+        }
+
+        // trim-after-events = 10: at most that many written events are kept, plus one not yet trimmed
+        await AwaitAssertAsync(async () => Assert.InRange((await Journal.EventCountsAsync(Dir)).GetValueOrDefault("trim"), 0, 11), AwaitTimeout);
+    }
+}
+
+public sealed class CounterJournalCrashSpec(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(TestConfig.Cluster(), output: output)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    // a crash: the system stops without CoordinatedShutdown, so no entity flushes
+    private const string Crashable = Journal.Durable + """
+
+        akka.coordinated-shutdown.run-by-actor-system-terminate = off
+        """;
+
+    [Fact]
+    public async Task Should_write_acknowledged_increments_after_a_crash_without_anyone_touching_the_keys()
+    {
+        using var dir = new TempDirectory();
+        var expected = new Dictionary<string, long>();
+
+        var node1 = await StartNodeAsync(dir, Crashable + "\nakka.write-behind.counters.flush-interval = 1h", SqliteCounterStore.ForDirectory(dir.Path));
+        for (var i = 0; i < 500; i++)
+        {
+            var key = $"crash-{i % 50}";
+            Assert.IsType<IncrementAccepted>(await node1.Counters.Region.Ask<ICounterReply>(new Increment(key, i), Timeout));
+            expected[key] = expected.GetValueOrDefault(key) + i;
+        }
+
+        await node1.System.Terminate();
+        Assert.Empty(await SqliteTable.ReadAllAsync(dir.DatabaseFile));
+
+        // node 2: no caller touches the keys; the journal sweep wakes them and they flush
+        var node2 = await StartNodeAsync(dir, Crashable, SqliteCounterStore.ForDirectory(dir.Path));
+        try
+        {
+            await AwaitAssertAsync(async () => Assert.Equal(expected, await SqliteTable.ReadAllAsync(dir.DatabaseFile)), TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await CoordinatedShutdown.Get(node2.System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        }
+
+        // a clean stop leaves no replayable events
+        Assert.Empty(await Journal.EventCountsAsync(dir));
+        Assert.Equal(expected, await SqliteTable.ReadAllAsync(dir.DatabaseFile));
+    }
+
+    [Fact]
+    public async Task Should_not_apply_twice_a_write_that_committed_before_the_crash()
+    {
+        using var dir = new TempDirectory();
+        var sqlite = SqliteCounterStore.ForDirectory(dir.Path);
+
+        // the target commits, then the entity hears a failure and, before its retry (10s away), the node crashes
+        var failing = new FailingStore(sqlite, failures: 1, commitThenFail: true);
+        var node1 = await StartNodeAsync(dir, Crashable + """
+
+            akka.write-behind.counters.flush-interval = 1h
+            akka.write-behind.counters.retry { min-backoff = 10s, max-backoff = 10s }
+            """, failing);
+        for (var i = 1; i <= 10; i++)
+            await node1.Counters.Region.Ask<ICounterReply>(new Increment("twice", i), Timeout);
+        var rejected = Assert.IsType<CounterRejected>(await node1.Counters.Region.Ask<ICounterReply>(new FlushCounter("twice"), Timeout));
+        Assert.Equal(ErrorCode.StoreFailure, rejected.Code);
+        await node1.System.Terminate();
+        Assert.Equal(55, (await sqlite.ReadAsync(["twice"]))["twice"].Value);
+
+        var node2 = await StartNodeAsync(dir, Crashable, SqliteCounterStore.ForDirectory(dir.Path));
+        try
+        {
+            Assert.Equal(new CounterValue("twice", 55, 0, 55), await node2.Counters.Region.Ask<ICounterReply>(new GetCounter("twice"), Timeout));
+            Assert.Equal(new CounterFlushed("twice", 55), await node2.Counters.Region.Ask<ICounterReply>(new FlushCounter("twice"), Timeout));
+        }
+        finally
+        {
+            await node2.System.Terminate();
+        }
+    }
+
+    private static async Task<(ActorSystem System, CounterSet Counters)> StartNodeAsync(TempDirectory dir, string config, ICounterStore store)
+    {
+        var system = ActorSystem.Create("journal-crash-spec", TestConfig.Cluster(config, dir));
+        await Cluster.Cluster.Get(system).JoinAsync(Cluster.Cluster.Get(system).SelfAddress);
+        var counters = await WriteBehindCounters.StartAsync(system, store);
+        return (system, counters);
+    }
+}
+
+public sealed class CounterJournalFailureSpec(ITestOutputHelper output)
+    : CounterSpecBase(output, Journal.Durable + "\n" + FlakyJournal.Hocon + "\nakka.write-behind.counters.flush-interval = 1h")
+{
+    [Fact]
+    public async Task Should_refuse_with_a_typed_error_when_the_journal_fails_and_recover()
+    {
+        Assert.IsType<IncrementAccepted>(await AskAsync(new Increment("flaky-j", 1)));
+
+        FlakyJournal.Failing = true;
+        try
+        {
+            var rejected = Assert.IsType<CounterRejected>(await AskAsync(new Increment("flaky-j", 100)));
+            Assert.Equal(ErrorCode.StoreFailure, rejected.Code);
+        }
+        finally
+        {
+            FlakyJournal.Failing = false;
+        }
+
+        // the journal restarts with back-off and replays; new increments are accepted again
+        await AwaitAssertAsync(async () => Assert.IsType<IncrementAccepted>(await AskAsync(new Increment("flaky-j", 10))), AwaitTimeout);
+        var flushed = Assert.IsType<CounterFlushed>(await AskAsync(new FlushCounter("flaky-j")));
+        Assert.Equal(Assert.IsType<CounterValue>(await AskAsync(new GetCounter("flaky-j"))).Total, flushed.Stored);
+        Assert.Contains(flushed.Stored, new long[] { 11, 21, 31 }); // 1 + one or more accepted 10s; the refused 100 is not there
+    }
+}
+
+public sealed class CounterJournalLoadSpec(ITestOutputHelper output)
+    : CounterSpecBase(output, Journal.Durable + "\nakka.write-behind.counters.flush-interval = 500ms")
+{
+    [Fact]
+    public async Task Should_take_a_full_rate_load_on_10000_keys_without_losing_an_acknowledged_increment()
+    {
+        // every key is incremented again long after its previous persist, so group commit cannot help here: this is the
+        // journal's worst case (one event per increment), taken at full rate with back-pressure through the ingest stage
+        const int keys = 10_000;
+        const int increments = 50_000;
+        var tally = Sys.ActorOf(Props.Create(() => new Tally()));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < increments; i++)
+            Region.Tell(new Increment($"load-{i % keys}", 1), tally);
+        var sent = clock.Elapsed;
+
+        var counts = await AwaitTallyAsync(tally, increments);
+        var acknowledged = clock.Elapsed;
+        Output?.WriteLine($"sent in {sent.TotalSeconds:F1}s; accepted {counts.Accepted}, refused {counts.Refused} after {acknowledged.TotalSeconds:F1}s; " +
+                          $"{(await Journal.EventCountsAsync(Dir)).Values.Sum()} journal events");
+        Assert.Equal(increments, counts.Accepted + counts.Refused);
+        Assert.Equal(0, counts.Refused);
+
+        await AwaitAssertAsync(async () =>
+        {
+            var (rows, sum) = await SqliteTable.CountAndSumAsync(Dir.DatabaseFile);
+            Assert.Equal((keys, (long)counts.Accepted), (rows, sum));
+        }, TimeSpan.FromSeconds(120), TimeSpan.FromSeconds(1));
+        Output?.WriteLine($"in the target after {clock.Elapsed.TotalSeconds:F1}s");
+    }
+
+    private async Task<Tally.Counts> AwaitTallyAsync(IActorRef tally, int expected)
+    {
+        Tally.Counts counts = new(0, 0);
+        await AwaitAssertAsync(async () =>
+        {
+            counts = await tally.Ask<Tally.Counts>(Tally.Get.Instance, AskTimeout);
+            Assert.Equal(expected, counts.Accepted + counts.Refused);
+        }, TimeSpan.FromSeconds(180), TimeSpan.FromSeconds(1));
+        return counts;
+    }
+
+    private sealed class Tally : ReceiveActor
+    {
+        private int _accepted;
+        private int _refused;
+
+        public Tally()
+        {
+            Receive<IncrementAccepted>(_ => _accepted++);
+            Receive<CounterRejected>(_ => _refused++);
+            Receive<Get>(_ => Sender.Tell(new Counts(_accepted, _refused)));
+        }
+
+        public sealed record Counts(int Accepted, int Refused);
+
+        public sealed class Get
+        {
+            public static readonly Get Instance = new();
+
+            private Get()
+            {
+            }
+        }
+    }
+}

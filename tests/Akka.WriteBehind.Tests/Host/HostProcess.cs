@@ -1,0 +1,189 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Microsoft.Data.Sqlite;
+
+namespace Akka.WriteBehind.Tests.Host;
+
+/// <summary>The built Host run as a real process on free ports; stopped with SIGTERM or SIGKILL.</summary>
+internal sealed class HostProcess : IDisposable
+{
+    public const string UpLinePrefix = "Akka.WriteBehind node up:";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ExitTimeout = TimeSpan.FromSeconds(90);
+    private const int Sigterm = 15;
+    private const int Sigkill = 9;
+
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource<string> _upLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Process _process;
+
+    private HostProcess(string dataDir, IEnumerable<string> options)
+    {
+        HttpPort = FreeTcpPort();
+        AkkaPort = FreeTcpPort();
+        var start = new ProcessStartInfo(DotnetExecutable())
+        {
+            WorkingDirectory = dataDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { HostAssemblyPath(), "--http-port", HttpPort.ToString(), "--akka-port", AkkaPort.ToString(), "--data-dir", dataDir }
+                     .Concat(options))
+            start.ArgumentList.Add(arg);
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("WRITEBEHIND_", StringComparison.Ordinal)).ToList())
+            start.Environment.Remove(name);
+
+        _process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+                return;
+            _output.Enqueue(e.Data);
+            if (e.Data.StartsWith(UpLinePrefix, StringComparison.Ordinal))
+                _upLine.TrySetResult(e.Data);
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                _output.Enqueue("stderr: " + e.Data);
+        };
+        _process.Exited += (_, _) => _upLine.TrySetException(new InvalidOperationException("the Host exited before it was up"));
+        Assert.True(_process.Start(), "the Host process did not start");
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int HttpPort { get; }
+
+    public int AkkaPort { get; }
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the Host on <paramref name="dataDir"/> with extra <paramref name="options"/> and waits for its up line.</summary>
+    public static async Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, params string[] options)
+    {
+        var host = new HostProcess(dataDir, options);
+        var finished = await Task.WhenAny(host._upLine.Task, Task.Delay(StartTimeout));
+        if (finished != host._upLine.Task)
+            Assert.Fail($"no '{UpLinePrefix}' line within {StartTimeout}\n{host.Tail()}");
+        if (host._upLine.Task.IsFaulted)
+        {
+            await host._process.WaitForExitAsync();
+            Assert.Fail($"the Host exited with code {host._process.ExitCode} before it was up\n{host.Tail()}");
+        }
+
+        return (host, await host._upLine.Task);
+    }
+
+    public HttpClient CreateClient(int concurrency) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}/"),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+
+    /// <summary>SIGTERM, then waits for the exit.</summary>
+    public async Task StopAsync()
+    {
+        Assert.Equal(0, kill(_process.Id, Sigterm));
+        await WaitForExitAsync();
+    }
+
+    /// <summary>SIGKILL: the process dies at once, nothing flushes.</summary>
+    public async Task KillAsync()
+    {
+        Assert.Equal(0, kill(_process.Id, Sigkill));
+        await WaitForExitAsync();
+    }
+
+    public string Tail() => "--- Host output (last 60 lines) ---\n" + string.Join('\n', _output.TakeLast(60));
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // never started or already reaped
+        }
+
+        _process.Dispose();
+    }
+
+    /// <summary>Every row of the counters table; each must have a positive applied_seq.</summary>
+    public static Dictionary<string, long> ReadCounters(string databaseFile)
+    {
+        Assert.True(File.Exists(databaseFile), $"{databaseFile} does not exist");
+        var rows = new Dictionary<string, long>(StringComparer.Ordinal);
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = databaseFile, Pooling = false }.ToString();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT key, value, applied_seq FROM counters";
+        using var reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            Assert.True(reader.GetInt64(2) > 0, $"{reader.GetString(0)} has applied_seq {reader.GetInt64(2)}");
+            rows.Add(reader.GetString(0), reader.GetInt64(1));
+        }
+
+        return rows;
+    }
+
+    private async Task WaitForExitAsync()
+    {
+        using var exit = new CancellationTokenSource(ExitTimeout);
+        try
+        {
+            await _process.WaitForExitAsync(exit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the Host did not exit within {ExitTimeout}\n{Tail()}");
+        }
+    }
+
+    private static int FreeTcpPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The Host built next to this test assembly: tests/…/bin/&lt;Config&gt;/&lt;tfm&gt; → src/Host/bin/&lt;Config&gt;/&lt;tfm&gt;.</summary>
+    private static string HostAssemblyPath()
+    {
+        var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = tfm.Parent?.Name ?? throw new InvalidOperationException($"unexpected test directory {tfm.FullName}");
+        var root = tfm;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Akka.WriteBehind.sln")))
+            root = root.Parent;
+        Assert.True(root is not null, $"no Akka.WriteBehind.sln above {tfm.FullName}");
+
+        var dll = Path.Combine(root!.FullName, "src", "Host", "bin", configuration, tfm.Name, "Akka.WriteBehind.Host.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing; build src/Host in {configuration} first");
+        return dll;
+    }
+
+    private static string DotnetExecutable()
+    {
+        var hostPath = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(hostPath) && File.Exists(hostPath))
+            return hostPath;
+        var processPath = Environment.ProcessPath;
+        return processPath is not null && Path.GetFileNameWithoutExtension(processPath) == "dotnet" ? processPath : "dotnet";
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+}
