@@ -18,11 +18,29 @@ public enum ErrorCode
     /// <summary>A bounded buffer on the path is full; the command was not queued (HTTP 429).</summary>
     Saturated,
 
-    /// <summary>The store failed; the data is kept and the write retried (HTTP 503).</summary>
+    /// <summary>
+    /// The store failed (HTTP 503). Counters keep the data and retry the write; a batch whose load or save failed answers
+    /// every one of its operations with this code and keeps none of their changes.
+    /// </summary>
     StoreFailure,
 
-    /// <summary>The node is shutting down and takes no new work (HTTP 503).</summary>
+    /// <summary>The node (or the entity, on hand-off) is shutting down and takes no new work (HTTP 503).</summary>
     ShuttingDown,
+
+    /// <summary>A batch operation was refused by its resource's handler; the resource is left unchanged (HTTP 409).</summary>
+    Rejected,
+
+    /// <summary>
+    /// A batch operation was not run: its caller cancelled it or its deadline passed before its turn came (the Go
+    /// library's <c>OperationCancelled</c>) (HTTP 503).
+    /// </summary>
+    Cancelled,
+
+    /// <summary>
+    /// No outcome in time: a batch passed its <c>max-duration</c> before its save completed (every operation of the batch
+    /// gets this code and none of their changes is kept), or no answer reached the caller in time (HTTP 503).
+    /// </summary>
+    Timeout,
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Hosting;
 using Akka.WriteBehind.Storage;
 
@@ -11,7 +12,7 @@ namespace Akka.WriteBehind.Host;
 /// Akka.Hosting wiring of a node: HOCON layered as <c>hocon/node.conf</c>, then the store file (<c>hocon/sqlite.conf</c> or
 /// <c>hocon/postgres.conf</c>), then
 /// the command-line/environment options (rendered by the options objects and prepended), with the library's and Akka's
-/// defaults behind all of them; remoting on 127.0.0.1, clustering, and write-behind counters.
+/// defaults behind all of them; remoting on 127.0.0.1, clustering, write-behind counters and the accounts batch resource.
 /// </summary>
 public static class AkkaNode
 {
@@ -67,6 +68,14 @@ public static class AkkaNode
             options.SqliteDataDir = Path.GetFullPath(settings.DataDir);
             options.StorageProvider = settings.Store;
             options.ConnectionString = settings.ConnectionString;
+        });
+
+        // the accounts sample: batches of operations per account, in the counters' SQLite file (settings in node.conf)
+        builder.WithWriteBehindBatches<Account>(options =>
+        {
+            options.TypeName = AccountOperations.TypeName;
+            options.Handler = AccountOperations.Instance;
+            options.StoreFactory = system => SqliteStores.AccountStoreFromConfig(system.Settings.Config);
         });
         return builder;
     }

@@ -59,6 +59,7 @@ builder.WebHost.ConfigureKestrel(k =>
     k.AddServerHeader = false;
 });
 builder.Services.AddSingleton<CounterGateway>();
+builder.Services.AddSingleton<AccountGateway>();
 builder.Services.AddSingleton(settings);
 builder.Services.AddAkka(HostSettings.ActorSystemName, (akka, _) => akka.ConfigureNode(settings, fileConfig));
 
@@ -78,6 +79,7 @@ app.UseStatusCodePages(context =>
         $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path}: HTTP {status}").ExecuteAsync(context.HttpContext);
 });
 app.MapCounters();
+app.MapAccounts();
 app.MapHealth();
 
 try

@@ -31,6 +31,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     private readonly IActorRef _storeWriter;
     private readonly IActorRef? _permits; // journal mode only
     private readonly bool _journalMode;
+    private readonly CounterLedger _ledger;
+    private readonly KeyValuePair<string, object?> _tag;
+    private long _pendingSince;     // Stopwatch timestamp of the oldest pending increment (0: none)
+    private long _inFlightSince;    // ...of the oldest increment of the unconfirmed write
 
     private long _stored;           // row value as of the last confirmed write
     private long _lastSeq;          // row applied_seq as of the last confirmed write
@@ -61,12 +65,14 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     private long _persistsCompleted;
     private readonly List<AfterJournal> _afterJournal = new(); // reads and flushes waiting for earlier increments' persists
 
-    public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, IActorRef? permits)
+    public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, IActorRef? permits, CounterLedger ledger)
     {
         _key = key;
         _settings = settings;
         _storeWriter = storeWriter;
         _permits = permits;
+        _ledger = ledger;
+        _tag = ledger.Tag;
         _journalMode = settings.Durability == CounterDurability.Journal;
         if (_journalMode && permits is null)
             throw new ArgumentNullException(nameof(permits), "journal durability needs the node's persist permits");
@@ -77,8 +83,8 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(string key, CounterSettings settings, IActorRef storeWriter, IActorRef? permits) =>
-        Akka.Actor.Props.Create(() => new CounterActor(key, settings, storeWriter, permits));
+    public static Props Props(string key, CounterSettings settings, IActorRef storeWriter, IActorRef? permits, CounterLedger ledger) =>
+        Akka.Actor.Props.Create(() => new CounterActor(key, settings, storeWriter, permits, ledger));
 
     /// <summary>The persistence id of the journal of <paramref name="key"/> in the counter set <paramref name="typeName"/>.</summary>
     public static string PersistenceIdOf(string typeName, string key) => typeName + "|" + key;
@@ -87,6 +93,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
 
     protected override void PostStop()
     {
+        _ledger.Clean(_key);
         var unflushed = _inFlight + _pending;
         if (_writing || _pending != 0)
             _log.Warning("Counter [{0}] stopped with {1} unflushed (in flight {2}, pending {3}){4}", _key, unflushed, _inFlight, _pending,
@@ -240,7 +247,8 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
 
         if (!_journalMode)
         {
-            _pending = (long)pending;
+            AddPending(increment.Delta);
+            CounterMetrics.Increments.Add(1, _tag);
             Reply(replyTo, new IncrementAccepted(_key, increment.Delta));
             ArmFlushTimer();
             return false;
@@ -332,6 +340,8 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Timers.Cancel(FlushTick.Instance);
         _inFlight = _pending;
         _pending = 0;
+        _inFlightSince = _pendingSince;
+        _pendingSince = 0;
         _writing = true;
         _writeSeq = _journalMode ? _journaledUpTo : _lastSeq + 1;
         _waitingForInFlight.AddRange(_waitingForPending);
@@ -369,6 +379,8 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         _lastSeq = written.Stored.AppliedSeq;
         _inFlight = 0;
         _failures = 0;
+        CounterMetrics.Flushes.Add(1, _tag);
+        UpdateLedger();
         AnswerAll(_waitingForInFlight, new CounterFlushed(_key, _stored));
 
         if (_journalMode && _journalReady && !_stopping && _lastSeq - _trimmedUpTo >= _settings.JournalTrimAfterEvents)
@@ -388,6 +400,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     {
         _writeOutstanding = false;
         Timers.Cancel(WriteTimedOut.Instance);
+        CounterMetrics.FlushFailures.Add(1, _tag);
         _failures++;
         var backoff = Backoff(_failures);
         _log.Warning("Counter [{0}] write {1} of {2} failed (attempt {3}): {4}; retrying in {5}",
@@ -416,6 +429,8 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
                 _key, baseSeq, recovered.HighestSeq);
         _journalReady = true;
         _pending = recovered.PendingAfterBase;
+        _pendingSince = _pending != 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+        UpdateLedger();
         _journaledUpTo = Math.Max(recovered.HighestSeq, baseSeq);
         if (recovered.HasAppliedEvents && !_writing && _lastSeq > 0)
         {
@@ -454,7 +469,8 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (_persisting is null)
             return;
         _permits!.Tell(ReleasePersistPermit.Instance);
-        _pending = checked(_pending + persisted.Delta);
+        AddPending(persisted.Delta);
+        CounterMetrics.Increments.Add(_persisting.Count, _tag);
         _journaledUpTo = persisted.Seq;
         foreach (var waiting in _persisting)
         {
@@ -570,10 +586,32 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         return TimeSpan.FromMilliseconds(ms * (1 + _settings.RetryRandomFactor * Random.Shared.NextDouble()));
     }
 
+    /// <summary>Adds an accepted (journal mode: journaled) delta to the pending sum and keeps the ledger's age current.</summary>
+    private void AddPending(long delta)
+    {
+        _pending = checked(_pending + delta);
+        if (_pending == 0)
+            _pendingSince = 0; // netted out: nothing to write
+        else if (_pendingSince == 0)
+            _pendingSince = System.Diagnostics.Stopwatch.GetTimestamp();
+        UpdateLedger();
+    }
+
+    /// <summary>Tells the node's ledger since when this key holds increments not confirmed stored.</summary>
+    private void UpdateLedger()
+    {
+        var since = _writing ? _inFlightSince : _pending != 0 ? _pendingSince : 0;
+        if (since == 0)
+            _ledger.Clean(_key);
+        else
+            _ledger.Dirty(_key, since);
+    }
+
     private static bool FitsInt64(Int128 value) => value >= long.MinValue && value <= long.MaxValue;
 
     private void Refuse(ICounterCommand command, IActorRef replyTo, ErrorCode code, string message)
     {
+        CounterMetrics.Refusals.Add(1, _tag, new KeyValuePair<string, object?>("reason", code.ToString()));
         if (replyTo.CanReceiveReplies())
             replyTo.Tell(new CounterRejected(command.Key, code, message));
         else

@@ -46,10 +46,13 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private long _nextId;
     private bool _draining;
 
-    public CounterIngestActor(IActorRef region, CounterSettings settings)
+    private readonly KeyValuePair<string, object?> _tag;
+
+    public CounterIngestActor(IActorRef region, CounterSettings settings, CounterLedger ledger)
     {
         _region = region;
         _settings = settings;
+        _tag = ledger.Tag;
 
         Receive<ICounterCommand>(command =>
         {
@@ -107,8 +110,8 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef region, CounterSettings settings) =>
-        Akka.Actor.Props.Create(() => new CounterIngestActor(region, settings));
+    public static Props Props(IActorRef region, CounterSettings settings, CounterLedger ledger) =>
+        Akka.Actor.Props.Create(() => new CounterIngestActor(region, settings, ledger));
 
     protected override void PreStart()
     {
@@ -141,6 +144,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
     private void Refuse(ICounterCommand command, IActorRef replyTo, ErrorCode code, string message)
     {
+        CounterMetrics.Refusals.Add(1, _tag, new KeyValuePair<string, object?>("reason", code.ToString()));
         if (replyTo.CanReceiveReplies())
             replyTo.Tell(new CounterRejected(command.Key, code, message));
         else

@@ -43,12 +43,14 @@ internal sealed class ReleasePersistPermit
 internal sealed class JournalPermitsActor : ReceiveActor
 {
     private readonly int _max;
+    private readonly CounterLedger _ledger;
     private readonly HashSet<IActorRef> _holders = new();
     private readonly Queue<IActorRef> _waiting = new();
 
-    public JournalPermitsActor(int max)
+    public JournalPermitsActor(int max, CounterLedger ledger)
     {
         _max = max;
+        _ledger = ledger;
 
         Receive<RequestPersistPermit>(_ =>
         {
@@ -61,12 +63,13 @@ internal sealed class JournalPermitsActor : ReceiveActor
         Receive<Terminated>(t => Release(t.ActorRef));
     }
 
-    public static Props Props(int max) => Akka.Actor.Props.Create(() => new JournalPermitsActor(max));
+    public static Props Props(int max, CounterLedger ledger) => Akka.Actor.Props.Create(() => new JournalPermitsActor(max, ledger));
 
     private void Grant(IActorRef entity)
     {
         if (_holders.Add(entity))
             Context.Watch(entity);
+        _ledger.PersistsInFlightAre(_holders.Count);
         entity.Tell(PersistPermitGranted.Instance);
     }
 
@@ -75,6 +78,7 @@ internal sealed class JournalPermitsActor : ReceiveActor
         if (!_holders.Remove(entity))
             return;
         Context.Unwatch(entity);
+        _ledger.PersistsInFlightAre(_holders.Count);
         while (_holders.Count < _max && _waiting.Count > 0)
             Grant(_waiting.Dequeue());
     }

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Storage;
@@ -34,7 +33,10 @@ public static class WriteBehindCounters
         settings ??= CounterSettings.Create(system);
         await store.InitializeAsync().ConfigureAwait(false);
 
-        var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings), $"{settings.TypeName}-store-writer");
+        var ledger = new CounterLedger(settings.TypeName);
+        CounterMetrics.Register(ledger);
+        system.RegisterOnTermination(() => CounterMetrics.Unregister(ledger));
+        var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings, ledger), $"{settings.TypeName}-store-writer");
 
         JournalTable? journalTable = null;
         IActorRef? permits = null;
@@ -46,23 +48,13 @@ public static class WriteBehindCounters
                     settings.TypeName, why);
             else
                 await journalTable.PrepareAsync().ConfigureAwait(false);
-            permits = system.ActorOf(JournalPermitsActor.Props(settings.JournalMaxPersistsInFlight), $"{settings.TypeName}-journal-permits");
+            permits = system.ActorOf(JournalPermitsActor.Props(settings.JournalMaxPersistsInFlight, ledger), $"{settings.TypeName}-journal-permits");
         }
 
-        var sharding = ClusterSharding.Get(system);
-        var shardingSettings = ClusterShardingSettings.Create(system)
-            .WithStateStoreMode(StateStoreMode.DData)
-            .WithRememberEntities(false)
-            .WithPassivateIdleAfter(settings.PassivateIdleAfter ?? TimeSpan.Zero);
-        var region = await sharding.StartAsync(
-            settings.TypeName,
-            key => CounterActor.Props(key, settings, writer, permits),
-            shardingSettings,
-            new KeyMessageExtractor(settings.NumberOfShards),
-            sharding.DefaultShardAllocationStrategy(shardingSettings),
-            StopCounter.Instance).ConfigureAwait(false);
+        var region = await EntityRegions.StartAsync(system, settings.TypeName, key => CounterActor.Props(key, settings, writer, permits, ledger),
+            settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance).ConfigureAwait(false);
 
-        var ingest = system.ActorOf(CounterIngestActor.Props(region, settings), $"{settings.TypeName}-ingest");
+        var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger), $"{settings.TypeName}-ingest");
         if (journalTable is not null)
             system.ActorOf(CounterJournalSweeperActor.Props(ingest, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
 

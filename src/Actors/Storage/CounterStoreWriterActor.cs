@@ -21,13 +21,17 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly ICounterStore _store;
     private readonly CounterSettings _settings;
+    private readonly KeyValuePair<string, object?>[] _ok;
+    private readonly KeyValuePair<string, object?>[] _failed;
     private ChannelWriter<(CounterWrite Write, IActorRef ReplyTo)> _writes = null!;
     private ChannelWriter<(string Key, IActorRef ReplyTo)> _loads = null!;
 
-    public CounterStoreWriterActor(ICounterStore store, CounterSettings settings)
+    public CounterStoreWriterActor(ICounterStore store, CounterSettings settings, CounterLedger ledger)
     {
         _store = store;
         _settings = settings;
+        _ok = [ledger.Tag, new("outcome", "ok")];
+        _failed = [ledger.Tag, new("outcome", "failed")];
 
         Receive<WriteCounter>(msg =>
         {
@@ -46,8 +50,8 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
             throw new InvalidOperationException("Counter store writer stream failed; restarting it.", failure.Cause));
     }
 
-    public static Props Props(ICounterStore store, CounterSettings settings) =>
-        Akka.Actor.Props.Create(() => new CounterStoreWriterActor(store, settings));
+    public static Props Props(ICounterStore store, CounterSettings settings, CounterLedger ledger) =>
+        Akka.Actor.Props.Create(() => new CounterStoreWriterActor(store, settings, ledger));
 
     protected override void PreStart()
     {
@@ -80,9 +84,13 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
     // Runs inside the stream: touches no actor state, only tells the entities (thread-safe).
     private async Task<Done> ApplyAsync((CounterWrite Write, IActorRef ReplyTo)[] batch)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             var stored = await _store.ApplyAsync(batch.Select(e => e.Write).ToArray()).ConfigureAwait(false);
+            CounterMetrics.Batches.Add(1, _ok);
+            CounterMetrics.RowsWritten.Add(batch.Length, _ok[0]);
+            CounterMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, _ok);
             foreach (var (write, replyTo) in batch)
             {
                 replyTo.Tell(stored.TryGetValue(write.Key, out var row)
@@ -93,6 +101,8 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
         catch (Exception ex)
         {
             // the failure is not hidden: every entity of the batch is told, keeps its delta and retries
+            CounterMetrics.Batches.Add(1, _failed);
+            CounterMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, _failed);
             _log.Warning(ex, "Counter store write of {0} keys failed; the entities keep their deltas and retry", batch.Length);
             var reason = $"{ex.GetType().Name}: {ex.Message}";
             foreach (var (write, replyTo) in batch)

@@ -23,10 +23,8 @@ public sealed class SqliteCounterStore : ICounterStore
     /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
     public SqliteCounterStore(string connectionString)
     {
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new ArgumentException("A SQLite connection string is required.", nameof(connectionString));
+        DataSource = SqliteStores.DataSourceOf(connectionString, nameof(connectionString));
         _connectionString = connectionString;
-        DataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
     }
 
     /// <summary>The database file.</summary>
@@ -35,18 +33,8 @@ public sealed class SqliteCounterStore : ICounterStore
     /// <summary>A store over the file <paramref name="fileName"/> in <paramref name="dataDir"/> (created when missing).</summary>
     /// <param name="dataDir">Directory of the database file.</param>
     /// <param name="fileName">File name. <b>Default</b>: <c>writebehind.db</c>.</param>
-    public static SqliteCounterStore ForDirectory(string dataDir, string fileName = "writebehind.db")
-    {
-        var dir = Path.GetFullPath(dataDir);
-        Directory.CreateDirectory(dir);
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(dir, fileName),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-        };
-        return new SqliteCounterStore(builder.ToString());
-    }
+    public static SqliteCounterStore ForDirectory(string dataDir, string fileName = "writebehind.db") =>
+        new(SqliteStores.FileConnectionString(dataDir, fileName));
 
     /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
@@ -166,10 +154,6 @@ public sealed class SqliteCounterStore : ICounterStore
         }
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-        return connection;
-    }
+    private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) =>
+        SqliteStores.OpenAsync(_connectionString, cancellationToken);
 }

@@ -1,8 +1,10 @@
 using Akka.Configuration;
+using Akka.WriteBehind.Batches.Accounts;
+using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Storage;
 
-/// <summary>Builds the default SQLite stores from <c>akka.write-behind.storage.sqlite</c>.</summary>
+/// <summary>Builds the default SQLite stores (counters, accounts) from <c>akka.write-behind.storage.sqlite</c>; they share one database file.</summary>
 public static class SqliteStores
 {
     /// <summary>Path of the SQLite section.</summary>
@@ -14,7 +16,20 @@ public static class SqliteStores
     /// </summary>
     /// <param name="root">The actor system's whole configuration.</param>
     /// <exception cref="ConfigurationException">The section is missing or names no file.</exception>
-    public static SqliteCounterStore CounterStoreFromConfig(Config root)
+    public static SqliteCounterStore CounterStoreFromConfig(Config root) => new(ConnectionStringFromConfig(root));
+
+    /// <summary>The account store (<c>accounts</c> table) of the configuration <paramref name="root"/>, in the same database as the counters.</summary>
+    /// <param name="root">The actor system's whole configuration.</param>
+    /// <exception cref="ConfigurationException">The section is missing or names no file.</exception>
+    public static SqliteAccountStore AccountStoreFromConfig(Config root) => new(ConnectionStringFromConfig(root));
+
+    /// <summary>
+    /// The connection string of the configuration <paramref name="root"/> (library defaults as fallback): <c>connection-string</c>
+    /// when set, else the file <c>file-name</c> in <c>data-dir</c> (the directory is created when missing).
+    /// </summary>
+    /// <param name="root">The actor system's whole configuration.</param>
+    /// <exception cref="ConfigurationException">The section is missing or names no file.</exception>
+    public static string ConnectionStringFromConfig(Config root)
     {
         var section = root.WithFallback(WriteBehindConfig.DefaultConfig()).GetConfig(ConfigPath);
         if (section.IsNullOrEmpty())
@@ -22,12 +37,51 @@ public static class SqliteStores
 
         var connectionString = section.GetString("connection-string", "");
         if (!string.IsNullOrWhiteSpace(connectionString))
-            return new SqliteCounterStore(connectionString);
+            return connectionString;
 
         var dataDir = section.GetString("data-dir", "");
         var fileName = section.GetString("file-name", "");
         if (string.IsNullOrWhiteSpace(dataDir) || string.IsNullOrWhiteSpace(fileName))
             throw new ConfigurationException($"{ConfigPath}.data-dir and {ConfigPath}.file-name must be set when connection-string is empty.");
-        return SqliteCounterStore.ForDirectory(dataDir, fileName);
+        return FileConnectionString(dataDir, fileName);
+    }
+
+    /// <summary>The connection string of the file <paramref name="fileName"/> in <paramref name="dataDir"/> (created when missing), pooled.</summary>
+    /// <param name="dataDir">Directory of the database file.</param>
+    /// <param name="fileName">File name.</param>
+    public static string FileConnectionString(string dataDir, string fileName)
+    {
+        var dir = Path.GetFullPath(dataDir);
+        Directory.CreateDirectory(dir);
+        return new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dir, fileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        }.ToString();
+    }
+
+    /// <summary>Opens a connection to <paramref name="connectionString"/>.</summary>
+    internal static async Task<SqliteConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Validates a connection string argument and returns its data source (the database file).</summary>
+    internal static string DataSourceOf(string connectionString, string parameterName)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new ArgumentException("A SQLite connection string is required.", parameterName);
+        return new SqliteConnectionStringBuilder(connectionString).DataSource;
     }
 }

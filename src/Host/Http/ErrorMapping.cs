@@ -1,10 +1,12 @@
+using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Counters;
 
 namespace Akka.WriteBehind.Host.Http;
 
 /// <summary>
 /// The one place where refusals become HTTP responses: every error is <c>{"error": "&lt;code&gt;", "message": "..."}</c> with
-/// a snake_case code and the status of its class (400 invalid input, 409 overflow, 429 saturated, 503 unavailable).
+/// a snake_case code and the status of its class (400 invalid input, 409 overflow or rejected, 429 saturated, 503
+/// unavailable, cancelled or timed out).
 /// </summary>
 public static class ErrorMapping
 {
@@ -26,7 +28,13 @@ public static class ErrorMapping
     /// <summary>The node is shutting down (503).</summary>
     public const string ShuttingDown = "shutting_down";
 
-    /// <summary>No answer within the ask timeout (503).</summary>
+    /// <summary>The operation was refused by its resource (e.g. insufficient funds); nothing was changed (409).</summary>
+    public const string OperationRejected = "rejected";
+
+    /// <summary>The operation was not run: its deadline passed, or its caller cancelled it, before its turn came (503).</summary>
+    public const string Cancelled = "cancelled";
+
+    /// <summary>No answer within the ask timeout, or a batch passed its max-duration and nothing of it was kept (503).</summary>
     public const string Timeout = "timeout";
 
     /// <summary>The node cannot serve the request now, e.g. its cluster member is not Up (503).</summary>
@@ -54,6 +62,9 @@ public static class ErrorMapping
         ErrorCode.Saturated => (StatusCodes.Status429TooManyRequests, Saturated),
         ErrorCode.StoreFailure => (StatusCodes.Status503ServiceUnavailable, StoreFailure),
         ErrorCode.ShuttingDown => (StatusCodes.Status503ServiceUnavailable, ShuttingDown),
+        ErrorCode.Rejected => (StatusCodes.Status409Conflict, OperationRejected),
+        ErrorCode.Cancelled => (StatusCodes.Status503ServiceUnavailable, Cancelled),
+        ErrorCode.Timeout => (StatusCodes.Status503ServiceUnavailable, Timeout),
         _ => (StatusCodes.Status500InternalServerError, InternalError),
     };
 
@@ -75,6 +86,14 @@ public static class ErrorMapping
     {
         var (status, error) = Map(rejected.Code);
         return Error(status, error, rejected.Message);
+    }
+
+    /// <summary>The response to a batch operation that did not succeed: its rejection, its batch's failure, or why it was not run.</summary>
+    /// <param name="failure">The outcome.</param>
+    public static IResult Failed(BatchOperationException failure)
+    {
+        var (status, error) = Map(failure.Code);
+        return Error(status, error, failure.Message);
     }
 
     /// <summary>An error response.</summary>

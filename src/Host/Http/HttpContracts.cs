@@ -25,6 +25,12 @@ public sealed record CounterResponse(string Key, long Stored, long Pending, long
 /// <param name="Stored">The stored value after the flush.</param>
 public sealed record FlushResponse(string Key, long Stored);
 
+/// <summary><c>200</c> answer to <c>POST /accounts/{key}/deposit</c>, <c>POST /accounts/{key}/withdraw</c> and <c>GET /accounts/{key}</c>:
+/// the balance after the operation, saved.</summary>
+/// <param name="Key">The account's key.</param>
+/// <param name="Balance">The balance.</param>
+public sealed record AccountResponse(string Key, long Balance);
+
 /// <summary>Answer to <c>GET /health</c>: <c>200</c> when this node's cluster member is Up, else <c>503</c> with an error.</summary>
 /// <param name="Status"><c>up</c> when this node's cluster member is Up, else the member status in lower case.</param>
 /// <param name="Address">This node's Akka address.</param>
@@ -51,6 +57,7 @@ public sealed record ErrorResponse(string Error, string Message);
 [JsonSerializable(typeof(IncrementResponse))]
 [JsonSerializable(typeof(CounterResponse))]
 [JsonSerializable(typeof(FlushResponse))]
+[JsonSerializable(typeof(AccountResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 public sealed partial class HostJsonContext : JsonSerializerContext

@@ -3,8 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
@@ -73,41 +71,41 @@ public sealed class HostEndToEndSpec : IDisposable
 
         // read-your-writes: the total includes what is not flushed yet
         var probe = operations[0].Key;
-        var value = await GetJsonAsync(http, $"counters/{Uri.EscapeDataString(probe)}", HttpStatusCode.OK);
+        var value = await HostHttp.GetJsonAsync(http, $"counters/{Uri.EscapeDataString(probe)}", HttpStatusCode.OK);
         Assert.Equal(probe, value.GetProperty("key").GetString());
         Assert.Equal(expected[probe], value.GetProperty("total").GetInt64());
         Assert.Equal(value.GetProperty("total").GetInt64(), value.GetProperty("stored").GetInt64() + value.GetProperty("pending").GetInt64());
 
         // flush: 200 once stored, then stored == total
-        var flushed = await PostJsonAsync(http, $"counters/{Uri.EscapeDataString(probe)}/flush", null, HttpStatusCode.OK);
+        var flushed = await HostHttp.PostJsonAsync(http, $"counters/{Uri.EscapeDataString(probe)}/flush", null, HttpStatusCode.OK);
         Assert.Equal(expected[probe], flushed.GetProperty("stored").GetInt64());
-        var afterFlush = await GetJsonAsync(http, $"counters/{Uri.EscapeDataString(probe)}", HttpStatusCode.OK);
+        var afterFlush = await HostHttp.GetJsonAsync(http, $"counters/{Uri.EscapeDataString(probe)}", HttpStatusCode.OK);
         Assert.Equal(expected[probe], afterFlush.GetProperty("stored").GetInt64());
         Assert.Equal(0, afterFlush.GetProperty("pending").GetInt64());
         Assert.Equal(expected[probe], afterFlush.GetProperty("total").GetInt64());
 
         // a counter never incremented reads as zero and never becomes a row
-        var untouched = await GetJsonAsync(http, "counters/e2e:untouched", HttpStatusCode.OK);
+        var untouched = await HostHttp.GetJsonAsync(http, "counters/e2e:untouched", HttpStatusCode.OK);
         Assert.Equal(0, untouched.GetProperty("total").GetInt64());
 
         // bad inputs: typed JSON errors with the right status
-        await AssertErrorAsync(PostIncrementAsync(http, "\u0001", "{\"delta\":1}"), HttpStatusCode.BadRequest, "invalid_key");
-        await AssertErrorAsync(PostIncrementAsync(http, new string('k', 257), "{\"delta\":1}"), HttpStatusCode.BadRequest, "invalid_key");
-        await AssertErrorAsync(PostIncrementAsync(http, new string('é', 129), "{\"delta\":1}"), HttpStatusCode.BadRequest, "invalid_key");
-        await AssertErrorAsync(http.GetAsync("counters/%01"), HttpStatusCode.BadRequest, "invalid_key");
-        await AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"delta\":\"x\"}"), HttpStatusCode.BadRequest, "invalid_argument");
-        await AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", ""), HttpStatusCode.BadRequest, "invalid_argument");
-        await AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"delta\":1.5}"), HttpStatusCode.BadRequest, "invalid_argument");
-        await AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"delta\":9223372036854775808}"), HttpStatusCode.BadRequest, "invalid_argument");
-        await AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"other\":1}"), HttpStatusCode.BadRequest, "invalid_argument");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "\u0001", "{\"delta\":1}"), HttpStatusCode.BadRequest, "invalid_key");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, new string('k', 257), "{\"delta\":1}"), HttpStatusCode.BadRequest, "invalid_key");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, new string('é', 129), "{\"delta\":1}"), HttpStatusCode.BadRequest, "invalid_key");
+        await HostHttp.AssertErrorAsync(http.GetAsync("counters/%01"), HttpStatusCode.BadRequest, "invalid_key");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"delta\":\"x\"}"), HttpStatusCode.BadRequest, "invalid_argument");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", ""), HttpStatusCode.BadRequest, "invalid_argument");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"delta\":1.5}"), HttpStatusCode.BadRequest, "invalid_argument");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"delta\":9223372036854775808}"), HttpStatusCode.BadRequest, "invalid_argument");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"other\":1}"), HttpStatusCode.BadRequest, "invalid_argument");
 
         // overflow: the second maximum on one key is refused, the first is kept
         using (var first = await PostIncrementAsync(http, "e2e:overflow", "{\"delta\":9223372036854775807}"))
             Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
-        await AssertErrorAsync(PostIncrementAsync(http, "e2e:overflow", "{\"delta\":9223372036854775807}"), HttpStatusCode.Conflict, "overflow");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:overflow", "{\"delta\":9223372036854775807}"), HttpStatusCode.Conflict, "overflow");
         expected["e2e:overflow"] = long.MaxValue;
 
-        var health = await GetJsonAsync(http, "health", HttpStatusCode.OK);
+        var health = await HostHttp.GetJsonAsync(http, "health", HttpStatusCode.OK);
         Assert.Equal("up", health.GetProperty("status").GetString());
 
         // SIGTERM: graceful leave, every pending delta flushed, exit code 0
@@ -172,33 +170,5 @@ public sealed class HostEndToEndSpec : IDisposable
     }
 
     private static Task<HttpResponseMessage> PostIncrementAsync(HttpClient http, string key, string body) =>
-        http.PostAsync($"counters/{Uri.EscapeDataString(key)}/increment", new StringContent(body, Encoding.UTF8, "application/json"));
-
-    private static async Task<JsonElement> GetJsonAsync(HttpClient http, string path, HttpStatusCode status)
-    {
-        using var response = await http.GetAsync(path);
-        return await ReadJsonAsync(response, status);
-    }
-
-    private static async Task<JsonElement> PostJsonAsync(HttpClient http, string path, string? body, HttpStatusCode status)
-    {
-        using var response = await http.PostAsync(path, body is null ? null : new StringContent(body, Encoding.UTF8, "application/json"));
-        return await ReadJsonAsync(response, status);
-    }
-
-    private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, HttpStatusCode status)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == status, $"{response.RequestMessage?.RequestUri}: expected {(int)status}, got {(int)response.StatusCode} {text}");
-        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    private static async Task AssertErrorAsync(Task<HttpResponseMessage> request, HttpStatusCode status, string error)
-    {
-        using var response = await request;
-        var json = await ReadJsonAsync(response, status);
-        Assert.Equal(error, json.GetProperty("error").GetString());
-        Assert.False(string.IsNullOrWhiteSpace(json.GetProperty("message").GetString()));
-    }
+        HostHttp.PostAsync(http, $"counters/{Uri.EscapeDataString(key)}/increment", body);
 }

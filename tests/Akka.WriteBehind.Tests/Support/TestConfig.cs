@@ -24,6 +24,9 @@ internal static class TestConfig
                   retry { min-backoff = 50ms, max-backoff = 500ms }
                   store-writer.write-timeout = 10s
                 }
+                # batches keep the 100ms min-duration; max-duration is generous, because a busy 2-core machine can take longer
+                # than the default (2 x min-duration) for a first load and save. Specs of max-duration set their own.
+                akka.write-behind.batches.max-duration = 5s
                 """))
             .WithFallback(WriteBehindConfig.DefaultConfig());
 }

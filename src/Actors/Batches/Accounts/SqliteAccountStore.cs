@@ -1,0 +1,133 @@
+using System.Data;
+using System.Text;
+using Akka.WriteBehind.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Akka.WriteBehind.Batches.Accounts;
+
+/// <summary>
+/// The account store: the table <c>accounts(key text primary key, balance bigint not null, version bigint not null)</c> in a
+/// SQLite file in WAL mode (by default the counters' <c>writebehind.db</c>, see <see cref="SqliteStores.AccountStoreFromConfig"/>).
+/// A save writes <c>version + 1</c> only over the version it loaded (optimistic concurrency), so a second writer of a key fails
+/// instead of overwriting; <see cref="SaveManyAsync"/> saves many accounts with multi-row upserts in one transaction.
+/// </summary>
+public sealed class SqliteAccountStore : IBulkResourceStore<Account>
+{
+    /// <summary>Rows per upsert statement (3 parameters each, well under SQLite's parameter limit).</summary>
+    private const int RowsPerStatement = 500;
+
+    private readonly string _connectionString;
+
+    /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string.</summary>
+    /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
+    public SqliteAccountStore(string connectionString)
+    {
+        DataSource = SqliteStores.DataSourceOf(connectionString, nameof(connectionString));
+        _connectionString = connectionString;
+    }
+
+    /// <summary>The database file.</summary>
+    public string DataSource { get; }
+
+    /// <summary>A store over the file <paramref name="fileName"/> in <paramref name="dataDir"/> (created when missing).</summary>
+    /// <param name="dataDir">Directory of the database file.</param>
+    /// <param name="fileName">File name. <b>Default</b>: <c>writebehind.db</c>.</param>
+    public static SqliteAccountStore ForDirectory(string dataDir, string fileName = "writebehind.db") =>
+        new(SqliteStores.FileConnectionString(dataDir, fileName));
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        // typeof check: SQLite turns an integer overflow into a REAL; refuse that instead of storing a rounded value.
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS accounts (
+                key TEXT NOT NULL PRIMARY KEY,
+                balance BIGINT NOT NULL CHECK (typeof(balance) = 'integer' AND balance >= 0),
+                version BIGINT NOT NULL
+            );
+            """;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<Account> LoadAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var select = connection.CreateCommand();
+        select.CommandText = "SELECT balance, version FROM accounts WHERE key = @k";
+        select.Parameters.AddWithValue("@k", key);
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new Account(reader.GetInt64(0), reader.GetInt64(1))
+            : Account.Empty;
+    }
+
+    /// <inheritdoc />
+    public async Task<Account> SaveAsync(string key, Account resource, CancellationToken cancellationToken)
+    {
+        var stored = await SaveManyAsync(new Dictionary<string, Account>(StringComparer.Ordinal) { [key] = resource }, cancellationToken)
+            .ConfigureAwait(false);
+        return stored[key];
+    }
+
+    /// <summary>
+    /// Saves every account in one transaction: each row gets the new balance and <c>version + 1</c>, only where the stored
+    /// version is the one the account was loaded with (a new row for version 0).
+    /// </summary>
+    /// <param name="resources">New state per key.</param>
+    /// <param name="cancellationToken">Checked before the commit: once cancelled, nothing is committed.</param>
+    /// <returns>Every account as stored (its version incremented).</returns>
+    /// <exception cref="DBConcurrencyException">A row's version is not the one loaded: another writer saved the key. Nothing is saved.</exception>
+    public async Task<IReadOnlyDictionary<string, Account>> SaveManyAsync(IReadOnlyDictionary<string, Account> resources, CancellationToken cancellationToken)
+    {
+        var stored = new Dictionary<string, Account>(resources.Count, StringComparer.Ordinal);
+        if (resources.Count == 0)
+            return stored;
+
+        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in resources.Chunk(RowsPerStatement))
+        {
+            await using var upsert = connection.CreateCommand();
+            upsert.Transaction = transaction;
+            var sql = new StringBuilder("INSERT INTO accounts (key, balance, version) VALUES ");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var (key, account) = chunk[i];
+                sql.Append(i > 0 ? "," : "").Append("(@k").Append(i).Append(",@b").Append(i).Append(",@v").Append(i).Append(')');
+                upsert.Parameters.AddWithValue("@k" + i, key);
+                upsert.Parameters.AddWithValue("@b" + i, account.Balance);
+                upsert.Parameters.AddWithValue("@v" + i, account.Version + 1);
+                stored[key] = account with { Version = account.Version + 1 };
+            }
+
+            sql.Append("""
+                 ON CONFLICT (key) DO UPDATE SET balance = excluded.balance, version = excluded.version
+                 WHERE accounts.version = excluded.version - 1
+                 RETURNING key
+                """);
+            upsert.CommandText = sql.ToString();
+            var written = new HashSet<string>(StringComparer.Ordinal);
+            await using (var reader = await upsert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    written.Add(reader.GetString(0));
+            }
+
+            if (written.Count != chunk.Length)
+            {
+                var conflicts = chunk.Where(e => !written.Contains(e.Key)).Take(10).Select(e => $"[{e.Key}] (loaded at version {e.Value.Version})");
+                throw new DBConcurrencyException(
+                    "accounts were saved by another writer since they were loaded; nothing was saved: " + string.Join(", ", conflicts));
+            }
+        }
+
+        // a caller that gave up (max-duration) has been told the batch failed: it must not commit now
+        cancellationToken.ThrowIfCancellationRequested();
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        return stored;
+    }
+}

@@ -1,0 +1,509 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Akka.WriteBehind.Internal;
+using Akka.WriteBehind.Storage;
+
+namespace Akka.WriteBehind.Batches;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The sharded entity of one resource key: the cluster's single owner of that key. It runs the key's operations in batches
+/// (the elgopher/batch idea): the first operation for an idle key opens a batch, which loads the resource (unless
+/// <c>keep-loaded</c> still holds it), runs operations one at a time in arrival order through the handler, stays open for
+/// <c>min-duration</c> (or until <c>max-operations</c> ran), then saves the resource once and answers every caller: its result,
+/// its own rejection, or the batch's failure. <c>max-duration</c>, counted from the opening, bounds load and save together.
+/// </para>
+/// <para>
+/// Operations that arrive while the batch loads wait in a bounded queue (<c>max-pending</c>) and run once it is loaded;
+/// those that arrive while it saves wait for the next batch. A failed load keeps the batch open until <c>min-duration</c>,
+/// answering every operation that joins it with the failure (as the Go library does), so a failing store is not hammered.
+/// A save that passed <c>max-duration</c> is answered as failed at once, but the next batch waits for that store call to
+/// return before it loads, so it never reads around a save still in flight.
+/// </para>
+/// <para>Hand-off, passivation and CoordinatedShutdown deliver <see cref="StopBatchEntity"/>: the open batch closes at once and
+/// is saved, queued operations run in further batches, then the entity stops; operations arriving after it are refused
+/// with <see cref="ErrorCode.ShuttingDown"/>.</para>
+/// </summary>
+internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TResource : notnull
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string _key;
+    private readonly BatchSettings _settings;
+    private readonly IResourceStore<TResource> _store;
+    private readonly OperationHandler<TResource> _handler;
+    private readonly IActorRef? _saveWriter;
+
+    private readonly LinkedList<Pending> _queue = new();
+    private readonly Dictionary<Guid, LinkedListNode<Pending>> _queued = new();
+    private Batch? _batch;           // the open batch; null between batches
+    private long _lastBatchId;
+    private bool _holding;           // keep-loaded: _held is the resource as stored after the last successful batch
+    private TResource? _held;
+    private long _lateSave;          // id of a timed-out batch whose save has not returned yet; 0 = none
+    private bool _stopping;
+
+    public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? saveWriter)
+    {
+        _key = key;
+        _settings = settings;
+        _store = store;
+        _handler = handler;
+        _saveWriter = saveWriter;
+
+        Receive<RunOperation>(run => Run(run, Sender));
+        Receive<CancelOperation>(Cancel);
+        Receive<ResourceLoaded<TResource>>(Loaded);
+        Receive<ResourceLoadFailed>(LoadFailed);
+        Receive<ResourceSaved<TResource>>(Saved);
+        Receive<ResourceSaveFailed>(SaveFailed);
+        Receive<MinDurationPassed>(OnMinDurationPassed);
+        Receive<MaxDurationPassed>(OnMaxDurationPassed);
+        Receive<StopBatchEntity>(_ => Stop());
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? saveWriter) =>
+        Akka.Actor.Props.Create(() => new BatchActor<TResource>(key, settings, store, handler, saveWriter));
+
+    protected override void PostStop()
+    {
+        // only an abnormal stop (a crash, or the system terminating) leaves callers unanswered: tell them
+        if (_batch is { } batch)
+        {
+            var (code, message) = batch.Phase == Phase.Saving
+                ? (ErrorCode.Timeout, $"resource [{_key}] stopped while its batch was being saved; the outcome is unknown")
+                : (ErrorCode.ShuttingDown, $"resource [{_key}] stopped before its batch was saved; nothing of it was kept");
+            foreach (var ran in batch.Ran)
+                Reply(ran.Operation, Failed(ran.Operation.Run, code, message));
+            _log.Warning("Batch entity [{0}] stopped with batch {1} unfinished ({2} operations)", _key, batch.Id, batch.Ran.Count);
+        }
+
+        foreach (var pending in _queue)
+            Reply(pending, Failed(pending.Run, ErrorCode.ShuttingDown, $"resource [{_key}] stopped before the operation ran"));
+    }
+
+    private void Run(RunOperation run, IActorRef replyTo)
+    {
+        var pending = new Pending(run, replyTo);
+        if (_stopping)
+        {
+            Reply(pending, Failed(run, ErrorCode.ShuttingDown, $"resource [{_key}] is stopping (hand-off or shutdown) and takes no new operations"));
+            return;
+        }
+
+        if (run.Operation is null)
+        {
+            Reply(pending, Failed(run, ErrorCode.InvalidArgument, "the operation is missing"));
+            return;
+        }
+
+        switch (_batch)
+        {
+            case { Phase: Phase.Failed } failed:
+                // the failed load's batch stays open until min-duration: joining it means sharing its failure
+                failed.FailedDirectly++;
+                Reply(pending, Failed(run, failed.FailureCode, failed.FailureMessage!));
+                return;
+            case { Phase: Phase.Open } open when _queue.Count == 0 && open.Ran.Count < _settings.MaxOperations:
+                Execute(open, pending);
+                if (open.Ran.Count >= _settings.MaxOperations)
+                    Close(open);
+                return;
+        }
+
+        if (_queue.Count >= _settings.MaxPending)
+        {
+            Reply(pending, Failed(run, ErrorCode.Saturated,
+                $"resource [{_key}] already has {_settings.MaxPending} operations waiting for its next batch"));
+            return;
+        }
+
+        _queued[run.OperationId] = _queue.AddLast(pending);
+        if (_batch is null)
+            OpenNextBatch();
+    }
+
+    private void Cancel(CancelOperation cancel)
+    {
+        // an operation that already ran keeps its place in its batch: its caller gets the batch's outcome
+        if (!_queued.Remove(cancel.OperationId, out var node))
+            return;
+        _queue.Remove(node);
+        Reply(node.Value, Failed(node.Value.Run, ErrorCode.Cancelled, "the operation was cancelled by its caller before it ran"));
+    }
+
+    private void OpenNextBatch()
+    {
+        if (_batch is not null || _lateSave != 0)
+            return;
+        if (_queue.Count == 0)
+        {
+            if (_stopping)
+                Context.Stop(Self);
+            return;
+        }
+
+        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MaxDuration);
+        Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
+        Timers.StartSingleTimer(MaxDurationPassed.Key, new MaxDurationPassed(batch.Id), _settings.MaxDuration);
+        if (_holding)
+        {
+            batch.Resource = _held;
+            batch.Phase = Phase.Open;
+            RunQueued(batch);
+            return;
+        }
+
+        batch.Phase = Phase.Loading;
+        var (key, store, id, timeout) = (_key, _store, batch.Id, batch.Remaining());
+        // Task.Run: a store whose async methods complete synchronously (Microsoft.Data.Sqlite) must not block this actor
+        Task.Run(async () =>
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                var resource = await store.LoadAsync(key, cancel.Token).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException("LoadAsync returned null");
+                return (object)new ResourceLoaded<TResource>(id, resource, Stopwatch.GetElapsedTime(started));
+            }
+            catch (Exception e)
+            {
+                // not hidden: the entity logs it and answers every operation of the batch with it
+                return new ResourceLoadFailed(id, Describe(e), Stopwatch.GetElapsedTime(started), cancel.IsCancellationRequested);
+            }
+        }).PipeTo(Self);
+    }
+
+    private void Loaded(ResourceLoaded<TResource> loaded)
+    {
+        if (_batch is not { Phase: Phase.Loading } batch || batch.Id != loaded.BatchId)
+            return; // the batch already failed by max-duration
+        batch.LoadDuration = loaded.Duration;
+        batch.Resource = loaded.Resource;
+        batch.Phase = Phase.Open;
+        RunQueued(batch);
+    }
+
+    private void LoadFailed(ResourceLoadFailed failed)
+    {
+        if (_batch is not { Phase: Phase.Loading } batch || batch.Id != failed.BatchId)
+            return;
+        batch.LoadDuration = failed.Duration;
+        _log.Warning("Batch entity [{0}]: load failed: {1}", _key, failed.Reason);
+        if (failed.TimedOut)
+            FailLoad(batch, ErrorCode.Timeout, MaxDurationMessage());
+        else
+            FailLoad(batch, ErrorCode.StoreFailure, $"loading resource [{_key}] failed: {failed.Reason}");
+    }
+
+    /// <summary>Runs queued operations while the batch has room; closes it when full, past min-duration, or stopping.</summary>
+    private void RunQueued(Batch batch)
+    {
+        while (_queue.First is { } first && batch.Ran.Count < _settings.MaxOperations)
+        {
+            _queue.RemoveFirst();
+            _queued.Remove(first.Value.Run.OperationId);
+            Execute(batch, first.Value);
+        }
+
+        if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || _stopping)
+            Close(batch);
+    }
+
+    private void Execute(Batch batch, Pending pending)
+    {
+        if (DateTime.UtcNow > AsUtc(pending.Run.Deadline))
+        {
+            Reply(pending, Failed(pending.Run, ErrorCode.Cancelled, "the operation's deadline passed before it ran"));
+            return;
+        }
+
+        OperationOutcome<TResource> outcome;
+        try
+        {
+            outcome = _handler.Apply(_key, batch.Resource!, pending.Run.Operation)
+                ?? OperationOutcome<TResource>.Rejected("the operation handler returned no outcome");
+        }
+        catch (Exception e)
+        {
+            // a handler bug: logged, and the operation is refused so the resource stays as it was
+            _log.Error(e, "Batch entity [{0}]: the operation handler threw on {1}", _key, pending.Run.Operation.GetType().Name);
+            outcome = OperationOutcome<TResource>.Rejected($"the operation handler failed: {Describe(e)}");
+        }
+
+        if (outcome.IsChanged)
+        {
+            batch.Resource = outcome.Resource;
+            batch.Changed = true;
+        }
+
+        batch.Ran.Add(new Ran(pending, outcome));
+    }
+
+    private void OnMinDurationPassed(MinDurationPassed passed)
+    {
+        if (_batch is not { } batch || batch.Id != passed.BatchId)
+            return;
+        batch.MinDurationPassed = true;
+        if (batch.Phase == Phase.Open)
+            Close(batch);
+        else if (batch.Phase == Phase.Failed)
+            EndBatch(batch);
+    }
+
+    private void OnMaxDurationPassed(MaxDurationPassed passed)
+    {
+        if (_batch is not { } batch || batch.Id != passed.BatchId)
+            return;
+        var message = MaxDurationMessage();
+        switch (batch.Phase)
+        {
+            case Phase.Loading:
+                _log.Warning("Batch entity [{0}]: load did not finish within max-duration {1}", _key, _settings.MaxDuration);
+                FailLoad(batch, ErrorCode.Timeout, message);
+                break;
+            case Phase.Saving:
+                _log.Warning("Batch entity [{0}]: save did not finish within max-duration {1}", _key, _settings.MaxDuration);
+                _lateSave = batch.Id;
+                FailBatch(batch, ErrorCode.Timeout, message);
+                break;
+            case Phase.Open:
+                FailBatch(batch, ErrorCode.Timeout, message);
+                break;
+            default:
+                EndBatch(batch);
+                break;
+        }
+    }
+
+    private void Close(Batch batch)
+    {
+        Timers.Cancel(MinDurationPassed.Key);
+        if (!batch.Changed)
+        {
+            // reads and rejections only: nothing to save
+            Succeed(batch, batch.Resource!);
+            return;
+        }
+
+        batch.Phase = Phase.Saving;
+        batch.SaveStarted = Stopwatch.GetTimestamp();
+        if (_saveWriter is not null)
+        {
+            _saveWriter.Tell(new SaveResource<TResource>(_key, batch.Id, batch.Resource!, batch.DeadlineTimestamp));
+            return;
+        }
+
+        var (key, store, id, resource, timeout) = (_key, _store, batch.Id, batch.Resource!, batch.Remaining());
+        Task.Run(async () =>
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                var stored = await store.SaveAsync(key, resource, cancel.Token).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException("SaveAsync returned null");
+                return (object)new ResourceSaved<TResource>(id, stored);
+            }
+            catch (Exception e)
+            {
+                // not hidden: every operation of the batch is answered with it
+                return new ResourceSaveFailed(id, Describe(e), cancel.IsCancellationRequested);
+            }
+        }).PipeTo(Self);
+    }
+
+    private void Saved(ResourceSaved<TResource> saved)
+    {
+        if (LateSaveReturned(saved.BatchId, committed: true))
+            return;
+        if (_batch is not { Phase: Phase.Saving } batch || batch.Id != saved.BatchId)
+            return;
+        batch.SaveDuration = Stopwatch.GetElapsedTime(batch.SaveStarted);
+        Succeed(batch, saved.Stored);
+    }
+
+    private void SaveFailed(ResourceSaveFailed failed)
+    {
+        if (LateSaveReturned(failed.BatchId, committed: false))
+            return;
+        if (_batch is not { Phase: Phase.Saving } batch || batch.Id != failed.BatchId)
+            return;
+        batch.SaveDuration = Stopwatch.GetElapsedTime(batch.SaveStarted);
+        _log.Warning("Batch entity [{0}]: save failed: {1}", _key, failed.Reason);
+        if (failed.TimedOut)
+            FailBatch(batch, ErrorCode.Timeout, MaxDurationMessage());
+        else
+            FailBatch(batch, ErrorCode.StoreFailure, $"saving resource [{_key}] failed: {failed.Reason}; nothing of the batch was kept");
+    }
+
+    private bool LateSaveReturned(long batchId, bool committed)
+    {
+        if (_lateSave == 0 || batchId != _lateSave)
+            return false;
+        _lateSave = 0;
+        if (committed)
+            _log.Error("Batch entity [{0}]: the save of batch {1} committed after max-duration, when its callers had been told it failed; " +
+                "the store ignored the cancellation token", _key, batchId);
+        OpenNextBatch();
+        return true;
+    }
+
+    private void Succeed(Batch batch, TResource stored)
+    {
+        _holding = _settings.KeepLoaded;
+        _held = _settings.KeepLoaded ? stored : default;
+        foreach (var ran in batch.Ran)
+        {
+            var run = ran.Operation.Run;
+            Reply(ran.Operation, ran.Outcome.IsAccepted
+                ? new OperationSucceeded(_key, run.OperationId, ran.Outcome.Result)
+                : new OperationRejected(_key, run.OperationId, ran.Outcome.Code, ran.Outcome.Message ?? "rejected"));
+        }
+
+        EndBatch(batch);
+    }
+
+    /// <summary>The load failed or timed out: every operation waiting for this batch shares the failure.</summary>
+    private void FailLoad(Batch batch, ErrorCode code, string message)
+    {
+        Drop();
+        batch.Phase = Phase.Failed;
+        batch.FailureCode = code;
+        batch.FailureMessage = message;
+        foreach (var pending in _queue)
+            Reply(pending, Failed(pending.Run, code, message));
+        batch.FailedDirectly += _queue.Count;
+        _queue.Clear();
+        _queued.Clear();
+        if (batch.MinDurationPassed || _stopping)
+            EndBatch(batch);
+    }
+
+    /// <summary>The batch ran but was not saved: every operation of it gets the failure, and nothing of it is kept.</summary>
+    private void FailBatch(Batch batch, ErrorCode code, string message)
+    {
+        Drop();
+        batch.FailureCode = code;
+        batch.FailureMessage = message;
+        foreach (var ran in batch.Ran)
+            Reply(ran.Operation, Failed(ran.Operation.Run, code, message));
+        EndBatch(batch);
+    }
+
+    private void Drop()
+    {
+        _holding = false;
+        _held = default;
+    }
+
+    private void EndBatch(Batch batch)
+    {
+        Timers.Cancel(MinDurationPassed.Key);
+        Timers.Cancel(MaxDurationPassed.Key);
+        _batch = null;
+
+        var metric = new BatchMetric(
+            _settings.TypeName,
+            _key,
+            batch.StartUtc,
+            batch.Ran.Count + batch.FailedDirectly,
+            batch.LoadDuration,
+            batch.SaveDuration,
+            Stopwatch.GetElapsedTime(batch.StartTimestamp),
+            batch.FailureMessage is null ? null : batch.FailureCode,
+            batch.FailureMessage);
+        BatchMeters.Record(metric);
+        Context.System.EventStream.Publish(metric);
+
+        OpenNextBatch();
+    }
+
+    private void Stop()
+    {
+        _stopping = true;
+        switch (_batch)
+        {
+            case null:
+                OpenNextBatch(); // stops at once unless operations are queued
+                break;
+            case { Phase: Phase.Open } open:
+                Close(open);
+                break;
+            case { Phase: Phase.Failed } failed:
+                EndBatch(failed);
+                break;
+            // Loading: RunQueued closes it at once; Saving: the next batch opens (or the entity stops) when it returns
+        }
+    }
+
+    private string MaxDurationMessage() =>
+        $"the batch of resource [{_key}] passed max-duration ({_settings.MaxDuration}) before it was saved; nothing of it was kept";
+
+    private OperationFailed Failed(RunOperation run, ErrorCode code, string message) => new(_key, run.OperationId, code, message);
+
+    private void Reply(Pending pending, IOperationReply reply)
+    {
+        if (pending.ReplyTo.CanReceiveReplies())
+            pending.ReplyTo.Tell(reply);
+        else if (reply is OperationFailed or OperationRejected)
+            _log.Warning("Batch entity [{0}]: {1} of an operation sent without a sender: {2}", _key, reply.GetType().Name, reply);
+    }
+
+    private static DateTime AsUtc(DateTime time) => time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : time;
+
+    private static string Describe(Exception e) =>
+        e is OperationCanceledException ? "cancelled at max-duration" : $"{e.GetType().Name}: {e.Message}";
+
+    private enum Phase
+    {
+        Loading,
+        Open,
+        Saving,
+        Failed,
+    }
+
+    private sealed record Pending(RunOperation Run, IActorRef ReplyTo);
+
+    private sealed record Ran(Pending Operation, OperationOutcome<TResource> Outcome);
+
+    /// <summary>The open batch. Mutable, owned by the actor.</summary>
+    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan maxDuration)
+    {
+        public long Id { get; } = id;
+        public DateTime StartUtc { get; } = startUtc;
+        public long StartTimestamp { get; } = startTimestamp;
+        public long DeadlineTimestamp { get; } = startTimestamp + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
+        public Phase Phase { get; set; }
+        public TResource? Resource { get; set; }
+        public bool Changed { get; set; }
+        public bool MinDurationPassed { get; set; }
+        public List<Ran> Ran { get; } = new();
+        public int FailedDirectly { get; set; }
+        public TimeSpan LoadDuration { get; set; }
+        public long SaveStarted { get; set; }
+        public TimeSpan SaveDuration { get; set; }
+        public ErrorCode FailureCode { get; set; }
+        public string? FailureMessage { get; set; }
+
+        /// <summary>Time left until max-duration (at least 1 ms, so a token is never created cancelled by rounding).</summary>
+        public TimeSpan Remaining()
+        {
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), DeadlineTimestamp);
+            return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+        }
+    }
+
+    private sealed record MinDurationPassed(long BatchId)
+    {
+        public static readonly object Key = new();
+    }
+
+    private sealed record MaxDurationPassed(long BatchId)
+    {
+        public static readonly object Key = new();
+    }
+}

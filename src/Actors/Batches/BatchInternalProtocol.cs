@@ -1,0 +1,32 @@
+using Akka.Actor;
+
+namespace Akka.WriteBehind.Batches;
+
+/// <summary>INTERNAL API: hand-off / passivation stop message of batch entities: finish (save) the open batch, then stop.</summary>
+internal sealed class StopBatchEntity
+{
+    public static readonly StopBatchEntity Instance = new();
+
+    private StopBatchEntity()
+    {
+    }
+}
+
+/// <summary>INTERNAL API: the load of batch <see cref="BatchId"/> returned <see cref="Resource"/>. Node-local.</summary>
+internal sealed record ResourceLoaded<TResource>(long BatchId, TResource Resource, TimeSpan Duration) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: the load of batch <see cref="BatchId"/> failed (<see cref="TimedOut"/>: cancelled at max-duration). Node-local.</summary>
+internal sealed record ResourceLoadFailed(long BatchId, string Reason, TimeSpan Duration, bool TimedOut) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: an entity asks the node's save writer to save its batch; the reply is <see cref="ResourceSaved{TResource}"/> or <see cref="ResourceSaveFailed"/>. Node-local.</summary>
+/// <param name="Key">The resource's key.</param>
+/// <param name="BatchId">The entity's batch.</param>
+/// <param name="Resource">The resource to save.</param>
+/// <param name="Deadline">The batch's max-duration deadline as a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</param>
+internal sealed record SaveResource<TResource>(string Key, long BatchId, TResource Resource, long Deadline) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: the save of batch <see cref="BatchId"/> committed; <see cref="Stored"/> is the resource as stored. Node-local.</summary>
+internal sealed record ResourceSaved<TResource>(long BatchId, TResource Stored) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: the save of batch <see cref="BatchId"/> did not commit (<see cref="TimedOut"/>: cancelled at max-duration). Node-local.</summary>
+internal sealed record ResourceSaveFailed(long BatchId, string Reason, bool TimedOut) : INoSerializationVerificationNeeded;

@@ -1,0 +1,33 @@
+namespace Akka.WriteBehind.Batches;
+
+/// <summary>
+/// A batch operation did not succeed: the typed outcome of <see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/>
+/// other than a result. Switch on <see cref="Code"/>.
+/// </summary>
+public sealed class BatchOperationException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="key">The resource's key.</param>
+    /// <param name="code">Why, as a code.</param>
+    /// <param name="message">Why, for people.</param>
+    /// <param name="isRejection">The handler refused the operation (rather than the batch failing or the operation not running).</param>
+    public BatchOperationException(string key, ErrorCode code, string message, bool isRejection)
+        : base(message)
+    {
+        Key = key;
+        Code = code;
+        IsRejection = isRejection;
+    }
+
+    /// <summary>The resource's key.</summary>
+    public string Key { get; }
+
+    /// <summary>Why, as a code to switch on.</summary>
+    public ErrorCode Code { get; }
+
+    /// <summary>
+    /// <c>true</c>: the handler refused this operation (<see cref="OperationRejected"/>); the resource is unchanged by it and the
+    /// rest of its batch was saved. <c>false</c>: the batch failed or the operation was not run (<see cref="OperationFailed"/>).
+    /// </summary>
+    public bool IsRejection { get; }
+}

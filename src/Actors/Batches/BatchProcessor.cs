@@ -1,0 +1,137 @@
+using Akka.Actor;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+
+namespace Akka.WriteBehind.Batches;
+
+/// <summary>
+/// The callers' facade of one batch resource type on one node (the Go library's <c>Processor</c>, cluster-wide): runs
+/// operations on resources by key, each in the key's batch on whichever node owns the key. Get it from
+/// <see cref="WriteBehindBatches.StartAsync{TResource}(ActorSystem, string, Storage.IResourceStore{TResource}, OperationHandler{TResource})"/>
+/// or <see cref="WriteBehindBatches.Processor{TResource}(ActorSystem)"/>. Thread-safe.
+/// </summary>
+/// <typeparam name="TResource">The resource type.</typeparam>
+public sealed class BatchProcessor<TResource> where TResource : notnull
+{
+    private readonly ActorSystem _system;
+    private int _inFlight;
+
+    internal BatchProcessor(ActorSystem system, IActorRef shardRegion, BatchSettings settings)
+    {
+        _system = system;
+        ShardRegion = shardRegion;
+        Settings = settings;
+    }
+
+    /// <summary>The resource type's shard region (also registered as <see cref="BatchRegion{TResource}"/> by Akka.Hosting).
+    /// Messages sent here directly bypass the key check, the shutdown check and <c>max-in-flight</c>.</summary>
+    public IActorRef ShardRegion { get; }
+
+    /// <summary>The settings in force.</summary>
+    public BatchSettings Settings { get; }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on the resource <paramref name="key"/> with the deadline <c>operation-timeout</c>; see
+    /// <see cref="RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="key">The resource's key.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the operation if it has not run yet.</param>
+    /// <typeparam name="TResult">The operation's result.</typeparam>
+    public Task<TResult> RunAsync<TResult>(string key, IBatchOperation<TResult> operation, CancellationToken cancellationToken = default) =>
+        RunAsync(key, operation, Settings.OperationTimeout, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on the resource <paramref name="key"/> in the key's batch and returns once the batch is
+    /// saved (the Go library's <c>Run</c>).
+    /// </summary>
+    /// <param name="key">The resource's key: non-empty, at most 256 UTF-8 bytes, no control characters.</param>
+    /// <param name="operation">The operation (an immutable, serializable message).</param>
+    /// <param name="timeout">How long the operation may wait for its turn: if it has not run by then it never will and the call
+    /// fails with <see cref="ErrorCode.Cancelled"/>. Once run, the call waits for its batch's save (bounded by <c>max-duration</c>).</param>
+    /// <param name="cancellationToken">Cancels the operation if it has not run yet (then <see cref="OperationCanceledException"/>);
+    /// once it has run, the call still returns the batch's outcome, as the Go library's <c>Run</c> does.</param>
+    /// <typeparam name="TResult">The operation's result.</typeparam>
+    /// <returns>What the handler returned for the operation, once its batch is saved.</returns>
+    /// <exception cref="BatchOperationException">The operation was rejected by the handler (<see cref="BatchOperationException.IsRejection"/>,
+    /// the resource unchanged by it), its batch failed (<see cref="ErrorCode.StoreFailure"/>, <see cref="ErrorCode.Timeout"/>; nothing
+    /// of the batch kept), or it was not run (<see cref="ErrorCode.InvalidKey"/>, <see cref="ErrorCode.Saturated"/>,
+    /// <see cref="ErrorCode.ShuttingDown"/>, <see cref="ErrorCode.Cancelled"/>). <see cref="ErrorCode.Timeout"/> without a batch
+    /// failure means no answer arrived in time: the outcome is unknown.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the operation ran.</exception>
+    public async Task<TResult> RunAsync<TResult>(string key, IBatchOperation<TResult> operation, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        if (timeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive.");
+        if (!KeyRules.TryValidate(key, out var keyError))
+            throw new BatchOperationException(key ?? "", ErrorCode.InvalidKey, keyError!, isRejection: false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (CoordinatedShutdown.Get(_system).ShutdownReason is not null)
+            throw new BatchOperationException(key, ErrorCode.ShuttingDown, "the node is shutting down and takes no new operations", isRejection: false);
+
+        if (Interlocked.Increment(ref _inFlight) > Settings.MaxInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            throw new BatchOperationException(key, ErrorCode.Saturated,
+                $"this node already has {Settings.MaxInFlight} {Settings.TypeName} operations waiting for their answers", isRejection: false);
+        }
+
+        try
+        {
+            var id = Guid.NewGuid();
+            var answerWithin = timeout + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
+            var answer = ShardRegion.Ask<IOperationReply>(new RunOperation(key, id, operation, DateTime.UtcNow + timeout), answerWithin);
+            IOperationReply reply;
+            // sent after the operation, so it can never overtake it; the reply still comes to the Ask
+            await using (cancellationToken.Register(() => ShardRegion.Tell(new CancelOperation(key, id), ActorRefs.NoSender)))
+            {
+                try
+                {
+                    reply = await answer.ConfigureAwait(false);
+                }
+                catch (AskTimeoutException)
+                {
+                    throw new BatchOperationException(key, ErrorCode.Timeout,
+                        $"no answer for the operation on [{key}] within {answerWithin}; its outcome is unknown", isRejection: false);
+                }
+            }
+
+            return reply switch
+            {
+                OperationSucceeded { Result: TResult result } => result,
+                OperationSucceeded { Result: null } when default(TResult) is null => default!,
+                OperationSucceeded succeeded => throw new InvalidOperationException(
+                    $"The handler of {Settings.TypeName} answered {operation.GetType().Name} with {succeeded.Result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."),
+                OperationFailed { Code: ErrorCode.Cancelled } when cancellationToken.IsCancellationRequested =>
+                    throw new OperationCanceledException($"The operation on [{key}] was cancelled before it ran.", cancellationToken),
+                OperationFailed failed => throw new BatchOperationException(failed.Key, failed.Code, failed.Message, isRejection: false),
+                OperationRejected rejected => throw new BatchOperationException(rejected.Key, rejected.Code, rejected.Message, isRejection: true),
+                _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to an operation on [{key}]."),
+            };
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>
+    /// The metric records of the batches of this resource type that finish on this node from now on, as a stream. Each
+    /// materialization is a separate subscription; a consumer slower than the batches loses the oldest records beyond
+    /// <paramref name="bufferSize"/> (batches never wait for metric consumers). The stream completes when the actor system stops.
+    /// </summary>
+    /// <param name="bufferSize">Records buffered for a slow consumer. <b>Default</b>: 1,000.</param>
+    public Source<BatchMetric, NotUsed> Metrics(int bufferSize = 1000)
+    {
+        var system = _system;
+        var typeName = Settings.TypeName;
+        return Source.ActorRef<BatchMetric>(bufferSize, OverflowStrategy.DropHead)
+            .MapMaterializedValue(subscriber =>
+            {
+                system.EventStream.Subscribe(subscriber, typeof(BatchMetric));
+                return NotUsed.Instance;
+            })
+            .Where(metric => metric.TypeName == typeName);
+    }
+}

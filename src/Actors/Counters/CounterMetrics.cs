@@ -1,0 +1,108 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Akka.WriteBehind.Internal;
+
+namespace Akka.WriteBehind.Counters;
+
+/// <summary>
+/// The counters' instruments on the <c>Akka.WriteBehind</c> meter. Every measurement carries the tag <c>counter_set</c> (the
+/// counter set's type name); gauges are per node (one actor system). Units follow OpenTelemetry conventions.
+/// </summary>
+/// <remarks>
+/// <list type="table">
+/// <item><term>akka.write_behind.counters.increments</term><description>counter, {increment}: increments accepted.</description></item>
+/// <item><term>akka.write_behind.counters.refusals</term><description>counter, {command}: commands refused, tag <c>reason</c> (the <see cref="ErrorCode"/>).</description></item>
+/// <item><term>akka.write_behind.counters.flushes</term><description>counter, {flush}: writes confirmed by the store (one per key and flush).</description></item>
+/// <item><term>akka.write_behind.counters.flush_failures</term><description>counter, {flush}: writes that failed or timed out (each is retried).</description></item>
+/// <item><term>akka.write_behind.counters.batches</term><description>counter, {batch}: store transactions, tag <c>outcome</c> = ok | failed.</description></item>
+/// <item><term>akka.write_behind.counters.rows_written</term><description>counter, {row}: rows in committed store transactions.</description></item>
+/// <item><term>akka.write_behind.counters.batch_duration</term><description>histogram, s: duration of a store transaction.</description></item>
+/// <item><term>akka.write_behind.counters.pending_keys</term><description>gauge, {key}: keys on this node holding increments not yet confirmed stored.</description></item>
+/// <item><term>akka.write_behind.counters.oldest_unflushed_age</term><description>gauge, s: age of the oldest increment on this node not yet confirmed stored (0 when none): how far behind the database is.</description></item>
+/// <item><term>akka.write_behind.counters.journal_persists_in_flight</term><description>gauge, {persist}: journal writes in flight on this node (journal durability).</description></item>
+/// </list>
+/// </remarks>
+public static class CounterMetrics
+{
+    private const string Prefix = "akka.write_behind.counters.";
+    private static readonly ConcurrentDictionary<CounterLedger, byte> Ledgers = new();
+
+    internal static readonly Counter<long> Increments = WriteBehindMeter.Meter.CreateCounter<long>(
+        Prefix + "increments", "{increment}", "Increments accepted.");
+
+    internal static readonly Counter<long> Refusals = WriteBehindMeter.Meter.CreateCounter<long>(
+        Prefix + "refusals", "{command}", "Counter commands refused, by reason.");
+
+    internal static readonly Counter<long> Flushes = WriteBehindMeter.Meter.CreateCounter<long>(
+        Prefix + "flushes", "{flush}", "Counter writes confirmed by the store.");
+
+    internal static readonly Counter<long> FlushFailures = WriteBehindMeter.Meter.CreateCounter<long>(
+        Prefix + "flush_failures", "{flush}", "Counter writes that failed or timed out; each is retried.");
+
+    internal static readonly Counter<long> Batches = WriteBehindMeter.Meter.CreateCounter<long>(
+        Prefix + "batches", "{batch}", "Store transactions of the counter store writer, by outcome.");
+
+    internal static readonly Counter<long> RowsWritten = WriteBehindMeter.Meter.CreateCounter<long>(
+        Prefix + "rows_written", "{row}", "Rows in committed counter store transactions.");
+
+    internal static readonly Histogram<double> BatchDuration = WriteBehindMeter.Meter.CreateHistogram<double>(
+        Prefix + "batch_duration", "s", "Duration of a counter store transaction.");
+
+    static CounterMetrics()
+    {
+        WriteBehindMeter.Meter.CreateObservableGauge(Prefix + "pending_keys",
+            () => Ledgers.Keys.Select(l => new Measurement<long>(l.PendingKeys, l.Tag)), "{key}",
+            "Keys on this node holding increments not yet confirmed stored.");
+        WriteBehindMeter.Meter.CreateObservableGauge(Prefix + "oldest_unflushed_age",
+            () => Ledgers.Keys.Select(l => new Measurement<double>(l.OldestUnflushedAge.TotalSeconds, l.Tag)), "s",
+            "Age of the oldest increment on this node not yet confirmed stored.");
+        WriteBehindMeter.Meter.CreateObservableGauge(Prefix + "journal_persists_in_flight",
+            () => Ledgers.Keys.Select(l => new Measurement<long>(l.PersistsInFlight, l.Tag)), "{persist}",
+            "Journal writes in flight on this node.");
+    }
+
+    internal static void Register(CounterLedger ledger) => Ledgers.TryAdd(ledger, 0);
+
+    internal static void Unregister(CounterLedger ledger) => Ledgers.TryRemove(ledger, out _);
+}
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// Node-wide bookkeeping of one counter set for the gauges: which keys hold unconfirmed increments since when, and journal
+/// persists in flight. Entities and the permit actor update it (thread-safe); the meter reads it when observed.
+/// </para>
+/// </summary>
+internal sealed class CounterLedger
+{
+    private readonly ConcurrentDictionary<string, long> _dirtySince = new(StringComparer.Ordinal); // key -> Stopwatch timestamp
+    private long _persistsInFlight;
+
+    public CounterLedger(string counterSet) => Tag = new KeyValuePair<string, object?>("counter_set", counterSet);
+
+    public KeyValuePair<string, object?> Tag { get; }
+
+    public long PendingKeys => _dirtySince.Count;
+
+    public long PersistsInFlight => Interlocked.Read(ref _persistsInFlight);
+
+    public TimeSpan OldestUnflushedAge
+    {
+        get
+        {
+            var oldest = long.MaxValue;
+            foreach (var since in _dirtySince.Values)
+                oldest = Math.Min(oldest, since);
+            return oldest == long.MaxValue ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest);
+        }
+    }
+
+    /// <summary>The oldest increment of <paramref name="key"/> not yet confirmed stored arrived at <paramref name="since"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    public void Dirty(string key, long since) => _dirtySince[key] = since;
+
+    /// <summary>Everything the key held is confirmed stored (or the entity stopped).</summary>
+    public void Clean(string key) => _dirtySince.TryRemove(key, out _);
+
+    public void PersistsInFlightAre(int count) => Interlocked.Exchange(ref _persistsInFlight, count);
+}

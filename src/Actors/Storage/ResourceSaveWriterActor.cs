@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.WriteBehind.Batches;
+
+namespace Akka.WriteBehind.Storage;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The node-local save writer of a batch resource type whose store implements <see cref="IBulkResourceStore{TResource}"/>:
+/// saves from the node's batch entities go into a bounded channel feeding an Akka.Streams pipeline,
+/// <c>GroupedWithin(save-many.max-keys, save-many.max-delay)</c> then <c>SelectAsync(save-many.parallelism)</c>, which saves each
+/// group with one <see cref="IBulkResourceStore{TResource}.SaveManyAsync"/> call and tells each entity its outcome. A full
+/// channel is answered at once with a failure. The group's cancellation token fires at the earliest max-duration deadline of
+/// the group, so no key's save commits after its callers were told it failed.
+/// </para>
+/// </summary>
+internal sealed class ResourceSaveWriterActor<TResource> : ReceiveActor where TResource : notnull
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IBulkResourceStore<TResource> _store;
+    private readonly BatchSettings _settings;
+    private ChannelWriter<(SaveResource<TResource> Save, IActorRef ReplyTo)> _saves = null!;
+
+    public ResourceSaveWriterActor(IBulkResourceStore<TResource> store, BatchSettings settings)
+    {
+        _store = store;
+        _settings = settings;
+
+        Receive<SaveResource<TResource>>(save =>
+        {
+            if (!_saves.TryWrite((save, Sender)))
+                Sender.Tell(new ResourceSaveFailed(save.BatchId, $"the node's save queue is full ({_settings.SaveManyBufferSize} saves)", false));
+        });
+
+        Receive<Status.Failure>(failure =>
+            throw new InvalidOperationException($"Save writer stream of {_settings.TypeName} failed; restarting it.", failure.Cause));
+    }
+
+    public static Props Props(IBulkResourceStore<TResource> store, BatchSettings settings) =>
+        Akka.Actor.Props.Create(() => new ResourceSaveWriterActor<TResource>(store, settings));
+
+    protected override void PreStart()
+    {
+        var saves = Channel.CreateBounded<(SaveResource<TResource>, IActorRef)>(
+            new BoundedChannelOptions(_settings.SaveManyBufferSize) { SingleWriter = true, SingleReader = true });
+        _saves = saves.Writer;
+        ChannelSource.FromReader(saves.Reader)
+            .GroupedWithin(_settings.SaveManyMaxKeys, _settings.SaveManyMaxDelay)
+            .SelectAsync(_settings.SaveManyParallelism, group => SaveAsync(group.ToArray()))
+            .RunWith(Sink.Ignore<Done>(), Context.Materializer())
+            .PipeTo(Self, success: () => new Status.Failure(new InvalidOperationException("save stream completed")));
+    }
+
+    protected override void PostStop() => _saves.TryComplete();
+
+    // Runs inside the stream: touches no actor state, only tells the entities (thread-safe).
+    private async Task<Done> SaveAsync((SaveResource<TResource> Save, IActorRef ReplyTo)[] group)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var live = new List<(SaveResource<TResource> Save, IActorRef ReplyTo)>(group.Length);
+        foreach (var entry in group)
+        {
+            if (entry.Save.Deadline > now)
+                live.Add(entry);
+            else
+                entry.ReplyTo.Tell(new ResourceSaveFailed(entry.Save.BatchId, "max-duration passed before the save started", true));
+        }
+
+        if (live.Count == 0)
+            return Done.Instance;
+
+        using var cancel = new CancellationTokenSource(Stopwatch.GetElapsedTime(now, live.Min(e => e.Save.Deadline)));
+        try
+        {
+            var resources = live.ToDictionary(e => e.Save.Key, e => e.Save.Resource, StringComparer.Ordinal);
+            var stored = await Task.Run(() => _store.SaveManyAsync(resources, cancel.Token), cancel.Token).ConfigureAwait(false);
+            foreach (var (save, replyTo) in live)
+            {
+                replyTo.Tell(stored.TryGetValue(save.Key, out var resource) && resource is not null
+                    ? new ResourceSaved<TResource>(save.BatchId, resource)
+                    : new ResourceSaveFailed(save.BatchId, "the store did not return the saved resource", false));
+            }
+        }
+        catch (Exception e)
+        {
+            // not hidden: every entity of the group is told and answers its callers with it
+            _log.Warning(e, "Saving {0} resources of {1} in one call failed", live.Count, _settings.TypeName);
+            var reason = e is OperationCanceledException ? "cancelled at max-duration" : $"{e.GetType().Name}: {e.Message}";
+            foreach (var (save, replyTo) in live)
+                replyTo.Tell(new ResourceSaveFailed(save.BatchId, reason, cancel.IsCancellationRequested));
+        }
+
+        return Done.Instance;
+    }
+}

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Akka.WriteBehind.Host.Http;
+
+/// <summary>What every resource route reads from a request: its key, as the client escaped it, and a small JSON body.</summary>
+public static class RequestInput
+{
+    /// <summary>Largest request body read, in bytes.</summary>
+    public const int MaxBodyBytes = 4096;
+
+    /// <summary>
+    /// The key (second path segment, <c>/&lt;family&gt;/{key}/…</c>) exactly as the client escaped it. The server decodes every
+    /// escape in the path except <c>%2F</c> (so a decoded <c>/</c> cannot split a segment), which leaves a key containing
+    /// <c>/</c> (sent as <c>%2F</c>) and a key containing the text <c>%2F</c> (sent as <c>%252F</c>) alike in the route value.
+    /// The request target as received tells them apart; it is used when its segment is the route's segment (same text once
+    /// <c>/</c> is written <c>%2F</c>), else the route value.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="routeKey">The route value of <c>{key}</c>.</param>
+    public static string KeyFromRawTarget(HttpContext context, string routeKey)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw) || raw[0] != '/')
+            return routeKey;
+
+        var query = raw.IndexOf('?', StringComparison.Ordinal);
+        var segments = (query < 0 ? raw : raw[..query]).Split('/');
+        // "", "<family>", "<key>"[, "<action>"]
+        if (segments.Length < 3)
+            return routeKey;
+
+        var rawKey = Uri.UnescapeDataString(segments[2]);
+        static string Slashes(string text) => text.Replace("%2f", "%2F", StringComparison.Ordinal);
+        return Slashes(rawKey.Replace("/", "%2F", StringComparison.Ordinal)) == Slashes(routeKey) ? rawKey : routeKey;
+    }
+
+    /// <summary>
+    /// Reads a JSON object body with the integer property <paramref name="property"/> in the 64-bit range; returns an error
+    /// message (ending with <paramref name="shape"/>) for anything else.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="property">The property, e.g. <c>delta</c>.</param>
+    /// <param name="shape">What the body must look like, for the error message.</param>
+    public static async Task<(long Value, string? Error)> ReadInt64Async(HttpContext context, string property, string shape)
+    {
+        var bodyLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (bodyLimit is { IsReadOnly: false })
+            bodyLimit.MaxRequestBodySize = MaxBodyBytes;
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            return (0, $"the body is not valid JSON ({e.Message}); {shape}");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (0, $"the body is larger than {MaxBodyBytes} bytes; {shape}");
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                return (0, shape);
+            if (!document.RootElement.TryGetProperty(property, out var element))
+                return (0, $"\"{property}\" is missing; {shape}");
+            if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var value))
+                return (0, $"\"{property}\" is {element.GetRawText()}; {shape}");
+            return (value, null);
+        }
+    }
+}

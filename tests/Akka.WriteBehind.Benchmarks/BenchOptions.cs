@@ -1,0 +1,113 @@
+using System.Globalization;
+
+namespace Akka.WriteBehind.Benchmarks;
+
+/// <summary>Command line of the load generator (parent) and of one measured round (child).</summary>
+internal sealed record BenchOptions(
+    string Scenario,
+    int Rounds,
+    bool Quick,
+    string OutDir,
+    int? Keys,
+    long? Increments,
+    TimeSpan? Duration,
+    IReadOnlyList<string>? Systems,
+    string? ChildSystem,
+    int ChildRound)
+{
+    public const string Usage = """
+        usage: dotnet run -c Release --project tests/Akka.WriteBehind.Benchmarks -- <scenario> [options]
+          scenario          uniform | zipf-0.99 | zipf-1.2 | burst | all
+          --rounds N        rounds per system, each a fresh process, systems interleaved A B A B (default 3, quick 1)
+          --quick           small sizes for a CI smoke run (well under a minute)
+          --out DIR         where the Markdown table and the JSON file go (default artifacts/bench)
+          --keys N          number of keys (default per scenario: 10,000 uniform/burst, 100,000 zipf)
+          --increments N    increments per round (default 2,000,000; quick 50,000)
+          --duration T      time cap of the slow systems (write-through) and length of burst runs, e.g. 10s (default 10s; quick 1s)
+          --systems a,b     only these systems (default: all of the scenario)
+        """;
+
+    public bool IsChild => ChildSystem is not null;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        string? scenario = null;
+        int? rounds = null;
+        var quick = false;
+        var outDir = "artifacts/bench";
+        int? keys = null;
+        long? increments = null;
+        TimeSpan? duration = null;
+        IReadOnlyList<string>? systems = null;
+        string? child = null;
+        var childRound = 0;
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{arg} needs a value");
+            switch (arg)
+            {
+                case "--rounds": rounds = PositiveInt(arg, Value()); break;
+                case "--quick": quick = true; break;
+                case "--out": outDir = Value(); break;
+                case "--keys": keys = PositiveInt(arg, Value()); break;
+                case "--increments": increments = PositiveInt(arg, Value()); break;
+                case "--duration": duration = ParseDuration(Value()); break;
+                case "--systems": systems = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+                case "--child": child = Value(); break;
+                case "--child-round": childRound = PositiveInt(arg, Value()); break;
+                default:
+                    if (arg.StartsWith("--", StringComparison.Ordinal) || scenario is not null)
+                        throw new ArgumentException($"unknown argument {arg}");
+                    scenario = arg;
+                    break;
+            }
+        }
+
+        if (scenario is null)
+            throw new ArgumentException("a scenario is required");
+        if (scenario != "all" && !Scenarios.Names.Contains(scenario))
+            throw new ArgumentException($"unknown scenario {scenario}; use one of {string.Join(", ", Scenarios.Names)} or all");
+
+        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound);
+    }
+
+    /// <summary>The arguments that make a child process run one round of <paramref name="system"/> in <paramref name="scenario"/>.</summary>
+    public IEnumerable<string> ChildArgs(string scenario, string system, int round)
+    {
+        yield return scenario;
+        if (Quick)
+            yield return "--quick";
+        if (Keys is { } k)
+            foreach (var a in new[] { "--keys", k.ToString(CultureInfo.InvariantCulture) })
+                yield return a;
+        if (Increments is { } n)
+            foreach (var a in new[] { "--increments", n.ToString(CultureInfo.InvariantCulture) })
+                yield return a;
+        if (Duration is { } d)
+            foreach (var a in new[] { "--duration", $"{(long)d.TotalMilliseconds}ms" })
+                yield return a;
+        yield return "--child";
+        yield return system;
+        yield return "--child-round";
+        yield return round.ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static int PositiveInt(string name, string value) =>
+        int.TryParse(value.Replace("_", "", StringComparison.Ordinal), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw new ArgumentException($"{name} must be a positive integer, not {value}");
+
+    internal static TimeSpan ParseDuration(string value)
+    {
+        static double Number(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+        if (value.EndsWith("ms", StringComparison.Ordinal))
+            return TimeSpan.FromMilliseconds(Number(value[..^2]));
+        if (value.EndsWith('s'))
+            return TimeSpan.FromSeconds(Number(value[..^1]));
+        if (value.EndsWith('m'))
+            return TimeSpan.FromMinutes(Number(value[..^1]));
+        return TimeSpan.FromSeconds(Number(value));
+    }
+}

@@ -1,0 +1,60 @@
+using Akka.WriteBehind.Benchmarks.Systems;
+
+namespace Akka.WriteBehind.Benchmarks;
+
+/// <summary>What a system under test did with the increments it was given.</summary>
+/// <param name="Sent">Increments handed to the system.</param>
+/// <param name="Accepted">Of those, acknowledged (or, on fire-and-forget paths, sent without a refusal being visible).</param>
+/// <param name="Rejected">Refused with a typed error (counted, not resent: a refusal is the system's answer, not a loss).</param>
+internal sealed record SendResult(long Sent, long Accepted, long Rejected);
+
+/// <summary>A system under test. One instance per child process; nothing is shared between rounds.</summary>
+internal interface IBenchTarget : IAsyncDisposable
+{
+    /// <summary>Starts the system on the SQLite file <paramref name="dbFile"/> (schema created); not measured.</summary>
+    Task StartAsync(string dbFile, Scenario scenario, string[] keys);
+
+    /// <summary>Sends the increments (delta 1 each) in order; returns once the system has taken them (its ingest).</summary>
+    /// <param name="keys">Key names.</param>
+    /// <param name="sequence">The key index of each increment.</param>
+    /// <param name="pacer">Holds each increment back to its intended send time (open loop), or not at all (closed loop).</param>
+    /// <param name="cap">Systems that cannot take the whole workload in reasonable time stop sending after this long.</param>
+    Task<SendResult> SendAsync(string[] keys, int[] sequence, Pacer pacer, TimeSpan cap);
+
+    /// <summary>Rows written to the target table so far (one per key per write).</summary>
+    long RowsWritten { get; }
+}
+
+internal static class BenchSystems
+{
+    public const string OursTell = "ours-tell";
+    public const string OursAsk = "ours-ask";
+    public const string OursAskJournal = "ours-ask-journal";
+    public const string Dictionary = "dictionary";
+    public const string WriteThroughFull = "write-through-full";
+    public const string WriteThroughNormal = "write-through-normal";
+    public const string Orleans = "orleans";
+
+    public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
+    {
+        [OursTell] = "Akka.WriteBehind, Tell (fire-and-forget) through CounterRegion, memory durability",
+        [OursAsk] = "Akka.WriteBehind, Ask (acknowledged), memory durability, 1,000 Asks in flight",
+        [OursAskJournal] = "Akka.WriteBehind, Ask, journal durability (Akka.Persistence.Sql on SQLite), 1,000 Asks in flight",
+        [Dictionary] = "ConcurrentDictionary<string,long> + timer swap + the same SQLite upsert (in-process upper bound)",
+        [WriteThroughFull] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=FULL",
+        [WriteThroughNormal] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=NORMAL",
+        [Orleans] = "Microsoft Orleans 10.4.2, in-process silo, a grain per key, [OneWay] increments, grain timer flushing through the same SQLite upsert",
+    };
+
+    public static IBenchTarget Create(string name) => name switch
+    {
+        OursTell => new OursTarget(ask: false, journal: false),
+        OursAsk => new OursTarget(ask: true, journal: false),
+        OursAskJournal => new OursTarget(ask: true, journal: true),
+        Dictionary => new DictionaryTarget(),
+        WriteThroughFull => new WriteThroughTarget(synchronous: "FULL"),
+        WriteThroughNormal => new WriteThroughTarget(synchronous: "NORMAL"),
+        Orleans => new OrleansTarget(),
+        _ => throw new ArgumentException($"unknown system {name}; use one of {string.Join(", ", Descriptions.Keys)}"),
+    };
+}

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Akka.WriteBehind.Benchmarks;
+
+/// <summary>The side-by-side table (Markdown) and every measured round (JSON) of one run.</summary>
+internal sealed class Report(DateTimeOffset started, BenchOptions options, IReadOnlyList<Scenario> scenarios, IReadOnlyList<RoundResult> results)
+{
+    /// <summary>Rounds whose outside CPU load is above this are flagged.</summary>
+    public const double OutsideLoadLimit = 0.10;
+
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public async Task<IReadOnlyList<string>> WriteAsync(string outDir)
+    {
+        Directory.CreateDirectory(outDir);
+        var stamp = started.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var name = $"{options.Scenario}{(options.Quick ? "-quick" : "")}-{stamp}";
+        var md = Path.Combine(outDir, name + ".md");
+        var json = Path.Combine(outDir, name + ".json");
+        await File.WriteAllTextAsync(md, Markdown());
+        await File.WriteAllTextAsync(json, JsonSerializer.Serialize(new
+        {
+            started,
+            machine = Machine(),
+            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString() },
+            scenarios,
+            systems = BenchSystems.Descriptions,
+            rounds = results,
+        }, Indented));
+        return [md, json];
+    }
+
+    public static string Machine()
+    {
+        var model = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        return $"{Environment.ProcessorCount} cores, {model ?? "unknown CPU"}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription.Trim()}, .NET {Environment.Version}";
+    }
+
+    public string Markdown()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Benchmark run {started:yyyy-MM-dd HH:mm} UTC on {Machine()}; {options.Rounds} round(s) per system, each a fresh process, systems interleaved{(options.Quick ? "; --quick" : "")}.");
+        sb.AppendLine("Cells: median (min–max over rounds). Every round verified the database total against the accepted increments.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Outside load: CPU used by other processes during the round, share of all cores (from /proc/stat); ⚠ above {OutsideLoadLimit:P0}.");
+        foreach (var scenario in scenarios)
+        {
+            var rows = results.Where(r => r.Scenario == scenario.Name).ToArray();
+            sb.AppendLine();
+            var pace = scenario.Rate is { } p
+                ? $"open loop {p.Rate * p.BurstFactor:N0}/s for {p.BurstLength.TotalSeconds:0} s then {p.Rate:N0}/s, {p.Length.TotalSeconds:0} s"
+                : "closed loop";
+            sb.AppendLine(CultureInfo.InvariantCulture, $"### {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {pace}, flush interval {scenario.FlushInterval.TotalSeconds:0.###} s");
+            sb.AppendLine();
+            sb.AppendLine("| system | sent | ingest/s | durable/s | CPU µs/inc | rows/inc | floor | peak MB | outside load | durable ÷ dictionary | durable ÷ write-through FULL |");
+            sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+            var dictionary = Median(rows.Where(r => r.System == BenchSystems.Dictionary && r.Error is null).Select(r => r.DurablePerSecond));
+            var writeThrough = Median(rows.Where(r => r.System == BenchSystems.WriteThroughFull && r.Error is null).Select(r => r.DurablePerSecond));
+            foreach (var system in scenario.Systems)
+            {
+                var all = rows.Where(r => r.System == system).ToArray();
+                var ok = all.Where(r => r.Error is null).ToArray();
+                if (ok.Length == 0)
+                {
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} |||||||||| ");
+                    continue;
+                }
+
+                var durable = Median(ok.Select(r => r.DurablePerSecond));
+                var outside = ok.Max(r => r.OutsideLoad);
+                var failures = all.Length - ok.Length;
+                sb.Append(CultureInfo.InvariantCulture, $"| {system}{(failures > 0 ? $" ({failures} round(s) FAILED)" : "")}")
+                    .Append(CultureInfo.InvariantCulture, $" | {Si(Median(ok.Select(r => (double)r.Sent)))}")
+                    .Append(" | ").Append(Cell(ok.Select(r => r.IngestPerSecond), Si))
+                    .Append(" | ").Append(Cell(ok.Select(r => r.DurablePerSecond), Si))
+                    .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
+                    .Append(" | ").Append(Cell(ok.Select(r => r.RowsPerIncrement), Small))
+                    .Append(" | ").Append(Small(Median(ok.Select(r => r.RowsFloorPerIncrement))))
+                    .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => v.ToString("0", CultureInfo.InvariantCulture)))
+                    .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
+                    .Append(" | ").Append(Ratio(durable, dictionary))
+                    .Append(" | ").Append(Ratio(durable, writeThrough))
+                    .AppendLine(" |");
+            }
+        }
+
+        sb.AppendLine();
+        sb.AppendLine("Systems:");
+        foreach (var (name, description) in BenchSystems.Descriptions)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
+        return sb.ToString();
+    }
+
+    private static string Cell(IEnumerable<double> values, Func<double, string> format)
+    {
+        var v = values.ToArray();
+        return v.Length == 1 ? format(v[0]) : $"{format(Median(v))} ({format(v.Min())}–{format(v.Max())})";
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToArray();
+        if (v.Length == 0)
+            return double.NaN;
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
+    private static string Ratio(double value, double baseline) =>
+        double.IsNaN(value) || double.IsNaN(baseline) || baseline == 0 ? "–" : (value / baseline).ToString("0.00×", CultureInfo.InvariantCulture);
+
+    private static string Small(double value) => value.ToString(value >= 0.01 ? "0.###" : "0.#####", CultureInfo.InvariantCulture);
+
+    private static string Si(double value) => value switch
+    {
+        >= 1e6 => (value / 1e6).ToString("0.00", CultureInfo.InvariantCulture) + "M",
+        >= 1e3 => (value / 1e3).ToString("0.0", CultureInfo.InvariantCulture) + "k",
+        _ => value.ToString("0", CultureInfo.InvariantCulture),
+    };
+}

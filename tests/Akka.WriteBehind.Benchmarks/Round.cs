@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Akka.WriteBehind.Benchmarks;
+
+/// <summary>One measured round of one system, in its own process (the child side of the load generator).</summary>
+internal static class Round
+{
+    public const string ResultPrefix = "BENCH-RESULT ";
+
+    /// <summary>How long after the last increment the database may take to hold every accepted increment.</summary>
+    private static readonly TimeSpan DurableTimeout = TimeSpan.FromSeconds(120);
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(25);
+
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        var scenario = Scenarios.Get(options.Scenario, options);
+        var system = options.ChildSystem!;
+        var keys = Scenarios.KeyNames(scenario.Keys);
+        var sequence = Scenarios.Sequence(scenario);
+        var dir = Directory.CreateTempSubdirectory("wb-bench-");
+        var dbFile = Path.Combine(dir.FullName, "counters.db");
+        var result = new RoundResult(scenario.Name, system, options.ChildRound, scenario.Keys, 0, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, null);
+        var exitCode = 0;
+        try
+        {
+            await using var target = BenchSystems.Create(system);
+            await target.StartAsync(dbFile, scenario, keys);
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+
+            using var process = Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
+            var statBefore = ProcStat.Read();
+            var clock = Stopwatch.StartNew();
+            var pacer = new Pacer(scenario.Rate, clock);
+
+            var sent = await target.SendAsync(keys, sequence, pacer, scenario.SlowCap);
+            var ingest = clock.Elapsed;
+            var total = await WaitDurableAsync(dbFile, sent.Accepted);
+            var durable = clock.Elapsed;
+
+            process.Refresh();
+            var cpu = process.TotalProcessorTime - cpuBefore;
+            var outside = ProcStat.OutsideLoad(statBefore, ProcStat.Read(), cpu);
+            var verified = total == sent.Accepted;
+            result = result with
+            {
+                Sent = sent.Sent,
+                Accepted = sent.Accepted,
+                Rejected = sent.Rejected,
+                DatabaseTotal = total,
+                Verified = verified,
+                IngestSeconds = ingest.TotalSeconds,
+                DurableSeconds = durable.TotalSeconds,
+                IngestPerSecond = sent.Accepted / ingest.TotalSeconds,
+                DurablePerSecond = sent.Accepted / durable.TotalSeconds,
+                CpuMicrosPerIncrement = cpu.TotalMicroseconds / Math.Max(1, sent.Sent),
+                RowsWritten = target.RowsWritten,
+                RowsPerIncrement = (double)target.RowsWritten / Math.Max(1, sent.Accepted),
+                RowsFloorPerIncrement = RowsFloor(sequence, sent.Sent, scenario.Keys, ingest, scenario.FlushInterval),
+                PeakWorkingSetMb = process.PeakWorkingSet64 / (1024.0 * 1024.0),
+                OutsideLoad = outside,
+                Error = verified ? null : $"database total {total} != accepted increments {sent.Accepted}",
+            };
+            if (!verified)
+                exitCode = 2;
+        }
+        catch (Exception e)
+        {
+            result = result with { Error = e.GetBaseException().Message };
+            Console.Error.WriteLine(e);
+            exitCode = 3;
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            try
+            {
+                dir.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // a file still open by a stopping system: the temp directory is left behind
+            }
+        }
+
+        Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(result, Report.Json));
+        return exitCode;
+    }
+
+    /// <summary>
+    /// Polls the database until it holds <paramref name="expected"/> (the sum of every accepted increment) and returns its total.
+    /// Returns early with a larger total (applied twice); returns the last total seen after <see cref="DurableTimeout"/>.
+    /// </summary>
+    private static async Task<long> WaitDurableAsync(string dbFile, long expected)
+    {
+        await using var connection = new SqliteConnection($"Data Source={dbFile};Mode=ReadOnly");
+        await connection.OpenAsync();
+        await using var sum = connection.CreateCommand();
+        sum.CommandText = "SELECT COALESCE(SUM(value), 0) FROM counters WHERE key LIKE 'bench:%'";
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var total = (long)(await sum.ExecuteScalarAsync())!;
+            if (total >= expected || deadline.Elapsed > DurableTimeout)
+                return total;
+            await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>
+    /// The steady-state floor of rows per increment for a write-behind with this flush interval (issue 8):
+    /// 1 / (rate per key × flush interval), where a key's rate is its increments over the ingest time; never less than one
+    /// row per key touched, never more than one row per increment. Runs about as short as one flush interval can beat it
+    /// (a key's first interval starts at its first increment, not at the start of the run).
+    /// </summary>
+    private static double RowsFloor(int[] sequence, long sent, int keys, TimeSpan ingest, TimeSpan flushInterval)
+    {
+        var perKey = new long[keys];
+        for (var i = 0; i < sent; i++)
+            perKey[sequence[i]]++;
+        var intervals = Math.Max(1, ingest / flushInterval);
+        var rows = perKey.Where(n => n > 0).Sum(n => Math.Min(n, intervals));
+        return rows / Math.Max(1, sent);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Akka.WriteBehind.Benchmarks;
+
+/// <summary>
+/// The parent side: runs every round of every system in a fresh child process (this executable again, with
+/// <c>--child</c>), systems interleaved A B C A B C so that drift in outside load spreads over all of them, and writes the report.
+/// </summary>
+internal static class Runner
+{
+    public static async Task<int> RunAsync(BenchOptions options)
+    {
+        var scenarios = (options.Scenario == "all" ? Scenarios.Names : [options.Scenario])
+            .Select(name => Scenarios.Get(name, options))
+            .ToArray();
+        var childTimeout = TimeSpan.FromSeconds(options.Quick ? 90 : 300);
+        var results = new List<RoundResult>();
+        var started = DateTimeOffset.UtcNow;
+
+        foreach (var scenario in scenarios)
+        {
+            Console.WriteLine($"== {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {options.Rounds} round(s)");
+            for (var round = 1; round <= options.Rounds; round++)
+            {
+                foreach (var system in scenario.Systems)
+                {
+                    var result = await RunChildAsync(options, scenario.Name, system, round, childTimeout);
+                    results.Add(result);
+                    Console.WriteLine(result.Error is null
+                        ? $"   {system,-22} round {round}: ingest {result.IngestPerSecond,12:N0}/s  durable {result.DurablePerSecond,12:N0}/s  " +
+                          $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}"
+                        : $"   {system,-22} round {round}: FAILED: {result.Error}");
+                }
+            }
+        }
+
+        var report = new Report(started, options, scenarios, results);
+        var files = await report.WriteAsync(options.OutDir);
+        Console.WriteLine();
+        Console.WriteLine(report.Markdown());
+        Console.WriteLine($"written: {string.Join(", ", files)}");
+
+        var failed = results.Where(r => r.Error is not null).ToArray();
+        if (failed.Length == 0)
+            return 0;
+        Console.Error.WriteLine($"{failed.Length} round(s) failed (crash, timeout or database total wrong):");
+        foreach (var f in failed)
+            Console.Error.WriteLine($"  {f.Scenario}/{f.System} round {f.Round}: {f.Error}");
+        return 1;
+    }
+
+    private static async Task<RoundResult> RunChildAsync(BenchOptions options, string scenario, string system, int round, TimeSpan timeout)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
+        var start = new ProcessStartInfo(self)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // run as "dotnet Benchmarks.dll": the process path is the dotnet host, the assembly goes first
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            start.ArgumentList.Add(typeof(Runner).Assembly.Location);
+        foreach (var arg in options.ChildArgs(scenario, system, round))
+            start.ArgumentList.Add(arg);
+
+        var failure = new RoundResult(scenario, system, round, 0, 0, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, null);
+        using var child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {self}");
+        var stderr = child.StandardError.ReadToEndAsync();
+        RoundResult? result = null;
+        var output = ReadResultAsync(child, r => result = r);
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await child.WaitForExitAsync(cts.Token);
+            await output;
+        }
+        catch (OperationCanceledException)
+        {
+            child.Kill(entireProcessTree: true);
+            return failure with { Error = $"timed out after {timeout.TotalSeconds:0} s" };
+        }
+
+        var errors = await stderr;
+        if (result is null)
+            return failure with { Error = $"exit code {child.ExitCode}, no result; stderr: {Tail(errors)}" };
+        if (child.ExitCode != 0 && result.Error is null)
+            return result with { Error = $"exit code {child.ExitCode}; stderr: {Tail(errors)}" };
+        return result;
+    }
+
+    private static async Task ReadResultAsync(Process child, Action<RoundResult> onResult)
+    {
+        while (await child.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith(Round.ResultPrefix, StringComparison.Ordinal))
+                onResult(JsonSerializer.Deserialize<RoundResult>(line[Round.ResultPrefix.Length..], Report.Json)!);
+        }
+    }
+
+    private static string Tail(string text) => text.Length <= 2000 ? text.Trim() : "…" + text[^2000..].Trim();
+}

@@ -1,0 +1,112 @@
+namespace Akka.WriteBehind.Benchmarks;
+
+/// <summary>An open-loop send schedule: <see cref="BurstFactor"/> × <see cref="Rate"/> for <see cref="BurstLength"/>, then <see cref="Rate"/>.</summary>
+/// <param name="Rate">Increments per second after the burst.</param>
+/// <param name="BurstFactor">Rate multiplier during the burst.</param>
+/// <param name="BurstLength">How long the burst lasts, from the first increment.</param>
+/// <param name="Length">Length of the whole run.</param>
+internal sealed record RatePlan(double Rate, double BurstFactor, TimeSpan BurstLength, TimeSpan Length)
+{
+    public long BurstIncrements => (long)(Rate * BurstFactor * BurstLength.TotalSeconds);
+
+    public long Increments => BurstIncrements + (long)(Rate * (Length - BurstLength).TotalSeconds);
+
+    /// <summary>When increment <paramref name="i"/> is meant to be sent, from the start of the run (no coordinated omission).</summary>
+    public double IntendedSeconds(long i) =>
+        i < BurstIncrements
+            ? i / (Rate * BurstFactor)
+            : BurstLength.TotalSeconds + (i - BurstIncrements) / Rate;
+}
+
+/// <summary>One workload: keys, how increments are spread over them, how many, and at what pace.</summary>
+/// <param name="Name">Scenario name on the command line.</param>
+/// <param name="Keys">Number of distinct keys.</param>
+/// <param name="Increments">Increments per round (each of delta 1).</param>
+/// <param name="ZipfS">Zipf exponent; 0 = uniform.</param>
+/// <param name="Rate">Open-loop schedule; <c>null</c> = closed loop, as fast as the system takes them.</param>
+/// <param name="SlowCap">Time cap of systems that cannot finish the workload in reasonable time (write-through).</param>
+/// <param name="FlushInterval">Flush interval of the write-behind systems.</param>
+/// <param name="Systems">Systems measured, in interleaving order.</param>
+internal sealed record Scenario(
+    string Name,
+    int Keys,
+    long Increments,
+    double ZipfS,
+    RatePlan? Rate,
+    TimeSpan SlowCap,
+    TimeSpan FlushInterval,
+    IReadOnlyList<string> Systems)
+{
+    public string Distribution => ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}";
+}
+
+internal static class Scenarios
+{
+    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst"];
+
+    private static readonly string[] Closed =
+        [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
+
+    private static readonly string[] Open = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.Orleans];
+
+    // --quick is a smoke run (CI): every system once on uniform, the cheap ones elsewhere, so the whole set stays under a minute
+    private static readonly string[] QuickOthers = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.Dictionary, BenchSystems.WriteThroughNormal];
+
+    private static readonly string[] QuickOpen = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.Dictionary];
+
+    public static Scenario Get(string name, BenchOptions options)
+    {
+        var increments = options.Increments ?? (options.Quick ? 50_000 : 2_000_000);
+        var cap = options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 1 : 10);
+        var flush = TimeSpan.FromSeconds(1);
+        IReadOnlyList<string> Pick(string[] all) => options.Systems is { } only ? all.Where(only.Contains).ToArray() : all;
+
+        return name switch
+        {
+            "uniform" => new Scenario(name, options.Keys ?? 10_000, increments, 0, null, cap, flush, Pick(Closed)),
+            "zipf-0.99" => new Scenario(name, options.Keys ?? 100_000, increments, 0.99, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
+            "zipf-1.2" => new Scenario(name, options.Keys ?? 100_000, increments, 1.2, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
+            "burst" => Burst(options, cap, flush, Pick(options.Quick ? QuickOpen : Open)),
+            _ => throw new ArgumentException($"unknown scenario {name}"),
+        };
+    }
+
+    private static Scenario Burst(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)
+    {
+        // 10x the rate for the first 5 s (quick: 1 s) right after start, then the base rate
+        var plan = options.Quick
+            ? new RatePlan(10_000, 10, TimeSpan.FromSeconds(0.5), options.Duration ?? TimeSpan.FromSeconds(1.5))
+            : new RatePlan(20_000, 10, TimeSpan.FromSeconds(5), options.Duration ?? TimeSpan.FromSeconds(15));
+        return new Scenario("burst", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems);
+    }
+
+    /// <summary>The key index of every increment, the same for every system of a scenario (fixed seed).</summary>
+    public static int[] Sequence(Scenario scenario)
+    {
+        var random = new Random(8);
+        var sequence = new int[scenario.Increments];
+        if (scenario.ZipfS == 0)
+        {
+            for (var i = 0; i < sequence.Length; i++)
+                sequence[i] = random.Next(scenario.Keys);
+            return sequence;
+        }
+
+        // inverse CDF over ranks 1..Keys with P(rank k) ∝ 1 / k^s; ranks are spread over key names by a fixed permutation
+        var cdf = new double[scenario.Keys];
+        var sum = 0.0;
+        for (var k = 0; k < cdf.Length; k++)
+            cdf[k] = sum += 1.0 / Math.Pow(k + 1, scenario.ZipfS);
+        var permutation = Enumerable.Range(0, scenario.Keys).ToArray();
+        random.Shuffle(permutation);
+        for (var i = 0; i < sequence.Length; i++)
+        {
+            var rank = Array.BinarySearch(cdf, random.NextDouble() * sum);
+            sequence[i] = permutation[Math.Min(rank < 0 ? ~rank : rank, cdf.Length - 1)];
+        }
+
+        return sequence;
+    }
+
+    public static string[] KeyNames(int keys) => Enumerable.Range(0, keys).Select(k => $"bench:{k}").ToArray();
+}

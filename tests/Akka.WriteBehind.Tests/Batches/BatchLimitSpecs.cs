@@ -1,0 +1,124 @@
+using Akka.WriteBehind.Batches;
+using Akka.WriteBehind.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Akka.WriteBehind.Tests.Batches;
+
+/// <summary>max-operations closes a batch early: with min-duration 30s, only the cap can close these batches in time.</summary>
+public sealed class BatchMaxOperationsSpec(ITestOutputHelper output) : TapeSpecBase(output, """
+    akka.write-behind.batches.types.tapes {
+      min-duration = 30s
+      max-duration = 60s
+      max-operations = 3
+    }
+    """)
+{
+    [Fact]
+    public async Task Should_close_the_batch_early_when_max_operations_ran()
+    {
+        var runs = Enumerable.Range(0, 6).Select(i => RunAsync("capped", new Append($"e{i}"))).ToArray();
+
+        var lengths = (await Task.WhenAll(runs).WaitAsync(AwaitTimeout)).Select(r => r.Length).ToArray();
+
+        Assert.Equal([1, 2, 3, 4, 5, 6], lengths);
+        Assert.Equal(3, (await NextMetricAsync("capped")).OperationCount);
+        Assert.Equal(3, (await NextMetricAsync("capped")).OperationCount);
+        Assert.Equal(2, Store.Saves("capped"));
+    }
+}
+
+/// <summary>max-pending bounds what an entity queues while it cannot run operations.</summary>
+public sealed class BatchMaxPendingSpec(ITestOutputHelper output) : TapeSpecBase(output, """
+    akka.write-behind.batches.types.tapes.max-pending = 2
+    """)
+{
+    [Fact]
+    public async Task Should_refuse_operations_beyond_max_pending_with_saturated()
+    {
+        var first = await RunHeldAsync("busy", new Append("a"));
+        var second = RunAsync("busy", new Append("b"));
+
+        // the loading batch holds two waiting operations: the third is refused at once
+        var failure = await FailureOf(RunAsync("busy", new Append("c")));
+        Assert.Equal(ErrorCode.Saturated, failure.Code);
+        Assert.False(first.IsCompleted);
+
+        Store.OpenGates();
+        Assert.Equal(new TapeLength(1), await first.WaitAsync(AwaitTimeout));
+        Assert.Equal(new TapeLength(2), await second.WaitAsync(AwaitTimeout));
+        Assert.Equal(["a", "b"], Store.Entries("busy"));
+    }
+}
+
+/// <summary>max-duration is the deadline of load and save together: past it every caller is told the batch failed and nothing is kept.</summary>
+public sealed class BatchMaxDurationSpec(ITestOutputHelper output) : TapeSpecBase(output, """
+    akka.write-behind.batches.types.tapes {
+      min-duration = 200ms
+      max-duration = 1s
+    }
+    """)
+{
+    [Fact]
+    public async Task Should_fail_the_batch_when_its_save_passes_max_duration()
+    {
+        Store.GateOnlyKey = "slow-save";
+        Store.CloseSaveGate();
+        var runs = Enumerable.Range(0, 3).Select(i => RunAsync("slow-save", new Append($"e{i}"))).ToArray();
+
+        foreach (var run in runs)
+            Assert.Equal(ErrorCode.Timeout, (await FailureOf(run)).Code);
+        var metric = await NextMetricAsync("slow-save");
+        Assert.Equal(ErrorCode.Timeout, metric.Error);
+        Assert.True(metric.TotalDuration >= TimeSpan.FromMilliseconds(900), $"failed after {metric.TotalDuration}, before max-duration");
+
+        // the store's token was cancelled at max-duration, so the save did not commit; the next batch starts from scratch
+        Store.OpenGates();
+        Assert.Equal(new TapeLength(1), await RunAsync("slow-save", new Append("next")).WaitAsync(AwaitTimeout));
+        Assert.Equal(["next"], Store.Entries("slow-save"));
+    }
+
+    [Fact]
+    public async Task Should_fail_the_batch_when_its_load_passes_max_duration()
+    {
+        Store.GateOnlyKey = "slow-load";
+        Store.CloseLoadGate();
+
+        var failure = await FailureOf(RunAsync("slow-load", new Append("a")));
+
+        Assert.Equal(ErrorCode.Timeout, failure.Code);
+        Assert.Equal(ErrorCode.Timeout, (await NextMetricAsync("slow-load")).Error);
+        Store.OpenGates();
+        Assert.Equal(new TapeLength(1), await RunAsync("slow-load", new Append("b")).WaitAsync(AwaitTimeout));
+        Assert.Equal(["b"], Store.Entries("slow-load"));
+    }
+}
+
+/// <summary>keep-loaded holds the resource between batches and reloads it after a failed batch.</summary>
+public sealed class BatchKeepLoadedSpec(ITestOutputHelper output) : TapeSpecBase(output, """
+    akka.write-behind.batches.types.tapes.keep-loaded = on
+    """)
+{
+    [Fact]
+    public async Task Should_load_once_while_batches_succeed_and_reload_after_a_failure()
+    {
+        for (var i = 1; i <= 3; i++)
+        {
+            Assert.Equal(new TapeLength(i), await RunAsync("held", new Append($"e{i}")).WaitAsync(AwaitTimeout));
+            var metric = await NextMetricAsync("held");
+            if (i > 1)
+                Assert.Equal(TimeSpan.Zero, metric.LoadDuration); // no load: the resource was held
+        }
+
+        Assert.Equal(1, Store.Loads("held"));
+        Assert.Equal(3, Store.Saves("held"));
+
+        Store.FailNextSaves(1);
+        Assert.Equal(ErrorCode.StoreFailure, (await FailureOf(RunAsync("held", new Append("lost")))).Code);
+        await NextMetricAsync("held");
+
+        // the failed batch's change is gone: the entity reloaded the stored tape
+        Assert.Equal(new TapeLength(4), await RunAsync("held", new Append("e4")).WaitAsync(AwaitTimeout));
+        Assert.Equal(2, Store.Loads("held"));
+        Assert.Equal(["e1", "e2", "e3", "e4"], Store.Entries("held"));
+    }
+}
