@@ -61,6 +61,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     private long _persistingSum;
     private int _journalIncarnation;
     private bool _trimmingForStop;
+    private int _trimsInFlight;              // trims asked of the current journal incarnation and not yet answered
     private long _persistsStarted;
     private long _persistsCompleted;
     private readonly List<AfterJournal> _afterJournal = new(); // reads and flushes waiting for earlier increments' persists
@@ -200,7 +201,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<JournalTrimmed>(_ =>
         {
-            if (_trimmingForStop)
+            if (!Sender.Equals(_journal))
+                return; // an earlier incarnation's: its trims were forgotten when it died
+            _trimsInFlight--;
+            if (_trimmingForStop && _trimsInFlight == 0)
                 Context.Stop(Self);
         });
         Receive<TrimForStopTimedOut>(_ => Context.Stop(Self));
@@ -385,8 +389,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
 
         if (_journalMode && _journalReady && !_stopping && _lastSeq - _trimmedUpTo >= _settings.JournalTrimAfterEvents)
         {
-            _trimmedUpTo = _lastSeq;
-            _journal!.Tell(new TrimJournal(_lastSeq, ReplyWhenDone: false));
+            Trim();
         }
 
         if (_pending != 0 && (_stopping || _waitingForPending.Count > 0))
@@ -414,11 +417,20 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     private void StartJournal()
     {
         _journalReady = false;
+        _trimsInFlight = 0; // a dead incarnation answers no more trims; its events are trimmed again later
         // replayed events up to the row's applied_seq (or the write in flight) are in the target already
         var baseSeq = _writing ? _writeSeq : _lastSeq;
         _journal = Context.Watch(Context.ActorOf(
             CounterJournalActor.Props(PersistenceIdOf(_settings.TypeName, _key), _settings.JournalPluginId, baseSeq),
             "journal-" + (++_journalIncarnation)));
+    }
+
+    /// <summary>Deletes the journal's events up to <c>_lastSeq</c>: they are in the target.</summary>
+    private void Trim()
+    {
+        _trimmedUpTo = _lastSeq;
+        _trimsInFlight++;
+        _journal!.Tell(new TrimJournal(_lastSeq));
     }
 
     private void Recovered(JournalRecovered recovered)
@@ -433,10 +445,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         UpdateLedger();
         _journaledUpTo = Math.Max(recovered.HighestSeq, baseSeq);
         if (recovered.HasAppliedEvents && !_writing && _lastSeq > 0)
-        {
-            _trimmedUpTo = _lastSeq;
-            _journal!.Tell(new TrimJournal(_lastSeq, ReplyWhenDone: false));
-        }
+            Trim();
     }
 
     private void TryPersist()
@@ -533,11 +542,13 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (_writing)
             return;
 
+        // leave no replayable events behind, so a clean stop needs no recovery work later: trim what is written, and wait
+        // for every trim asked (one asked after an earlier flush may still be running)
         if (_journalMode && _lastSeq > _trimmedUpTo)
+            Trim();
+        if (_journalMode && _trimsInFlight > 0)
         {
-            // leave no replayable events behind, so a clean stop needs no recovery work later
             _trimmingForStop = true;
-            _journal!.Tell(new TrimJournal(_lastSeq, ReplyWhenDone: true));
             Timers.StartSingleTimer(TrimForStopTimedOut.Instance, TrimForStopTimedOut.Instance, _settings.WriteTimeout);
             return;
         }

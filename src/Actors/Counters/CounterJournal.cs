@@ -23,10 +23,10 @@ internal sealed record IncrementPersistRejected(string Reason);
 /// <summary>INTERNAL API: journal → parent after recovery: the sum of events after the base sequence number, and the highest sequence number.</summary>
 internal sealed record JournalRecovered(long PendingAfterBase, long HighestSeq, bool HasAppliedEvents);
 
-/// <summary>INTERNAL API: parent → journal: delete events up to <see cref="ToSeq"/> (they are in the target).</summary>
-internal sealed record TrimJournal(long ToSeq, bool ReplyWhenDone);
+/// <summary>INTERNAL API: parent → journal: delete events up to <see cref="ToSeq"/> (they are in the target); answered with <see cref="JournalTrimmed"/>.</summary>
+internal sealed record TrimJournal(long ToSeq);
 
-/// <summary>INTERNAL API: journal → parent: a trim asked with ReplyWhenDone finished (or failed; either way the parent may stop).</summary>
+/// <summary>INTERNAL API: journal → parent: one trim finished (or failed; either way the parent may stop), in the order they were asked.</summary>
 internal sealed class JournalTrimmed
 {
     public static readonly JournalTrimmed Instance = new();
@@ -51,7 +51,6 @@ internal sealed class CounterJournalActor : ReceivePersistentActor
     private readonly long _base;
     private long _pendingAfterBase;
     private bool _hasAppliedEvents;
-    private IActorRef? _trimWaiter;
 
     public CounterJournalActor(string persistenceId, string journalPluginId, long baseSeq)
     {
@@ -72,12 +71,7 @@ internal sealed class CounterJournalActor : ReceivePersistentActor
 
         Command<PersistIncrement>(cmd =>
             Persist(new CounterIncremented(cmd.Delta), e => Context.Parent.Tell(new IncrementPersisted(LastSequenceNr, e.Delta))));
-        Command<TrimJournal>(trim =>
-        {
-            if (trim.ReplyWhenDone)
-                _trimWaiter = Sender;
-            DeleteMessages(Math.Min(trim.ToSeq, LastSequenceNr));
-        });
+        Command<TrimJournal>(trim => DeleteMessages(Math.Min(trim.ToSeq, LastSequenceNr)));
         Command<DeleteMessagesSuccess>(_ => TrimDone());
         Command<DeleteMessagesFailure>(failure =>
         {
@@ -97,11 +91,7 @@ internal sealed class CounterJournalActor : ReceivePersistentActor
         Context.Parent.Tell(new IncrementPersistRejected($"{cause.GetType().Name}: {cause.Message}"));
     }
 
-    private void TrimDone()
-    {
-        _trimWaiter?.Tell(JournalTrimmed.Instance);
-        _trimWaiter = null;
-    }
+    private void TrimDone() => Context.Parent.Tell(JournalTrimmed.Instance);
 }
 
 /// <summary>
