@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Akka.WriteBehind.Internal;
 using Akka.Persistence.Sql;
 using Akka.WriteBehind.Storage;
 using Microsoft.Data.Sqlite;
@@ -70,14 +71,11 @@ public static class JournalDurability
     private static Config Plugin(string connectionString, string providerName, string extra) =>
         ConfigurationFactory.ParseString($$"""
                 akka.persistence.journal.sql {
-                  connection-string = "{{Escape(connectionString)}}"
+                  connection-string = {{HoconText.Quote(connectionString)}}
                   provider-name = "{{providerName}}"
                   auto-initialize = true
                 }
                 {{extra}}
                 """)
             .WithFallback(SqlPersistence.DefaultConfiguration);
-
-    private static string Escape(string value) =>
-        value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
 }

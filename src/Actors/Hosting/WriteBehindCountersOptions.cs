@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using Akka.Configuration;
+using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Hosting;
@@ -82,36 +82,24 @@ public sealed class WriteBehindCountersOptions
     /// <summary>Renders the set options as HOCON under <c>akka.write-behind</c>.</summary>
     public Config ToHocon()
     {
-        var sb = new StringBuilder();
-        void Add(string path, string? value)
-        {
-            if (value is not null)
-                sb.Append(path).Append(" = ").Append(value).Append('\n');
-        }
-
         const string c = "akka.write-behind.counters.";
-        Add(c + "durability", Durability?.ToString().ToLowerInvariant());
-        Add(c + "flush-interval", Duration(FlushInterval));
-        Add(c + "flush-jitter", FlushJitter?.ToString(CultureInfo.InvariantCulture));
-        Add(c + "number-of-shards", NumberOfShards?.ToString(CultureInfo.InvariantCulture));
-        Add(c + "passivate-idle-after", PassivateIdleAfter == TimeSpan.Zero ? "off" : Duration(PassivateIdleAfter));
-        Add(c + "store-writer.batch-size", BatchSize?.ToString(CultureInfo.InvariantCulture));
-        Add(c + "store-writer.batch-delay", Duration(BatchDelay));
-        Add(c + "store-writer.parallelism", Parallelism?.ToString(CultureInfo.InvariantCulture));
-        Add(c + "retry.min-backoff", Duration(RetryMinBackoff));
-        Add(c + "retry.max-backoff", Duration(RetryMaxBackoff));
-        Add(c + "ingest.max-outstanding", IngestMaxOutstanding?.ToString(CultureInfo.InvariantCulture));
-        Add(c + "ingest.buffer-size", IngestBufferSize?.ToString(CultureInfo.InvariantCulture));
-        Add("akka.write-behind.storage.sqlite.data-dir", SqliteDataDir is null ? null : Quote(SqliteDataDir));
-        Add("akka.write-behind.storage.provider", StorageProvider?.ToString().ToLowerInvariant());
         var provider = (StorageProvider ?? CounterStorageProvider.Sqlite).ToString().ToLowerInvariant();
-        Add($"akka.write-behind.storage.{provider}.connection-string", ConnectionString is null ? null : Quote(ConnectionString));
-        return ConfigurationFactory.ParseString(sb.ToString());
+        return new HoconText()
+            .Add(c + "durability", Durability?.ToString().ToLowerInvariant())
+            .Add(c + "flush-interval", FlushInterval)
+            .Add(c + "flush-jitter", FlushJitter?.ToString(CultureInfo.InvariantCulture))
+            .Add(c + "number-of-shards", NumberOfShards)
+            .AddDurationOrOff(c + "passivate-idle-after", PassivateIdleAfter)
+            .Add(c + "store-writer.batch-size", BatchSize)
+            .Add(c + "store-writer.batch-delay", BatchDelay)
+            .Add(c + "store-writer.parallelism", Parallelism)
+            .Add(c + "retry.min-backoff", RetryMinBackoff)
+            .Add(c + "retry.max-backoff", RetryMaxBackoff)
+            .Add(c + "ingest.max-outstanding", IngestMaxOutstanding)
+            .Add(c + "ingest.buffer-size", IngestBufferSize)
+            .Add("akka.write-behind.storage.sqlite.data-dir", SqliteDataDir is null ? null : HoconText.Quote(SqliteDataDir))
+            .Add("akka.write-behind.storage.provider", StorageProvider?.ToString().ToLowerInvariant())
+            .Add($"akka.write-behind.storage.{provider}.connection-string", ConnectionString is null ? null : HoconText.Quote(ConnectionString))
+            .ToConfig();
     }
-
-    private static string? Duration(TimeSpan? value) =>
-        value is null ? null : ((long)Math.Ceiling(value.Value.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture) + "ms";
-
-    private static string Quote(string value) =>
-        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

@@ -27,6 +27,10 @@ internal sealed class HoconText
 
     public Config ToConfig() => ConfigurationFactory.ParseString(_text.ToString());
 
+    /// <summary>A HOCON quoted string: backslashes and double quotes escaped.</summary>
+    public static string Quote(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
     /// <summary>Whole milliseconds, rounded up (HOCON <c>250ms</c>).</summary>
     public static string? Duration(TimeSpan? value) =>
         value is null ? null : ((long)Math.Ceiling(value.Value.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture) + "ms";
