@@ -30,4 +30,7 @@ public sealed class BatchOperationException : Exception
     /// rest of its batch was saved. <c>false</c>: the batch failed or the operation was not run (<see cref="OperationFailed"/>).
     /// </summary>
     public bool IsRejection { get; }
+
+    /// <summary>With <see cref="ErrorCode.Saturated"/> from the entity's or the node's bounded queue: which bound and how full; otherwise <c>null</c>.</summary>
+    public Inflight.QueueSaturated? Saturation { get; init; }
 }

@@ -67,15 +67,8 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
         if (!KeyRules.TryValidate(key, out var keyError))
             throw new BatchOperationException(key ?? "", ErrorCode.InvalidKey, keyError!, isRejection: false);
         cancellationToken.ThrowIfCancellationRequested();
-        if (CoordinatedShutdown.Get(_system).ShutdownReason is not null)
-            throw new BatchOperationException(key, ErrorCode.ShuttingDown, "the node is shutting down and takes no new operations", isRejection: false);
-
-        if (Interlocked.Increment(ref _inFlight) > Settings.MaxInFlight)
-        {
-            Interlocked.Decrement(ref _inFlight);
-            throw new BatchOperationException(key, ErrorCode.Saturated,
-                $"this node already has {Settings.MaxInFlight} {Settings.TypeName} operations waiting for their answers", isRejection: false);
-        }
+        if (Refusal(key) is { } refused)
+            throw refused;
 
         try
         {
@@ -105,16 +98,42 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
                     $"The handler of {Settings.TypeName} answered {operation.GetType().Name} with {succeeded.Result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."),
                 OperationFailed { Code: ErrorCode.Cancelled } when cancellationToken.IsCancellationRequested =>
                     throw new OperationCanceledException($"The operation on [{key}] was cancelled before it ran.", cancellationToken),
-                OperationFailed failed => throw new BatchOperationException(failed.Key, failed.Code, failed.Message, isRejection: false),
+                OperationFailed failed => throw new BatchOperationException(failed.Key, failed.Code, failed.Message, isRejection: false)
+                {
+                    Saturation = failed.Saturation,
+                },
                 OperationRejected rejected => throw new BatchOperationException(rejected.Key, rejected.Code, rejected.Message, isRejection: true),
                 _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to an operation on [{key}]."),
             };
         }
         finally
         {
-            Interlocked.Decrement(ref _inFlight);
+            ExitInFlight();
         }
     }
+
+    /// <summary>
+    /// INTERNAL API: the checks every operation passes before it is sent (key, shutdown, <c>max-in-flight</c>). <c>null</c>: it
+    /// may be sent, and holds one in-flight slot until <see cref="ExitInFlight"/>; otherwise why not (no slot held).
+    /// </summary>
+    internal BatchOperationException? Refusal(string key)
+    {
+        if (!KeyRules.TryValidate(key, out var keyError))
+            return new BatchOperationException(key ?? "", ErrorCode.InvalidKey, keyError!, isRejection: false);
+        if (CoordinatedShutdown.Get(_system).ShutdownReason is not null)
+            return new BatchOperationException(key, ErrorCode.ShuttingDown, "the node is shutting down and takes no new operations", isRejection: false);
+        if (Interlocked.Increment(ref _inFlight) > Settings.MaxInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            return new BatchOperationException(key, ErrorCode.Saturated,
+                $"this node already has {Settings.MaxInFlight} {Settings.TypeName} operations waiting for their answers", isRejection: false);
+        }
+
+        return null;
+    }
+
+    /// <summary>INTERNAL API: an operation admitted by <see cref="Refusal"/> is answered or given up.</summary>
+    internal void ExitInFlight() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>
     /// The metric records of the batches of this resource type that finish on this node from now on, as a stream. Each

@@ -78,7 +78,11 @@ public sealed record OperationRejected(string Key, Guid OperationId, ErrorCode C
 /// <param name="OperationId">The operation's id.</param>
 /// <param name="Code">Why, as a code to switch on.</param>
 /// <param name="Message">Why, for people.</param>
-public sealed record OperationFailed(string Key, Guid OperationId, ErrorCode Code, string Message) : IOperationReply;
+public sealed record OperationFailed(string Key, Guid OperationId, ErrorCode Code, string Message) : IOperationReply
+{
+    /// <summary>With <see cref="ErrorCode.Saturated"/> from a bounded queue (<c>max-pending</c>, <c>max-active-keys</c>): which bound and how full; otherwise <c>null</c>.</summary>
+    public Inflight.QueueSaturated? Saturation { get; init; }
+}
 
 /// <summary>
 /// Measurements of one finished batch (the Go library's <c>Metric</c>), published on the node that ran it: as a stream

@@ -55,7 +55,11 @@ public sealed record CounterFlushed(string Key, long Stored) : ICounterReply;
 /// <param name="Key">The key of the refused command.</param>
 /// <param name="Code">Why, as a code to switch on.</param>
 /// <param name="Message">Why, for people.</param>
-public sealed record CounterRejected(string Key, ErrorCode Code, string Message) : ICounterReply;
+public sealed record CounterRejected(string Key, ErrorCode Code, string Message) : ICounterReply
+{
+    /// <summary>With <see cref="ErrorCode.Saturated"/> from the ingest stage's bounded queues: which bound and how full; otherwise <c>null</c>.</summary>
+    public Inflight.QueueSaturated? Saturation { get; init; }
+}
 
 /// <summary>
 /// Registry key (<c>IRequiredActor&lt;CounterRegion&gt;</c>) of the counters' entry point: the node-local, flow-controlled
