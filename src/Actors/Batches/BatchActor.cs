@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using Akka.WriteBehind.Inflight;
 using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Storage;
 
@@ -34,6 +35,7 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
     private readonly IResourceStore<TResource> _store;
     private readonly OperationHandler<TResource> _handler;
     private readonly IActorRef? _saveWriter;
+    private readonly QueueLedger _queues;  // the node's depth for this type: keys with queued operations
 
     private readonly LinkedList<Pending> _queue = new();
     private readonly Dictionary<Guid, LinkedListNode<Pending>> _queued = new();
@@ -43,9 +45,12 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
     private TResource? _held;
     private long _lateSave;          // id of a timed-out batch whose save has not returned yet; 0 = none
     private bool _stopping;
+    private bool _countedActive;     // this key is one of the node's active keys (its queue is not empty)
 
-    public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? saveWriter)
+    public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? saveWriter,
+        QueueLedger queues)
     {
+        _queues = queues;
         _key = key;
         _settings = settings;
         _store = store;
@@ -65,8 +70,9 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? saveWriter) =>
-        Akka.Actor.Props.Create(() => new BatchActor<TResource>(key, settings, store, handler, saveWriter));
+    public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? saveWriter,
+        QueueLedger queues) =>
+        Akka.Actor.Props.Create(() => new BatchActor<TResource>(key, settings, store, handler, saveWriter, queues));
 
     protected override void PostStop()
     {
@@ -83,6 +89,9 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
 
         foreach (var pending in _queue)
             Reply(pending, Failed(pending.Run, ErrorCode.ShuttingDown, $"resource [{_key}] stopped before the operation ran"));
+        _queues.QueuedChanged(-_queue.Count);
+        _queue.Clear();
+        QueueShrank();
     }
 
     private void Run(RunOperation run, IActorRef replyTo)
@@ -116,12 +125,24 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
 
         if (_queue.Count >= _settings.MaxPending)
         {
-            Reply(pending, Failed(run, ErrorCode.Saturated,
-                $"resource [{_key}] already has {_settings.MaxPending} operations waiting for its next batch"));
+            Saturated(pending, QueueLimit.Width, _queue.Count, _settings.MaxPending);
             return;
         }
 
+        if (!_countedActive)
+        {
+            if (!_queues.TryEnterKey(out var depth))
+            {
+                Saturated(pending, QueueLimit.Depth, depth, _settings.MaxActiveKeys);
+                return;
+            }
+
+            _countedActive = true;
+        }
+
         _queued[run.OperationId] = _queue.AddLast(pending);
+        _queues.QueuedChanged(1);
+        _queues.WidthIs(_queue.Count);
         if (_batch is null)
             OpenNextBatch();
     }
@@ -132,6 +153,8 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
         if (!_queued.Remove(cancel.OperationId, out var node))
             return;
         _queue.Remove(node);
+        _queues.QueuedChanged(-1);
+        QueueShrank();
         Reply(node.Value, Failed(node.Value.Run, ErrorCode.Cancelled, "the operation was cancelled by its caller before it ran"));
     }
 
@@ -207,8 +230,11 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
         {
             _queue.RemoveFirst();
             _queued.Remove(first.Value.Run.OperationId);
+            _queues.QueuedChanged(-1);
             Execute(batch, first.Value);
         }
+
+        QueueShrank();
 
         if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || _stopping)
             Close(batch);
@@ -377,8 +403,10 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
         foreach (var pending in _queue)
             Reply(pending, Failed(pending.Run, code, message));
         batch.FailedDirectly += _queue.Count;
+        _queues.QueuedChanged(-_queue.Count);
         _queue.Clear();
         _queued.Clear();
+        QueueShrank();
         if (batch.MinDurationPassed || _stopping)
             EndBatch(batch);
     }
@@ -438,6 +466,21 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
                 break;
             // Loading: RunQueued closes it at once; Saving: the next batch opens (or the entity stops) when it returns
         }
+    }
+
+    /// <summary>The queue is empty again: the key leaves the node's active keys.</summary>
+    private void QueueShrank()
+    {
+        if (_queue.Count > 0 || !_countedActive)
+            return;
+        _countedActive = false;
+        _queues.LeaveKey();
+    }
+
+    private void Saturated(Pending pending, QueueLimit limit, int size, int max)
+    {
+        var saturation = _queues.Saturated(_key, limit, size, max);
+        Reply(pending, Failed(pending.Run, ErrorCode.Saturated, saturation.Describe()) with { Saturation = saturation });
     }
 
     private string MaxDurationMessage() =>

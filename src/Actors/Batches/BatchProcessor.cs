@@ -30,6 +30,9 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     /// <summary>The settings in force.</summary>
     public BatchSettings Settings { get; }
 
+    /// <summary>INTERNAL API: this node's queue bookkeeping of the type (depth, size, peaks, saturations).</summary>
+    internal Inflight.QueueLedger Queues { get; init; } = null!;
+
     /// <summary>
     /// Runs <paramref name="operation"/> on the resource <paramref name="key"/> with the deadline <c>operation-timeout</c>; see
     /// <see cref="RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/>.

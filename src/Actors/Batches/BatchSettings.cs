@@ -24,6 +24,8 @@ namespace Akka.WriteBehind.Batches;
 /// <param name="SaveManyMaxDelay">Longest a save waits for its group to fill; shorter than half of <paramref name="MaxDuration"/> − <paramref name="MinDuration"/>. <b>Default</b>: 5ms.</param>
 /// <param name="SaveManyParallelism">Groups being saved at the same time, per node. <b>Default</b>: 2.</param>
 /// <param name="SaveManyBufferSize">Saves queued per node for grouping; beyond, the batch fails with <see cref="ErrorCode.StoreFailure"/>. <b>Default</b>: 10,000.</param>
+/// <param name="MaxActiveKeys">Keys of the type with operations queued for their next batch on one node (the depth); beyond, a key
+/// with nothing queued gets <see cref="ErrorCode.Saturated"/> (<see cref="Inflight.QueueSaturated"/>). <b>Default</b>: 100,000.</param>
 public sealed record BatchSettings(
     string TypeName,
     TimeSpan MinDuration,
@@ -39,7 +41,8 @@ public sealed record BatchSettings(
     int SaveManyMaxKeys,
     TimeSpan SaveManyMaxDelay,
     int SaveManyParallelism,
-    int SaveManyBufferSize)
+    int SaveManyBufferSize,
+    int MaxActiveKeys)
 {
     /// <summary>Path of the batches section.</summary>
     public const string ConfigPath = "akka.write-behind.batches";
@@ -98,7 +101,8 @@ public sealed record BatchSettings(
             SaveManyMaxKeys: read.PositiveInt(Keys.SaveManyMaxKeys),
             SaveManyMaxDelay: read.PositiveDuration(Keys.SaveManyMaxDelay),
             SaveManyParallelism: read.PositiveInt(Keys.SaveManyParallelism),
-            SaveManyBufferSize: read.PositiveInt(Keys.SaveManyBufferSize));
+            SaveManyBufferSize: read.PositiveInt(Keys.SaveManyBufferSize),
+            MaxActiveKeys: read.PositiveInt(Keys.MaxActiveKeys));
 
         // a save waiting for its group spends the time between min- and max-duration: it must leave room for the save itself
         read.Require(settings.SaveManyMaxDelay < (maxDuration - minDuration) / 2, Keys.SaveManyMaxDelay,
@@ -114,6 +118,7 @@ public sealed record BatchSettings(
         public const string MaxOperations = "max-operations";
         public const string KeepLoaded = "keep-loaded";
         public const string MaxPending = "max-pending";
+        public const string MaxActiveKeys = "max-active-keys";
         public const string NumberOfShards = "number-of-shards";
         public const string PassivateIdleAfter = "passivate-idle-after";
         public const string OperationTimeout = "operation-timeout";

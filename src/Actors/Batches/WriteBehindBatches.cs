@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.WriteBehind.Inflight;
 using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Storage;
 
@@ -59,15 +60,19 @@ public static class WriteBehindBatches
         {
             await store.InitializeAsync().ConfigureAwait(false);
 
+            var queues = new QueueLedger(settings.TypeName, settings.MaxActiveKeys);
+            InflightMetrics.Register(queues);
+            system.RegisterOnTermination(() => InflightMetrics.Unregister(queues));
+
             var writer = store is IBulkResourceStore<TResource> bulk
                 ? system.ActorOf(ResourceSaveWriterActor<TResource>.Props(bulk, settings), $"{settings.TypeName}-save-writer")
                 : null;
 
             var region = await EntityRegions.StartAsync(system, settings.TypeName,
-                key => BatchActor<TResource>.Props(key, settings, store, handler, writer),
+                key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues),
                 settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance).ConfigureAwait(false);
 
-            var processor = new BatchProcessor<TResource>(system, region, settings);
+            var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues };
             registry.Set<TResource>(processor);
             return processor;
         }

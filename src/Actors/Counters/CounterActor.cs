@@ -138,6 +138,14 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
             Refuse(envelope.Command, envelope.ReplyTo, ErrorCode.Saturated, SaturatedMessage());
             Sender.Tell(new CounterEnvelopeTaken(envelope.Id)); // refused at once: free the ingest slot
         });
+        Receive<CounterCommandSet>(set =>
+        {
+            if (StashBounded())
+                return;
+            foreach (var queued in set.Commands)
+                Refuse(queued.Command, queued.ReplyTo, ErrorCode.Saturated, SaturatedMessage());
+            Sender.Tell(new CounterEnvelopeTaken(set.Id));
+        });
         Receive<ICounterCommand>(command =>
         {
             if (!StashBounded())
@@ -161,6 +169,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
             if (!Handle(envelope.Command, envelope.ReplyTo, Sender, envelope.Id))
                 Sender.Tell(new CounterEnvelopeTaken(envelope.Id));
         });
+        Receive<CounterCommandSet>(set => HandleSet(set, Sender));
         Receive<ICounterCommand>(command => Handle(command, Sender, null, 0));
         Receive<FlushTick>(_ => StartWrite());
         Receive<CounterWritten>(Written);
@@ -234,6 +243,27 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
                 Refuse(command, replyTo, ErrorCode.InvalidArgument, $"unknown counter command {command.GetType().Name}");
                 return false;
         }
+    }
+
+    /// <summary>
+    /// The commands the ingest stage queued for this key, in order, each handled as if sent alone. The set's ingest slot is
+    /// freed once: at once, or — journal mode — with the last of its increments that joined the journal group (they are all
+    /// in that same group, so it is journaled, or fails, with the others).
+    /// </summary>
+    private void HandleSet(CounterCommandSet set, IActorRef ingest)
+    {
+        var deferred = false;
+        foreach (var queued in set.Commands)
+        {
+            var grouped = _group.Count;
+            Handle(queued.Command, queued.ReplyTo, null, 0);
+            deferred |= _group.Count > grouped;
+        }
+
+        if (deferred)
+            _group[^1] = _group[^1] with { Ingest = ingest, EnvelopeId = set.Id };
+        else
+            ingest.Tell(new CounterEnvelopeTaken(set.Id));
     }
 
     private bool Apply(Increment increment, IActorRef replyTo, IActorRef? ingest, long envelopeId)

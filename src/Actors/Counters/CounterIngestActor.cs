@@ -1,5 +1,7 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
+using Akka.WriteBehind.Inflight;
 using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Counters;
@@ -30,9 +32,15 @@ internal sealed class CounterIngestDrained
 /// The node-local entry point of a counter set (registered as <see cref="CounterRegion"/>). Akka's shard region buffers
 /// messages while it resolves shard homes and drops them, with only a log line, once that buffer is full — which a burst on
 /// new keys reaches. This stage validates keys, then keeps at most <c>ingest.max-outstanding</c> messages between itself and
-/// the entities (each entity confirms a message when it takes it), queues up to <c>ingest.buffer-size</c> more in arrival
-/// order, and refuses beyond that with <see cref="ErrorCode.Saturated"/>. Order per sender and key is kept, so
-/// read-your-writes holds for callers that go through this stage.
+/// the entities (each entity confirms a message when it takes it).
+/// </para>
+/// <para>
+/// Beyond that, commands wait in one queue per key (the lytics/inflight OpQueue): at most <c>ingest.max-pending</c> per key
+/// (width), at most <c>ingest.max-active-keys</c> keys (depth) and <c>ingest.buffer-size</c> commands in all; beyond any of
+/// them the sender is refused at once with <see cref="ErrorCode.Saturated"/> carrying a <see cref="QueueSaturated"/>. Keys
+/// take their turn in the order they got queued work, and a key's turn hands its whole queue to the entity as one
+/// <see cref="CounterCommandSet"/>, in arrival order. Order per sender and key is kept, so read-your-writes holds for
+/// callers that go through this stage.
 /// </para>
 /// </summary>
 internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
@@ -40,18 +48,22 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _region;
     private readonly CounterSettings _settings;
-    private readonly Queue<(ICounterCommand Command, IActorRef ReplyTo)> _queue = new();
-    private readonly Dictionary<long, (long Deadline, ICounterCommand Command)> _outstanding = new(); // id -> deadline (Environment.TickCount64)
+    private readonly QueueLedger _queueLedger;
+    private readonly Dictionary<string, List<QueuedCounterCommand>> _queues = new(StringComparer.Ordinal); // keys with queued work
+    private readonly Queue<string> _turns = new();  // those keys, in the order they got queued work
+    private readonly Dictionary<long, (long Deadline, string Key, int Count)> _outstanding = new(); // id -> deadline (Environment.TickCount64)
     private readonly List<IActorRef> _drainWaiters = new();
+    private int _queued;
     private long _nextId;
     private bool _draining;
 
     private readonly KeyValuePair<string, object?> _tag;
 
-    public CounterIngestActor(IActorRef region, CounterSettings settings, CounterLedger ledger)
+    public CounterIngestActor(IActorRef region, CounterSettings settings, CounterLedger ledger, QueueLedger queueLedger)
     {
         _region = region;
         _settings = settings;
+        _queueLedger = queueLedger;
         _tag = ledger.Tag;
 
         Receive<ICounterCommand>(command =>
@@ -68,13 +80,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            if (_queue.Count == 0 && _outstanding.Count < _settings.IngestMaxOutstanding)
-                Forward(command, Sender);
-            else if (_queue.Count < _settings.IngestBufferSize)
-                _queue.Enqueue((command, Sender));
-            else
-                Refuse(command, Sender, ErrorCode.Saturated,
-                    $"ingest buffer is full ({_settings.IngestBufferSize} queued, {_outstanding.Count} in flight)");
+            Admit(command, Sender);
         });
 
         Receive<CounterEnvelopeTaken>(taken =>
@@ -89,7 +95,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             var expired = _outstanding.Where(kv => kv.Value.Deadline <= now).Select(kv => kv.Key).ToList();
             if (expired.Count == 0)
                 return;
-            var examples = string.Join(", ", expired.Take(3).Select(id => _outstanding[id].Command));
+            var examples = string.Join(", ", expired.Take(3).Select(id => $"[{_outstanding[id].Key}] x{_outstanding[id].Count}"));
             foreach (var id in expired)
                 _outstanding.Remove(id);
             _log.Warning("{0} counter messages were not confirmed by their entities within {1} (e.g. {2}); releasing their slots",
@@ -99,9 +105,9 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
         Receive<DrainCounterIngest>(_ =>
         {
-            if (_outstanding.Count > 0 || _queue.Count > 0)
-                _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued", _outstanding.Count,
-                    string.Join(", ", _outstanding.Values.Take(3).Select(v => v.Command)), _queue.Count);
+            if (_outstanding.Count > 0 || _queued > 0)
+                _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued on {3} keys", _outstanding.Count,
+                    string.Join(", ", _outstanding.Values.Take(3).Select(v => v.Key)), _queued, _queues.Count);
             _draining = true;
             _drainWaiters.Add(Sender);
             Release();
@@ -110,8 +116,8 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef region, CounterSettings settings, CounterLedger ledger) =>
-        Akka.Actor.Props.Create(() => new CounterIngestActor(region, settings, ledger));
+    public static Props Props(IActorRef region, CounterSettings settings, CounterLedger ledger, QueueLedger queueLedger) =>
+        Akka.Actor.Props.Create(() => new CounterIngestActor(region, settings, ledger, queueLedger));
 
     protected override void PreStart()
     {
@@ -119,22 +125,76 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer(SweepOutstanding.Instance, SweepOutstanding.Instance, sweep);
     }
 
-    private void Forward(ICounterCommand command, IActorRef replyTo)
+    private void Admit(ICounterCommand command, IActorRef replyTo)
+    {
+        var key = command.Key;
+        if (_queues.TryGetValue(key, out var queue))
+        {
+            // the key already waits for its turn: the command joins its set (behind the earlier ones)
+            if (queue.Count >= _settings.IngestMaxPending)
+                Saturated(command, replyTo, QueueLimit.Width, queue.Count, _settings.IngestMaxPending);
+            else if (_queued >= _settings.IngestBufferSize)
+                Saturated(command, replyTo, QueueLimit.Total, _queued, _settings.IngestBufferSize);
+            else
+                Enqueue(queue, command, replyTo);
+            return;
+        }
+
+        if (_turns.Count == 0 && _outstanding.Count < _settings.IngestMaxOutstanding)
+        {
+            // nothing of this key waits here: straight on (the region keeps this stage's order per key)
+            Track(key, 1);
+            _region.Tell(new CounterEnvelope(command, replyTo, _nextId));
+            return;
+        }
+
+        if (_queues.Count >= _settings.IngestMaxActiveKeys)
+            Saturated(command, replyTo, QueueLimit.Depth, _queues.Count, _settings.IngestMaxActiveKeys);
+        else if (_queued >= _settings.IngestBufferSize)
+            Saturated(command, replyTo, QueueLimit.Total, _queued, _settings.IngestBufferSize);
+        else
+        {
+            queue = new List<QueuedCounterCommand>();
+            _queues[key] = queue;
+            _turns.Enqueue(key);
+            _queueLedger.ActiveKeysAre(_queues.Count);
+            Enqueue(queue, command, replyTo);
+        }
+    }
+
+    private void Enqueue(List<QueuedCounterCommand> queue, ICounterCommand command, IActorRef replyTo)
+    {
+        queue.Add(new QueuedCounterCommand(command, replyTo));
+        _queued++;
+        _queueLedger.QueuedChanged(1);
+        _queueLedger.WidthIs(queue.Count);
+    }
+
+    /// <summary>Registers a message to the region as outstanding (its id is <c>_nextId</c> afterwards).</summary>
+    private void Track(string key, int count)
     {
         var id = ++_nextId;
-        _outstanding[id] = (Environment.TickCount64 + (long)_settings.IngestConfirmTimeout.TotalMilliseconds, command);
-        _region.Tell(new CounterEnvelope(command, replyTo, id));
+        _outstanding[id] = (Environment.TickCount64 + (long)_settings.IngestConfirmTimeout.TotalMilliseconds, key, count);
     }
 
     private void Release()
     {
-        while (_queue.Count > 0 && _outstanding.Count < _settings.IngestMaxOutstanding)
+        while (_turns.Count > 0 && _outstanding.Count < _settings.IngestMaxOutstanding)
         {
-            var (command, replyTo) = _queue.Dequeue();
-            Forward(command, replyTo);
+            var key = _turns.Dequeue();
+            var queue = _queues[key];
+            _queues.Remove(key);
+            _queued -= queue.Count;
+            _queueLedger.QueuedChanged(-queue.Count);
+            Track(key, queue.Count);
+            _region.Tell(queue.Count == 1
+                ? new CounterEnvelope(queue[0].Command, queue[0].ReplyTo, _nextId)
+                : new CounterCommandSet(key, queue.ToImmutableArray(), _nextId));
         }
 
-        if (_draining && _queue.Count == 0 && _outstanding.Count == 0 && _drainWaiters.Count > 0)
+        _queueLedger.ActiveKeysAre(_queues.Count);
+
+        if (_draining && _queued == 0 && _outstanding.Count == 0 && _drainWaiters.Count > 0)
         {
             foreach (var waiter in _drainWaiters)
                 waiter.Tell(CounterIngestDrained.Instance);
@@ -142,11 +202,17 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void Refuse(ICounterCommand command, IActorRef replyTo, ErrorCode code, string message)
+    private void Saturated(ICounterCommand command, IActorRef replyTo, QueueLimit limit, int size, int max)
+    {
+        var saturation = _queueLedger.Saturated(command.Key, limit, size, max);
+        Refuse(command, replyTo, ErrorCode.Saturated, saturation.Describe(), saturation);
+    }
+
+    private void Refuse(ICounterCommand command, IActorRef replyTo, ErrorCode code, string message, QueueSaturated? saturation = null)
     {
         CounterMetrics.Refusals.Add(1, _tag, new KeyValuePair<string, object?>("reason", code.ToString()));
         if (replyTo.CanReceiveReplies())
-            replyTo.Tell(new CounterRejected(command.Key, code, message));
+            replyTo.Tell(new CounterRejected(command.Key, code, message) { Saturation = saturation });
         else
             _log.Warning("Refused {0} ({1}): {2}", command, code, message);
     }

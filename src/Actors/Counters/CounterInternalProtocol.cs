@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 
 namespace Akka.WriteBehind.Counters;
@@ -11,6 +12,18 @@ internal sealed record CounterEnvelope(ICounterCommand Command, IActorRef ReplyT
 {
     public string Key => Command.Key;
 }
+
+/// <summary>
+/// INTERNAL API
+/// <para>The commands the ingest stage queued for one key, handed to the entity as one set (one message, one ingest slot):
+/// the entity handles them in order, each as if its <see cref="QueuedCounterCommand.ReplyTo"/> had sent it — every increment
+/// checked and answered on its own, as one by one — and confirms <see cref="Id"/> once (in journal mode, once the set's
+/// increments are journaled).</para>
+/// </summary>
+internal sealed record CounterCommandSet(string Key, ImmutableArray<QueuedCounterCommand> Commands, long Id) : IWithKey;
+
+/// <summary>INTERNAL API: one command of a <see cref="CounterCommandSet"/> and whom to answer.</summary>
+internal sealed record QueuedCounterCommand(ICounterCommand Command, IActorRef ReplyTo);
 
 /// <summary>INTERNAL API: the entity took the envelope <see cref="Id"/> out of its mailbox.</summary>
 internal sealed record CounterEnvelopeTaken(long Id);

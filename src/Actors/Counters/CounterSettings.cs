@@ -42,6 +42,8 @@ public enum CounterDurability
 /// <param name="JournalTrimAfterEvents">Journal events a key keeps after they are in the target before they are deleted. <b>Default</b>: 10.</param>
 /// <param name="JournalSweepInterval">How often the node wakes keys that hold journaled, unwritten increments. <b>Default</b>: 30s.</param>
 /// <param name="JournalSweepLimit">Most keys woken per sweep. <b>Default</b>: 10,000.</param>
+/// <param name="IngestMaxPending">Commands the ingest stage queues for one key (the width); beyond, <see cref="Inflight.QueueSaturated"/>. <b>Default</b>: 10,000.</param>
+/// <param name="IngestMaxActiveKeys">Keys with queued commands in the ingest stage (the depth); beyond, <see cref="Inflight.QueueSaturated"/>. <b>Default</b>: 100,000.</param>
 public sealed record CounterSettings(
     string TypeName,
     CounterDurability Durability,
@@ -66,7 +68,9 @@ public sealed record CounterSettings(
     int JournalMaxPersistsInFlight,
     int JournalTrimAfterEvents,
     TimeSpan JournalSweepInterval,
-    int JournalSweepLimit)
+    int JournalSweepLimit,
+    int IngestMaxPending,
+    int IngestMaxActiveKeys)
 {
     /// <summary>Path of the counters section.</summary>
     public const string ConfigPath = "akka.write-behind.counters";
@@ -119,7 +123,9 @@ public sealed record CounterSettings(
             JournalMaxPersistsInFlight: config.GetInt(Keys.JournalMaxPersistsInFlight),
             JournalTrimAfterEvents: config.GetInt(Keys.JournalTrimAfterEvents),
             JournalSweepInterval: Positive(config, Keys.JournalSweepInterval),
-            JournalSweepLimit: config.GetInt(Keys.JournalSweepLimit));
+            JournalSweepLimit: config.GetInt(Keys.JournalSweepLimit),
+            IngestMaxPending: config.GetInt(Keys.IngestMaxPending),
+            IngestMaxActiveKeys: config.GetInt(Keys.IngestMaxActiveKeys));
         settings.Validate();
         return settings;
     }
@@ -139,6 +145,8 @@ public sealed record CounterSettings(
         Require(JournalMaxPersistsInFlight > 0, Keys.JournalMaxPersistsInFlight, "must be > 0");
         Require(JournalTrimAfterEvents > 0, Keys.JournalTrimAfterEvents, "must be > 0");
         Require(JournalSweepLimit > 0, Keys.JournalSweepLimit, "must be > 0");
+        Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
+        Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
     }
 
     private static void Require(bool condition, string key, string what)
@@ -185,6 +193,8 @@ public sealed record CounterSettings(
         public const string IngestBufferSize = "ingest.buffer-size";
         public const string IngestConfirmTimeout = "ingest.confirm-timeout";
         public const string IngestDrainTimeout = "ingest.drain-timeout";
+        public const string IngestMaxPending = "ingest.max-pending";
+        public const string IngestMaxActiveKeys = "ingest.max-active-keys";
         public const string JournalPluginId = "journal.plugin-id";
         public const string JournalMaxPersistsInFlight = "journal.max-persists-in-flight";
         public const string JournalTrimAfterEvents = "journal.trim-after-events";

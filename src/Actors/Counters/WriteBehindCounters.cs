@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Akka.WriteBehind.Inflight;
 using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Storage;
 
@@ -9,7 +10,11 @@ namespace Akka.WriteBehind.Counters;
 /// <param name="Region">The flow-controlled entry point (<see cref="CounterRegion"/>): send <see cref="ICounterCommand"/>s here.</param>
 /// <param name="ShardRegion">The counter shard region behind it. Messages sent here directly bypass key validation and flow control.</param>
 /// <param name="Settings">The settings in force.</param>
-public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, CounterSettings Settings);
+public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, CounterSettings Settings)
+{
+    /// <summary>INTERNAL API: the ingest stage's queue bookkeeping (depth, size, peaks, saturations).</summary>
+    internal QueueLedger? Queue { get; init; }
+}
 
 /// <summary>
 /// Starts write-behind counters on an actor system that is a cluster member. Akka.Hosting users call
@@ -54,7 +59,10 @@ public static class WriteBehindCounters
         var region = await EntityRegions.StartAsync(system, settings.TypeName, key => CounterActor.Props(key, settings, writer, permits, ledger),
             settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance).ConfigureAwait(false);
 
-        var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger), $"{settings.TypeName}-ingest");
+        var queueLedger = new QueueLedger(settings.TypeName, settings.IngestMaxActiveKeys);
+        InflightMetrics.Register(queueLedger);
+        system.RegisterOnTermination(() => InflightMetrics.Unregister(queueLedger));
+        var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger, queueLedger), $"{settings.TypeName}-ingest");
         if (journalTable is not null)
             system.ActorOf(CounterJournalSweeperActor.Props(ingest, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
 
@@ -72,6 +80,6 @@ public static class WriteBehindCounters
             return Done.Instance;
         });
 
-        return new CounterSet(ingest, region, settings);
+        return new CounterSet(ingest, region, settings) { Queue = queueLedger };
     }
 }

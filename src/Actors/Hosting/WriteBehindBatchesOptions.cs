@@ -42,6 +42,9 @@ public sealed class WriteBehindBatchesOptions<TResource> where TResource : notnu
     /// <summary>Operations an entity queues for its next batch before callers get <see cref="ErrorCode.Saturated"/>. <b>Default</b>: 10,000.</summary>
     public int? MaxPending { get; set; }
 
+    /// <summary>Keys of the type with queued operations on one node before operations for further keys get <see cref="ErrorCode.Saturated"/> (depth). <b>Default</b>: 100,000.</summary>
+    public int? MaxActiveKeys { get; set; }
+
     /// <summary>Shards of the type's region. <b>Default</b>: 100.</summary>
     public int? NumberOfShards { get; set; }
 
@@ -68,6 +71,7 @@ public sealed class WriteBehindBatchesOptions<TResource> where TResource : notnu
             .Add(p + BatchSettings.Keys.MaxOperations, MaxOperations)
             .Add(p + BatchSettings.Keys.KeepLoaded, KeepLoaded)
             .Add(p + BatchSettings.Keys.MaxPending, MaxPending)
+            .Add(p + BatchSettings.Keys.MaxActiveKeys, MaxActiveKeys)
             .Add(p + BatchSettings.Keys.NumberOfShards, NumberOfShards)
             .AddDurationOrOff(p + BatchSettings.Keys.PassivateIdleAfter, PassivateIdleAfter)
             .Add(p + BatchSettings.Keys.OperationTimeout, OperationTimeout)

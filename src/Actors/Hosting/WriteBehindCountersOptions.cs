@@ -53,6 +53,12 @@ public sealed class WriteBehindCountersOptions
     /// <summary>Messages queued in the ingest stage before senders are refused with <see cref="ErrorCode.Saturated"/>. <b>Default</b>: 500,000.</summary>
     public int? IngestBufferSize { get; set; }
 
+    /// <summary>Commands the ingest stage queues for one key before senders are refused with <see cref="ErrorCode.Saturated"/> (width). <b>Default</b>: 10,000.</summary>
+    public int? IngestMaxPending { get; set; }
+
+    /// <summary>Keys with queued commands in the ingest stage before commands for further keys are refused with <see cref="ErrorCode.Saturated"/> (depth). <b>Default</b>: 100,000.</summary>
+    public int? IngestMaxActiveKeys { get; set; }
+
     /// <summary>Directory of the default SQLite store's file (<c>akka.write-behind.storage.sqlite.data-dir</c>). <b>Default</b>: <c>data</c>.</summary>
     public string? SqliteDataDir { get; set; }
 
@@ -97,6 +103,8 @@ public sealed class WriteBehindCountersOptions
             .Add(c + "retry.max-backoff", RetryMaxBackoff)
             .Add(c + "ingest.max-outstanding", IngestMaxOutstanding)
             .Add(c + "ingest.buffer-size", IngestBufferSize)
+            .Add(c + "ingest.max-pending", IngestMaxPending)
+            .Add(c + "ingest.max-active-keys", IngestMaxActiveKeys)
             .Add("akka.write-behind.storage.sqlite.data-dir", SqliteDataDir is null ? null : HoconText.Quote(SqliteDataDir))
             .Add("akka.write-behind.storage.provider", StorageProvider?.ToString().ToLowerInvariant())
             .Add($"akka.write-behind.storage.{provider}.connection-string", ConnectionString is null ? null : HoconText.Quote(ConnectionString))
