@@ -80,6 +80,7 @@ app.UseStatusCodePages(context =>
 });
 app.MapCounters();
 app.MapAccounts();
+app.MapFanOut();
 app.MapHealth();
 
 try

@@ -30,6 +30,23 @@ public sealed class AccountGateway
     /// <summary>Longest an operation waits for its turn.</summary>
     public TimeSpan AskTimeout { get; }
 
+    /// <summary>The accounts' processor once started on this node, or a 503 result when it is not within the ask timeout.</summary>
+    /// <param name="cancellationToken">The request's abort token.</param>
+    public async Task<(BatchProcessor<Account>? Processor, IResult? Error)> ProcessorAsync(CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(AskTimeout);
+        try
+        {
+            return (await _region.GetProcessorAsync(_system, wait.Token).ConfigureAwait(false), null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Unavailable,
+                $"the accounts are not started on this node (waited {AskTimeout})"));
+        }
+    }
+
     /// <summary>Runs <paramref name="operation"/> on the account <paramref name="key"/>.</summary>
     /// <param name="key">A valid key.</param>
     /// <param name="operation">The operation.</param>

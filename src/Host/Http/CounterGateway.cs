@@ -31,6 +31,23 @@ public sealed class CounterGateway
     /// <summary>Longest wait for an entity's answer.</summary>
     public TimeSpan AskTimeout { get; }
 
+    /// <summary>The counters' entry point once started on this node, or a 503 result when it is not within the ask timeout.</summary>
+    /// <param name="cancellationToken">The request's abort token.</param>
+    public async Task<(IActorRef? Region, IResult? Error)> RegionAsync(CancellationToken cancellationToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(AskTimeout);
+        try
+        {
+            return (await _region.GetAsync(wait.Token).ConfigureAwait(false), null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Unavailable,
+                $"the counters are not started on this node (waited {AskTimeout})"));
+        }
+    }
+
     /// <summary>
     /// Asks the counter entity of <paramref name="command"/>'s key.
     /// </summary>

@@ -96,6 +96,34 @@ public static class ErrorMapping
         return Error(status, error, failure.Message);
     }
 
+    /// <summary>
+    /// The per-item result of a fan-out item that did not succeed (<c>POST /counters/increments</c>,
+    /// <c>POST /accounts/operations</c>): its status and error code by the same mapping as single requests, and for 429 which
+    /// queue bound refused it.
+    /// </summary>
+    /// <param name="index">The item's index in the request.</param>
+    /// <param name="key">The item's key.</param>
+    /// <param name="outcome">The item's outcome (not a success).</param>
+    public static FanOutItemResult ItemError(int index, string key, Inflight.Outcome outcome)
+    {
+        var (status, error) = Map(outcome.Code ?? ErrorCode.Timeout);
+        return outcome switch
+        {
+            Inflight.Outcome.Failed failed => new FanOutItemResult(index, key, status, Error: error, Message: failed.Message,
+                Saturation: failed.Saturation is { } s ? new SaturationResponse(s.Limit.ToString().ToLowerInvariant(), s.Size, s.Max) : null),
+            Inflight.Outcome.TimedOut timedOut => new FanOutItemResult(index, key, status, Error: error, Message: timedOut.Message),
+            _ => new FanOutItemResult(index, key, StatusCodes.Status500InternalServerError, Error: InternalError, Message: $"unexpected outcome {outcome}"),
+        };
+    }
+
+    /// <summary>The per-item result of a fan-out item refused before it was sent.</summary>
+    /// <param name="index">The item's index in the request.</param>
+    /// <param name="key">The item's key.</param>
+    /// <param name="code">Why.</param>
+    /// <param name="message">Why, for people.</param>
+    public static FanOutItemResult ItemError(int index, string key, ErrorCode code, string message) =>
+        ItemError(index, key, new Inflight.Outcome.Failed(code, message));
+
     /// <summary>An error response.</summary>
     /// <param name="status">HTTP status.</param>
     /// <param name="error">snake_case error code.</param>

@@ -44,6 +44,42 @@ public sealed record HealthResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message = null);
 
+/// <summary>
+/// One item's result in a fan-out answer (<c>POST /counters/increments</c>, <c>POST /accounts/operations</c>): the item's index
+/// in the request, its key, and the status a single request would have had — with the single request's fields on success
+/// (<c>delta</c> and <c>durability</c>, or <c>balance</c>), or its <c>error</c> and <c>message</c> (and <c>saturation</c> for 429).
+/// Fields that do not apply are left out.
+/// </summary>
+/// <param name="Index">The item's index in the request array (0-based): the item's id.</param>
+/// <param name="Key">The item's key.</param>
+/// <param name="Status">The item's HTTP status: 202 (increment accepted) or 200 (account operation saved), else 400/409/429/503.</param>
+/// <param name="Delta">Counters, 202: the accepted delta.</param>
+/// <param name="Durability">Counters, 202: <c>journal</c> or <c>memory</c>.</param>
+/// <param name="Balance">Accounts, 200: the balance after the operation, saved.</param>
+/// <param name="Error">The error code (<see cref="ErrorMapping"/>), when not a success.</param>
+/// <param name="Message">Why, for people, when not a success.</param>
+/// <param name="Saturation">429 from a bounded queue: which bound and how full.</param>
+public sealed record FanOutItemResult(
+    int Index,
+    string Key,
+    int Status,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Delta = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Durability = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Balance = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SaturationResponse? Saturation = null);
+
+/// <summary>Which queue bound refused an item (429).</summary>
+/// <param name="Limit"><c>width</c> (operations queued for the key), <c>depth</c> (keys with queued operations on the node) or <c>total</c>.</param>
+/// <param name="Size">How full that bound is.</param>
+/// <param name="Max">The bound.</param>
+public sealed record SaturationResponse(string Limit, int Size, int Max);
+
+/// <summary><c>200</c> answer to a fan-out request: one result per item, in the request's order.</summary>
+/// <param name="Results">The items' results.</param>
+public sealed record FanOutResponse(IReadOnlyList<FanOutItemResult> Results);
+
 /// <summary>Every error: <c>{"error": "&lt;snake_case code&gt;", "message": "..."}</c>.</summary>
 /// <param name="Error">The code (<see cref="ErrorMapping"/>).</param>
 /// <param name="Message">Why, for people.</param>
@@ -60,6 +96,7 @@ public sealed record ErrorResponse(string Error, string Message);
 [JsonSerializable(typeof(AccountResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(FanOutResponse))]
 public sealed partial class HostJsonContext : JsonSerializerContext
 {
     /// <summary>The context every response is written with.</summary>

@@ -35,6 +35,50 @@ public static class RequestInput
         return Slashes(rawKey.Replace("/", "%2F", StringComparison.Ordinal)) == Slashes(routeKey) ? rawKey : routeKey;
     }
 
+    /// <summary>Largest body of a fan-out request (<c>POST /counters/increments</c>, <c>POST /accounts/operations</c>), in bytes: 1 MiB.</summary>
+    public const int MaxFanOutBodyBytes = 1 << 20;
+
+    /// <summary>
+    /// Reads a fan-out body: a JSON array of 1 to <paramref name="maxItems"/> objects. Returns the parsed document (the caller
+    /// disposes it) or an error message ending with <paramref name="shape"/>.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="maxItems">Most items.</param>
+    /// <param name="shape">What the body must look like, for the error message.</param>
+    public static async Task<(JsonDocument? Document, string? Error)> ReadArrayAsync(HttpContext context, int maxItems, string shape)
+    {
+        var bodyLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (bodyLimit is { IsReadOnly: false })
+            bodyLimit.MaxRequestBodySize = MaxFanOutBodyBytes;
+
+        JsonDocument document;
+        try
+        {
+            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            return (null, $"the body is not valid JSON ({e.Message}); {shape}");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, $"the body is larger than {MaxFanOutBodyBytes} bytes; {shape}");
+        }
+
+        var root = document.RootElement;
+        string? error = null;
+        if (root.ValueKind != JsonValueKind.Array)
+            error = shape;
+        else if (root.GetArrayLength() is var count && (count == 0 || count > maxItems))
+            error = $"the array holds {count} items; 1 to {maxItems} are allowed; {shape}";
+        else if (root.EnumerateArray().Select((item, index) => (item, index)).FirstOrDefault(e => e.item.ValueKind != JsonValueKind.Object) is { item.ValueKind: not JsonValueKind.Undefined } bad)
+            error = $"item {bad.index} is not a JSON object; {shape}";
+        if (error is null)
+            return (document, null);
+        document.Dispose();
+        return (null, error);
+    }
+
     /// <summary>
     /// Reads a JSON object body with the integer property <paramref name="property"/> in the 64-bit range; returns an error
     /// message (ending with <paramref name="shape"/>) for anything else.

@@ -1,0 +1,168 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Inflight;
+
+namespace Akka.WriteBehind.Host.Http;
+
+/// <summary>
+/// The fan-out routes, each run as one call group (<see cref="CallGroup{TId}"/>, the item's index as its id):
+/// <list type="bullet">
+/// <item><c>POST /counters/increments</c> with <c>[{"key": "a", "delta": 5}, ...]</c>.</item>
+/// <item><c>POST /accounts/operations</c> with <c>[{"key": "acct-1", "op": "deposit", "amount": 5}, ...]</c> (<c>op</c> is
+/// <c>deposit</c> or <c>withdraw</c>).</item>
+/// </list>
+/// A request holds 1 to <see cref="MaxItems"/> items. A body of another shape (not an array, an item not an object, a field
+/// missing or of the wrong type, an unknown op) is refused whole with 400 and nothing is run. Otherwise the answer is 200
+/// <c>{"results": [...]}</c> with one <see cref="FanOutItemResult"/> per item, in the request's order, each with the status a
+/// single request would have had (202/200, or 400 invalid key or amount — such an item is not sent —, 409, 429 with the
+/// queue bound, 503). Items run concurrently; items for the same counter key run in the request's order.
+/// </summary>
+public static class FanOutEndpoints
+{
+    /// <summary>Most items in one fan-out request: 1,000.</summary>
+    public const int MaxItems = 1000;
+
+    private const string IncrementsShape =
+        "the body must be a JSON array of 1 to 1000 objects like {\"key\": \"a\", \"delta\": 5} with an integer delta in the 64-bit range";
+
+    private const string OperationsShape =
+        "the body must be a JSON array of 1 to 1000 objects like {\"key\": \"acct-1\", \"op\": \"deposit\", \"amount\": 5} " +
+        "with op deposit or withdraw and an integer amount";
+
+    /// <summary>Maps the fan-out routes.</summary>
+    /// <param name="app">The route builder.</param>
+    public static IEndpointRouteBuilder MapFanOut(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/counters/increments", IncrementsAsync);
+        app.MapPost("/accounts/operations", OperationsAsync);
+        return app;
+    }
+
+    private static async Task<IResult> IncrementsAsync(HttpContext context, CounterGateway gateway, HostSettings settings, ActorSystem system)
+    {
+        var (document, error) = await RequestInput.ReadArrayAsync(context, MaxItems, IncrementsShape).ConfigureAwait(false);
+        if (document is null)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, error!);
+
+        using (document)
+        {
+            var items = new List<(string Key, long Delta)>();
+            var index = 0;
+            foreach (var item in document.RootElement.EnumerateArray())
+            {
+                if (StringField(item, "key", index, IncrementsShape, out var key) is { } keyError)
+                    return keyError;
+                if (Int64Field(item, "delta", index, IncrementsShape, out var delta) is { } deltaError)
+                    return deltaError;
+                items.Add((key, delta));
+                index++;
+            }
+
+            var (region, unavailable) = await gateway.RegionAsync(context.RequestAborted).ConfigureAwait(false);
+            if (region is null)
+                return unavailable!;
+
+            var durability = settings.Durability.ToString().ToLowerInvariant();
+            var results = new FanOutItemResult?[items.Count];
+            var group = CallGroup<int>.Create();
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (KeyRules.TryValidate(items[i].Key, out var invalid))
+                    group = group.AddCounter(i, region, new Increment(items[i].Key, items[i].Delta));
+                else
+                    results[i] = ErrorMapping.ItemError(i, items[i].Key, ErrorCode.InvalidKey, invalid!);
+            }
+
+            var outcomes = await group.RunAsync(system, gateway.AskTimeout, context.RequestAborted).ConfigureAwait(false);
+            foreach (var (i, outcome) in outcomes)
+            {
+                results[i] = outcome is Outcome.Succeeded { Result: IncrementAccepted accepted }
+                    ? new FanOutItemResult(i, accepted.Key, StatusCodes.Status202Accepted, Delta: accepted.Delta, Durability: durability)
+                    : ErrorMapping.ItemError(i, items[i].Key, outcome);
+            }
+
+            return Results.Json(new FanOutResponse(results!), HostJsonContext.Api.FanOutResponse);
+        }
+    }
+
+    private static async Task<IResult> OperationsAsync(HttpContext context, AccountGateway gateway, ActorSystem system)
+    {
+        var (document, error) = await RequestInput.ReadArrayAsync(context, MaxItems, OperationsShape).ConfigureAwait(false);
+        if (document is null)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, error!);
+
+        using (document)
+        {
+            var items = new List<(string Key, string Op, long Amount)>();
+            var index = 0;
+            foreach (var item in document.RootElement.EnumerateArray())
+            {
+                if (StringField(item, "key", index, OperationsShape, out var key) is { } keyError)
+                    return keyError;
+                if (StringField(item, "op", index, OperationsShape, out var op) is { } opError)
+                    return opError;
+                if (op is not ("deposit" or "withdraw"))
+                    return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument,
+                        $"item {index}: \"op\" is \"{op}\"; {OperationsShape}");
+                if (Int64Field(item, "amount", index, OperationsShape, out var amount) is { } amountError)
+                    return amountError;
+                items.Add((key, op, amount));
+                index++;
+            }
+
+            var (processor, unavailable) = await gateway.ProcessorAsync(context.RequestAborted).ConfigureAwait(false);
+            if (processor is null)
+                return unavailable!;
+
+            var results = new FanOutItemResult?[items.Count];
+            var group = CallGroup<int>.Create();
+            for (var i = 0; i < items.Count; i++)
+            {
+                var (key, op, amount) = items[i];
+                if (!KeyRules.TryValidate(key, out var invalid))
+                    results[i] = ErrorMapping.ItemError(i, key, ErrorCode.InvalidKey, invalid!);
+                else if (amount <= 0)
+                    results[i] = ErrorMapping.ItemError(i, key, ErrorCode.InvalidArgument, $"\"amount\" is {amount}; it must be a positive integer");
+                else
+                    group = group.AddBatch(i, processor, key, op == "deposit" ? new Deposit(amount) : new Withdraw(amount));
+            }
+
+            // each operation may wait ask-timeout for its turn, then its batch's save: the processor's own answer bound
+            var timeout = gateway.AskTimeout + processor.Settings.MaxDuration + processor.Settings.ReplyTimeoutMargin;
+            var outcomes = await group.RunAsync(system, timeout, context.RequestAborted).ConfigureAwait(false);
+            foreach (var (i, outcome) in outcomes)
+            {
+                results[i] = outcome is Outcome.Succeeded { Result: AccountBalance balance }
+                    ? new FanOutItemResult(i, items[i].Key, StatusCodes.Status200OK, Balance: balance.Balance)
+                    : ErrorMapping.ItemError(i, items[i].Key, outcome);
+            }
+
+            return Results.Json(new FanOutResponse(results!), HostJsonContext.Api.FanOutResponse);
+        }
+    }
+
+    private static IResult? StringField(JsonElement item, string name, int index, string shape, out string value)
+    {
+        value = "";
+        if (!item.TryGetProperty(name, out var element))
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, $"item {index}: \"{name}\" is missing; {shape}");
+        if (element.ValueKind != JsonValueKind.String)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument,
+                $"item {index}: \"{name}\" is {element.GetRawText()}, not a string; {shape}");
+        value = element.GetString()!;
+        return null;
+    }
+
+    private static IResult? Int64Field(JsonElement item, string name, int index, string shape, out long value)
+    {
+        value = 0;
+        if (!item.TryGetProperty(name, out var element))
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, $"item {index}: \"{name}\" is missing; {shape}");
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out value))
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument,
+                $"item {index}: \"{name}\" is {element.GetRawText()}; {shape}");
+        return null;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text.Json;
+using Akka.WriteBehind.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Akka.WriteBehind.Tests.Host;
+
+/// <summary>The fan-out endpoints of the real Host process: one result per item, typed per-item errors, whole-request 400s.</summary>
+public sealed class FanOutEndToEndSpec(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _dataDir = new();
+    private HostProcess? _host;
+
+    [Fact]
+    public async Task Should_answer_one_result_per_item_for_counters_and_accounts()
+    {
+        var (host, _) = await HostProcess.StartAsync(_dataDir.Path);
+        _host = host;
+        using var http = host.CreateClient(4);
+
+        // counters: items for the same key run in order; a bad key and an overflow fail alone
+        var increments = await HostHttp.PostJsonAsync(http, "counters/increments", $$"""
+            [{"key": "fan:a", "delta": 5}, {"key": "fan:b", "delta": 7}, {"key": "fan:a", "delta": 3},
+             {"key": "bad\u0001key", "delta": 1}, {"key": "fan:max", "delta": {{long.MaxValue}}}, {"key": "fan:max", "delta": 1}]
+            """, HttpStatusCode.OK);
+        var results = Results(increments);
+        Assert.Equal([0, 1, 2, 3, 4, 5], results.Select(r => r.GetProperty("index").GetInt32()));
+        Assert.Equal([202, 202, 202, 400, 202, 409], results.Select(r => r.GetProperty("status").GetInt32()));
+        Assert.Equal(3, results[2].GetProperty("delta").GetInt64());
+        Assert.Equal("journal", results[2].GetProperty("durability").GetString());
+        Assert.Equal("invalid_key", results[3].GetProperty("error").GetString());
+        Assert.Equal("overflow", results[5].GetProperty("error").GetString());
+        Assert.False(results[0].TryGetProperty("error", out _));
+        Assert.Equal(8, (await HostHttp.GetJsonAsync(http, "counters/fan:a", HttpStatusCode.OK)).GetProperty("total").GetInt64());
+
+        // accounts: a refused withdrawal and a bad amount do not stop the others
+        var operations = await HostHttp.PostJsonAsync(http, "accounts/operations", """
+            [{"key": "fan:acct", "op": "deposit", "amount": 100}, {"key": "fan:empty", "op": "withdraw", "amount": 10},
+             {"key": "fan:acct", "op": "withdraw", "amount": 0}, {"key": "fan:other", "op": "deposit", "amount": 1}]
+            """, HttpStatusCode.OK);
+        results = Results(operations);
+        Assert.Equal([200, 409, 400, 200], results.Select(r => r.GetProperty("status").GetInt32()));
+        Assert.Equal(100, results[0].GetProperty("balance").GetInt64());
+        Assert.Equal("rejected", results[1].GetProperty("error").GetString());
+        Assert.Equal("invalid_argument", results[2].GetProperty("error").GetString());
+        Assert.Equal(100, (await HostHttp.GetJsonAsync(http, "accounts/fan:acct", HttpStatusCode.OK)).GetProperty("balance").GetInt64());
+
+        // a body of the wrong shape is refused whole, nothing run
+        await HostHttp.AssertErrorAsync(HostHttp.PostAsync(http, "counters/increments", """{"key": "fan:a", "delta": 1}"""),
+            HttpStatusCode.BadRequest, "invalid_argument");
+        await HostHttp.AssertErrorAsync(HostHttp.PostAsync(http, "counters/increments", "[]"), HttpStatusCode.BadRequest, "invalid_argument");
+        await HostHttp.AssertErrorAsync(HostHttp.PostAsync(http, "counters/increments", """[{"key": "fan:a", "delta": 1}, {"key": "fan:a"}]"""),
+            HttpStatusCode.BadRequest, "invalid_argument");
+        var tooMany = "[" + string.Join(",", Enumerable.Repeat("""{"key": "fan:a", "delta": 1}""", 1001)) + "]";
+        await HostHttp.AssertErrorAsync(HostHttp.PostAsync(http, "counters/increments", tooMany), HttpStatusCode.BadRequest, "invalid_argument");
+        await HostHttp.AssertErrorAsync(HostHttp.PostAsync(http, "accounts/operations", """[{"key": "fan:acct", "op": "steal", "amount": 1}]"""),
+            HttpStatusCode.BadRequest, "invalid_argument");
+        Assert.Equal(8, (await HostHttp.GetJsonAsync(http, "counters/fan:a", HttpStatusCode.OK)).GetProperty("total").GetInt64());
+
+        await host.StopAsync();
+        Assert.True(host.ExitCode == 0, $"exit code {host.ExitCode}\n{host.Tail()}");
+        output.WriteLine(host.Tail());
+    }
+
+    public void Dispose()
+    {
+        _host?.Dispose();
+        _dataDir.Dispose();
+    }
+
+    private static JsonElement[] Results(JsonElement answer) => answer.GetProperty("results").EnumerateArray().ToArray();
+}
