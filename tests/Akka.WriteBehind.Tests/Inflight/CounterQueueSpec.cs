@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Inflight;
@@ -11,18 +13,55 @@ namespace Akka.WriteBehind.Tests.Inflight;
 /// handed over as one set in order, and work accepted again once the queue drains. Entities are held loading by a gated store,
 /// so what queues is known exactly.
 /// </summary>
-public abstract class CounterQueueSpecBase : CounterSpecBase
+public abstract class CounterQueueSpecBase : CounterSpecBase, IDisposable
 {
     private const string Limits = """
         akka.write-behind.counters.ingest { max-outstanding = 1, max-pending = 3, max-active-keys = 2 }
         """;
 
     private readonly GatedStore _gated;
+    private readonly MeterListener _listener = new();
+    private readonly ConcurrentQueue<(string Instrument, long Value, string? Queue, string? Limit)> _measurements = new();
 
     protected CounterQueueSpecBase(ITestOutputHelper output, string config) : base(output, Limits + "\n" + config)
     {
         _gated = new GatedStore(Target);
         Store = _gated;
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "Akka.WriteBehind" && instrument.Name.StartsWith("akka.write_behind.inflight.", StringComparison.Ordinal))
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string? queue = null, limit = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "queue")
+                    queue = tag.Value as string;
+                else if (tag.Key == "limit")
+                    limit = tag.Value as string;
+            }
+
+            _measurements.Enqueue((instrument.Name, value, queue, limit));
+        });
+        _listener.Start();
+    }
+
+    public new void Dispose()
+    {
+        _listener.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>The latest value of an inflight instrument of this spec's counter set (gauges: observed now).</summary>
+    private long Measured(string instrument, string? limit = null, bool gauge = false)
+    {
+        if (gauge)
+            _listener.RecordObservableInstruments();
+        var mine = _measurements.Where(m => m.Instrument == "akka.write_behind.inflight." + instrument && m.Queue == Counters.Settings.TypeName
+            && (limit is null || m.Limit == limit)).ToList();
+        return gauge ? mine.LastOrDefault().Value : mine.Sum(m => m.Value);
     }
 
     private QueueLedger Queue => Counters.Queue!;
@@ -45,6 +84,10 @@ public abstract class CounterQueueSpecBase : CounterSpecBase
         Assert.Equal(ErrorCode.Saturated, depth.Code);
         Assert.Equal(2, Queue.ActiveKeys);
         Assert.Equal(4, Queue.Queued);
+        Assert.Equal(2, Measured("active_keys", gauge: true));
+        Assert.Equal(4, Measured("queued_operations", gauge: true));
+        Assert.Equal(1, Measured("saturations", "width"));
+        Assert.Equal(1, Measured("saturations", "depth"));
         Assert.False(first.IsCompleted || second.IsCompleted || queued.Any(q => q.IsCompleted));
 
         _gated.Open();
@@ -88,11 +131,13 @@ public abstract class CounterQueueSpecBase : CounterSpecBase
 
 /// <summary>Memory durability, every message serialized (the set crosses nodes in a real cluster).</summary>
 public sealed class CounterQueueSpec(ITestOutputHelper output) : CounterQueueSpecBase(output, """
+    akka.write-behind.counters.type-name = queue-spec-counters
     akka.actor.serialize-messages = on
     """);
 
 /// <summary>Journal durability: a set's increments are acknowledged once journaled, its slot freed with them.</summary>
 public sealed class CounterJournalQueueSpec(ITestOutputHelper output) : CounterQueueSpecBase(output, """
+    akka.write-behind.counters.type-name = journal-queue-spec-counters
     akka.write-behind.counters.durability = journal
     akka.write-behind.counters.journal.sweep-interval = 5s
     """);
