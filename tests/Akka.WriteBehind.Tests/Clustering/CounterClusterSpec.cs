@@ -109,9 +109,15 @@ public sealed class CounterClusterSpec(ITestOutputHelper output, PostgresFixture
             akka.write-behind.counters {
               durability = journal
               journal.sweep-interval = 2s
+              # messages sent to the killed node's region before its removal are lost: release their ingest slots soon,
+              # so that the survivor's shutdown does not wait drain-timeout for them
+              ingest.confirm-timeout = 5s
             }
             # a terminated system is a crashed node: no CoordinatedShutdown (no leave, no hand-off, no flush)
             akka.coordinated-shutdown.run-by-actor-system-terminate = off
+            # the coordinator reallocates a removed node's shards this long after its removal (by default the split-brain
+            # resolver's stable-after, 20s, so that a downed node has surely stopped its entities); the killed node here is gone
+            akka.cluster.down-removal-margin = 2s
             """, _database);
         var system = ActorSystem.Create(SystemName, config);
         _systems.Add(system);
