@@ -19,7 +19,7 @@ namespace Akka.WriteBehind.Tests.Clustering;
 /// the acknowledged increments.
 /// </summary>
 [Collection(PostgresFixture.Collection)]
-public sealed class CounterClusterSpec(ITestOutputHelper output, PostgresFixture postgres) : IDisposable
+public sealed class CounterClusterSpec(ITestOutputHelper output, PostgresFixture postgres) : IAsyncLifetime
 {
     private const string SystemName = "counter-cluster";
     private const int Keys = 60;
@@ -94,12 +94,19 @@ public sealed class CounterClusterSpec(ITestOutputHelper output, PostgresFixture
         await AssertTableAsync(ledger, "after node 1 was killed and downed");
     }
 
-    public void Dispose()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
-        Task.WhenAll(_systems.Where(s => !s.WhenTerminated.IsCompleted)
-                .Select(s => CoordinatedShutdown.Get(s).Run(CoordinatedShutdown.ClrExitReason.Instance)))
-            .Wait(Timeout); // xunit's IDisposable: the test method is over
-        _database.Dispose();
+        try
+        {
+            await Task.WhenAll(_systems.Where(s => !s.WhenTerminated.IsCompleted)
+                .Select(s => CoordinatedShutdown.Get(s).Run(CoordinatedShutdown.ClrExitReason.Instance))).WaitAsync(Timeout);
+        }
+        finally
+        {
+            _database.Dispose();
+        }
     }
 
     private ActorSystem StartSystem(string overrides)
