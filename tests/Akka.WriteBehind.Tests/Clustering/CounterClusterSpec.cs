@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
+using Akka.Event;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
@@ -42,7 +43,11 @@ public sealed class CounterClusterSpec(ITestOutputHelper output, PostgresFixture
         await Task.WhenAll(clusters.Skip(1).Select(c => c.JoinAsync(clusters[0].SelfAddress))).WaitAsync(Timeout);
         await Eventually.TrueAsync(() => clusters.All(c => c.State.Members.Count(m => m.Status == MemberStatus.Up) == 3), Timeout, "three nodes Up");
 
-        // every node starts its counters at the same moment: the tables are created once, without a race
+        // every node starts its counters at the same moment: the tables are created once, without a race (PostgreSQL refuses
+        // concurrent CREATE TABLE IF NOT EXISTS of one table with a unique violation; the journal plugin logs it as an error)
+        var errors = new ConcurrentQueue<string>();
+        foreach (var node in nodes)
+            node.EventStream.Subscribe(node.ActorOf(Props.Create(() => new ErrorCollector(errors))), typeof(Error));
         var counters = await Task.WhenAll(nodes.Select(n => WriteBehindCounters.StartAsync(n, _database.CreateStore()))).WaitAsync(Timeout);
         // the coordinator allocates shards among the regions registered with it: wait for all three
         await AwaitRegionsAsync(counters[0], 3);
@@ -54,6 +59,8 @@ public sealed class CounterClusterSpec(ITestOutputHelper output, PostgresFixture
         await ledger.AwaitAcknowledgedAsync(600, Timeout);
         var hosted = await Task.WhenAll(counters.Select(EntitiesAsync));
         output.WriteLine($"entities per node under load: {string.Join(", ", hosted)}");
+        var initializationErrors = errors.Where(e => e.Contains("initializ", StringComparison.OrdinalIgnoreCase)).ToList();
+        Assert.True(initializationErrors.Count == 0, $"tables created concurrently: {string.Join(" | ", initializationErrors.Take(3))}");
         Assert.True(hosted.Count(h => h > 0) >= 2, $"the keys' entities should live on more than one node: {string.Join(", ", hosted)}");
         Assert.True(hosted[2] > 0, "the node that leaves must host entities, else its leaving proves nothing");
 
@@ -175,6 +182,12 @@ public sealed class CounterClusterSpec(ITestOutputHelper output, PostgresFixture
 
     private static bool Matches(Dictionary<string, long> stored, IReadOnlyDictionary<string, long> expected) =>
         expected.All(e => stored.GetValueOrDefault(e.Key) == e.Value);
+
+    /// <summary>Collects the error log events of an actor system.</summary>
+    private sealed class ErrorCollector : ReceiveActor
+    {
+        public ErrorCollector(ConcurrentQueue<string> errors) => Receive<Error>(e => errors.Enqueue($"{e.Message} {e.Cause}"));
+    }
 
     /// <summary>What the clients were told, per key: acknowledged sums, refused counts, timed-out (unknown) sums.</summary>
     private sealed class Ledger
