@@ -70,12 +70,19 @@ public static class AkkaNode
             options.ConnectionString = settings.ConnectionString;
         });
 
-        // the accounts sample: batches of operations per account, in the counters' SQLite file (settings in node.conf)
+        // the accounts sample: batches of operations per account, next to the counters (their SQLite file, or their PostgreSQL
+        // database with --store postgres; settings in node.conf)
         builder.WithWriteBehindBatches<Account>(options =>
         {
             options.TypeName = AccountOperations.TypeName;
             options.Handler = AccountOperations.Instance;
-            options.StoreFactory = system => SqliteStores.AccountStoreFromConfig(system.Settings.Config);
+            options.StoreFactory = system =>
+            {
+                var store = AccountStores.FromConfig(system.Settings.Config);
+                if (store is IDisposable disposable)
+                    system.RegisterOnTermination(disposable.Dispose); // a PostgreSQL store holds a connection pool
+                return store;
+            };
         });
         return builder;
     }

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using Akka.Actor;
+using Akka.Persistence;
 using Akka.Configuration;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -81,6 +83,43 @@ internal sealed class JournalTable
         await using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode = WAL";
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// PostgreSQL: makes the journal plugin at <paramref name="pluginId"/> create its tables now, one node at a time. Nodes that
+    /// start together would otherwise each run the plugin's <c>CREATE TABLE IF NOT EXISTS</c> at the same moment, which
+    /// PostgreSQL can refuse (a unique violation in its catalog; the plugin logs an error and retries later). Under a
+    /// session advisory lock held on the journal's database, a replay of a persistence id that has no events is asked of
+    /// the journal: it answers once its initialization (table creation) is done. SQLite: nothing to do (one file, one writer).
+    /// A journal that does not answer within <paramref name="timeout"/> is left to initialize on its own.
+    /// </summary>
+    /// <returns>False when the journal did not answer in time.</returns>
+    public async Task<bool> InitializeJournalAsync(ActorSystem system, string pluginId, TimeSpan timeout)
+    {
+        if (_sqlite)
+            return true;
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_lock(hashtext('akka.write-behind:journal'))", connection))
+            await lockCommand.ExecuteNonQueryAsync().ConfigureAwait(false);
+        try
+        {
+            var journal = Persistence.Persistence.Instance.Apply(system).JournalFor(pluginId);
+            var reply = await journal.Ask<object>(
+                (IActorRef replyTo) => new ReplayMessages(0, 0, 0, "akka.write-behind:journal-probe", replyTo), timeout, CancellationToken.None)
+                .ConfigureAwait(false);
+            return reply is RecoverySuccess;
+        }
+        catch (AskTimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            // closing the session releases the lock too; unlocking first hands it on without waiting for the pool
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(hashtext('akka.write-behind:journal'))", connection);
+            await unlock.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Persistence ids starting with <paramref name="prefix"/> that have events not deleted.</summary>

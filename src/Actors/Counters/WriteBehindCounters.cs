@@ -52,7 +52,13 @@ public static class WriteBehindCounters
                 system.Log.Warning("Counter set {0}: no journal sweep ({1}); keys with journaled increments are written when next touched",
                     settings.TypeName, why);
             else
+            {
                 await journalTable.PrepareAsync().ConfigureAwait(false);
+                // nodes starting together create the journal's tables one at a time
+                if (!await journalTable.InitializeJournalAsync(system, settings.JournalPluginId, settings.WriteTimeout).ConfigureAwait(false))
+                    system.Log.Warning("Counter set {0}: journal {1} did not initialize within {2}; it keeps trying on its own",
+                        settings.TypeName, settings.JournalPluginId, settings.WriteTimeout);
+            }
             permits = system.ActorOf(JournalPermitsActor.Props(settings.JournalMaxPersistsInFlight, ledger), $"{settings.TypeName}-journal-permits");
         }
 

@@ -20,10 +20,10 @@ internal sealed class HostProcess : IDisposable
     private readonly TaskCompletionSource<string> _upLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Process _process;
 
-    private HostProcess(string dataDir, IEnumerable<string> options)
+    private HostProcess(string dataDir, IEnumerable<string> options, int? httpPort = null, int? akkaPort = null)
     {
-        HttpPort = FreeTcpPort();
-        AkkaPort = FreeTcpPort();
+        HttpPort = httpPort ?? FreeTcpPort();
+        AkkaPort = akkaPort ?? FreeTcpPort();
         var start = new ProcessStartInfo(DotnetExecutable())
         {
             WorkingDirectory = dataDir,
@@ -64,9 +64,16 @@ internal sealed class HostProcess : IDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the Host on <paramref name="dataDir"/> with extra <paramref name="options"/> and waits for its up line.</summary>
-    public static async Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, params string[] options)
+    public static Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, params string[] options) =>
+        StartAsync(dataDir, null, null, options);
+
+    /// <summary>
+    /// Starts the Host on <paramref name="dataDir"/> on the given ports (free ones when null), e.g. the ports that every node of
+    /// a cluster lists in its seed nodes, or a killed node's ports to restart it; waits for its up line.
+    /// </summary>
+    public static async Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, int? httpPort, int? akkaPort, params string[] options)
     {
-        var host = new HostProcess(dataDir, options);
+        var host = new HostProcess(dataDir, options, httpPort, akkaPort);
         var finished = await Task.WhenAny(host._upLine.Task, Task.Delay(StartTimeout));
         if (finished != host._upLine.Task)
             Assert.Fail($"no '{UpLinePrefix}' line within {StartTimeout}\n{host.Tail()}");
@@ -101,6 +108,9 @@ internal sealed class HostProcess : IDisposable
     }
 
     public string Tail() => "--- Host output (last 60 lines) ---\n" + string.Join('\n', _output.TakeLast(60));
+
+    /// <summary>Whether some line of the output so far contains <paramref name="text"/>.</summary>
+    public bool OutputContains(string text) => _output.Any(line => line.Contains(text, StringComparison.Ordinal));
 
     public void Dispose()
     {
@@ -153,7 +163,8 @@ internal sealed class HostProcess : IDisposable
         }
     }
 
-    private static int FreeTcpPort()
+    /// <summary>A TCP port on 127.0.0.1 that is free now.</summary>
+    public static int FreeTcpPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

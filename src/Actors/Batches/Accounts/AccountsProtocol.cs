@@ -2,7 +2,7 @@ namespace Akka.WriteBehind.Batches.Accounts;
 
 /// <summary>
 /// The sample batch resource: a bank account whose balance never goes below zero. Stored in the table
-/// <c>accounts(key, balance, version)</c> by <see cref="SqliteAccountStore"/>; changed only through <see cref="AccountOperations"/>.
+/// <c>accounts(key, balance, version)</c> by <see cref="SqliteAccountStore"/> or <see cref="PostgresAccountStore"/>; changed only through <see cref="AccountOperations"/>.
 /// </summary>
 /// <param name="Balance">The balance, never negative.</param>
 /// <param name="Version">How many times the account was saved (0: never). The store only saves over the version it loaded,

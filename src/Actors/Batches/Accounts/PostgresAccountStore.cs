@@ -1,0 +1,139 @@
+using System.Data;
+using Akka.WriteBehind.Storage;
+using Npgsql;
+
+namespace Akka.WriteBehind.Batches.Accounts;
+
+/// <summary>
+/// The account store on PostgreSQL (Npgsql): the table
+/// <c>accounts(key text primary key, balance bigint not null check (balance &gt;= 0), version bigint not null)</c> in the
+/// connection's default schema, created on first start under an advisory lock (nodes that start together do not race).
+/// A save writes <c>version + 1</c> only over the version it loaded (optimistic concurrency), as <see cref="SqliteAccountStore"/>
+/// does; <see cref="SaveManyAsync"/> saves many accounts with one multi-row upsert from arrays in one transaction.
+/// </summary>
+public sealed class PostgresAccountStore : IBulkResourceStore<Account>, IAsyncDisposable, IDisposable
+{
+    /// <summary>
+    /// Connections the store opens at most when the connection string sets no <c>Maximum Pool Size</c>. Saves are grouped
+    /// per node (<c>save-many</c>), so a few connections carry the loads and the saves.
+    /// </summary>
+    public const int DefaultMaxPoolSize = 5;
+
+    // the same advisory-lock pattern as the counters table: concurrent CREATE TABLE IF NOT EXISTS can fail on the catalog
+    private const string InitializeSql = """
+        SELECT pg_advisory_xact_lock(hashtext('akka.write-behind:accounts'));
+        CREATE TABLE IF NOT EXISTS accounts (
+            key TEXT NOT NULL PRIMARY KEY,
+            balance BIGINT NOT NULL CHECK (balance >= 0),
+            version BIGINT NOT NULL
+        );
+        """;
+
+    private const string SelectSql = "SELECT balance, version FROM accounts WHERE key = $1";
+
+    // a new row for an account loaded at version 0; an existing row only over the version loaded (excluded.version - 1)
+    private const string UpsertSql = """
+        INSERT INTO accounts (key, balance, version)
+        SELECT a.key, a.balance, a.version FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS a(key, balance, version)
+        ON CONFLICT (key) DO UPDATE SET balance = excluded.balance, version = excluded.version
+        WHERE accounts.version = excluded.version - 1
+        RETURNING key
+        """;
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    /// <summary>Creates a store over an Npgsql connection string. Nothing connects before the first call.</summary>
+    /// <param name="connectionString">For example <c>Host=127.0.0.1;Port=5432;Database=writebehind;Username=app;Password=…</c>.</param>
+    /// <param name="defaultMaxPoolSize">Pool size when <paramref name="connectionString"/> sets none. <b>Default</b>: <see cref="DefaultMaxPoolSize"/>.</param>
+    /// <exception cref="ArgumentException">Empty, or not an Npgsql connection string.</exception>
+    public PostgresAccountStore(string connectionString, int defaultMaxPoolSize = DefaultMaxPoolSize)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new ArgumentException("A PostgreSQL connection string is required.", nameof(connectionString));
+        Description = PostgresConnectionStrings.Describe(connectionString);
+        _dataSource = NpgsqlDataSource.Create(PostgresConnectionStrings.WithDefaultMaxPoolSize(connectionString, defaultMaxPoolSize));
+    }
+
+    /// <summary>Where the store points, without credentials: <c>host:port/database</c>.</summary>
+    public string Description { get; }
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(InitializeSql, connection, transaction);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<Account> LoadAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var select = new NpgsqlCommand(SelectSql, connection);
+        select.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
+            ? new Account(reader.GetInt64(0), reader.GetInt64(1))
+            : Account.Empty;
+    }
+
+    /// <inheritdoc />
+    public async Task<Account> SaveAsync(string key, Account resource, CancellationToken cancellationToken)
+    {
+        var stored = await SaveManyAsync(new Dictionary<string, Account>(StringComparer.Ordinal) { [key] = resource }, cancellationToken)
+            .ConfigureAwait(false);
+        return stored[key];
+    }
+
+    /// <summary>
+    /// Saves every account in one transaction (one statement): each row gets the new balance and <c>version + 1</c>, only
+    /// where the stored version is the one the account was loaded with (a new row for version 0).
+    /// </summary>
+    /// <param name="resources">New state per key.</param>
+    /// <param name="cancellationToken">Checked before the commit: once cancelled, nothing is committed.</param>
+    /// <returns>Every account as stored (its version incremented).</returns>
+    /// <exception cref="DBConcurrencyException">A row's version is not the one loaded: another writer saved the key. Nothing is saved.</exception>
+    public async Task<IReadOnlyDictionary<string, Account>> SaveManyAsync(IReadOnlyDictionary<string, Account> resources, CancellationToken cancellationToken)
+    {
+        var stored = new Dictionary<string, Account>(resources.Count, StringComparer.Ordinal);
+        if (resources.Count == 0)
+            return stored;
+
+        // ordinal key order: concurrent groups lock rows in the same order
+        var rows = resources.OrderBy(r => r.Key, StringComparer.Ordinal).ToArray();
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var upsert = new NpgsqlCommand(UpsertSql, connection, transaction);
+        upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = rows.Select(r => r.Key).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = rows.Select(r => r.Value.Balance).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = rows.Select(r => r.Value.Version + 1).ToArray() });
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await upsert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                written.Add(reader.GetString(0));
+        }
+
+        if (written.Count != rows.Length)
+        {
+            var conflicts = rows.Where(e => !written.Contains(e.Key)).Take(10).Select(e => $"[{e.Key}] (loaded at version {e.Value.Version})");
+            throw new DBConcurrencyException(
+                "accounts were saved by another writer since they were loaded; nothing was saved: " + string.Join(", ", conflicts));
+        }
+
+        // a caller that gave up (max-duration) has been told the batch failed: it must not commit now
+        cancellationToken.ThrowIfCancellationRequested();
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        foreach (var (key, account) in rows)
+            stored[key] = account with { Version = account.Version + 1 };
+        return stored;
+    }
+
+    /// <summary>Closes the store's connection pool.</summary>
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    /// <summary>Closes the store's connection pool.</summary>
+    public void Dispose() => _dataSource.Dispose();
+}

@@ -1,0 +1,74 @@
+using System.Data;
+using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Storage;
+
+namespace Akka.WriteBehind.Tests.Storage;
+
+/// <summary>
+/// The contract of an account store, run against each real database (<see cref="SqliteAccountStoreSpec"/>,
+/// <see cref="PostgresAccountStoreSpec"/>): empty loads, saves bumping the version, optimistic concurrency over a whole group,
+/// nothing committed once cancelled.
+/// </summary>
+public abstract class AccountStoreSpecBase : IAsyncLifetime
+{
+    /// <summary>The store under test (initialized before each spec).</summary>
+    private protected abstract IBulkResourceStore<Account> Store { get; }
+
+    /// <summary>The row of <paramref name="key"/> read directly from the database, as an operator would; null when there is none.</summary>
+    private protected abstract Task<(long Balance, long Version)?> TryReadRowAsync(string key);
+
+    public virtual Task InitializeAsync() => Store.InitializeAsync();
+
+    public abstract Task DisposeAsync();
+
+    [Fact]
+    public async Task Should_load_an_account_never_saved_as_empty()
+    {
+        Assert.Equal(Account.Empty, await Store.LoadAsync("nobody", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Should_save_many_accounts_in_one_call_bumping_each_version()
+    {
+        var loaded = await Store.LoadAsync("a", CancellationToken.None);
+        var stored = await Store.SaveManyAsync(new Dictionary<string, Account>
+        {
+            ["a"] = loaded with { Balance = 10 },
+            ["b"] = Account.Empty with { Balance = 20 },
+        }, CancellationToken.None);
+
+        Assert.Equal(new Account(10, 1), stored["a"]);
+        Assert.Equal(new Account(20, 1), stored["b"]);
+        Assert.Equal(new Account(10, 1), await Store.LoadAsync("a", CancellationToken.None));
+        Assert.Equal(new Account(25, 2), await Store.SaveAsync("b", stored["b"] with { Balance = 25 }, CancellationToken.None));
+        Assert.Equal((25L, 2L), await TryReadRowAsync("b"));
+    }
+
+    [Fact]
+    public async Task Should_refuse_to_save_over_a_version_it_did_not_load_and_save_nothing_of_the_group()
+    {
+        await Store.SaveAsync("race", Account.Empty with { Balance = 5 }, CancellationToken.None); // version 1
+
+        // a second writer that loaded version 0 must not overwrite version 1; the other key of its group is not saved either
+        var conflict = await Assert.ThrowsAsync<DBConcurrencyException>(() => Store.SaveManyAsync(new Dictionary<string, Account>
+        {
+            ["race"] = Account.Empty with { Balance = 99 },
+            ["innocent"] = Account.Empty with { Balance = 1 },
+        }, CancellationToken.None));
+
+        Assert.Contains("[race]", conflict.Message);
+        Assert.Equal((5L, 1L), await TryReadRowAsync("race"));
+        Assert.Null(await TryReadRowAsync("innocent"));
+    }
+
+    [Fact]
+    public async Task Should_commit_nothing_once_cancelled()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Store.SaveAsync("late", new Account(3, 0), cancelled.Token));
+
+        Assert.Null(await TryReadRowAsync("late"));
+    }
+}
