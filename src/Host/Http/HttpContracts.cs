@@ -60,6 +60,8 @@ public sealed record ErrorResponse(string Error, string Message);
 [JsonSerializable(typeof(AccountResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(Observability.ReadyResponse))]
+[JsonSerializable(typeof(Observability.StatsResponse))]
 public sealed partial class HostJsonContext : JsonSerializerContext
 {
     /// <summary>The context every response is written with.</summary>
