@@ -35,6 +35,9 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     private readonly KeyValuePair<string, object?> _tag;
     private long _pendingSince;     // Stopwatch timestamp of the oldest pending increment (0: none)
     private long _inFlightSince;    // ...of the oldest increment of the unconfirmed write
+    private long _pendingCount;     // increments (journal mode: after a recovery, journal events) in _pending, for the gauge
+    private long _inFlightCount;    // ...in _inFlight
+    private long _writeStartedAt;   // Stopwatch timestamp of the write's first attempt, for the flush latency
 
     private long _stored;           // row value as of the last confirmed write
     private long _lastSeq;          // row applied_seq as of the last confirmed write
@@ -177,7 +180,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Receive<RetryWrite>(_ =>
         {
             if (_writing && !_writeOutstanding)
+            {
+                CounterMetrics.FlushRetries.Add(1, _tag);
                 SendWrite();
+            }
         });
         Receive<StopCounter>(_ =>
         {
@@ -344,6 +350,9 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Timers.Cancel(FlushTick.Instance);
         _inFlight = _pending;
         _pending = 0;
+        _inFlightCount = _pendingCount;
+        _pendingCount = 0;
+        _writeStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         _inFlightSince = _pendingSince;
         _pendingSince = 0;
         _writing = true;
@@ -382,8 +391,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         _stored = written.Stored.Value;
         _lastSeq = written.Stored.AppliedSeq;
         _inFlight = 0;
+        _inFlightCount = 0;
         _failures = 0;
         CounterMetrics.Flushes.Add(1, _tag);
+        CounterMetrics.FlushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_writeStartedAt).TotalSeconds, _tag);
         UpdateLedger();
         AnswerAll(_waitingForInFlight, new CounterFlushed(_key, _stored));
 
@@ -441,6 +452,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
                 _key, baseSeq, recovered.HighestSeq);
         _journalReady = true;
         _pending = recovered.PendingAfterBase;
+        _pendingCount = _pending != 0 ? Math.Max(1, recovered.HighestSeq - baseSeq) : 0;
         _pendingSince = _pending != 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         UpdateLedger();
         _journaledUpTo = Math.Max(recovered.HighestSeq, baseSeq);
@@ -478,7 +490,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (_persisting is null)
             return;
         _permits!.Tell(ReleasePersistPermit.Instance);
-        AddPending(persisted.Delta);
+        AddPending(persisted.Delta, _persisting.Count);
         CounterMetrics.Increments.Add(_persisting.Count, _tag);
         _journaledUpTo = persisted.Seq;
         foreach (var waiting in _persisting)
@@ -598,9 +610,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     /// <summary>Adds an accepted (journal mode: journaled) delta to the pending sum and keeps the ledger's age current.</summary>
-    private void AddPending(long delta)
+    private void AddPending(long delta, int increments = 1)
     {
         _pending = checked(_pending + delta);
+        _pendingCount = _pending == 0 ? 0 : _pendingCount + increments; // netted out: nothing left to store
         if (_pending == 0)
             _pendingSince = 0; // netted out: nothing to write
         else if (_pendingSince == 0)
@@ -615,7 +628,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (since == 0)
             _ledger.Clean(_key);
         else
-            _ledger.Dirty(_key, since);
+            _ledger.Dirty(_key, since, _inFlightCount + _pendingCount);
     }
 
     private static bool FitsInt64(Int128 value) => value >= long.MinValue && value <= long.MaxValue;

@@ -90,12 +90,15 @@ public sealed class ObservabilitySpec(ObservedHostFixture node, ITestOutputHelpe
             Assert.Equal("gauge", types.GetValueOrDefault("akka_write_behind_counters_oldest_unflushed_age_seconds"));
             Assert.Equal("gauge", types.GetValueOrDefault("akka_write_behind_counters_journal_persists_in_flight"));
             Assert.Equal("histogram", types.GetValueOrDefault("akka_write_behind_counters_batch_duration_seconds"));
+            Assert.Equal("histogram", types.GetValueOrDefault("akka_write_behind_counters_flush_duration_seconds"));
+            Assert.Equal("gauge", types.GetValueOrDefault("akka_write_behind_counters_pending_increments"));
 
             Assert.Equal(Sent, Sum(samples, "akka_write_behind_counters_increments_total"));
             Assert.True(Sum(samples, "akka_write_behind_counters_flushes_total") >= ObservedHostFixture.Keys);
             Assert.True(Sum(samples, "akka_write_behind_counters_rows_written_total") >= ObservedHostFixture.Keys);
             Assert.Equal(1, Sum(samples, "akka_write_behind_counters_refusals_total", ("reason", "Overflow")));
             Assert.Contains(samples, s => s.Name == "akka_write_behind_counters_batch_duration_seconds_bucket" && s.Labels["le"] == "0.001");
+            Assert.True(Sum(samples, "akka_write_behind_counters_flush_duration_seconds_count") >= ObservedHostFixture.Keys);
         });
     }
 
