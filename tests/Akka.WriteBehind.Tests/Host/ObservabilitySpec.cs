@@ -216,3 +216,85 @@ public sealed class ObservabilitySpec(ObservedHostFixture node, ITestOutputHelpe
         }
     }
 }
+
+/// <summary><c>/ready</c> follows the store: a Host on PostgreSQL behind a proxy that the spec cuts and restores.</summary>
+[Collection(PostgresFixture.Collection)]
+public sealed class ReadinessStoreSpec(PostgresFixture postgres, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "akka-wb-ready", Guid.NewGuid().ToString("N"));
+    private PostgresDatabase? _database;
+    private TcpProxy? _proxy;
+    private HostProcess? _host;
+
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dataDir);
+        _database = postgres.CreateDatabase();
+        _proxy = new TcpProxy(postgres.Port);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Ready_should_answer_503_while_the_store_is_unreachable_and_200_again_after()
+    {
+        var throughProxy = new Npgsql.NpgsqlConnectionStringBuilder(_database!.ConnectionString) { Port = _proxy!.Port, Timeout = 5 };
+        (_host, _) = await HostProcess.StartAsync(_dataDir, "--store", "postgres", "--connection-string", throughProxy.ConnectionString,
+            "--durability", "memory");
+        using var http = _host.CreateClient(2);
+        var ready = await HostHttp.GetJsonAsync(http, "ready", HttpStatusCode.OK);
+        Assert.StartsWith("postgres:127.0.0.1:", ready.GetProperty("store").GetString());
+
+        _proxy.Cut();
+        await Eventually(async () =>
+        {
+            using var response = await http.GetAsync("ready");
+            var error = await HostHttp.ReadJsonAsync(response, HttpStatusCode.ServiceUnavailable);
+            Assert.Equal("unavailable", error.GetProperty("error").GetString());
+            Assert.Contains("not reachable", error.GetProperty("message").GetString());
+            output.WriteLine(error.GetProperty("message").GetString());
+        });
+        await HostHttp.GetJsonAsync(http, "health", HttpStatusCode.OK); // liveness does not depend on the store
+
+        _proxy.Restore();
+        await Eventually(async () => await HostHttp.GetJsonAsync(http, "ready", HttpStatusCode.OK));
+    }
+
+    public async Task DisposeAsync()
+    {
+        _proxy?.Restore();
+        if (_host is not null)
+        {
+            await _host.StopAsync();
+            _host.Dispose();
+        }
+
+        _proxy?.Dispose();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        _database?.Dispose();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // still in use; the OS cleans its temp directory
+        }
+    }
+
+    private static async Task Eventually(Func<Task> assertion)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await assertion();
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+}
