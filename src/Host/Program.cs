@@ -48,11 +48,24 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(o =>
+// one line per event by default; JSON lines (with the structured properties: CounterKey, FlushSeq, BatchId, StoreBatch,
+// ...) when the environment sets Logging__Console__FormatterName=json
+if (string.Equals(builder.Configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase))
 {
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss.fff ";
-});
+    builder.Logging.AddJsonConsole(o =>
+    {
+        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        o.UseUtcTimestamp = true;
+    });
+}
+else
+{
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss.fff ";
+    });
+}
 builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
 // CoordinatedShutdown (leave, drain ingest, hand off and flush every entity) runs inside the host's stop
@@ -68,6 +81,13 @@ builder.Services.AddSingleton(settings);
 builder.Services.AddAkka(HostSettings.ActorSystemName, (akka, services) =>
 {
     akka.ConfigureNode(settings, fileConfig);
+    // Akka's log goes through Microsoft.Extensions.Logging (the console above), message template properties as fields
+    akka.ConfigureLoggers(logging =>
+    {
+        logging.LogLevel = Akka.Event.LogLevel.InfoLevel;
+        logging.ClearLoggers();
+        logging.AddLogger<AkkaLoggerBridge>();
+    });
     // warnings and errors of the node (store failures, ...) for /stats and the status page
     akka.WithActors((system, _) => RecentErrorsSubscription.Start(system, services.GetRequiredService<RecentErrors>()));
 });

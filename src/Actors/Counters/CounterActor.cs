@@ -100,10 +100,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         _ledger.Clean(_key);
         var unflushed = _inFlight + _pending;
         if (_writing || _pending != 0)
-            _log.Warning("Counter [{0}] stopped with {1} unflushed (in flight {2}, pending {3}){4}", _key, unflushed, _inFlight, _pending,
+            _log.Warning("Counter [{CounterKey}] stopped with {Unflushed} unflushed (in flight {InFlight}, pending {Pending}){Note}", _key, unflushed, _inFlight, _pending,
                 _journalMode ? "; it is in the journal and is written after recovery" : "");
         if (_persisting is not null || _group.Count > 0)
-            _log.Warning("Counter [{0}] stopped with {1} increments not yet journaled; their callers were not acknowledged",
+            _log.Warning("Counter [{CounterKey}] stopped with {Increments} increments not yet journaled; their callers were not acknowledged",
                 _key, (_persisting?.Count ?? 0) + _group.Count);
     }
 
@@ -381,7 +381,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         }
 
         if (written.Stored.AppliedSeq > written.Seq)
-            _log.Error("Counter [{0}]: store applied_seq {1} is ahead of this entity's write {2}; another writer touched the row",
+            _log.Error("Counter [{CounterKey}]: store applied_seq {AppliedSeq} is ahead of this entity's write {FlushSeq}; another writer touched the row",
                 _key, written.Stored.AppliedSeq, written.Seq);
 
         Timers.Cancel(WriteTimedOut.Instance);
@@ -417,7 +417,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         CounterMetrics.FlushFailures.Add(1, _tag);
         _failures++;
         var backoff = Backoff(_failures);
-        _log.Warning("Counter [{0}] write {1} of {2} failed (attempt {3}): {4}; retrying in {5}",
+        _log.Warning("Counter [{CounterKey}] write {FlushSeq} of {Delta} failed (attempt {Attempt}): {Reason}; retrying in {Backoff}",
             _key, _writeSeq, _inFlight, _failures, reason, backoff);
         AnswerAll(_waitingForInFlight, new CounterRejected(_key, ErrorCode.StoreFailure, $"store write failed, retrying: {reason}"));
         Timers.StartSingleTimer(RetryWrite.Instance, RetryWrite.Instance, backoff);
@@ -448,7 +448,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     {
         var baseSeq = _writing ? _writeSeq : _lastSeq;
         if (recovered.HighestSeq < baseSeq)
-            _log.Error("Counter [{0}]: the row's applied_seq {1} is ahead of the journal ({2}); was the table written in memory durability?",
+            _log.Error("Counter [{CounterKey}]: the row's applied_seq {AppliedSeq} is ahead of the journal ({JournalSeq}); was the table written in memory durability?",
                 _key, baseSeq, recovered.HighestSeq);
         _journalReady = true;
         _pending = recovered.PendingAfterBase;
@@ -513,7 +513,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (_persisting is null)
             return;
         _permits!.Tell(ReleasePersistPermit.Instance);
-        _log.Warning("Counter [{0}]: {1} increments were not journaled: {2}", _key, _persisting.Count, reason);
+        _log.Warning("Counter [{CounterKey}]: {Increments} increments were not journaled: {Reason}", _key, _persisting.Count, reason);
         foreach (var waiting in _persisting)
         {
             Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, ErrorCode.StoreFailure, reason);
@@ -537,7 +537,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         PersistFailed("journal write failed");
         _failures++;
         var backoff = Backoff(_failures);
-        _log.Warning("Counter [{0}]: journal stopped; restarting it in {1}", _key, backoff);
+        _log.Warning("Counter [{CounterKey}]: journal stopped; restarting it in {Backoff}", _key, backoff);
         Timers.StartSingleTimer(RestartJournal.Instance, RestartJournal.Instance, backoff);
     }
 
@@ -581,7 +581,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Timers.Cancel(LoadTimedOut.Instance);
         _failures++;
         var backoff = Backoff(_failures);
-        _log.Warning("Counter [{0}] load failed (attempt {1}): {2}; retrying in {3}", _key, _failures, reason, backoff);
+        _log.Warning("Counter [{CounterKey}] load failed (attempt {Attempt}): {Reason}; retrying in {Backoff}", _key, _failures, reason, backoff);
         Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, backoff);
     }
 
@@ -639,7 +639,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (replyTo.CanReceiveReplies())
             replyTo.Tell(new CounterRejected(command.Key, code, message));
         else
-            _log.Warning("Counter [{0}] refused {1} ({2}): {3}", _key, command, code, message);
+            _log.Warning("Counter [{CounterKey}] refused {Command} ({ErrorCode}): {Reason}", _key, command, code, message);
     }
 
     private static void Reply(IActorRef replyTo, ICounterReply reply)

@@ -20,7 +20,7 @@ internal sealed class HostProcess : IDisposable
     private readonly TaskCompletionSource<string> _upLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Process _process;
 
-    private HostProcess(string dataDir, IEnumerable<string> options)
+    private HostProcess(string dataDir, IEnumerable<string> options, IReadOnlyDictionary<string, string>? environment = null)
     {
         HttpPort = FreeTcpPort();
         AkkaPort = FreeTcpPort();
@@ -36,6 +36,8 @@ internal sealed class HostProcess : IDisposable
             start.ArgumentList.Add(arg);
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("WRITEBEHIND_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(name);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
 
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) =>
@@ -64,9 +66,14 @@ internal sealed class HostProcess : IDisposable
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts the Host on <paramref name="dataDir"/> with extra <paramref name="options"/> and waits for its up line.</summary>
-    public static async Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, params string[] options)
+    public static Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, params string[] options) =>
+        StartAsync(dataDir, null, options);
+
+    /// <summary>Starts the Host with extra environment variables (e.g. <c>Logging__Console__FormatterName=json</c>).</summary>
+    public static async Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, IReadOnlyDictionary<string, string>? environment,
+        params string[] options)
     {
-        var host = new HostProcess(dataDir, options);
+        var host = new HostProcess(dataDir, options, environment);
         var finished = await Task.WhenAny(host._upLine.Task, Task.Delay(StartTimeout));
         if (finished != host._upLine.Task)
             Assert.Fail($"no '{UpLinePrefix}' line within {StartTimeout}\n{host.Tail()}");
@@ -99,6 +106,9 @@ internal sealed class HostProcess : IDisposable
         Assert.Equal(0, kill(_process.Id, Sigkill));
         await WaitForExitAsync();
     }
+
+    /// <summary>Every line the Host wrote so far (stderr lines prefixed <c>stderr: </c>).</summary>
+    public IReadOnlyCollection<string> Output => _output.ToArray();
 
     public string Tail() => "--- Host output (last 60 lines) ---\n" + string.Join('\n', _output.TakeLast(60));
 

@@ -238,11 +238,15 @@ public sealed class ReadinessStoreSpec(PostgresFixture postgres, ITestOutputHelp
     public async Task Ready_should_answer_503_while_the_store_is_unreachable_and_200_again_after()
     {
         var throughProxy = new Npgsql.NpgsqlConnectionStringBuilder(_database!.ConnectionString) { Port = _proxy!.Port, Timeout = 5 };
-        (_host, _) = await HostProcess.StartAsync(_dataDir, "--store", "postgres", "--connection-string", throughProxy.ConnectionString,
-            "--durability", "memory");
+        var jsonLogs = new Dictionary<string, string> { ["Logging__Console__FormatterName"] = "json" };
+        (_host, _) = await HostProcess.StartAsync(_dataDir, jsonLogs, "--store", "postgres", "--connection-string", throughProxy.ConnectionString,
+            "--durability", "memory", "--flush-interval", "1h");
         using var http = _host.CreateClient(2);
         var ready = await HostHttp.GetJsonAsync(http, "ready", HttpStatusCode.OK);
         Assert.StartsWith("postgres:127.0.0.1:", ready.GetProperty("store").GetString());
+        const string key = "ready:flaky";
+        using (var accepted = await HostHttp.PostAsync(http, $"counters/{key}/increment", "{\"delta\":7}"))
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
 
         _proxy.Cut();
         await Eventually(async () =>
@@ -255,8 +259,26 @@ public sealed class ReadinessStoreSpec(PostgresFixture postgres, ITestOutputHelp
         });
         await HostHttp.GetJsonAsync(http, "health", HttpStatusCode.OK); // liveness does not depend on the store
 
+        // a flush fails while the store is away: a structured warning names the key and the write, /stats lists it
+        await HostHttp.AssertErrorAsync(HostHttp.PostAsync(http, $"counters/{key}/flush", null), HttpStatusCode.ServiceUnavailable, "store_failure");
+        await Eventually(() =>
+        {
+            var warnings = _host.Output.Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement)
+                .Where(l => l.GetProperty("LogLevel").GetString() == "Warning").ToList();
+            var flush = warnings.First(w => w.GetProperty("State").TryGetProperty("CounterKey", out var k) && k.GetString() == key
+                                                     && w.GetProperty("State").TryGetProperty("FlushSeq", out _));
+            output.WriteLine(flush.ToString());
+            Assert.Equal("Akka.WriteBehind.Counters.CounterActor", flush.GetProperty("Category").GetString());
+            var store = warnings.First(w => w.GetProperty("State").TryGetProperty("StoreBatch", out _));
+            Assert.Contains(key, store.GetProperty("State").GetProperty("Keys").GetString());
+            return Task.CompletedTask;
+        });
+        var stats = await HostHttp.GetJsonAsync(http, "stats", HttpStatusCode.OK);
+        Assert.Contains(stats.GetProperty("recentErrors").EnumerateArray(), e => e.GetProperty("message").GetString()!.Contains($"Counter [{key}] write"));
+
         _proxy.Restore();
         await Eventually(async () => await HostHttp.GetJsonAsync(http, "ready", HttpStatusCode.OK));
+        await Eventually(async () => await HostHttp.PostJsonAsync(http, $"counters/{key}/flush", null, HttpStatusCode.OK));
     }
 
     public async Task DisposeAsync()
