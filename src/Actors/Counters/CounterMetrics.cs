@@ -88,7 +88,8 @@ public static class CounterMetrics
 /// </summary>
 internal sealed class CounterLedger
 {
-    private readonly ConcurrentDictionary<string, (long Since, long Increments)> _dirty = new(StringComparer.Ordinal); // key -> Stopwatch timestamp, increments
+    // key -> since when (Stopwatch timestamp) and how many increments; the entry is updated in place (no allocation per increment)
+    private readonly ConcurrentDictionary<string, Entry> _dirty = new(StringComparer.Ordinal);
     private long _persistsInFlight;
 
     public CounterLedger(string counterSet) => Tag = new KeyValuePair<string, object?>("counter_set", counterSet);
@@ -102,8 +103,8 @@ internal sealed class CounterLedger
         get
         {
             long sum = 0;
-            foreach (var (_, increments) in _dirty.Values)
-                sum += increments;
+            foreach (var entry in _dirty.Values)
+                sum += Volatile.Read(ref entry.Increments);
             return sum;
         }
     }
@@ -115,8 +116,8 @@ internal sealed class CounterLedger
         get
         {
             var oldest = long.MaxValue;
-            foreach (var (since, _) in _dirty.Values)
-                oldest = Math.Min(oldest, since);
+            foreach (var entry in _dirty.Values)
+                oldest = Math.Min(oldest, Volatile.Read(ref entry.Since));
             return oldest == long.MaxValue ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest);
         }
     }
@@ -125,10 +126,23 @@ internal sealed class CounterLedger
     /// The oldest increment of <paramref name="key"/> not yet confirmed stored arrived at <paramref name="since"/> (a
     /// <see cref="Stopwatch"/> timestamp); the key holds <paramref name="increments"/> such increments.
     /// </summary>
-    public void Dirty(string key, long since, long increments = 1) => _dirty[key] = (since, increments);
+    public void Dirty(string key, long since, long increments = 1)
+    {
+        // only the key's entity writes its entry (one at a time); readers may see the two fields from different updates
+        // a new entry is complete before it is visible: a reader never sees Since = 0
+        var entry = _dirty.GetOrAdd(key, static (_, state) => new Entry { Since = state.since, Increments = state.increments }, (since, increments));
+        Volatile.Write(ref entry.Increments, increments);
+        Volatile.Write(ref entry.Since, since);
+    }
 
     /// <summary>Everything the key held is confirmed stored (or the entity stopped).</summary>
     public void Clean(string key) => _dirty.TryRemove(key, out _);
 
     public void PersistsInFlightAre(int count) => Interlocked.Exchange(ref _persistsInFlight, count);
+
+    private sealed class Entry
+    {
+        public long Since;
+        public long Increments;
+    }
 }

@@ -77,9 +77,10 @@ public sealed class NodeMetrics : IDisposable
             lock (_gate)
                 _states.Remove(instrument);
         };
-        _listener.SetMeasurementEventCallback<long>((i, v, tags, s) => Measured(i, v, tags, s));
-        _listener.SetMeasurementEventCallback<int>((i, v, tags, s) => Measured(i, v, tags, s));
-        _listener.SetMeasurementEventCallback<double>((i, v, tags, s) => Measured(i, v, tags, s));
+        // these run on the measuring threads (entities, per increment): lock-free adds, no allocation
+        _listener.SetMeasurementEventCallback<long>((_, v, tags, s) => Measured(s, v, 0, tags));
+        _listener.SetMeasurementEventCallback<int>((_, v, tags, s) => Measured(s, v, 0, tags));
+        _listener.SetMeasurementEventCallback<double>((_, v, tags, s) => Measured(s, 0, v, tags));
         _listener.Start();
         Sample();
     }
@@ -153,16 +154,14 @@ public sealed class NodeMetrics : IDisposable
 
     private InstrumentStats? Find(string name) => _latest.FirstOrDefault(i => i.Name == name);
 
-    private void Measured<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
-        where T : struct
+    private void Measured(object? state, long whole, double fraction, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         if (state is not State s)
             return;
-        var number = Convert.ToDouble(value);
-        s.Add(number);
-        if (instrument.Name == Refusals && number > 0)
+        s.Add(whole, fraction);
+        if (s.IsRefusals && whole > 0)
             _errors.Add("warning", "metrics", $"counter command refused: {Tag(tags, "reason") ?? "unknown"} (counter set {Tag(tags, "counter_set")})");
-        else if (instrument.Name == BatchesFinished && Tag(tags, "outcome") is { } outcome && outcome != "ok")
+        else if (s.IsBatchesFinished && Tag(tags, "outcome") is { } outcome && outcome != "ok")
             _errors.Add("warning", "metrics", $"batch failed: {outcome} (resource type {Tag(tags, "resource_type")})");
     }
 
@@ -174,27 +173,25 @@ public sealed class NodeMetrics : IDisposable
         return null;
     }
 
-    /// <summary>One instrument: counters and histograms accumulate; observable instruments are read per sample.</summary>
+    /// <summary>
+    /// One instrument: counters and histograms accumulate (lock-free: measurements arrive on many threads); observable
+    /// instruments are reset and read inside <see cref="Sample"/>, on its thread.
+    /// </summary>
     private sealed class State(Instrument instrument)
     {
-        private readonly object _gate = new();
-        private double _sum;      // counters, up-down counters, histograms: since start; observable: this observation
+        private readonly string _kind = KindOf(instrument);
+        private long _whole;      // sum of the long/int measurements
+        private double _fraction; // sum of the double measurements
+        private long _count;      // histograms: values recorded; observable: measurements in this observation
         private double _max;      // observable gauges in seconds: the largest value over the tag sets (the oldest age)
-        private long _count;
+        private double _last;     // synchronous gauges: the last value recorded
         private double? _previous;
 
         public Instrument Instrument { get; } = instrument;
 
-        private string Kind => Instrument switch
-        {
-            _ when Instrument.GetType().Name.StartsWith("ObservableGauge", StringComparison.Ordinal) => "gauge",
-            _ when Instrument.GetType().Name.StartsWith("ObservableUpDownCounter", StringComparison.Ordinal) => "gauge",
-            _ when Instrument.GetType().Name.StartsWith("ObservableCounter", StringComparison.Ordinal) => "counter",
-            _ when Instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal) => "histogram",
-            _ when Instrument.GetType().Name.StartsWith("UpDownCounter", StringComparison.Ordinal) => "updowncounter",
-            _ when Instrument.GetType().Name.StartsWith("Gauge", StringComparison.Ordinal) => "gauge",
-            _ => "counter",
-        };
+        public bool IsRefusals { get; } = instrument.Name == NodeMetrics.Refusals;
+
+        public bool IsBatchesFinished { get; } = instrument.Name == NodeMetrics.BatchesFinished;
 
         private bool UsesMax => Instrument.IsObservable && Instrument.Unit == "s";
 
@@ -202,45 +199,80 @@ public sealed class NodeMetrics : IDisposable
         {
             if (!Instrument.IsObservable)
                 return;
-            lock (_gate)
-            {
-                _sum = 0;
-                _max = 0;
-                _count = 0;
-            }
+            _whole = 0;
+            _fraction = 0;
+            _max = 0;
+            _count = 0;
         }
 
-        public void Add(double value)
+        public void Add(long whole, double fraction)
         {
-            lock (_gate)
+            if (Instrument.IsObservable)
             {
-                if (Kind == "gauge" && !Instrument.IsObservable)
-                    _sum = value; // a synchronous gauge records the current value
-                else
-                    _sum += value;
+                // inside RecordObservableInstruments, on the sampling thread
+                var value = whole + fraction;
                 _max = _count == 0 ? value : Math.Max(_max, value);
+                _whole += whole;
+                _fraction += fraction;
                 _count++;
+                return;
             }
+
+            if (_kind == "gauge")
+            {
+                Volatile.Write(ref _last, whole + fraction);
+                return;
+            }
+
+            if (whole != 0)
+                Interlocked.Add(ref _whole, whole);
+            if (fraction != 0)
+            {
+                double seen, updated;
+                do
+                {
+                    seen = Volatile.Read(ref _fraction);
+                    updated = seen + fraction;
+                } while (Interlocked.CompareExchange(ref _fraction, updated, seen) != seen);
+            }
+
+            if (_kind == "histogram")
+                Interlocked.Increment(ref _count);
         }
 
         public InstrumentStats Snapshot(double seconds)
         {
-            lock (_gate)
-            {
-                var kind = Kind;
-                var value = UsesMax ? _max : _sum;
-                double? rate = null;
-                if (kind is "counter" or "histogram")
-                {
-                    rate = _previous is { } before && seconds > 0 ? Math.Max(0, value - before) / seconds : 0;
-                    if (kind == "histogram")
-                        rate = null;
-                    _previous = value;
-                }
+            double value;
+            if (UsesMax)
+                value = _max;
+            else if (_kind == "gauge" && !Instrument.IsObservable)
+                value = Volatile.Read(ref _last);
+            else
+                value = Interlocked.Read(ref _whole) + Volatile.Read(ref _fraction);
 
-                return new InstrumentStats(Instrument.Name, kind, Instrument.Unit, Instrument.Description, value, rate,
-                    kind == "histogram" ? _count : null);
+            double? rate = null;
+            if (_kind == "counter")
+            {
+                rate = _previous is { } before && seconds > 0 ? Math.Max(0, value - before) / seconds : 0;
+                _previous = value;
             }
+
+            return new InstrumentStats(Instrument.Name, _kind, Instrument.Unit, Instrument.Description, value, rate,
+                _kind == "histogram" ? Interlocked.Read(ref _count) : null);
+        }
+
+        private static string KindOf(Instrument instrument)
+        {
+            var type = instrument.GetType().Name;
+            if (type.StartsWith("ObservableGauge", StringComparison.Ordinal) || type.StartsWith("ObservableUpDownCounter", StringComparison.Ordinal))
+                return "gauge";
+            if (type.StartsWith("ObservableCounter", StringComparison.Ordinal))
+                return "counter";
+            if (type.StartsWith("Histogram", StringComparison.Ordinal))
+                return "histogram";
+            if (type.StartsWith("UpDownCounter", StringComparison.Ordinal))
+                return "updowncounter";
+            return type.StartsWith("Gauge", StringComparison.Ordinal) ? "gauge" : "counter";
         }
     }
 }
