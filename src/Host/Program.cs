@@ -1,11 +1,15 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Akka.WriteBehind;
 using Akka.WriteBehind.Host;
 using Akka.WriteBehind.Host.Http;
+using Akka.WriteBehind.Host.Observability;
 using Akka.WriteBehind.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 HostSettings settings;
 try
@@ -44,11 +48,24 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(o =>
+// one line per event by default; JSON lines (with the structured properties: CounterKey, FlushSeq, BatchId, StoreBatch,
+// ...) when the environment sets Logging__Console__FormatterName=json
+if (string.Equals(builder.Configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase))
 {
-    o.SingleLine = true;
-    o.TimestampFormat = "HH:mm:ss.fff ";
-});
+    builder.Logging.AddJsonConsole(o =>
+    {
+        o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        o.UseUtcTimestamp = true;
+    });
+}
+else
+{
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss.fff ";
+    });
+}
 builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 
 // CoordinatedShutdown (leave, drain ingest, hand off and flush every entity) runs inside the host's stop
@@ -61,7 +78,35 @@ builder.WebHost.ConfigureKestrel(k =>
 builder.Services.AddSingleton<CounterGateway>();
 builder.Services.AddSingleton<AccountGateway>();
 builder.Services.AddSingleton(settings);
-builder.Services.AddAkka(HostSettings.ActorSystemName, (akka, _) => akka.ConfigureNode(settings, fileConfig));
+builder.Services.AddAkka(HostSettings.ActorSystemName, (akka, services) =>
+{
+    akka.ConfigureNode(settings, fileConfig);
+    // Akka's log goes through Microsoft.Extensions.Logging (the console above), message template properties as fields
+    akka.ConfigureLoggers(logging =>
+    {
+        logging.LogLevel = Akka.Event.LogLevel.InfoLevel;
+        logging.ClearLoggers();
+        logging.AddLogger<AkkaLoggerBridge>();
+    });
+    // warnings and errors of the node (store failures, ...) for /stats and the status page
+    akka.WithActors((system, _) => RecentErrorsSubscription.Start(system, services.GetRequiredService<RecentErrors>()));
+});
+
+// observability: /metrics (Prometheus text, every instrument of the library's meter), /ready, /stats and the status page
+builder.Services.AddSingleton<RecentErrors>();
+builder.Services.AddSingleton<NodeMetrics>();
+builder.Services.AddHostedService<NodeMetricsSampler>();
+builder.Services.AddSingleton<ReadinessProbe>();
+builder.Services.AddOpenTelemetry()
+    .ConfigureResource(resource => resource.AddService("akka-writebehind", serviceInstanceId: $"{HostSettings.Hostname}:{settings.HttpPort}"))
+    .WithMetrics(metrics => metrics
+    .AddMeter(WriteBehindMetrics.MeterName)
+    // the library's durations are in seconds: buckets from 1 ms to 60 s instead of the default (milliseconds) ones
+    .AddView(instrument => instrument.Meter.Name == WriteBehindMetrics.MeterName && instrument.Unit == "s"
+                           && instrument.GetType().Name.StartsWith("Histogram", StringComparison.Ordinal)
+        ? new ExplicitBucketHistogramConfiguration { Boundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] }
+        : null)
+    .AddPrometheusExporter());
 
 var app = builder.Build();
 
@@ -82,6 +127,8 @@ app.MapCounters();
 app.MapAccounts();
 app.MapFanOut();
 app.MapHealth();
+app.MapObservability();
+app.MapPrometheusScrapingEndpoint("/metrics");
 
 try
 {
@@ -98,6 +145,7 @@ catch (Exception e)
 }
 
 var system = app.Services.GetRequiredService<ActorSystem>();
+_ = app.Services.GetRequiredService<NodeMetrics>(); // listening from the start, not from the first /stats
 var memberUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => memberUp.TrySetResult());
 var stopping = app.Lifetime.ApplicationStopping;

@@ -84,7 +84,7 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
                 : (ErrorCode.ShuttingDown, $"resource [{_key}] stopped before its batch was saved; nothing of it was kept");
             foreach (var ran in batch.Ran)
                 Reply(ran.Operation, Failed(ran.Operation.Run, code, message));
-            _log.Warning("Batch entity [{0}] stopped with batch {1} unfinished ({2} operations)", _key, batch.Id, batch.Ran.Count);
+            _log.Warning("Batch entity [{EntityKey}] stopped with batch {BatchId} unfinished ({Operations} operations)", _key, batch.Id, batch.Ran.Count);
         }
 
         foreach (var pending in _queue)
@@ -216,7 +216,7 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
         if (_batch is not { Phase: Phase.Loading } batch || batch.Id != failed.BatchId)
             return;
         batch.LoadDuration = failed.Duration;
-        _log.Warning("Batch entity [{0}]: load failed: {1}", _key, failed.Reason);
+        _log.Warning("Batch entity [{EntityKey}]: load of batch {BatchId} failed: {Reason}", _key, batch.Id, failed.Reason);
         if (failed.TimedOut)
             FailLoad(batch, ErrorCode.Timeout, MaxDurationMessage());
         else
@@ -257,7 +257,7 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
         catch (Exception e)
         {
             // a handler bug: logged, and the operation is refused so the resource stays as it was
-            _log.Error(e, "Batch entity [{0}]: the operation handler threw on {1}", _key, pending.Run.Operation.GetType().Name);
+            _log.Error(e, "Batch entity [{EntityKey}]: the operation handler threw on {Operation}", _key, pending.Run.Operation.GetType().Name);
             outcome = OperationOutcome<TResource>.Rejected($"the operation handler failed: {Describe(e)}");
         }
 
@@ -289,11 +289,11 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
         switch (batch.Phase)
         {
             case Phase.Loading:
-                _log.Warning("Batch entity [{0}]: load did not finish within max-duration {1}", _key, _settings.MaxDuration);
+                _log.Warning("Batch entity [{EntityKey}]: load of batch {BatchId} did not finish within max-duration {MaxDuration}", _key, batch.Id, _settings.MaxDuration);
                 FailLoad(batch, ErrorCode.Timeout, message);
                 break;
             case Phase.Saving:
-                _log.Warning("Batch entity [{0}]: save did not finish within max-duration {1}", _key, _settings.MaxDuration);
+                _log.Warning("Batch entity [{EntityKey}]: save of batch {BatchId} did not finish within max-duration {MaxDuration}", _key, batch.Id, _settings.MaxDuration);
                 _lateSave = batch.Id;
                 FailBatch(batch, ErrorCode.Timeout, message);
                 break;
@@ -359,7 +359,7 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
         if (_batch is not { Phase: Phase.Saving } batch || batch.Id != failed.BatchId)
             return;
         batch.SaveDuration = Stopwatch.GetElapsedTime(batch.SaveStarted);
-        _log.Warning("Batch entity [{0}]: save failed: {1}", _key, failed.Reason);
+        _log.Warning("Batch entity [{EntityKey}]: save of batch {BatchId} failed: {Reason}", _key, batch.Id, failed.Reason);
         if (failed.TimedOut)
             FailBatch(batch, ErrorCode.Timeout, MaxDurationMessage());
         else
@@ -372,7 +372,7 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
             return false;
         _lateSave = 0;
         if (committed)
-            _log.Error("Batch entity [{0}]: the save of batch {1} committed after max-duration, when its callers had been told it failed; " +
+            _log.Error("Batch entity [{EntityKey}]: the save of batch {BatchId} committed after max-duration, when its callers had been told it failed; " +
                 "the store ignored the cancellation token", _key, batchId);
         OpenNextBatch();
         return true;
@@ -493,7 +493,7 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
         if (pending.ReplyTo.CanReceiveReplies())
             pending.ReplyTo.Tell(reply);
         else if (reply is OperationFailed or OperationRejected)
-            _log.Warning("Batch entity [{0}]: {1} of an operation sent without a sender: {2}", _key, reply.GetType().Name, reply);
+            _log.Warning("Batch entity [{EntityKey}]: {ReplyType} of an operation sent without a sender: {Reply}", _key, reply.GetType().Name, reply);
     }
 
     private static DateTime AsUtc(DateTime time) => time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : time;

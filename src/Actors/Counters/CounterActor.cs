@@ -35,6 +35,9 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     private readonly KeyValuePair<string, object?> _tag;
     private long _pendingSince;     // Stopwatch timestamp of the oldest pending increment (0: none)
     private long _inFlightSince;    // ...of the oldest increment of the unconfirmed write
+    private long _pendingCount;     // increments (journal mode: after a recovery, journal events) in _pending, for the gauge
+    private long _inFlightCount;    // ...in _inFlight
+    private long _writeStartedAt;   // Stopwatch timestamp of the write's first attempt, for the flush latency
 
     private long _stored;           // row value as of the last confirmed write
     private long _lastSeq;          // row applied_seq as of the last confirmed write
@@ -97,10 +100,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         _ledger.Clean(_key);
         var unflushed = _inFlight + _pending;
         if (_writing || _pending != 0)
-            _log.Warning("Counter [{0}] stopped with {1} unflushed (in flight {2}, pending {3}){4}", _key, unflushed, _inFlight, _pending,
+            _log.Warning("Counter [{CounterKey}] stopped with {Unflushed} unflushed (in flight {InFlight}, pending {Pending}){Note}", _key, unflushed, _inFlight, _pending,
                 _journalMode ? "; it is in the journal and is written after recovery" : "");
         if (_persisting is not null || _group.Count > 0)
-            _log.Warning("Counter [{0}] stopped with {1} increments not yet journaled; their callers were not acknowledged",
+            _log.Warning("Counter [{CounterKey}] stopped with {Increments} increments not yet journaled; their callers were not acknowledged",
                 _key, (_persisting?.Count ?? 0) + _group.Count);
     }
 
@@ -186,7 +189,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Receive<RetryWrite>(_ =>
         {
             if (_writing && !_writeOutstanding)
+            {
+                CounterMetrics.FlushRetries.Add(1, _tag);
                 SendWrite();
+            }
         });
         Receive<StopCounter>(_ =>
         {
@@ -374,6 +380,9 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Timers.Cancel(FlushTick.Instance);
         _inFlight = _pending;
         _pending = 0;
+        _inFlightCount = _pendingCount;
+        _pendingCount = 0;
+        _writeStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         _inFlightSince = _pendingSince;
         _pendingSince = 0;
         _writing = true;
@@ -402,7 +411,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         }
 
         if (written.Stored.AppliedSeq > written.Seq)
-            _log.Error("Counter [{0}]: store applied_seq {1} is ahead of this entity's write {2}; another writer touched the row",
+            _log.Error("Counter [{CounterKey}]: store applied_seq {AppliedSeq} is ahead of this entity's write {FlushSeq}; another writer touched the row",
                 _key, written.Stored.AppliedSeq, written.Seq);
 
         Timers.Cancel(WriteTimedOut.Instance);
@@ -412,8 +421,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         _stored = written.Stored.Value;
         _lastSeq = written.Stored.AppliedSeq;
         _inFlight = 0;
+        _inFlightCount = 0;
         _failures = 0;
         CounterMetrics.Flushes.Add(1, _tag);
+        CounterMetrics.FlushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_writeStartedAt).TotalSeconds, _tag);
         UpdateLedger();
         AnswerAll(_waitingForInFlight, new CounterFlushed(_key, _stored));
 
@@ -436,7 +447,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         CounterMetrics.FlushFailures.Add(1, _tag);
         _failures++;
         var backoff = Backoff(_failures);
-        _log.Warning("Counter [{0}] write {1} of {2} failed (attempt {3}): {4}; retrying in {5}",
+        _log.Warning("Counter [{CounterKey}] write {FlushSeq} of {Delta} failed (attempt {Attempt}): {Reason}; retrying in {Backoff}",
             _key, _writeSeq, _inFlight, _failures, reason, backoff);
         AnswerAll(_waitingForInFlight, new CounterRejected(_key, ErrorCode.StoreFailure, $"store write failed, retrying: {reason}"));
         Timers.StartSingleTimer(RetryWrite.Instance, RetryWrite.Instance, backoff);
@@ -467,10 +478,11 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     {
         var baseSeq = _writing ? _writeSeq : _lastSeq;
         if (recovered.HighestSeq < baseSeq)
-            _log.Error("Counter [{0}]: the row's applied_seq {1} is ahead of the journal ({2}); was the table written in memory durability?",
+            _log.Error("Counter [{CounterKey}]: the row's applied_seq {AppliedSeq} is ahead of the journal ({JournalSeq}); was the table written in memory durability?",
                 _key, baseSeq, recovered.HighestSeq);
         _journalReady = true;
         _pending = recovered.PendingAfterBase;
+        _pendingCount = _pending != 0 ? Math.Max(1, recovered.HighestSeq - baseSeq) : 0;
         _pendingSince = _pending != 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         UpdateLedger();
         _journaledUpTo = Math.Max(recovered.HighestSeq, baseSeq);
@@ -508,7 +520,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (_persisting is null)
             return;
         _permits!.Tell(ReleasePersistPermit.Instance);
-        AddPending(persisted.Delta);
+        AddPending(persisted.Delta, _persisting.Count);
         CounterMetrics.Increments.Add(_persisting.Count, _tag);
         _journaledUpTo = persisted.Seq;
         foreach (var waiting in _persisting)
@@ -531,7 +543,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (_persisting is null)
             return;
         _permits!.Tell(ReleasePersistPermit.Instance);
-        _log.Warning("Counter [{0}]: {1} increments were not journaled: {2}", _key, _persisting.Count, reason);
+        _log.Warning("Counter [{CounterKey}]: {Increments} increments were not journaled: {Reason}", _key, _persisting.Count, reason);
         foreach (var waiting in _persisting)
         {
             Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, ErrorCode.StoreFailure, reason);
@@ -555,7 +567,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         PersistFailed("journal write failed");
         _failures++;
         var backoff = Backoff(_failures);
-        _log.Warning("Counter [{0}]: journal stopped; restarting it in {1}", _key, backoff);
+        _log.Warning("Counter [{CounterKey}]: journal stopped; restarting it in {Backoff}", _key, backoff);
         Timers.StartSingleTimer(RestartJournal.Instance, RestartJournal.Instance, backoff);
     }
 
@@ -599,7 +611,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         Timers.Cancel(LoadTimedOut.Instance);
         _failures++;
         var backoff = Backoff(_failures);
-        _log.Warning("Counter [{0}] load failed (attempt {1}): {2}; retrying in {3}", _key, _failures, reason, backoff);
+        _log.Warning("Counter [{CounterKey}] load failed (attempt {Attempt}): {Reason}; retrying in {Backoff}", _key, _failures, reason, backoff);
         Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, backoff);
     }
 
@@ -628,9 +640,10 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     /// <summary>Adds an accepted (journal mode: journaled) delta to the pending sum and keeps the ledger's age current.</summary>
-    private void AddPending(long delta)
+    private void AddPending(long delta, int increments = 1)
     {
         _pending = checked(_pending + delta);
+        _pendingCount = _pending == 0 ? 0 : _pendingCount + increments; // netted out: nothing left to store
         if (_pending == 0)
             _pendingSince = 0; // netted out: nothing to write
         else if (_pendingSince == 0)
@@ -645,7 +658,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (since == 0)
             _ledger.Clean(_key);
         else
-            _ledger.Dirty(_key, since);
+            _ledger.Dirty(_key, since, _inFlightCount + _pendingCount);
     }
 
     private static bool FitsInt64(Int128 value) => value >= long.MinValue && value <= long.MaxValue;
@@ -656,7 +669,7 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
         if (replyTo.CanReceiveReplies())
             replyTo.Tell(new CounterRejected(command.Key, code, message));
         else
-            _log.Warning("Counter [{0}] refused {1} ({2}): {3}", _key, command, code, message);
+            _log.Warning("Counter [{CounterKey}] refused {Command} ({ErrorCode}): {Reason}", _key, command, code, message);
     }
 
     private static void Reply(IActorRef replyTo, ICounterReply reply)

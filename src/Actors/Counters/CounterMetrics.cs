@@ -15,10 +15,13 @@ namespace Akka.WriteBehind.Counters;
 /// <item><term>akka.write_behind.counters.refusals</term><description>counter, {command}: commands refused, tag <c>reason</c> (the <see cref="ErrorCode"/>).</description></item>
 /// <item><term>akka.write_behind.counters.flushes</term><description>counter, {flush}: writes confirmed by the store (one per key and flush).</description></item>
 /// <item><term>akka.write_behind.counters.flush_failures</term><description>counter, {flush}: writes that failed or timed out (each is retried).</description></item>
+/// <item><term>akka.write_behind.counters.flush_retries</term><description>counter, {flush}: writes sent again after a failure or timeout.</description></item>
+/// <item><term>akka.write_behind.counters.flush_duration</term><description>histogram, s: flush latency, from a write's first attempt to its confirmation by the store (retries included).</description></item>
 /// <item><term>akka.write_behind.counters.batches</term><description>counter, {batch}: store transactions, tag <c>outcome</c> = ok | failed.</description></item>
 /// <item><term>akka.write_behind.counters.rows_written</term><description>counter, {row}: rows in committed store transactions.</description></item>
 /// <item><term>akka.write_behind.counters.batch_duration</term><description>histogram, s: duration of a store transaction.</description></item>
 /// <item><term>akka.write_behind.counters.pending_keys</term><description>gauge, {key}: keys on this node holding increments not yet confirmed stored.</description></item>
+/// <item><term>akka.write_behind.counters.pending_increments</term><description>gauge, {increment}: increments on this node not yet confirmed stored (after a journal recovery: the journal events replayed).</description></item>
 /// <item><term>akka.write_behind.counters.oldest_unflushed_age</term><description>gauge, s: age of the oldest increment on this node not yet confirmed stored (0 when none): how far behind the database is.</description></item>
 /// <item><term>akka.write_behind.counters.journal_persists_in_flight</term><description>gauge, {persist}: journal writes in flight on this node (journal durability).</description></item>
 /// </list>
@@ -40,6 +43,12 @@ public static class CounterMetrics
     internal static readonly Counter<long> FlushFailures = WriteBehindMeter.Meter.CreateCounter<long>(
         Prefix + "flush_failures", "{flush}", "Counter writes that failed or timed out; each is retried.");
 
+    internal static readonly Counter<long> FlushRetries = WriteBehindMeter.Meter.CreateCounter<long>(
+        Prefix + "flush_retries", "{flush}", "Counter writes sent again after a failure or timeout.");
+
+    internal static readonly Histogram<double> FlushDuration = WriteBehindMeter.Meter.CreateHistogram<double>(
+        Prefix + "flush_duration", "s", "Flush latency: from a counter write's first attempt to its confirmation by the store.");
+
     internal static readonly Counter<long> Batches = WriteBehindMeter.Meter.CreateCounter<long>(
         Prefix + "batches", "{batch}", "Store transactions of the counter store writer, by outcome.");
 
@@ -54,6 +63,9 @@ public static class CounterMetrics
         WriteBehindMeter.Meter.CreateObservableGauge(Prefix + "pending_keys",
             () => Ledgers.Keys.Select(l => new Measurement<long>(l.PendingKeys, l.Tag)), "{key}",
             "Keys on this node holding increments not yet confirmed stored.");
+        WriteBehindMeter.Meter.CreateObservableGauge(Prefix + "pending_increments",
+            () => Ledgers.Keys.Select(l => new Measurement<long>(l.PendingIncrements, l.Tag)), "{increment}",
+            "Increments on this node not yet confirmed stored.");
         WriteBehindMeter.Meter.CreateObservableGauge(Prefix + "oldest_unflushed_age",
             () => Ledgers.Keys.Select(l => new Measurement<double>(l.OldestUnflushedAge.TotalSeconds, l.Tag)), "s",
             "Age of the oldest increment on this node not yet confirmed stored.");
@@ -76,14 +88,26 @@ public static class CounterMetrics
 /// </summary>
 internal sealed class CounterLedger
 {
-    private readonly ConcurrentDictionary<string, long> _dirtySince = new(StringComparer.Ordinal); // key -> Stopwatch timestamp
+    // key -> since when (Stopwatch timestamp) and how many increments; the entry is updated in place (no allocation per increment)
+    private readonly ConcurrentDictionary<string, Entry> _dirty = new(StringComparer.Ordinal);
     private long _persistsInFlight;
 
     public CounterLedger(string counterSet) => Tag = new KeyValuePair<string, object?>("counter_set", counterSet);
 
     public KeyValuePair<string, object?> Tag { get; }
 
-    public long PendingKeys => _dirtySince.Count;
+    public long PendingKeys => _dirty.Count;
+
+    public long PendingIncrements
+    {
+        get
+        {
+            long sum = 0;
+            foreach (var entry in _dirty.Values)
+                sum += Volatile.Read(ref entry.Increments);
+            return sum;
+        }
+    }
 
     public long PersistsInFlight => Interlocked.Read(ref _persistsInFlight);
 
@@ -92,17 +116,33 @@ internal sealed class CounterLedger
         get
         {
             var oldest = long.MaxValue;
-            foreach (var since in _dirtySince.Values)
-                oldest = Math.Min(oldest, since);
+            foreach (var entry in _dirty.Values)
+                oldest = Math.Min(oldest, Volatile.Read(ref entry.Since));
             return oldest == long.MaxValue ? TimeSpan.Zero : Stopwatch.GetElapsedTime(oldest);
         }
     }
 
-    /// <summary>The oldest increment of <paramref name="key"/> not yet confirmed stored arrived at <paramref name="since"/> (a <see cref="Stopwatch"/> timestamp).</summary>
-    public void Dirty(string key, long since) => _dirtySince[key] = since;
+    /// <summary>
+    /// The oldest increment of <paramref name="key"/> not yet confirmed stored arrived at <paramref name="since"/> (a
+    /// <see cref="Stopwatch"/> timestamp); the key holds <paramref name="increments"/> such increments.
+    /// </summary>
+    public void Dirty(string key, long since, long increments = 1)
+    {
+        // only the key's entity writes its entry (one at a time); readers may see the two fields from different updates
+        // a new entry is complete before it is visible: a reader never sees Since = 0
+        var entry = _dirty.GetOrAdd(key, static (_, state) => new Entry { Since = state.since, Increments = state.increments }, (since, increments));
+        Volatile.Write(ref entry.Increments, increments);
+        Volatile.Write(ref entry.Since, since);
+    }
 
     /// <summary>Everything the key held is confirmed stored (or the entity stopped).</summary>
-    public void Clean(string key) => _dirtySince.TryRemove(key, out _);
+    public void Clean(string key) => _dirty.TryRemove(key, out _);
 
     public void PersistsInFlightAre(int count) => Interlocked.Exchange(ref _persistsInFlight, count);
+
+    private sealed class Entry
+    {
+        public long Since;
+        public long Increments;
+    }
 }

@@ -19,6 +19,7 @@ namespace Akka.WriteBehind.Storage;
 internal sealed class CounterStoreWriterActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private long _transactions; // numbers the store transactions, for the logs (StoreBatch)
     private readonly ICounterStore _store;
     private readonly CounterSettings _settings;
     private readonly KeyValuePair<string, object?>[] _ok;
@@ -85,6 +86,7 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
     private async Task<Done> ApplyAsync((CounterWrite Write, IActorRef ReplyTo)[] batch)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var transaction = Interlocked.Increment(ref _transactions);
         try
         {
             var stored = await _store.ApplyAsync(batch.Select(e => e.Write).ToArray()).ConfigureAwait(false);
@@ -103,13 +105,22 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
             // the failure is not hidden: every entity of the batch is told, keeps its delta and retries
             CounterMetrics.Batches.Add(1, _failed);
             CounterMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, _failed);
-            _log.Warning(ex, "Counter store write of {0} keys failed; the entities keep their deltas and retry", batch.Length);
+            _log.Warning(ex, "Counter store write {StoreBatch} of {BatchSize} keys ({Keys}) failed; the entities keep their deltas and retry",
+                transaction, batch.Length, KeySample(batch.Select(e => e.Write.Key)));
             var reason = $"{ex.GetType().Name}: {ex.Message}";
             foreach (var (write, replyTo) in batch)
                 replyTo.Tell(new CounterWriteFailed(write.Key, write.Seq, reason));
         }
 
         return Done.Instance;
+    }
+
+    /// <summary>The first keys of a batch, for a log line: the keys are the identifiers an operator searches for.</summary>
+    private static string KeySample(IEnumerable<string> keys)
+    {
+        const int shown = 10;
+        var list = keys.Take(shown + 1).ToList();
+        return list.Count > shown ? string.Join(", ", list.Take(shown)) + ", ..." : string.Join(", ", list);
     }
 
     private async Task<Done> ReadAsync((string Key, IActorRef ReplyTo)[] batch)
@@ -122,7 +133,7 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
         }
         catch (Exception ex)
         {
-            _log.Warning(ex, "Counter store read of {0} keys failed; the entities retry", batch.Length);
+            _log.Warning(ex, "Counter store read of {BatchSize} keys ({Keys}) failed; the entities retry", batch.Length, KeySample(batch.Select(e => e.Key)));
             var reason = $"{ex.GetType().Name}: {ex.Message}";
             foreach (var (key, replyTo) in batch)
                 replyTo.Tell(new CounterLoadFailed(key, reason));

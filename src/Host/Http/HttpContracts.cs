@@ -97,6 +97,8 @@ public sealed record ErrorResponse(string Error, string Message);
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(FanOutResponse))]
+[JsonSerializable(typeof(Observability.ReadyResponse))]
+[JsonSerializable(typeof(Observability.StatsResponse))]
 public sealed partial class HostJsonContext : JsonSerializerContext
 {
     /// <summary>The context every response is written with.</summary>

@@ -20,7 +20,8 @@ internal sealed class HostProcess : IDisposable
     private readonly TaskCompletionSource<string> _upLine = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Process _process;
 
-    private HostProcess(string dataDir, IEnumerable<string> options, int? httpPort = null, int? akkaPort = null)
+    private HostProcess(string dataDir, IEnumerable<string> options, int? httpPort = null, int? akkaPort = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         HttpPort = httpPort ?? FreeTcpPort();
         AkkaPort = akkaPort ?? FreeTcpPort();
@@ -36,6 +37,8 @@ internal sealed class HostProcess : IDisposable
             start.ArgumentList.Add(arg);
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("WRITEBEHIND_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(name);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
 
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) =>
@@ -65,15 +68,24 @@ internal sealed class HostProcess : IDisposable
 
     /// <summary>Starts the Host on <paramref name="dataDir"/> with extra <paramref name="options"/> and waits for its up line.</summary>
     public static Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, params string[] options) =>
-        StartAsync(dataDir, null, null, options);
+        StartAsync(dataDir, null, null, null, options);
 
     /// <summary>
     /// Starts the Host on <paramref name="dataDir"/> on the given ports (free ones when null), e.g. the ports that every node of
     /// a cluster lists in its seed nodes, or a killed node's ports to restart it; waits for its up line.
     /// </summary>
-    public static async Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, int? httpPort, int? akkaPort, params string[] options)
+    public static Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, int? httpPort, int? akkaPort, params string[] options) =>
+        StartAsync(dataDir, httpPort, akkaPort, null, options);
+
+    /// <summary>Starts the Host with extra environment variables (e.g. <c>Logging__Console__FormatterName=json</c>).</summary>
+    public static Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, IReadOnlyDictionary<string, string>? environment,
+        params string[] options) =>
+        StartAsync(dataDir, null, null, environment, options);
+
+    private static async Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, int? httpPort, int? akkaPort,
+        IReadOnlyDictionary<string, string>? environment, string[] options)
     {
-        var host = new HostProcess(dataDir, options, httpPort, akkaPort);
+        var host = new HostProcess(dataDir, options, httpPort, akkaPort, environment);
         var finished = await Task.WhenAny(host._upLine.Task, Task.Delay(StartTimeout));
         if (finished != host._upLine.Task)
             Assert.Fail($"no '{UpLinePrefix}' line within {StartTimeout}\n{host.Tail()}");
@@ -106,6 +118,9 @@ internal sealed class HostProcess : IDisposable
         Assert.Equal(0, kill(_process.Id, Sigkill));
         await WaitForExitAsync();
     }
+
+    /// <summary>Every line the Host wrote so far (stderr lines prefixed <c>stderr: </c>).</summary>
+    public IReadOnlyCollection<string> Output => _output.ToArray();
 
     public string Tail() => "--- Host output (last 60 lines) ---\n" + string.Join('\n', _output.TakeLast(60));
 
