@@ -82,6 +82,3 @@ internal sealed class GetRefreshSupervisorState
 /// <param name="CyclesStarted">Cycles started since the supervisor started.</param>
 /// <param name="CyclesSkipped">Cycles skipped because the previous one was still running.</param>
 internal sealed record RefreshSupervisorState(IReadOnlyList<string> Tracked, RefreshRate Rate, int UpMembers, long CyclesStarted, long CyclesSkipped);
-
-/// <summary>INTERNAL API: where an item entity finds its node's supervisor.</summary>
-internal sealed record RefreshNode(IActorRef Supervisor);
