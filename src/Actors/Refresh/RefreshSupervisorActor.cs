@@ -70,7 +70,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
         {
             if (ended.Epoch != _epoch)
                 return; // a stream replaced at a rate change has drained
-            throw new InvalidOperationException($"the refresh stream ended unexpectedly: {ended.Cause?.Message ?? "completed"}", ended.Cause);
+            throw new InvalidOperationException($"the refresh stream ended unexpectedly: {ended.Cause ?? "completed"}");
         });
         Receive<ClusterEvent.IMemberEvent>(MemberChanged);
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
@@ -295,7 +295,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
             .ToMaterialized(Sink.ForEach<SyncBatchDone>(result => self.Tell(result)), Keep.Both)
             .Run(Context.Materializer());
         _queue = queue;
-        done.PipeTo(self, success: _ => new StreamEnded(epoch, null), failure: e => new StreamEnded(epoch, e));
+        done.PipeTo(self, success: _ => new StreamEnded(epoch, null), failure: e => new StreamEnded(epoch, e.ToString()));
         _log.Info("Refresh set {0}: syncing at {1:0.###}/s, burst {2}, batches of {3}, {4} in parallel, every {5}",
             _settings.TypeName, rate.PerSecond, rate.Burst, _settings.BatchSize, _settings.Parallelism, _settings.ResyncPeriod);
     }
@@ -374,7 +374,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
         public LinkedListNode<string> Lru { get; } = lru;
     }
 
-    private sealed record StreamEnded(int Epoch, Exception? Cause);
+    private sealed record StreamEnded(int Epoch, string? Cause);
 
     private sealed class Tick
     {

@@ -117,7 +117,7 @@ public abstract class RefreshSpecBase : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
     private RefreshSet? _refresh;
 
     private protected RefreshSpecBase(ITestOutputHelper output, string config = "", TempDirectory? dir = null)
-        : base(TestConfig.Cluster(config + "\n" + FastRefresh), output: output)
+        : base(TestConfig.Cluster(FastRefresh + "\n" + config), output: output)
     {
         _dir = dir ?? new TempDirectory();
         Store = SqliteRefreshItemStore.ForDirectory(_dir.Path);
@@ -156,6 +156,25 @@ public abstract class RefreshSpecBase : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
 
     internal async Task<RefreshSupervisorState> SupervisorStateAsync() =>
         await Refresh.Supervisor.Ask<RefreshSupervisorState>(GetRefreshSupervisorState.Instance, AskTimeout);
+
+    /// <summary>
+    /// Once every item of <paramref name="ids"/> has been synced, waits for <paramref name="syncs"/> more syncs of each and
+    /// checks that each item was synced once per cycle started meanwhile: no item more often than the cycles (+1 for the
+    /// cycle running at either end) and none left behind (all within 2 of each other).
+    /// </summary>
+    internal async Task AssertSyncedOncePerCycleAsync(IReadOnlyList<string> ids, int syncs)
+    {
+        await UntilAsync(() => ids.All(id => Syncer.Count(id) >= 1), "every item synced once");
+        var cyclesBefore = (await SupervisorStateAsync()).CyclesStarted;
+        var before = ids.ToDictionary(id => id, Syncer.Count);
+        await UntilAsync(() => ids.All(id => Syncer.Count(id) >= before[id] + syncs), $"{syncs} more syncs of every item");
+        var cycles = (await SupervisorStateAsync()).CyclesStarted - cyclesBefore;
+
+        var added = ids.Select(id => Syncer.Count(id) - before[id]).ToArray();
+        Assert.True(added.Max() <= cycles + 1, $"syncs per item {string.Join(",", added)} in {cycles} cycles");
+        Assert.True(added.Max() - added.Min() <= 2, $"syncs per item {string.Join(",", added)} in {cycles} cycles");
+        Assert.Equal(1, Syncer.MaxActivePerItem);
+    }
 
     /// <summary>Waits until <paramref name="condition"/> holds.</summary>
     internal static Task UntilAsync(Func<bool> condition, string what) => Eventually.TrueAsync(condition, AwaitTimeout, what);
