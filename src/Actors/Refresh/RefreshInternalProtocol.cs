@@ -12,8 +12,12 @@ internal sealed class StopItem
     }
 }
 
-/// <summary>INTERNAL API: starts the entity of <see cref="Key"/> so that a stored item is refreshed without a caller (node start, member left).</summary>
-internal sealed record WakeItem(string Key) : IRefreshCommand;
+/// <summary>
+/// INTERNAL API: starts the entity of <see cref="Key"/> so that a stored item is refreshed without a caller (node start,
+/// member left). <paramref name="Touch"/>: on behalf of a caller (an entity touched while it was passivating), so it may
+/// evict another item at the cap.
+/// </summary>
+internal sealed record WakeItem(string Key, bool Touch = false) : IRefreshCommand;
 
 /// <summary>
 /// INTERNAL API: entity → its node's supervisor: refresh this item (and hold its latest state). <paramref name="Touch"/>: a

@@ -41,6 +41,8 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
     private bool _trackAcked;
     private bool _stopping;
     private bool _passivating;
+    private bool _touchedWhileLoading;
+    private bool _touchedWhilePassivating;
 
     public RefreshItemActor(string id, RefreshSettings settings, IRefreshItemStore store, IActorRef supervisor)
     {
@@ -64,6 +66,8 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
     {
         if (_tracked)
             _supervisor.Tell(new UntrackItem(_id));
+        if (_touchedWhilePassivating)
+            Context.Parent.Tell(new WakeItem(_id, Touch: true)); // the shard starts the next incarnation, which tracks it again
         if (_version != _storedVersion)
             _log.Warning("Refresh item [{0}] stopped with a change not stored; the store keeps the previous state", _id);
         foreach (var waiter in _waiters)
@@ -80,7 +84,7 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
             _failures = 0;
             Become(Active);
             if (_item is { Terminal: false })
-                Track(touch: false, syncNow: false);
+                Track(touch: _touchedWhileLoading, syncNow: false);
             else
                 ArmIdle();
             Stash.UnstashAll();
@@ -94,9 +98,10 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<RetryLoad>(_ => Load());
         Receive<StopItem>(_ => Context.Stop(Self)); // nothing to write yet
-        Receive<WakeItem>(_ => { });
+        Receive<WakeItem>(wake => _touchedWhileLoading |= wake.Touch);
         Receive<IRefreshCommand>(command =>
         {
+            _touchedWhileLoading = true;
             if (_stashed >= _settings.EntityBufferSize)
             {
                 Reply(Sender, new RefreshRejected(_id, ErrorCode.Saturated,
@@ -153,7 +158,11 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
             else
                 Change(null, created: false, Sender, new RefreshItemDeleted(_id));
         });
-        Receive<WakeItem>(_ => { });
+        Receive<WakeItem>(wake =>
+        {
+            if (wake.Touch && _item is not null)
+                Touched();
+        });
         Receive<ApplySync>(apply => Synced(apply.Result));
         Receive<ItemTracked>(_ =>
         {
@@ -256,8 +265,14 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
 
     private void Track(bool touch, bool syncNow)
     {
+        if (_passivating)
+        {
+            // the shard stops this incarnation anyway: the next one tracks the item again
+            _touchedWhilePassivating = true;
+            return;
+        }
+
         _tracked = true;
-        _passivating = false;
         Timers.Cancel(Idle.Instance);
         SendTrack(touch, syncNow);
         if (!_trackAcked)
@@ -288,7 +303,7 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
         _tracked = false;
         _trackAcked = false;
         Timers.Cancel(Retrack.Instance);
-        Passivate();
+        ArmIdle(); // kept for readers a while; a caller touching it meanwhile brings it back
     }
 
     private void ArmIdle()
