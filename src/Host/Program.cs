@@ -60,6 +60,7 @@ builder.WebHost.ConfigureKestrel(k =>
 });
 builder.Services.AddSingleton<CounterGateway>();
 builder.Services.AddSingleton<AccountGateway>();
+builder.Services.AddSingleton<ItemGateway>();
 builder.Services.AddSingleton(settings);
 builder.Services.AddAkka(HostSettings.ActorSystemName, (akka, _) => akka.ConfigureNode(settings, fileConfig));
 
@@ -80,6 +81,7 @@ app.UseStatusCodePages(context =>
 });
 app.MapCounters();
 app.MapAccounts();
+app.MapItems();
 app.MapHealth();
 
 try

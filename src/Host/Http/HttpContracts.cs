@@ -44,6 +44,12 @@ public sealed record HealthResponse(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message = null);
 
+/// <summary><c>200</c>/<c>201</c> answer to <c>PUT /items/{id}</c> and <c>200</c> answer to <c>GET /items/{id}</c>: the item as stored.</summary>
+/// <param name="Id">The item's id.</param>
+/// <param name="State">The item's state, the JSON document last PUT or fetched from the refresh URL.</param>
+/// <param name="Terminal">Whether the state is terminal (<c>"terminal": true</c> in it): the item is no longer refreshed.</param>
+public sealed record ItemResponse(string Id, JsonElement State, bool Terminal);
+
 /// <summary>Every error: <c>{"error": "&lt;snake_case code&gt;", "message": "..."}</c>.</summary>
 /// <param name="Error">The code (<see cref="ErrorMapping"/>).</param>
 /// <param name="Message">Why, for people.</param>
@@ -60,6 +66,7 @@ public sealed record ErrorResponse(string Error, string Message);
 [JsonSerializable(typeof(AccountResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(ItemResponse))]
 public sealed partial class HostJsonContext : JsonSerializerContext
 {
     /// <summary>The context every response is written with.</summary>
