@@ -106,3 +106,53 @@ public sealed class RefreshSpec(ITestOutputHelper output) : RefreshSpecBase(outp
         Assert.Equal("{\"v\":3}", (await Store.LoadAsync("a"))!.State);
     }
 }
+
+/// <summary>The refresh instruments on the Akka.WriteBehind meter.</summary>
+public sealed class RefreshMetricsSpec(ITestOutputHelper output) : RefreshSpecBase(output, """
+    akka.write-behind.refresh.type-name = "refresh-metrics-spec"
+    """)
+{
+    [Fact]
+    public async Task Should_publish_syncs_errors_latency_cycles_and_items()
+    {
+        var measured = new System.Collections.Concurrent.ConcurrentDictionary<string, double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Akka.WriteBehind" && instrument.Name.StartsWith("akka.write_behind.refresh.", StringComparison.Ordinal))
+                l.EnableMeasurementEvents(instrument);
+        };
+        void Record(System.Diagnostics.Metrics.Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var name = instrument.Name["akka.write_behind.refresh.".Length..];
+            var mine = false;
+            foreach (var tag in tags)
+            {
+                if (tag is { Key: "refresh_set", Value: "refresh-metrics-spec" })
+                    mine = true;
+                if (tag.Key == "outcome")
+                    name += ":" + tag.Value;
+            }
+
+            if (mine)
+                measured.AddOrUpdate(name, value, (_, v) => instrument.Name.EndsWith("items", StringComparison.Ordinal) ? value : v + value);
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, _, t, _) => Record(i, 1, t)); // histograms: count recordings
+        listener.Start();
+        Syncer.Outcome = (item, n) => item.Id == "bad" ? SyncResult.Failed(item.Id, "no") : SyncResult.Unchanged(item.Id);
+
+        foreach (var id in new[] { "m-1", "m-2", "bad" })
+            await CreateAsync(id);
+        await UntilAsync(() => Syncer.Count("bad") >= 3 && Syncer.Count("m-1") >= 3, "three cycles");
+        listener.RecordObservableInstruments();
+
+        Assert.True(measured.GetValueOrDefault("syncs:unchanged") >= 6, "unchanged syncs counted");
+        Assert.True(measured.GetValueOrDefault("syncs:failed") >= 3, "failed syncs counted");
+        Assert.Equal(measured.GetValueOrDefault("syncs:failed"), measured.GetValueOrDefault("sync_errors"));
+        Assert.True(measured.GetValueOrDefault("sync_latency") >= 1, "sync latency recorded");
+        Assert.True(measured.GetValueOrDefault("cycle_duration") >= 2, "cycle durations recorded");
+        Assert.Equal(3, measured.GetValueOrDefault("items"));
+    }
+}
