@@ -13,7 +13,8 @@ namespace Akka.WriteBehind.Refresh;
 /// commands meanwhile, at most <c>entity-buffer-size</c>); a present, non-terminal item is tracked by the node's
 /// <see cref="RefreshSupervisorActor"/>, which syncs it every cycle and sends the outcome back as <see cref="ApplySync"/>.
 /// Every change (command or sync) goes to the store, one write at a time, the latest state winning; callers are answered
-/// once their change is stored. A failed write is answered <see cref="ErrorCode.StoreFailure"/> and retried with back-off
+/// once their change is stored (at most <c>entity-buffer-size</c> callers wait; beyond, <see cref="ErrorCode.Saturated"/>).
+/// A failed write is answered <see cref="ErrorCode.StoreFailure"/> and retried with back-off
 /// (the change is kept in memory and served to readers).
 /// </para>
 /// <para>
@@ -202,6 +203,12 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
 
+        if (replyTo.CanReceiveReplies() && _waiters.Count >= _settings.EntityBufferSize)
+        {
+            Reply(replyTo, Saturated());
+            return;
+        }
+
         _item = item;
         _version++;
         if (replyTo.CanReceiveReplies())
@@ -377,6 +384,8 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
     {
         if (_storedVersion == _version)
             Reply(replyTo, reply);
+        else if (_waiters.Count >= _settings.EntityBufferSize)
+            Reply(replyTo, Saturated());
         else if (replyTo.CanReceiveReplies())
             _waiters.Add(new Waiter(replyTo, _version, reply));
     }
@@ -386,6 +395,9 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
         if (replyTo.CanReceiveReplies())
             replyTo.Tell(reply);
     }
+
+    private RefreshRejected Saturated() =>
+        new(_id, ErrorCode.Saturated, $"item [{_id}] already has {_settings.EntityBufferSize} callers waiting for a store write (entity-buffer-size)");
 
     private TimeSpan Backoff(int failures)
     {

@@ -28,7 +28,7 @@ public enum TpsScope
 /// <param name="SyncOnCreate">Whether a newly created item is synced at once (through the same rate limit). <b>Default</b>: on.</param>
 /// <param name="MaxItemsPerNode">Items refreshed on one node at most; beyond it the least recently used is evicted. <b>Default</b>: 100,000.</param>
 /// <param name="NumberOfShards">Shards of the item region. <b>Default</b>: 100.</param>
-/// <param name="EntityBufferSize">Commands an item buffers while it loads or writes. <b>Default</b>: 1,000.</param>
+/// <param name="EntityBufferSize">Commands an item buffers while it loads, and callers waiting for its store write. <b>Default</b>: 1,000.</param>
 /// <param name="IdleTimeout">How long an item that is not refreshed (absent, terminal, evicted) stays in memory. <b>Default</b>: 60s.</param>
 /// <param name="WakeInterval">How often each node wakes stored non-terminal items; <c>null</c> = only at start and when a member leaves. <b>Default</b>: 60s.</param>
 /// <param name="WakeLimit">Most items woken per wake-up. <b>Default</b>: 10,000.</param>

@@ -58,8 +58,8 @@ public sealed class RefreshSlowSyncerSpec(ITestOutputHelper output) : RefreshSpe
     [Fact]
     public async Task Should_never_overlap_cycles_or_sync_an_item_twice_at_once()
     {
-        Syncer.Delay = TimeSpan.FromMilliseconds(700);
-        var ids = Enumerable.Range(1, 6).Select(i => $"slow-{i}").ToArray();
+        Syncer.Delay = TimeSpan.FromMilliseconds(400); // a cycle of 4 items (2 batches of 2, 2 in parallel) takes >= 400ms
+        var ids = Enumerable.Range(1, 4).Select(i => $"slow-{i}").ToArray();
         foreach (var id in ids)
             await CreateAsync(id); // sync-on-create: each is queued at once, while cycles also pick it up
 
