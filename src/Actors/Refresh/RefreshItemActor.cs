@@ -94,7 +94,7 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
         Receive<LoadFailed>(failed =>
         {
             var delay = Backoff(++_failures);
-            _log.Warning(failed.Cause, "Refresh item [{0}]: loading failed ({1}. time); retrying in {2}", _id, _failures, delay);
+            _log.Warning("Refresh item [{0}]: loading failed ({1}. time): {2}; retrying in {3}", _id, _failures, failed.Cause, delay);
             Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, delay);
         });
         Receive<RetryLoad>(_ => Load());
@@ -330,7 +330,7 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
     // ---------------------------------------------------------------- store
 
     private void Load() =>
-        _store.LoadAsync(_id).PipeTo(Self, success: item => new Loaded(item), failure: e => new LoadFailed(e));
+        _store.LoadAsync(_id).PipeTo(Self, success: item => new Loaded(item), failure: e => new LoadFailed(Describe(e)));
 
     private void Write()
     {
@@ -339,7 +339,7 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
         _writing = true;
         var version = _version;
         var write = _item is null ? _store.DeleteAsync(_id) : _store.SaveAsync(_item);
-        write.PipeTo(Self, success: () => new Written(version), failure: e => new WriteFailed(version, e));
+        write.PipeTo(Self, success: () => new Written(version), failure: e => new WriteFailed(version, Describe(e)));
     }
 
     private void OnWritten(Written written)
@@ -363,10 +363,10 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
     {
         _writing = false;
         var delay = Backoff(++_failures);
-        _log.Warning(failed.Cause, "Refresh item [{0}]: store write failed ({1}. time); the change is kept and retried in {2}", _id, _failures, delay);
+        _log.Warning("Refresh item [{0}]: store write failed ({1}. time): {2}; the change is kept and retried in {3}", _id, _failures, failed.Cause, delay);
         foreach (var waiter in _waiters)
             waiter.ReplyTo.Tell(new RefreshRejected(_id, ErrorCode.StoreFailure,
-                $"storing item [{_id}] failed ({failed.Cause.Message}); the change is kept and retried"));
+                $"storing item [{_id}] failed ({failed.Cause}); the change is kept and retried"));
         _waiters.Clear();
         Timers.StartSingleTimer(RetryWrite.Instance, RetryWrite.Instance, delay);
     }
@@ -409,11 +409,14 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
 
     private sealed record Loaded(RefreshItem? Item);
 
-    private sealed record LoadFailed(Exception Cause);
+    // messages carry the error as text: they stay serializable (serialize-messages = on in tests)
+    private static string Describe(Exception e) => $"{e.GetType().Name}: {e.GetBaseException().Message}";
+
+    private sealed record LoadFailed(string Cause);
 
     private sealed record Written(long Version);
 
-    private sealed record WriteFailed(long Version, Exception Cause);
+    private sealed record WriteFailed(long Version, string Cause);
 
     private sealed class RetryLoad
     {

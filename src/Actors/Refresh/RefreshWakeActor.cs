@@ -36,14 +36,14 @@ internal sealed class RefreshWakeActor : ReceiveActor, IWithTimers
                 return;
             _reading = true;
             _store.ActiveIdsAsync(_after, _settings.WakeLimit)
-                .PipeTo(Self, success: ids => new Page(ids, null), failure: e => new Page([], e));
+                .PipeTo(Self, success: ids => new Page(ids, null), failure: e => new Page([], $"{e.GetType().Name}: {e.GetBaseException().Message}"));
         });
         Receive<Page>(page =>
         {
             _reading = false;
             if (page.Error is not null)
             {
-                _log.Warning(page.Error, "Refresh set {0}: reading item ids to wake failed; retrying at the next wake-up", _settings.TypeName);
+                _log.Warning("Refresh set {0}: reading item ids to wake failed ({1}); retrying at the next wake-up", _settings.TypeName, page.Error);
                 return;
             }
 
@@ -76,7 +76,7 @@ internal sealed class RefreshWakeActor : ReceiveActor, IWithTimers
 
     protected override void PostStop() => Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
 
-    private sealed record Page(IReadOnlyList<string> Ids, Exception? Error);
+    private sealed record Page(IReadOnlyList<string> Ids, string? Error);
 
     private sealed class Wake
     {
