@@ -98,7 +98,13 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
             Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, delay);
         });
         Receive<RetryLoad>(_ => Load());
-        Receive<StopItem>(_ => Context.Stop(Self)); // nothing to write yet
+        Receive<StopItem>(_ =>
+        {
+            if (_stashed == 0)
+                Context.Stop(Self); // nothing to write and nobody waiting
+            else
+                Stash.Stash(); // handled once loaded: the buffered commands are answered (and stored) first
+        });
         Receive<WakeItem>(wake => _touchedWhileLoading |= wake.Touch);
         Receive<IRefreshCommand>(command =>
         {
