@@ -36,9 +36,12 @@ public static class WriteBehindRefresh
         RefreshMetrics.Register(ledger);
         system.RegisterOnTermination(() => RefreshMetrics.Unregister(ledger));
 
+        // every failure restarts it after a back-off (the default decider would stop it for good on ActorKilledException);
+        // its entities see it die and track their items again
         var supervisor = system.ActorOf(BackoffSupervisor.Props(
             Backoff.OnFailure(RefreshSupervisorActor.Props(settings, syncer, ledger), "supervisor",
-                settings.RetryMinBackoff, settings.RetryMaxBackoff, 0.2, -1)), $"{settings.TypeName}-supervisor");
+                    settings.RetryMinBackoff, settings.RetryMaxBackoff, 0.2, -1)
+                .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Restart))), $"{settings.TypeName}-supervisor");
 
         var region = await EntityRegions.StartAsync(system, settings.TypeName,
             id => RefreshItemActor.Props(id, settings, store, supervisor),

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.WriteBehind.Refresh;
 using Xunit.Abstractions;
 
@@ -76,6 +77,25 @@ public sealed class RefreshSpec(ITestOutputHelper output) : RefreshSpecBase(outp
         Assert.Null(await Store.LoadAsync("vanished"));
         Assert.True((await Store.LoadAsync("done"))!.Terminal);
         Assert.Equal(["live"], (await SupervisorStateAsync()).Tracked);
+    }
+
+    [Fact]
+    public async Task Should_resume_refreshing_after_the_supervisor_crashes_and_is_restarted()
+    {
+        foreach (var id in Ids.Take(3))
+            await CreateAsync(id);
+        await UntilAsync(() => Ids.Take(3).All(id => Syncer.Count(id) >= 2), "refreshed before the crash");
+        var supervisor = await Sys.ActorSelection(Refresh.Supervisor.Path / "supervisor").ResolveOne(AskTimeout);
+
+        Watch(supervisor);
+        supervisor.Tell(Kill.Instance);
+        await ExpectTerminatedAsync(supervisor, AskTimeout);
+
+        // the back-off supervisor starts a new one; each entity sees its supervisor die and tracks its item again
+        await UntilAsync(() => Ids.Take(3).All(id => Syncer.Count(id) >= 2), "baseline");
+        var before = Ids.Take(3).ToDictionary(id => id, Syncer.Count);
+        await UntilAsync(() => before.All(b => Syncer.Count(b.Key) >= b.Value + 3), "refreshed by the new supervisor");
+        Assert.Equal(3, (await SupervisorStateAsync()).Tracked.Count);
     }
 
     [Fact]
