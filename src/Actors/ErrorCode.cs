@@ -41,6 +41,9 @@ public enum ErrorCode
     /// gets this code and none of their changes is kept), or no answer reached the caller in time (HTTP 503).
     /// </summary>
     Timeout,
+
+    /// <summary>The resource does not exist (or was deleted): a refresh cache item asked for by id (HTTP 404).</summary>
+    NotFound,
 }
 
 /// <summary>

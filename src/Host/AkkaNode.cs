@@ -84,6 +84,20 @@ public static class AkkaNode
                 return store;
             };
         });
+        // the refresh cache: items in the same database (refresh_items), refreshed over HTTP when --refresh-url is given
+        builder.WithWriteBehindRefresh(options =>
+        {
+            options.ResyncPeriod = settings.ResyncPeriod;
+            if (settings.RefreshUrl is { } url)
+            {
+                options.SyncerFactory = system =>
+                {
+                    var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+                    system.RegisterOnTermination(http.Dispose);
+                    return new Akka.WriteBehind.Refresh.HttpItemSyncer(http, url);
+                };
+            }
+        });
         return builder;
     }
 

@@ -20,6 +20,8 @@ namespace Akka.WriteBehind.Host;
 /// <param name="Durability">When an increment is acknowledged: once journaled (<c>journal</c>) or once in memory (<c>memory</c>). <b>Default</b>: journal.</param>
 /// <param name="Store">The database of the counters (and of the journal): <c>sqlite</c> (a file in <see cref="DataDir"/>) or <c>postgres</c>. <b>Default</b>: sqlite.</param>
 /// <param name="ConnectionString">The Npgsql connection string of the PostgreSQL database; required with <c>--store postgres</c>, refused otherwise. <b>Default</b>: none.</param>
+/// <param name="RefreshUrl">URL template (with <c>{id}</c>) the refresh cache GETs each item's state from; <c>null</c>: items are stored but not refreshed. <b>Default</b>: none.</param>
+/// <param name="ResyncPeriod">How often the refresh cache re-syncs every item. <b>Default</b>: 10s.</param>
 /// <param name="HelpRequested"><c>--help</c> was given: print <see cref="Usage"/> and exit.</param>
 public sealed record HostSettings(
     int HttpPort,
@@ -30,6 +32,8 @@ public sealed record HostSettings(
     Akka.WriteBehind.Counters.CounterDurability Durability,
     CounterStorageProvider Store,
     string? ConnectionString,
+    string? RefreshUrl,
+    TimeSpan ResyncPeriod,
     bool HelpRequested)
 {
     /// <summary>Name of the actor system; every node of a cluster uses it.</summary>
@@ -65,6 +69,12 @@ public sealed record HostSettings(
     /// <summary><c>--connection-string</c>.</summary>
     public const string ConnectionStringOption = "connection-string";
 
+    /// <summary><c>--refresh-url</c>.</summary>
+    public const string RefreshUrlOption = "refresh-url";
+
+    /// <summary><c>--resync-period</c>.</summary>
+    public const string ResyncPeriodOption = "resync-period";
+
     /// <summary><c>--help</c>.</summary>
     public const string HelpOption = "help";
 
@@ -78,11 +88,14 @@ public sealed record HostSettings(
         Durability: Akka.WriteBehind.Counters.CounterDurability.Journal,
         Store: CounterStorageProvider.Sqlite,
         ConnectionString: null,
+        RefreshUrl: null,
+        ResyncPeriod: TimeSpan.FromSeconds(10),
         HelpRequested: false);
 
     private static readonly string[] ValuedOptions =
     [
         HttpPortOption, AkkaPortOption, DataDirOption, SeedNodesOption, FlushIntervalOption, DurabilityOption, StoreOption, ConnectionStringOption,
+        RefreshUrlOption, ResyncPeriodOption,
     ];
 
     private static readonly Regex DurationPattern = new(
@@ -110,6 +123,12 @@ public sealed record HostSettings(
           --connection-string <cs>   Npgsql connection string for            [WRITEBEHIND_CONNECTION_STRING]
                                      --store postgres, e.g.
                                      "Host=127.0.0.1;Port=5432;Database=wb;Username=app;Password=secret"
+          --refresh-url <template>   URL the refresh cache GETs each item's  [WRITEBEHIND_REFRESH_URL]    default: none
+                                     state from, {id} = the item's id, e.g.  (items are stored, not refreshed)
+                                     http://127.0.0.1:9000/jobs/{id}
+                                     (200: new state; 404/410: deleted;
+                                     "terminal": true in the JSON: stop)
+          --resync-period <dur>      how often every item is re-synced       [WRITEBEHIND_RESYNC_PERIOD]  default 10s
           --help                     print this help and exit
 
         Both "--name value" and "--name=value" are accepted.
@@ -210,6 +229,16 @@ public sealed record HostSettings(
                 },
             };
         }
+
+        if (raw.TryGetValue(RefreshUrlOption, out var refreshUrl))
+        {
+            if (!Akka.WriteBehind.Refresh.HttpItemSyncer.IsValidTemplate(refreshUrl.Value, out var why))
+                throw new HostSettingsException($"{refreshUrl.Source}: {why}.");
+            settings = settings with { RefreshUrl = refreshUrl.Value };
+        }
+
+        if (raw.TryGetValue(ResyncPeriodOption, out var resync))
+            settings = settings with { ResyncPeriod = ParseDuration(resync.Value, resync.Source) };
 
         raw.TryGetValue(ConnectionStringOption, out var connectionString);
         return settings with { ConnectionString = CheckConnectionString(settings.Store, connectionString.Value, connectionString.Source) };

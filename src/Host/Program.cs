@@ -77,6 +77,7 @@ builder.WebHost.ConfigureKestrel(k =>
 });
 builder.Services.AddSingleton<CounterGateway>();
 builder.Services.AddSingleton<AccountGateway>();
+builder.Services.AddSingleton<ItemGateway>();
 builder.Services.AddSingleton(settings);
 builder.Services.AddAkka(HostSettings.ActorSystemName, (akka, services) =>
 {
@@ -126,6 +127,7 @@ app.UseStatusCodePages(context =>
 app.MapCounters();
 app.MapAccounts();
 app.MapFanOut();
+app.MapItems();
 app.MapHealth();
 app.MapObservability();
 app.MapPrometheusScrapingEndpoint("/metrics");

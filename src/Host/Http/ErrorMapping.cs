@@ -6,7 +6,7 @@ namespace Akka.WriteBehind.Host.Http;
 /// <summary>
 /// The one place where refusals become HTTP responses: every error is <c>{"error": "&lt;code&gt;", "message": "..."}</c> with
 /// a snake_case code and the status of its class (400 invalid input, 409 overflow or rejected, 429 saturated, 503
-/// unavailable, cancelled or timed out).
+/// unavailable, cancelled or timed out; 404 for an unknown or deleted refresh item).
 /// </summary>
 public static class ErrorMapping
 {
@@ -40,7 +40,7 @@ public static class ErrorMapping
     /// <summary>The node cannot serve the request now, e.g. its cluster member is not Up (503).</summary>
     public const string Unavailable = "unavailable";
 
-    /// <summary>No such route (404).</summary>
+    /// <summary>No such route, or no such item (404).</summary>
     public const string NotFound = "not_found";
 
     /// <summary>The route exists for other methods (405).</summary>
@@ -65,6 +65,7 @@ public static class ErrorMapping
         ErrorCode.Rejected => (StatusCodes.Status409Conflict, OperationRejected),
         ErrorCode.Cancelled => (StatusCodes.Status503ServiceUnavailable, Cancelled),
         ErrorCode.Timeout => (StatusCodes.Status503ServiceUnavailable, Timeout),
+        ErrorCode.NotFound => (StatusCodes.Status404NotFound, NotFound),
         _ => (StatusCodes.Status500InternalServerError, InternalError),
     };
 
@@ -123,6 +124,14 @@ public static class ErrorMapping
     /// <param name="message">Why, for people.</param>
     public static FanOutItemResult ItemError(int index, string key, ErrorCode code, string message) =>
         ItemError(index, key, new Inflight.Outcome.Failed(code, message));
+
+    /// <summary>The response to a refusal from a refresh cache item.</summary>
+    /// <param name="rejected">The refusal.</param>
+    public static IResult Rejected(Akka.WriteBehind.Refresh.RefreshRejected rejected)
+    {
+        var (status, error) = Map(rejected.Code);
+        return Error(status, error, rejected.Message);
+    }
 
     /// <summary>An error response.</summary>
     /// <param name="status">HTTP status.</param>

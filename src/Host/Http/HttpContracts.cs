@@ -79,6 +79,11 @@ public sealed record SaturationResponse(string Limit, int Size, int Max);
 /// <summary><c>200</c> answer to a fan-out request: one result per item, in the request's order.</summary>
 /// <param name="Results">The items' results.</param>
 public sealed record FanOutResponse(IReadOnlyList<FanOutItemResult> Results);
+/// <summary><c>200</c>/<c>201</c> answer to <c>PUT /items/{id}</c> and <c>200</c> answer to <c>GET /items/{id}</c>: the item as stored.</summary>
+/// <param name="Id">The item's id.</param>
+/// <param name="State">The item's state, the JSON document last PUT or fetched from the refresh URL.</param>
+/// <param name="Terminal">Whether the state is terminal (<c>"terminal": true</c> in it): the item is no longer refreshed.</param>
+public sealed record ItemResponse(string Id, JsonElement State, bool Terminal);
 
 /// <summary>Every error: <c>{"error": "&lt;snake_case code&gt;", "message": "..."}</c>.</summary>
 /// <param name="Error">The code (<see cref="ErrorMapping"/>).</param>
@@ -99,6 +104,7 @@ public sealed record ErrorResponse(string Error, string Message);
 [JsonSerializable(typeof(FanOutResponse))]
 [JsonSerializable(typeof(Observability.ReadyResponse))]
 [JsonSerializable(typeof(Observability.StatsResponse))]
+[JsonSerializable(typeof(ItemResponse))]
 public sealed partial class HostJsonContext : JsonSerializerContext
 {
     /// <summary>The context every response is written with.</summary>

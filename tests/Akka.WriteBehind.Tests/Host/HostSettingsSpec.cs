@@ -25,7 +25,47 @@ public sealed class HostSettingsSpec
         Assert.Equal(Akka.WriteBehind.Counters.CounterDurability.Journal, settings.Durability);
         Assert.Equal(CounterStorageProvider.Sqlite, settings.Store);
         Assert.Null(settings.ConnectionString);
+        Assert.Null(settings.RefreshUrl);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.ResyncPeriod);
         Assert.False(settings.HelpRequested);
+    }
+
+    [Fact]
+    public void Should_read_the_refresh_url_and_resync_period_from_the_command_line_or_the_environment()
+    {
+        var settings = Parse("--refresh-url", "http://127.0.0.1:9000/jobs/{id}", "--resync-period=2s");
+        Assert.Equal("http://127.0.0.1:9000/jobs/{id}", settings.RefreshUrl);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.ResyncPeriod);
+
+        var environment = new Hashtable
+        {
+            ["WRITEBEHIND_REFRESH_URL"] = "https://jobs.example/api/{id}/status",
+            ["WRITEBEHIND_RESYNC_PERIOD"] = "500ms",
+        };
+        var fromEnvironment = ParseWithEnvironment(environment);
+        Assert.Equal("https://jobs.example/api/{id}/status", fromEnvironment.RefreshUrl);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), fromEnvironment.ResyncPeriod);
+        Assert.Equal(TimeSpan.FromSeconds(3), ParseWithEnvironment(environment, "--resync-period", "3s").ResyncPeriod);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:9000/jobs/", "{id}")]
+    [InlineData("ftp://127.0.0.1/jobs/{id}", "http or https")]
+    [InlineData("/jobs/{id}", "http or https")]
+    public void Should_refuse_a_refresh_url_that_is_not_an_http_template(string url, string expected)
+    {
+        var error = Assert.Throws<HostSettingsException>(() => Parse("--refresh-url", url));
+
+        Assert.Contains("--refresh-url", error.Message);
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void Should_refuse_a_bad_resync_period()
+    {
+        Assert.Contains("--resync-period", Assert.Throws<HostSettingsException>(() => Parse("--resync-period", "soon")).Message);
+        Assert.Contains("WRITEBEHIND_RESYNC_PERIOD", Assert.Throws<HostSettingsException>(
+            () => ParseWithEnvironment(new Hashtable { ["WRITEBEHIND_RESYNC_PERIOD"] = "0s" })).Message);
     }
 
     private const string PostgresConnectionString = "Host=127.0.0.1;Port=5432;Database=wb;Username=app;Password=secret";

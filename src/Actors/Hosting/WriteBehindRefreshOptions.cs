@@ -1,0 +1,72 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.WriteBehind.Internal;
+using Akka.WriteBehind.Refresh;
+using Akka.WriteBehind.Storage;
+
+namespace Akka.WriteBehind.Hosting;
+
+/// <summary>
+/// Options of <see cref="WriteBehindRefreshHostingExtensions.WithWriteBehindRefresh(Akka.Hosting.AkkaConfigurationBuilder, WriteBehindRefreshOptions)"/>.
+/// Every setting left <c>null</c> keeps the value of the application's HOCON, else the library default in
+/// <c>reference.conf</c> (<c>akka.write-behind.refresh</c>).
+/// </summary>
+public sealed class WriteBehindRefreshOptions
+{
+    /// <summary>The syncer that fetches the items' truth. <b>Default</b>: <c>null</c> (see <see cref="SyncerFactory"/>).</summary>
+    public IItemSyncer? Syncer { get; set; }
+
+    /// <summary>Builds the syncer once the actor system exists (when <see cref="Syncer"/> is not set). With neither, items are
+    /// stored and served but never refreshed. <b>Default</b>: <c>null</c>.</summary>
+    public Func<ActorSystem, IItemSyncer>? SyncerFactory { get; set; }
+
+    /// <summary>
+    /// Where items are kept. <b>Default</b>: <c>null</c>, the library's store chosen by <c>akka.write-behind.storage.provider</c>:
+    /// the table <c>refresh_items</c> in the SQLite file of <c>storage.sqlite</c> or in the PostgreSQL database of <c>storage.postgres</c>.
+    /// </summary>
+    public IRefreshItemStore? Store { get; set; }
+
+    /// <summary>How often each node refreshes its items. <b>Default</b>: 10s.</summary>
+    public TimeSpan? ResyncPeriod { get; set; }
+
+    /// <summary>Items synced per second. <b>Default</b>: 100.</summary>
+    public int? Tps { get; set; }
+
+    /// <summary>Whose budget <see cref="Tps"/> is. <b>Default</b>: <see cref="Refresh.TpsScope.Node"/>.</summary>
+    public TpsScope? TpsScope { get; set; }
+
+    /// <summary>Items synced back to back above the rate after a quiet spell. <b>Default</b>: 10.</summary>
+    public int? Burst { get; set; }
+
+    /// <summary>Most items per syncer call. <b>Default</b>: 10.</summary>
+    public int? BatchSize { get; set; }
+
+    /// <summary>Syncer calls in flight per node. <b>Default</b>: 4.</summary>
+    public int? Parallelism { get; set; }
+
+    /// <summary>Longest one syncer call may take. <b>Default</b>: 30s.</summary>
+    public TimeSpan? SyncTimeout { get; set; }
+
+    /// <summary>Whether a new item is synced at once. <b>Default</b>: on.</summary>
+    public bool? SyncOnCreate { get; set; }
+
+    /// <summary>Items refreshed on one node at most (least recently used evicted). <b>Default</b>: 100,000.</summary>
+    public int? MaxItemsPerNode { get; set; }
+
+    /// <summary>Renders the set options as HOCON under <c>akka.write-behind.refresh</c>.</summary>
+    public Config ToHocon()
+    {
+        const string r = RefreshSettings.ConfigPath + ".";
+        return new HoconText()
+            .Add(r + RefreshSettings.Keys.ResyncPeriod, ResyncPeriod)
+            .Add(r + RefreshSettings.Keys.Tps, Tps)
+            .Add(r + RefreshSettings.Keys.TpsScope, TpsScope?.ToString().ToLowerInvariant())
+            .Add(r + RefreshSettings.Keys.Burst, Burst)
+            .Add(r + RefreshSettings.Keys.BatchSize, BatchSize)
+            .Add(r + RefreshSettings.Keys.Parallelism, Parallelism)
+            .Add(r + RefreshSettings.Keys.SyncTimeout, SyncTimeout)
+            .Add(r + RefreshSettings.Keys.SyncOnCreate, SyncOnCreate)
+            .Add(r + RefreshSettings.Keys.MaxItemsPerNode, MaxItemsPerNode)
+            .ToConfig();
+    }
+}

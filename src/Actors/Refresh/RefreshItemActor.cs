@@ -1,0 +1,462 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.WriteBehind.Internal;
+using Akka.WriteBehind.Storage;
+
+namespace Akka.WriteBehind.Refresh;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The sharded entity of one refresh item, the cluster's single writer for it. On start it loads the stored item (buffering
+/// commands meanwhile, at most <c>entity-buffer-size</c>); a present, non-terminal item is tracked by the node's
+/// <see cref="RefreshSupervisorActor"/>, which syncs it every cycle and sends the outcome back as <see cref="ApplySync"/>.
+/// Every change (command or sync) goes to the store, one write at a time, the latest state winning; callers are answered
+/// once their change is stored (at most <c>entity-buffer-size</c> callers wait; beyond, <see cref="ErrorCode.Saturated"/>).
+/// A failed write is answered <see cref="ErrorCode.StoreFailure"/> and retried with back-off
+/// (the change is kept in memory and served to readers).
+/// </para>
+/// <para>
+/// Items that are not refreshed (absent, deleted, terminal, evicted or refused at the cap) passivate after
+/// <c>idle-timeout</c>; tracked items stay until evicted, handed off or stopped. <see cref="StopItem"/> (hand-off,
+/// passivation) stops the entity once its writes are done.
+/// </para>
+/// </summary>
+internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string _id;
+    private readonly RefreshSettings _settings;
+    private readonly IRefreshItemStore _store;
+    private readonly IActorRef _supervisor;
+    private readonly List<Waiter> _waiters = new();
+
+    private RefreshItem? _item;     // null: absent or deleted
+    private long _version;          // changes accepted
+    private long _storedVersion;    // changes confirmed stored
+    private bool _writing;
+    private int _failures;
+    private int _stashed;
+    private bool _tracked;          // asked the supervisor to refresh it
+    private bool _trackAcked;
+    private bool _stopping;
+    private bool _passivating;
+    private bool _touchedWhileLoading;
+    private bool _touchedWhilePassivating;
+
+    public RefreshItemActor(string id, RefreshSettings settings, IRefreshItemStore store, IActorRef supervisor)
+    {
+        _id = id;
+        _settings = settings;
+        _store = store;
+        _supervisor = supervisor;
+        Loading();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public IStash Stash { get; set; } = null!;
+
+    public static Props Props(string id, RefreshSettings settings, IRefreshItemStore store, IActorRef supervisor) =>
+        Akka.Actor.Props.Create(() => new RefreshItemActor(id, settings, store, supervisor));
+
+    protected override void PreStart() => Load();
+
+    protected override void PostStop()
+    {
+        if (_tracked)
+            _supervisor.Tell(new UntrackItem(_id));
+        if (_touchedWhilePassivating)
+            Context.Parent.Tell(new WakeItem(_id, Touch: true)); // the shard starts the next incarnation, which tracks it again
+        if (_version != _storedVersion)
+            _log.Warning("Refresh item [{0}] stopped with a change not stored; the store keeps the previous state", _id);
+        foreach (var waiter in _waiters)
+            waiter.ReplyTo.Tell(new RefreshRejected(_id, ErrorCode.ShuttingDown, "the item stopped before its change was stored"));
+    }
+
+    // ---------------------------------------------------------------- states
+
+    private void Loading()
+    {
+        Receive<Loaded>(loaded =>
+        {
+            _item = loaded.Item;
+            _failures = 0;
+            Become(Active);
+            if (_item is { Terminal: false })
+                Track(touch: _touchedWhileLoading, syncNow: false);
+            else
+                ArmIdle();
+            Stash.UnstashAll();
+            _stashed = 0;
+        });
+        Receive<LoadFailed>(failed =>
+        {
+            var delay = Backoff(++_failures);
+            _log.Warning("Refresh item [{0}]: loading failed ({1}. time): {2}; retrying in {3}", _id, _failures, failed.Cause, delay);
+            Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, delay);
+        });
+        Receive<RetryLoad>(_ => Load());
+        Receive<StopItem>(_ =>
+        {
+            if (_stashed == 0)
+                Context.Stop(Self); // nothing to write and nobody waiting
+            else
+                Stash.Stash(); // handled once loaded: the buffered commands are answered (and stored) first
+        });
+        Receive<WakeItem>(wake => _touchedWhileLoading |= wake.Touch);
+        Receive<IRefreshCommand>(command =>
+        {
+            _touchedWhileLoading = true;
+            if (_stashed >= _settings.EntityBufferSize)
+            {
+                Reply(Sender, new RefreshRejected(_id, ErrorCode.Saturated,
+                    $"item [{_id}] is loading and already holds {_settings.EntityBufferSize} commands (entity-buffer-size)"));
+                return;
+            }
+
+            _stashed++;
+            Stash.Stash();
+        });
+        ReceiveAny(_ => { }); // supervisor messages of an earlier incarnation
+    }
+
+    private void Active()
+    {
+        Receive<GetItem>(_ =>
+        {
+            if (_item is null)
+            {
+                NotFound(Sender);
+                return;
+            }
+
+            Touched();
+            ReplyWhenStored(Sender, new RefreshItemReply(_item, false));
+        });
+        Receive<GetOrCreateItem>(command =>
+        {
+            if (_item is not null)
+            {
+                Touched();
+                ReplyWhenStored(Sender, new RefreshItemReply(_item, false));
+                return;
+            }
+
+            Change(command.Item, created: true, Sender, new RefreshItemReply(command.Item, true));
+        });
+        Receive<PutItem>(command =>
+        {
+            var created = _item is null;
+            Change(command.Item, created, Sender, new RefreshItemReply(command.Item, created));
+        });
+        Receive<UpdateItem>(command =>
+        {
+            if (_item is null)
+                NotFound(Sender);
+            else
+                Change(command.Item, created: false, Sender, new RefreshItemReply(command.Item, false));
+        });
+        Receive<DeleteItem>(_ =>
+        {
+            if (_item is null)
+                NotFound(Sender);
+            else
+                Change(null, created: false, Sender, new RefreshItemDeleted(_id));
+        });
+        Receive<WakeItem>(wake =>
+        {
+            if (wake.Touch && _item is not null)
+                Touched();
+        });
+        Receive<ApplySync>(apply => Synced(apply.Result));
+        Receive<ItemTracked>(_ =>
+        {
+            _trackAcked = true;
+            Timers.Cancel(Retrack.Instance);
+            Context.Watch(Sender); // the supervisor's current incarnation: track again when it restarts
+        });
+        Receive<ItemNotTracked>(_ => Untracked("the node holds max-items-per-node items"));
+        Receive<EvictItem>(_ => Untracked("evicted as the least recently used"));
+        Receive<Retrack>(_ => SendTrack(touch: false, syncNow: false));
+        Receive<Terminated>(_ =>
+        {
+            if (!_tracked)
+                return;
+            _trackAcked = false;
+            SendTrack(touch: false, syncNow: false);
+            Timers.StartPeriodicTimer(Retrack.Instance, Retrack.Instance, _settings.ResyncPeriod);
+        });
+        Receive<Written>(OnWritten);
+        Receive<WriteFailed>(OnWriteFailed);
+        Receive<RetryWrite>(_ => Write());
+        Receive<Idle>(_ => Passivate());
+        Receive<StopItem>(_ =>
+        {
+            _stopping = true;
+            StopIfDone();
+        });
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    private void Change(RefreshItem? item, bool created, IActorRef replyTo, IRefreshReply reply)
+    {
+        if (_stopping)
+        {
+            Reply(replyTo, new RefreshRejected(_id, ErrorCode.ShuttingDown, $"item [{_id}] is stopping"));
+            return;
+        }
+
+        if (replyTo.CanReceiveReplies() && _waiters.Count >= _settings.EntityBufferSize)
+        {
+            Reply(replyTo, Saturated());
+            return;
+        }
+
+        _item = item;
+        _version++;
+        if (replyTo.CanReceiveReplies())
+            _waiters.Add(new Waiter(replyTo, _version, reply));
+        Write();
+        if (item is { Terminal: false })
+        {
+            Timers.Cancel(Idle.Instance);
+            Track(touch: true, syncNow: created && _settings.SyncOnCreate);
+        }
+        else
+        {
+            Untrack();
+        }
+    }
+
+    private void Synced(SyncResult result)
+    {
+        if (_item is null || _stopping)
+            return; // deleted meanwhile: the sync result is stale
+        switch (result)
+        {
+            case SyncUpdated updated when updated.Item.Id == _id:
+                _item = updated.Item;
+                _version++;
+                Write();
+                if (_item.Terminal)
+                    Untrack(); // the supervisor has dropped it already
+                else if (_tracked)
+                    _supervisor.Tell(new TrackItem(_item, Touch: false, SyncNow: false));
+                break;
+            case SyncDeleted:
+                _item = null;
+                _version++;
+                Write();
+                Untrack();
+                break;
+            case SyncFailed failed:
+                _log.Debug("Refresh item [{0}]: sync failed ({1}); retried next cycle", _id, failed.Reason);
+                break;
+        }
+    }
+
+    private void Touched()
+    {
+        if (_tracked)
+            _supervisor.Tell(new TrackItem(_item!, Touch: true, SyncNow: false));
+        else if (_item is { Terminal: false })
+            Track(touch: true, syncNow: false); // evicted or refused earlier: a caller brings it back
+        else
+            ArmIdle();
+    }
+
+    private void NotFound(IActorRef replyTo)
+    {
+        ArmIdle();
+        Reply(replyTo, new RefreshRejected(_id, ErrorCode.NotFound, $"item [{_id}] does not exist"));
+    }
+
+    // ---------------------------------------------------------------- tracking
+
+    private void Track(bool touch, bool syncNow)
+    {
+        if (_passivating)
+        {
+            // the shard stops this incarnation anyway: the next one tracks the item again
+            _touchedWhilePassivating = true;
+            return;
+        }
+
+        _tracked = true;
+        Timers.Cancel(Idle.Instance);
+        SendTrack(touch, syncNow);
+        if (!_trackAcked)
+            Timers.StartPeriodicTimer(Retrack.Instance, Retrack.Instance, _settings.ResyncPeriod);
+    }
+
+    private void SendTrack(bool touch, bool syncNow)
+    {
+        if (_item is { Terminal: false })
+            _supervisor.Tell(new TrackItem(_item, touch, syncNow));
+    }
+
+    private void Untrack()
+    {
+        if (_tracked)
+            _supervisor.Tell(new UntrackItem(_id));
+        _tracked = false;
+        _trackAcked = false;
+        Timers.Cancel(Retrack.Instance);
+        ArmIdle();
+    }
+
+    private void Untracked(string why)
+    {
+        if (!_tracked)
+            return;
+        _log.Debug("Refresh item [{0}] is not refreshed on this node: {1}; passivating", _id, why);
+        _tracked = false;
+        _trackAcked = false;
+        Timers.Cancel(Retrack.Instance);
+        ArmIdle(); // kept for readers a while; a caller touching it meanwhile brings it back
+    }
+
+    private void ArmIdle()
+    {
+        if (!_tracked)
+            Timers.StartSingleTimer(Idle.Instance, Idle.Instance, _settings.IdleTimeout);
+    }
+
+    private void Passivate()
+    {
+        if (_tracked || _passivating)
+            return;
+        _passivating = true;
+        Context.Parent.Tell(new Passivate(StopItem.Instance));
+    }
+
+    // ---------------------------------------------------------------- store
+
+    private void Load() =>
+        _store.LoadAsync(_id).PipeTo(Self, success: item => new Loaded(item), failure: e => new LoadFailed(Describe(e)));
+
+    private void Write()
+    {
+        if (_writing || _version == _storedVersion)
+            return;
+        _writing = true;
+        var version = _version;
+        var write = _item is null ? _store.DeleteAsync(_id) : _store.SaveAsync(_item);
+        write.PipeTo(Self, success: () => new Written(version), failure: e => new WriteFailed(version, Describe(e)));
+    }
+
+    private void OnWritten(Written written)
+    {
+        _writing = false;
+        _failures = 0;
+        _storedVersion = written.Version;
+        for (var i = 0; i < _waiters.Count; i++)
+        {
+            if (_waiters[i].Version > written.Version)
+                continue;
+            _waiters[i].ReplyTo.Tell(_waiters[i].Reply);
+            _waiters.RemoveAt(i--);
+        }
+
+        Write();
+        StopIfDone();
+    }
+
+    private void OnWriteFailed(WriteFailed failed)
+    {
+        _writing = false;
+        var delay = Backoff(++_failures);
+        _log.Warning("Refresh item [{0}]: store write failed ({1}. time): {2}; the change is kept and retried in {3}", _id, _failures, failed.Cause, delay);
+        foreach (var waiter in _waiters)
+            waiter.ReplyTo.Tell(new RefreshRejected(_id, ErrorCode.StoreFailure,
+                $"storing item [{_id}] failed ({failed.Cause}); the change is kept and retried"));
+        _waiters.Clear();
+        Timers.StartSingleTimer(RetryWrite.Instance, RetryWrite.Instance, delay);
+    }
+
+    private void StopIfDone()
+    {
+        if (!_stopping || _writing)
+            return;
+        if (_version != _storedVersion && _failures == 0)
+            return; // the next write is starting
+        Context.Stop(Self);
+    }
+
+    private void ReplyWhenStored(IActorRef replyTo, IRefreshReply reply)
+    {
+        if (_storedVersion == _version)
+            Reply(replyTo, reply);
+        else if (_waiters.Count >= _settings.EntityBufferSize)
+            Reply(replyTo, Saturated());
+        else if (replyTo.CanReceiveReplies())
+            _waiters.Add(new Waiter(replyTo, _version, reply));
+    }
+
+    private void Reply(IActorRef replyTo, IRefreshReply reply)
+    {
+        if (replyTo.CanReceiveReplies())
+            replyTo.Tell(reply);
+    }
+
+    private RefreshRejected Saturated() =>
+        new(_id, ErrorCode.Saturated, $"item [{_id}] already has {_settings.EntityBufferSize} callers waiting for a store write (entity-buffer-size)");
+
+    private TimeSpan Backoff(int failures)
+    {
+        var ms = _settings.RetryMinBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20));
+        return TimeSpan.FromMilliseconds(Math.Min(ms, _settings.RetryMaxBackoff.TotalMilliseconds));
+    }
+
+    private sealed record Waiter(IActorRef ReplyTo, long Version, IRefreshReply Reply);
+
+    private sealed record Loaded(RefreshItem? Item);
+
+    // messages carry the error as text: they stay serializable (serialize-messages = on in tests)
+    private static string Describe(Exception e) => $"{e.GetType().Name}: {e.GetBaseException().Message}";
+
+    private sealed record LoadFailed(string Cause);
+
+    private sealed record Written(long Version);
+
+    private sealed record WriteFailed(long Version, string Cause);
+
+    private sealed class RetryLoad
+    {
+        public static readonly RetryLoad Instance = new();
+
+        private RetryLoad()
+        {
+        }
+    }
+
+    private sealed class RetryWrite
+    {
+        public static readonly RetryWrite Instance = new();
+
+        private RetryWrite()
+        {
+        }
+    }
+
+    private sealed class Retrack
+    {
+        public static readonly Retrack Instance = new();
+
+        private Retrack()
+        {
+        }
+    }
+
+    private sealed class Idle
+    {
+        public static readonly Idle Instance = new();
+
+        private Idle()
+        {
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Akka.WriteBehind.Storage;
+
+namespace Akka.WriteBehind.Refresh;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// Makes refresh resume without a caller (the equivalent of remember-entities, without its store): right after start, every
+/// <c>wake-interval</c>, and when a cluster member is removed (its items were handed off and stopped), it reads up to
+/// <c>wake-limit</c> ids of stored non-terminal items and sends each a <see cref="WakeItem"/> through the shard region,
+/// which starts its entity wherever its shard lives; the entity loads the item and its node's supervisor tracks it (unless
+/// that node is at max-items-per-node). Pages continue where the previous wake-up stopped, so every item is reached.
+/// </para>
+/// </summary>
+internal sealed class RefreshWakeActor : ReceiveActor, IWithTimers
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _region;
+    private readonly IRefreshItemStore _store;
+    private readonly RefreshSettings _settings;
+    private string? _after;
+    private bool _reading;
+
+    public RefreshWakeActor(IActorRef region, IRefreshItemStore store, RefreshSettings settings)
+    {
+        _region = region;
+        _store = store;
+        _settings = settings;
+
+        Receive<Wake>(_ =>
+        {
+            if (_reading)
+                return;
+            _reading = true;
+            _store.ActiveIdsAsync(_after, _settings.WakeLimit)
+                .PipeTo(Self, success: ids => new Page(ids, null), failure: e => new Page([], $"{e.GetType().Name}: {e.GetBaseException().Message}"));
+        });
+        Receive<Page>(page =>
+        {
+            _reading = false;
+            if (page.Error is not null)
+            {
+                _log.Warning("Refresh set {0}: reading item ids to wake failed ({1}); retrying at the next wake-up", _settings.TypeName, page.Error);
+                return;
+            }
+
+            foreach (var id in page.Ids)
+                _region.Tell(new WakeItem(id));
+            _after = page.Ids.Count < _settings.WakeLimit ? null : page.Ids[^1];
+            if (page.Ids.Count > 0)
+                _log.Debug("Refresh set {0}: woke {1} items", _settings.TypeName, page.Ids.Count);
+        });
+        Receive<ClusterEvent.MemberRemoved>(_ =>
+        {
+            _after = null;
+            Self.Tell(Wake.Instance);
+        });
+        Receive<ClusterEvent.CurrentClusterState>(_ => { });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef region, IRefreshItemStore store, RefreshSettings settings) =>
+        Akka.Actor.Props.Create(() => new RefreshWakeActor(region, store, settings));
+
+    protected override void PreStart()
+    {
+        Self.Tell(Wake.Instance);
+        if (_settings.WakeInterval is { } interval)
+            Timers.StartPeriodicTimer(Wake.Instance, Wake.Instance, interval);
+        Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+    }
+
+    protected override void PostStop() => Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+
+    private sealed record Page(IReadOnlyList<string> Ids, string? Error);
+
+    private sealed class Wake
+    {
+        public static readonly Wake Instance = new();
+
+        private Wake()
+        {
+        }
+    }
+}

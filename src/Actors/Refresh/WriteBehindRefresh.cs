@@ -1,0 +1,54 @@
+using Akka.Actor;
+using Akka.Pattern;
+using Akka.WriteBehind.Internal;
+using Akka.WriteBehind.Storage;
+
+namespace Akka.WriteBehind.Refresh;
+
+/// <summary>The running actors of a refresh cache on one node.</summary>
+/// <param name="Region">The entry point (<see cref="RefreshRegion"/>): send <see cref="IRefreshCommand"/>s here.</param>
+/// <param name="ShardRegion">The item shard region behind it. Messages sent here directly bypass validation.</param>
+/// <param name="Supervisor">This node's refresh supervisor (a <see cref="Akka.Pattern.BackoffSupervisor"/> in front of it).</param>
+/// <param name="Settings">The settings in force.</param>
+public sealed record RefreshSet(IActorRef Region, IActorRef ShardRegion, IActorRef Supervisor, RefreshSettings Settings);
+
+/// <summary>
+/// Starts the refresh cache (flyte's AutoRefreshCache on cluster sharding) on an actor system that is a cluster member.
+/// Akka.Hosting users call <c>WithWriteBehindRefresh</c> instead, which calls this.
+/// </summary>
+public static class WriteBehindRefresh
+{
+    /// <summary>
+    /// Initializes <paramref name="store"/>, starts this node's refresh supervisor (under a back-off supervisor), the item shard
+    /// region (state-store-mode ddata, no idle passivation: items not refreshed passivate themselves), the validating entry
+    /// point and the wake-up that restarts stored items after a node start or a member's departure.
+    /// </summary>
+    /// <param name="system">An actor system with <c>akka.actor.provider = cluster</c>.</param>
+    /// <param name="store">Where items are kept (<see cref="RefreshItemStores.FromConfig"/> builds the library's).</param>
+    /// <param name="syncer">Fetches the items' truth; <c>null</c>: items are stored and served but never refreshed.</param>
+    /// <param name="settings">The settings; <b>Default</b>: read from <c>akka.write-behind.refresh</c> with the library defaults as fallback.</param>
+    public static async Task<RefreshSet> StartAsync(ActorSystem system, IRefreshItemStore store, IItemSyncer? syncer, RefreshSettings? settings = null)
+    {
+        settings ??= RefreshSettings.Create(system);
+        await store.InitializeAsync().ConfigureAwait(false);
+
+        var ledger = new RefreshLedger(settings.TypeName);
+        RefreshMetrics.Register(ledger);
+        system.RegisterOnTermination(() => RefreshMetrics.Unregister(ledger));
+
+        // every failure restarts it after a back-off (the default decider would stop it for good on ActorKilledException);
+        // its entities see it die and track their items again
+        var supervisor = system.ActorOf(BackoffSupervisor.Props(
+            Backoff.OnFailure(RefreshSupervisorActor.Props(settings, syncer, ledger), "supervisor",
+                    settings.RetryMinBackoff, settings.RetryMaxBackoff, 0.2, -1)
+                .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Restart))), $"{settings.TypeName}-supervisor");
+
+        var region = await EntityRegions.StartAsync(system, settings.TypeName,
+            id => RefreshItemActor.Props(id, settings, store, supervisor),
+            settings.NumberOfShards, passivateIdleAfter: null, StopItem.Instance).ConfigureAwait(false);
+
+        var front = system.ActorOf(RefreshFrontActor.Props(region), $"{settings.TypeName}-front");
+        system.ActorOf(RefreshWakeActor.Props(region, store, settings), $"{settings.TypeName}-wake");
+        return new RefreshSet(front, region, supervisor, settings);
+    }
+}

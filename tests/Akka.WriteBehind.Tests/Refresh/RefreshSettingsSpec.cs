@@ -1,0 +1,63 @@
+using Akka.Configuration;
+using Akka.WriteBehind.Refresh;
+
+namespace Akka.WriteBehind.Tests.Refresh;
+
+public sealed class RefreshSettingsSpec
+{
+    private static RefreshSettings Read(string hocon = "") =>
+        RefreshSettings.FromConfig(ConfigurationFactory.ParseString(hocon)
+            .WithFallback(WriteBehindConfig.DefaultConfig()).GetConfig(RefreshSettings.ConfigPath));
+
+    [Fact]
+    public void Should_read_the_documented_defaults()
+    {
+        var settings = Read();
+
+        Assert.Equal("write-behind-refresh", settings.TypeName);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.ResyncPeriod);
+        Assert.Equal(100, settings.Tps);
+        Assert.Equal(TpsScope.Node, settings.TpsScope);
+        Assert.Equal(10, settings.Burst);
+        Assert.Equal(10, settings.BatchSize);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.BatchDelay);
+        Assert.Equal(4, settings.Parallelism);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.SyncTimeout);
+        Assert.True(settings.SyncOnCreate);
+        Assert.Equal(100_000, settings.MaxItemsPerNode);
+        Assert.Equal(100, settings.NumberOfShards);
+        Assert.Equal(1_000, settings.EntityBufferSize);
+        Assert.Equal(TimeSpan.FromSeconds(60), settings.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(60), settings.WakeInterval);
+        Assert.Equal(10_000, settings.WakeLimit);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.RetryMinBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.RetryMaxBackoff);
+    }
+
+    [Fact]
+    public void Should_read_cluster_scope_and_wake_interval_off()
+    {
+        var settings = Read("akka.write-behind.refresh { tps-scope = CLUSTER, wake-interval = off }");
+
+        Assert.Equal(TpsScope.Cluster, settings.TpsScope);
+        Assert.Null(settings.WakeInterval);
+    }
+
+    [Theory]
+    [InlineData("tps = 0", "akka.write-behind.refresh.tps")]
+    [InlineData("burst = -1", "akka.write-behind.refresh.burst")]
+    [InlineData("batch-size = 0", "akka.write-behind.refresh.batch-size")]
+    [InlineData("parallelism = 0", "akka.write-behind.refresh.parallelism")]
+    [InlineData("max-items-per-node = 0", "akka.write-behind.refresh.max-items-per-node")]
+    [InlineData("resync-period = 0s", "akka.write-behind.refresh.resync-period")]
+    [InlineData("sync-timeout = soon", "akka.write-behind.refresh.sync-timeout")]
+    [InlineData("tps-scope = planet", "akka.write-behind.refresh.tps-scope")]
+    [InlineData("sync-on-create = perhaps", "akka.write-behind.refresh.sync-on-create")]
+    [InlineData("retry { min-backoff = 2s, max-backoff = 1s }", "akka.write-behind.refresh.retry.max-backoff")]
+    public void Should_refuse_bad_values_naming_the_key(string setting, string key)
+    {
+        var error = Assert.Throws<ConfigurationException>(() => Read($"akka.write-behind.refresh {{ {setting} }}"));
+
+        Assert.Contains(key, error.Message);
+    }
+}

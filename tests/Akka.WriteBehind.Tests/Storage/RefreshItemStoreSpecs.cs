@@ -1,0 +1,155 @@
+using Akka.Configuration;
+using Akka.WriteBehind.Refresh;
+using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Tests.Support;
+using Npgsql;
+
+namespace Akka.WriteBehind.Tests.Storage;
+
+/// <summary>The contract of <see cref="IRefreshItemStore"/>, run against each of the library's stores.</summary>
+public abstract class RefreshItemStoreSpecBase : IAsyncLifetime
+{
+    internal abstract IRefreshItemStore Store { get; }
+
+    public virtual Task InitializeAsync() => Store.InitializeAsync();
+
+    public abstract Task DisposeAsync();
+
+    [Fact]
+    public async Task Should_save_load_replace_and_delete_items()
+    {
+        Assert.Null(await Store.LoadAsync("job-1"));
+
+        await Store.SaveAsync(new RefreshItem("job-1", "{\"status\":\"queued\"}"));
+        Assert.Equal(new RefreshItem("job-1", "{\"status\":\"queued\"}"), await Store.LoadAsync("job-1"));
+
+        await Store.SaveAsync(new RefreshItem("job-1", "{\"status\":\"done\",\"ünïcode\":\"✓\"}", Terminal: true));
+        Assert.Equal(new RefreshItem("job-1", "{\"status\":\"done\",\"ünïcode\":\"✓\"}", true), await Store.LoadAsync("job-1"));
+
+        await Store.DeleteAsync("job-1");
+        await Store.DeleteAsync("job-1"); // nothing to delete: no error
+        Assert.Null(await Store.LoadAsync("job-1"));
+    }
+
+    [Fact]
+    public async Task Should_page_through_the_ids_of_non_terminal_items_in_ordinal_order()
+    {
+        var ids = new[] { "b", "a", "C", "é", "a-2", "z" };
+        foreach (var id in ids)
+            await Store.SaveAsync(new RefreshItem(id, "{}"));
+        await Store.SaveAsync(new RefreshItem("finished", "{}", Terminal: true));
+
+        var first = await Store.ActiveIdsAsync(null, 4);
+        var second = await Store.ActiveIdsAsync(first[^1], 4);
+
+        var expected = ids.Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected[..4], first);
+        Assert.Equal(expected[4..], second);
+        Assert.Empty(await Store.ActiveIdsAsync(expected[^1], 4));
+    }
+
+    [Fact]
+    public async Task Should_initialize_idempotently()
+    {
+        await Store.SaveAsync(new RefreshItem("kept", "1"));
+
+        await Store.InitializeAsync();
+
+        Assert.Equal("1", (await Store.LoadAsync("kept"))!.State);
+    }
+}
+
+public sealed class SqliteRefreshItemStoreSpec : RefreshItemStoreSpecBase
+{
+    private readonly TempDirectory _dir = new();
+
+    public SqliteRefreshItemStoreSpec() => Store = SqliteRefreshItemStore.ForDirectory(_dir.Path);
+
+    internal override IRefreshItemStore Store { get; }
+
+    public override Task DisposeAsync()
+    {
+        _dir.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public void Should_be_chosen_by_the_sqlite_provider_in_the_counters_file()
+    {
+        var store = Assert.IsType<SqliteRefreshItemStore>(RefreshItemStores.FromConfig(
+            ConfigurationFactory.ParseString($"akka.write-behind.storage.sqlite.data-dir = \"{_dir.Path}\"")));
+
+        Assert.Equal(_dir.DatabaseFile, store.DataSource);
+    }
+}
+
+[Collection(PostgresFixture.Collection)]
+public sealed class PostgresRefreshItemStoreSpec : RefreshItemStoreSpecBase
+{
+    private readonly PostgresFixture _server;
+    private readonly PostgresDatabase _database;
+    private readonly PostgresRefreshItemStore _store;
+
+    public PostgresRefreshItemStoreSpec(PostgresFixture server)
+    {
+        _server = server;
+        _database = server.CreateDatabase();
+        _store = new PostgresRefreshItemStore(_database.ConnectionString);
+    }
+
+    internal override IRefreshItemStore Store => _store;
+
+    public override async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        _database.Dispose();
+    }
+
+    [Fact]
+    public async Task Should_create_the_table_once_when_many_nodes_start_at_the_same_time()
+    {
+        var database = _server.CreateDatabase();
+        try
+        {
+            var stores = Enumerable.Range(0, 8).Select(_ => new PostgresRefreshItemStore(database.ConnectionString)).ToArray();
+
+            await Task.WhenAll(stores.Select(s => Task.Run(() => s.InitializeAsync())));
+
+            await stores[0].SaveAsync(new RefreshItem("created", "{}"));
+            Assert.Equal("{}", (await stores[7].LoadAsync("created"))!.State);
+            foreach (var store in stores)
+                await store.DisposeAsync();
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            database.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Should_have_the_documented_schema()
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            SELECT string_agg(column_name || ' ' || data_type || ' ' || is_nullable, ', ' ORDER BY ordinal_position)
+            FROM information_schema.columns WHERE table_name = 'refresh_items'
+            """, connection);
+        Assert.Equal("id text NO, state text NO, terminal boolean NO, updated_at timestamp without time zone YES",
+            (string?)await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public void Should_be_chosen_by_the_postgres_provider()
+    {
+        using var store = Assert.IsType<PostgresRefreshItemStore>(RefreshItemStores.FromConfig(ConfigurationFactory.ParseString($"""
+            akka.write-behind.storage.provider = postgres
+            akka.write-behind.storage.postgres.connection-string = "{_database.ConnectionString}"
+            """)));
+
+        Assert.Throws<ConfigurationException>(() => RefreshItemStores.FromConfig(
+            ConfigurationFactory.ParseString("akka.write-behind.storage.provider = postgres")));
+    }
+}
