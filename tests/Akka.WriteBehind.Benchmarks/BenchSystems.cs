@@ -28,6 +28,7 @@ internal interface IBenchTarget : IAsyncDisposable
 internal static class BenchSystems
 {
     public const string OursTell = "ours-tell";
+    public const string OursFast = "ours-fast";
     public const string OursAsk = "ours-ask";
     public const string OursAskJournal = "ours-ask-journal";
     public const string Dictionary = "dictionary";
@@ -38,6 +39,7 @@ internal static class BenchSystems
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
         [OursTell] = "Akka.WriteBehind, Tell (fire-and-forget) through CounterRegion, memory durability",
+        [OursFast] = "Akka.WriteBehind, CounterSet.Increment fast path (per-key aggregates drained every 5ms), memory durability",
         [OursAsk] = "Akka.WriteBehind, Ask (acknowledged), memory durability, 1,000 Asks in flight",
         [OursAskJournal] = "Akka.WriteBehind, Ask, journal durability (Akka.Persistence.Sql on SQLite), 1,000 Asks in flight",
         [Dictionary] = "ConcurrentDictionary<string,long> + timer swap + the same SQLite upsert (in-process upper bound)",
@@ -49,6 +51,7 @@ internal static class BenchSystems
     public static IBenchTarget Create(string name) => name switch
     {
         OursTell => new OursTarget(ask: false, journal: false),
+        OursFast => new OursFastTarget(),
         OursAsk => new OursTarget(ask: true, journal: false),
         OursAskJournal => new OursTarget(ask: true, journal: true),
         Dictionary => new DictionaryTarget(),

@@ -45,7 +45,7 @@ internal static class Scenarios
     public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst"];
 
     private static readonly string[] Closed =
-        [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
+        [BenchSystems.OursTell, BenchSystems.OursFast, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
 
     private static readonly string[] Open = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.Orleans];
 

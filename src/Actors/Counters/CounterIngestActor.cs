@@ -56,18 +56,28 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private int _queued;
     private long _nextId;
     private bool _draining;
+    private readonly CounterFastPath _fastPath;
+    private readonly Action<string, CounterFastPath.Aggregate> _admitAggregate;
+    private readonly Dictionary<string, Queue<CounterFastPath.Aggregate>> _fastAwaiting = new(StringComparer.Ordinal); // sent, not answered
+    private bool _fastRestored; // the last drain put aggregates back (a queue bound was reached)
 
     private readonly KeyValuePair<string, object?> _tag;
 
-    public CounterIngestActor(IActorRef region, CounterSettings settings, CounterLedger ledger, QueueLedger queueLedger)
+    public CounterIngestActor(IActorRef region, CounterSettings settings, CounterLedger ledger, QueueLedger queueLedger, CounterFastPath fastPath)
     {
         _region = region;
+        _fastPath = fastPath;
+        _admitAggregate = AdmitAggregate;
         _settings = settings;
         _queueLedger = queueLedger;
         _tag = ledger.Tag;
 
         Receive<ICounterCommand>(command =>
         {
+            // per-key order and read-your-writes with the fast path: its buffered aggregate of this key goes first
+            if (command.Key is not null)
+                _fastPath.Drain(command.Key, _admitAggregate);
+
             if (_draining)
             {
                 Refuse(command, Sender, ErrorCode.ShuttingDown, "the node is shutting down");
@@ -103,8 +113,41 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             Release();
         });
 
+        Receive<DrainAggregatesTick>(_ =>
+        {
+            DrainAggregates();
+            if (_draining)
+                Release();
+        });
+
+        Receive<IncrementAccepted>(accepted =>
+        {
+            if (AnsweredAggregate(accepted.Key) is { } aggregate)
+                _fastPath.CountDelivered(aggregate.Count);
+        });
+
+        Receive<CounterRejected>(rejected =>
+        {
+            if (AnsweredAggregate(rejected.Key) is not { } aggregate)
+                return;
+            if (rejected.Code == ErrorCode.Saturated)
+            {
+                // the entity could not take it (still loading, buffer full): back to the fast path, retried next window
+                _fastPath.Restore(rejected.Key, aggregate);
+                _fastRestored = true;
+                return;
+            }
+
+            _log.Warning("Counter [{0}] refused a fast-path aggregate of {1} increments (delta {2}): {3} {4}",
+                rejected.Key, aggregate.Count, aggregate.Sum, rejected.Code, rejected.Message);
+            _fastPath.CountRefused(new FastIncrementRefusal(rejected.Key, aggregate.Sum, aggregate.Count, rejected.Code, rejected.Message));
+        });
+
         Receive<DrainCounterIngest>(_ =>
         {
+            // the fast path's aggregates first: no new ones from now on, every buffered one into the queues
+            _fastPath.Close();
+            DrainAggregates();
             if (_outstanding.Count > 0 || _queued > 0)
                 _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued on {3} keys", _outstanding.Count,
                     string.Join(", ", _outstanding.Values.Take(3).Select(v => v.Key)), _queued, _queues.Count);
@@ -116,28 +159,36 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef region, CounterSettings settings, CounterLedger ledger, QueueLedger queueLedger) =>
-        Akka.Actor.Props.Create(() => new CounterIngestActor(region, settings, ledger, queueLedger));
+    public static Props Props(IActorRef region, CounterSettings settings, CounterLedger ledger, QueueLedger queueLedger, CounterFastPath fastPath) =>
+        Akka.Actor.Props.Create(() => new CounterIngestActor(region, settings, ledger, queueLedger, fastPath));
 
     protected override void PreStart()
     {
         var sweep = TimeSpan.FromTicks(Math.Max(_settings.IngestConfirmTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond));
         Timers.StartPeriodicTimer(SweepOutstanding.Instance, SweepOutstanding.Instance, sweep);
+        // single-shot, re-armed after each drain: a busy stage drains less often and the aggregates grow instead
+        Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.IngestAggregateWindow);
     }
 
     private void Admit(ICounterCommand command, IActorRef replyTo)
+    {
+        if (TryAdmit(command, replyTo) is { } full)
+            Saturated(command, replyTo, full.Limit, full.Size, full.Max);
+    }
+
+    /// <returns><c>null</c> when admitted; otherwise the bound that is reached (nothing was changed).</returns>
+    private (QueueLimit Limit, int Size, int Max)? TryAdmit(ICounterCommand command, IActorRef replyTo)
     {
         var key = command.Key;
         if (_queues.TryGetValue(key, out var queue))
         {
             // the key already waits for its turn: the command joins its set (behind the earlier ones)
             if (queue.Count >= _settings.IngestMaxPending)
-                Saturated(command, replyTo, QueueLimit.Width, queue.Count, _settings.IngestMaxPending);
-            else if (_queued >= _settings.IngestBufferSize)
-                Saturated(command, replyTo, QueueLimit.Total, _queued, _settings.IngestBufferSize);
-            else
-                Enqueue(queue, command, replyTo);
-            return;
+                return (QueueLimit.Width, queue.Count, _settings.IngestMaxPending);
+            if (_queued >= _settings.IngestBufferSize)
+                return (QueueLimit.Total, _queued, _settings.IngestBufferSize);
+            Enqueue(queue, command, replyTo);
+            return null;
         }
 
         if (_turns.Count == 0 && _outstanding.Count < _settings.IngestMaxOutstanding)
@@ -145,21 +196,64 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             // nothing of this key waits here: straight on (the region keeps this stage's order per key)
             Track(key, 1);
             _region.Tell(new CounterEnvelope(command, replyTo, _nextId));
-            return;
+            return null;
         }
 
         if (_queues.Count >= _settings.IngestMaxActiveKeys)
-            Saturated(command, replyTo, QueueLimit.Depth, _queues.Count, _settings.IngestMaxActiveKeys);
-        else if (_queued >= _settings.IngestBufferSize)
-            Saturated(command, replyTo, QueueLimit.Total, _queued, _settings.IngestBufferSize);
-        else
+            return (QueueLimit.Depth, _queues.Count, _settings.IngestMaxActiveKeys);
+        if (_queued >= _settings.IngestBufferSize)
+            return (QueueLimit.Total, _queued, _settings.IngestBufferSize);
+
+        queue = new List<QueuedCounterCommand>();
+        _queues[key] = queue;
+        _turns.Enqueue(key);
+        _queueLedger.ActiveKeysAre(_queues.Count);
+        Enqueue(queue, command, replyTo);
+        return null;
+    }
+
+    // ---------------------------------------------------------------- the fast path's aggregates
+
+    /// <summary>
+    /// Hands one buffered aggregate to the flow-controlled path as an <see cref="Increment"/> answered to this stage. When a
+    /// queue bound is reached it goes back to the fast path (retried next window): never refused for saturation, never dropped.
+    /// </summary>
+    private void AdmitAggregate(string key, CounterFastPath.Aggregate aggregate)
+    {
+        if (aggregate.Sum == 0)
         {
-            queue = new List<QueuedCounterCommand>();
-            _queues[key] = queue;
-            _turns.Enqueue(key);
-            _queueLedger.ActiveKeysAre(_queues.Count);
-            Enqueue(queue, command, replyTo);
+            _fastPath.CountDelivered(aggregate.Count); // nets out: nothing to add
+            return;
         }
+
+        if (TryAdmit(new Increment(key, aggregate.Sum), Self) is not null)
+        {
+            _fastPath.Restore(key, aggregate);
+            _fastRestored = true;
+            return;
+        }
+
+        if (!_fastAwaiting.TryGetValue(key, out var awaiting))
+            _fastAwaiting[key] = awaiting = new Queue<CounterFastPath.Aggregate>();
+        awaiting.Enqueue(aggregate);
+    }
+
+    private void DrainAggregates()
+    {
+        _fastRestored = false;
+        _fastPath.DrainAll(_admitAggregate);
+        Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.IngestAggregateWindow);
+    }
+
+    /// <summary>The entity's answer to an aggregate: answers of one key come in the order the aggregates were sent.</summary>
+    private CounterFastPath.Aggregate? AnsweredAggregate(string key)
+    {
+        if (!_fastAwaiting.TryGetValue(key, out var awaiting))
+            return null;
+        var aggregate = awaiting.Dequeue();
+        if (awaiting.Count == 0)
+            _fastAwaiting.Remove(key);
+        return aggregate;
     }
 
     private void Enqueue(List<QueuedCounterCommand> queue, ICounterCommand command, IActorRef replyTo)
@@ -194,7 +288,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
         _queueLedger.ActiveKeysAre(_queues.Count);
 
-        if (_draining && _queued == 0 && _outstanding.Count == 0 && _drainWaiters.Count > 0)
+        if (_draining && _queued == 0 && _outstanding.Count == 0 && !_fastRestored && _drainWaiters.Count > 0)
         {
             foreach (var waiter in _drainWaiters)
                 waiter.Tell(CounterIngestDrained.Instance);
@@ -215,6 +309,15 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             replyTo.Tell(new CounterRejected(command.Key, code, message) { Saturation = saturation });
         else
             _log.Warning("Refused {0} ({1}): {2}", command, code, message);
+    }
+
+    private sealed class DrainAggregatesTick
+    {
+        public static readonly DrainAggregatesTick Instance = new();
+
+        private DrainAggregatesTick()
+        {
+        }
     }
 
     private sealed class SweepOutstanding

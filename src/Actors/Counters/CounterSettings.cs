@@ -72,6 +72,18 @@ public sealed record CounterSettings(
     int IngestMaxPending,
     int IngestMaxActiveKeys)
 {
+    /// <summary>
+    /// How often the ingest stage drains the fast path's aggregates (<see cref="CounterFastPath"/>) into one message per key
+    /// (<c>ingest.aggregate-window</c>). <b>Default</b>: 5ms.
+    /// </summary>
+    public TimeSpan IngestAggregateWindow { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// Keys the fast path holds aggregates for at most (<c>ingest.fast-path-max-keys</c>); a new key beyond is refused with
+    /// <see cref="FastIncrementStatus.Saturated"/>. <b>Default</b>: 100,000.
+    /// </summary>
+    public int IngestFastPathMaxKeys { get; init; } = 100_000;
+
     /// <summary>Path of the counters section.</summary>
     public const string ConfigPath = "akka.write-behind.counters";
 
@@ -125,7 +137,11 @@ public sealed record CounterSettings(
             JournalSweepInterval: Positive(config, Keys.JournalSweepInterval),
             JournalSweepLimit: config.GetInt(Keys.JournalSweepLimit),
             IngestMaxPending: config.GetInt(Keys.IngestMaxPending),
-            IngestMaxActiveKeys: config.GetInt(Keys.IngestMaxActiveKeys));
+            IngestMaxActiveKeys: config.GetInt(Keys.IngestMaxActiveKeys))
+        {
+            IngestAggregateWindow = Positive(config, Keys.IngestAggregateWindow),
+            IngestFastPathMaxKeys = config.GetInt(Keys.IngestFastPathMaxKeys),
+        };
         settings.Validate();
         return settings;
     }
@@ -147,6 +163,7 @@ public sealed record CounterSettings(
         Require(JournalSweepLimit > 0, Keys.JournalSweepLimit, "must be > 0");
         Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
         Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
+        Require(IngestFastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
     }
 
     private static void Require(bool condition, string key, string what)
@@ -195,6 +212,8 @@ public sealed record CounterSettings(
         public const string IngestDrainTimeout = "ingest.drain-timeout";
         public const string IngestMaxPending = "ingest.max-pending";
         public const string IngestMaxActiveKeys = "ingest.max-active-keys";
+        public const string IngestAggregateWindow = "ingest.aggregate-window";
+        public const string IngestFastPathMaxKeys = "ingest.fast-path-max-keys";
         public const string JournalPluginId = "journal.plugin-id";
         public const string JournalMaxPersistsInFlight = "journal.max-persists-in-flight";
         public const string JournalTrimAfterEvents = "journal.trim-after-events";

@@ -14,6 +14,21 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
 {
     /// <summary>INTERNAL API: the ingest stage's queue bookkeeping (depth, size, peaks, saturations).</summary>
     internal QueueLedger? Queue { get; init; }
+
+    /// <summary>The node-local fire-and-forget fast path (no actor message per increment); <c>null</c> on a set not started by <see cref="WriteBehindCounters.StartAsync"/>.</summary>
+    public CounterFastPath? FastPath { get; init; }
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to <paramref name="key"/> through the <see cref="FastPath"/>: buffered in this process and
+    /// sent to the entity with the key's next drain (<c>ingest.aggregate-window</c>). See <see cref="CounterFastPath.Increment"/>.
+    /// </summary>
+    /// <param name="key">The counter's key.</param>
+    /// <param name="delta">Any 64-bit value, negative included.</param>
+    /// <returns><see cref="FastIncrementStatus.Buffered"/>, or why it was refused (nothing changed then).</returns>
+    /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
+    public FastIncrementStatus Increment(string key, long delta) =>
+        (FastPath ?? throw new InvalidOperationException("this counter set has no fast path; start it with WriteBehindCounters.StartAsync"))
+        .Increment(key, delta);
 }
 
 /// <summary>
@@ -24,8 +39,8 @@ public static class WriteBehindCounters
 {
     /// <summary>
     /// Initializes <paramref name="store"/>, starts the node's store writer, the counter shard region (state-store-mode ddata,
-    /// hand-off through a flush-first stop message) and the ingest stage, and registers a CoordinatedShutdown task that drains
-    /// the ingest stage before the shard region hands its entities off (each flushes before it stops). With journal
+    /// hand-off through a flush-first stop message) and the ingest stage with its fast path, and registers a CoordinatedShutdown
+    /// task that drains the fast path's aggregates, then the ingest stage, before the shard region hands its entities off (each flushes before it stops). With journal
     /// durability it also starts the node's persist permits and the journal sweep; the journal plugin
     /// (<c>journal.plugin-id</c>, Akka.Persistence.Sql on SQLite or PostgreSQL) must be configured —
     /// <see cref="JournalDurability.Config"/> or <see cref="JournalDurability.PostgresConfig"/> does it.
@@ -68,7 +83,8 @@ public static class WriteBehindCounters
         var queueLedger = new QueueLedger(settings.TypeName, settings.IngestMaxActiveKeys);
         InflightMetrics.Register(queueLedger);
         system.RegisterOnTermination(() => InflightMetrics.Unregister(queueLedger));
-        var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger, queueLedger), $"{settings.TypeName}-ingest");
+        var fastPath = new CounterFastPath(settings.IngestFastPathMaxKeys);
+        var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger, queueLedger, fastPath), $"{settings.TypeName}-ingest");
         if (journalTable is not null)
             system.ActorOf(CounterJournalSweeperActor.Props(ingest, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
 
@@ -86,6 +102,6 @@ public static class WriteBehindCounters
             return Done.Instance;
         });
 
-        return new CounterSet(ingest, region, settings) { Queue = queueLedger };
+        return new CounterSet(ingest, region, settings) { Queue = queueLedger, FastPath = fastPath };
     }
 }

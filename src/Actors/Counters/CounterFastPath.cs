@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using Akka.WriteBehind.Internal;
+
+namespace Akka.WriteBehind.Counters;
+
+/// <summary>What <see cref="CounterFastPath.Increment"/> did with an increment.</summary>
+public enum FastIncrementStatus
+{
+    /// <summary>Added to the key's aggregate; it reaches the entity with the next drain (at most <c>ingest.aggregate-window</c>).</summary>
+    Buffered,
+
+    /// <summary>Refused: the key breaks <see cref="KeyRules"/>. Nothing was changed.</summary>
+    InvalidKey,
+
+    /// <summary>Refused: <c>ingest.fast-path-max-keys</c> keys already hold aggregates and this key is not one of them. Nothing was changed; retry later.</summary>
+    Saturated,
+
+    /// <summary>Refused: the key's aggregate already holds the most 64-bit overflow splits (16). Nothing was changed.</summary>
+    Overflow,
+
+    /// <summary>Refused: the node is shutting down (its aggregates are being drained). Nothing was changed.</summary>
+    ShuttingDown,
+}
+
+/// <summary>
+/// Buffered increments that their entity refused after <see cref="CounterFastPath.Increment"/> returned
+/// <see cref="FastIncrementStatus.Buffered"/> (the aggregate as a whole, e.g. <see cref="ErrorCode.Overflow"/>).
+/// </summary>
+/// <param name="Key">The counter's key.</param>
+/// <param name="Delta">The refused aggregate (the sum of <paramref name="Increments"/> increments).</param>
+/// <param name="Increments">How many increments the aggregate held.</param>
+/// <param name="Code">Why, as a code to switch on.</param>
+/// <param name="Message">Why, for people.</param>
+public sealed record FastIncrementRefusal(string Key, long Delta, long Increments, ErrorCode Code, string Message);
+
+/// <summary>
+/// The node-local fire-and-forget fast path of a counter set (<see cref="CounterSet.FastPath"/>): no actor message per
+/// increment. <see cref="Increment"/> adds the delta to the key's aggregate in a thread-safe cell (a dictionary lookup, a lock
+/// and a checked add); the ingest stage drains every aggregate each <c>ingest.aggregate-window</c> into ONE
+/// <see cref="Counters.Increment"/> per key through its flow-controlled per-key queues. A <see cref="GetCounter"/>,
+/// <see cref="FlushCounter"/> or any other command for a key sent to <see cref="CounterRegion"/> on this node first drains that
+/// key's aggregate, so reads on this node see every increment buffered before them (read-your-writes).
+/// <para>
+/// Nothing is dropped: a sum that would overflow 64 bits is split into a new aggregate (each checked by the entity on its own;
+/// one the entity refuses is counted in <see cref="RefusedIncrements"/> and reported through <see cref="Refused"/>); an
+/// aggregate the ingest stage cannot take because its queues are full stays buffered and is retried next window, and new keys
+/// beyond <c>ingest.fast-path-max-keys</c> are refused at once with <see cref="FastIncrementStatus.Saturated"/>.
+/// CoordinatedShutdown drains every aggregate before the ingest stage drains. Durability: a buffered increment lives in this
+/// process's memory until its window drains (then it has the set's durability); there is no acknowledgement per increment —
+/// use an Ask of <see cref="Counters.Increment"/> for that.
+/// </para>
+/// </summary>
+public sealed class CounterFastPath
+{
+    /// <summary>Most overflow splits one key's aggregate holds before <see cref="FastIncrementStatus.Overflow"/>.</summary>
+    internal const int MaxSplits = 16;
+
+    private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
+    private readonly int _maxKeys;
+    private int _cellCount;
+    private volatile bool _closed;
+    private long _drained;
+    private long _delivered;
+    private long _refused;
+
+    internal CounterFastPath(int maxKeys) => _maxKeys = maxKeys;
+
+    /// <summary>
+    /// Raised (on the ingest stage's thread; keep it short) for each buffered aggregate its entity refused. The refusal is also
+    /// counted in <see cref="RefusedIncrements"/>, in the <c>writebehind.counter.refusals</c> metric and logged as a warning.
+    /// </summary>
+    public event Action<FastIncrementRefusal>? Refused;
+
+    /// <summary>Buffered increments handed to the ingest stage so far.</summary>
+    public long DrainedIncrements => Interlocked.Read(ref _drained);
+
+    /// <summary>Buffered increments their entity holds so far (memory durability: accepted; journal durability: journaled).</summary>
+    public long DeliveredIncrements => Interlocked.Read(ref _delivered);
+
+    /// <summary>Buffered increments their entity refused so far (see <see cref="Refused"/>).</summary>
+    public long RefusedIncrements => Interlocked.Read(ref _refused);
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to the counter <paramref name="key"/> without an actor message. Thread-safe; never blocks
+    /// beyond a short lock on the key's cell.
+    /// </summary>
+    /// <param name="key">The counter's key (validated once, when the key gets a cell).</param>
+    /// <param name="delta">Any 64-bit value, negative included.</param>
+    /// <returns><see cref="FastIncrementStatus.Buffered"/>, or why it was refused (nothing changed then).</returns>
+    public FastIncrementStatus Increment(string key, long delta)
+    {
+        if (key is null)
+            return FastIncrementStatus.InvalidKey;
+        while (true)
+        {
+            if (!_cells.TryGetValue(key, out var cell))
+            {
+                if (_closed)
+                    return FastIncrementStatus.ShuttingDown;
+                if (!KeyRules.TryValidate(key, out _))
+                    return FastIncrementStatus.InvalidKey;
+                if (Volatile.Read(ref _cellCount) >= _maxKeys)
+                    return FastIncrementStatus.Saturated;
+                if (_cells.TryAdd(key, new Cell()))
+                    Interlocked.Increment(ref _cellCount);
+                continue;
+            }
+
+            lock (cell)
+            {
+                if (cell.Retired)
+                    continue; // the drain removed it as idle: take the key's new cell
+                if (_closed)
+                    return FastIncrementStatus.ShuttingDown;
+                var sum = unchecked(cell.Sum + delta);
+                if (((cell.Sum ^ sum) & (delta ^ sum)) < 0)
+                {
+                    // the aggregate would overflow: close it and start a new one (the entity checks each on its own)
+                    if (cell.Splits is { Count: >= MaxSplits })
+                        return FastIncrementStatus.Overflow;
+                    (cell.Splits ??= new List<Aggregate>()).Add(new Aggregate(cell.Sum, cell.Count));
+                    cell.Sum = delta;
+                    cell.Count = 1;
+                }
+                else
+                {
+                    cell.Sum = sum;
+                    cell.Count++;
+                }
+
+                return FastIncrementStatus.Buffered;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ the ingest stage's side (one thread at a time)
+
+    /// <summary>INTERNAL API: refuses new increments from now on (the shutdown drain follows).</summary>
+    internal void Close() => _closed = true;
+
+    /// <summary>INTERNAL API: hands every key's aggregates, in order, to <paramref name="take"/>; retires cells idle since the last drain.</summary>
+    internal void DrainAll(Action<string, Aggregate> take)
+    {
+        foreach (var (key, cell) in _cells)
+            TakeCell(key, cell, take, retireIdle: true);
+    }
+
+    /// <summary>INTERNAL API: hands <paramref name="key"/>'s aggregates, in order, to <paramref name="take"/>.</summary>
+    internal void Drain(string key, Action<string, Aggregate> take)
+    {
+        if (_cells.TryGetValue(key, out var cell))
+            TakeCell(key, cell, take, retireIdle: false);
+    }
+
+    /// <summary>INTERNAL API: puts an aggregate the ingest stage could not take back in front of the key's newer ones.</summary>
+    internal void Restore(string key, Aggregate aggregate)
+    {
+        Interlocked.Add(ref _drained, -aggregate.Count);
+        while (true)
+        {
+            if (!_cells.TryGetValue(key, out var cell))
+            {
+                if (_cells.TryAdd(key, new Cell()))
+                    Interlocked.Increment(ref _cellCount);
+                continue;
+            }
+
+            lock (cell)
+            {
+                if (cell.Retired)
+                    continue;
+                if (cell.Count == 0 && cell.Splits is null)
+                {
+                    cell.Sum = aggregate.Sum;
+                    cell.Count = aggregate.Count;
+                }
+                else
+                    (cell.Splits ??= new List<Aggregate>()).Insert(0, aggregate);
+                return;
+            }
+        }
+    }
+
+    /// <summary>INTERNAL API: whether any aggregate is buffered (meant for the shutdown drain, when no increments come in).</summary>
+    internal bool AnyBuffered()
+    {
+        foreach (var (_, cell) in _cells)
+            lock (cell)
+                if (cell.Count != 0 || cell.Splits is not null)
+                    return true;
+        return false;
+    }
+
+    internal void CountDelivered(long increments) => Interlocked.Add(ref _delivered, increments);
+
+    internal void CountRefused(FastIncrementRefusal refusal)
+    {
+        Interlocked.Add(ref _refused, refusal.Increments);
+        Refused?.Invoke(refusal);
+    }
+
+    private void TakeCell(string key, Cell cell, Action<string, Aggregate> take, bool retireIdle)
+    {
+        List<Aggregate>? splits;
+        Aggregate last;
+        lock (cell)
+        {
+            if (cell.Count == 0 && cell.Splits is null)
+            {
+                if (retireIdle && !cell.Retired)
+                {
+                    cell.Retired = true;
+                    if (_cells.TryRemove(new KeyValuePair<string, Cell>(key, cell)))
+                        Interlocked.Decrement(ref _cellCount);
+                }
+
+                return;
+            }
+
+            splits = cell.Splits;
+            last = new Aggregate(cell.Sum, cell.Count);
+            cell.Splits = null;
+            cell.Sum = 0;
+            cell.Count = 0;
+        }
+
+        if (splits is not null)
+            foreach (var split in splits)
+            {
+                Interlocked.Add(ref _drained, split.Count);
+                take(key, split);
+            }
+
+        if (last.Count > 0)
+        {
+            Interlocked.Add(ref _drained, last.Count);
+            take(key, last);
+        }
+    }
+
+    /// <summary>INTERNAL API: the sum of <see cref="Count"/> buffered increments of one key.</summary>
+    internal readonly record struct Aggregate(long Sum, long Count);
+
+    private sealed class Cell
+    {
+        public long Sum;
+        public long Count;
+        public List<Aggregate>? Splits; // earlier aggregates, closed because adding to them overflowed (or restored)
+        public bool Retired;
+    }
+}
