@@ -67,7 +67,7 @@ public sealed class CounterFastPath
 
     /// <summary>
     /// Raised (on the ingest stage's thread; keep it short) for each buffered aggregate its entity refused. The refusal is also
-    /// counted in <see cref="RefusedIncrements"/>, in the <c>writebehind.counter.refusals</c> metric and logged as a warning.
+    /// counted in <see cref="RefusedIncrements"/>, in the <c>akka.write_behind.counters.refusals</c> metric and logged as a warning.
     /// </summary>
     public event Action<FastIncrementRefusal>? Refused;
 

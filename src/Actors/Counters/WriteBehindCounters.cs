@@ -102,6 +102,8 @@ public static class WriteBehindCounters
             return Done.Instance;
         });
 
-        return new CounterSet(ingest, region, settings) { Queue = queueLedger, FastPath = fastPath };
+        var set = new CounterSet(ingest, region, settings) { Queue = queueLedger, FastPath = fastPath };
+        CounterSets.Get(system).Add(set);
+        return set;
     }
 }

@@ -48,6 +48,14 @@ public sealed class WriteBehindHostingSpec
             Assert.Equal(new IncrementAccepted("hosted", 3), await actor.Ask<ICounterReply>(new Increment("hosted", 3), timeout));
             Assert.Equal(new CounterFlushed("hosted", 3), await actor.Ask<ICounterReply>(new FlushCounter("hosted"), timeout));
             Assert.Equal(3, store.Snapshot()["hosted"]);
+
+            // the fast path of the set the options started, reached through the actor system
+            var counters = CounterSets.Get(system).Default;
+            Assert.Same(counters, CounterSets.Get(system).Find(counters.Settings.TypeName));
+            Assert.Equal(FastIncrementStatus.Buffered, counters.Increment("hosted-fast", 4));
+            Assert.Equal(FastIncrementStatus.Buffered, counters.Increment("hosted-fast", 5));
+            Assert.Equal(new CounterFlushed("hosted-fast", 9), await actor.Ask<ICounterReply>(new FlushCounter("hosted-fast"), timeout));
+            Assert.Equal(9, store.Snapshot()["hosted-fast"]);
         }
         finally
         {
