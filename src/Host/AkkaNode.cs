@@ -25,16 +25,22 @@ public static class AkkaNode
     /// <summary>Store file of <c>--store postgres</c>, relative to the application's directory.</summary>
     public const string PostgresConfFile = "hocon/postgres.conf";
 
-    /// <summary>The node file and the store file of <paramref name="store"/>, the store file over the node file.</summary>
+    /// <summary>
+    /// The node file and the store file of <paramref name="store"/>, the store file over the node file, and the user's
+    /// <paramref name="configFile"/> (<c>--config</c>) over both.
+    /// </summary>
     /// <param name="store">The store the node writes to.</param>
+    /// <param name="configFile">The user's HOCON file, relative to the working directory; <c>null</c>: none.</param>
     /// <param name="baseDirectory">Directory holding <c>hocon/</c>; <b>Default</b>: the application's directory.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
-    public static Config LoadFileConfig(CounterStorageProvider store, string? baseDirectory = null)
+    /// <exception cref="Akka.Configuration.ConfigurationException">A file is not valid HOCON.</exception>
+    public static Config LoadFileConfig(CounterStorageProvider store, string? configFile = null, string? baseDirectory = null)
     {
         baseDirectory ??= AppContext.BaseDirectory;
         var node = ParseFile(Path.Combine(baseDirectory, NodeConfFile));
         var storeFile = store == CounterStorageProvider.Postgres ? PostgresConfFile : SqliteConfFile;
-        return ParseFile(Path.Combine(baseDirectory, storeFile)).WithFallback(node);
+        var files = ParseFile(Path.Combine(baseDirectory, storeFile)).WithFallback(node);
+        return configFile is null ? files : ParseFile(Path.GetFullPath(configFile)).WithFallback(files);
     }
 
     /// <summary>Configures the actor system of a node.</summary>

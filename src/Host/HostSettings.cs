@@ -22,6 +22,11 @@ namespace Akka.WriteBehind.Host;
 /// <param name="ConnectionString">The Npgsql connection string of the PostgreSQL database; required with <c>--store postgres</c>, refused otherwise. <b>Default</b>: none.</param>
 /// <param name="RefreshUrl">URL template (with <c>{id}</c>) the refresh cache GETs each item's state from; <c>null</c>: items are stored but not refreshed. <b>Default</b>: none.</param>
 /// <param name="ResyncPeriod">How often the refresh cache re-syncs every item. <b>Default</b>: 10s.</param>
+/// <param name="ConfigFile">
+/// A HOCON file layered over the Host's own files (<c>hocon/node.conf</c> and the store file) and under the other options, to
+/// tune any <c>akka.write-behind</c> or Akka setting (queue bounds, batch durations, ...) without rebuilding; relative to
+/// the working directory. <b>Default</b>: none.
+/// </param>
 /// <param name="HelpRequested"><c>--help</c> was given: print <see cref="Usage"/> and exit.</param>
 public sealed record HostSettings(
     int HttpPort,
@@ -34,6 +39,7 @@ public sealed record HostSettings(
     string? ConnectionString,
     string? RefreshUrl,
     TimeSpan ResyncPeriod,
+    string? ConfigFile,
     bool HelpRequested)
 {
     /// <summary>Name of the actor system; every node of a cluster uses it.</summary>
@@ -75,6 +81,9 @@ public sealed record HostSettings(
     /// <summary><c>--resync-period</c>.</summary>
     public const string ResyncPeriodOption = "resync-period";
 
+    /// <summary><c>--config</c>.</summary>
+    public const string ConfigOption = "config";
+
     /// <summary><c>--help</c>.</summary>
     public const string HelpOption = "help";
 
@@ -90,12 +99,13 @@ public sealed record HostSettings(
         ConnectionString: null,
         RefreshUrl: null,
         ResyncPeriod: TimeSpan.FromSeconds(10),
+        ConfigFile: null,
         HelpRequested: false);
 
     private static readonly string[] ValuedOptions =
     [
         HttpPortOption, AkkaPortOption, DataDirOption, SeedNodesOption, FlushIntervalOption, DurabilityOption, StoreOption, ConnectionStringOption,
-        RefreshUrlOption, ResyncPeriodOption,
+        RefreshUrlOption, ResyncPeriodOption, ConfigOption,
     ];
 
     private static readonly Regex DurationPattern = new(
@@ -129,6 +139,10 @@ public sealed record HostSettings(
                                      (200: new state; 404/410: deleted;
                                      "terminal": true in the JSON: stop)
           --resync-period <dur>      how often every item is re-synced       [WRITEBEHIND_RESYNC_PERIOD]  default 10s
+          --config <file>            a HOCON file over the Host's own        [WRITEBEHIND_CONFIG]         default: none
+                                     (hocon/node.conf, store file) and under
+                                     these options: any akka.write-behind or
+                                     Akka setting, e.g. queue bounds
           --help                     print this help and exit
 
         Both "--name value" and "--name=value" are accepted.
@@ -239,6 +253,15 @@ public sealed record HostSettings(
 
         if (raw.TryGetValue(ResyncPeriodOption, out var resync))
             settings = settings with { ResyncPeriod = ParseDuration(resync.Value, resync.Source) };
+
+        if (raw.TryGetValue(ConfigOption, out var config))
+        {
+            if (string.IsNullOrWhiteSpace(config.Value))
+                throw new HostSettingsException($"{config.Source}: the file name must not be empty.");
+            if (!File.Exists(config.Value))
+                throw new HostSettingsException($"{config.Source}: no file '{config.Value}' (relative to {Environment.CurrentDirectory}).");
+            settings = settings with { ConfigFile = config.Value };
+        }
 
         raw.TryGetValue(ConnectionStringOption, out var connectionString);
         return settings with { ConnectionString = CheckConnectionString(settings.Store, connectionString.Value, connectionString.Source) };

@@ -33,7 +33,7 @@ if (settings.HelpRequested)
 Akka.Configuration.Config fileConfig;
 try
 {
-    fileConfig = AkkaNode.LoadFileConfig(settings.Store);
+    fileConfig = AkkaNode.LoadFileConfig(settings.Store, settings.ConfigFile);
 }
 catch (Exception e) when (e is IOException or Akka.Configuration.ConfigurationException)
 {

@@ -62,6 +62,55 @@ public sealed class FanOutEndToEndSpec(ITestOutputHelper output) : IDisposable
         output.WriteLine(host.Tail());
     }
 
+    [Fact]
+    public async Task Should_answer_429_per_item_with_the_queue_bound_when_a_config_file_sets_tiny_limits()
+    {
+        // --config layers a user's HOCON over the Host's files: one message in flight to the entities, one key queued
+        var config = Path.Combine(_dataDir.Path, "tiny-queues.conf");
+        await File.WriteAllTextAsync(config, """
+            akka.write-behind.counters.ingest {
+              max-outstanding = 1
+              max-active-keys = 1
+              max-pending = 1
+            }
+            """);
+        var (host, _) = await HostProcess.StartAsync(_dataDir.Path, "--durability", "memory", "--config", config);
+        _host = host;
+        using var http = host.CreateClient(4);
+
+        // 100 new keys at once: the first goes to its entity, the next waits in its key's queue, the others find the node's
+        // one queued key taken until the entities confirm
+        var items = string.Join(",", Enumerable.Range(0, 100).Select(i => $$"""{"key": "tiny:{{i}}", "delta": {{i + 1}}}"""));
+        var results = Results(await HostHttp.PostJsonAsync(http, "counters/increments", $"[{items}]", HttpStatusCode.OK));
+        Assert.Equal(100, results.Length);
+        Assert.All(results, r => Assert.Contains(r.GetProperty("status").GetInt32(), new[] { 202, 429 }));
+        var refused = results.Where(r => r.GetProperty("status").GetInt32() == 429).ToArray();
+        Assert.NotEmpty(refused);
+        Assert.All(refused, r =>
+        {
+            Assert.Equal("saturated", r.GetProperty("error").GetString());
+            var saturation = r.GetProperty("saturation");
+            Assert.Contains(saturation.GetProperty("limit").GetString(), new[] { "depth", "width", "total" });
+            Assert.True(saturation.GetProperty("max").GetInt32() >= 1);
+        });
+        output.WriteLine($"{refused.Length} of 100 items refused: {refused[0]}");
+
+        // exactly the accepted items are counted, and once the queue drained the refused ones are accepted
+        foreach (var r in results)
+        {
+            var key = r.GetProperty("key").GetString()!;
+            var expected = r.GetProperty("status").GetInt32() == 202 ? int.Parse(key["tiny:".Length..]) + 1 : 0;
+            Assert.Equal(expected, (await HostHttp.GetJsonAsync(http, $"counters/{key}", HttpStatusCode.OK)).GetProperty("total").GetInt64());
+        }
+
+        var retry = Results(await HostHttp.PostJsonAsync(http, "counters/increments",
+            $$"""[{"key": "{{refused[0].GetProperty("key").GetString()}}", "delta": 1}]""", HttpStatusCode.OK));
+        Assert.Equal(202, retry[0].GetProperty("status").GetInt32());
+
+        await host.StopAsync();
+        Assert.True(host.ExitCode == 0, $"exit code {host.ExitCode}\n{host.Tail()}");
+    }
+
     public void Dispose()
     {
         _host?.Dispose();

@@ -61,6 +61,26 @@ public sealed class HostSettingsSpec
     }
 
     [Fact]
+    public void Should_read_a_config_file_that_exists_and_refuse_one_that_does_not()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            Assert.Equal(file, Parse("--config", file).ConfigFile);
+            Assert.Equal(file, ParseWithEnvironment(new Hashtable { ["WRITEBEHIND_CONFIG"] = file }).ConfigFile);
+            Assert.Null(Parse().ConfigFile);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        var error = Assert.Throws<HostSettingsException>(() => Parse("--config", file));
+        Assert.Contains("--config", error.Message);
+        Assert.Contains("no file", error.Message);
+    }
+
+    [Fact]
     public void Should_refuse_a_bad_resync_period()
     {
         Assert.Contains("--resync-period", Assert.Throws<HostSettingsException>(() => Parse("--resync-period", "soon")).Message);
