@@ -26,7 +26,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         {
             started,
             machine = Machine(),
-            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString() },
+            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate },
             scenarios,
             systems = BenchSystems.Descriptions,
             rounds = results,
@@ -52,11 +52,19 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         {
             var rows = results.Where(r => r.Scenario == scenario.Name).ToArray();
             sb.AppendLine();
-            var pace = scenario.Rate is { } p
+            var pace = scenario.Rate is { BurstFactor: 1 } fixedRate
+                ? $"open loop at a fixed {fixedRate.Rate:N0}/s for {fixedRate.Length.TotalSeconds:0} s"
+                : scenario.Rate is { } p
                 ? $"open loop {p.Rate * p.BurstFactor:N0}/s for {p.BurstLength.TotalSeconds:0} s then {p.Rate:N0}/s, {p.Length.TotalSeconds:0} s"
                 : "closed loop";
             sb.AppendLine(CultureInfo.InvariantCulture, $"### {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {pace}, flush interval {scenario.FlushInterval.TotalSeconds:0.###} s");
             sb.AppendLine();
+            if (scenario.Name == "latency")
+            {
+                LatencyTable(sb, scenario, rows);
+                continue;
+            }
+
             sb.AppendLine("| system | sent | ingest/s | durable/s | CPU µs/inc | rows/inc | floor | peak MB | outside load | durable ÷ dictionary | durable ÷ write-through FULL |");
             sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
             var dictionary = Median(rows.Where(r => r.System == BenchSystems.Dictionary && r.Error is null).Select(r => r.DurablePerSecond));
@@ -94,6 +102,41 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         foreach (var (name, description) in BenchSystems.Descriptions)
             sb.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
         return sb.ToString();
+    }
+
+    /// <summary>Tell→durable latency: from each increment's intended send time to the commit that made it durable.</summary>
+    private static void LatencyTable(StringBuilder sb, Scenario scenario, RoundResult[] rows)
+    {
+        sb.AppendLine("Latency: from each increment's intended send time (open loop) to the commit of the row that made it durable, every increment counted (HdrHistogram).");
+        sb.AppendLine();
+        sb.AppendLine("| system | sent | p50 ms | p99 ms | p99.9 ms | max ms | p99 ÷ flush interval | CPU µs/inc | rows/inc | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        static string Ms(double v) => v.ToString(v >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture);
+        foreach (var system in scenario.Systems)
+        {
+            var all = rows.Where(r => r.System == system).ToArray();
+            var ok = all.Where(r => r.Error is null && r.LatencyP50Ms is not null).ToArray();
+            if (ok.Length == 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} |||||||||| ");
+                continue;
+            }
+
+            var outside = ok.Max(r => r.OutsideLoad);
+            var failures = all.Length - ok.Length;
+            sb.Append(CultureInfo.InvariantCulture, $"| {system}{(failures > 0 ? $" ({failures} round(s) FAILED)" : "")}")
+                .Append(CultureInfo.InvariantCulture, $" | {Si(Median(ok.Select(r => (double)r.Sent)))}")
+                .Append(" | ").Append(Cell(ok.Select(r => r.LatencyP50Ms!.Value), Ms))
+                .Append(" | ").Append(Cell(ok.Select(r => r.LatencyP99Ms!.Value), Ms))
+                .Append(" | ").Append(Cell(ok.Select(r => r.LatencyP999Ms!.Value), Ms))
+                .Append(" | ").Append(Cell(ok.Select(r => r.LatencyMaxMs!.Value), Ms))
+                .Append(" | ").Append(Cell(ok.Select(r => r.P99OverFlushInterval!.Value), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(Cell(ok.Select(r => r.RowsPerIncrement), Small))
+                .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => v.ToString("0", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
+                .AppendLine(" |");
+        }
     }
 
     private static string Cell(IEnumerable<double> values, Func<double, string> format)

@@ -26,6 +26,7 @@ internal static class Round
         var exitCode = 0;
         try
         {
+            var commits = CommitLog.Current = scenario.Name == "latency" ? new CommitLog() : null;
             await using var target = BenchSystems.Create(system);
             await target.StartAsync(dbFile, scenario, keys);
             GC.Collect();
@@ -34,6 +35,7 @@ internal static class Round
             using var process = Process.GetCurrentProcess();
             var cpuBefore = process.TotalProcessorTime;
             var statBefore = ProcStat.Read();
+            var startTimestamp = Stopwatch.GetTimestamp();
             var clock = Stopwatch.StartNew();
             var pacer = new Pacer(scenario.Rate, clock);
 
@@ -67,6 +69,8 @@ internal static class Round
             };
             if (!verified)
                 exitCode = 2;
+            else if (commits is not null)
+                result = await WithLatencyAsync(result, commits, keys, sequence, sent, startTimestamp, scenario);
         }
         catch (Exception e)
         {
@@ -89,6 +93,43 @@ internal static class Round
 
         Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(result, Report.Json));
         return exitCode;
+    }
+
+    /// <summary>Tell→durable percentiles from the commit log (<see cref="CommitLog"/>); fails the round when a key's commits do not add up.</summary>
+    private static async Task<RoundResult> WithLatencyAsync(
+        RoundResult result, CommitLog commits, string[] keys, int[] sequence, SendResult sent, long startTimestamp, Scenario scenario)
+    {
+        var plan = scenario.Rate!;
+        if (sent.Accepted != sent.Sent)
+            throw new InvalidOperationException($"latency: {sent.Sent - sent.Accepted} increments refused; a refused increment has no durable time");
+        if (commits.Count == 0)
+            return result with { Rate = plan.Rate, Error = "latency: this system does not write through CountingStore (no commit times)" };
+
+        // the database total is visible a moment before ApplyAsync returns and the commit is logged: wait for the log
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var h = commits.Latencies(keys, sequence, sent.Sent, startTimestamp, plan.IntendedSeconds);
+                static double Ms(long micros) => micros / 1000.0;
+                var p99 = Ms(h.GetValueAtPercentile(99));
+                return result with
+                {
+                    Rate = plan.Rate,
+                    LatencySamples = h.TotalCount,
+                    LatencyP50Ms = Ms(h.GetValueAtPercentile(50)),
+                    LatencyP99Ms = p99,
+                    LatencyP999Ms = Ms(h.GetValueAtPercentile(99.9)),
+                    LatencyMaxMs = Ms(h.GetValueAtPercentile(100)),
+                    P99OverFlushInterval = p99 / scenario.FlushInterval.TotalMilliseconds,
+                };
+            }
+            catch (InvalidOperationException) when (deadline.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(PollInterval);
+            }
+        }
     }
 
     /// <summary>

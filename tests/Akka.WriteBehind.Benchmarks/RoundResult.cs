@@ -21,4 +21,26 @@ internal sealed record RoundResult(
     double RowsFloorPerIncrement,
     double PeakWorkingSetMb,
     double? OutsideLoad,
-    string? Error);
+    string? Error)
+{
+    /// <summary>latency: the open-loop rate (increments/s).</summary>
+    public double? Rate { get; init; }
+
+    /// <summary>latency: increments whose Tell→durable time was measured (every increment sent).</summary>
+    public long? LatencySamples { get; init; }
+
+    /// <summary>latency: from the intended send time to the commit that made the increment durable, milliseconds.</summary>
+    public double? LatencyP50Ms { get; init; }
+
+    /// <inheritdoc cref="LatencyP50Ms"/>
+    public double? LatencyP99Ms { get; init; }
+
+    /// <inheritdoc cref="LatencyP50Ms"/>
+    public double? LatencyP999Ms { get; init; }
+
+    /// <inheritdoc cref="LatencyP50Ms"/>
+    public double? LatencyMaxMs { get; init; }
+
+    /// <summary>latency: p99 ÷ flush interval (issue 9's target: ≤ 1.2).</summary>
+    public double? P99OverFlushInterval { get; init; }
+}

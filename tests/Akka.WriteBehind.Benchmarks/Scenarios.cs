@@ -42,7 +42,12 @@ internal sealed record Scenario(
 
 internal static class Scenarios
 {
-    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst"];
+    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency"];
+
+    /// <summary>Systems of the latency scenario: those whose store commits are logged (<see cref="CommitLog"/>); write-through cannot take half of ours' peak.</summary>
+    private static readonly string[] LatencySystems = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.Dictionary, BenchSystems.Orleans];
+
+    private static readonly string[] QuickLatency = [BenchSystems.OursTell, BenchSystems.Dictionary];
 
     private static readonly string[] Closed =
         [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
@@ -67,6 +72,7 @@ internal static class Scenarios
             "zipf-0.99" => new Scenario(name, options.Keys ?? 100_000, increments, 0.99, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
             "zipf-1.2" => new Scenario(name, options.Keys ?? 100_000, increments, 1.2, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
             "burst" => Burst(options, cap, flush, Pick(options.Quick ? QuickOpen : Open)),
+            "latency" => Latency(options, cap, flush, Pick(options.Quick ? QuickLatency : LatencySystems)),
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
     }
@@ -78,6 +84,14 @@ internal static class Scenarios
             ? new RatePlan(10_000, 10, TimeSpan.FromSeconds(0.5), options.Duration ?? TimeSpan.FromSeconds(1.5))
             : new RatePlan(20_000, 10, TimeSpan.FromSeconds(5), options.Duration ?? TimeSpan.FromSeconds(15));
         return new Scenario("burst", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems);
+    }
+
+    private static Scenario Latency(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)
+    {
+        // open loop at a fixed rate (no burst): intended send time of increment i = i / rate
+        var rate = options.Rate ?? throw new ArgumentException("the latency scenario needs --rate (the parent measures a default)");
+        var plan = new RatePlan(rate, 1, TimeSpan.Zero, options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 5 : 30));
+        return new Scenario("latency", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems);
     }
 
     /// <summary>The key index of every increment, the same for every system of a scenario (fixed seed).</summary>
