@@ -28,7 +28,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
             machine = Machine(),
             options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate },
             scenarios,
-            systems = BenchSystems.Descriptions,
+            systems = BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions).ToDictionary(),
             rounds = results,
         }, Indented));
         return [md, json];
@@ -59,6 +59,12 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 : "closed loop";
             sb.AppendLine(CultureInfo.InvariantCulture, $"### {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {pace}, flush interval {scenario.FlushInterval.TotalSeconds:0.###} s");
             sb.AppendLine();
+            if (scenario.Name == "batches")
+            {
+                BatchesTable(sb, rows, scenario);
+                continue;
+            }
+
             if (scenario.Name == "latency")
             {
                 LatencyTable(sb, scenario, rows);
@@ -99,7 +105,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
 
         sb.AppendLine();
         sb.AppendLine("Systems:");
-        foreach (var (name, description) in BenchSystems.Descriptions)
+        foreach (var (name, description) in BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions))
             sb.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
         return sb.ToString();
     }
@@ -133,6 +139,39 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 .Append(" | ").Append(Cell(ok.Select(r => r.P99OverFlushInterval!.Value), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(Cell(ok.Select(r => r.RowsPerIncrement), Small))
+                .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => v.ToString("0", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
+                .AppendLine(" |");
+        }
+    }
+
+    /// <summary>Batches API: every operation answered once its batch was saved; the store's total verified against the operations.</summary>
+    private static void BatchesTable(StringBuilder sb, RoundResult[] rows, Scenario scenario)
+    {
+        sb.AppendLine("Operations: Deposit(1), answered once the batch holding it is saved; the stored balances add up to the operations (verified).");
+        sb.AppendLine();
+        sb.AppendLine("Failed: answered with a typed error that keeps nothing (batch past max-duration, store failure, saturated, rejected); not in operations/s.");
+        sb.AppendLine();
+        sb.AppendLine("| system | succeeded | failed | operations/s | batches/s | operations per batch | CPU µs/op | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+        foreach (var system in scenario.Systems)
+        {
+            var all = rows.Where(r => r.System == system).ToArray();
+            var ok = all.Where(r => r.Error is null && r.Batches is not null).ToArray();
+            if (ok.Length == 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} ||||||| ");
+                continue;
+            }
+
+            var outside = ok.Max(r => r.OutsideLoad);
+            sb.Append(CultureInfo.InvariantCulture, $"| {system}{(all.Length > ok.Length ? $" ({all.Length - ok.Length} round(s) FAILED)" : "")}")
+                .Append(CultureInfo.InvariantCulture, $" | {Si(Median(ok.Select(r => (double)r.Accepted)))}")
+                .Append(" | ").Append(Cell(ok.Select(r => (double)r.Rejected), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.DurablePerSecond), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.BatchesPerSecond!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.Accepted / (double)Math.Max(1, r.Batches!.Value)), v => v.ToString("0.0", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => v.ToString("0", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
                 .AppendLine(" |");

@@ -27,7 +27,7 @@ internal static class Round
         try
         {
             var commits = CommitLog.Current = scenario.Name == "latency" ? new CommitLog() : null;
-            await using var target = BenchSystems.Create(system);
+            await using var target = Systems.BatchTarget.TryCreate(system) ?? BenchSystems.Create(system);
             await target.StartAsync(dbFile, scenario, keys);
             GC.Collect();
             GC.WaitForPendingFinalizers();
@@ -41,7 +41,9 @@ internal static class Round
 
             var sent = await target.SendAsync(keys, sequence, pacer, scenario.SlowCap);
             var ingest = clock.Elapsed;
-            var total = await WaitDurableAsync(dbFile, sent.Accepted);
+            var total = target is Systems.IOwnTotal own
+                ? await WaitDurableAsync(own.StoredTotalAsync, sent.Accepted)
+                : await WaitDurableAsync(dbFile, sent.Accepted);
             var durable = clock.Elapsed;
 
             process.Refresh();
@@ -69,6 +71,8 @@ internal static class Round
             };
             if (!verified)
                 exitCode = 2;
+            else if (target is Systems.IBatchCounts batches)
+                result = result with { Batches = batches.Batches, BatchesPerSecond = batches.Batches / durable.TotalSeconds };
             else if (commits is not null)
                 result = await WithLatencyAsync(result, commits, keys, sequence, sent, startTimestamp, scenario);
         }
@@ -142,10 +146,16 @@ internal static class Round
         await connection.OpenAsync();
         await using var sum = connection.CreateCommand();
         sum.CommandText = "SELECT COALESCE(SUM(value), 0) FROM counters WHERE key LIKE 'bench:%'";
+        return await WaitDurableAsync(async () => (long)(await sum.ExecuteScalarAsync())!, expected);
+    }
+
+    /// <summary>Polls <paramref name="storedTotal"/> like <see cref="WaitDurableAsync(string, long)"/>.</summary>
+    private static async Task<long> WaitDurableAsync(Func<Task<long>> storedTotal, long expected)
+    {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var total = (long)(await sum.ExecuteScalarAsync())!;
+            var total = await storedTotal();
             if (total >= expected || deadline.Elapsed > DurableTimeout)
                 return total;
             await Task.Delay(PollInterval);

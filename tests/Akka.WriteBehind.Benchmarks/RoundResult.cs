@@ -43,4 +43,10 @@ internal sealed record RoundResult(
 
     /// <summary>latency: p99 ÷ flush interval (issue 9's target: ≤ 1.2).</summary>
     public double? P99OverFlushInterval { get; init; }
+
+    /// <summary>batches: batches finished (the library's meter).</summary>
+    public long? Batches { get; init; }
+
+    /// <summary>batches: batches finished per second (operations per second is <see cref="DurablePerSecond"/>).</summary>
+    public double? BatchesPerSecond { get; init; }
 }

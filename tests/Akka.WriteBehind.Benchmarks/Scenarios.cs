@@ -42,7 +42,9 @@ internal sealed record Scenario(
 
 internal static class Scenarios
 {
-    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency"];
+    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches"];
+
+    private static readonly string[] BatchSystems = [Systems.BatchTarget.Memory, Systems.BatchTarget.Sqlite];
 
     /// <summary>Systems of the latency scenario: those whose store commits are logged (<see cref="CommitLog"/>); write-through cannot take half of ours' peak.</summary>
     private static readonly string[] LatencySystems = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.Dictionary, BenchSystems.Orleans];
@@ -73,6 +75,8 @@ internal static class Scenarios
             "zipf-1.2" => new Scenario(name, options.Keys ?? 100_000, increments, 1.2, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
             "burst" => Burst(options, cap, flush, Pick(options.Quick ? QuickOpen : Open)),
             "latency" => Latency(options, cap, flush, Pick(options.Quick ? QuickLatency : LatencySystems)),
+            // Deposit(1) per operation on 100 accounts (1,000 in flight: ~10 operations per key wait for each batch)
+            "batches" => new Scenario(name, options.Keys ?? 100, options.Increments ?? (options.Quick ? 20_000 : 200_000), 0, null, cap, flush, Pick(BatchSystems)),
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
     }
