@@ -65,6 +65,12 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 continue;
             }
 
+            if (scenario.Name == "idle-keys")
+            {
+                IdleTable(sb, rows, scenario);
+                continue;
+            }
+
             if (scenario.Name == "latency")
             {
                 LatencyTable(sb, scenario, rows);
@@ -140,6 +146,46 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(Cell(ok.Select(r => r.RowsPerIncrement), Small))
                 .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => v.ToString("0", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
+                .AppendLine(" |");
+        }
+    }
+
+    /// <summary>Many keys with little traffic: memory per entity, activation and passivation.</summary>
+    private static void IdleTable(StringBuilder sb, RoundResult[] rows, Scenario scenario)
+    {
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Memory per entity: growth from before the first increment to all durable ÷ keys (managed heap after a full GC; working set); entities idle longer than passivate-idle-after during the run are gone by then (live at reading). Activation: keys ÷ time of the first pass. Passivation: passivate-idle-after = {scenario.PassivateIdleAfter?.TotalSeconds:0.#} s for systems that passivate; time from all durable until no entity is alive, and the heap then.");
+        sb.AppendLine();
+        sb.AppendLine("| system | keys | live at reading | heap B/entity | working set B/entity | activations/s | durable/s | all passivated after s | heap B/entity after passivation | CPU µs/inc | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        static string F0(double v) => v.ToString("0", CultureInfo.InvariantCulture);
+        foreach (var system in scenario.Systems)
+        {
+            var all = rows.Where(r => r.System == system).ToArray();
+            var ok = all.Where(r => r.Error is null && r.HeapBytesPerEntity is not null).ToArray();
+            if (ok.Length == 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} |||||||||| ");
+                continue;
+            }
+
+            var outside = ok.Max(r => r.OutsideLoad);
+            string Passivation() => ok.All(r => r.LiveEntitiesAfterIdle is null)
+                ? "n/a"
+                : ok.Any(r => r.PassivationSeconds is null)
+                    ? $"not all: {ok.Max(r => r.LiveEntitiesAfterIdle):N0} alive"
+                    : Cell(ok.Select(r => r.PassivationSeconds!.Value), v => v.ToString("0.0", CultureInfo.InvariantCulture));
+            sb.Append(CultureInfo.InvariantCulture, $"| {system}{(all.Length > ok.Length ? $" ({all.Length - ok.Length} round(s) FAILED)" : "")}")
+                .Append(CultureInfo.InvariantCulture, $" | {Si(scenario.Keys)}")
+                .Append(" | ").Append(ok.Any(r => r.LiveEntitiesAtReading is null) ? "n/a" : Cell(ok.Select(r => (double)r.LiveEntitiesAtReading!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.HeapBytesPerEntity!.Value), F0))
+                .Append(" | ").Append(Cell(ok.Select(r => r.WorkingSetBytesPerEntity!.Value), F0))
+                .Append(" | ").Append(ok.Any(r => r.ActivationsPerSecond is null) ? "n/a" : Cell(ok.Select(r => r.ActivationsPerSecond!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.DurablePerSecond), Si))
+                .Append(" | ").Append(Passivation())
+                .Append(" | ").Append(ok.Any(r => r.HeapBytesPerEntityAfterPassivation is null) ? "n/a" : Cell(ok.Select(r => r.HeapBytesPerEntityAfterPassivation!.Value), F0))
+                .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), F0))
                 .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
                 .AppendLine(" |");
         }

@@ -33,11 +33,16 @@ internal static class Round
             GC.WaitForPendingFinalizers();
 
             using var process = Process.GetCurrentProcess();
+            var idle = scenario.Name == "idle-keys";
+            var heapBefore = idle ? GC.GetTotalMemory(forceFullCollection: true) : 0;
+            process.Refresh();
+            var workingSetBefore = process.WorkingSet64;
             var cpuBefore = process.TotalProcessorTime;
             var statBefore = ProcStat.Read();
             var startTimestamp = Stopwatch.GetTimestamp();
             var clock = Stopwatch.StartNew();
-            var pacer = new Pacer(scenario.Rate, clock);
+            // idle-keys: the first increment of the second pass marks the end of the first (one activation per key)
+            var pacer = new Pacer(scenario.Rate, clock) { MarkAt = idle ? scenario.Keys : -1 };
 
             var sent = await target.SendAsync(keys, sequence, pacer, scenario.SlowCap);
             var ingest = clock.Elapsed;
@@ -71,6 +76,8 @@ internal static class Round
             };
             if (!verified)
                 exitCode = 2;
+            else if (idle)
+                result = await WithIdleAsync(result, target, scenario, pacer, heapBefore, workingSetBefore);
             else if (target is Systems.IBatchCounts batches)
                 result = result with { Batches = batches.Batches, BatchesPerSecond = batches.Batches / durable.TotalSeconds };
             else if (commits is not null)
@@ -97,6 +104,46 @@ internal static class Round
 
         Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(result, Report.Json));
         return exitCode;
+    }
+
+    /// <summary>
+    /// idle-keys, once every increment is durable: memory per entity (managed heap after a full GC, and working set, against
+    /// the same readings before the first increment), activation rate (keys ÷ time to the end of the first pass), then —
+    /// for systems that can count their entities — the wait until every entity is passivated and the heap after it.
+    /// </summary>
+    private static async Task<RoundResult> WithIdleAsync(
+        RoundResult result, IBenchTarget target, Scenario scenario, Pacer pacer, long heapBefore, long workingSetBefore)
+    {
+        using var process = Process.GetCurrentProcess();
+        var heap = GC.GetTotalMemory(forceFullCollection: true);
+        process.Refresh();
+        result = result with
+        {
+            HeapBytesPerEntity = (heap - heapBefore) / (double)scenario.Keys,
+            WorkingSetBytesPerEntity = (process.WorkingSet64 - workingSetBefore) / (double)scenario.Keys,
+            // only where the mark is taken after the first pass was processed: ours (a barrier there), the dictionary (synchronous);
+            // Orleans' one-way calls are only sent by then
+            ActivationsPerSecond = pacer.Marked is { } first && target is Systems.OursTarget or Systems.DictionaryTarget
+                ? scenario.Keys / first.TotalSeconds
+                : null,
+        };
+        if (target is not Systems.ILiveEntities entities)
+            return result;
+        result = result with { LiveEntitiesAtReading = await entities.LiveEntitiesAsync() };
+
+        var wait = Stopwatch.StartNew();
+        var limit = (scenario.PassivateIdleAfter ?? TimeSpan.Zero) + TimeSpan.FromSeconds(60);
+        long live;
+        while ((live = await entities.LiveEntitiesAsync()) > 0 && wait.Elapsed < limit)
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        var passivated = wait.Elapsed;
+        var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+        return result with
+        {
+            LiveEntitiesAfterIdle = live,
+            PassivationSeconds = live == 0 ? passivated.TotalSeconds : null,
+            HeapBytesPerEntityAfterPassivation = (heapAfter - heapBefore) / (double)scenario.Keys,
+        };
     }
 
     /// <summary>Tell→durable percentiles from the commit log (<see cref="CommitLog"/>); fails the round when a key's commits do not add up.</summary>

@@ -44,6 +44,27 @@ internal sealed record RoundResult(
     /// <summary>latency: p99 ÷ flush interval (issue 9's target: ≤ 1.2).</summary>
     public double? P99OverFlushInterval { get; init; }
 
+    /// <summary>idle-keys: managed heap growth (after a full GC) per entity, from before the first increment to all durable.</summary>
+    public double? HeapBytesPerEntity { get; init; }
+
+    /// <summary>idle-keys: working-set growth per entity over the same span.</summary>
+    public double? WorkingSetBytesPerEntity { get; init; }
+
+    /// <summary>idle-keys: entities created per second (first pass: one increment to each key).</summary>
+    public double? ActivationsPerSecond { get; init; }
+
+    /// <summary>idle-keys: entities alive at the memory reading (some may have passivated already); <c>null</c> when the system cannot tell.</summary>
+    public long? LiveEntitiesAtReading { get; init; }
+
+    /// <summary>idle-keys: entities still alive after the passivation wait; <c>null</c> when the system cannot tell.</summary>
+    public long? LiveEntitiesAfterIdle { get; init; }
+
+    /// <summary>idle-keys: seconds from all durable until every entity was passivated (idle timeout included).</summary>
+    public double? PassivationSeconds { get; init; }
+
+    /// <summary>idle-keys: managed heap growth per entity once the entities are passivated.</summary>
+    public double? HeapBytesPerEntityAfterPassivation { get; init; }
+
     /// <summary>batches: batches finished (the library's meter).</summary>
     public long? Batches { get; init; }
 

@@ -23,7 +23,8 @@ internal static class Runner
         var scenarios = (options.Scenario == "all" ? Scenarios.Names : [options.Scenario])
             .Select(name => Scenarios.Get(name, options))
             .ToArray();
-        var childTimeout = TimeSpan.FromSeconds(options.Quick ? 90 : 300);
+        // idle-keys in full: 1,000,000 keys, two passes, then the passivation wait
+        var childTimeout = TimeSpan.FromSeconds(options.Quick ? 90 : options.Scenario is "idle-keys" or "all" ? 1200 : 300);
         var results = new List<RoundResult>();
         var started = DateTimeOffset.UtcNow;
 

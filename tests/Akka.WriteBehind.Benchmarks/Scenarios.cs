@@ -37,12 +37,28 @@ internal sealed record Scenario(
     TimeSpan FlushInterval,
     IReadOnlyList<string> Systems)
 {
-    public string Distribution => ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}";
+    /// <summary>idle-keys: idle passivation of the systems that passivate; <c>null</c> = their default.</summary>
+    public TimeSpan? PassivateIdleAfter { get; init; }
+
+    public string Distribution => Name == "idle-keys"
+        ? $"each key {Scenarios.IdleIncrementsPerKey}×, in key order"
+        : ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}";
 }
 
 internal static class Scenarios
 {
-    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches"];
+    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches", "idle-keys"];
+
+    private static readonly string[] IdleSystems = [BenchSystems.OursTell, BenchSystems.Dictionary, BenchSystems.Orleans];
+
+    private static readonly string[] QuickIdle = [BenchSystems.OursTell, BenchSystems.Dictionary];
+
+    /// <summary>idle-keys: increments per key (two passes over every key in order).</summary>
+    public const int IdleIncrementsPerKey = 2;
+
+    /// <summary>idle-keys: <c>passivate-idle-after</c> of the systems that passivate.</summary>
+    /// <remarks>Long enough that the first pass's entities are still alive at the memory reading on a loaded machine (see the live column).</remarks>
+    public static TimeSpan IdlePassivation(bool quick) => TimeSpan.FromSeconds(quick ? 15 : 120);
 
     private static readonly string[] BatchSystems = [Systems.BatchTarget.Memory, Systems.BatchTarget.Sqlite];
 
@@ -77,6 +93,8 @@ internal static class Scenarios
             "latency" => Latency(options, cap, flush, Pick(options.Quick ? QuickLatency : LatencySystems)),
             // Deposit(1) per operation on 100 accounts (1,000 in flight: ~10 operations per key wait for each batch)
             "batches" => new Scenario(name, options.Keys ?? 100, options.Increments ?? (options.Quick ? 20_000 : 200_000), 0, null, cap, flush, Pick(BatchSystems)),
+            // many keys, a few increments each (two passes in key order): memory per idle entity, activation, passivation
+            "idle-keys" => IdleKeys(options, cap, flush, Pick(options.Quick ? QuickIdle : IdleSystems)),
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
     }
@@ -88,6 +106,15 @@ internal static class Scenarios
             ? new RatePlan(10_000, 10, TimeSpan.FromSeconds(0.5), options.Duration ?? TimeSpan.FromSeconds(1.5))
             : new RatePlan(20_000, 10, TimeSpan.FromSeconds(5), options.Duration ?? TimeSpan.FromSeconds(15));
         return new Scenario("burst", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems);
+    }
+
+    private static Scenario IdleKeys(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)
+    {
+        var keys = options.Keys ?? (options.Quick ? 20_000 : 1_000_000);
+        return new Scenario("idle-keys", keys, (long)keys * IdleIncrementsPerKey, 0, null, cap, flush, systems)
+        {
+            PassivateIdleAfter = IdlePassivation(options.Quick),
+        };
     }
 
     private static Scenario Latency(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)
@@ -103,6 +130,13 @@ internal static class Scenarios
     {
         var random = new Random(8);
         var sequence = new int[scenario.Increments];
+        if (scenario.Name == "idle-keys")
+        {
+            for (var i = 0; i < sequence.Length; i++)
+                sequence[i] = i % scenario.Keys;
+            return sequence;
+        }
+
         if (scenario.ZipfS == 0)
         {
             for (var i = 0; i < sequence.Length; i++)

@@ -2,6 +2,13 @@ using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Benchmarks.Systems;
 
+/// <summary>A system that can say how many of its entities are alive (idle-keys: passivation).</summary>
+internal interface ILiveEntities
+{
+    /// <summary>Entities alive now.</summary>
+    Task<long> LiveEntitiesAsync();
+}
+
 /// <summary>Counts the rows and transactions that reach the real store (and logs their commit times in the latency scenario: <see cref="CommitLog"/>).</summary>
 internal sealed class CountingStore(ICounterStore inner) : ICounterStore
 {
