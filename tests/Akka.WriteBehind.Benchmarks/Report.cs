@@ -28,7 +28,8 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
             machine = Machine(),
             options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate },
             scenarios,
-            systems = BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions).ToDictionary(),
+            systems = BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions)
+            .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)).ToDictionary(),
             rounds = results,
         }, Indented));
         return [md, json];
@@ -107,11 +108,15 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                     .Append(" | ").Append(Ratio(durable, writeThrough))
                     .AppendLine(" |");
             }
+
+            if (scenario.Name is "uniform" or "zipf-0.99" or "zipf-1.2" && !scenario.Systems.Contains(Systems.PostgresWriteThroughTarget.Name))
+                sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"{Systems.PostgresWriteThroughTarget.Name}: skipped (no PostgreSQL server given: --pg or {Systems.PostgresWriteThroughTarget.EnvironmentVariable}).");
         }
 
         sb.AppendLine();
         sb.AppendLine("Systems:");
-        foreach (var (name, description) in BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions))
+        foreach (var (name, description) in BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions)
+            .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)))
             sb.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
         return sb.ToString();
     }

@@ -27,7 +27,9 @@ internal static class Round
         try
         {
             var commits = CommitLog.Current = scenario.Name == "latency" ? new CommitLog() : null;
-            await using var target = Systems.BatchTarget.TryCreate(system) ?? BenchSystems.Create(system);
+            await using var target = Systems.BatchTarget.TryCreate(system)
+                ?? Systems.PostgresWriteThroughTarget.TryCreate(system)
+                ?? BenchSystems.Create(system);
             await target.StartAsync(dbFile, scenario, keys);
             GC.Collect();
             GC.WaitForPendingFinalizers();

@@ -11,6 +11,10 @@ internal static class Runner
 {
     public static async Task<int> RunAsync(BenchOptions options)
     {
+        // the child processes inherit it (not on their command line: it may hold a password)
+        if (options.Pg is { } pg)
+            Environment.SetEnvironmentVariable(Systems.PostgresWriteThroughTarget.EnvironmentVariable, pg);
+
         if ((options.Scenario is "latency" or "all") && options.Rate is null)
         {
             var peak = await CalibrateAsync(options);

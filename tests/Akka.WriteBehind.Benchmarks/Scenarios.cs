@@ -83,12 +83,14 @@ internal static class Scenarios
         var cap = options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 1 : 10);
         var flush = TimeSpan.FromSeconds(1);
         IReadOnlyList<string> Pick(string[] all) => options.Systems is { } only ? all.Where(only.Contains).ToArray() : all;
+        // PostgreSQL write-through only when a server is given
+        string[] WithPg(string[] all) => Systems.PostgresWriteThroughTarget.ConnectionString is null ? all : [.. all, Systems.PostgresWriteThroughTarget.Name];
 
         return name switch
         {
-            "uniform" => new Scenario(name, options.Keys ?? 10_000, increments, 0, null, cap, flush, Pick(Closed)),
-            "zipf-0.99" => new Scenario(name, options.Keys ?? 100_000, increments, 0.99, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
-            "zipf-1.2" => new Scenario(name, options.Keys ?? 100_000, increments, 1.2, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
+            "uniform" => new Scenario(name, options.Keys ?? 10_000, increments, 0, null, cap, flush, Pick(WithPg(Closed))),
+            "zipf-0.99" => new Scenario(name, options.Keys ?? 100_000, increments, 0.99, null, cap, flush, Pick(WithPg(options.Quick ? QuickOthers : Closed))),
+            "zipf-1.2" => new Scenario(name, options.Keys ?? 100_000, increments, 1.2, null, cap, flush, Pick(WithPg(options.Quick ? QuickOthers : Closed))),
             "burst" => Burst(options, cap, flush, Pick(options.Quick ? QuickOpen : Open)),
             "latency" => Latency(options, cap, flush, Pick(options.Quick ? QuickLatency : LatencySystems)),
             // Deposit(1) per operation on 100 accounts (1,000 in flight: ~10 operations per key wait for each batch)
