@@ -74,7 +74,10 @@ internal static class Round
                 RowsFloorPerIncrement = RowsFloor(sequence, sent.Sent, scenario.Keys, ingest, scenario.FlushInterval),
                 PeakWorkingSetMb = process.PeakWorkingSet64 / (1024.0 * 1024.0),
                 OutsideLoad = outside,
-                Error = verified ? null : $"database total {total} != accepted increments {sent.Accepted}",
+                Error = verified
+                    ? null
+                    : $"database total {total} != accepted increments {sent.Accepted}" +
+                      (target is Systems.IBatchCounts { FailureSummary.Length: > 0 } b ? $"; operations answered failed: {b.FailureSummary}" : ""),
             };
             if (!verified)
                 exitCode = 2;
