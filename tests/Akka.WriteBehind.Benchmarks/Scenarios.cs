@@ -58,7 +58,7 @@ internal static class Scenarios
 
     /// <summary>idle-keys: <c>passivate-idle-after</c> of the systems that passivate.</summary>
     /// <remarks>Long enough that the first pass's entities are still alive at the memory reading on a loaded machine (see the live column).</remarks>
-    public static TimeSpan IdlePassivation(bool quick) => TimeSpan.FromSeconds(quick ? 15 : 120);
+    public static TimeSpan IdlePassivation(bool quick) => TimeSpan.FromSeconds(quick ? 10 : 120);
 
     private static readonly string[] BatchSystems = [Systems.BatchTarget.Memory, Systems.BatchTarget.Sqlite];
 
@@ -112,7 +112,7 @@ internal static class Scenarios
 
     private static Scenario IdleKeys(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)
     {
-        var keys = options.Keys ?? (options.Quick ? 20_000 : 1_000_000);
+        var keys = options.Keys ?? (options.Quick ? 10_000 : 1_000_000);
         return new Scenario("idle-keys", keys, (long)keys * IdleIncrementsPerKey, 0, null, cap, flush, systems)
         {
             PassivateIdleAfter = IdlePassivation(options.Quick),
