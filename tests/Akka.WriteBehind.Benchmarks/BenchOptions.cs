@@ -17,7 +17,7 @@ internal sealed record BenchOptions(
 {
     public const string Usage = """
         usage: dotnet run -c Release --project tests/Akka.WriteBehind.Benchmarks -- <scenario> [options]
-          scenario          uniform | zipf-0.99 | zipf-1.2 | burst | all
+          scenario          uniform | zipf-0.99 | zipf-1.2 | burst | latency | batches | idle-keys | all
           --rounds N        rounds per system, each a fresh process, systems interleaved A B A B (default 3, quick 1)
           --quick           small sizes for a CI smoke run (well under a minute)
           --out DIR         where the Markdown table and the JSON file go (default artifacts/bench)
@@ -25,7 +25,15 @@ internal sealed record BenchOptions(
           --increments N    increments per round (default 2,000,000; quick 50,000)
           --duration T      time cap of the slow systems (write-through) and length of burst runs, e.g. 10s (default 10s; quick 1s)
           --systems a,b     only these systems (default: all of the scenario)
+          --pg CONN         PostgreSQL connection string: adds write-through-pg to uniform and zipf (or set WRITEBEHIND_BENCH_PG)
+          --rate N          latency: open-loop increments/s (default: half the peak of ours-tell, measured first in a short closed-loop round)
         """;
+
+    /// <summary>Open-loop rate of the latency scenario (increments/s); <c>null</c> = half the peak the parent measures first.</summary>
+    public double? Rate { get; init; }
+
+    /// <summary>PostgreSQL connection string for <c>write-through-pg</c> (children get it through the environment variable).</summary>
+    public string? Pg { get; init; }
 
     public bool IsChild => ChildSystem is not null;
 
@@ -41,6 +49,8 @@ internal sealed record BenchOptions(
         IReadOnlyList<string>? systems = null;
         string? child = null;
         var childRound = 0;
+        double? rate = null;
+        string? pg = null;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -57,6 +67,8 @@ internal sealed record BenchOptions(
                 case "--systems": systems = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
                 case "--child": child = Value(); break;
                 case "--child-round": childRound = PositiveInt(arg, Value()); break;
+                case "--rate": rate = PositiveInt(arg, Value()); break;
+                case "--pg": pg = Value(); break;
                 default:
                     if (arg.StartsWith("--", StringComparison.Ordinal) || scenario is not null)
                         throw new ArgumentException($"unknown argument {arg}");
@@ -70,7 +82,7 @@ internal sealed record BenchOptions(
         if (scenario != "all" && !Scenarios.Names.Contains(scenario))
             throw new ArgumentException($"unknown scenario {scenario}; use one of {string.Join(", ", Scenarios.Names)} or all");
 
-        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound);
+        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg };
     }
 
     /// <summary>The arguments that make a child process run one round of <paramref name="system"/> in <paramref name="scenario"/>.</summary>
@@ -87,6 +99,9 @@ internal sealed record BenchOptions(
                 yield return a;
         if (Duration is { } d)
             foreach (var a in new[] { "--duration", $"{(long)d.TotalMilliseconds}ms" })
+                yield return a;
+        if (Rate is { } r)
+            foreach (var a in new[] { "--rate", ((long)r).ToString(CultureInfo.InvariantCulture) })
                 yield return a;
         yield return "--child";
         yield return system;

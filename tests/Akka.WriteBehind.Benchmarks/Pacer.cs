@@ -14,8 +14,16 @@ internal sealed class Pacer(RatePlan? plan, Stopwatch clock)
 
     public TimeSpan Elapsed => clock.Elapsed;
 
+    /// <summary>Index whose send time is recorded in <see cref="Marked"/> (idle-keys: the first increment of the second pass); -1 = none.</summary>
+    public long MarkAt { get; init; } = -1;
+
+    /// <summary>When increment <see cref="MarkAt"/> was about to be sent.</summary>
+    public TimeSpan? Marked { get; private set; }
+
     public void Wait(long i)
     {
+        if (i == MarkAt)
+            Marked = clock.Elapsed;
         if (plan is null)
             return;
         var due = plan.IntendedSeconds(i);

@@ -26,9 +26,10 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         {
             started,
             machine = Machine(),
-            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString() },
+            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate },
             scenarios,
-            systems = BenchSystems.Descriptions,
+            systems = BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions)
+            .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)).ToDictionary(),
             rounds = results,
         }, Indented));
         return [md, json];
@@ -52,11 +53,31 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         {
             var rows = results.Where(r => r.Scenario == scenario.Name).ToArray();
             sb.AppendLine();
-            var pace = scenario.Rate is { } p
+            var pace = scenario.Rate is { BurstFactor: 1 } fixedRate
+                ? $"open loop at a fixed {fixedRate.Rate:N0}/s for {fixedRate.Length.TotalSeconds:0} s"
+                : scenario.Rate is { } p
                 ? $"open loop {p.Rate * p.BurstFactor:N0}/s for {p.BurstLength.TotalSeconds:0} s then {p.Rate:N0}/s, {p.Length.TotalSeconds:0} s"
                 : "closed loop";
             sb.AppendLine(CultureInfo.InvariantCulture, $"### {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {pace}, flush interval {scenario.FlushInterval.TotalSeconds:0.###} s");
             sb.AppendLine();
+            if (scenario.Name == "batches")
+            {
+                BatchesTable(sb, rows, scenario);
+                continue;
+            }
+
+            if (scenario.Name == "idle-keys")
+            {
+                IdleTable(sb, rows, scenario);
+                continue;
+            }
+
+            if (scenario.Name == "latency")
+            {
+                LatencyTable(sb, scenario, rows);
+                continue;
+            }
+
             sb.AppendLine("| system | sent | ingest/s | durable/s | CPU µs/inc | rows/inc | floor | peak MB | outside load | durable ÷ dictionary | durable ÷ write-through FULL |");
             sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
             var dictionary = Median(rows.Where(r => r.System == BenchSystems.Dictionary && r.Error is null).Select(r => r.DurablePerSecond));
@@ -87,13 +108,125 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                     .Append(" | ").Append(Ratio(durable, writeThrough))
                     .AppendLine(" |");
             }
+
+            if (scenario.Name is "uniform" or "zipf-0.99" or "zipf-1.2" && !scenario.Systems.Contains(Systems.PostgresWriteThroughTarget.Name))
+                sb.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"{Systems.PostgresWriteThroughTarget.Name}: skipped (no PostgreSQL server given: --pg or {Systems.PostgresWriteThroughTarget.EnvironmentVariable}).");
         }
 
         sb.AppendLine();
         sb.AppendLine("Systems:");
-        foreach (var (name, description) in BenchSystems.Descriptions)
+        foreach (var (name, description) in BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions)
+            .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)))
             sb.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
         return sb.ToString();
+    }
+
+    /// <summary>Tell→durable latency: from each increment's intended send time to the commit that made it durable.</summary>
+    private static void LatencyTable(StringBuilder sb, Scenario scenario, RoundResult[] rows)
+    {
+        sb.AppendLine("Latency: from each increment's intended send time (open loop) to the commit of the row that made it durable, every increment counted (HdrHistogram).");
+        sb.AppendLine();
+        sb.AppendLine("| system | sent | p50 ms | p99 ms | p99.9 ms | max ms | p99 ÷ flush interval | CPU µs/inc | rows/inc | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        static string Ms(double v) => v.ToString(v >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture);
+        foreach (var system in scenario.Systems)
+        {
+            var all = rows.Where(r => r.System == system).ToArray();
+            var ok = all.Where(r => r.Error is null && r.LatencyP50Ms is not null).ToArray();
+            if (ok.Length == 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} |||||||||| ");
+                continue;
+            }
+
+            var outside = ok.Max(r => r.OutsideLoad);
+            var failures = all.Length - ok.Length;
+            sb.Append(CultureInfo.InvariantCulture, $"| {system}{(failures > 0 ? $" ({failures} round(s) FAILED)" : "")}")
+                .Append(CultureInfo.InvariantCulture, $" | {Si(Median(ok.Select(r => (double)r.Sent)))}")
+                .Append(" | ").Append(Cell(ok.Select(r => r.LatencyP50Ms!.Value), Ms))
+                .Append(" | ").Append(Cell(ok.Select(r => r.LatencyP99Ms!.Value), Ms))
+                .Append(" | ").Append(Cell(ok.Select(r => r.LatencyP999Ms!.Value), Ms))
+                .Append(" | ").Append(Cell(ok.Select(r => r.LatencyMaxMs!.Value), Ms))
+                .Append(" | ").Append(Cell(ok.Select(r => r.P99OverFlushInterval!.Value), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(Cell(ok.Select(r => r.RowsPerIncrement), Small))
+                .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => v.ToString("0", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
+                .AppendLine(" |");
+        }
+    }
+
+    /// <summary>Many keys with little traffic: memory per entity, activation and passivation.</summary>
+    private static void IdleTable(StringBuilder sb, RoundResult[] rows, Scenario scenario)
+    {
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Memory per entity: growth from before the first increment to all durable ÷ keys (managed heap after a full GC; working set); entities idle longer than passivate-idle-after during the run are gone by then (live at reading). Activation: keys ÷ time of the first pass. Passivation: passivate-idle-after = {scenario.PassivateIdleAfter?.TotalSeconds:0.#} s for systems that passivate; time from all durable until no entity is alive, and the heap then.");
+        sb.AppendLine();
+        sb.AppendLine("| system | keys | live at reading | heap B/entity | working set B/entity | activations/s | durable/s | all passivated after s | heap B/entity after passivation | CPU µs/inc | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        static string F0(double v) => v.ToString("0", CultureInfo.InvariantCulture);
+        foreach (var system in scenario.Systems)
+        {
+            var all = rows.Where(r => r.System == system).ToArray();
+            var ok = all.Where(r => r.Error is null && r.HeapBytesPerEntity is not null).ToArray();
+            if (ok.Length == 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} |||||||||| ");
+                continue;
+            }
+
+            var outside = ok.Max(r => r.OutsideLoad);
+            string Passivation() => ok.All(r => r.LiveEntitiesAfterIdle is null)
+                ? "n/a"
+                : ok.Any(r => r.PassivationSeconds is null)
+                    ? $"not all: {ok.Max(r => r.LiveEntitiesAfterIdle):N0} alive"
+                    : Cell(ok.Select(r => r.PassivationSeconds!.Value), v => v.ToString("0.0", CultureInfo.InvariantCulture));
+            sb.Append(CultureInfo.InvariantCulture, $"| {system}{(all.Length > ok.Length ? $" ({all.Length - ok.Length} round(s) FAILED)" : "")}")
+                .Append(CultureInfo.InvariantCulture, $" | {Si(scenario.Keys)}")
+                .Append(" | ").Append(ok.Any(r => r.LiveEntitiesAtReading is null) ? "n/a" : Cell(ok.Select(r => (double)r.LiveEntitiesAtReading!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.HeapBytesPerEntity!.Value), F0))
+                .Append(" | ").Append(Cell(ok.Select(r => r.WorkingSetBytesPerEntity!.Value), F0))
+                .Append(" | ").Append(ok.Any(r => r.ActivationsPerSecond is null) ? "n/a" : Cell(ok.Select(r => r.ActivationsPerSecond!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.DurablePerSecond), Si))
+                .Append(" | ").Append(Passivation())
+                .Append(" | ").Append(ok.Any(r => r.HeapBytesPerEntityAfterPassivation is null) ? "n/a" : Cell(ok.Select(r => r.HeapBytesPerEntityAfterPassivation!.Value), F0))
+                .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), F0))
+                .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
+                .AppendLine(" |");
+        }
+    }
+
+    /// <summary>Batches API: every operation answered once its batch was saved; the store's total verified against the operations.</summary>
+    private static void BatchesTable(StringBuilder sb, RoundResult[] rows, Scenario scenario)
+    {
+        sb.AppendLine("Operations: Deposit(1), answered once the batch holding it is saved; the stored balances add up to the operations (verified).");
+        sb.AppendLine();
+        sb.AppendLine("Failed: answered with a typed error that keeps nothing (batch past max-duration, store failure, saturated, rejected); not in operations/s.");
+        sb.AppendLine();
+        sb.AppendLine("| system | succeeded | failed | operations/s | batches/s | operations per batch | CPU µs/op | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+        foreach (var system in scenario.Systems)
+        {
+            var all = rows.Where(r => r.System == system).ToArray();
+            var ok = all.Where(r => r.Error is null && r.Batches is not null).ToArray();
+            if (ok.Length == 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} ||||||| ");
+                continue;
+            }
+
+            var outside = ok.Max(r => r.OutsideLoad);
+            sb.Append(CultureInfo.InvariantCulture, $"| {system}{(all.Length > ok.Length ? $" ({all.Length - ok.Length} round(s) FAILED)" : "")}")
+                .Append(CultureInfo.InvariantCulture, $" | {Si(Median(ok.Select(r => (double)r.Accepted)))}")
+                .Append(" | ").Append(Cell(ok.Select(r => (double)r.Rejected), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.DurablePerSecond), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.BatchesPerSecond!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.Accepted / (double)Math.Max(1, r.Batches!.Value)), v => v.ToString("0.0", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => v.ToString("0", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
+                .AppendLine(" |");
+        }
     }
 
     private static string Cell(IEnumerable<double> values, Func<double, string> format)

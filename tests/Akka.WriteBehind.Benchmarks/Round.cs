@@ -26,20 +26,31 @@ internal static class Round
         var exitCode = 0;
         try
         {
-            await using var target = BenchSystems.Create(system);
+            var commits = CommitLog.Current = scenario.Name == "latency" ? new CommitLog() : null;
+            await using var target = Systems.BatchTarget.TryCreate(system)
+                ?? Systems.PostgresWriteThroughTarget.TryCreate(system)
+                ?? BenchSystems.Create(system);
             await target.StartAsync(dbFile, scenario, keys);
             GC.Collect();
             GC.WaitForPendingFinalizers();
 
             using var process = Process.GetCurrentProcess();
+            var idle = scenario.Name == "idle-keys";
+            var heapBefore = idle ? GC.GetTotalMemory(forceFullCollection: true) : 0;
+            process.Refresh();
+            var workingSetBefore = process.WorkingSet64;
             var cpuBefore = process.TotalProcessorTime;
             var statBefore = ProcStat.Read();
+            var startTimestamp = Stopwatch.GetTimestamp();
             var clock = Stopwatch.StartNew();
-            var pacer = new Pacer(scenario.Rate, clock);
+            // idle-keys: the first increment of the second pass marks the end of the first (one activation per key)
+            var pacer = new Pacer(scenario.Rate, clock) { MarkAt = idle ? scenario.Keys : -1 };
 
             var sent = await target.SendAsync(keys, sequence, pacer, scenario.SlowCap);
             var ingest = clock.Elapsed;
-            var total = await WaitDurableAsync(dbFile, sent.Accepted);
+            var total = target is Systems.IOwnTotal own
+                ? await WaitDurableAsync(own.StoredTotalAsync, sent.Accepted)
+                : await WaitDurableAsync(dbFile, sent.Accepted);
             var durable = clock.Elapsed;
 
             process.Refresh();
@@ -63,10 +74,19 @@ internal static class Round
                 RowsFloorPerIncrement = RowsFloor(sequence, sent.Sent, scenario.Keys, ingest, scenario.FlushInterval),
                 PeakWorkingSetMb = process.PeakWorkingSet64 / (1024.0 * 1024.0),
                 OutsideLoad = outside,
-                Error = verified ? null : $"database total {total} != accepted increments {sent.Accepted}",
+                Error = verified
+                    ? null
+                    : $"database total {total} != accepted increments {sent.Accepted}" +
+                      (target is Systems.IBatchCounts { FailureSummary.Length: > 0 } b ? $"; operations answered failed: {b.FailureSummary}" : ""),
             };
             if (!verified)
                 exitCode = 2;
+            else if (idle)
+                result = await WithIdleAsync(result, target, scenario, pacer, heapBefore, workingSetBefore);
+            else if (target is Systems.IBatchCounts batches)
+                result = result with { Batches = batches.Batches, BatchesPerSecond = batches.Batches / durable.TotalSeconds };
+            else if (commits is not null)
+                result = await WithLatencyAsync(result, commits, keys, sequence, sent, startTimestamp, scenario);
         }
         catch (Exception e)
         {
@@ -92,6 +112,83 @@ internal static class Round
     }
 
     /// <summary>
+    /// idle-keys, once every increment is durable: memory per entity (managed heap after a full GC, and working set, against
+    /// the same readings before the first increment), activation rate (keys ÷ time to the end of the first pass), then —
+    /// for systems that can count their entities — the wait until every entity is passivated and the heap after it.
+    /// </summary>
+    private static async Task<RoundResult> WithIdleAsync(
+        RoundResult result, IBenchTarget target, Scenario scenario, Pacer pacer, long heapBefore, long workingSetBefore)
+    {
+        using var process = Process.GetCurrentProcess();
+        var heap = GC.GetTotalMemory(forceFullCollection: true);
+        process.Refresh();
+        result = result with
+        {
+            HeapBytesPerEntity = (heap - heapBefore) / (double)scenario.Keys,
+            WorkingSetBytesPerEntity = (process.WorkingSet64 - workingSetBefore) / (double)scenario.Keys,
+            // only where the mark is taken after the first pass was processed: ours (a barrier there), the dictionary (synchronous);
+            // Orleans' one-way calls are only sent by then
+            ActivationsPerSecond = pacer.Marked is { } first && target is Systems.OursTarget or Systems.DictionaryTarget
+                ? scenario.Keys / first.TotalSeconds
+                : null,
+        };
+        if (target is not Systems.ILiveEntities entities)
+            return result;
+        result = result with { LiveEntitiesAtReading = await entities.LiveEntitiesAsync() };
+
+        var wait = Stopwatch.StartNew();
+        var limit = (scenario.PassivateIdleAfter ?? TimeSpan.Zero) + TimeSpan.FromSeconds(60);
+        long live;
+        while ((live = await entities.LiveEntitiesAsync()) > 0 && wait.Elapsed < limit)
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        var passivated = wait.Elapsed;
+        var heapAfter = GC.GetTotalMemory(forceFullCollection: true);
+        return result with
+        {
+            LiveEntitiesAfterIdle = live,
+            PassivationSeconds = live == 0 ? passivated.TotalSeconds : null,
+            HeapBytesPerEntityAfterPassivation = (heapAfter - heapBefore) / (double)scenario.Keys,
+        };
+    }
+
+    /// <summary>Tell→durable percentiles from the commit log (<see cref="CommitLog"/>); fails the round when a key's commits do not add up.</summary>
+    private static async Task<RoundResult> WithLatencyAsync(
+        RoundResult result, CommitLog commits, string[] keys, int[] sequence, SendResult sent, long startTimestamp, Scenario scenario)
+    {
+        var plan = scenario.Rate!;
+        if (sent.Accepted != sent.Sent)
+            throw new InvalidOperationException($"latency: {sent.Sent - sent.Accepted} increments refused; a refused increment has no durable time");
+        if (commits.Count == 0)
+            return result with { Rate = plan.Rate, Error = "latency: this system does not write through CountingStore (no commit times)" };
+
+        // the database total is visible a moment before ApplyAsync returns and the commit is logged: wait for the log
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var h = commits.Latencies(keys, sequence, sent.Sent, startTimestamp, plan.IntendedSeconds);
+                static double Ms(long micros) => micros / 1000.0;
+                var p99 = Ms(h.GetValueAtPercentile(99));
+                return result with
+                {
+                    Rate = plan.Rate,
+                    LatencySamples = h.TotalCount,
+                    LatencyP50Ms = Ms(h.GetValueAtPercentile(50)),
+                    LatencyP99Ms = p99,
+                    LatencyP999Ms = Ms(h.GetValueAtPercentile(99.9)),
+                    LatencyMaxMs = Ms(h.GetValueAtPercentile(100)),
+                    P99OverFlushInterval = p99 / scenario.FlushInterval.TotalMilliseconds,
+                };
+            }
+            catch (InvalidOperationException) when (deadline.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(PollInterval);
+            }
+        }
+    }
+
+    /// <summary>
     /// Polls the database until it holds <paramref name="expected"/> (the sum of every accepted increment) and returns its total.
     /// Returns early with a larger total (applied twice); returns the last total seen after <see cref="DurableTimeout"/>.
     /// </summary>
@@ -101,10 +198,16 @@ internal static class Round
         await connection.OpenAsync();
         await using var sum = connection.CreateCommand();
         sum.CommandText = "SELECT COALESCE(SUM(value), 0) FROM counters WHERE key LIKE 'bench:%'";
+        return await WaitDurableAsync(async () => (long)(await sum.ExecuteScalarAsync())!, expected);
+    }
+
+    /// <summary>Polls <paramref name="storedTotal"/> like <see cref="WaitDurableAsync(string, long)"/>.</summary>
+    private static async Task<long> WaitDurableAsync(Func<Task<long>> storedTotal, long expected)
+    {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
-            var total = (long)(await sum.ExecuteScalarAsync())!;
+            var total = await storedTotal();
             if (total >= expected || deadline.Elapsed > DurableTimeout)
                 return total;
             await Task.Delay(PollInterval);

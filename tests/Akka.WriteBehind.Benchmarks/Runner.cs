@@ -11,10 +11,24 @@ internal static class Runner
 {
     public static async Task<int> RunAsync(BenchOptions options)
     {
+        // the child processes inherit it (not on their command line: it may hold a password)
+        if (options.Pg is { } pg)
+            Environment.SetEnvironmentVariable(Systems.PostgresWriteThroughTarget.EnvironmentVariable, pg);
+
+        if ((options.Scenario is "latency" or "all") && options.Rate is null)
+        {
+            var peak = await CalibrateAsync(options);
+            if (peak is null)
+                return 1;
+            options = options with { Rate = Math.Max(100, Math.Round(peak.Value / 2 / 100) * 100) };
+            Console.WriteLine($"== latency rate: {options.Rate:N0}/s (half of ours-tell's measured peak {peak:N0}/s; --rate sets it)");
+        }
+
         var scenarios = (options.Scenario == "all" ? Scenarios.Names : [options.Scenario])
             .Select(name => Scenarios.Get(name, options))
             .ToArray();
-        var childTimeout = TimeSpan.FromSeconds(options.Quick ? 90 : 300);
+        // idle-keys in full: 1,000,000 keys, two passes, then the passivation wait
+        var childTimeout = TimeSpan.FromSeconds(options.Quick ? 90 : options.Scenario is "idle-keys" or "all" ? 1200 : 300);
         var results = new List<RoundResult>();
         var started = DateTimeOffset.UtcNow;
 
@@ -48,6 +62,20 @@ internal static class Runner
         foreach (var f in failed)
             Console.Error.WriteLine($"  {f.Scenario}/{f.System} round {f.Round}: {f.Error}");
         return 1;
+    }
+
+    /// <summary>
+    /// The peak the latency scenario's default rate is half of: ingest/s of one short closed-loop <c>uniform</c> round of
+    /// <c>ours-tell</c> (fresh process, like every round; quick: 50,000 increments, else 200,000).
+    /// </summary>
+    private static async Task<double?> CalibrateAsync(BenchOptions options)
+    {
+        var probe = options with { Keys = null, Increments = options.Quick ? 50_000 : 200_000, Duration = null };
+        var result = await RunChildAsync(probe, "uniform", BenchSystems.OursTell, 1, TimeSpan.FromSeconds(options.Quick ? 90 : 300));
+        if (result.Error is null)
+            return result.IngestPerSecond;
+        Console.Error.WriteLine($"latency: measuring the peak failed ({result.Error}); give --rate");
+        return null;
     }
 
     private static async Task<RoundResult> RunChildAsync(BenchOptions options, string scenario, string system, int round, TimeSpan timeout)

@@ -37,12 +37,35 @@ internal sealed record Scenario(
     TimeSpan FlushInterval,
     IReadOnlyList<string> Systems)
 {
-    public string Distribution => ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}";
+    /// <summary>idle-keys: idle passivation of the systems that passivate; <c>null</c> = their default.</summary>
+    public TimeSpan? PassivateIdleAfter { get; init; }
+
+    public string Distribution => Name == "idle-keys"
+        ? $"each key {Scenarios.IdleIncrementsPerKey}×, in key order"
+        : ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}";
 }
 
 internal static class Scenarios
 {
-    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst"];
+    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches", "idle-keys"];
+
+    private static readonly string[] IdleSystems = [BenchSystems.OursTell, BenchSystems.Dictionary, BenchSystems.Orleans];
+
+    private static readonly string[] QuickIdle = [BenchSystems.OursTell, BenchSystems.Dictionary];
+
+    /// <summary>idle-keys: increments per key (two passes over every key in order).</summary>
+    public const int IdleIncrementsPerKey = 2;
+
+    /// <summary>idle-keys: <c>passivate-idle-after</c> of the systems that passivate.</summary>
+    /// <remarks>Long enough that the first pass's entities are still alive at the memory reading on a loaded machine (see the live column).</remarks>
+    public static TimeSpan IdlePassivation(bool quick) => TimeSpan.FromSeconds(quick ? 10 : 120);
+
+    private static readonly string[] BatchSystems = [Systems.BatchTarget.Memory, Systems.BatchTarget.Sqlite];
+
+    /// <summary>Systems of the latency scenario: those whose store commits are logged (<see cref="CommitLog"/>); write-through cannot take half of ours' peak.</summary>
+    private static readonly string[] LatencySystems = [BenchSystems.OursTell, BenchSystems.OursAsk, BenchSystems.Dictionary, BenchSystems.Orleans];
+
+    private static readonly string[] QuickLatency = [BenchSystems.OursTell, BenchSystems.Dictionary];
 
     private static readonly string[] Closed =
         [BenchSystems.OursTell, BenchSystems.OursFast, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
@@ -60,13 +83,20 @@ internal static class Scenarios
         var cap = options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 1 : 10);
         var flush = TimeSpan.FromSeconds(1);
         IReadOnlyList<string> Pick(string[] all) => options.Systems is { } only ? all.Where(only.Contains).ToArray() : all;
+        // PostgreSQL write-through only when a server is given
+        string[] WithPg(string[] all) => Systems.PostgresWriteThroughTarget.ConnectionString is null ? all : [.. all, Systems.PostgresWriteThroughTarget.Name];
 
         return name switch
         {
-            "uniform" => new Scenario(name, options.Keys ?? 10_000, increments, 0, null, cap, flush, Pick(Closed)),
-            "zipf-0.99" => new Scenario(name, options.Keys ?? 100_000, increments, 0.99, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
-            "zipf-1.2" => new Scenario(name, options.Keys ?? 100_000, increments, 1.2, null, cap, flush, Pick(options.Quick ? QuickOthers : Closed)),
+            "uniform" => new Scenario(name, options.Keys ?? 10_000, increments, 0, null, cap, flush, Pick(WithPg(Closed))),
+            "zipf-0.99" => new Scenario(name, options.Keys ?? 100_000, increments, 0.99, null, cap, flush, Pick(WithPg(options.Quick ? QuickOthers : Closed))),
+            "zipf-1.2" => new Scenario(name, options.Keys ?? 100_000, increments, 1.2, null, cap, flush, Pick(WithPg(options.Quick ? QuickOthers : Closed))),
             "burst" => Burst(options, cap, flush, Pick(options.Quick ? QuickOpen : Open)),
+            "latency" => Latency(options, cap, flush, Pick(options.Quick ? QuickLatency : LatencySystems)),
+            // Deposit(1) per operation on 100 accounts (1,000 in flight: ~10 operations per key wait for each batch)
+            "batches" => new Scenario(name, options.Keys ?? 100, options.Increments ?? (options.Quick ? 20_000 : 200_000), 0, null, cap, flush, Pick(BatchSystems)),
+            // many keys, a few increments each (two passes in key order): memory per idle entity, activation, passivation
+            "idle-keys" => IdleKeys(options, cap, flush, Pick(options.Quick ? QuickIdle : IdleSystems)),
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
     }
@@ -80,11 +110,35 @@ internal static class Scenarios
         return new Scenario("burst", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems);
     }
 
+    private static Scenario IdleKeys(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)
+    {
+        var keys = options.Keys ?? (options.Quick ? 10_000 : 1_000_000);
+        return new Scenario("idle-keys", keys, (long)keys * IdleIncrementsPerKey, 0, null, cap, flush, systems)
+        {
+            PassivateIdleAfter = IdlePassivation(options.Quick),
+        };
+    }
+
+    private static Scenario Latency(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)
+    {
+        // open loop at a fixed rate (no burst): intended send time of increment i = i / rate
+        var rate = options.Rate ?? throw new ArgumentException("the latency scenario needs --rate (the parent measures a default)");
+        var plan = new RatePlan(rate, 1, TimeSpan.Zero, options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 5 : 30));
+        return new Scenario("latency", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems);
+    }
+
     /// <summary>The key index of every increment, the same for every system of a scenario (fixed seed).</summary>
     public static int[] Sequence(Scenario scenario)
     {
         var random = new Random(8);
         var sequence = new int[scenario.Increments];
+        if (scenario.Name == "idle-keys")
+        {
+            for (var i = 0; i < sequence.Length; i++)
+                sequence[i] = i % scenario.Keys;
+            return sequence;
+        }
+
         if (scenario.ZipfS == 0)
         {
             for (var i = 0; i < sequence.Length; i++)
