@@ -20,8 +20,10 @@ namespace Akka.WriteBehind.Batches;
 /// Operations that arrive while the batch loads wait in a bounded queue (<c>max-pending</c>) and run once it is loaded;
 /// those that arrive while it saves wait for the next batch. A failed load keeps the batch open until <c>min-duration</c>,
 /// answering every operation that joins it with the failure (as the Go library does), so a failing store is not hammered.
-/// A save that passed <c>max-duration</c> is answered as failed at once, but the next batch waits for that store call to
-/// return before it loads, so it never reads around a save still in flight.
+/// A save still running at <c>max-duration</c> has its cancellation token cancelled, and the callers are answered with what
+/// the store then says: a store that honours the token rolls back and they get <see cref="ErrorCode.Timeout"/> ("nothing
+/// kept"); one that committed anyway returns the saved resource and they get their results. Callers are never told
+/// "nothing kept" about a save that may still commit; the next batch opens only after that store call returned.
 /// </para>
 /// <para>Hand-off, passivation and CoordinatedShutdown deliver <see cref="StopBatchEntity"/>: the open batch closes at once and
 /// is saved, queued operations run in further batches, then the entity stops; operations arriving after it are refused
@@ -43,7 +45,6 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
     private long _lastBatchId;
     private bool _holding;           // keep-loaded: _held is the resource as stored after the last successful batch
     private TResource? _held;
-    private long _lateSave;          // id of a timed-out batch whose save has not returned yet; 0 = none
     private bool _stopping;
     private bool _countedActive;     // this key is one of the node's active keys (its queue is not empty)
 
@@ -160,7 +161,7 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
 
     private void OpenNextBatch()
     {
-        if (_batch is not null || _lateSave != 0)
+        if (_batch is not null)
             return;
         if (_queue.Count == 0)
         {
@@ -293,9 +294,10 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
                 FailLoad(batch, ErrorCode.Timeout, message);
                 break;
             case Phase.Saving:
-                _log.Warning("Batch entity [{EntityKey}]: save of batch {BatchId} did not finish within max-duration {MaxDuration}", _key, batch.Id, _settings.MaxDuration);
-                _lateSave = batch.Id;
-                FailBatch(batch, ErrorCode.Timeout, message);
+                // the store's token is cancelled at this deadline; whether the save committed is known only when the store
+                // returns, so the callers are answered then (a save that committed late is a success, not "nothing kept")
+                _log.Warning("Batch entity [{EntityKey}]: save of batch {BatchId} did not finish within max-duration {MaxDuration}; " +
+                    "its callers are answered when the store returns", _key, batch.Id, _settings.MaxDuration);
                 break;
             case Phase.Open:
                 FailBatch(batch, ErrorCode.Timeout, message);
@@ -344,8 +346,6 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
 
     private void Saved(ResourceSaved<TResource> saved)
     {
-        if (LateSaveReturned(saved.BatchId, committed: true))
-            return;
         if (_batch is not { Phase: Phase.Saving } batch || batch.Id != saved.BatchId)
             return;
         batch.SaveDuration = Stopwatch.GetElapsedTime(batch.SaveStarted);
@@ -354,8 +354,6 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
 
     private void SaveFailed(ResourceSaveFailed failed)
     {
-        if (LateSaveReturned(failed.BatchId, committed: false))
-            return;
         if (_batch is not { Phase: Phase.Saving } batch || batch.Id != failed.BatchId)
             return;
         batch.SaveDuration = Stopwatch.GetElapsedTime(batch.SaveStarted);
@@ -364,18 +362,6 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
             FailBatch(batch, ErrorCode.Timeout, MaxDurationMessage());
         else
             FailBatch(batch, ErrorCode.StoreFailure, $"saving resource [{_key}] failed: {failed.Reason}; nothing of the batch was kept");
-    }
-
-    private bool LateSaveReturned(long batchId, bool committed)
-    {
-        if (_lateSave == 0 || batchId != _lateSave)
-            return false;
-        _lateSave = 0;
-        if (committed)
-            _log.Error("Batch entity [{EntityKey}]: the save of batch {BatchId} committed after max-duration, when its callers had been told it failed; " +
-                "the store ignored the cancellation token", _key, batchId);
-        OpenNextBatch();
-        return true;
     }
 
     private void Succeed(Batch batch, TResource stored)

@@ -78,6 +78,28 @@ public sealed class BatchMaxDurationSpec(ITestOutputHelper output) : TapeSpecBas
     }
 
     [Fact]
+    public async Task Should_answer_with_the_stored_results_when_a_save_commits_after_max_duration()
+    {
+        // a store that ignores its token: the save commits a second after max-duration. Its callers must hear what was
+        // stored, never Timeout "nothing of it was kept" (the benchmark found such a save in SQLite)
+        Store.GateOnlyKey = "late-save";
+        Store.IgnoreSaveCancellation = true;
+        Store.CloseSaveGate();
+        var runs = Enumerable.Range(0, 3).Select(i => RunAsync("late-save", new Append($"e{i}"))).ToArray();
+        await GatedCallAsync("late-save");
+
+        // the store returns 2 s after the save started, past max-duration (1 s from the batch's opening)
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.All(runs, run => Assert.False(run.IsCompleted, $"answered before the store returned: {run.Status}"));
+        Store.OpenGates();
+
+        var lengths = await Task.WhenAll(runs).WaitAsync(AwaitTimeout);
+        Assert.Equal([new TapeLength(1), new TapeLength(2), new TapeLength(3)], lengths.OrderBy(l => l.Length));
+        Assert.Equal(["e0", "e1", "e2"], Store.Entries("late-save").Order());
+        Assert.Null((await NextMetricAsync("late-save")).Error);
+    }
+
+    [Fact]
     public async Task Should_fail_the_batch_when_its_load_passes_max_duration()
     {
         Store.GateOnlyKey = "slow-load";

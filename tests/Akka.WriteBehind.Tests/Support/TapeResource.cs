@@ -83,6 +83,9 @@ public sealed class TapeStore : IResourceStore<Tape>
         _saveGate = null;
     }
 
+    /// <summary>Saves ignore their cancellation token (a store that commits after max-duration all the same).</summary>
+    public bool IgnoreSaveCancellation { get; set; }
+
     /// <summary>Only loads of <paramref name="key"/> wait at the load gate.</summary>
     public string? GateOnlyKey { get; set; }
 
@@ -102,10 +105,11 @@ public sealed class TapeStore : IResourceStore<Tape>
     {
         _saves.AddOrUpdate(key, 1, (_, n) => n + 1);
         using var _ = Enter(key);
-        await PassAsync(_saveGate, key, cancellationToken);
+        var token = IgnoreSaveCancellation ? CancellationToken.None : cancellationToken;
+        await PassAsync(_saveGate, key, token);
         if (Interlocked.Decrement(ref _failSaves) >= 0)
             throw new InvalidOperationException("injected save failure");
-        cancellationToken.ThrowIfCancellationRequested();
+        token.ThrowIfCancellationRequested();
         _rows[key] = resource;
         return resource;
     }
