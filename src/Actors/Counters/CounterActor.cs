@@ -364,7 +364,20 @@ internal sealed class CounterActor : ReceiveActor, IWithTimers, IWithStash
     private void ArmFlushTimer()
     {
         if (!_writing && _pending != 0 && !Timers.IsTimerActive(FlushTick.Instance))
-            Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, JitteredInterval());
+            Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, FlushDelay());
+    }
+
+    /// <summary>
+    /// The jittered flush interval counted from the oldest pending increment, not from now: increments that arrived while the
+    /// previous write was in flight have waited that long already, so writes start at most one interval apart (plus the
+    /// write) instead of an interval after the previous write returned.
+    /// </summary>
+    private TimeSpan FlushDelay()
+    {
+        var delay = JitteredInterval();
+        if (_pendingSince != 0)
+            delay -= System.Diagnostics.Stopwatch.GetElapsedTime(_pendingSince);
+        return delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
     }
 
     private void StartWrite()

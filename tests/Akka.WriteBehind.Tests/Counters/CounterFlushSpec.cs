@@ -122,3 +122,34 @@ public sealed class CounterRowWritesPerIntervalSpec : CounterSpecBase
         Assert.True(_counting.Batches < _counting.TotalRowWrites, "row writes are grouped into batches");
     }
 }
+
+/// <summary>The flush timer counts from the oldest pending increment: a write that took long is followed at once, not an interval later.</summary>
+public sealed class CounterFlushDueSpec : CounterSpecBase
+{
+    private readonly GatedStore _gated;
+
+    public CounterFlushDueSpec(ITestOutputHelper output)
+        : base(output, "akka.write-behind.counters { flush-interval = 5s, flush-jitter = 0 }")
+    {
+        _gated = new GatedStore(Target, gateReads: false, gateWrites: true);
+        Store = _gated;
+    }
+
+    [Fact]
+    public async Task Should_write_increments_that_waited_out_a_slow_write_right_after_it()
+    {
+        await AskAsync(new Increment("due", 5));
+        Region.Tell(new FlushCounter("due"), TestActor);
+        await AwaitConditionAsync(() => Task.FromResult(_gated.Writes.Count == 1), AwaitTimeout);
+
+        // an increment arrives while the write hangs, and waits there longer than flush-interval
+        Assert.Equal(new IncrementAccepted("due", 7), await AskAsync(new Increment("due", 7)));
+        await Task.Delay(TimeSpan.FromSeconds(5.5));
+        _gated.Open();
+        Assert.Equal(new CounterFlushed("due", 5), await ExpectMsgAsync<CounterFlushed>(AskTimeout));
+
+        // it is already due: its write starts now (from the end of the write it would take another 5 s)
+        await AwaitConditionAsync(() => Task.FromResult(_gated.Writes.Count == 2), TimeSpan.FromSeconds(3));
+        Assert.Equal(new CounterWrite("due", 7, 2), _gated.Writes[1]);
+    }
+}
