@@ -138,11 +138,15 @@ public sealed class CounterFastPath
     /// <summary>INTERNAL API: refuses new increments from now on (the shutdown drain follows).</summary>
     internal void Close() => _closed = true;
 
-    /// <summary>INTERNAL API: hands every key's aggregates, in order, to <paramref name="take"/>; retires cells idle since the last drain.</summary>
-    internal void DrainAll(Action<string, Aggregate> take)
+    /// <summary>
+    /// INTERNAL API: hands every key's aggregates, in order, to <paramref name="take"/>; retires cells idle since the last drain.
+    /// Keys for which <paramref name="hold"/> says so keep their aggregate (it goes on growing) until a later drain.
+    /// </summary>
+    internal void DrainAll(Action<string, Aggregate> take, Func<string, bool>? hold = null)
     {
         foreach (var (key, cell) in _cells)
-            TakeCell(key, cell, take, retireIdle: true);
+            if (hold is null || !hold(key))
+                TakeCell(key, cell, take, retireIdle: true);
     }
 
     /// <summary>INTERNAL API: hands <paramref name="key"/>'s aggregates, in order, to <paramref name="take"/>.</summary>

@@ -58,6 +58,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private bool _draining;
     private readonly CounterFastPath _fastPath;
     private readonly Action<string, CounterFastPath.Aggregate> _admitAggregate;
+    private readonly Func<string, bool> _aggregateInFlight;
     private readonly Dictionary<string, Queue<CounterFastPath.Aggregate>> _fastAwaiting = new(StringComparer.Ordinal); // sent, not answered
     private bool _fastRestored; // the last drain put aggregates back (a queue bound was reached)
 
@@ -68,6 +69,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         _region = region;
         _fastPath = fastPath;
         _admitAggregate = AdmitAggregate;
+        _aggregateInFlight = key => _fastAwaiting.ContainsKey(key);
         _settings = settings;
         _queueLedger = queueLedger;
         _tag = ledger.Tag;
@@ -115,7 +117,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
         Receive<DrainAggregatesTick>(_ =>
         {
-            DrainAggregates();
+            DrainAggregates(holdInFlight: !_draining);
             if (_draining)
                 Release();
         });
@@ -147,7 +149,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         {
             // the fast path's aggregates first: no new ones from now on, every buffered one into the queues
             _fastPath.Close();
-            DrainAggregates();
+            DrainAggregates(holdInFlight: false);
             if (_outstanding.Count > 0 || _queued > 0)
                 _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued on {3} keys", _outstanding.Count,
                     string.Join(", ", _outstanding.Values.Take(3).Select(v => v.Key)), _queued, _queues.Count);
@@ -238,10 +240,16 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         awaiting.Enqueue(aggregate);
     }
 
-    private void DrainAggregates()
+    /// <summary>
+    /// Hands the buffered aggregates to the flow-controlled path. With <paramref name="holdInFlight"/> (the timed drains), a key
+    /// whose previous aggregate is not answered yet keeps its aggregate for a later drain: at most one fast-path message per key
+    /// is in flight, and while the entities lag the aggregates grow instead of the messages (fewer, larger messages under load).
+    /// Reads and other commands for a key still drain it at once (read-your-writes), and so does the shutdown drain.
+    /// </summary>
+    private void DrainAggregates(bool holdInFlight)
     {
         _fastRestored = false;
-        _fastPath.DrainAll(_admitAggregate);
+        _fastPath.DrainAll(_admitAggregate, holdInFlight ? _aggregateInFlight : null);
         Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.IngestAggregateWindow);
     }
 

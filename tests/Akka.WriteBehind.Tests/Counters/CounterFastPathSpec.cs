@@ -169,3 +169,58 @@ public sealed class CounterFastPathSaturationSpec(ITestOutputHelper output)
         }
     }
 }
+
+/// <summary>
+/// An entity that has not answered (its row load is held): the fast path keeps one aggregate per key in flight and lets the
+/// next one grow, instead of sending one message per window.
+/// </summary>
+public sealed class CounterFastPathInFlightSpec : CounterSpecBase
+{
+    private readonly GatedStore _gated;
+
+    public CounterFastPathInFlightSpec(ITestOutputHelper output)
+        : base(output, "akka.write-behind.counters.ingest.aggregate-window = 10ms")
+    {
+        _gated = new GatedStore(Target);
+        Store = _gated;
+    }
+
+    [Fact]
+    public async Task Should_keep_one_aggregate_per_key_in_flight_and_grow_the_next()
+    {
+        var fast = Counters.FastPath!;
+        Assert.Equal(FastIncrementStatus.Buffered, Counters.Increment("slow", 5));
+        // the first aggregate goes out with the next window; its entity waits for its row, so it is not answered
+        await AwaitAssertAsync(() => Assert.Equal(1, fast.DrainedIncrements), AwaitTimeout);
+
+        // 200 more increments over ~100 windows: they stay in the key's aggregate while the first is unanswered
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal(FastIncrementStatus.Buffered, Counters.Increment("slow", 1));
+            if (i % 20 == 0)
+                await Task.Delay(100);
+        }
+
+        Assert.Equal(1, fast.DrainedIncrements);
+        Assert.Equal(0, fast.DeliveredIncrements);
+
+        _gated.Open();
+        await AwaitAssertAsync(() => Assert.Equal(201, fast.DeliveredIncrements), AwaitTimeout);
+        Assert.Equal(new CounterFlushed("slow", 205), await AskAsync(new FlushCounter("slow")));
+    }
+
+    [Fact]
+    public async Task Should_drain_a_held_aggregate_for_a_read_of_its_key()
+    {
+        Assert.Equal(FastIncrementStatus.Buffered, Counters.Increment("read-held", 1));
+        await AwaitAssertAsync(() => Assert.Equal(1, Counters.FastPath!.DrainedIncrements), AwaitTimeout);
+        for (var i = 0; i < 10; i++)
+            Assert.Equal(FastIncrementStatus.Buffered, Counters.Increment("read-held", 10));
+
+        // read-your-writes: the read hands the held aggregate over ahead of itself, though the first is still unanswered
+        var read = AskAsync(new GetCounter("read-held"));
+        await AwaitAssertAsync(() => Assert.Equal(11, Counters.FastPath!.DrainedIncrements), AwaitTimeout);
+        _gated.Open();
+        Assert.Equal(new CounterValue("read-held", 0, 101, 101), await read);
+    }
+}
