@@ -29,6 +29,7 @@ internal static class BenchSystems
 {
     public const string OursTell = "ours-tell";
     public const string OursFast = "ours-fast";
+    public const string OursFastJournal = "ours-fast-journal";
     public const string OursAsk = "ours-ask";
     public const string OursAskJournal = "ours-ask-journal";
     public const string Dictionary = "dictionary";
@@ -40,6 +41,7 @@ internal static class BenchSystems
     {
         [OursTell] = "Akka.WriteBehind, Tell (fire-and-forget) through CounterRegion, memory durability",
         [OursFast] = "Akka.WriteBehind, CounterSet.Increment fast path (per-key aggregates drained every 5ms), memory durability",
+        [OursFastJournal] = "Akka.WriteBehind, the fast path with journal durability (Akka.Persistence.Sql on SQLite): one journaled event per drained aggregate",
         [OursAsk] = "Akka.WriteBehind, Ask (acknowledged), memory durability, 1,000 Asks in flight",
         [OursAskJournal] = "Akka.WriteBehind, Ask, journal durability (Akka.Persistence.Sql on SQLite), 1,000 Asks in flight",
         [Dictionary] = "ConcurrentDictionary<string,long> + timer swap + the same SQLite upsert (in-process upper bound)",
@@ -51,7 +53,8 @@ internal static class BenchSystems
     public static IBenchTarget Create(string name) => name switch
     {
         OursTell => new OursTarget(ask: false, journal: false),
-        OursFast => new OursFastTarget(),
+        OursFast => new OursFastTarget(journal: false),
+        OursFastJournal => new OursFastTarget(journal: true),
         OursAsk => new OursTarget(ask: true, journal: false),
         OursAskJournal => new OursTarget(ask: true, journal: true),
         Dictionary => new DictionaryTarget(),

@@ -12,8 +12,11 @@ namespace Akka.WriteBehind.Benchmarks.Systems;
 /// <c>ingest.aggregate-window</c> (default 5ms) into one message per key through the flow-controlled ingest stage.
 /// A refusal (<see cref="FastIncrementStatus"/> other than Buffered) is counted as rejected; an aggregate refused later by its
 /// entity would show as a database total below the accepted count (the round fails verification).
+/// With <paramref name="journal"/>, journal durability (Akka.Persistence.Sql on a SQLite file): each drained aggregate is one
+/// journaled increment, acknowledged to the fast path once journaled.
 /// </summary>
-internal sealed class OursFastTarget : IBenchTarget
+/// <param name="journal">Journal durability instead of memory.</param>
+internal sealed class OursFastTarget(bool journal) : IBenchTarget
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(60);
 
@@ -34,10 +37,11 @@ internal sealed class OursFastTarget : IBenchTarget
                 akka.cluster.sharding.state-store-mode = ddata
                 akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 akka.write-behind.counters {
-                  durability = memory
+                  durability = {{(journal ? "journal" : "memory")}}
                   flush-interval = {{flush.ToString(CultureInfo.InvariantCulture)}}ms
                 }
                 """)
+            .WithFallback(journal ? JournalDurability.Config(Path.Combine(Path.GetDirectoryName(dbFile)!, "journal.db")) : Config.Empty)
             .WithFallback(WriteBehindConfig.DefaultConfig());
         _system = ActorSystem.Create("bench", config);
         var cluster = Akka.Cluster.Cluster.Get(_system);
