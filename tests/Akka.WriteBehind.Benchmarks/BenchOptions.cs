@@ -30,6 +30,7 @@ internal sealed record BenchOptions(
           --pg CONN         PostgreSQL connection string: adds write-through-pg to uniform and zipf (or set WRITEBEHIND_BENCH_PG)
           --rate N          latency: open-loop increments/s (default: half the peak of ours-tell, measured first in a short closed-loop round);
                             refresh: the configured tps (default 5,000, quick 1,000)
+          --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
         """;
 
     /// <summary>Open-loop rate of the latency scenario (increments/s); <c>null</c> = half the peak the parent measures first.</summary>
@@ -40,6 +41,9 @@ internal sealed record BenchOptions(
 
     /// <summary>Whether <c>--rate</c> was given (the refresh scenario's tps is not the rate the parent measures for latency).</summary>
     public bool RateGiven { get; init; }
+
+    /// <summary>refresh: the configured <c>burst</c>; <c>null</c> = tps / 100, at least 10.</summary>
+    public int? Burst { get; init; }
 
     public bool IsChild => ChildSystem is not null;
 
@@ -57,6 +61,7 @@ internal sealed record BenchOptions(
         var childRound = 0;
         double? rate = null;
         string? pg = null;
+        int? burst = null;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -75,6 +80,7 @@ internal sealed record BenchOptions(
                 case "--child-round": childRound = PositiveInt(arg, Value()); break;
                 case "--rate": rate = PositiveInt(arg, Value()); break;
                 case "--pg": pg = Value(); break;
+                case "--burst": burst = PositiveInt(arg, Value()); break;
                 default:
                     if (arg.StartsWith("--", StringComparison.Ordinal) || scenario is not null)
                         throw new ArgumentException($"unknown argument {arg}");
@@ -88,7 +94,7 @@ internal sealed record BenchOptions(
         if (scenario != "all" && !Scenarios.Names.Contains(scenario))
             throw new ArgumentException($"unknown scenario {scenario}; use one of {string.Join(", ", Scenarios.Names)} or all");
 
-        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg, RateGiven = rate is not null };
+        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst };
     }
 
     /// <summary>The arguments that make a child process run one round of <paramref name="system"/> in <paramref name="scenario"/>.</summary>
@@ -108,6 +114,9 @@ internal sealed record BenchOptions(
                 yield return a;
         if (Rate is { } r && (scenario != "refresh" || RateGiven))
             foreach (var a in new[] { "--rate", ((long)r).ToString(CultureInfo.InvariantCulture) })
+                yield return a;
+        if (Burst is { } b)
+            foreach (var a in new[] { "--burst", b.ToString(CultureInfo.InvariantCulture) })
                 yield return a;
         yield return "--child";
         yield return system;

@@ -26,7 +26,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         {
             started,
             machine = Machine(),
-            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate },
+            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate, options.Burst },
             scenarios,
             systems = BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions)
             .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)).ToDictionary(),

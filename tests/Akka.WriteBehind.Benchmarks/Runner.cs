@@ -28,7 +28,7 @@ internal static class Runner
             .Select(name => Scenarios.Get(name, options))
             .ToArray();
         // idle-keys in full: 1,000,000 keys, two passes, then the passivation wait
-        var childTimeout = TimeSpan.FromSeconds(options.Quick ? 90 : options.Scenario is "idle-keys" or "all" ? 1200 : 300)
+        var childTimeout = TimeSpan.FromSeconds(options.Quick ? 90 : options.Scenario is "idle-keys" or "recovery" or "all" ? 1200 : 300)
             + (options.Duration is { } window && window > TimeSpan.FromSeconds(30) ? window : TimeSpan.Zero); // refresh: its window
         var results = new List<RoundResult>();
         var started = DateTimeOffset.UtcNow;

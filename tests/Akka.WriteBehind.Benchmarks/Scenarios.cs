@@ -163,7 +163,7 @@ internal static class Scenarios
         return new Scenario("refresh", items, 0, 0, null, cap, flush, systems)
         {
             RefreshTps = tps,
-            RefreshBurst = Math.Max(10, tps / 100),
+            RefreshBurst = options.Burst ?? Math.Max(10, tps / 100),
             ResyncPeriod = TimeSpan.FromMilliseconds(100),
             Window = window,
         };
