@@ -30,7 +30,7 @@ internal static class Round
             {
                 // not increments: a workload of their own (RefreshRound, RecoveryRound), measured and verified there
                 result = scenario.Name == "refresh"
-                    ? await RefreshRound.RunAsync(scenario, dbFile, result)
+                    ? await RefreshRound.RunAsync(scenario, dbFile, result, options.Quick)
                     : await RecoveryRound.RunAsync(scenario, system, dbFile, result);
                 if (!result.Verified)
                     exitCode = 2;
