@@ -17,16 +17,20 @@ internal sealed record BenchOptions(
 {
     public const string Usage = """
         usage: dotnet run -c Release --project tests/Akka.WriteBehind.Benchmarks -- <scenario> [options]
-          scenario          uniform | zipf-0.99 | zipf-1.2 | burst | latency | batches | idle-keys | all
+          scenario          uniform | zipf-0.99 | zipf-1.2 | burst | latency | batches | idle-keys | refresh | recovery | all
           --rounds N        rounds per system, each a fresh process, systems interleaved A B A B (default 3, quick 1)
           --quick           small sizes for a CI smoke run (well under a minute)
           --out DIR         where the Markdown table and the JSON file go (default artifacts/bench)
-          --keys N          number of keys (default per scenario: 10,000 uniform/burst, 100,000 zipf)
+          --keys N          number of keys (default per scenario: 10,000 uniform/burst, 100,000 zipf; refresh: items, 20,000, quick 2,000;
+                            recovery: 20,000, quick 2,000)
           --increments N    increments per round (default 2,000,000; quick 50,000)
-          --duration T      time cap of the slow systems (write-through) and length of burst runs, e.g. 10s (default 10s; quick 1s)
+          --duration T      time cap of the slow systems (write-through) and length of burst runs, e.g. 10s (default 10s; quick 1s);
+                            refresh: the measured window (default 60s, quick 10s, at least 4 cycles)
           --systems a,b     only these systems (default: all of the scenario)
           --pg CONN         PostgreSQL connection string: adds write-through-pg to uniform and zipf (or set WRITEBEHIND_BENCH_PG)
-          --rate N          latency: open-loop increments/s (default: half the peak of ours-tell, measured first in a short closed-loop round)
+          --rate N          latency: open-loop increments/s (default: half the peak of ours-tell, measured first in a short closed-loop round);
+                            refresh: the configured tps (default 5,000, quick 1,000)
+          --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
         """;
 
     /// <summary>Open-loop rate of the latency scenario (increments/s); <c>null</c> = half the peak the parent measures first.</summary>
@@ -34,6 +38,12 @@ internal sealed record BenchOptions(
 
     /// <summary>PostgreSQL connection string for <c>write-through-pg</c> (children get it through the environment variable).</summary>
     public string? Pg { get; init; }
+
+    /// <summary>Whether <c>--rate</c> was given (the refresh scenario's tps is not the rate the parent measures for latency).</summary>
+    public bool RateGiven { get; init; }
+
+    /// <summary>refresh: the configured <c>burst</c>; <c>null</c> = tps / 100, at least 10.</summary>
+    public int? Burst { get; init; }
 
     public bool IsChild => ChildSystem is not null;
 
@@ -51,6 +61,7 @@ internal sealed record BenchOptions(
         var childRound = 0;
         double? rate = null;
         string? pg = null;
+        int? burst = null;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -69,6 +80,7 @@ internal sealed record BenchOptions(
                 case "--child-round": childRound = PositiveInt(arg, Value()); break;
                 case "--rate": rate = PositiveInt(arg, Value()); break;
                 case "--pg": pg = Value(); break;
+                case "--burst": burst = PositiveInt(arg, Value()); break;
                 default:
                     if (arg.StartsWith("--", StringComparison.Ordinal) || scenario is not null)
                         throw new ArgumentException($"unknown argument {arg}");
@@ -82,7 +94,7 @@ internal sealed record BenchOptions(
         if (scenario != "all" && !Scenarios.Names.Contains(scenario))
             throw new ArgumentException($"unknown scenario {scenario}; use one of {string.Join(", ", Scenarios.Names)} or all");
 
-        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg };
+        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst };
     }
 
     /// <summary>The arguments that make a child process run one round of <paramref name="system"/> in <paramref name="scenario"/>.</summary>
@@ -100,8 +112,11 @@ internal sealed record BenchOptions(
         if (Duration is { } d)
             foreach (var a in new[] { "--duration", $"{(long)d.TotalMilliseconds}ms" })
                 yield return a;
-        if (Rate is { } r)
+        if (Rate is { } r && (scenario != "refresh" || RateGiven))
             foreach (var a in new[] { "--rate", ((long)r).ToString(CultureInfo.InvariantCulture) })
+                yield return a;
+        if (Burst is { } b)
+            foreach (var a in new[] { "--burst", b.ToString(CultureInfo.InvariantCulture) })
                 yield return a;
         yield return "--child";
         yield return system;

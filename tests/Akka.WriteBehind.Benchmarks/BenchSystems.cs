@@ -36,6 +36,9 @@ internal static class BenchSystems
     public const string WriteThroughFull = "write-through-full";
     public const string WriteThroughNormal = "write-through-normal";
     public const string Orleans = "orleans";
+    public const string RefreshSqlite = "refresh-sqlite";
+    public const string RecoverySweep = "ours-journal-sweep";
+    public const string RecoveryGet = "ours-journal-get";
 
     public static readonly IReadOnlyDictionary<string, string> Descriptions = new Dictionary<string, string>
     {
@@ -48,6 +51,9 @@ internal static class BenchSystems
         [WriteThroughFull] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=FULL",
         [WriteThroughNormal] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=NORMAL",
         [Orleans] = "Microsoft Orleans 10.4.2, in-process silo, a grain per key, [OneWay] increments, grain timer flushing through the same SQLite upsert",
+        [RefreshSqlite] = "Akka.WriteBehind refresh cache on a one-node cluster, items in refresh_items on a SQLite file, an in-process syncer that answers every sync with a new state (a version counter), so every sync is a store write",
+        [RecoverySweep] = "Akka.WriteBehind, journal durability on SQLite: after a crash a fresh node recovers the keys without any caller (the journal sweep wakes them; they replay and flush)",
+        [RecoveryGet] = "the same, with a caller: GetCounter over every key (1,000 in flight) activates and recovers each entity, while the sweep runs too",
     };
 
     public static IBenchTarget Create(string name) => name switch

@@ -26,7 +26,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         {
             started,
             machine = Machine(),
-            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate },
+            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate, options.Burst },
             scenarios,
             systems = BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions)
             .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)).ToDictionary(),
@@ -47,12 +47,28 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Benchmark run {started:yyyy-MM-dd HH:mm} UTC on {Machine()}; {options.Rounds} round(s) per system, each a fresh process, systems interleaved{(options.Quick ? "; --quick" : "")}.");
-        sb.AppendLine("Cells: median (min–max over rounds). Every round verified the database total against the accepted increments.");
+        sb.AppendLine("Cells: median (min–max over rounds). Every round verified the database total against the accepted increments (refresh: every item's stored state against its last sync).");
         sb.AppendLine(CultureInfo.InvariantCulture, $"Outside load: CPU used by other processes during the round, share of all cores (from /proc/stat); ⚠ above {OutsideLoadLimit:P0}.");
         foreach (var scenario in scenarios)
         {
             var rows = results.Where(r => r.Scenario == scenario.Name).ToArray();
             sb.AppendLine();
+            if (scenario.Name == "refresh")
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"### refresh: {scenario.Summary}");
+                sb.AppendLine();
+                RefreshTable(sb, rows, scenario);
+                continue;
+            }
+
+            if (scenario.Name == "recovery")
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"### recovery: {scenario.Summary}");
+                sb.AppendLine();
+                RecoveryTable(sb, rows, scenario);
+                continue;
+            }
+
             var pace = scenario.Rate is { BurstFactor: 1 } fixedRate
                 ? $"open loop at a fixed {fixedRate.Rate:N0}/s for {fixedRate.Length.TotalSeconds:0} s"
                 : scenario.Rate is { } p
@@ -119,6 +135,86 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
             .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)))
             sb.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
         return sb.ToString();
+    }
+
+    /// <summary>Refresh cache: syncs per second against the configured tps, per-cycle fairness, the store following the syncs.</summary>
+    private static void RefreshTable(StringBuilder sb, RoundResult[] rows, Scenario scenario)
+    {
+        sb.AppendLine("Syncs/s: counted by the syncer over the window; ÷ tps: the share of the configured budget the rate limit delivers (at most 1 + burst ÷ (tps × window)). " +
+                      "Cycles: completed in the window (skipped: ticks while one ran, expected with this resync-period). Syncs per item: min..max over the items in the window " +
+                      "(verified within completed cycles ± 1: none starved, none twice in a cycle). Every sync returns a new state: rows/sync and writes/s are the store writes " +
+                      "(one entity writes one change at a time, the latest state winning). Settle: after the syncer stops changing states, until refresh_items holds every item's last synced state (verified). " +
+                      "Stale inputs: syncs handed a state other than the one the syncer returned last for the item.");
+        sb.AppendLine();
+        sb.AppendLine("| system | items | creates/s | tps | syncs/s | syncs/s ÷ tps | cycles (skipped) | mean cycle s | syncs per item | stale inputs | writes/s | rows/sync | settle s | CPU µs/sync | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        foreach (var system in scenario.Systems)
+        {
+            var all = rows.Where(r => r.System == system).ToArray();
+            var ok = all.Where(r => r.Error is null && r.TpsRatio is not null).ToArray();
+            if (ok.Length == 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} |||||||||||||| ");
+                continue;
+            }
+
+            var outside = ok.Max(r => r.OutsideLoad);
+            sb.Append(CultureInfo.InvariantCulture, $"| {system}{(all.Length > ok.Length ? $" ({all.Length - ok.Length} round(s) FAILED)" : "")}")
+                .Append(CultureInfo.InvariantCulture, $" | {Si(scenario.Keys)}")
+                .Append(" | ").Append(Cell(ok.Select(r => r.IngestPerSecond), Si))
+                .Append(" | ").Append(Si(scenario.RefreshTps))
+                .Append(" | ").Append(Cell(ok.Select(r => r.SyncsPerSecond!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.TpsRatio!.Value), v => F(v, "0.000")))
+                .Append(" | ").Append(Cell(ok.Select(r => (double)r.CyclesCompleted!.Value), v => F(v, "0"))).Append(" (").Append(Cell(ok.Select(r => (double)r.CyclesSkipped!.Value), v => F(v, "0"))).Append(')')
+                .Append(" | ").Append(ok.Any(r => r.MeanCycleSeconds is null) ? "n/a" : Cell(ok.Select(r => r.MeanCycleSeconds!.Value), v => F(v, "0.00")))
+                .Append(" | ").Append(string.Join(", ", ok.Select(r => $"{r.SyncsPerItemMin}..{r.SyncsPerItemMax}")))
+                .Append(" | ").Append(Cell(ok.Select(r => (double)r.StaleSyncInputs!.Value), v => F(v, "0")))
+                .Append(" | ").Append(Cell(ok.Select(r => r.StoreWritesPerSecond!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.RowsPerIncrement), v => F(v, "0.00")))
+                .Append(" | ").Append(Cell(ok.Select(r => r.SettleSeconds!.Value), v => F(v, "0.0")))
+                .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => F(v, "0")))
+                .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => F(v, "0")))
+                .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
+                .AppendLine(" |");
+        }
+    }
+
+    /// <summary>Journal durability after a crash: how fast a fresh node brings every key's acknowledged total to the counters table.</summary>
+    private static void RecoveryTable(StringBuilder sb, RoundResult[] rows, Scenario scenario)
+    {
+        sb.AppendLine("Before the crash: Ask increments with journal durability and flush-interval 1 h (write: acknowledged increments/s), so every key holds journal events and the counters table nothing (stored before). " +
+                      "The actor system then terminates without CoordinatedShutdown; a fresh one starts on the same files. Recovered: keys ÷ time from its counter set starting until the counters table holds every " +
+                      "acknowledged increment (includes one flush interval); GetCounter: keys ÷ time until every key answered (activation and replay). " +
+                      "Verified per key: acknowledged ≤ stored ≤ sent, and every GetCounter total equals the stored value. CPU: of the fresh node, per key.");
+        sb.AppendLine();
+        sb.AppendLine("| system | keys | write inc/s | events replayed | stored before | recovered keys/s | recovery s | GetCounter keys/s | CPU µs/key | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+        foreach (var system in scenario.Systems)
+        {
+            var all = rows.Where(r => r.System == system).ToArray();
+            var ok = all.Where(r => r.Error is null && r.RecoveredKeysPerSecond is not null).ToArray();
+            if (ok.Length == 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} ||||||||| ");
+                continue;
+            }
+
+            var outside = ok.Max(r => r.OutsideLoad);
+            sb.Append(CultureInfo.InvariantCulture, $"| {system}{(all.Length > ok.Length ? $" ({all.Length - ok.Length} round(s) FAILED)" : "")}")
+                .Append(CultureInfo.InvariantCulture, $" | {Si(scenario.Keys)}")
+                .Append(" | ").Append(Cell(ok.Select(r => r.IngestPerSecond), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => (double)r.EventsReplayed!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => (double)r.StoredBeforeRecovery!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.RecoveredKeysPerSecond!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.RecoverySeconds!.Value), v => F(v, "0.00")))
+                .Append(" | ").Append(ok.Any(r => r.AnsweredKeysPerSecond is null) ? "n/a" : Cell(ok.Select(r => r.AnsweredKeysPerSecond!.Value), Si))
+                .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => F(v, "0")))
+                .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => F(v, "0")))
+                .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
+                .AppendLine(" |");
+        }
     }
 
     /// <summary>Tell→durable latency: from each increment's intended send time to the commit that made it durable.</summary>

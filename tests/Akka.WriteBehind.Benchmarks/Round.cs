@@ -26,67 +26,79 @@ internal static class Round
         var exitCode = 0;
         try
         {
-            var commits = CommitLog.Current = scenario.Name == "latency" ? new CommitLog() : null;
-            await using var target = Systems.BatchTarget.TryCreate(system)
-                ?? Systems.PostgresWriteThroughTarget.TryCreate(system)
-                ?? BenchSystems.Create(system);
-            await target.StartAsync(dbFile, scenario, keys);
-            GC.Collect();
-            GC.WaitForPendingFinalizers();
-
-            using var process = Process.GetCurrentProcess();
-            var idle = scenario.Name == "idle-keys";
-            var heapBefore = idle ? GC.GetTotalMemory(forceFullCollection: true) : 0;
-            process.Refresh();
-            var workingSetBefore = process.WorkingSet64;
-            var cpuBefore = process.TotalProcessorTime;
-            var statBefore = ProcStat.Read();
-            var startTimestamp = Stopwatch.GetTimestamp();
-            var clock = Stopwatch.StartNew();
-            // idle-keys: the first increment of the second pass marks the end of the first (one activation per key)
-            var pacer = new Pacer(scenario.Rate, clock) { MarkAt = idle ? scenario.Keys : -1 };
-
-            var sent = await target.SendAsync(keys, sequence, pacer, scenario.SlowCap);
-            var ingest = clock.Elapsed;
-            var total = target is Systems.IOwnTotal own
-                ? await WaitDurableAsync(own.StoredTotalAsync, sent.Accepted)
-                : await WaitDurableAsync(dbFile, sent.Accepted);
-            var durable = clock.Elapsed;
-
-            process.Refresh();
-            var cpu = process.TotalProcessorTime - cpuBefore;
-            var outside = ProcStat.OutsideLoad(statBefore, ProcStat.Read(), cpu);
-            var verified = total == sent.Accepted;
-            result = result with
+            if (scenario.Name is "refresh" or "recovery")
             {
-                Sent = sent.Sent,
-                Accepted = sent.Accepted,
-                Rejected = sent.Rejected,
-                DatabaseTotal = total,
-                Verified = verified,
-                IngestSeconds = ingest.TotalSeconds,
-                DurableSeconds = durable.TotalSeconds,
-                IngestPerSecond = sent.Accepted / ingest.TotalSeconds,
-                DurablePerSecond = sent.Accepted / durable.TotalSeconds,
-                CpuMicrosPerIncrement = cpu.TotalMicroseconds / Math.Max(1, sent.Sent),
-                RowsWritten = target.RowsWritten,
-                RowsPerIncrement = (double)target.RowsWritten / Math.Max(1, sent.Accepted),
-                RowsFloorPerIncrement = RowsFloor(sequence, sent.Sent, scenario.Keys, ingest, scenario.FlushInterval),
-                PeakWorkingSetMb = process.PeakWorkingSet64 / (1024.0 * 1024.0),
-                OutsideLoad = outside,
-                Error = verified
-                    ? null
-                    : $"database total {total} != accepted increments {sent.Accepted}" +
-                      (target is Systems.IBatchCounts { FailureSummary.Length: > 0 } b ? $"; operations answered failed: {b.FailureSummary}" : ""),
-            };
-            if (!verified)
-                exitCode = 2;
-            else if (idle)
-                result = await WithIdleAsync(result, target, scenario, pacer, heapBefore, workingSetBefore);
-            else if (target is Systems.IBatchCounts batches)
-                result = result with { Batches = batches.Batches, BatchesPerSecond = batches.Batches / durable.TotalSeconds };
-            else if (commits is not null)
-                result = await WithLatencyAsync(result, commits, keys, sequence, sent, startTimestamp, scenario);
+                // not increments: a workload of their own (RefreshRound, RecoveryRound), measured and verified there
+                result = scenario.Name == "refresh"
+                    ? await RefreshRound.RunAsync(scenario, dbFile, result, options.Quick)
+                    : await RecoveryRound.RunAsync(scenario, system, dbFile, result);
+                if (!result.Verified)
+                    exitCode = 2;
+            }
+            else
+            {
+                var commits = CommitLog.Current = scenario.Name == "latency" ? new CommitLog() : null;
+                await using var target = Systems.BatchTarget.TryCreate(system)
+                    ?? Systems.PostgresWriteThroughTarget.TryCreate(system)
+                    ?? BenchSystems.Create(system);
+                await target.StartAsync(dbFile, scenario, keys);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+
+                using var process = Process.GetCurrentProcess();
+                var idle = scenario.Name == "idle-keys";
+                var heapBefore = idle ? GC.GetTotalMemory(forceFullCollection: true) : 0;
+                process.Refresh();
+                var workingSetBefore = process.WorkingSet64;
+                var cpuBefore = process.TotalProcessorTime;
+                var statBefore = ProcStat.Read();
+                var startTimestamp = Stopwatch.GetTimestamp();
+                var clock = Stopwatch.StartNew();
+                // idle-keys: the first increment of the second pass marks the end of the first (one activation per key)
+                var pacer = new Pacer(scenario.Rate, clock) { MarkAt = idle ? scenario.Keys : -1 };
+
+                var sent = await target.SendAsync(keys, sequence, pacer, scenario.SlowCap);
+                var ingest = clock.Elapsed;
+                var total = target is Systems.IOwnTotal own
+                    ? await WaitDurableAsync(own.StoredTotalAsync, sent.Accepted)
+                    : await WaitDurableAsync(dbFile, sent.Accepted);
+                var durable = clock.Elapsed;
+
+                process.Refresh();
+                var cpu = process.TotalProcessorTime - cpuBefore;
+                var outside = ProcStat.OutsideLoad(statBefore, ProcStat.Read(), cpu);
+                var verified = total == sent.Accepted;
+                result = result with
+                {
+                    Sent = sent.Sent,
+                    Accepted = sent.Accepted,
+                    Rejected = sent.Rejected,
+                    DatabaseTotal = total,
+                    Verified = verified,
+                    IngestSeconds = ingest.TotalSeconds,
+                    DurableSeconds = durable.TotalSeconds,
+                    IngestPerSecond = sent.Accepted / ingest.TotalSeconds,
+                    DurablePerSecond = sent.Accepted / durable.TotalSeconds,
+                    CpuMicrosPerIncrement = cpu.TotalMicroseconds / Math.Max(1, sent.Sent),
+                    RowsWritten = target.RowsWritten,
+                    RowsPerIncrement = (double)target.RowsWritten / Math.Max(1, sent.Accepted),
+                    RowsFloorPerIncrement = RowsFloor(sequence, sent.Sent, scenario.Keys, ingest, scenario.FlushInterval),
+                    PeakWorkingSetMb = process.PeakWorkingSet64 / (1024.0 * 1024.0),
+                    OutsideLoad = outside,
+                    Error = verified
+                        ? null
+                        : $"database total {total} != accepted increments {sent.Accepted}" +
+                          (target is Systems.IBatchCounts { FailureSummary.Length: > 0 } b ? $"; operations answered failed: {b.FailureSummary}" : ""),
+                };
+                if (!verified)
+                    exitCode = 2;
+                else if (idle)
+                    result = await WithIdleAsync(result, target, scenario, pacer, heapBefore, workingSetBefore);
+                else if (target is Systems.IBatchCounts batches)
+                    result = result with { Batches = batches.Batches, BatchesPerSecond = batches.Batches / durable.TotalSeconds };
+                else if (commits is not null)
+                    result = await WithLatencyAsync(result, commits, keys, sequence, sent, startTimestamp, scenario);
+            }
         }
         catch (Exception e)
         {

@@ -70,4 +70,55 @@ internal sealed record RoundResult(
 
     /// <summary>batches: batches finished per second (operations per second is <see cref="DurablePerSecond"/>).</summary>
     public double? BatchesPerSecond { get; init; }
+
+    /// <summary>refresh: the configured tps.</summary>
+    public int? RefreshTps { get; init; }
+
+    /// <summary>refresh: syncs during the window, counted by the syncer.</summary>
+    public long? Syncs { get; init; }
+
+    /// <summary>refresh: syncs per second during the window.</summary>
+    public double? SyncsPerSecond { get; init; }
+
+    /// <summary>refresh: syncs per second ÷ configured tps (the headline: how close the rate limit runs to its budget).</summary>
+    public double? TpsRatio { get; init; }
+
+    /// <summary>refresh: cycles completed during the window (the library's cycle_duration histogram).</summary>
+    public long? CyclesCompleted { get; init; }
+
+    /// <summary>refresh: cycles skipped during the window because one was still running (expected: resync-period is short).</summary>
+    public long? CyclesSkipped { get; init; }
+
+    /// <summary>refresh: mean duration of the cycles completed in the window, seconds (items ÷ tps at best).</summary>
+    public double? MeanCycleSeconds { get; init; }
+
+    /// <summary>refresh: fewest syncs of one item during the window.</summary>
+    public long? SyncsPerItemMin { get; init; }
+
+    /// <summary>refresh: most syncs of one item during the window.</summary>
+    public long? SyncsPerItemMax { get; init; }
+
+    /// <summary>refresh: syncs whose input was not the state the syncer had returned last for that item.</summary>
+    public long? StaleSyncInputs { get; init; }
+
+    /// <summary>refresh: store writes (rows) per second during the window.</summary>
+    public double? StoreWritesPerSecond { get; init; }
+
+    /// <summary>refresh: seconds from the syncer's last change until the store held every item's last synced state.</summary>
+    public double? SettleSeconds { get; init; }
+
+    /// <summary>recovery: undeleted journal events of the keys when the fresh node starts.</summary>
+    public long? EventsReplayed { get; init; }
+
+    /// <summary>recovery: the counters table's total before the fresh node starts (0: nothing was flushed before the crash).</summary>
+    public long? StoredBeforeRecovery { get; init; }
+
+    /// <summary>recovery: seconds from the fresh node's counter set starting until every key's total is in the counters table.</summary>
+    public double? RecoverySeconds { get; init; }
+
+    /// <summary>recovery: keys ÷ <see cref="RecoverySeconds"/>.</summary>
+    public double? RecoveredKeysPerSecond { get; init; }
+
+    /// <summary>recovery (with a caller): keys ÷ time until GetCounter of every key answered (activation and replay included).</summary>
+    public double? AnsweredKeysPerSecond { get; init; }
 }

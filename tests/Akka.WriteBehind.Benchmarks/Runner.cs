@@ -28,23 +28,30 @@ internal static class Runner
             .Select(name => Scenarios.Get(name, options))
             .ToArray();
         // idle-keys in full: 1,000,000 keys, two passes, then the passivation wait
-        var childTimeout = TimeSpan.FromSeconds(options.Quick ? 90 : options.Scenario is "idle-keys" or "all" ? 1200 : 300);
+        var childTimeout = TimeSpan.FromSeconds(options.Quick ? 90 : options.Scenario is "idle-keys" or "recovery" or "all" ? 1200 : 300)
+            + (options.Duration is { } window && window > TimeSpan.FromSeconds(30) ? window : TimeSpan.Zero); // refresh: its window
         var results = new List<RoundResult>();
         var started = DateTimeOffset.UtcNow;
 
         foreach (var scenario in scenarios)
         {
-            Console.WriteLine($"== {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {options.Rounds} round(s)");
+            Console.WriteLine($"== {scenario.Name}: {scenario.Summary}, {options.Rounds} round(s)");
             for (var round = 1; round <= options.Rounds; round++)
             {
                 foreach (var system in scenario.Systems)
                 {
                     var result = await RunChildAsync(options, scenario.Name, system, round, childTimeout);
                     results.Add(result);
-                    Console.WriteLine(result.Error is null
-                        ? $"   {system,-22} round {round}: ingest {result.IngestPerSecond,12:N0}/s  durable {result.DurablePerSecond,12:N0}/s  " +
-                          $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}"
-                        : $"   {system,-22} round {round}: FAILED: {result.Error}");
+                    Console.WriteLine(result.Error is not null
+                        ? $"   {system,-22} round {round}: FAILED: {result.Error}"
+                        : result.TpsRatio is { } ratio
+                        ? $"   {system,-22} round {round}: creates {result.IngestPerSecond,8:N0}/s  syncs {result.SyncsPerSecond,8:N0}/s = {ratio:0.000} × tps {result.RefreshTps:N0}  " +
+                          $"cycles {result.CyclesCompleted} (skipped {result.CyclesSkipped})  syncs/item {result.SyncsPerItemMin}..{result.SyncsPerItemMax}  cpu {result.CpuMicrosPerIncrement:N1} µs/sync  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0} items"
+                        : result.RecoveredKeysPerSecond is { } recovered
+                        ? $"   {system,-22} round {round}: {result.EventsReplayed:N0} events, recovered {recovered,8:N0} keys/s in {result.RecoverySeconds:0.00} s" +
+                          $"{(result.AnsweredKeysPerSecond is { } answered ? $", GetCounter {answered:N0} keys/s" : "")}  cpu {result.CpuMicrosPerIncrement:N0} µs/key  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}"
+                        : $"   {system,-22} round {round}: ingest {result.IngestPerSecond,12:N0}/s  durable {result.DurablePerSecond,12:N0}/s  " +
+                          $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}");
                 }
             }
         }

@@ -40,14 +40,43 @@ internal sealed record Scenario(
     /// <summary>idle-keys: idle passivation of the systems that passivate; <c>null</c> = their default.</summary>
     public TimeSpan? PassivateIdleAfter { get; init; }
 
-    public string Distribution => Name == "idle-keys"
-        ? $"each key {Scenarios.IdleIncrementsPerKey}×, in key order"
-        : ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}";
+    /// <summary>refresh: the configured <c>tps</c> (syncs per second) of the refresh cache.</summary>
+    public int RefreshTps { get; init; }
+
+    /// <summary>refresh: the configured <c>burst</c>.</summary>
+    public int RefreshBurst { get; init; }
+
+    /// <summary>refresh: the configured <c>resync-period</c> (short: cycles are bound by the rate limit, not by the period).</summary>
+    public TimeSpan ResyncPeriod { get; init; }
+
+    /// <summary>refresh: the measured window after every item exists and was synced once.</summary>
+    public TimeSpan Window { get; init; }
+
+    public string Distribution => Name switch
+    {
+        "idle-keys" => $"each key {Scenarios.IdleIncrementsPerKey}×, in key order",
+        "recovery" => $"each key {Scenarios.RecoveryIncrementsPerKey}× (Ask, journal durability), then a crash",
+        "refresh" => "every item synced once per cycle",
+        _ => ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}",
+    };
+
+    /// <summary>One line for the console and the report's heading.</summary>
+    public string Summary => Name switch
+    {
+        "refresh" => $"{Keys:N0} items, tps {RefreshTps:N0}, burst {RefreshBurst:N0}, resync-period {ResyncPeriod.TotalMilliseconds:0} ms, batch-size 10, parallelism 4, measured over {Window.TotalSeconds:0} s",
+        "recovery" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, flush interval {FlushInterval.TotalSeconds:0.###} s after the restart",
+        _ => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments",
+    };
 }
 
 internal static class Scenarios
 {
-    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches", "idle-keys"];
+    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches", "idle-keys", "refresh", "recovery"];
+
+    /// <summary>recovery: increments per key before the crash (two passes over every key in order: two journal events per key).</summary>
+    public const int RecoveryIncrementsPerKey = 2;
+
+    private static readonly string[] RecoverySystems = [BenchSystems.RecoverySweep, BenchSystems.RecoveryGet];
 
     private static readonly string[] IdleSystems = [BenchSystems.OursTell, BenchSystems.Dictionary, BenchSystems.Orleans];
 
@@ -97,6 +126,10 @@ internal static class Scenarios
             "batches" => new Scenario(name, options.Keys ?? 100, options.Increments ?? (options.Quick ? 20_000 : 200_000), 0, null, cap, flush, Pick(BatchSystems)),
             // many keys, a few increments each (two passes in key order): memory per idle entity, activation, passivation
             "idle-keys" => IdleKeys(options, cap, flush, Pick(options.Quick ? QuickIdle : IdleSystems)),
+            "refresh" => Refresh(options, cap, flush, Pick([BenchSystems.RefreshSqlite])),
+            // K keys written with journal durability and never flushed (flush-interval 1h), a crash, then a fresh node recovers them
+            "recovery" => new Scenario(name, options.Keys ?? (options.Quick ? 2_000 : 20_000),
+                (long)(options.Keys ?? (options.Quick ? 2_000 : 20_000)) * RecoveryIncrementsPerKey, 0, null, cap, flush, Pick(RecoverySystems)),
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
     }
@@ -116,6 +149,23 @@ internal static class Scenarios
         return new Scenario("idle-keys", keys, (long)keys * IdleIncrementsPerKey, 0, null, cap, flush, systems)
         {
             PassivateIdleAfter = IdlePassivation(options.Quick),
+        };
+    }
+
+    private static Scenario Refresh(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)
+    {
+        // one cycle of N items takes N / tps (quick: 2 s, full: 4 s); resync-period 100 ms so the next cycle starts at most
+        // 100 ms after one ends (ticks during a cycle are skipped): the cycles are bound by the rate limit
+        var items = options.Keys ?? (options.Quick ? 2_000 : 20_000);
+        var tps = (int)((options.RateGiven ? options.Rate : null) ?? (options.Quick ? 1_000 : 5_000));
+        var cycle = TimeSpan.FromSeconds((double)items / tps);
+        var window = options.Duration ?? TimeSpan.FromSeconds(Math.Max(options.Quick ? 10 : 60, 4 * cycle.TotalSeconds));
+        return new Scenario("refresh", items, 0, 0, null, cap, flush, systems)
+        {
+            RefreshTps = tps,
+            RefreshBurst = options.Burst ?? Math.Max(10, tps / 100),
+            ResyncPeriod = TimeSpan.FromMilliseconds(100),
+            Window = window,
         };
     }
 
