@@ -289,7 +289,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
         var stop = _stop.Token;
         // every item is in the queue at most once and the in-flight set never exceeds max-items-per-node: Fail cannot happen
         var (queue, done) = Source.ActorRef<RefreshItem>(_settings.MaxItemsPerNode, OverflowStrategy.Fail)
-            .Throttle(1, rate.Interval, rate.Burst, ThrottleMode.Shaping)
+            .Throttle(1, rate.Interval, rate.Bucket, ThrottleMode.Shaping)
             .GroupedWithin(_settings.BatchSize, _settings.BatchDelay)
             .SelectAsync(_settings.Parallelism, batch => SyncAsync(syncer, batch.ToArray(), timeout, epoch, stop))
             .ToMaterialized(Sink.ForEach<SyncBatchDone>(result => self.Tell(result)), Keep.Both)
@@ -297,7 +297,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
         _queue = queue;
         done.PipeTo(self, success: _ => new StreamEnded(epoch, null), failure: e => new StreamEnded(epoch, e.ToString()));
         _log.Info("Refresh set {0}: syncing at {1:0.###}/s, burst {2}, batches of {3}, {4} in parallel, every {5}",
-            _settings.TypeName, rate.PerSecond, rate.Burst, _settings.BatchSize, _settings.Parallelism, _settings.ResyncPeriod);
+            _settings.TypeName, rate.PerSecond, rate.Bucket, _settings.BatchSize, _settings.Parallelism, _settings.ResyncPeriod);
     }
 
     /// <summary>Runs one syncer call outside the actor; every item gets a result, whatever the syncer does.</summary>

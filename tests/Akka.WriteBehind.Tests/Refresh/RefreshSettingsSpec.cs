@@ -60,4 +60,14 @@ public sealed class RefreshSettingsSpec
 
         Assert.Contains(key, error.Message);
     }
+
+    [Theory]
+    [InlineData(20, 5, 1, 5)]       // the configured burst when it holds 100 ms of budget
+    [InlineData(1000, 10, 1, 100)]  // 100 ms of budget: burst 10 would lose tokens between the throttle's timer wakes
+    [InlineData(1000, 10, 4, 25)]   // cluster scope: 250/s per node
+    public void Should_size_the_token_bucket_to_at_least_100ms_of_budget(int tps, int burst, int upMembers, int bucket)
+    {
+        var scope = upMembers == 1 ? TpsScope.Node : TpsScope.Cluster;
+        Assert.Equal(bucket, RefreshRate.Of(tps, burst, scope, upMembers).Bucket);
+    }
 }
