@@ -1,0 +1,137 @@
+using Akka.Actor;
+using Akka.WriteBehind.Refresh;
+using Akka.WriteBehind.Storage;
+using Xunit.Abstractions;
+
+namespace Akka.WriteBehind.Tests.Refresh;
+
+/// <summary>
+/// The node's refresh store writer groups the writes of many items into one store transaction; a failing transaction fails
+/// the writes of its items, which keep their changes and retry until stored.
+/// </summary>
+public sealed class RefreshStoreWriterSpec(ITestOutputHelper output)
+    : RefreshSpecBase(output, "akka.write-behind.refresh.store-writer { batch-size = 500, batch-delay = 200ms }")
+{
+    private const int Items = 200;
+
+    private CountingStore _store = null!;
+    private RefreshSet _started = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await Cluster.Cluster.Get(Sys).JoinAsync(Cluster.Cluster.Get(Sys).SelfAddress);
+        _store = new CountingStore(Store);
+        _started = await WriteBehindRefresh.StartAsync(Sys, _store, Syncer);
+    }
+
+    private Task<IRefreshReply[]> AskAllAsync(IEnumerable<IRefreshCommand> commands) =>
+        Task.WhenAll(commands.Select(c => _started.Region.Ask<IRefreshReply>(c, AskTimeout)));
+
+    [Fact]
+    public async Task Should_store_many_item_changes_in_far_fewer_transactions_than_items()
+    {
+        Syncer.Outcome = (item, _) => SyncResult.Unchanged(item.Id);
+        var ids = Enumerable.Range(0, Items).Select(i => $"job-{i:D3}").ToArray();
+
+        var created = await AskAllAsync(ids.Select(id => new GetOrCreateItem(new RefreshItem(id, $"{{\"id\":\"{id}\"}}"))));
+
+        Assert.All(created, reply => Assert.IsType<RefreshItemReply>(reply));
+        foreach (var id in ids)
+            Assert.Equal($"{{\"id\":\"{id}\"}}", (await Store.LoadAsync(id))!.State);
+        var afterCreates = _store.Transactions;
+        Assert.True(afterCreates <= Items / 4, $"{Items} creates took {afterCreates} store transactions");
+        Assert.Equal(0, _store.SingleWrites);
+
+        var deleted = await AskAllAsync(ids.Select(id => new DeleteItem(id)));
+
+        Assert.All(deleted, reply => Assert.IsType<RefreshItemDeleted>(reply));
+        foreach (var id in ids)
+            Assert.Null(await Store.LoadAsync(id));
+        var deletes = _store.Transactions - afterCreates;
+        Assert.True(deletes <= Items / 4, $"{Items} deletes took {deletes} store transactions");
+        Assert.Equal(2 * Items, _store.Rows);
+    }
+
+    [Fact]
+    public async Task Should_fail_the_writes_of_a_failed_transaction_and_retry_them_until_stored()
+    {
+        Syncer.Outcome = (item, _) => SyncResult.Unchanged(item.Id);
+        var ids = Enumerable.Range(0, 50).Select(i => $"flaky-{i:D2}").ToArray();
+        _store.Failing = true;
+
+        var replies = await AskAllAsync(ids.Select(id => new PutItem(new RefreshItem(id, "{\"v\":1}"))));
+
+        Assert.All(replies, reply => Assert.Equal(ErrorCode.StoreFailure, Assert.IsType<RefreshRejected>(reply).Code));
+        Assert.True(_store.FailedTransactions < ids.Length, $"{ids.Length} writes failed in {_store.FailedTransactions} transactions");
+        Assert.Null(await Store.LoadAsync(ids[0]));
+        var read = Assert.IsType<RefreshItemReply>(await AskAsync(new GetItem(ids[0]))); // the change is kept meanwhile
+        Assert.Equal("{\"v\":1}", read.Item.State);
+
+        _store.Failing = false;
+
+        await AwaitAssertAsync(async () =>
+        {
+            foreach (var id in ids)
+                Assert.Equal("{\"v\":1}", (await Store.LoadAsync(id))?.State); // every item stored by its retries
+        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        Assert.Equal(0, _store.SingleWrites);
+    }
+
+    /// <summary>Counts the store transactions (batch calls and single writes) and fails every batch while <see cref="Failing"/>.</summary>
+    private sealed class CountingStore(IRefreshItemStore inner) : IRefreshItemStore
+    {
+        private int _transactions;
+        private int _failedTransactions;
+        private int _rows;
+        private int _singleWrites;
+        private volatile bool _failing;
+
+        public bool Failing
+        {
+            get => _failing;
+            set => _failing = value;
+        }
+
+        public int Transactions => Volatile.Read(ref _transactions);
+
+        public int FailedTransactions => Volatile.Read(ref _failedTransactions);
+
+        public int Rows => Volatile.Read(ref _rows);
+
+        public int SingleWrites => Volatile.Read(ref _singleWrites);
+
+        public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
+        public Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default) => inner.LoadAsync(id, cancellationToken);
+
+        public Task SaveAsync(RefreshItem item, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _singleWrites);
+            Interlocked.Increment(ref _transactions);
+            return inner.SaveAsync(item, cancellationToken);
+        }
+
+        public Task DeleteAsync(string id, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref _singleWrites);
+            Interlocked.Increment(ref _transactions);
+            return inner.DeleteAsync(id, cancellationToken);
+        }
+
+        public async Task ApplyAsync(IReadOnlyList<RefreshItemWrite> writes, CancellationToken cancellationToken = default)
+        {
+            if (_failing)
+            {
+                Interlocked.Increment(ref _failedTransactions);
+                throw new InvalidOperationException("disk on fire");
+            }
+
+            await inner.ApplyAsync(writes, cancellationToken);
+            Interlocked.Increment(ref _transactions);
+            Interlocked.Add(ref _rows, writes.Count);
+        }
+
+        public Task<IReadOnlyList<string>> ActiveIdsAsync(string? after, int limit, CancellationToken cancellationToken = default) =>
+            inner.ActiveIdsAsync(after, limit, cancellationToken);
+    }
+}
