@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
@@ -16,7 +17,8 @@ namespace Akka.WriteBehind.Refresh;
 /// transaction for many items), on the thread pool so that a synchronous provider (Microsoft.Data.Sqlite) never blocks an
 /// actor thread. Each entity is told its outcome; a failed group fails the writes of its items only. A full channel is
 /// answered at once with <see cref="ItemWriteFailed"/>, which the entity retries with back-off: nothing waits unbounded and
-/// nothing is dropped.
+/// nothing is dropped. A write that waited in the channel longer than half of <c>store-writer.write-timeout</c> is answered
+/// failed instead of applied (its entity may have given up on it and sent a newer state).
 /// </para>
 /// </summary>
 internal sealed class RefreshStoreWriterActor : ReceiveActor
@@ -25,7 +27,7 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
     private readonly IRefreshItemStore _store;
     private readonly RefreshSettings _settings;
     private long _transactions; // numbers the store transactions, for the logs
-    private ChannelWriter<(WriteItem Write, IActorRef ReplyTo)> _writes = null!;
+    private ChannelWriter<(WriteItem Write, IActorRef ReplyTo, long Queued)> _writes = null!;
 
     public RefreshStoreWriterActor(IRefreshItemStore store, RefreshSettings settings)
     {
@@ -34,7 +36,7 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
 
         Receive<WriteItem>(msg =>
         {
-            if (!_writes.TryWrite((msg, Sender)))
+            if (!_writes.TryWrite((msg, Sender, Stopwatch.GetTimestamp())))
                 Sender.Tell(new ItemWriteFailed(msg.Write.Id, msg.Version,
                     $"the node's refresh store writer queue is full ({_settings.WriterBufferSize} writes, store-writer.buffer-size)"));
         });
@@ -48,7 +50,7 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
 
     protected override void PreStart()
     {
-        var writes = Channel.CreateBounded<(WriteItem, IActorRef)>(
+        var writes = Channel.CreateBounded<(WriteItem, IActorRef, long)>(
             new BoundedChannelOptions(_settings.WriterBufferSize) { SingleWriter = true, SingleReader = true });
         _writes = writes.Writer;
         ChannelSource.FromReader(writes.Reader)
@@ -61,8 +63,23 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
     protected override void PostStop() => _writes.TryComplete();
 
     // Runs inside the stream: touches no actor state, only tells the entities (thread-safe).
-    private async Task<Done> ApplyAsync((WriteItem Write, IActorRef ReplyTo)[] group)
+    private async Task<Done> ApplyAsync((WriteItem Write, IActorRef ReplyTo, long Queued)[] queued)
     {
+        // A write queued longer than half the entity's write-timeout is not applied: its entity may have given up on it and
+        // sent a newer state, which this older one must not overwrite. The entity retries it (or ignores the answer).
+        var maxWait = _settings.WriteTimeout / 2;
+        var group = new List<(WriteItem Write, IActorRef ReplyTo)>(queued.Length);
+        foreach (var (write, replyTo, at) in queued)
+        {
+            if (Stopwatch.GetElapsedTime(at) <= maxWait)
+                group.Add((write, replyTo));
+            else
+                replyTo.Tell(new ItemWriteFailed(write.Write.Id, write.Version, $"waited longer than {maxWait} in the store writer's queue"));
+        }
+
+        if (group.Count == 0)
+            return Done.Instance;
+
         var transaction = Interlocked.Increment(ref _transactions);
         try
         {
@@ -75,7 +92,7 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
         {
             // not hidden: every entity of the group is told, keeps its change and retries
             _log.Warning(e, "Refresh store write {0} of {1} items ({2}) failed; the items keep their changes and retry",
-                transaction, group.Length, IdSample(group.Select(g => g.Write.Write.Id)));
+                transaction, group.Count, IdSample(group.Select(g => g.Write.Write.Id)));
             var reason = $"{e.GetType().Name}: {e.GetBaseException().Message}";
             foreach (var (write, replyTo) in group)
                 replyTo.Tell(new ItemWriteFailed(write.Write.Id, write.Version, reason));

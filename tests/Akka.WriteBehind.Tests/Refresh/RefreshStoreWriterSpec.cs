@@ -135,3 +135,74 @@ public sealed class RefreshStoreWriterSpec(ITestOutputHelper output)
             inner.ActiveIdsAsync(after, limit, cancellationToken);
     }
 }
+
+/// <summary>
+/// An item whose write times out retries it; the writer does not apply the write the item gave up on (queued longer than
+/// half the write-timeout), so a given-up write can never land after, and overwrite, a newer one.
+/// </summary>
+public sealed class RefreshStoreWriterTimeoutSpec(ITestOutputHelper output)
+    : RefreshSpecBase(output, "akka.write-behind.refresh.store-writer { parallelism = 1, batch-delay = 5ms, write-timeout = 2s }")
+{
+    private GatedStore _store = null!;
+    private RefreshSet _started = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await Cluster.Cluster.Get(Sys).JoinAsync(Cluster.Cluster.Get(Sys).SelfAddress);
+        _store = new GatedStore(Store);
+        _started = await WriteBehindRefresh.StartAsync(Sys, _store, Syncer);
+    }
+
+    [Fact]
+    public async Task Should_retry_a_timed_out_write_and_not_apply_the_write_given_up_on()
+    {
+        Syncer.Outcome = (item, _) => SyncResult.Unchanged(item.Id);
+        var blocker = _started.Region.Ask<IRefreshReply>(new PutItem(new RefreshItem("blocker", "{}")), AskTimeout);
+        await UntilAsync(() => _store.Blocked, "the store holds the blocker's transaction");
+
+        // queued behind the blocked transaction: the item hears nothing for write-timeout, answers StoreFailure and retries
+        var queued = await _started.Region.Ask<IRefreshReply>(new PutItem(new RefreshItem("queued", "{\"v\":1}")), AskTimeout);
+        Assert.Equal(ErrorCode.StoreFailure, Assert.IsType<RefreshRejected>(queued).Code);
+        _store.Release();
+
+        await AwaitAssertAsync(async () => Assert.Equal("{\"v\":1}", (await Store.LoadAsync("queued"))?.State),
+            AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        Assert.Equal(1, _store.RowsOf("queued")); // the retry only: the write given up on was answered failed, not applied
+        Assert.IsType<RefreshRejected>(await blocker); // timed out too (its retry stores it)
+        await AwaitAssertAsync(async () => Assert.NotNull(await Store.LoadAsync("blocker")), AwaitTimeout, TimeSpan.FromMilliseconds(100));
+    }
+
+    /// <summary>Holds the first transaction with the item "blocker" until <see cref="Release"/>; counts the rows per id it applies.</summary>
+    private sealed class GatedStore(IRefreshItemStore inner) : IRefreshItemStore
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _rows = new(StringComparer.Ordinal);
+        private int _blocked;
+
+        public bool Blocked => Volatile.Read(ref _blocked) == 1;
+
+        public void Release() => _gate.TrySetResult();
+
+        public int RowsOf(string id) => _rows.GetValueOrDefault(id);
+
+        public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
+        public Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default) => inner.LoadAsync(id, cancellationToken);
+
+        public Task SaveAsync(RefreshItem item, CancellationToken cancellationToken = default) => inner.SaveAsync(item, cancellationToken);
+
+        public Task DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+
+        public async Task ApplyAsync(IReadOnlyList<RefreshItemWrite> writes, CancellationToken cancellationToken = default)
+        {
+            if (writes.Any(w => w.Id == "blocker") && Interlocked.CompareExchange(ref _blocked, 1, 0) == 0)
+                await _gate.Task;
+            foreach (var write in writes)
+                _rows.AddOrUpdate(write.Id, 1, (_, n) => n + 1);
+            await inner.ApplyAsync(writes, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<string>> ActiveIdsAsync(string? after, int limit, CancellationToken cancellationToken = default) =>
+            inner.ActiveIdsAsync(after, limit, cancellationToken);
+    }
+}
