@@ -399,6 +399,12 @@ internal sealed class CountingRefreshStore(IRefreshItemStore inner) : IRefreshIt
         Interlocked.Increment(ref _writes);
     }
 
+    public async Task ApplyAsync(IReadOnlyList<RefreshItemWrite> writes, CancellationToken cancellationToken = default)
+    {
+        await inner.ApplyAsync(writes, cancellationToken).ConfigureAwait(false);
+        Interlocked.Add(ref _writes, writes.Count);
+    }
+
     public Task<IReadOnlyList<string>> ActiveIdsAsync(string? after, int limit, CancellationToken cancellationToken = default) =>
         inner.ActiveIdsAsync(after, limit, cancellationToken);
 }

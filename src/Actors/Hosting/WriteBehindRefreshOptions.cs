@@ -53,6 +53,18 @@ public sealed class WriteBehindRefreshOptions
     /// <summary>Items refreshed on one node at most (least recently used evicted). <b>Default</b>: 100,000.</summary>
     public int? MaxItemsPerNode { get; set; }
 
+    /// <summary>Most item writes in one store transaction (<c>store-writer.batch-size</c>). <b>Default</b>: 500.</summary>
+    public int? StoreWriterBatchSize { get; set; }
+
+    /// <summary>Longest an item write waits for its group to fill (<c>store-writer.batch-delay</c>). <b>Default</b>: 5ms.</summary>
+    public TimeSpan? StoreWriterBatchDelay { get; set; }
+
+    /// <summary>Store transactions of item writes at the same time per node (<c>store-writer.parallelism</c>). <b>Default</b>: 2.</summary>
+    public int? StoreWriterParallelism { get; set; }
+
+    /// <summary>Item writes queued at most per node (<c>store-writer.buffer-size</c>). <b>Default</b>: 10,000.</summary>
+    public int? StoreWriterBufferSize { get; set; }
+
     /// <summary>Renders the set options as HOCON under <c>akka.write-behind.refresh</c>.</summary>
     public Config ToHocon()
     {
@@ -67,6 +79,10 @@ public sealed class WriteBehindRefreshOptions
             .Add(r + RefreshSettings.Keys.SyncTimeout, SyncTimeout)
             .Add(r + RefreshSettings.Keys.SyncOnCreate, SyncOnCreate)
             .Add(r + RefreshSettings.Keys.MaxItemsPerNode, MaxItemsPerNode)
+            .Add(r + RefreshSettings.Keys.WriterBatchSize, StoreWriterBatchSize)
+            .Add(r + RefreshSettings.Keys.WriterBatchDelay, StoreWriterBatchDelay)
+            .Add(r + RefreshSettings.Keys.WriterParallelism, StoreWriterParallelism)
+            .Add(r + RefreshSettings.Keys.WriterBufferSize, StoreWriterBufferSize)
             .ToConfig();
     }
 }

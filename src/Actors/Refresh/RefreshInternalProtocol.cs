@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Refresh;
 
@@ -86,3 +87,15 @@ internal sealed class GetRefreshSupervisorState
 /// <param name="CyclesStarted">Cycles started since the supervisor started.</param>
 /// <param name="CyclesSkipped">Cycles skipped because the previous one was still running.</param>
 internal sealed record RefreshSupervisorState(IReadOnlyList<string> Tracked, RefreshRate Rate, int UpMembers, long CyclesStarted, long CyclesSkipped);
+
+/// <summary>
+/// INTERNAL API: entity → its node's <see cref="RefreshStoreWriterActor"/>: store <see cref="Write"/>, the entity's change
+/// <see cref="Version"/>. The reply is <see cref="ItemWritten"/> or <see cref="ItemWriteFailed"/> with the same version.
+/// </summary>
+internal sealed record WriteItem(RefreshItemWrite Write, long Version);
+
+/// <summary>INTERNAL API: store writer → entity: the change <see cref="Version"/> of item <see cref="Id"/> is committed.</summary>
+internal sealed record ItemWritten(string Id, long Version);
+
+/// <summary>INTERNAL API: store writer → entity: the change <see cref="Version"/> of item <see cref="Id"/> was not committed (or its outcome is unknown).</summary>
+internal sealed record ItemWriteFailed(string Id, long Version, string Reason);

@@ -12,7 +12,8 @@ namespace Akka.WriteBehind.Refresh;
 /// The sharded entity of one refresh item, the cluster's single writer for it. On start it loads the stored item (buffering
 /// commands meanwhile, at most <c>entity-buffer-size</c>); a present, non-terminal item is tracked by the node's
 /// <see cref="RefreshSupervisorActor"/>, which syncs it every cycle and sends the outcome back as <see cref="ApplySync"/>.
-/// Every change (command or sync) goes to the store, one write at a time, the latest state winning; callers are answered
+/// Every change (command or sync) goes to the store through the node's <see cref="RefreshStoreWriterActor"/> (which groups
+/// many items' writes into one transaction), one write at a time, the latest state winning; callers are answered
 /// once their change is stored (at most <c>entity-buffer-size</c> callers wait; beyond, <see cref="ErrorCode.Saturated"/>).
 /// A failed write is answered <see cref="ErrorCode.StoreFailure"/> and retried with back-off
 /// (the change is kept in memory and served to readers).
@@ -30,12 +31,14 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
     private readonly RefreshSettings _settings;
     private readonly IRefreshItemStore _store;
     private readonly IActorRef _supervisor;
+    private readonly IActorRef _writer;
     private readonly List<Waiter> _waiters = new();
 
     private RefreshItem? _item;     // null: absent or deleted
     private long _version;          // changes accepted
     private long _storedVersion;    // changes confirmed stored
     private bool _writing;
+    private long _writingVersion; // the version of the write in flight
     private int _failures;
     private int _stashed;
     private bool _tracked;          // asked the supervisor to refresh it
@@ -45,8 +48,9 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
     private bool _touchedWhileLoading;
     private bool _touchedWhilePassivating;
 
-    public RefreshItemActor(string id, RefreshSettings settings, IRefreshItemStore store, IActorRef supervisor)
+    public RefreshItemActor(string id, RefreshSettings settings, IRefreshItemStore store, IActorRef supervisor, IActorRef writer)
     {
+        _writer = writer;
         _id = id;
         _settings = settings;
         _store = store;
@@ -58,8 +62,8 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(string id, RefreshSettings settings, IRefreshItemStore store, IActorRef supervisor) =>
-        Akka.Actor.Props.Create(() => new RefreshItemActor(id, settings, store, supervisor));
+    public static Props Props(string id, RefreshSettings settings, IRefreshItemStore store, IActorRef supervisor, IActorRef writer) =>
+        Akka.Actor.Props.Create(() => new RefreshItemActor(id, settings, store, supervisor, writer));
 
     protected override void PreStart() => Load();
 
@@ -188,8 +192,10 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
             SendTrack(touch: false, syncNow: false);
             Timers.StartPeriodicTimer(Retrack.Instance, Retrack.Instance, _settings.ResyncPeriod);
         });
-        Receive<Written>(OnWritten);
-        Receive<WriteFailed>(OnWriteFailed);
+        Receive<ItemWritten>(OnWritten);
+        Receive<ItemWriteFailed>(failed => OnWriteFailed(failed.Version, failed.Reason));
+        Receive<WriteTimedOut>(timedOut => OnWriteFailed(timedOut.Version,
+            $"no outcome from the node's store writer within {_settings.WriteTimeout} (store-writer.write-timeout)"));
         Receive<RetryWrite>(_ => Write());
         Receive<Idle>(_ => Passivate());
         Receive<StopItem>(_ =>
@@ -343,13 +349,17 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
         if (_writing || _version == _storedVersion)
             return;
         _writing = true;
-        var version = _version;
-        var write = _item is null ? _store.DeleteAsync(_id) : _store.SaveAsync(_item);
-        write.PipeTo(Self, success: () => new Written(version), failure: e => new WriteFailed(version, Describe(e)));
+        _writingVersion = _version;
+        // grouped with other items' writes into one store transaction by the node's store writer
+        _writer.Tell(new WriteItem(_item is null ? RefreshItemWrite.Delete(_id) : RefreshItemWrite.Save(_item), _version));
+        Timers.StartSingleTimer(WriteTimerKey, new WriteTimedOut(_version), _settings.WriteTimeout);
     }
 
-    private void OnWritten(Written written)
+    private void OnWritten(ItemWritten written)
     {
+        if (!_writing || written.Version != _writingVersion)
+            return; // the outcome of a write that timed out: the change is being written again
+        Timers.Cancel(WriteTimerKey);
         _writing = false;
         _failures = 0;
         _storedVersion = written.Version;
@@ -365,14 +375,17 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
         StopIfDone();
     }
 
-    private void OnWriteFailed(WriteFailed failed)
+    private void OnWriteFailed(long version, string cause)
     {
+        if (!_writing || version != _writingVersion)
+            return; // the outcome of a write that timed out: the change is being written again
+        Timers.Cancel(WriteTimerKey);
         _writing = false;
         var delay = Backoff(++_failures);
-        _log.Warning("Refresh item [{0}]: store write failed ({1}. time): {2}; the change is kept and retried in {3}", _id, _failures, failed.Cause, delay);
+        _log.Warning("Refresh item [{0}]: store write failed ({1}. time): {2}; the change is kept and retried in {3}", _id, _failures, cause, delay);
         foreach (var waiter in _waiters)
             waiter.ReplyTo.Tell(new RefreshRejected(_id, ErrorCode.StoreFailure,
-                $"storing item [{_id}] failed ({failed.Cause}); the change is kept and retried"));
+                $"storing item [{_id}] failed ({cause}); the change is kept and retried"));
         _waiters.Clear();
         Timers.StartSingleTimer(RetryWrite.Instance, RetryWrite.Instance, delay);
     }
@@ -420,9 +433,9 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
 
     private sealed record LoadFailed(string Cause);
 
-    private sealed record Written(long Version);
+    private const string WriteTimerKey = "write-timeout";
 
-    private sealed record WriteFailed(long Version, string Cause);
+    private sealed record WriteTimedOut(long Version);
 
     private sealed class RetryLoad
     {

@@ -34,6 +34,11 @@ public enum TpsScope
 /// <param name="WakeLimit">Most items woken per wake-up. <b>Default</b>: 10,000.</param>
 /// <param name="RetryMinBackoff">First retry back-off of a failed store read or write. <b>Default</b>: 100ms.</param>
 /// <param name="RetryMaxBackoff">Back-off cap. <b>Default</b>: 10s.</param>
+/// <param name="WriterBatchSize">Most item writes in one store transaction of the node's store writer. <b>Default</b>: 500.</param>
+/// <param name="WriterBatchDelay">Longest a write waits for its group to fill. <b>Default</b>: 5ms.</param>
+/// <param name="WriterParallelism">Store transactions of the store writer at the same time. <b>Default</b>: 2.</param>
+/// <param name="WriterBufferSize">Writes queued at most in the store writer; beyond, a write fails at once and is retried. <b>Default</b>: 10,000.</param>
+/// <param name="WriteTimeout">An item that hears nothing about its write for this long counts it as failed and retries it. <b>Default</b>: 30s.</param>
 public sealed record RefreshSettings(
     string TypeName,
     TimeSpan ResyncPeriod,
@@ -52,7 +57,12 @@ public sealed record RefreshSettings(
     TimeSpan? WakeInterval,
     int WakeLimit,
     TimeSpan RetryMinBackoff,
-    TimeSpan RetryMaxBackoff)
+    TimeSpan RetryMaxBackoff,
+    int WriterBatchSize,
+    TimeSpan WriterBatchDelay,
+    int WriterParallelism,
+    int WriterBufferSize,
+    TimeSpan WriteTimeout)
 {
     /// <summary>Path of the refresh section.</summary>
     public const string ConfigPath = "akka.write-behind.refresh";
@@ -99,7 +109,12 @@ public sealed record RefreshSettings(
             WakeInterval: read.DurationOrOff(Keys.WakeInterval),
             WakeLimit: read.PositiveInt(Keys.WakeLimit),
             RetryMinBackoff: read.PositiveDuration(Keys.RetryMinBackoff),
-            RetryMaxBackoff: read.PositiveDuration(Keys.RetryMaxBackoff));
+            RetryMaxBackoff: read.PositiveDuration(Keys.RetryMaxBackoff),
+            WriterBatchSize: read.PositiveInt(Keys.WriterBatchSize),
+            WriterBatchDelay: read.PositiveDuration(Keys.WriterBatchDelay),
+            WriterParallelism: read.PositiveInt(Keys.WriterParallelism),
+            WriterBufferSize: read.PositiveInt(Keys.WriterBufferSize),
+            WriteTimeout: read.PositiveDuration(Keys.WriteTimeout));
         read.Require(settings.RetryMaxBackoff >= settings.RetryMinBackoff, Keys.RetryMaxBackoff, "must be >= retry.min-backoff");
         return settings;
     }
@@ -125,6 +140,11 @@ public sealed record RefreshSettings(
         public const string WakeLimit = "wake-limit";
         public const string RetryMinBackoff = "retry.min-backoff";
         public const string RetryMaxBackoff = "retry.max-backoff";
+        public const string WriterBatchSize = "store-writer.batch-size";
+        public const string WriterBatchDelay = "store-writer.batch-delay";
+        public const string WriterParallelism = "store-writer.parallelism";
+        public const string WriterBufferSize = "store-writer.buffer-size";
+        public const string WriteTimeout = "store-writer.write-timeout";
     }
 }
 

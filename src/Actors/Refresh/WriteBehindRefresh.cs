@@ -19,7 +19,8 @@ public sealed record RefreshSet(IActorRef Region, IActorRef ShardRegion, IActorR
 public static class WriteBehindRefresh
 {
     /// <summary>
-    /// Initializes <paramref name="store"/>, starts this node's refresh supervisor (under a back-off supervisor), the item shard
+    /// Initializes <paramref name="store"/>, starts this node's refresh supervisor (under a back-off supervisor), its store writer
+    /// (item writes grouped into transactions, <c>store-writer</c>), the item shard
     /// region (state-store-mode ddata, no idle passivation: items not refreshed passivate themselves), the validating entry
     /// point and the wake-up that restarts stored items after a node start or a member's departure.
     /// </summary>
@@ -43,8 +44,9 @@ public static class WriteBehindRefresh
                     settings.RetryMinBackoff, settings.RetryMaxBackoff, 0.2, -1)
                 .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Restart))), $"{settings.TypeName}-supervisor");
 
+        var writer = system.ActorOf(RefreshStoreWriterActor.Props(store, settings), $"{settings.TypeName}-store-writer");
         var region = await EntityRegions.StartAsync(system, settings.TypeName,
-            id => RefreshItemActor.Props(id, settings, store, supervisor),
+            id => RefreshItemActor.Props(id, settings, store, supervisor, writer),
             settings.NumberOfShards, passivateIdleAfter: null, StopItem.Instance).ConfigureAwait(false);
 
         var front = system.ActorOf(RefreshFrontActor.Props(region), $"{settings.TypeName}-front");

@@ -28,9 +28,63 @@ public interface IRefreshItemStore
     /// <param name="cancellationToken">Cancels the call.</param>
     Task DeleteAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Applies <paramref name="writes"/> in one transaction: all are stored, or the call fails and none is. Writes of the same
+    /// id apply in list order (the last one wins). The refresh cache's store writer calls this with the changes of many items
+    /// at once (<c>akka.write-behind.refresh.store-writer</c>).
+    /// </summary>
+    /// <remarks>
+    /// The default implementation calls <see cref="SaveAsync"/> / <see cref="DeleteAsync"/> one write after another: correct
+    /// (every write is idempotent, and a failed batch is retried whole) but neither atomic nor fast. The library's stores
+    /// override it with one transaction.
+    /// </remarks>
+    /// <param name="writes">The writes, in the order they were made.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    async Task ApplyAsync(IReadOnlyList<RefreshItemWrite> writes, CancellationToken cancellationToken = default)
+    {
+        foreach (var write in writes)
+        {
+            if (write.Item is null)
+                await DeleteAsync(write.Id, cancellationToken).ConfigureAwait(false);
+            else
+                await SaveAsync(write.Item, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Ids of non-terminal items in ordinal order, after <paramref name="after"/> (exclusive), at most <paramref name="limit"/>.</summary>
     /// <param name="after">The last id of the previous page, or <c>null</c> for the first page.</param>
     /// <param name="limit">Most ids returned.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     Task<IReadOnlyList<string>> ActiveIdsAsync(string? after, int limit, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One write of <see cref="IRefreshItemStore.ApplyAsync"/>: save <see cref="Item"/>, or delete <see cref="Id"/> when it is <c>null</c>.</summary>
+/// <param name="Id">The item's id.</param>
+/// <param name="Item">The item to insert or replace (its <see cref="RefreshItem.Id"/> is <paramref name="Id"/>); <c>null</c> deletes the item.</param>
+/// <exception cref="ArgumentException"><paramref name="Item"/> has another id than <paramref name="Id"/>.</exception>
+public sealed record RefreshItemWrite(string Id, RefreshItem? Item)
+{
+    /// <summary>The item's id.</summary>
+    public string Id { get; init; } = Item is null || string.Equals(Item.Id, Id, StringComparison.Ordinal)
+        ? Id
+        : throw new ArgumentException($"a save of item [{Item.Id}] is filed under the id [{Id}]", nameof(Item));
+
+    /// <summary>Inserts or replaces <paramref name="item"/>.</summary>
+    /// <param name="item">The item.</param>
+    public static RefreshItemWrite Save(RefreshItem item) => new(item.Id, item);
+
+    /// <summary>Deletes the item <paramref name="id"/> (nothing happens when there is none).</summary>
+    /// <param name="id">The item's id.</param>
+    public static RefreshItemWrite Delete(string id) => new(id, null);
+
+    /// <summary>The writes that remain of <paramref name="writes"/> when only the last write of each id counts (same outcome
+    /// as applying all in order), in ordinal order of the ids (a stable lock order for concurrent transactions).</summary>
+    internal static RefreshItemWrite[] LastPerId(IReadOnlyList<RefreshItemWrite> writes)
+    {
+        var last = new Dictionary<string, RefreshItemWrite>(writes.Count, StringComparer.Ordinal);
+        foreach (var write in writes)
+            last[write.Id] = write;
+
+        return last.Values.OrderBy(w => w.Id, StringComparer.Ordinal).ToArray();
+    }
 }

@@ -24,6 +24,13 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, updated_at = excluded.updated_at
         """;
 
+    // one statement for any number of rows; the ids are distinct (ON CONFLICT cannot touch a row twice in one statement)
+    private const string SaveManySql = """
+        INSERT INTO refresh_items (id, state, terminal, updated_at)
+        SELECT w.id, w.state, w.terminal, timezone('utc', now()) FROM unnest($1::text[], $2::text[], $3::boolean[]) AS w(id, state, terminal)
+        ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, updated_at = excluded.updated_at
+        """;
+
     // COLLATE "C": byte order, the same as the ordinal order of the keyset whatever the database's collation
     private const string ActiveIdsSql = """
         SELECT id FROM refresh_items WHERE NOT terminal AND ($1::text IS NULL OR id COLLATE "C" > $1::text)
@@ -80,6 +87,37 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
         await using var command = _dataSource.CreateCommand("DELETE FROM refresh_items WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One transaction of at most two statements: one upsert of every saved item, one delete of every deleted id.</remarks>
+    public async Task ApplyAsync(IReadOnlyList<RefreshItemWrite> writes, CancellationToken cancellationToken = default)
+    {
+        var last = RefreshItemWrite.LastPerId(writes);
+        if (last.Length == 0)
+            return;
+
+        var saves = last.Where(w => w.Item is not null).Select(w => w.Item!).ToArray();
+        var deletes = last.Where(w => w.Item is null).Select(w => w.Id).ToArray();
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (saves.Length > 0)
+        {
+            await using var upsert = new NpgsqlCommand(SaveManySql, connection, transaction);
+            upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = saves.Select(i => i.Id).ToArray() });
+            upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = saves.Select(i => i.State).ToArray() });
+            upsert.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = saves.Select(i => i.Terminal).ToArray() });
+            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (deletes.Length > 0)
+        {
+            await using var delete = new NpgsqlCommand("DELETE FROM refresh_items WHERE id = ANY($1)", connection, transaction);
+            delete.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = deletes });
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Akka.WriteBehind.Refresh;
 using Microsoft.Data.Sqlite;
 
@@ -10,7 +11,12 @@ namespace Akka.WriteBehind.Storage;
 /// </summary>
 public sealed class SqliteRefreshItemStore : IRefreshItemStore
 {
+    private const int RowsPerStatement = 300; // 3 parameters a row: 900, under the parameter limit of older SQLite builds (999)
+
     private readonly string _connectionString;
+
+    // SQLite has one writer at a time; concurrent transactions would only wait on its lock (busy retries with sleeps)
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
 
     /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string.</summary>
     /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
@@ -83,6 +89,65 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
         command.CommandText = "DELETE FROM refresh_items WHERE id = @id";
         command.Parameters.AddWithValue("@id", id);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One transaction: multi-row upserts and one delete per chunk of ids. Microsoft.Data.Sqlite runs synchronously:
+    /// callers that must not block a thread call it on the thread pool.</remarks>
+    public async Task ApplyAsync(IReadOnlyList<RefreshItemWrite> writes, CancellationToken cancellationToken = default)
+    {
+        var last = RefreshItemWrite.LastPerId(writes);
+        if (last.Length == 0)
+            return;
+
+        var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in last.Where(w => w.Item is not null).Chunk(RowsPerStatement))
+            {
+                await using var upsert = connection.CreateCommand();
+                upsert.Transaction = transaction;
+                var sql = new StringBuilder("INSERT INTO refresh_items (id, state, terminal, updated_at) VALUES ");
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    if (i > 0)
+                        sql.Append(',');
+                    sql.Append("(@i").Append(i).Append(",@s").Append(i).Append(",@t").Append(i).Append(",@now)");
+                    upsert.Parameters.AddWithValue("@i" + i, chunk[i].Id);
+                    upsert.Parameters.AddWithValue("@s" + i, chunk[i].Item!.State);
+                    upsert.Parameters.AddWithValue("@t" + i, chunk[i].Item!.Terminal ? 1 : 0);
+                }
+
+                upsert.Parameters.AddWithValue("@now", now);
+                sql.Append(" ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, updated_at = excluded.updated_at");
+                upsert.CommandText = sql.ToString();
+                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var chunk in last.Where(w => w.Item is null).Chunk(RowsPerStatement))
+            {
+                await using var delete = connection.CreateCommand();
+                delete.Transaction = transaction;
+                var names = new string[chunk.Length];
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    names[i] = "@i" + i;
+                    delete.Parameters.AddWithValue(names[i], chunk[i].Id);
+                }
+
+                delete.CommandText = $"DELETE FROM refresh_items WHERE id IN ({string.Join(',', names)})";
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     /// <inheritdoc />

@@ -34,6 +34,10 @@ public sealed class WriteBehindRefreshHostingSpec
                     options.TpsScope = TpsScope.Cluster;
                     options.MaxItemsPerNode = 7;
                     options.SyncOnCreate = false;
+                    options.StoreWriterBatchSize = 50;
+                    options.StoreWriterBatchDelay = TimeSpan.FromMilliseconds(3);
+                    options.StoreWriterParallelism = 1;
+                    options.StoreWriterBufferSize = 123;
                 })))
             .Build();
         await host.StartAsync();
@@ -47,6 +51,10 @@ public sealed class WriteBehindRefreshHostingSpec
             Assert.Equal(7, settings.MaxItemsPerNode);
             Assert.False(settings.SyncOnCreate);
             Assert.Equal(10, settings.Burst); // the library default
+            Assert.Equal(50, settings.WriterBatchSize);
+            Assert.Equal(TimeSpan.FromMilliseconds(3), settings.WriterBatchDelay);
+            Assert.Equal(1, settings.WriterParallelism);
+            Assert.Equal(123, settings.WriterBufferSize);
 
             var region = await host.Services.GetRequiredService<IRequiredActor<RefreshRegion>>().GetAsync();
             var reply = await region.Ask<IRefreshReply>(new GetOrCreateItem(new RefreshItem("hosted", "{}")), TimeSpan.FromSeconds(15));

@@ -32,6 +32,11 @@ public sealed class RefreshSettingsSpec
         Assert.Equal(10_000, settings.WakeLimit);
         Assert.Equal(TimeSpan.FromMilliseconds(100), settings.RetryMinBackoff);
         Assert.Equal(TimeSpan.FromSeconds(10), settings.RetryMaxBackoff);
+        Assert.Equal(500, settings.WriterBatchSize);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), settings.WriterBatchDelay);
+        Assert.Equal(2, settings.WriterParallelism);
+        Assert.Equal(10_000, settings.WriterBufferSize);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.WriteTimeout);
     }
 
     [Fact]
@@ -54,6 +59,9 @@ public sealed class RefreshSettingsSpec
     [InlineData("tps-scope = planet", "akka.write-behind.refresh.tps-scope")]
     [InlineData("sync-on-create = perhaps", "akka.write-behind.refresh.sync-on-create")]
     [InlineData("retry { min-backoff = 2s, max-backoff = 1s }", "akka.write-behind.refresh.retry.max-backoff")]
+    [InlineData("store-writer.batch-size = 0", "akka.write-behind.refresh.store-writer.batch-size")]
+    [InlineData("store-writer.buffer-size = -1", "akka.write-behind.refresh.store-writer.buffer-size")]
+    [InlineData("store-writer.write-timeout = 0s", "akka.write-behind.refresh.store-writer.write-timeout")]
     public void Should_refuse_bad_values_naming_the_key(string setting, string key)
     {
         var error = Assert.Throws<ConfigurationException>(() => Read($"akka.write-behind.refresh {{ {setting} }}"));

@@ -49,6 +49,55 @@ public abstract class RefreshItemStoreSpecBase : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Should_apply_many_writes_in_one_call_the_last_write_of_an_id_winning()
+    {
+        await Store.SaveAsync(new RefreshItem("stored-then-deleted", "{}"));
+        await Store.SaveAsync(new RefreshItem("deleted-then-saved", "{\"v\":0}"));
+        var writes = new List<RefreshItemWrite>();
+        for (var i = 0; i < 700; i++) // more than one multi-row statement
+            writes.Add(RefreshItemWrite.Save(new RefreshItem($"item-{i:D4}", $"{{\"v\":{i}}}", Terminal: i % 7 == 0)));
+        writes.Add(RefreshItemWrite.Save(new RefreshItem("twice", "{\"v\":1}")));
+        writes.Add(RefreshItemWrite.Save(new RefreshItem("twice", "{\"v\":2}", Terminal: true)));
+        writes.Add(RefreshItemWrite.Delete("stored-then-deleted"));
+        writes.Add(RefreshItemWrite.Delete("deleted-then-saved"));
+        writes.Add(RefreshItemWrite.Save(new RefreshItem("deleted-then-saved", "{\"v\":3}")));
+        writes.Add(RefreshItemWrite.Save(new RefreshItem("saved-then-deleted", "{}")));
+        writes.Add(RefreshItemWrite.Delete("saved-then-deleted"));
+        writes.Add(RefreshItemWrite.Delete("never-stored"));
+
+        await Store.ApplyAsync(writes);
+
+        for (var i = 0; i < 700; i++)
+            Assert.Equal(new RefreshItem($"item-{i:D4}", $"{{\"v\":{i}}}", i % 7 == 0), await Store.LoadAsync($"item-{i:D4}"));
+        Assert.Equal(new RefreshItem("twice", "{\"v\":2}", true), await Store.LoadAsync("twice"));
+        Assert.Null(await Store.LoadAsync("stored-then-deleted"));
+        Assert.Equal(new RefreshItem("deleted-then-saved", "{\"v\":3}"), await Store.LoadAsync("deleted-then-saved"));
+        Assert.Null(await Store.LoadAsync("saved-then-deleted"));
+        Assert.Null(await Store.LoadAsync("never-stored"));
+        await Store.ApplyAsync([]); // nothing to do: no error
+    }
+
+    [Fact]
+    public async Task Should_apply_all_writes_of_a_call_or_none()
+    {
+        await Store.SaveAsync(new RefreshItem("kept", "{}"));
+        var writes = new List<RefreshItemWrite> { RefreshItemWrite.Delete("kept") };
+        for (var i = 0; i < 400; i++)
+            writes.Add(RefreshItemWrite.Save(new RefreshItem($"item-{i:D4}", "{}")));
+        writes.Add(RefreshItemWrite.Save(new RefreshItem("zz-bad", null!))); // state is NOT NULL: the last rows fail
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.ApplyAsync(writes));
+
+        Assert.Null(await Store.LoadAsync("item-0000"));
+        Assert.Null(await Store.LoadAsync("item-0399"));
+        Assert.NotNull(await Store.LoadAsync("kept"));
+    }
+
+    [Fact]
+    public void Should_refuse_a_save_filed_under_another_id() =>
+        Assert.Throws<ArgumentException>(() => new RefreshItemWrite("a", new RefreshItem("b", "{}")));
+
+    [Fact]
     public async Task Should_initialize_idempotently()
     {
         await Store.SaveAsync(new RefreshItem("kept", "1"));

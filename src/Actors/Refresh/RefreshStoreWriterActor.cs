@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Akka.WriteBehind.Storage;
+
+namespace Akka.WriteBehind.Refresh;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The node-local store writer of a refresh cache. Item writes (<see cref="WriteItem"/>) go into a bounded channel feeding an
+/// Akka.Streams pipeline: <c>GroupedWithin(store-writer.batch-size, store-writer.batch-delay)</c> then
+/// <c>SelectAsync(store-writer.parallelism)</c> calling <see cref="IRefreshItemStore.ApplyAsync"/> once per group (one
+/// transaction for many items), on the thread pool so that a synchronous provider (Microsoft.Data.Sqlite) never blocks an
+/// actor thread. Each entity is told its outcome; a failed group fails the writes of its items only. A full channel is
+/// answered at once with <see cref="ItemWriteFailed"/>, which the entity retries with back-off: nothing waits unbounded and
+/// nothing is dropped. A write that waited in the channel longer than half of <c>store-writer.write-timeout</c> is answered
+/// failed instead of applied (its entity may have given up on it and sent a newer state).
+/// </para>
+/// </summary>
+internal sealed class RefreshStoreWriterActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IRefreshItemStore _store;
+    private readonly RefreshSettings _settings;
+    private long _transactions; // numbers the store transactions, for the logs
+    private ChannelWriter<(WriteItem Write, IActorRef ReplyTo, long Queued)> _writes = null!;
+
+    public RefreshStoreWriterActor(IRefreshItemStore store, RefreshSettings settings)
+    {
+        _store = store;
+        _settings = settings;
+
+        Receive<WriteItem>(msg =>
+        {
+            if (!_writes.TryWrite((msg, Sender, Stopwatch.GetTimestamp())))
+                Sender.Tell(new ItemWriteFailed(msg.Write.Id, msg.Version,
+                    $"the node's refresh store writer queue is full ({_settings.WriterBufferSize} writes, store-writer.buffer-size)"));
+        });
+
+        Receive<Status.Failure>(failure =>
+            throw new InvalidOperationException("Refresh store writer stream failed; restarting it.", failure.Cause));
+    }
+
+    public static Props Props(IRefreshItemStore store, RefreshSettings settings) =>
+        Akka.Actor.Props.Create(() => new RefreshStoreWriterActor(store, settings));
+
+    protected override void PreStart()
+    {
+        var writes = Channel.CreateBounded<(WriteItem, IActorRef, long)>(
+            new BoundedChannelOptions(_settings.WriterBufferSize) { SingleWriter = true, SingleReader = true });
+        _writes = writes.Writer;
+        ChannelSource.FromReader(writes.Reader)
+            .GroupedWithin(_settings.WriterBatchSize, _settings.WriterBatchDelay)
+            .SelectAsync(_settings.WriterParallelism, group => ApplyAsync(group.ToArray()))
+            .RunWith(Sink.Ignore<Done>(), Context.Materializer())
+            .PipeTo(Self, success: () => new Status.Failure(new InvalidOperationException("write stream completed")));
+    }
+
+    protected override void PostStop() => _writes.TryComplete();
+
+    // Runs inside the stream: touches no actor state, only tells the entities (thread-safe).
+    private async Task<Done> ApplyAsync((WriteItem Write, IActorRef ReplyTo, long Queued)[] queued)
+    {
+        // A write queued longer than half the entity's write-timeout is not applied: its entity may have given up on it and
+        // sent a newer state, which this older one must not overwrite. The entity retries it (or ignores the answer).
+        var maxWait = _settings.WriteTimeout / 2;
+        var group = new List<(WriteItem Write, IActorRef ReplyTo)>(queued.Length);
+        foreach (var (write, replyTo, at) in queued)
+        {
+            if (Stopwatch.GetElapsedTime(at) <= maxWait)
+                group.Add((write, replyTo));
+            else
+                replyTo.Tell(new ItemWriteFailed(write.Write.Id, write.Version, $"waited longer than {maxWait} in the store writer's queue"));
+        }
+
+        if (group.Count == 0)
+            return Done.Instance;
+
+        var transaction = Interlocked.Increment(ref _transactions);
+        try
+        {
+            var writes = group.Select(e => e.Write.Write).ToArray();
+            await Task.Run(() => _store.ApplyAsync(writes)).ConfigureAwait(false);
+            foreach (var (write, replyTo) in group)
+                replyTo.Tell(new ItemWritten(write.Write.Id, write.Version));
+        }
+        catch (Exception e)
+        {
+            // not hidden: every entity of the group is told, keeps its change and retries
+            _log.Warning(e, "Refresh store write {0} of {1} items ({2}) failed; the items keep their changes and retry",
+                transaction, group.Count, IdSample(group.Select(g => g.Write.Write.Id)));
+            var reason = $"{e.GetType().Name}: {e.GetBaseException().Message}";
+            foreach (var (write, replyTo) in group)
+                replyTo.Tell(new ItemWriteFailed(write.Write.Id, write.Version, reason));
+        }
+
+        return Done.Instance;
+    }
+
+    /// <summary>The first ids of a group, for a log line: the ids are what an operator searches for.</summary>
+    private static string IdSample(IEnumerable<string> ids)
+    {
+        const int shown = 10;
+        var list = ids.Take(shown + 1).ToList();
+        return list.Count > shown ? string.Join(", ", list.Take(shown)) + ", ..." : string.Join(", ", list);
+    }
+}
