@@ -13,7 +13,7 @@ public sealed class CounterGateway
     /// <summary>HOCON path of the ask timeout.</summary>
     public const string AskTimeoutPath = "akka.write-behind.host.ask-timeout";
 
-    private static readonly TimeSpan DefaultAskTimeout = TimeSpan.FromSeconds(10);
+    private const string NotStarted = "the counters are not started on this node";
 
     private readonly IRequiredActor<CounterRegion> _region;
 
@@ -23,9 +23,7 @@ public sealed class CounterGateway
     public CounterGateway(IRequiredActor<CounterRegion> region, ActorSystem system)
     {
         _region = region;
-        AskTimeout = system.Settings.Config.GetTimeSpan(AskTimeoutPath, DefaultAskTimeout);
-        if (AskTimeout <= TimeSpan.Zero)
-            throw new Akka.Configuration.ConfigurationException($"{AskTimeoutPath} must be a positive duration.");
+        AskTimeout = RegionAccess.ReadAskTimeout(system);
     }
 
     /// <summary>Longest wait for an entity's answer.</summary>
@@ -33,20 +31,8 @@ public sealed class CounterGateway
 
     /// <summary>The counters' entry point once started on this node, or a 503 result when it is not within the ask timeout.</summary>
     /// <param name="cancellationToken">The request's abort token.</param>
-    public async Task<(IActorRef? Region, IResult? Error)> RegionAsync(CancellationToken cancellationToken)
-    {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(AskTimeout);
-        try
-        {
-            return (await _region.GetAsync(wait.Token).ConfigureAwait(false), null);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return (null, ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Unavailable,
-                $"the counters are not started on this node (waited {AskTimeout})"));
-        }
-    }
+    public Task<(IActorRef? Region, IResult? Error)> RegionAsync(CancellationToken cancellationToken) =>
+        RegionAccess.GetAsync(_region, AskTimeout, NotStarted, cancellationToken);
 
     /// <summary>
     /// Asks the counter entity of <paramref name="command"/>'s key.
@@ -54,32 +40,6 @@ public sealed class CounterGateway
     /// <param name="command">The command.</param>
     /// <param name="cancellationToken">The request's abort token.</param>
     /// <returns>The entity's reply, or an error result when there was none in time.</returns>
-    public async Task<(ICounterReply? Reply, IResult? Error)> AskAsync(ICounterCommand command, CancellationToken cancellationToken)
-    {
-        IActorRef region;
-        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            wait.CancelAfter(AskTimeout);
-            try
-            {
-                region = await _region.GetAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return (null, ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Unavailable,
-                    $"the counters are not started on this node (waited {AskTimeout})"));
-            }
-        }
-
-        try
-        {
-            var reply = await region.Ask<ICounterReply>(command, AskTimeout, cancellationToken).ConfigureAwait(false);
-            return (reply, null);
-        }
-        catch (AskTimeoutException)
-        {
-            return (null, ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Timeout,
-                $"no answer from counter [{command.Key}] within {AskTimeout}"));
-        }
-    }
+    public Task<(ICounterReply? Reply, IResult? Error)> AskAsync(ICounterCommand command, CancellationToken cancellationToken) =>
+        RegionAccess.AskAsync<CounterRegion, ICounterReply>(_region, command, AskTimeout, NotStarted, $"counter [{command.Key}]", cancellationToken);
 }

@@ -10,8 +10,6 @@ namespace Akka.WriteBehind.Host.Http;
 /// </summary>
 public sealed class ItemGateway
 {
-    private static readonly TimeSpan DefaultAskTimeout = TimeSpan.FromSeconds(10);
-
     private readonly IRequiredActor<RefreshRegion> _region;
 
     /// <summary>Creates the gateway.</summary>
@@ -20,9 +18,7 @@ public sealed class ItemGateway
     public ItemGateway(IRequiredActor<RefreshRegion> region, ActorSystem system)
     {
         _region = region;
-        AskTimeout = system.Settings.Config.GetTimeSpan(CounterGateway.AskTimeoutPath, DefaultAskTimeout);
-        if (AskTimeout <= TimeSpan.Zero)
-            throw new Akka.Configuration.ConfigurationException($"{CounterGateway.AskTimeoutPath} must be a positive duration.");
+        AskTimeout = RegionAccess.ReadAskTimeout(system);
     }
 
     /// <summary>Longest wait for an item's answer.</summary>
@@ -32,32 +28,7 @@ public sealed class ItemGateway
     /// <param name="command">The command.</param>
     /// <param name="cancellationToken">The request's abort token.</param>
     /// <returns>The entity's reply, or an error result when there was none in time.</returns>
-    public async Task<(IRefreshReply? Reply, IResult? Error)> AskAsync(IRefreshCommand command, CancellationToken cancellationToken)
-    {
-        IActorRef region;
-        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-        {
-            wait.CancelAfter(AskTimeout);
-            try
-            {
-                region = await _region.GetAsync(wait.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                return (null, ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Unavailable,
-                    $"the refresh cache is not started on this node (waited {AskTimeout})"));
-            }
-        }
-
-        try
-        {
-            var reply = await region.Ask<IRefreshReply>(command, AskTimeout, cancellationToken).ConfigureAwait(false);
-            return (reply, null);
-        }
-        catch (AskTimeoutException)
-        {
-            return (null, ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Timeout,
-                $"no answer from item [{command.Key}] within {AskTimeout}"));
-        }
-    }
+    public Task<(IRefreshReply? Reply, IResult? Error)> AskAsync(IRefreshCommand command, CancellationToken cancellationToken) =>
+        RegionAccess.AskAsync<RefreshRegion, IRefreshReply>(_region, command, AskTimeout,
+            "the refresh cache is not started on this node", $"item [{command.Key}]", cancellationToken);
 }
