@@ -28,26 +28,7 @@ internal sealed class OursFastTarget(bool journal) : IBenchTarget
 
     public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
     {
-        var flush = (long)scenario.FlushInterval.TotalMilliseconds;
-        var config = ConfigurationFactory.ParseString($$"""
-                akka.loglevel = WARNING
-                akka.stdout-loglevel = WARNING
-                akka.actor.provider = cluster
-                akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-                akka.cluster.sharding.state-store-mode = ddata
-                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
-                akka.write-behind.counters {
-                  durability = {{(journal ? "journal" : "memory")}}
-                  flush-interval = {{flush.ToString(CultureInfo.InvariantCulture)}}ms
-                }
-                """)
-            .WithFallback(journal ? JournalDurability.Config(Path.Combine(Path.GetDirectoryName(dbFile)!, "journal.db")) : Config.Empty)
-            .WithFallback(WriteBehindConfig.DefaultConfig());
-        _system = ActorSystem.Create("bench", config);
-        var cluster = Akka.Cluster.Cluster.Get(_system);
-        await cluster.JoinAsync(cluster.SelfAddress);
-        _store = new CountingStore(new SqliteCounterStore($"Data Source={dbFile}"));
-        _counters = await WriteBehindCounters.StartAsync(_system, _store);
+        (_system, _store, _counters) = await OursNode.StartAsync(dbFile, scenario, journal);
 
         // warm-up outside the measurement: the shard region, one entity, one write
         _counters.Increment("warmup", 1);

@@ -33,27 +33,7 @@ internal sealed class OursTarget(bool ask, bool journal) : IBenchTarget, ILiveEn
 
     public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
     {
-        var flush = (long)scenario.FlushInterval.TotalMilliseconds;
-        var config = ConfigurationFactory.ParseString($$"""
-                akka.loglevel = WARNING
-                akka.stdout-loglevel = WARNING
-                akka.actor.provider = cluster
-                akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-                akka.cluster.sharding.state-store-mode = ddata
-                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
-                akka.write-behind.counters {
-                  durability = {{(journal ? "journal" : "memory")}}
-                  flush-interval = {{flush.ToString(CultureInfo.InvariantCulture)}}ms
-                  {{(scenario.PassivateIdleAfter is { } idle ? $"passivate-idle-after = {(long)idle.TotalMilliseconds}ms" : "")}}
-                }
-                """)
-            .WithFallback(journal ? JournalDurability.Config(Path.Combine(Path.GetDirectoryName(dbFile)!, "journal.db")) : Config.Empty)
-            .WithFallback(WriteBehindConfig.DefaultConfig());
-        _system = ActorSystem.Create("bench", config);
-        var cluster = Akka.Cluster.Cluster.Get(_system);
-        await cluster.JoinAsync(cluster.SelfAddress);
-        _store = new CountingStore(new SqliteCounterStore($"Data Source={dbFile}"));
-        var counters = await WriteBehindCounters.StartAsync(_system, _store);
+        (_system, _store, var counters) = await OursNode.StartAsync(dbFile, scenario, journal);
         _region = counters.Region;
         _shardRegion = counters.ShardRegion;
 

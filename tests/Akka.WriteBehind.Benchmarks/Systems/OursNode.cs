@@ -1,0 +1,40 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Storage;
+
+namespace Akka.WriteBehind.Benchmarks.Systems;
+
+/// <summary>The node the library's counter systems run on: a one-node cluster with the counters on the round's SQLite file.</summary>
+internal static class OursNode
+{
+    /// <summary>
+    /// Starts the actor system, joins it to itself and starts the counters (memory or journal durability, the scenario's
+    /// flush interval and idle passivation) writing through a <see cref="CountingStore"/>.
+    /// </summary>
+    public static async Task<(ActorSystem System, CountingStore Store, CounterSet Counters)> StartAsync(string dbFile, Scenario scenario, bool journal)
+    {
+        var flush = (long)scenario.FlushInterval.TotalMilliseconds;
+        var config = ConfigurationFactory.ParseString($$"""
+                akka.loglevel = WARNING
+                akka.stdout-loglevel = WARNING
+                akka.actor.provider = cluster
+                akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
+                akka.cluster.sharding.state-store-mode = ddata
+                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+                akka.write-behind.counters {
+                  durability = {{(journal ? "journal" : "memory")}}
+                  flush-interval = {{flush.ToString(CultureInfo.InvariantCulture)}}ms
+                  {{(scenario.PassivateIdleAfter is { } idle ? $"passivate-idle-after = {(long)idle.TotalMilliseconds}ms" : "")}}
+                }
+                """)
+            .WithFallback(journal ? JournalDurability.Config(Path.Combine(Path.GetDirectoryName(dbFile)!, "journal.db")) : Config.Empty)
+            .WithFallback(WriteBehindConfig.DefaultConfig());
+        var system = ActorSystem.Create("bench", config);
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        await cluster.JoinAsync(cluster.SelfAddress);
+        var store = new CountingStore(new SqliteCounterStore($"Data Source={dbFile}"));
+        return (system, store, await WriteBehindCounters.StartAsync(system, store));
+    }
+}
