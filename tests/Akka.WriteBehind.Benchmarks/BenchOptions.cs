@@ -31,6 +31,7 @@ internal sealed record BenchOptions(
           --rate N          latency: open-loop increments/s (default: half the peak of ours-tell, measured first in a short closed-loop round);
                             refresh: the configured tps (default 5,000, quick 1,000)
           --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
+          --cold            latency: no warm-up; the first touch of every key falls in the measured window
         """;
 
     /// <summary>Open-loop rate of the latency scenario (increments/s); <c>null</c> = half the peak the parent measures first.</summary>
@@ -44,6 +45,9 @@ internal sealed record BenchOptions(
 
     /// <summary>refresh: the configured <c>burst</c>; <c>null</c> = tps / 100, at least 10.</summary>
     public int? Burst { get; init; }
+
+    /// <summary>latency: skip the warm-up (every key touched once and durable before the clock starts).</summary>
+    public bool Cold { get; init; }
 
     public bool IsChild => ChildSystem is not null;
 
@@ -62,6 +66,7 @@ internal sealed record BenchOptions(
         double? rate = null;
         string? pg = null;
         int? burst = null;
+        var cold = false;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -81,6 +86,7 @@ internal sealed record BenchOptions(
                 case "--rate": rate = PositiveInt(arg, Value()); break;
                 case "--pg": pg = Value(); break;
                 case "--burst": burst = PositiveInt(arg, Value()); break;
+                case "--cold": cold = true; break;
                 default:
                     if (arg.StartsWith("--", StringComparison.Ordinal) || scenario is not null)
                         throw new ArgumentException($"unknown argument {arg}");
@@ -94,7 +100,7 @@ internal sealed record BenchOptions(
         if (scenario != "all" && !Scenarios.Names.Contains(scenario))
             throw new ArgumentException($"unknown scenario {scenario}; use one of {string.Join(", ", Scenarios.Names)} or all");
 
-        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst };
+        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst, Cold = cold };
     }
 
     /// <summary>The arguments that make a child process run one round of <paramref name="system"/> in <paramref name="scenario"/>.</summary>
@@ -118,6 +124,8 @@ internal sealed record BenchOptions(
         if (Burst is { } b)
             foreach (var a in new[] { "--burst", b.ToString(CultureInfo.InvariantCulture) })
                 yield return a;
+        if (Cold)
+            yield return "--cold";
         yield return "--child";
         yield return system;
         yield return "--child-round";

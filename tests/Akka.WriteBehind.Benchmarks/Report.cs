@@ -74,7 +74,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 : scenario.Rate is { } p
                 ? $"open loop {p.Rate * p.BurstFactor:N0}/s for {p.BurstLength.TotalSeconds:0} s then {p.Rate:N0}/s, {p.Length.TotalSeconds:0} s"
                 : "closed loop";
-            sb.AppendLine(CultureInfo.InvariantCulture, $"### {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {pace}, flush interval {scenario.FlushInterval.TotalSeconds:0.###} s");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"### {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {pace}, flush interval {scenario.FlushInterval.TotalSeconds:0.###} s{(scenario.Name != "latency" ? "" : scenario.WarmUp ? ", after a warm-up (every key once and durable before the clock)" : ", cold (--cold: every key's first touch in the measured window)")}");
             sb.AppendLine();
             if (scenario.Name == "batches")
             {

@@ -52,6 +52,12 @@ internal sealed record Scenario(
     /// <summary>refresh: the measured window after every item exists and was synced once.</summary>
     public TimeSpan Window { get; init; }
 
+    /// <summary>
+    /// latency: before the clock starts every key gets one increment (closed loop) and the round waits until they are durable,
+    /// so entity activations, row loads and grain activations are not in the measured window (<c>--cold</c> turns it off).
+    /// </summary>
+    public bool WarmUp { get; init; }
+
     public string Distribution => Name switch
     {
         "idle-keys" => $"each key {Scenarios.IdleIncrementsPerKey}×, in key order",
@@ -65,6 +71,8 @@ internal sealed record Scenario(
     {
         "refresh" => $"{Keys:N0} items, tps {RefreshTps:N0}, burst {RefreshBurst:N0}, resync-period {ResyncPeriod.TotalMilliseconds:0} ms, batch-size 10, parallelism 4, measured over {Window.TotalSeconds:0} s",
         "recovery" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, flush interval {FlushInterval.TotalSeconds:0.###} s after the restart",
+        "latency" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, " +
+                     (WarmUp ? "after a warm-up (every key once, durable, before the clock)" : "cold (each key's first touch in the measured window)"),
         _ => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments",
     };
 }
@@ -174,7 +182,7 @@ internal static class Scenarios
         // open loop at a fixed rate (no burst): intended send time of increment i = i / rate
         var rate = options.Rate ?? throw new ArgumentException("the latency scenario needs --rate (the parent measures a default)");
         var plan = new RatePlan(rate, 1, TimeSpan.Zero, options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 5 : 30));
-        return new Scenario("latency", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems);
+        return new Scenario("latency", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems) { WarmUp = !options.Cold };
     }
 
     /// <summary>The key index of every increment, the same for every system of a scenario (fixed seed).</summary>
