@@ -45,7 +45,7 @@ internal sealed class JournalTrimmed
 /// the group in flight, and recreates it with back-off, and it replays again.
 /// </para>
 /// </summary>
-internal sealed class CounterJournalActor : ReceivePersistentActor
+internal sealed class CounterJournalActor : UntypedPersistentActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly long _base;
@@ -58,32 +58,52 @@ internal sealed class CounterJournalActor : ReceivePersistentActor
         JournalPluginId = journalPluginId;
         SnapshotPluginId = "akka.persistence.no-snapshot-store";
         _base = baseSeq;
-
-        Recover<CounterIncremented>(e =>
-        {
-            if (LastSequenceNr > _base)
-                _pendingAfterBase = checked(_pendingAfterBase + e.Delta);
-            else
-                _hasAppliedEvents = true;
-        });
-        Recover<RecoveryCompleted>(_ =>
-            Context.Parent.Tell(new JournalRecovered(_pendingAfterBase, LastSequenceNr, _hasAppliedEvents)));
-
-        Command<PersistIncrement>(cmd =>
-            Persist(new CounterIncremented(cmd.Delta), e => Context.Parent.Tell(new IncrementPersisted(LastSequenceNr, e.Delta))));
-        Command<TrimJournal>(trim => DeleteMessages(Math.Min(trim.ToSeq, LastSequenceNr)));
-        Command<DeleteMessagesSuccess>(_ => TrimDone());
-        Command<DeleteMessagesFailure>(failure =>
-        {
-            _log.Warning(failure.Cause, "Deleting journal events of {0} up to {1} failed; they are deleted with a later trim", PersistenceId, failure.ToSequenceNr);
-            TrimDone();
-        });
     }
 
     public override string PersistenceId { get; }
 
     public static Props Props(string persistenceId, string journalPluginId, long baseSeq) =>
         Akka.Actor.Props.Create(() => new CounterJournalActor(persistenceId, journalPluginId, baseSeq));
+
+    // switch statements, not ReceivePersistentActor handler lists: one of these is created per key (issue 9)
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case CounterIncremented e:
+                if (LastSequenceNr > _base)
+                    _pendingAfterBase = checked(_pendingAfterBase + e.Delta);
+                else
+                    _hasAppliedEvents = true;
+                break;
+            case RecoveryCompleted:
+                Context.Parent.Tell(new JournalRecovered(_pendingAfterBase, LastSequenceNr, _hasAppliedEvents));
+                break;
+        }
+    }
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case PersistIncrement cmd:
+                Persist(new CounterIncremented(cmd.Delta), e => Context.Parent.Tell(new IncrementPersisted(LastSequenceNr, e.Delta)));
+                break;
+            case TrimJournal trim:
+                DeleteMessages(Math.Min(trim.ToSeq, LastSequenceNr));
+                break;
+            case DeleteMessagesSuccess:
+                TrimDone();
+                break;
+            case DeleteMessagesFailure failure:
+                _log.Warning(failure.Cause, "Deleting journal events of {0} up to {1} failed; they are deleted with a later trim", PersistenceId, failure.ToSequenceNr);
+                TrimDone();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
