@@ -65,9 +65,7 @@ internal static class Round
 
                 var sent = await target.SendAsync(keys, sequence, pacer, scenario.SlowCap);
                 var ingest = clock.Elapsed;
-                var total = (target is Systems.IOwnTotal own
-                    ? await WaitDurableAsync(own.StoredTotalAsync, baseline + sent.Accepted)
-                    : await WaitDurableAsync(dbFile, baseline + sent.Accepted)) - baseline;
+                var total = await WaitDurableAsync(target, dbFile, baseline + sent.Accepted) - baseline;
                 var durable = clock.Elapsed;
 
                 process.Refresh();
@@ -177,7 +175,7 @@ internal static class Round
     {
         var each = Enumerable.Range(0, keys.Length).ToArray();
         var sent = await target.SendAsync(keys, each, Pacer.Closed(Stopwatch.StartNew()), TimeSpan.MaxValue);
-        var total = target is Systems.IOwnTotal own ? await WaitDurableAsync(own.StoredTotalAsync, sent.Accepted) : await WaitDurableAsync(dbFile, sent.Accepted);
+        var total = await WaitDurableAsync(target, dbFile, sent.Accepted);
         if (sent.Accepted != keys.Length || total != sent.Accepted)
             throw new InvalidOperationException($"warm-up: {sent.Accepted} of {keys.Length} increments accepted, database total {total}");
         return total;
@@ -232,6 +230,10 @@ internal static class Round
         sum.CommandText = "SELECT COALESCE(SUM(value), 0) FROM counters WHERE key LIKE 'bench:%'";
         return await WaitDurableAsync(async () => (long)(await sum.ExecuteScalarAsync())!, expected);
     }
+
+    /// <summary>Waits like <see cref="WaitDurableAsync(string, long)"/> on the target's own total when it keeps one (<see cref="Systems.IOwnTotal"/>), else on the round's SQLite file.</summary>
+    private static Task<long> WaitDurableAsync(IBenchTarget target, string dbFile, long expected) =>
+        target is Systems.IOwnTotal own ? WaitDurableAsync(own.StoredTotalAsync, expected) : WaitDurableAsync(dbFile, expected);
 
     /// <summary>Polls <paramref name="storedTotal"/> like <see cref="WaitDurableAsync(string, long)"/>.</summary>
     private static async Task<long> WaitDurableAsync(Func<Task<long>> storedTotal, long expected)
