@@ -29,7 +29,7 @@ namespace Akka.WriteBehind.Batches;
 /// is saved, queued operations run in further batches, then the entity stops; operations arriving after it are refused
 /// with <see cref="ErrorCode.ShuttingDown"/>.</para>
 /// </summary>
-internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TResource : notnull
+internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TResource : notnull
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _key;
@@ -57,16 +57,6 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
         _store = store;
         _handler = handler;
         _saveWriter = saveWriter;
-
-        Receive<RunOperation>(run => Run(run, Sender));
-        Receive<CancelOperation>(Cancel);
-        Receive<ResourceLoaded<TResource>>(Loaded);
-        Receive<ResourceLoadFailed>(LoadFailed);
-        Receive<ResourceSaved<TResource>>(Saved);
-        Receive<ResourceSaveFailed>(SaveFailed);
-        Receive<MinDurationPassed>(OnMinDurationPassed);
-        Receive<MaxDurationPassed>(OnMaxDurationPassed);
-        Receive<StopBatchEntity>(_ => Stop());
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -74,6 +64,46 @@ internal sealed class BatchActor<TResource> : ReceiveActor, IWithTimers where TR
     public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? saveWriter,
         QueueLedger queues) =>
         Akka.Actor.Props.Create(() => new BatchActor<TResource>(key, settings, store, handler, saveWriter, queues));
+
+    // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an entity is created per resource
+    // key, and building its handler list per activation was a measurable share of a key's first-touch cost (issue 9).
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case RunOperation run:
+                Run(run, Sender);
+                break;
+            case CancelOperation cancel:
+                Cancel(cancel);
+                break;
+            case ResourceLoaded<TResource> loaded:
+                Loaded(loaded);
+                break;
+            case ResourceLoadFailed failed:
+                LoadFailed(failed);
+                break;
+            case ResourceSaved<TResource> saved:
+                Saved(saved);
+                break;
+            case ResourceSaveFailed failed:
+                SaveFailed(failed);
+                break;
+            case MinDurationPassed passed:
+                OnMinDurationPassed(passed);
+                break;
+            case MaxDurationPassed passed:
+                OnMaxDurationPassed(passed);
+                break;
+            case StopBatchEntity:
+                Stop();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
 
     protected override void PostStop()
     {

@@ -24,7 +24,7 @@ namespace Akka.WriteBehind.Refresh;
 /// passivation) stops the entity once its writes are done.
 /// </para>
 /// </summary>
-internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
+internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _id;
@@ -55,7 +55,6 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
         _settings = settings;
         _store = store;
         _supervisor = supervisor;
-        Loading();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -81,128 +80,152 @@ internal sealed class RefreshItemActor : ReceiveActor, IWithTimers, IWithStash
 
     // ---------------------------------------------------------------- states
 
-    private void Loading()
-    {
-        Receive<Loaded>(loaded =>
-        {
-            _item = loaded.Item;
-            _failures = 0;
-            Become(Active);
-            if (_item is { Terminal: false })
-                Track(touch: _touchedWhileLoading, syncNow: false);
-            else
-                ArmIdle();
-            Stash.UnstashAll();
-            _stashed = 0;
-        });
-        Receive<LoadFailed>(failed =>
-        {
-            var delay = Backoff(++_failures);
-            _log.Warning("Refresh item [{0}]: loading failed ({1}. time): {2}; retrying in {3}", _id, _failures, failed.Cause, delay);
-            Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, delay);
-        });
-        Receive<RetryLoad>(_ => Load());
-        Receive<StopItem>(_ =>
-        {
-            if (_stashed == 0)
-                Context.Stop(Self); // nothing to write and nobody waiting
-            else
-                Stash.Stash(); // handled once loaded: the buffered commands are answered (and stored) first
-        });
-        Receive<WakeItem>(wake => _touchedWhileLoading |= wake.Touch);
-        Receive<IRefreshCommand>(command =>
-        {
-            _touchedWhileLoading = true;
-            if (_stashed >= _settings.EntityBufferSize)
-            {
-                Reply(Sender, new RefreshRejected(_id, ErrorCode.Saturated,
-                    $"item [{_id}] is loading and already holds {_settings.EntityBufferSize} commands (entity-buffer-size)"));
-                return;
-            }
+    // Behaviours are switch statements (UntypedActor), not ReceiveActor handler lists: an entity is created per item, and
+    // building its handler lists per activation (again on Become) was a measurable share of a key's first-touch cost (issue 9).
 
-            _stashed++;
-            Stash.Stash();
-        });
-        ReceiveAny(_ => { }); // supervisor messages of an earlier incarnation
+    protected override void OnReceive(object message) => Loading(message);
+
+    private void Loading(object message)
+    {
+        switch (message)
+        {
+            case Loaded loaded:
+                _item = loaded.Item;
+                _failures = 0;
+                Become(Active);
+                if (_item is { Terminal: false })
+                    Track(touch: _touchedWhileLoading, syncNow: false);
+                else
+                    ArmIdle();
+                Stash.UnstashAll();
+                _stashed = 0;
+                break;
+            case LoadFailed failed:
+                var delay = Backoff(++_failures);
+                _log.Warning("Refresh item [{0}]: loading failed ({1}. time): {2}; retrying in {3}", _id, _failures, failed.Cause, delay);
+                Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, delay);
+                break;
+            case RetryLoad:
+                Load();
+                break;
+            case StopItem:
+                if (_stashed == 0)
+                    Context.Stop(Self); // nothing to write and nobody waiting
+                else
+                    Stash.Stash(); // handled once loaded: the buffered commands are answered (and stored) first
+                break;
+            case WakeItem wake:
+                _touchedWhileLoading |= wake.Touch;
+                break;
+            case IRefreshCommand:
+                _touchedWhileLoading = true;
+                if (_stashed >= _settings.EntityBufferSize)
+                {
+                    Reply(Sender, new RefreshRejected(_id, ErrorCode.Saturated,
+                        $"item [{_id}] is loading and already holds {_settings.EntityBufferSize} commands (entity-buffer-size)"));
+                    break;
+                }
+
+                _stashed++;
+                Stash.Stash();
+                break;
+            default:
+                break; // supervisor messages of an earlier incarnation
+        }
     }
 
-    private void Active()
+    private void Active(object message)
     {
-        Receive<GetItem>(_ =>
+        switch (message)
         {
-            if (_item is null)
-            {
-                NotFound(Sender);
-                return;
-            }
+            case GetItem:
+                if (_item is null)
+                {
+                    NotFound(Sender);
+                    break;
+                }
 
-            Touched();
-            ReplyWhenStored(Sender, new RefreshItemReply(_item, false));
-        });
-        Receive<GetOrCreateItem>(command =>
-        {
-            if (_item is not null)
-            {
                 Touched();
                 ReplyWhenStored(Sender, new RefreshItemReply(_item, false));
-                return;
-            }
+                break;
+            case GetOrCreateItem command:
+                if (_item is not null)
+                {
+                    Touched();
+                    ReplyWhenStored(Sender, new RefreshItemReply(_item, false));
+                    break;
+                }
 
-            Change(command.Item, created: true, Sender, new RefreshItemReply(command.Item, true));
-        });
-        Receive<PutItem>(command =>
-        {
-            var created = _item is null;
-            Change(command.Item, created, Sender, new RefreshItemReply(command.Item, created));
-        });
-        Receive<UpdateItem>(command =>
-        {
-            if (_item is null)
-                NotFound(Sender);
-            else
-                Change(command.Item, created: false, Sender, new RefreshItemReply(command.Item, false));
-        });
-        Receive<DeleteItem>(_ =>
-        {
-            if (_item is null)
-                NotFound(Sender);
-            else
-                Change(null, created: false, Sender, new RefreshItemDeleted(_id));
-        });
-        Receive<WakeItem>(wake =>
-        {
-            if (wake.Touch && _item is not null)
-                Touched();
-        });
-        Receive<ApplySync>(apply => Synced(apply.Result));
-        Receive<ItemTracked>(_ =>
-        {
-            _trackAcked = true;
-            Timers.Cancel(Retrack.Instance);
-            Context.Watch(Sender); // the supervisor's current incarnation: track again when it restarts
-        });
-        Receive<ItemNotTracked>(_ => Untracked("the node holds max-items-per-node items"));
-        Receive<EvictItem>(_ => Untracked("evicted as the least recently used"));
-        Receive<Retrack>(_ => SendTrack(touch: false, syncNow: false));
-        Receive<Terminated>(_ =>
-        {
-            if (!_tracked)
-                return;
-            _trackAcked = false;
-            SendTrack(touch: false, syncNow: false);
-            Timers.StartPeriodicTimer(Retrack.Instance, Retrack.Instance, _settings.ResyncPeriod);
-        });
-        Receive<ItemWritten>(OnWritten);
-        Receive<ItemWriteFailed>(failed => OnWriteFailed(failed.Version, failed.Reason));
-        Receive<WriteTimedOut>(timedOut => OnWriteFailed(timedOut.Version,
-            $"no outcome from the node's store writer within {_settings.WriteTimeout} (store-writer.write-timeout)"));
-        Receive<RetryWrite>(_ => Write());
-        Receive<Idle>(_ => Passivate());
-        Receive<StopItem>(_ =>
-        {
-            _stopping = true;
-            StopIfDone();
-        });
+                Change(command.Item, created: true, Sender, new RefreshItemReply(command.Item, true));
+                break;
+            case PutItem command:
+                var created = _item is null;
+                Change(command.Item, created, Sender, new RefreshItemReply(command.Item, created));
+                break;
+            case UpdateItem command:
+                if (_item is null)
+                    NotFound(Sender);
+                else
+                    Change(command.Item, created: false, Sender, new RefreshItemReply(command.Item, false));
+                break;
+            case DeleteItem:
+                if (_item is null)
+                    NotFound(Sender);
+                else
+                    Change(null, created: false, Sender, new RefreshItemDeleted(_id));
+                break;
+            case WakeItem wake:
+                if (wake.Touch && _item is not null)
+                    Touched();
+                break;
+            case ApplySync apply:
+                Synced(apply.Result);
+                break;
+            case ItemTracked:
+                _trackAcked = true;
+                Timers.Cancel(Retrack.Instance);
+                Context.Watch(Sender); // the supervisor's current incarnation: track again when it restarts
+                break;
+            case ItemNotTracked:
+                Untracked("the node holds max-items-per-node items");
+                break;
+            case EvictItem:
+                Untracked("evicted as the least recently used");
+                break;
+            case Retrack:
+                SendTrack(touch: false, syncNow: false);
+                break;
+            case Terminated:
+                if (!_tracked)
+                    break;
+                _trackAcked = false;
+                SendTrack(touch: false, syncNow: false);
+                Timers.StartPeriodicTimer(Retrack.Instance, Retrack.Instance, _settings.ResyncPeriod);
+                break;
+            case ItemWritten written:
+                OnWritten(written);
+                break;
+            case ItemWriteFailed failed:
+                OnWriteFailed(failed.Version, failed.Reason);
+                break;
+            case WriteTimedOut timedOut:
+                OnWriteFailed(timedOut.Version,
+                    $"no outcome from the node's store writer within {_settings.WriteTimeout} (store-writer.write-timeout)");
+                break;
+            case RetryWrite:
+                Write();
+                break;
+            case Idle:
+                Passivate();
+                break;
+            case StopItem:
+                _stopping = true;
+                StopIfDone();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     // ---------------------------------------------------------------- commands

@@ -101,6 +101,8 @@ public sealed class RefreshSpec(ITestOutputHelper output) : RefreshSpecBase(outp
     [Fact]
     public async Task Should_answer_commands_with_typed_replies()
     {
+        // the states asserted below are the commands' own: the periodic syncs of the tracked items must not change them
+        Syncer.Outcome = (item, _) => SyncResult.Unchanged(item.Id);
         var created = Assert.IsType<RefreshItemReply>(await AskAsync(new GetOrCreateItem(new RefreshItem("a", "{\"v\":1}"))));
         Assert.True(created.Created);
         var again = Assert.IsType<RefreshItemReply>(await AskAsync(new GetOrCreateItem(new RefreshItem("a", "{\"v\":2}"))));
@@ -166,13 +168,24 @@ public sealed class RefreshMetricsSpec(ITestOutputHelper output) : RefreshSpecBa
         foreach (var id in new[] { "m-1", "m-2", "bad" })
             await CreateAsync(id);
         await UntilAsync(() => Syncer.Count("bad") >= 3 && Syncer.Count("m-1") >= 3, "three cycles");
-        listener.RecordObservableInstruments();
 
-        Assert.True(measured.GetValueOrDefault("syncs:unchanged") >= 6, "unchanged syncs counted");
-        Assert.True(measured.GetValueOrDefault("syncs:failed") >= 3, "failed syncs counted");
-        Assert.Equal(measured.GetValueOrDefault("syncs:failed"), measured.GetValueOrDefault("sync_errors"));
-        Assert.True(measured.GetValueOrDefault("sync_latency") >= 1, "sync latency recorded");
-        Assert.True(measured.GetValueOrDefault("cycle_duration") >= 2, "cycle durations recorded");
-        Assert.Equal(3, measured.GetValueOrDefault("items"));
+        // the syncer counts a call before the supervisor records its outcome, and cycles go on meanwhile: wait for the
+        // instruments themselves, and assert on one snapshot taken between two recordings
+        var seen = new Dictionary<string, double>();
+        await UntilAsync(() =>
+        {
+            listener.RecordObservableInstruments();
+            seen = new Dictionary<string, double>(measured);
+            return seen.GetValueOrDefault("syncs:unchanged") >= 6 && seen.GetValueOrDefault("syncs:failed") >= 3
+                && seen.GetValueOrDefault("cycle_duration") >= 2
+                && seen.GetValueOrDefault("syncs:failed") == seen.GetValueOrDefault("sync_errors");
+        }, "sync outcomes, errors and cycles recorded");
+
+        Assert.True(seen.GetValueOrDefault("syncs:unchanged") >= 6, "unchanged syncs counted");
+        Assert.True(seen.GetValueOrDefault("syncs:failed") >= 3, "failed syncs counted");
+        Assert.Equal(seen.GetValueOrDefault("syncs:failed"), seen.GetValueOrDefault("sync_errors"));
+        Assert.True(seen.GetValueOrDefault("sync_latency") >= 1, "sync latency recorded");
+        Assert.True(seen.GetValueOrDefault("cycle_duration") >= 2, "cycle durations recorded");
+        Assert.Equal(3, seen.GetValueOrDefault("items"));
     }
 }
