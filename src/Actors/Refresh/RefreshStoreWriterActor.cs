@@ -3,7 +3,7 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
-using Akka.Streams.Dsl;
+using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Refresh;
@@ -50,14 +50,8 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
 
     protected override void PreStart()
     {
-        var writes = Channel.CreateBounded<(WriteItem, IActorRef, long)>(
-            new BoundedChannelOptions(_settings.WriterBufferSize) { SingleWriter = true, SingleReader = true });
-        _writes = writes.Writer;
-        ChannelSource.FromReader(writes.Reader)
-            .GroupedWithin(_settings.WriterBatchSize, _settings.WriterBatchDelay)
-            .SelectAsync(_settings.WriterParallelism, group => ApplyAsync(group.ToArray()))
-            .RunWith(Sink.Ignore<Done>(), Context.Materializer())
-            .PipeTo(Self, success: () => new Status.Failure(new InvalidOperationException("write stream completed")));
+        _writes = GroupedChannel.Start<(WriteItem, IActorRef, long)>(Context.Materializer(), Self, _settings.WriterBufferSize,
+            _settings.WriterBatchSize, _settings.WriterBatchDelay, _settings.WriterParallelism, ApplyAsync, "write");
     }
 
     protected override void PostStop() => _writes.TryComplete();

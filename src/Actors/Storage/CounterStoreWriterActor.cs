@@ -2,8 +2,8 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
-using Akka.Streams.Dsl;
 using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Storage;
 
@@ -57,23 +57,10 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
     protected override void PreStart()
     {
         var materializer = Context.Materializer();
-        var options = new BoundedChannelOptions(_settings.WriterBufferSize) { SingleWriter = true, SingleReader = true };
-
-        var writes = Channel.CreateBounded<(CounterWrite, IActorRef)>(options);
-        _writes = writes.Writer;
-        ChannelSource.FromReader(writes.Reader)
-            .GroupedWithin(_settings.WriterBatchSize, _settings.WriterBatchDelay)
-            .SelectAsync(_settings.WriterParallelism, batch => ApplyAsync(batch.ToArray()))
-            .RunWith(Sink.Ignore<Done>(), materializer)
-            .PipeTo(Self, success: () => new Status.Failure(new InvalidOperationException("write stream completed")));
-
-        var loads = Channel.CreateBounded<(string, IActorRef)>(options);
-        _loads = loads.Writer;
-        ChannelSource.FromReader(loads.Reader)
-            .GroupedWithin(_settings.WriterBatchSize, _settings.WriterBatchDelay)
-            .SelectAsync(_settings.WriterParallelism, batch => ReadAsync(batch.ToArray()))
-            .RunWith(Sink.Ignore<Done>(), materializer)
-            .PipeTo(Self, success: () => new Status.Failure(new InvalidOperationException("load stream completed")));
+        _writes = GroupedChannel.Start<(CounterWrite, IActorRef)>(materializer, Self, _settings.WriterBufferSize,
+            _settings.WriterBatchSize, _settings.WriterBatchDelay, _settings.WriterParallelism, ApplyAsync, "write");
+        _loads = GroupedChannel.Start<(string, IActorRef)>(materializer, Self, _settings.WriterBufferSize,
+            _settings.WriterBatchSize, _settings.WriterBatchDelay, _settings.WriterParallelism, ReadAsync, "load");
     }
 
     protected override void PostStop()

@@ -3,8 +3,8 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
-using Akka.Streams.Dsl;
 using Akka.WriteBehind.Batches;
+using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Storage;
 
@@ -46,14 +46,8 @@ internal sealed class ResourceSaveWriterActor<TResource> : ReceiveActor where TR
 
     protected override void PreStart()
     {
-        var saves = Channel.CreateBounded<(SaveResource<TResource>, IActorRef)>(
-            new BoundedChannelOptions(_settings.SaveManyBufferSize) { SingleWriter = true, SingleReader = true });
-        _saves = saves.Writer;
-        ChannelSource.FromReader(saves.Reader)
-            .GroupedWithin(_settings.SaveManyMaxKeys, _settings.SaveManyMaxDelay)
-            .SelectAsync(_settings.SaveManyParallelism, group => SaveAsync(group.ToArray()))
-            .RunWith(Sink.Ignore<Done>(), Context.Materializer())
-            .PipeTo(Self, success: () => new Status.Failure(new InvalidOperationException("save stream completed")));
+        _saves = GroupedChannel.Start<(SaveResource<TResource>, IActorRef)>(Context.Materializer(), Self, _settings.SaveManyBufferSize,
+            _settings.SaveManyMaxKeys, _settings.SaveManyMaxDelay, _settings.SaveManyParallelism, SaveAsync, "save");
     }
 
     protected override void PostStop() => _saves.TryComplete();
