@@ -141,14 +141,6 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 Recovered(recovered);
                 BecomeActive();
                 break;
-            case Terminated t when t.ActorRef.Equals(_journal):
-                JournalDied();
-                break;
-            case Terminated:
-                break; // an earlier journal incarnation
-            case RestartJournal:
-                StartJournal();
-                break;
             case CounterEnvelope envelope:
                 if (StashBounded())
                     break;
@@ -170,7 +162,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 Stash.Stash(); // handled once loaded: buffered commands are applied and flushed first
                 break;
             default:
-                Unhandled(message);
+                if (!JournalLifecycle(message))
+                    Unhandled(message);
                 break;
         }
     }
@@ -234,14 +227,6 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             case IncrementPersistRejected rejected:
                 PersistFailed($"journal rejected the write: {rejected.Reason}");
                 break;
-            case Terminated t when t.ActorRef.Equals(_journal):
-                JournalDied();
-                break;
-            case Terminated:
-                break; // an earlier journal incarnation
-            case RestartJournal:
-                StartJournal();
-                break;
             case JournalRecovered recovered:
                 Recovered(recovered);
                 TryPersist();
@@ -259,8 +244,27 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 Context.Stop(Self);
                 break;
             default:
-                Unhandled(message);
+                if (!JournalLifecycle(message))
+                    Unhandled(message);
                 break;
+        }
+    }
+
+    /// <summary>The journal child's death and restart, handled alike while loading and active.</summary>
+    private bool JournalLifecycle(object message)
+    {
+        switch (message)
+        {
+            case Terminated t when t.ActorRef.Equals(_journal):
+                JournalDied();
+                return true;
+            case Terminated:
+                return true; // an earlier journal incarnation
+            case RestartJournal:
+                StartJournal();
+                return true;
+            default:
+                return false;
         }
     }
 
