@@ -122,10 +122,6 @@ internal static class RecoveryRound
         var config = ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $$"""
                 akka.loglevel = WARNING
                 akka.stdout-loglevel = WARNING
-                akka.actor.provider = cluster
-                akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-                akka.cluster.sharding.state-store-mode = ddata
-                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 # a crash: Terminate runs no CoordinatedShutdown, so no entity flushes or deletes its events
                 akka.coordinated-shutdown.run-by-actor-system-terminate = off
                 akka.write-behind.counters {
@@ -135,11 +131,8 @@ internal static class RecoveryRound
                   journal.sweep-limit = {{Math.Max(10_000, scenario.Keys)}}
                 }
                 """))
-            .WithFallback(JournalDurability.Config(journalFile))
-            .WithFallback(WriteBehindConfig.DefaultConfig());
-        var system = ActorSystem.Create("bench", config);
-        var cluster = Akka.Cluster.Cluster.Get(system);
-        await cluster.JoinAsync(cluster.SelfAddress);
+            .WithFallback(JournalDurability.Config(journalFile));
+        var system = await Systems.OursNode.StartSystemAsync(config);
         started?.Restart();
         var counters = await WriteBehindCounters.StartAsync(system, new SqliteCounterStore($"Data Source={dbFile}"));
         return new Node(system, counters, started ?? Stopwatch.StartNew());

@@ -33,10 +33,6 @@ internal static class RefreshRound
         var config = ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $$"""
                 akka.loglevel = ERROR
                 akka.stdout-loglevel = ERROR
-                akka.actor.provider = cluster
-                akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
-                akka.cluster.sharding.state-store-mode = ddata
-                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 akka.write-behind.refresh {
                   resync-period = {{(long)scenario.ResyncPeriod.TotalMilliseconds}}ms
                   tps = {{scenario.RefreshTps}}
@@ -47,17 +43,14 @@ internal static class RefreshRound
                   wake-interval = off
                   max-items-per-node = {{Math.Max(100_000, scenario.Keys + 1)}}
                 }
-                """))
-            .WithFallback(WriteBehindConfig.DefaultConfig());
+                """));
         var ids = Scenarios.KeyNames(scenario.Keys);
         var syncer = new VersionSyncer(ids);
         var store = new CountingRefreshStore(new SqliteRefreshItemStore($"Data Source={dbFile}"));
         using var cycles = new CycleMeter();
-        var system = ActorSystem.Create("bench", config);
+        var system = await Systems.OursNode.StartSystemAsync(config);
         try
         {
-            var cluster = Akka.Cluster.Cluster.Get(system);
-            await cluster.JoinAsync(cluster.SelfAddress);
             var refresh = await WriteBehindRefresh.StartAsync(system, store, syncer);
             // warm-up outside the measurement: the shard region, one entity, one write (synced along with the items)
             await CreateAsync(refresh.Region, "warmup");
