@@ -29,7 +29,10 @@ internal sealed record BenchOptions(
           --systems a,b     only these systems (default: all of the scenario)
           --pg CONN         PostgreSQL connection string: adds write-through-pg to uniform and zipf (or set WRITEBEHIND_BENCH_PG)
           --rate N          latency: open-loop increments/s (default: half the peak of ours-tell, measured first in a short closed-loop round);
-                            refresh: the configured tps (default 5,000, quick 1,000)
+                            refresh: the configured tps (default 5,000, quick 1,000); batches: open-loop operations/s for --duration
+                            (default 10s, quick 3s) instead of a closed loop
+          --in-flight N     batches: operations waiting for their answers at most (default 1,000)
+          --batch-config H  batches: HOCON laid over akka.write-behind.batches of the batches-* systems, e.g. "early-close = on"
           --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
           --cold            latency: no warm-up; the first touch of every key falls in the measured window
         """;
@@ -49,6 +52,12 @@ internal sealed record BenchOptions(
     /// <summary>latency: skip the warm-up (every key touched once and durable before the clock starts).</summary>
     public bool Cold { get; init; }
 
+    /// <summary>batches: operations in flight at most; <c>null</c> = 1,000.</summary>
+    public int? InFlight { get; init; }
+
+    /// <summary>batches: HOCON laid over <c>akka.write-behind.batches</c> of the <c>batches-*</c> systems.</summary>
+    public string? BatchConfig { get; init; }
+
     public bool IsChild => ChildSystem is not null;
 
     public static BenchOptions Parse(string[] args)
@@ -67,6 +76,8 @@ internal sealed record BenchOptions(
         string? pg = null;
         int? burst = null;
         var cold = false;
+        int? inFlight = null;
+        string? batchConfig = null;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -87,6 +98,8 @@ internal sealed record BenchOptions(
                 case "--pg": pg = Value(); break;
                 case "--burst": burst = PositiveInt(arg, Value()); break;
                 case "--cold": cold = true; break;
+                case "--in-flight": inFlight = PositiveInt(arg, Value()); break;
+                case "--batch-config": batchConfig = Value(); break;
                 default:
                     if (arg.StartsWith("--", StringComparison.Ordinal) || scenario is not null)
                         throw new ArgumentException($"unknown argument {arg}");
@@ -100,7 +113,7 @@ internal sealed record BenchOptions(
         if (scenario != "all" && !Scenarios.Names.Contains(scenario))
             throw new ArgumentException($"unknown scenario {scenario}; use one of {string.Join(", ", Scenarios.Names)} or all");
 
-        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst, Cold = cold };
+        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst, Cold = cold, InFlight = inFlight, BatchConfig = batchConfig };
     }
 
     /// <summary>The arguments that make a child process run one round of <paramref name="system"/> in <paramref name="scenario"/>.</summary>
@@ -118,7 +131,7 @@ internal sealed record BenchOptions(
         if (Duration is { } d)
             foreach (var a in new[] { "--duration", $"{(long)d.TotalMilliseconds}ms" })
                 yield return a;
-        if (Rate is { } r && (scenario != "refresh" || RateGiven))
+        if (Rate is { } r && (scenario is not ("refresh" or "batches") || RateGiven))
             foreach (var a in new[] { "--rate", ((long)r).ToString(CultureInfo.InvariantCulture) })
                 yield return a;
         if (Burst is { } b)
@@ -126,6 +139,12 @@ internal sealed record BenchOptions(
                 yield return a;
         if (Cold)
             yield return "--cold";
+        if (InFlight is { } f)
+            foreach (var a in new[] { "--in-flight", f.ToString(CultureInfo.InvariantCulture) })
+                yield return a;
+        if (BatchConfig is { } h)
+            foreach (var a in new[] { "--batch-config", h })
+                yield return a;
         yield return "--child";
         yield return system;
         yield return "--child-round";
