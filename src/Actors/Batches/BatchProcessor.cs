@@ -77,17 +77,18 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
         {
             var id = Guid.NewGuid();
             var answerWithin = timeout + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
-            var answer = ShardRegion.Ask<IOperationReply>(new RunOperation(key, id, operation, DateTime.UtcNow + timeout), answerWithin);
+            var call = new BatchCall(new RunOperation(key, id, operation, DateTime.UtcNow + timeout));
+            Ingest.Add(call);
             IOperationReply reply;
-            // sent after the operation, so it can never overtake it; the reply still comes to the Ask
-            await using (cancellationToken.Register(() => ShardRegion.Tell(new CancelOperation(key, id), ActorRefs.NoSender)))
+            await using (cancellationToken.CanBeCanceled ? cancellationToken.Register(() => Cancel(call)) : default)
             {
                 try
                 {
-                    reply = await answer.ConfigureAwait(false);
+                    reply = await call.Task.WaitAsync(answerWithin).ConfigureAwait(false);
                 }
-                catch (AskTimeoutException)
+                catch (TimeoutException)
                 {
+                    IngestActor.Tell(new ForgetBatchCall(id), ActorRefs.NoSender);
                     throw new BatchOperationException(key, ErrorCode.Timeout,
                         $"no answer for the operation on [{key}] within {answerWithin}; its outcome is unknown", isRejection: false);
                 }
@@ -133,6 +134,23 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
         }
 
         return null;
+    }
+
+    /// <summary>INTERNAL API: the node-local grouping stage the calls go through (no actor message per operation).</summary>
+    internal BatchIngest Ingest { get; init; } = null!;
+
+    /// <summary>INTERNAL API: the actor that sends <see cref="Ingest"/>'s calls and receives their replies.</summary>
+    internal IActorRef IngestActor { get; init; } = ActorRefs.Nobody;
+
+    // a call still waiting in its cell is taken back and answered at once; one already sent is cancelled at its entity, which
+    // answers Cancelled unless the operation already ran (then the caller gets its batch's outcome)
+    private void Cancel(BatchCall call)
+    {
+        if (Ingest.TryWithdraw(call))
+            call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Cancelled,
+                "the operation was cancelled by its caller before it ran"));
+        else
+            IngestActor.Tell(new CancelBatchCall(call.Run.Key, call.Run.OperationId), ActorRefs.NoSender);
     }
 
     /// <summary>INTERNAL API: an operation admitted by <see cref="Refusal"/> is answered or given up.</summary>

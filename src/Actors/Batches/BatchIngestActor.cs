@@ -1,0 +1,84 @@
+using Akka.Actor;
+
+namespace Akka.WriteBehind.Batches;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The node-local sender of a batch resource type's calls (<see cref="BatchIngest"/>): on <see cref="DrainBatchCalls"/> it sends
+/// each ready key's calls to the shard region as one <see cref="RunOperations"/> (one <see cref="RunOperation"/> when alone),
+/// is the sender the entities answer, and completes each call with its reply. Cancellations of calls already sent go to the
+/// entity after the calls (same sender, same region: never before them). No Ask and no temporary actor per operation.
+/// </para>
+/// </summary>
+internal sealed class BatchIngestActor : UntypedActor
+{
+    private readonly BatchIngest _ingest;
+    private readonly IActorRef _region;
+    private readonly Dictionary<Guid, BatchCall> _sent = new();
+    private readonly Action<string, BatchCall[]> _send;
+
+    public BatchIngestActor(BatchIngest ingest, IActorRef region)
+    {
+        _ingest = ingest;
+        _region = region;
+        _send = Send;
+    }
+
+    public static Props Props(BatchIngest ingest, IActorRef region) =>
+        Akka.Actor.Props.Create(() => new BatchIngestActor(ingest, region));
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case DrainBatchCalls:
+                _ingest.DrainReady(_send);
+                break;
+            case IOperationReply reply:
+                if (_sent.Remove(reply.OperationId, out var call))
+                    call.TrySetResult(reply);
+                break;
+            case CancelBatchCall cancel:
+                if (_sent.ContainsKey(cancel.OperationId))
+                    _region.Tell(new CancelOperation(cancel.Key, cancel.OperationId), Self);
+                break;
+            case ForgetBatchCall forget:
+                _sent.Remove(forget.OperationId);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    protected override void PostStop()
+    {
+        // the system is stopping (or this actor failed): no caller is left waiting for a reply that cannot come any more
+        _ingest.DrainReady((key, calls) =>
+        {
+            foreach (var call in calls)
+                call.TrySetResult(new OperationFailed(key, call.Run.OperationId, ErrorCode.ShuttingDown, "the node stopped before the operation was sent"));
+        });
+        foreach (var call in _sent.Values)
+            call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
+                "the node's batch sender stopped while the operation was under way; its outcome is unknown"));
+        _sent.Clear();
+    }
+
+    private void Send(string key, BatchCall[] calls)
+    {
+        foreach (var call in calls)
+            _sent[call.Run.OperationId] = call;
+        if (calls.Length == 1)
+        {
+            _region.Tell(calls[0].Run, Self);
+            return;
+        }
+
+        var runs = new RunOperation[calls.Length];
+        for (var i = 0; i < calls.Length; i++)
+            runs[i] = calls[i].Run;
+        _region.Tell(new RunOperations(key, runs), Self);
+    }
+}
