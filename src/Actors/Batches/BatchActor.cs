@@ -61,9 +61,11 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    // A producer, not Props.Create(() => new ...): the expression form builds an expression tree and reads its arguments
+    // back by reflection for every entity, and an entity is created per key.
     public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
         QueueLedger queues) =>
-        Akka.Actor.Props.Create(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues));
+        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues)));
 
     // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an entity is created per resource
     // key, and building its handler list per activation was a measurable share of a key's first-touch cost (issue 9).
@@ -221,7 +223,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         }
 
         var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MaxDuration);
-        Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
+        // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch
+        if (!_settings.EarlyClose)
+            Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
         Timers.StartSingleTimer(MaxDurationPassed.Key, new MaxDurationPassed(batch.Id), _settings.MaxDuration);
         if (_holding)
         {
@@ -453,6 +457,14 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         QueueShrank();
         if (batch.MinDurationPassed || _stopping)
             EndBatch(batch);
+        else if (_settings.EarlyClose)
+        {
+            var left = _settings.MinDuration - Stopwatch.GetElapsedTime(batch.StartTimestamp);
+            if (left > TimeSpan.Zero)
+                Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), left);
+            else
+                EndBatch(batch);
+        }
     }
 
     /// <summary>The batch ran but was not saved: every operation of it gets the failure, and nothing of it is kept.</summary>
@@ -581,6 +593,17 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         {
             var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), DeadlineTimestamp);
             return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+        }
+    }
+
+    private sealed class Producer(Func<BatchActor<TResource>> create) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(BatchActor<TResource>);
+
+        public ActorBase Produce() => create();
+
+        public void Release(ActorBase actor)
+        {
         }
     }
 

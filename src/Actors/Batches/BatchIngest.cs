@@ -102,9 +102,26 @@ internal sealed class BatchIngest
 
 /// <summary>INTERNAL API: one <see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/>
 /// call, completed with the entity's reply.</summary>
-internal sealed class BatchCall(RunOperation run) : TaskCompletionSource<IOperationReply>(TaskCreationOptions.RunContinuationsAsynchronously)
+internal sealed class BatchCall(RunOperation run, long answerBy, TimeSpan answerWithin)
+    : TaskCompletionSource<IOperationReply>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     public RunOperation Run { get; } = run;
+
+    /// <summary>When the caller stops waiting, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</summary>
+    public long AnswerBy { get; } = answerBy;
+
+    /// <summary>How long the caller waits, for the timeout's message.</summary>
+    public TimeSpan AnswerWithin { get; } = answerWithin;
+}
+
+/// <summary>INTERNAL API: time to answer the calls whose callers stopped waiting. Node-local.</summary>
+internal sealed class SweepBatchCalls : INoSerializationVerificationNeeded
+{
+    public static readonly SweepBatchCalls Instance = new();
+
+    private SweepBatchCalls()
+    {
+    }
 }
 
 /// <summary>INTERNAL API: cells are ready to be sent. Node-local.</summary>
@@ -120,5 +137,3 @@ internal sealed class DrainBatchCalls : INoSerializationVerificationNeeded
 /// <summary>INTERNAL API: the caller of an operation already sent cancelled it: pass the cancellation to the entity. Node-local.</summary>
 internal sealed record CancelBatchCall(string Key, Guid OperationId) : INoSerializationVerificationNeeded;
 
-/// <summary>INTERNAL API: the caller of an operation stopped waiting for its answer (timeout). Node-local.</summary>
-internal sealed record ForgetBatchCall(Guid OperationId) : INoSerializationVerificationNeeded;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 
 namespace Akka.WriteBehind.Batches;
@@ -8,25 +9,36 @@ namespace Akka.WriteBehind.Batches;
 /// The node-local sender of a batch resource type's calls (<see cref="BatchIngest"/>): on <see cref="DrainBatchCalls"/> it sends
 /// each ready key's calls to the shard region as one <see cref="RunOperations"/> (one <see cref="RunOperation"/> when alone),
 /// is the sender the entities answer, and completes each call with its reply. Cancellations of calls already sent go to the
-/// entity after the calls (same sender, same region: never before them). No Ask and no temporary actor per operation.
+/// entity after the calls (same sender, same region: never before them). No Ask, no temporary actor and no timer per
+/// operation: a periodic sweep answers the calls whose callers' wait ran out with <see cref="ErrorCode.Timeout"/>.
 /// </para>
 /// </summary>
-internal sealed class BatchIngestActor : UntypedActor
+internal sealed class BatchIngestActor : UntypedActor, IWithTimers
 {
     private readonly BatchIngest _ingest;
     private readonly IActorRef _region;
     private readonly Dictionary<Guid, BatchCall> _sent = new();
     private readonly Action<string, BatchCall[]> _send;
+    private readonly TimeSpan _sweepInterval;
+    private readonly List<BatchCall> _expired = new();
 
-    public BatchIngestActor(BatchIngest ingest, IActorRef region)
+    public BatchIngestActor(BatchIngest ingest, IActorRef region, TimeSpan sweepInterval)
     {
         _ingest = ingest;
         _region = region;
+        _sweepInterval = sweepInterval;
         _send = Send;
     }
 
-    public static Props Props(BatchIngest ingest, IActorRef region) =>
-        Akka.Actor.Props.Create(() => new BatchIngestActor(ingest, region));
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="ingest">The grouping stage.</param>
+    /// <param name="region">The type's shard region.</param>
+    /// <param name="sweepInterval">How often calls past their callers' wait are answered (a timeout fires up to this late).</param>
+    public static Props Props(BatchIngest ingest, IActorRef region, TimeSpan sweepInterval) =>
+        Akka.Actor.Props.Create(() => new BatchIngestActor(ingest, region, sweepInterval));
+
+    protected override void PreStart() => Timers.StartPeriodicTimer(SweepBatchCalls.Instance, SweepBatchCalls.Instance, _sweepInterval);
 
     protected override void OnReceive(object message)
     {
@@ -43,8 +55,8 @@ internal sealed class BatchIngestActor : UntypedActor
                 if (_sent.ContainsKey(cancel.OperationId))
                     _region.Tell(new CancelOperation(cancel.Key, cancel.OperationId), Self);
                 break;
-            case ForgetBatchCall forget:
-                _sent.Remove(forget.OperationId);
+            case SweepBatchCalls:
+                Sweep();
                 break;
             default:
                 Unhandled(message);
@@ -64,6 +76,22 @@ internal sealed class BatchIngestActor : UntypedActor
             call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
                 "the node's batch sender stopped while the operation was under way; its outcome is unknown"));
         _sent.Clear();
+    }
+
+    private void Sweep()
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var call in _sent.Values)
+            if (call.AnswerBy <= now)
+                _expired.Add(call);
+        foreach (var call in _expired)
+        {
+            _sent.Remove(call.Run.OperationId);
+            call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
+                $"no answer for the operation on [{call.Run.Key}] within {call.AnswerWithin}; its outcome is unknown"));
+        }
+
+        _expired.Clear();
     }
 
     private void Send(string key, BatchCall[] calls)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -77,22 +78,13 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
         {
             var id = Guid.NewGuid();
             var answerWithin = timeout + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
-            var call = new BatchCall(new RunOperation(key, id, operation, DateTime.UtcNow + timeout));
+            var answerBy = Stopwatch.GetTimestamp() + (long)(answerWithin.TotalSeconds * Stopwatch.Frequency);
+            var call = new BatchCall(new RunOperation(key, id, operation, DateTime.UtcNow + timeout), answerBy, answerWithin);
             Ingest.Add(call);
             IOperationReply reply;
+            // no timer per call: the ingest actor's sweep answers Timeout ("no answer ... outcome unknown") once answerBy passed
             await using (cancellationToken.CanBeCanceled ? cancellationToken.Register(() => Cancel(call)) : default)
-            {
-                try
-                {
-                    reply = await call.Task.WaitAsync(answerWithin).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    IngestActor.Tell(new ForgetBatchCall(id), ActorRefs.NoSender);
-                    throw new BatchOperationException(key, ErrorCode.Timeout,
-                        $"no answer for the operation on [{key}] within {answerWithin}; its outcome is unknown", isRejection: false);
-                }
-            }
+                reply = await call.Task.ConfigureAwait(false);
 
             return reply switch
             {

@@ -73,7 +73,9 @@ public static class WriteBehindBatches
                 settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance).ConfigureAwait(false);
 
             var ingest = new BatchIngest();
-            var ingestActor = system.ActorOf(BatchIngestActor.Props(ingest, region), $"{settings.TypeName}-ingest");
+            // a timeout fires at most a quarter of the reply margin late (between 10 ms and 1 s)
+            var sweep = TimeSpan.FromTicks(Math.Clamp(settings.ReplyTimeoutMargin.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+            var ingestActor = system.ActorOf(BatchIngestActor.Props(ingest, region, sweep), $"{settings.TypeName}-ingest");
             ingest.Drainer = ingestActor;
             var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues, Ingest = ingest, IngestActor = ingestActor };
             registry.Set<TResource>(processor);
