@@ -226,7 +226,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch
         if (!_settings.EarlyClose)
             Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
-        Timers.StartSingleTimer(MaxDurationPassed.Key, new MaxDurationPassed(batch.Id), _settings.MaxDuration);
         if (_holding)
         {
             batch.Resource = _held;
@@ -235,6 +234,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
+        // only a load needs the entity's own max-duration timer (a load that ignores its token still fails in time); a save's
+        // token is cancelled at the deadline by whoever runs it, and its callers are answered when the store returns
+        Timers.StartSingleTimer(MaxDurationPassed.Key, new MaxDurationPassed(batch.Id), _settings.MaxDuration);
         batch.Phase = Phase.Loading;
         if (_storeWriter is not null)
         {

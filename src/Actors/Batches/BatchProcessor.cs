@@ -15,11 +15,13 @@ namespace Akka.WriteBehind.Batches;
 public sealed class BatchProcessor<TResource> where TResource : notnull
 {
     private readonly ActorSystem _system;
+    private readonly CoordinatedShutdown _shutdown;
     private int _inFlight;
 
     internal BatchProcessor(ActorSystem system, IActorRef shardRegion, BatchSettings settings)
     {
         _system = system;
+        _shutdown = CoordinatedShutdown.Get(system);
         ShardRegion = shardRegion;
         Settings = settings;
     }
@@ -76,7 +78,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
 
         try
         {
-            var id = Guid.NewGuid();
+            var id = Ingest.NewOperationId();
             var answerWithin = timeout + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
             var answerBy = Stopwatch.GetTimestamp() + (long)(answerWithin.TotalSeconds * Stopwatch.Frequency);
             var call = new BatchCall(new RunOperation(key, id, operation, DateTime.UtcNow + timeout), answerBy, answerWithin);
@@ -116,7 +118,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     {
         if (!KeyRules.TryValidate(key, out var keyError))
             return new BatchOperationException(key ?? "", ErrorCode.InvalidKey, keyError!, isRejection: false);
-        if (CoordinatedShutdown.Get(_system).ShutdownReason is not null)
+        if (_shutdown.ShutdownReason is not null)
             return new BatchOperationException(key, ErrorCode.ShuttingDown, "the node is shutting down and takes no new operations", isRejection: false);
         if (Interlocked.Increment(ref _inFlight) > Settings.MaxInFlight)
         {
