@@ -332,6 +332,9 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
                 .AppendLine(" |");
         }
+
+        foreach (var failed in rows.Where(r => r.Failures is not null))
+            sb.AppendLine().Append(CultureInfo.InvariantCulture, $"{failed.System} round {failed.Round} failed operations: {failed.Failures}").AppendLine();
     }
 
     private static string Cell(IEnumerable<double> values, Func<double, string> format)

@@ -178,6 +178,7 @@ internal static class Round
             Batches = batches.Batches,
             BatchesPerSecond = batches.Batches / durable.TotalSeconds,
             InFlight = scenario.InFlight,
+            Failures = batches.FailureSummary is { Length: > 0 } failures ? failures : null,
             Rate = scenario.Rate?.Rate,
             LatencySamples = h?.TotalCount,
             LatencyP50Ms = h is null ? null : Ms(h.GetValueAtPercentile(50)),

@@ -74,6 +74,9 @@ internal sealed record RoundResult(
     /// <summary>batches: operations waiting for their answers at most.</summary>
     public int? InFlight { get; init; }
 
+    /// <summary>batches: operations answered with a typed failure, per error code with one message each.</summary>
+    public string? Failures { get; init; }
+
     /// <summary>refresh: the configured tps.</summary>
     public int? RefreshTps { get; init; }
 
