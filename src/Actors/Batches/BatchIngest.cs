@@ -85,7 +85,11 @@ internal sealed class BatchIngest
             BatchCall[] calls;
             lock (cell)
             {
+                // a cell emptied by withdrawals and filled again is queued twice: the second time it is already drained
+                if (cell.Retired)
+                    continue;
                 calls = cell.Calls.ToArray();
+                cell.Calls.Clear();
                 cell.Retired = true;
             }
 

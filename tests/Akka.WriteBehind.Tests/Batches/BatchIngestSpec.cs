@@ -63,4 +63,31 @@ public sealed class BatchIngestSpec
         Assert.Equal([[kept]], groups);
         Assert.False(ingest.TryWithdraw(kept)); // already handed over: the entity must cancel it
     }
+
+    [Fact]
+    public void Should_send_a_call_once_when_its_cell_was_emptied_by_a_withdrawal_and_filled_again()
+    {
+        var ingest = new BatchIngest();
+        var withdrawn = Call("k", "withdrawn");
+        var next = Call("k", "next");
+        ingest.Add(withdrawn);
+        Assert.True(ingest.TryWithdraw(withdrawn));
+        ingest.Add(next); // the cell is ready a second time
+
+        var groups = new List<BatchCall[]>();
+        ingest.DrainReady((_, calls) => groups.Add(calls));
+
+        Assert.Equal([[next]], groups);
+    }
+
+    [Fact]
+    public void Should_give_every_operation_a_distinct_id()
+    {
+        var first = new BatchIngest();
+        var second = new BatchIngest();
+
+        var ids = Enumerable.Range(0, 1000).SelectMany(_ => new[] { first.NewOperationId(), second.NewOperationId() }).ToArray();
+
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+    }
 }
