@@ -75,6 +75,15 @@ internal sealed class BatchIngest
             return !cell.Retired && cell.Calls.Remove(call);
     }
 
+    /// <summary>Takes the call <paramref name="operationId"/> of <paramref name="key"/> back if it has not been sent yet.</summary>
+    public bool TryWithdraw(string key, Guid operationId)
+    {
+        if (!_cells.TryGetValue(key, out var cell))
+            return false;
+        lock (cell)
+            return !cell.Retired && cell.Calls.RemoveAll(c => c.Run.OperationId == operationId) > 0;
+    }
+
     /// <summary>The drainer's side: hands every ready key's waiting calls, in arrival order, to <paramref name="send"/>.</summary>
     public void DrainReady(Action<string, BatchCall[]> send)
     {
@@ -130,6 +139,9 @@ internal sealed class BatchCall(RunOperation run, long answerBy, TimeSpan answer
 
     /// <summary>How long the caller waits, for the timeout's message.</summary>
     public TimeSpan AnswerWithin { get; } = answerWithin;
+
+    /// <summary>An actor that takes the reply instead of the task (a call group); it times out on its own.</summary>
+    public IActorRef? ReplyTo { get; init; }
 }
 
 /// <summary>INTERNAL API: time to answer the calls whose callers stopped waiting. Node-local.</summary>

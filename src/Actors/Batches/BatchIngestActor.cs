@@ -49,7 +49,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
                 break;
             case IOperationReply reply:
                 if (_sent.Remove(reply.OperationId, out var call))
-                    call.TrySetResult(reply);
+                    Complete(call, reply);
                 break;
             case CancelBatchCall cancel:
                 if (_sent.ContainsKey(cancel.OperationId))
@@ -70,10 +70,10 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
         _ingest.DrainReady((key, calls) =>
         {
             foreach (var call in calls)
-                call.TrySetResult(new OperationFailed(key, call.Run.OperationId, ErrorCode.ShuttingDown, "the node stopped before the operation was sent"));
+                Complete(call, new OperationFailed(key, call.Run.OperationId, ErrorCode.ShuttingDown, "the node stopped before the operation was sent"));
         });
         foreach (var call in _sent.Values)
-            call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
+            Complete(call, new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
                 "the node's batch sender stopped while the operation was under way; its outcome is unknown"));
         _sent.Clear();
     }
@@ -87,11 +87,21 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
         foreach (var call in _expired)
         {
             _sent.Remove(call.Run.OperationId);
+            if (call.ReplyTo is not null)
+                continue; // a call group settled it at its own deadline
             call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
                 $"no answer for the operation on [{call.Run.Key}] within {call.AnswerWithin}; its outcome is unknown"));
         }
 
         _expired.Clear();
+    }
+
+    private static void Complete(BatchCall call, IOperationReply reply)
+    {
+        if (call.ReplyTo is { } replyTo)
+            replyTo.Tell(reply);
+        else
+            call.TrySetResult(reply);
     }
 
     private void Send(string key, BatchCall[] calls)

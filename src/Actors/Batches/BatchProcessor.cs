@@ -147,6 +147,25 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
             IngestActor.Tell(new CancelBatchCall(call.Run.Key, call.Run.OperationId), ActorRefs.NoSender);
     }
 
+    /// <summary>
+    /// INTERNAL API: sends an operation admitted by <see cref="Refusal"/> through the grouping stage, its reply told to
+    /// <paramref name="replyTo"/> (a call group, which keeps its own deadline).
+    /// </summary>
+    internal void Send(RunOperation run, IActorRef replyTo)
+    {
+        var answerWithin = run.Deadline - DateTime.UtcNow + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
+        var answerBy = Stopwatch.GetTimestamp() + (long)(Math.Max(0, answerWithin.TotalSeconds) * Stopwatch.Frequency);
+        Ingest.Add(new BatchCall(run, answerBy, answerWithin) { ReplyTo = replyTo });
+    }
+
+    /// <summary>INTERNAL API: the sender of <see cref="Send"/> gave up on the operation: not run if it has not run yet.</summary>
+    internal void CancelSent(string key, Guid operationId)
+    {
+        // withdrawn while still waiting: never sent, and nobody waits for an answer any more
+        if (!Ingest.TryWithdraw(key, operationId))
+            IngestActor.Tell(new CancelBatchCall(key, operationId), ActorRefs.NoSender);
+    }
+
     /// <summary>INTERNAL API: an operation admitted by <see cref="Refusal"/> is answered or given up.</summary>
     internal void ExitInFlight() => Interlocked.Decrement(ref _inFlight);
 

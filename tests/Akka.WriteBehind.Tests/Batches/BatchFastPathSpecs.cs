@@ -154,3 +154,34 @@ public sealed class BatchBulkLoadSpec : AccountSpecBase
             inner.SaveManyAsync(resources, cancellationToken);
     }
 }
+
+/// <summary>
+/// A call group's batch operations ride the grouping stage too: with the resource held and early-close on, operations sent
+/// one message each would make a batch of the first alone; grouped, the key's operations reach the entity together.
+/// </summary>
+public sealed class BatchCallGroupFastPathSpec(ITestOutputHelper output) : TapeSpecBase(output, """
+    akka.write-behind.batches.types.tapes {
+      min-duration = 60s
+      max-duration = 120s
+      early-close = on
+      keep-loaded = on
+    }
+    """)
+{
+    [Fact]
+    public async Task Should_send_a_groups_operations_on_one_key_to_its_entity_as_one_message()
+    {
+        await RunAsync("fan", new Append("warm")).WaitAsync(AwaitTimeout); // loaded and held from now on
+        Assert.Equal(1, (await NextMetricAsync("fan")).OperationCount);
+        var group = Akka.WriteBehind.Inflight.CallGroup<int>.Create();
+        for (var i = 0; i < 5; i++)
+            group = group.AddBatch(i, Processor, "fan", new Append($"e{i}"));
+
+        var outcomes = await group.RunAsync(Sys, TimeSpan.FromSeconds(30)).WaitAsync(AwaitTimeout);
+
+        Assert.Equal(5, outcomes.Count);
+        Assert.All(outcomes.Values, o => Assert.True(o.IsSuccess, o.ToString()));
+        Assert.Equal(5, (await NextMetricAsync("fan")).OperationCount);
+        Assert.Equal(["warm", "e0", "e1", "e2", "e3", "e4"], Store.Entries("fan"));
+    }
+}
