@@ -72,8 +72,12 @@ internal sealed class OrleansCounterWriter(ICounterStore store, TimeSpan flushIn
 /// </summary>
 internal sealed class OrleansTarget : IBenchTarget
 {
-    /// <summary>Threads sending increments: one per core.</summary>
-    public static readonly int SenderThreads = Environment.ProcessorCount;
+    /// <summary>Environment variable that sets <see cref="SenderThreads"/> for an A/B against other counts.</summary>
+    public const string SenderThreadsVariable = "WRITEBEHIND_BENCH_ORLEANS_SENDERS";
+
+    /// <summary>Threads sending increments: one per core, unless <see cref="SenderThreadsVariable"/> says otherwise.</summary>
+    public static readonly int SenderThreads =
+        int.TryParse(Environment.GetEnvironmentVariable(SenderThreadsVariable), out var n) && n > 0 ? n : Environment.ProcessorCount;
 
     private readonly CancellationTokenSource _stop = new();
     private IHost? _host;
