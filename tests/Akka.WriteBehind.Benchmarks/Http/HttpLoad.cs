@@ -10,19 +10,22 @@ namespace Akka.WriteBehind.Benchmarks.Http;
 /// <summary>What the load generator does: where, how many connections, which endpoint, how long and how much at most.</summary>
 /// <param name="BaseAddress">The server's base address.</param>
 /// <param name="Keys">Key names; increment <c>i</c> goes to <see cref="HttpLoad.KeyIndex"/>(i).</param>
-/// <param name="ItemsPerRequest">1: <c>POST /counters/{key}/increment</c>; more: <c>POST /counters/increments</c> with that many items.</param>
-/// <param name="Connections">Keep-alive connections, one sender each (a sender waits for its answer before the next request).</param>
+/// <param name="ItemsPerRequest">
+/// 1: <c>POST /counters/{key}/increment</c>; more: <c>POST /counters/increments</c> with that many items.
+/// </param>
+/// <param name="Connections">Keep-alive connections, one sender each (a sender awaits its answer before the next request).</param>
 /// <param name="Duration">No request is started after this long.</param>
 /// <param name="MaxIncrements">Nor once this many increments were sent.</param>
 /// <param name="ApiKey">Sent as <c>Authorization: Bearer</c> when set.</param>
-internal sealed record HttpLoadPlan(Uri BaseAddress, string[] Keys, int ItemsPerRequest, int Connections, TimeSpan Duration, long MaxIncrements, string? ApiKey);
+internal sealed record HttpLoadPlan(
+    Uri BaseAddress, string[] Keys, int ItemsPerRequest, int Connections, TimeSpan Duration, long MaxIncrements, string? ApiKey);
 
 /// <summary>What came back. Per key: increments sent and acknowledged (for the acknowledged ≤ stored ≤ sent check).</summary>
 /// <param name="Requests">Requests that got an answer or failed.</param>
 /// <param name="Sent">Increments in requests sent.</param>
 /// <param name="Acknowledged">Increments answered 202.</param>
 /// <param name="Refused">Increments answered with another status (the request's, or the fan-out item's).</param>
-/// <param name="NoAnswer">Increments whose request failed without an answer (connection error, client timeout): outcome unknown.</param>
+/// <param name="NoAnswer">Increments whose request got no answer (connection error, client timeout): outcome unknown.</param>
 /// <param name="Statuses">Non-2xx answers by status: requests (single) or items (fan-out).</param>
 /// <param name="SentPerKey">Increments sent, per key index.</param>
 /// <param name="AcknowledgedPerKey">Increments acknowledged, per key index.</param>
@@ -59,7 +62,10 @@ internal static class HttpLoad
     private static readonly byte[] SingleBody = """{"delta":1}"""u8.ToArray();
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 
-    /// <summary>The key index of increment <paramref name="i"/>: uniform over the keys, the same for every system (a fixed hash, no array of the whole run).</summary>
+    /// <summary>
+    /// The key index of increment <paramref name="i"/>: uniform over the keys, the same for every system (a fixed hash, no
+    /// array of the whole run).
+    /// </summary>
     public static int KeyIndex(long i, int keys)
     {
         // splitmix64 finalizer
@@ -70,7 +76,7 @@ internal static class HttpLoad
         return (int)(z % (ulong)keys);
     }
 
-    /// <summary>The client every sender shares: <paramref name="connections"/> pooled keep-alive connections to the server.</summary>
+    /// <summary>The client every sender shares: <paramref name="connections"/> pooled keep-alive connections.</summary>
     public static HttpClient CreateClient(Uri baseAddress, int connections, string? apiKey)
     {
         var client = new HttpClient(new SocketsHttpHandler
@@ -142,10 +148,14 @@ internal static class HttpLoad
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead).ConfigureAwait(false);
+                    using var response = await client.SendAsync(request, HttpCompletionOption.ResponseContentRead)
+                        .ConfigureAwait(false);
                     latency.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds));
                     if (plan.ItemsPerRequest == 1 || response.StatusCode != HttpStatusCode.OK)
-                        Count(response.StatusCode == HttpStatusCode.Accepted, (int)response.StatusCode, indexes.AsSpan(0, count), statuses);
+                    {
+                        var status = (int)response.StatusCode;
+                        Count(status == (int)HttpStatusCode.Accepted, status, indexes.AsSpan(0, count), statuses);
+                    }
                     else
                         await CountFanOutAsync(response, indexes, count, statuses).ConfigureAwait(false);
                 }
@@ -167,7 +177,8 @@ internal static class HttpLoad
         }
 
         public HttpLoadResult Result(TimeSpan elapsed) =>
-            new(_requests, _sent, _acknowledged, _refused, _noAnswer, _statuses, _sentPerKey, _acknowledgedPerKey, elapsed, _latency, _firstError);
+            new(_requests, _sent, _acknowledged, _refused, _noAnswer, _statuses, _sentPerKey, _acknowledgedPerKey, elapsed, _latency,
+                _firstError);
 
         private static HttpRequestMessage Request(Uri uri, byte[] body)
         {
@@ -211,8 +222,9 @@ internal static class HttpLoad
             statuses[name] = statuses.GetValueOrDefault(name) + (plan.ItemsPerRequest == 1 ? 1 : indexes.Length);
         }
 
-        /// <summary>A fan-out answer: one result per item, in the request's order, each with its own status (202 acknowledged).</summary>
-        private async Task CountFanOutAsync(HttpResponseMessage response, int[] indexes, int count, Dictionary<string, long> statuses)
+        /// <summary>A fan-out answer: one result per item, in the request's order, each with its own status (202: acknowledged).</summary>
+        private async Task CountFanOutAsync(
+            HttpResponseMessage response, int[] indexes, int count, Dictionary<string, long> statuses)
         {
             await using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
             using var document = await JsonDocument.ParseAsync(stream).ConfigureAwait(false);

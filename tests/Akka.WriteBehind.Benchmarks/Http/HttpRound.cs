@@ -57,7 +57,8 @@ internal static class HttpRound
         var writeThrough = system == HttpSystems.WriteThrough;
         var items = HttpSystems.ItemsPerRequest(system);
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var dataDir = Directory.CreateDirectory(Path.Combine(Path.GetFullPath(options.OutDir), "http-data", $"{system}-r{options.ChildRound}-{stamp}")).FullName;
+        var dataDir = Path.Combine(Path.GetFullPath(options.OutDir), "http-data", $"{system}-r{options.ChildRound}-{stamp}");
+        Directory.CreateDirectory(dataDir);
         var dbFile = Path.Combine(dataDir, writeThrough ? "counters.db" : "writebehind.db");
         var keep = true;
         ServerProcess? server = null;
@@ -74,7 +75,8 @@ internal static class HttpRound
             var warm = await HttpLoad.RunAsync(client, new HttpLoadPlan(server.BaseAddress, warmKeys, items, scenario.Connections,
                 WarmUpCap, (long)scenario.Connections * WarmRequestsPerConnection * items, options.ApiKey));
             if (warm.Acknowledged == 0)
-                throw new InvalidOperationException($"warm-up: nothing acknowledged ({Statuses(warm.Statuses)}; {warm.FirstError})\n{server.Tail()}");
+                throw new InvalidOperationException(
+                    $"warm-up: nothing acknowledged ({Statuses(warm.Statuses)}; {warm.FirstError})\n{server.Tail()}");
 
             using var self = Process.GetCurrentProcess();
             self.Refresh();
@@ -150,22 +152,26 @@ internal static class HttpRound
         var extra = Enumerable.Range(0, stored.Length).Where(k => stored[k] > load.SentPerKey[k]).ToArray();
         if (lost.Length == 0 && extra.Length == 0)
             return null;
-        string Sample(int[] ks) => string.Join(", ", ks.Take(3).Select(k => $"bench:{k} acknowledged {load.AcknowledgedPerKey[k]} stored {stored[k]} sent {load.SentPerKey[k]}"));
+        string Sample(int[] ks) => string.Join(", ", ks.Take(3).Select(k =>
+            $"bench:{k} acknowledged {load.AcknowledgedPerKey[k]} stored {stored[k]} sent {load.SentPerKey[k]}"));
         return $"stored totals do not match: {lost.Length} key(s) below their acknowledged increments ({Sample(lost)}), " +
                $"{extra.Length} above the increments sent ({Sample(extra)})";
     }
 
     internal static string Statuses(IReadOnlyDictionary<string, long> statuses) =>
-        statuses.Count == 0 ? "none" : string.Join(", ", statuses.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}×{s.Value:N0}"));
+        statuses.Count == 0
+            ? "none"
+            : string.Join(", ", statuses.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}×{s.Value:N0}"));
 
-    /// <summary>The Host as users run it: its Release build, <c>dotnet Akka.WriteBehind.Host.dll</c>, options that exist today only.</summary>
+    /// <summary>The Host as users run it: its Release build, <c>dotnet Akka.WriteBehind.Host.dll</c>, options it has today.</summary>
     private static ProcessStartInfo HostStart(string dataDir, string system, Scenario scenario, string? apiKey)
     {
         var start = new ProcessStartInfo(DotnetExecutable()) { WorkingDirectory = dataDir };
         foreach (var arg in new[]
                  {
                      HostAssemblyPath(), "--http-port", "0", "--akka-port", "0", "--data-dir", dataDir,
-                     "--durability", HttpSystems.Durability(system)!, "--flush-interval", $"{(long)scenario.FlushInterval.TotalMilliseconds}ms",
+                     "--durability", HttpSystems.Durability(system)!,
+                     "--flush-interval", $"{(long)scenario.FlushInterval.TotalMilliseconds}ms",
                  })
             start.ArgumentList.Add(arg);
         // the Host reads WRITEBEHIND_<OPTION>: none of the caller's may change the measured set-up
@@ -177,7 +183,7 @@ internal static class HttpRound
         return start;
     }
 
-    /// <summary>This executable again, serving <see cref="WriteThroughServer"/>, with server GC (what an ASP.NET app gets by default).</summary>
+    /// <summary>This executable again, serving <see cref="WriteThroughServer"/>, with server GC (an ASP.NET app's default).</summary>
     private static ProcessStartInfo WriteThroughStart(string dbFile, string? apiKey)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
@@ -192,7 +198,7 @@ internal static class HttpRound
         return start;
     }
 
-    /// <summary>The schema of the library's store, and a row of value 0 per key: every request is then exactly one UPDATE.</summary>
+    /// <summary>The schema of the library's store and a row of value 0 per key: every request is then exactly one UPDATE.</summary>
     private static async Task CreateRowsAsync(string dbFile, string[] keys)
     {
         await new Akka.WriteBehind.Storage.SqliteCounterStore($"Data Source={dbFile};Pooling=False").InitializeAsync();
@@ -201,7 +207,7 @@ internal static class HttpRound
         await Systems.WriteThroughTarget.InsertRowsAsync(connection, keys);
     }
 
-    /// <summary>Polls until every key's stored value reaches its acknowledged increments, or <see cref="DurableTimeout"/>.</summary>
+    /// <summary>Polls until every key's stored value reaches its acknowledged increments, or for <see cref="DurableTimeout"/>.</summary>
     private static async Task WaitStoredAsync(string dbFile, long[] acknowledged)
     {
         var deadline = Stopwatch.StartNew();
@@ -227,7 +233,8 @@ internal static class HttpRound
         await using var reader = await select.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            if (int.TryParse(reader.GetString(0).AsSpan("bench:".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k < keys)
+            var name = reader.GetString(0).AsSpan("bench:".Length);
+            if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k < keys)
                 stored[k] = reader.GetInt64(1);
         }
 
@@ -248,9 +255,11 @@ internal static class HttpRound
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "Akka.WriteBehind.sln")))
             root = root.Parent;
         if (root is null)
-            throw new InvalidOperationException($"no Akka.WriteBehind.sln above {AppContext.BaseDirectory}: the http scenario runs the Host built in this repository");
+            throw new InvalidOperationException(
+                $"no Akka.WriteBehind.sln above {AppContext.BaseDirectory}: the http scenario runs the Host built in this repository");
         var dll = Path.Combine(root.FullName, "src", "Host", "bin", "Release", tfm, "Akka.WriteBehind.Host.dll");
         return File.Exists(dll)
             ? dll
-            : throw new InvalidOperationException($"{dll} is missing; build the Host in Release first: dotnet build -c Release src/Host");
+            : throw new InvalidOperationException(
+                $"{dll} is missing; build the Host in Release first: dotnet build -c Release src/Host");
     }}

@@ -65,7 +65,10 @@ internal sealed partial class ServerProcess : IDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="start"/> and waits until a line starting with <paramref name="upLinePrefix"/> names its <c>http=</c> or <c>http://</c> address.</summary>
+    /// <summary>
+    /// Starts <paramref name="start"/> and waits until a line starting with <paramref name="upLinePrefix"/> names its
+    /// <c>http://</c> address.
+    /// </summary>
     public static async Task<ServerProcess> StartAsync(ProcessStartInfo start, string upLinePrefix)
     {
         start.RedirectStandardOutput = true;
@@ -76,11 +79,13 @@ internal sealed partial class ServerProcess : IDisposable
         {
             var finished = await Task.WhenAny(server._up.Task, Task.Delay(StartTimeout));
             if (finished != server._up.Task)
-                throw new InvalidOperationException($"no '{upLinePrefix}' line within {StartTimeout.TotalSeconds:0} s\n{server.Tail()}");
+                throw new InvalidOperationException(
+                    $"no '{upLinePrefix}' line within {StartTimeout.TotalSeconds:0} s\n{server.Tail()}");
             if (server._up.Task.IsFaulted)
             {
                 await server._process.WaitForExitAsync();
-                throw new InvalidOperationException($"the server exited with code {server._process.ExitCode} before it was up\n{server.Tail()}");
+                throw new InvalidOperationException(
+                    $"the server exited with code {server._process.ExitCode} before it was up\n{server.Tail()}");
             }
 
             server.BaseAddress = await server._up.Task;
@@ -105,14 +110,16 @@ internal sealed partial class ServerProcess : IDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new InvalidOperationException($"the server did not exit within {StopTimeout.TotalSeconds:0} s of SIGTERM\n{Tail()}");
+            throw new InvalidOperationException(
+                $"the server did not exit within {StopTimeout.TotalSeconds:0} s of SIGTERM\n{Tail()}");
         }
 
         return _process.ExitCode;
     }
 
     /// <summary>The server's last lines (stderr prefixed), for a failed round's message.</summary>
-    public string Tail(int lines = 40) => $"--- server output (last {lines} lines) ---\n" + string.Join('\n', _output.TakeLast(lines));
+    public string Tail(int lines = 40) =>
+        $"--- server output (last {lines} lines) ---\n" + string.Join('\n', _output.TakeLast(lines));
 
     /// <summary>Every line the server wrote so far.</summary>
     public IReadOnlyCollection<string> Output => _output.ToArray();
