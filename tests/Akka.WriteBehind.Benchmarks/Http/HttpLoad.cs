@@ -23,7 +23,7 @@ internal sealed record HttpLoadPlan(
 /// <summary>What came back. Per key: increments sent and acknowledged (for the acknowledged ≤ stored ≤ sent check).</summary>
 /// <param name="Requests">Requests that got an answer or failed.</param>
 /// <param name="Sent">Increments in requests sent.</param>
-/// <param name="Acknowledged">Increments answered 202.</param>
+/// <param name="Acknowledged">Increments answered 2xx (the Host answers 202).</param>
 /// <param name="Refused">Increments answered with another status (the request's, or the fan-out item's).</param>
 /// <param name="NoAnswer">Increments whose request got no answer (connection error, client timeout): outcome unknown.</param>
 /// <param name="Statuses">Non-2xx answers by status: requests (single) or items (fan-out).</param>
@@ -154,7 +154,7 @@ internal static class HttpLoad
                     if (plan.ItemsPerRequest == 1 || response.StatusCode != HttpStatusCode.OK)
                     {
                         var status = (int)response.StatusCode;
-                        Count(status == (int)HttpStatusCode.Accepted, status, indexes.AsSpan(0, count), statuses);
+                        Count(IsSuccess(status), status, indexes.AsSpan(0, count), statuses);
                     }
                     else
                         await CountFanOutAsync(response, indexes, count, statuses).ConfigureAwait(false);
@@ -179,6 +179,9 @@ internal static class HttpLoad
         public HttpLoadResult Result(TimeSpan elapsed) =>
             new(_requests, _sent, _acknowledged, _refused, _noAnswer, _statuses, _sentPerKey, _acknowledgedPerKey, elapsed, _latency,
                 _firstError);
+
+        /// <summary>Any 2xx counts as acknowledged (the Host answers 202 today), so a change of success code is not a loss.</summary>
+        private static bool IsSuccess(int status) => status is >= 200 and < 300;
 
         private static HttpRequestMessage Request(Uri uri, byte[] body)
         {
@@ -222,7 +225,7 @@ internal static class HttpLoad
             statuses[name] = statuses.GetValueOrDefault(name) + (plan.ItemsPerRequest == 1 ? 1 : indexes.Length);
         }
 
-        /// <summary>A fan-out answer: one result per item, in the request's order, each with its own status (202: acknowledged).</summary>
+        /// <summary>A fan-out answer: one result per item, in the request's order, each with its own status (2xx: acknowledged).</summary>
         private async Task CountFanOutAsync(
             HttpResponseMessage response, int[] indexes, int count, Dictionary<string, long> statuses)
         {
@@ -235,7 +238,7 @@ internal static class HttpLoad
                 var status = item.GetProperty("status").GetInt32();
                 if (index < 0 || index >= count)
                     throw new InvalidOperationException($"fan-out answer names item {index} of a request of {count}");
-                Count(status == (int)HttpStatusCode.Accepted, status, indexes.AsSpan(index, 1), statuses);
+                Count(IsSuccess(status), status, indexes.AsSpan(index, 1), statuses);
                 seen++;
             }
 

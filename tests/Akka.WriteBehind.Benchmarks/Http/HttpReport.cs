@@ -27,7 +27,7 @@ internal static class HttpReport
     {
         sb.AppendLine("Each round starts the server as its own process on free loopback ports with a fresh data directory, warms it up on other keys, " +
                       "then a .NET HttpClient load generator (SocketsHttpHandler, one keep-alive connection per sender, closed loop, Content-Type: application/json) sends for the window. " +
-                      "increments/s: acknowledged (202, or a fan-out item's 202) ÷ window; CPU: the server process's, per acknowledged increment (cores: its CPU ÷ window); " +
+                      "increments/s: acknowledged (a 2xx answer, 202 today, or a fan-out item's 2xx status) ÷ window; CPU: the server process's, per acknowledged increment (cores: its CPU ÷ window); " +
                       "client: the load generator's. After the window the round waits until the database holds every acknowledged increment, stops the server with SIGTERM " +
                       "and verifies per key: acknowledged ≤ stored ≤ sent. Non-2xx: answers by status (fan-out: items); no answer: increments whose request failed or timed out (30 s).");
         sb.AppendLine();
