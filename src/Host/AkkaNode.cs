@@ -1,6 +1,9 @@
 using Akka.Cluster.Hosting;
 using Akka.Configuration;
+using Akka.Discovery.KubernetesApi;
 using Akka.Hosting;
+using Akka.Management;
+using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Hosting;
@@ -12,7 +15,7 @@ namespace Akka.WriteBehind.Host;
 /// Akka.Hosting wiring of a node: HOCON layered as <c>hocon/node.conf</c>, then the store file (<c>hocon/sqlite.conf</c> or
 /// <c>hocon/postgres.conf</c>), then
 /// the command-line/environment options (rendered by the options objects and prepended), with the library's and Akka's
-/// defaults behind all of them; remoting on 127.0.0.1, clustering, write-behind counters and the accounts batch resource.
+/// defaults behind all of them; remoting on the node's addresses, clustering (seed nodes or cluster bootstrap), write-behind counters and the accounts batch resource.
 /// </summary>
 public static class AkkaNode
 {
@@ -51,13 +54,23 @@ public static class AkkaNode
     {
         // files first as fallback of everything the options below prepend; the library defaults are appended after them
         builder.AddHocon(fileConfig, HoconAddMode.Append);
-        builder.WithRemoting(HostSettings.Hostname, settings.AkkaPort);
+        var network = settings.Network;
+        builder.WithRemoting(new RemoteOptions
+        {
+            HostName = network.Hostname,
+            PublicHostName = network.PublicHostname,
+            Port = settings.AkkaPort,
+        });
         builder.WithClustering(new ClusterOptions
         {
             SeedNodes = settings.SeedNodes.IsEmpty ? null : settings.SeedNodes.ToArray(),
         });
 
-        if (settings.SeedNodes.IsEmpty)
+        if (network.Discovery != DiscoveryMode.SeedNodes)
+        {
+            builder.WithBootstrapDiscovery(network);
+        }
+        else if (settings.SeedNodes.IsEmpty)
         {
             // no seed nodes: a one-node cluster. Joining the actual self address also works with --akka-port 0.
             builder.WithActors((system, _) =>
@@ -104,6 +117,41 @@ public static class AkkaNode
                 };
             }
         });
+        return builder;
+    }
+
+    /// <summary>
+    /// Cluster bootstrap through Akka.Management: the management HTTP endpoint on the node's addresses, and contact points
+    /// found in a fixed list (<see cref="DiscoveryMode.Config"/>) or through the Kubernetes API. The first nodes to see
+    /// <see cref="NetworkSettings.RequiredContactPoints"/> of each other form one cluster (the lowest address starts it);
+    /// a node that finds a running cluster joins it.
+    /// </summary>
+    private static AkkaConfigurationBuilder WithBootstrapDiscovery(this AkkaConfigurationBuilder builder, NetworkSettings network)
+    {
+        builder.WithAkkaManagement(hostName: network.PublicHostname, port: network.ManagementPort, bindHostname: network.Hostname,
+            bindPort: network.ManagementPort, autoStart: true);
+        if (network.Discovery == DiscoveryMode.Config)
+        {
+            var endpoints = string.Join(", ", network.DiscoveryEndpoints.Select(e => $"\"{e}\""));
+            builder.AddHocon($$"""
+                akka.discovery.method = config
+                akka.discovery.config.services.{{network.ServiceName}}.endpoints = [{{endpoints}}]
+                """, HoconAddMode.Prepend);
+        }
+        else
+        {
+            // pods labelled app=<service name> in the pod's own namespace (the service account needs pods: get, list)
+            builder.WithKubernetesDiscovery("app={0}");
+            builder.AddHocon("akka.discovery.method = kubernetes-api", HoconAddMode.Prepend);
+        }
+
+        builder.WithClusterBootstrap(options =>
+        {
+            options.ContactPointDiscovery.ServiceName = network.ServiceName;
+            options.ContactPointDiscovery.RequiredContactPointsNr = network.RequiredContactPoints;
+            options.ContactPointDiscovery.StableMargin = TimeSpan.FromSeconds(3);
+            options.ContactPointDiscovery.Interval = TimeSpan.FromSeconds(1);
+        }, autoStart: true);
         return builder;
     }
 
