@@ -2,7 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Discovery.KubernetesApi;
 using Akka.Hosting;
-using Akka.Management;
+using Akka.Management.Dsl;
 using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Batches.Accounts;
@@ -121,15 +121,32 @@ public static class AkkaNode
     }
 
     /// <summary>
-    /// Cluster bootstrap through Akka.Management: the management HTTP endpoint on the node's addresses, and contact points
-    /// found in a fixed list (<see cref="DiscoveryMode.Config"/>) or through the Kubernetes API. The first nodes to see
-    /// <see cref="NetworkSettings.RequiredContactPoints"/> of each other form one cluster (the lowest address starts it);
-    /// a node that finds a running cluster joins it.
+    /// Cluster bootstrap (Akka.Management): contact points found in a fixed list (<see cref="DiscoveryMode.Config"/>) or
+    /// through the Kubernetes API, probed at <c>/bootstrap/seed-nodes</c> on their management port. The first nodes to see
+    /// <see cref="NetworkSettings.RequiredContactPoints"/> of each other form one cluster (the lowest address starts it); a
+    /// node whose contact points report a running cluster joins it.
     /// </summary>
+    /// <remarks>
+    /// The bootstrap route is served by the Host's own Kestrel (<see cref="ClusterBootstrapRoute"/>), not by Akka.Management's
+    /// HTTP endpoint: that one runs on Akka.Http.Shim, which needs Ceen.Httpd 0.9.9, and the 0.9.10 served instead fails
+    /// to bind (MissingMethodException). The protocol on the wire is Akka.Management's own.
+    /// </remarks>
     private static AkkaConfigurationBuilder WithBootstrapDiscovery(this AkkaConfigurationBuilder builder, NetworkSettings network)
     {
-        builder.WithAkkaManagement(hostName: network.PublicHostname, port: network.ManagementPort, bindHostname: network.Hostname,
-            bindPort: network.ManagementPort, autoStart: true);
+        builder.AddHocon($$"""
+            akka.management.http {
+              hostname = "{{network.PublicHostname}}"
+              port = {{network.ManagementPort}}
+            }
+            akka.management.cluster.bootstrap.contact-point-discovery {
+              service-name = "{{network.ServiceName}}"
+              port-name = management
+              required-contact-point-nr = {{network.RequiredContactPoints}}
+              stable-margin = 3s
+            }
+            # a contact point that is not listening yet (its Kestrel starts after the actor system) is asked again soon
+            akka.management.cluster.bootstrap.contact-point.probe-interval = 1s
+            """, HoconAddMode.Prepend);
         if (network.Discovery == DiscoveryMode.Config)
         {
             var endpoints = string.Join(", ", network.DiscoveryEndpoints.Select(e => $"\"{e}\""));
@@ -145,13 +162,14 @@ public static class AkkaNode
             builder.AddHocon("akka.discovery.method = kubernetes-api", HoconAddMode.Prepend);
         }
 
-        builder.WithClusterBootstrap(options =>
+        builder.WithActors(async (system, _) =>
         {
-            options.ContactPointDiscovery.ServiceName = network.ServiceName;
-            options.ContactPointDiscovery.RequiredContactPointsNr = network.RequiredContactPoints;
-            options.ContactPointDiscovery.StableMargin = TimeSpan.FromSeconds(3);
-            options.ContactPointDiscovery.Interval = TimeSpan.FromSeconds(1);
-        }, autoStart: true);
+            var bootstrap = ClusterBootstrap.Get(system);
+            // what the management endpoint would tell it: the contact point this node is known by
+            bootstrap.Routes(ManagementRouteProviderSettings.Create(
+                new Uri($"http://{network.PublicHostname}:{network.ManagementPort}/"), readOnly: true));
+            await bootstrap.Start().ConfigureAwait(false);
+        });
         return builder;
     }
 

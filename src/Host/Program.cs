@@ -75,6 +75,9 @@ builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSe
 builder.WebHost.ConfigureKestrel(k =>
 {
     k.Listen(settings.Network.HttpAddress, settings.HttpPort);
+    // cluster bootstrap's contact point (GET /bootstrap/seed-nodes) on the Akka.Remote bind address
+    if (settings.Network.Discovery != DiscoveryMode.SeedNodes)
+        k.Listen(ManagementAddress(settings.Network.Hostname), settings.Network.ManagementPort);
     k.AddServerHeader = false;
 });
 builder.Services.AddSingleton<CounterGateway>();
@@ -131,12 +134,14 @@ app.UseStatusCodePages(context =>
     return ErrorMapping.Error(status, ErrorMapping.ForStatus(status),
         $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path}: HTTP {status}").ExecuteAsync(context.HttpContext);
 });
-app.UseApiSecurity(settings.Security);
+app.UseApiSecurity(settings.Security, settings.Network);
 app.MapCounters();
 app.MapAccounts();
 app.MapFanOut();
 app.MapItems();
 app.MapHealth();
+if (settings.Network.Discovery != DiscoveryMode.SeedNodes)
+    app.MapClusterBootstrap(settings.Network.ManagementPort);
 app.MapObservability();
 app.MapPrometheusScrapingEndpoint("/metrics");
 
@@ -184,3 +189,7 @@ await app.DisposeAsync().ConfigureAwait(false);
 
 // Akka.Hosting sets a non-zero exit code when the node was downed or left the cluster on its own
 return Environment.ExitCode;
+
+// the management endpoint binds where Akka.Remote does: an IP address as given, a host name as it resolves
+static System.Net.IPAddress ManagementAddress(string hostname) =>
+    System.Net.IPAddress.TryParse(hostname, out var address) ? address : System.Net.Dns.GetHostAddresses(hostname).First();

@@ -23,12 +23,23 @@ public static class ApiSecurity
     /// <summary>Adds the checks to the pipeline; call before the endpoints run.</summary>
     /// <param name="app">The application.</param>
     /// <param name="security">Who may call the API.</param>
-    public static IApplicationBuilder UseApiSecurity(this IApplicationBuilder app, SecuritySettings security)
+    /// <param name="network">The node's ports: on the management port only the cluster bootstrap route is served, openly.</param>
+    public static IApplicationBuilder UseApiSecurity(this IApplicationBuilder app, SecuritySettings security, NetworkSettings network)
     {
         var expected = security.ApiKey is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(security.ApiKey));
         app.Use(async (context, next) =>
         {
             var request = context.Request;
+            if (ClusterBootstrapRoute.OnManagementPort(context, network))
+            {
+                if (request.Path.Equals(ClusterBootstrapRoute.Path, StringComparison.Ordinal) && HttpMethods.IsGet(request.Method))
+                    await next(context).ConfigureAwait(false);
+                else
+                    await ErrorMapping.Error(StatusCodes.Status404NotFound, ErrorMapping.NotFound,
+                        $"the management port serves only GET {ClusterBootstrapRoute.Path}").ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+
             if (expected is not null && !IsAnonymous(request.Path, security) && !HasKey(request, expected))
             {
                 context.Response.Headers.WWWAuthenticate = "Bearer";
