@@ -610,8 +610,10 @@ public sealed record HostSettings(
                 throw new HostSettingsException($"{source}: '{part}' is not an Akka address like akka.tcp://{ActorSystemName}@127.0.0.1:4053 ({e.Message}).");
             }
 
-            if (address.Protocol != "akka.tcp")
-                throw new HostSettingsException($"{source}: '{part}' uses the protocol '{address.Protocol}'; nodes talk akka.tcp, like akka.tcp://{ActorSystemName}@127.0.0.1:4053.");
+            // akka.ssl.tcp: the nodes' transport has TLS on (docs/deployment.md)
+            if (address.Protocol is not ("akka.tcp" or "akka.ssl.tcp"))
+                throw new HostSettingsException($"{source}: '{part}' uses the protocol '{address.Protocol}'; nodes talk akka.tcp " +
+                                                $"(akka.ssl.tcp with TLS), like akka.tcp://{ActorSystemName}@127.0.0.1:4053.");
             if (address.Host is null || address.Port is null or <= 0 or > 65535)
                 throw new HostSettingsException($"{source}: '{part}' needs a host and a port, like akka.tcp://{ActorSystemName}@127.0.0.1:4053.");
             if (address.System != ActorSystemName)

@@ -98,6 +98,9 @@ internal sealed class HostProcess : IDisposable
         params string[] options) =>
         StartAsync(dataDir, httpPort, akkaPort, null, options, address);
 
+    /// <summary>Starts the Host without waiting for its up line (a node expected never to come up).</summary>
+    public static HostProcess Launch(string dataDir, params string[] options) => new(dataDir, options);
+
     /// <summary>Runs the Host with <paramref name="options"/> that make it refuse to start; returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dataDir, params string[] options)
     {
