@@ -219,14 +219,19 @@ internal sealed class HostProcess : IDisposable
     {
         var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = tfm.Parent?.Name ?? throw new InvalidOperationException($"unexpected test directory {tfm.FullName}");
-        var root = tfm;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Akka.WriteBehind.sln")))
-            root = root.Parent;
-        Assert.True(root is not null, $"no Akka.WriteBehind.sln above {tfm.FullName}");
-
-        var dll = Path.Combine(root!.FullName, "src", "Host", "bin", configuration, tfm.Name, "Akka.WriteBehind.Host.dll");
+        var dll = Path.Combine(RepositoryRoot(), "src", "Host", "bin", configuration, tfm.Name, "Akka.WriteBehind.Host.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing; build src/Host in {configuration} first");
         return dll;
+    }
+
+    /// <summary>The directory holding Akka.WriteBehind.sln, above this test assembly.</summary>
+    public static string RepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Akka.WriteBehind.sln")))
+            root = root.Parent;
+        Assert.True(root is not null, $"no Akka.WriteBehind.sln above {AppContext.BaseDirectory}");
+        return root!.FullName;
     }
 
     private static string DotnetExecutable()
