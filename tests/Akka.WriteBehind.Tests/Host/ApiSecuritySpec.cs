@@ -174,6 +174,28 @@ public sealed class ApiSecuritySpec(KeyedHostFixture node) : IClassFixture<Keyed
         }
     }
 
+    [Fact]
+    public async Task Status_page_should_work_in_a_browser_that_sends_the_key()
+    {
+        var url = $"http://127.0.0.1:{node.Host.HttpPort}/";
+        await using (var stranger = await HeadlessChromium.StartAsync())
+        {
+            await stranger.NavigateAsync(url);
+            Assert.Contains("unauthorized", (string?)await stranger.EvaluateAsync("document.body.innerText"));
+        }
+
+        await using var keyed = await HeadlessChromium.StartAsync(new Dictionary<string, string> { ["Authorization"] = $"Bearer {KeyedHostFixture.Key}" });
+        await keyed.NavigateAsync(url);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((string?)await keyed.EvaluateAsync("document.getElementById('poll-state').dataset.state || ''") != "ok")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the page's /stats polls do not succeed: " + string.Join("\n", keyed.Problems));
+            await Task.Delay(200);
+        }
+
+        Assert.True(keyed.Problems.Count == 0, "the page reported errors:\n" + string.Join("\n", keyed.Problems));
+    }
+
     private static HttpRequestMessage Request(string method, string path)
     {
         var request = new HttpRequestMessage(new HttpMethod(method), path);

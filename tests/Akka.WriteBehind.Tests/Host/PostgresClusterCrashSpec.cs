@@ -55,6 +55,18 @@ public sealed class PostgresClusterCrashSpec(ITestOutputHelper output, PostgresF
         // exactly one cluster: every node sees the same three members Up
         foreach (var node in nodes)
             await AwaitOneClusterOfThreeAsync(node, akkaPort);
+        if (discovery == "config")
+        {
+            // the management port answers the contact-point route, and nothing of the API
+            using var management = new HttpClient { BaseAddress = new Uri($"http://{Addresses[1]}:{managementPort}/") };
+            using (var seedNodes = await management.GetAsync("bootstrap/seed-nodes"))
+            {
+                Assert.Equal(HttpStatusCode.OK, seedNodes.StatusCode);
+                Assert.Contains($"\"Host\":\"{Addresses[0]}\"", await seedNodes.Content.ReadAsStringAsync());
+            }
+
+            await HostHttp.AssertErrorAsync(management.GetAsync("stats"), HttpStatusCode.NotFound, "not_found");
+        }
 
         var ledger = new Ledger();
         var clients = new Clients(ledger);
