@@ -56,6 +56,13 @@ public sealed record SecuritySettings(string? ApiKey, bool MetricsAnonymous, boo
 {
     /// <summary>No key.</summary>
     public static readonly SecuritySettings Default = new(null, false, false);
+
+    // a record prints every property: the key never goes into a log line or an exception message this way
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"ApiKey = {(ApiKey is null ? "none" : "***")}, MetricsAnonymous = {MetricsAnonymous}, AllowAnonymous = {AllowAnonymous}");
+        return true;
+    }
 }
 
 /// <summary>

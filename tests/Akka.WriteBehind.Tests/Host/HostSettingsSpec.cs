@@ -444,6 +444,7 @@ public sealed class HostSettingsSpec
     public void Should_read_the_api_key_from_the_command_line_the_environment_or_a_file()
     {
         Assert.Equal(Key, Parse("--api-key", Key).Security.ApiKey);
+        Assert.DoesNotContain(Key, Parse("--api-key", Key).ToString());
         Assert.Equal(Key, ParseWithEnvironment(new Hashtable { ["WRITEBEHIND_API_KEY"] = Key }).Security.ApiKey);
         Assert.True(Parse("--api-key", Key, "--metrics-anonymous").Security.MetricsAnonymous);
         Assert.False(Parse("--api-key", Key).Security.MetricsAnonymous);
