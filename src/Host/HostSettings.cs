@@ -444,8 +444,12 @@ public sealed record HostSettings(
             if (!Regex.IsMatch(serviceName, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", RegexOptions.CultureInvariant))
                 throw new HostSettingsException($"{Source(ServiceNameOption)}: '{serviceName}' is not a DNS label (a-z, 0-9, dashes).");
 
-            return new NetworkSettings(hostname, publicHostname ?? hostname, httpAddress!, discovery, endpoints,
-                Port(ManagementPortOption) ?? NetworkSettings.Default.ManagementPort, serviceName, required);
+            var managementPort = Port(ManagementPortOption) ?? NetworkSettings.Default.ManagementPort;
+            if (discovery != DiscoveryMode.SeedNodes && (managementPort == settings.HttpPort || managementPort == settings.AkkaPort))
+                throw new HostSettingsException($"{Source(ManagementPortOption)} {managementPort} is also the HTTP or the Akka port; " +
+                                                "cluster bootstrap needs a port of its own.");
+            return new NetworkSettings(hostname, publicHostname ?? hostname, httpAddress!, discovery, endpoints, managementPort,
+                serviceName, required);
         }
 
         private SecuritySettings ReadSecurity(NetworkSettings network)

@@ -393,10 +393,12 @@ public sealed class HostSettingsSpec
     [InlineData("--management-port", "70000", "--management-port")]
     [InlineData("--service-name", "Write Behind", "--service-name")]
     [InlineData("--api-key", "short", "at least 16 characters")]
+    [InlineData("--discovery=kubernetes --management-port", "5080", "a port of its own")]
     [InlineData("--allow-anonymous=maybe", null, "--allow-anonymous")]
     public void Should_refuse_bad_network_and_security_values(string option, string? value, string named)
     {
-        var error = Assert.Throws<HostSettingsException>(() => value is null ? Parse(option) : Parse(option, value));
+        var args = option.Split(' ').Concat(value is null ? [] : new[] { value }).ToArray();
+        var error = Assert.Throws<HostSettingsException>(() => Parse(args));
 
         Assert.Contains(named, error.Message);
     }
