@@ -1,6 +1,9 @@
 using Akka.Cluster.Hosting;
 using Akka.Configuration;
+using Akka.Discovery.KubernetesApi;
 using Akka.Hosting;
+using Akka.Management.Dsl;
+using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Hosting;
@@ -12,7 +15,7 @@ namespace Akka.WriteBehind.Host;
 /// Akka.Hosting wiring of a node: HOCON layered as <c>hocon/node.conf</c>, then the store file (<c>hocon/sqlite.conf</c> or
 /// <c>hocon/postgres.conf</c>), then
 /// the command-line/environment options (rendered by the options objects and prepended), with the library's and Akka's
-/// defaults behind all of them; remoting on 127.0.0.1, clustering, write-behind counters and the accounts batch resource.
+/// defaults behind all of them; remoting on the node's addresses, clustering (seed nodes or cluster bootstrap), write-behind counters and the accounts batch resource.
 /// </summary>
 public static class AkkaNode
 {
@@ -51,13 +54,23 @@ public static class AkkaNode
     {
         // files first as fallback of everything the options below prepend; the library defaults are appended after them
         builder.AddHocon(fileConfig, HoconAddMode.Append);
-        builder.WithRemoting(HostSettings.Hostname, settings.AkkaPort);
+        var network = settings.Network;
+        builder.WithRemoting(new RemoteOptions
+        {
+            HostName = network.Hostname,
+            PublicHostName = network.PublicHostname,
+            Port = settings.AkkaPort,
+        });
         builder.WithClustering(new ClusterOptions
         {
             SeedNodes = settings.SeedNodes.IsEmpty ? null : settings.SeedNodes.ToArray(),
         });
 
-        if (settings.SeedNodes.IsEmpty)
+        if (network.Discovery != DiscoveryMode.SeedNodes)
+        {
+            builder.WithBootstrapDiscovery(network);
+        }
+        else if (settings.SeedNodes.IsEmpty)
         {
             // no seed nodes: a one-node cluster. Joining the actual self address also works with --akka-port 0.
             builder.WithActors((system, _) =>
@@ -103,6 +116,59 @@ public static class AkkaNode
                     return new Akka.WriteBehind.Refresh.HttpItemSyncer(http, url);
                 };
             }
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// Cluster bootstrap (Akka.Management): contact points found in a fixed list (<see cref="DiscoveryMode.Config"/>) or
+    /// through the Kubernetes API, probed at <c>/bootstrap/seed-nodes</c> on their management port. The first nodes to see
+    /// <see cref="NetworkSettings.RequiredContactPoints"/> of each other form one cluster (the lowest address starts it); a
+    /// node whose contact points report a running cluster joins it.
+    /// </summary>
+    /// <remarks>
+    /// The bootstrap route is served by the Host's own Kestrel (<see cref="ClusterBootstrapRoute"/>), not by Akka.Management's
+    /// HTTP endpoint: that one runs on Akka.Http.Shim, which needs Ceen.Httpd 0.9.9, and the 0.9.10 served instead fails
+    /// to bind (MissingMethodException). The protocol on the wire is Akka.Management's own.
+    /// </remarks>
+    private static AkkaConfigurationBuilder WithBootstrapDiscovery(this AkkaConfigurationBuilder builder, NetworkSettings network)
+    {
+        builder.AddHocon($$"""
+            akka.management.http {
+              hostname = "{{network.PublicHostname}}"
+              port = {{network.ManagementPort}}
+            }
+            akka.management.cluster.bootstrap.contact-point-discovery {
+              service-name = "{{network.ServiceName}}"
+              port-name = management
+              required-contact-point-nr = {{network.RequiredContactPoints}}
+              stable-margin = 3s
+            }
+            # a contact point that is not listening yet (its Kestrel starts after the actor system) is asked again soon
+            akka.management.cluster.bootstrap.contact-point.probe-interval = 1s
+            """, HoconAddMode.Prepend);
+        if (network.Discovery == DiscoveryMode.Config)
+        {
+            var endpoints = string.Join(", ", network.DiscoveryEndpoints.Select(e => $"\"{e}\""));
+            builder.AddHocon($$"""
+                akka.discovery.method = config
+                akka.discovery.config.services.{{network.ServiceName}}.endpoints = [{{endpoints}}]
+                """, HoconAddMode.Prepend);
+        }
+        else
+        {
+            // pods labelled app=<service name> in the pod's own namespace (the service account needs pods: get, list)
+            builder.WithKubernetesDiscovery("app={0}");
+            builder.AddHocon("akka.discovery.method = kubernetes-api", HoconAddMode.Prepend);
+        }
+
+        builder.WithActors(async (system, _) =>
+        {
+            var bootstrap = ClusterBootstrap.Get(system);
+            // what the management endpoint would tell it: the contact point this node is known by
+            bootstrap.Routes(ManagementRouteProviderSettings.Create(
+                new Uri($"http://{network.PublicHostname}:{network.ManagementPort}/"), readOnly: true));
+            await bootstrap.Start().ConfigureAwait(false);
         });
         return builder;
     }

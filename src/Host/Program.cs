@@ -1,9 +1,11 @@
 using Akka.Actor;
+using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.WriteBehind;
 using Akka.WriteBehind.Host;
 using Akka.WriteBehind.Host.Http;
 using Akka.WriteBehind.Host.Observability;
+using Akka.WriteBehind.Hosting;
 using Akka.WriteBehind.Storage;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -14,7 +16,7 @@ using OpenTelemetry.Resources;
 HostSettings settings;
 try
 {
-    settings = HostSettings.Parse(args, Environment.GetEnvironmentVariables());
+    settings = HostSettings.Parse(args, Environment.GetEnvironmentVariables(), HostSettings.AppSettingsFile);
 }
 catch (HostSettingsException e)
 {
@@ -72,7 +74,10 @@ builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(90));
 builder.WebHost.ConfigureKestrel(k =>
 {
-    k.Listen(System.Net.IPAddress.Parse(HostSettings.Hostname), settings.HttpPort);
+    k.Listen(settings.Network.HttpAddress, settings.HttpPort);
+    // cluster bootstrap's contact point (GET /bootstrap/seed-nodes) on the Akka.Remote bind address
+    if (settings.Network.Discovery != DiscoveryMode.SeedNodes)
+        k.Listen(ManagementAddress(settings.Network.Hostname), settings.Network.ManagementPort);
     k.AddServerHeader = false;
 });
 builder.Services.AddSingleton<CounterGateway>();
@@ -82,6 +87,10 @@ builder.Services.AddSingleton(settings);
 builder.Services.AddAkka(HostSettings.ActorSystemName, (akka, services) =>
 {
     akka.ConfigureNode(settings, fileConfig);
+    // /health and /ready: Akka.Hosting's liveness and cluster readiness checks and the library's store check
+    akka.WithActorSystemLivenessCheck(tags: [HealthEndpoints.LiveTag]);
+    akka.WithAkkaClusterReadinessCheck(tags: [HealthEndpoints.ReadyTag]);
+    akka.WithWriteBehindStoreHealthCheck(tags: [HealthEndpoints.ReadyTag]);
     // Akka's log goes through Microsoft.Extensions.Logging (the console above), message template properties as fields
     akka.ConfigureLoggers(logging =>
     {
@@ -97,9 +106,10 @@ builder.Services.AddAkka(HostSettings.ActorSystemName, (akka, services) =>
 builder.Services.AddSingleton<RecentErrors>();
 builder.Services.AddSingleton<NodeMetrics>();
 builder.Services.AddHostedService<NodeMetricsSampler>();
-builder.Services.AddSingleton<ReadinessProbe>();
+builder.Services.AddSingleton(sp => new StoreDescription(CounterStores.Describe(sp.GetRequiredService<ActorSystem>().Settings.Config)));
+builder.Services.AddHealthChecks();
 builder.Services.AddOpenTelemetry()
-    .ConfigureResource(resource => resource.AddService("akka-writebehind", serviceInstanceId: $"{HostSettings.Hostname}:{settings.HttpPort}"))
+    .ConfigureResource(resource => resource.AddService("akka-writebehind", serviceInstanceId: $"{settings.Network.PublicHostname}:{settings.HttpPort}"))
     .WithMetrics(metrics => metrics
     .AddMeter(WriteBehindMetrics.MeterName)
     // the library's durations are in seconds: buckets from 1 ms to 60 s instead of the default (milliseconds) ones
@@ -124,11 +134,14 @@ app.UseStatusCodePages(context =>
     return ErrorMapping.Error(status, ErrorMapping.ForStatus(status),
         $"{context.HttpContext.Request.Method} {context.HttpContext.Request.Path}: HTTP {status}").ExecuteAsync(context.HttpContext);
 });
+app.UseApiSecurity(settings.Security, settings.Network);
 app.MapCounters();
 app.MapAccounts();
 app.MapFanOut();
 app.MapItems();
 app.MapHealth();
+if (settings.Network.Discovery != DiscoveryMode.SeedNodes)
+    app.MapClusterBootstrap(settings.Network.ManagementPort);
 app.MapObservability();
 app.MapPrometheusScrapingEndpoint("/metrics");
 
@@ -155,11 +168,20 @@ await Task.WhenAny(memberUp.Task, Task.Delay(Timeout.Infinite, stopping)).Config
 if (memberUp.Task.IsCompleted)
 {
     var http = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-        ?? $"http://{HostSettings.Hostname}:{settings.HttpPort}";
+        ?? $"http://{settings.Network.HttpAddress}:{settings.HttpPort}";
     var akka = Akka.Cluster.Cluster.Get(system).SelfAddress;
-    var store = CounterStores.Describe(system.Settings.Config); // sqlite:<file> or postgres:<host>:<port>/<database>, no credentials
+    var store = app.Services.GetRequiredService<StoreDescription>().Text; // sqlite:<file> or postgres:<host>:<port>/<database>
     var durability = settings.Durability.ToString().ToLowerInvariant();
-    Console.Out.WriteLine($"Akka.WriteBehind node up: http={http} akka={akka} store={store} durability={durability}");
+    var network = settings.Network;
+    var discovery = network.Discovery switch
+    {
+        DiscoveryMode.Config => "config",
+        DiscoveryMode.Kubernetes => "kubernetes",
+        _ => settings.SeedNodes.IsEmpty ? "self" : "seed-nodes",
+    };
+    var auth = settings.Security.ApiKey is null ? "none" : "api-key";
+    Console.Out.WriteLine($"Akka.WriteBehind node up: http={http} akka={akka} store={store} durability={durability} " +
+                          $"hostname={network.Hostname} public-hostname={network.PublicHostname} discovery={discovery} auth={auth}");
 }
 
 await app.WaitForShutdownAsync().ConfigureAwait(false);
@@ -167,3 +189,7 @@ await app.DisposeAsync().ConfigureAwait(false);
 
 // Akka.Hosting sets a non-zero exit code when the node was downed or left the cluster on its own
 return Environment.ExitCode;
+
+// the management endpoint binds where Akka.Remote does: an IP address as given, a host name as it resolves
+static System.Net.IPAddress ManagementAddress(string hostname) =>
+    System.Net.IPAddress.TryParse(hostname, out var address) ? address : System.Net.Dns.GetHostAddresses(hostname).First();

@@ -17,7 +17,7 @@ internal sealed record BenchOptions(
 {
     public const string Usage = """
         usage: dotnet run -c Release --project tests/Akka.WriteBehind.Benchmarks -- <scenario> [options]
-          scenario          uniform | zipf-0.99 | zipf-1.2 | burst | latency | batches | idle-keys | refresh | recovery | all
+          scenario          uniform | zipf-0.99 | zipf-1.2 | burst | latency | batches | idle-keys | refresh | recovery | http | all
           --rounds N        rounds per system, each a fresh process, systems interleaved A B A B (default 3, quick 1)
           --quick           small sizes for a CI smoke run (well under a minute)
           --out DIR         where the Markdown table and the JSON file go (default artifacts/bench)
@@ -25,7 +25,7 @@ internal sealed record BenchOptions(
                             recovery: 20,000, quick 2,000)
           --increments N    increments per round (default 2,000,000; quick 50,000)
           --duration T      time cap of the slow systems (write-through) and length of burst runs, e.g. 10s (default 10s; quick 1s);
-                            refresh: the measured window (default 60s, quick 10s, at least 4 cycles)
+                            refresh: the measured window (default 60s, quick 10s, at least 4 cycles); http: the load window (default 15s, quick 3s)
           --systems a,b     only these systems (default: all of the scenario)
           --pg CONN         PostgreSQL connection string: adds write-through-pg to uniform and zipf (or set WRITEBEHIND_BENCH_PG)
           --rate N          latency: open-loop increments/s (default: half the peak of ours-tell, measured first in a short closed-loop round);
@@ -35,7 +35,13 @@ internal sealed record BenchOptions(
           --batch-config H  batches: HOCON laid over akka.write-behind.batches of the batches-* systems, e.g. "early-close = on"
           --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
           --cold            latency: no warm-up; the first touch of every key falls in the measured window
+          --connections N   http: keep-alive connections, one concurrent sender each (default 64, quick 16);
+                            --keys defaults to 1,000 there and --increments (default 10,000,000) bounds a round's count
+          --api-key KEY     http: sent as "Authorization: Bearer KEY" (or set WRITEBEHIND_BENCH_API_KEY); the Host gets it as WRITEBEHIND_API_KEY
         """;
+
+    /// <summary>Environment variable of <c>--api-key</c> (children read it from there: not on their command line).</summary>
+    public const string ApiKeyVariable = "WRITEBEHIND_BENCH_API_KEY";
 
     /// <summary>Open-loop rate of the latency scenario (increments/s); <c>null</c> = half the peak the parent measures first.</summary>
     public double? Rate { get; init; }
@@ -57,6 +63,11 @@ internal sealed record BenchOptions(
 
     /// <summary>batches: HOCON laid over <c>akka.write-behind.batches</c> of the <c>batches-*</c> systems.</summary>
     public string? BatchConfig { get; init; }
+    /// <summary>http: keep-alive connections of the load generator; <c>null</c> = the scenario's default.</summary>
+    public int? Connections { get; init; }
+
+    /// <summary>http: bearer token of every request; <c>null</c> = none.</summary>
+    public string? ApiKey { get; init; }
 
     public bool IsChild => ChildSystem is not null;
 
@@ -78,6 +89,8 @@ internal sealed record BenchOptions(
         var cold = false;
         int? inFlight = null;
         string? batchConfig = null;
+        int? connections = null;
+        string? apiKey = null;
 
         for (var i = 0; i < args.Length; i++)
         {
@@ -100,6 +113,8 @@ internal sealed record BenchOptions(
                 case "--cold": cold = true; break;
                 case "--in-flight": inFlight = PositiveInt(arg, Value()); break;
                 case "--batch-config": batchConfig = Value(); break;
+                case "--connections": connections = PositiveInt(arg, Value()); break;
+                case "--api-key": apiKey = Value(); break;
                 default:
                     if (arg.StartsWith("--", StringComparison.Ordinal) || scenario is not null)
                         throw new ArgumentException($"unknown argument {arg}");
@@ -113,7 +128,12 @@ internal sealed record BenchOptions(
         if (scenario != "all" && !Scenarios.Names.Contains(scenario))
             throw new ArgumentException($"unknown scenario {scenario}; use one of {string.Join(", ", Scenarios.Names)} or all");
 
-        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) { Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst, Cold = cold, InFlight = inFlight, BatchConfig = batchConfig };
+        return new BenchOptions(scenario, rounds ?? (quick ? 1 : 3), quick, outDir, keys, increments, duration, systems, child, childRound) 
+        {
+            Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst, Cold = cold, Connections = connections,
+            ApiKey = apiKey ?? (Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null),
+            InFlight = inFlight, BatchConfig = batchConfig,
+        };
     }
 
     /// <summary>The arguments that make a child process run one round of <paramref name="system"/> in <paramref name="scenario"/>.</summary>
@@ -145,6 +165,11 @@ internal sealed record BenchOptions(
         if (BatchConfig is { } h)
             foreach (var a in new[] { "--batch-config", h })
                 yield return a;
+        if (Connections is { } c)
+            foreach (var a in new[] { "--connections", c.ToString(CultureInfo.InvariantCulture) })
+                yield return a;
+        yield return "--out";
+        yield return OutDir;
         yield return "--child";
         yield return system;
         yield return "--child-round";

@@ -50,7 +50,7 @@ internal static class BenchSystems
         [Dictionary] = "ConcurrentDictionary<string,long> + timer swap + the same SQLite upsert (in-process upper bound)",
         [WriteThroughFull] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=FULL",
         [WriteThroughNormal] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=NORMAL",
-        [Orleans] = "Microsoft Orleans 10.4.2, in-process silo, a grain per key, [OneWay] increments, grain timer flushing through the same SQLite upsert",
+        [Orleans] = $"Microsoft Orleans 10.4.2 at its best: in-process silo, a grain per key, [OneWay] increments from {Systems.OrleansTarget.SenderThreads} sender threads ({(Systems.OrleansTarget.SenderThreads == Environment.ProcessorCount ? "one per core" : $"{Systems.OrleansTarget.SenderThreadsVariable}; the default is one per core")}), grain timer flushing through the same SQLite upsert",
         [RefreshSqlite] = "Akka.WriteBehind refresh cache on a one-node cluster, items in refresh_items on a SQLite file, an in-process syncer that answers every sync with a new state (a version counter), so every sync is a store write",
         [RecoverySweep] = "Akka.WriteBehind, journal durability on SQLite: after a crash a fresh node recovers the keys without any caller (the journal sweep wakes them; they replay and flush)",
         [RecoveryGet] = "the same, with a caller: GetCounter over every key (1,000 in flight) activates and recovers each entity, while the sweep runs too",

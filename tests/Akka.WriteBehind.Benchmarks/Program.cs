@@ -1,4 +1,9 @@
 using Akka.WriteBehind.Benchmarks;
+using Akka.WriteBehind.Benchmarks.Http;
+
+// the http scenario's write-through endpoint, run by a round in a process of its own
+if (args.Length > 0 && args[0] == WriteThroughServer.Command)
+    return await WriteThroughServer.RunAsync(args);
 
 BenchOptions options;
 try

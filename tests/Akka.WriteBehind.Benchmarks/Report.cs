@@ -26,9 +26,9 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         {
             started,
             machine = Machine(),
-            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate, options.Burst },
+            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate, options.Burst, options.Connections },
             scenarios,
-            systems = BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions)
+            systems = BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions).Concat(Http.HttpSystems.Descriptions)
             .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)).ToDictionary(),
             rounds = results,
         }, Indented));
@@ -58,6 +58,14 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 sb.AppendLine(CultureInfo.InvariantCulture, $"### refresh: {scenario.Summary}");
                 sb.AppendLine();
                 RefreshTable(sb, rows, scenario);
+                continue;
+            }
+
+            if (scenario.Name == "http")
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"### http: {scenario.Summary}");
+                sb.AppendLine();
+                Http.HttpReport.Table(sb, rows, scenario);
                 continue;
             }
 
@@ -133,7 +141,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
 
         sb.AppendLine();
         sb.AppendLine("Systems:");
-        foreach (var (name, description) in BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions)
+        foreach (var (name, description) in BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions).Concat(Http.HttpSystems.Descriptions)
             .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)))
             sb.AppendLine(CultureInfo.InvariantCulture, $"- `{name}`: {description}");
         return sb.ToString();
@@ -337,13 +345,13 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
             sb.AppendLine().Append(CultureInfo.InvariantCulture, $"{failed.System} round {failed.Round} failed operations: {failed.Failures}").AppendLine();
     }
 
-    private static string Cell(IEnumerable<double> values, Func<double, string> format)
+    internal static string Cell(IEnumerable<double> values, Func<double, string> format)
     {
         var v = values.ToArray();
         return v.Length == 1 ? format(v[0]) : $"{format(Median(v))} ({format(v.Min())}–{format(v.Max())})";
     }
 
-    private static double Median(IEnumerable<double> values)
+    internal static double Median(IEnumerable<double> values)
     {
         var v = values.Order().ToArray();
         if (v.Length == 0)
@@ -356,7 +364,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
 
     private static string Small(double value) => value.ToString(value >= 0.01 ? "0.###" : "0.#####", CultureInfo.InvariantCulture);
 
-    private static string Si(double value) => value switch
+    internal static string Si(double value) => value switch
     {
         >= 1e6 => (value / 1e6).ToString("0.00", CultureInfo.InvariantCulture) + "M",
         >= 1e3 => (value / 1e3).ToString("0.0", CultureInfo.InvariantCulture) + "k",

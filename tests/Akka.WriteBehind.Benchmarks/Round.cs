@@ -26,12 +26,15 @@ internal static class Round
         var exitCode = 0;
         try
         {
-            if (scenario.Name is "refresh" or "recovery")
+            if (scenario.Name is "refresh" or "recovery" or "http")
             {
-                // not increments: a workload of their own (RefreshRound, RecoveryRound), measured and verified there
-                result = scenario.Name == "refresh"
-                    ? await RefreshRound.RunAsync(scenario, dbFile, result, options.Quick)
-                    : await RecoveryRound.RunAsync(scenario, system, dbFile, result);
+                // not increments: a workload of their own (RefreshRound, RecoveryRound; http: a server process under HTTP load), measured and verified there
+                result = scenario.Name switch
+                {
+                    "refresh" => await RefreshRound.RunAsync(scenario, dbFile, result, options.Quick),
+                    "recovery" => await RecoveryRound.RunAsync(scenario, system, dbFile, result),
+                    _ => await Http.HttpRound.RunAsync(scenario, system, options, result),
+                };
                 if (!result.Verified)
                     exitCode = 2;
             }

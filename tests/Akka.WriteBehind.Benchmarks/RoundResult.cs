@@ -127,4 +127,7 @@ internal sealed record RoundResult(
 
     /// <summary>recovery (with a caller): keys ÷ time until GetCounter of every key answered (activation and replay included).</summary>
     public double? AnsweredKeysPerSecond { get; init; }
+
+    /// <summary>http: requests, non-2xx answers, client CPU, round-trip times (<see cref="Http.HttpRound"/>).</summary>
+    public Http.HttpFigures? Http { get; init; }
 }

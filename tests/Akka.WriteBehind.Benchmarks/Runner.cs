@@ -14,6 +14,8 @@ internal static class Runner
         // the child processes inherit it (not on their command line: it may hold a password)
         if (options.Pg is { } pg)
             Environment.SetEnvironmentVariable(Systems.PostgresWriteThroughTarget.EnvironmentVariable, pg);
+        if (options.ApiKey is { } apiKey)
+            Environment.SetEnvironmentVariable(BenchOptions.ApiKeyVariable, apiKey);
 
         if ((options.Scenario is "latency" or "all") && options.Rate is null)
         {
@@ -47,6 +49,8 @@ internal static class Runner
                         : result.TpsRatio is { } ratio
                         ? $"   {system,-22} round {round}: creates {result.IngestPerSecond,8:N0}/s  syncs {result.SyncsPerSecond,8:N0}/s = {ratio:0.000} × tps {result.RefreshTps:N0}  " +
                           $"cycles {result.CyclesCompleted} (skipped {result.CyclesSkipped})  syncs/item {result.SyncsPerItemMin}..{result.SyncsPerItemMax}  cpu {result.CpuMicrosPerIncrement:N1} µs/sync  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0} items"
+                        : result.Http is not null
+                        ? Http.HttpReport.ConsoleLine(result)
                         : result.RecoveredKeysPerSecond is { } recovered
                         ? $"   {system,-22} round {round}: {result.EventsReplayed:N0} events, recovered {recovered,8:N0} keys/s in {result.RecoverySeconds:0.00} s" +
                           $"{(result.AnsweredKeysPerSecond is { } answered ? $", GetCounter {answered:N0} keys/s" : "")}  cpu {result.CpuMicrosPerIncrement:N0} µs/key  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}"

@@ -52,6 +52,9 @@ internal sealed record Scenario(
     /// <summary>refresh: the measured window after every item exists and was synced once.</summary>
     public TimeSpan Window { get; init; }
 
+    /// <summary>http: keep-alive connections of the load generator (one concurrent sender each).</summary>
+    public int Connections { get; init; }
+
     /// <summary>
     /// latency: before the clock starts every key gets one increment (closed loop) and the round waits until they are durable,
     /// so entity activations, row loads and grain activations are not in the measured window (<c>--cold</c> turns it off).
@@ -69,6 +72,7 @@ internal sealed record Scenario(
         "idle-keys" => $"each key {Scenarios.IdleIncrementsPerKey}×, in key order",
         "recovery" => $"each key {Scenarios.RecoveryIncrementsPerKey}× (Ask, journal durability), then a crash",
         "refresh" => "every item synced once per cycle",
+        "http" => "uniform (a fixed hash of the increment's index)",
         _ => ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}",
     };
 
@@ -79,6 +83,7 @@ internal sealed record Scenario(
         "recovery" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, flush interval {FlushInterval.TotalSeconds:0.###} s after the restart",
         "batches" => $"{Keys:N0} accounts, {Distribution}, {Increments:N0} operations, {InFlight:N0} in flight" +
                      (Rate is { } r ? $", open loop at {r.Rate:N0}/s" : ", closed loop") + (BatchConfig is { } c ? $", batches {{ {c} }}" : ""),
+        "http" => $"{Keys:N0} keys, {Distribution}, {Connections} keep-alive connections, {Window.TotalSeconds:0.#} s a round (at most {Increments:N0} increments), flush interval {FlushInterval.TotalSeconds:0.###} s",
         "latency" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, " +
                      (WarmUp ? "after a warm-up (every key once, durable, before the clock)" : "cold (each key's first touch in the measured window)"),
         _ => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments",
@@ -87,7 +92,7 @@ internal sealed record Scenario(
 
 internal static class Scenarios
 {
-    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches", "idle-keys", "refresh", "recovery"];
+    public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches", "idle-keys", "refresh", "recovery", "http"];
 
     /// <summary>recovery: increments per key before the crash (two passes over every key in order: two journal events per key).</summary>
     public const int RecoveryIncrementsPerKey = 2;
@@ -146,6 +151,12 @@ internal static class Scenarios
             // K keys written with journal durability and never flushed (flush-interval 1h), a crash, then a fresh node recovers them
             "recovery" => new Scenario(name, options.Keys ?? (options.Quick ? 2_000 : 20_000),
                 (long)(options.Keys ?? (options.Quick ? 2_000 : 20_000)) * RecoveryIncrementsPerKey, 0, null, cap, flush, Pick(RecoverySystems)),
+            // the Host as its own process under HTTP load (Http/HttpRound), single and fan-out, journal and memory, and a write-through endpoint
+            "http" => new Scenario(name, options.Keys ?? 1_000, options.Increments ?? 10_000_000, 0, null, cap, flush, Pick(Http.HttpSystems.All))
+            {
+                Connections = options.Connections ?? (options.Quick ? 16 : 64),
+                Window = options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 3 : 15),
+            },
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
     }
@@ -211,6 +222,8 @@ internal static class Scenarios
     /// <summary>The key index of every increment, the same for every system of a scenario (fixed seed).</summary>
     public static int[] Sequence(Scenario scenario)
     {
+        if (scenario.Name == "http")
+            return []; // the load generator picks each increment's key itself (HttpLoad.KeyIndex): a round is bounded by time
         var random = new Random(8);
         var sequence = new int[scenario.Increments];
         if (scenario.Name == "idle-keys")

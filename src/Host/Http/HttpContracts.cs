@@ -31,18 +31,14 @@ public sealed record FlushResponse(string Key, long Stored);
 /// <param name="Balance">The balance.</param>
 public sealed record AccountResponse(string Key, long Balance);
 
-/// <summary>Answer to <c>GET /health</c>: <c>200</c> when this node's cluster member is Up, else <c>503</c> with an error.</summary>
-/// <param name="Status"><c>up</c> when this node's cluster member is Up, else the member status in lower case.</param>
+/// <summary>
+/// <c>200</c> answer to <c>GET /health</c>: the liveness checks pass (the actor system runs). When they fail the answer is
+/// <c>503</c> with the error body.
+/// </summary>
+/// <param name="Status">Always <c>up</c>.</param>
 /// <param name="Address">This node's Akka address.</param>
 /// <param name="Members">Cluster members this node sees as Up.</param>
-/// <param name="Error"><c>unavailable</c> when not Up; left out when Up.</param>
-/// <param name="Message">Why not, for people; left out when Up.</param>
-public sealed record HealthResponse(
-    string Status,
-    string Address,
-    int Members,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Message = null);
+public sealed record HealthResponse(string Status, string Address, int Members);
 
 /// <summary>
 /// One item's result in a fan-out answer (<c>POST /counters/increments</c>, <c>POST /accounts/operations</c>): the item's index

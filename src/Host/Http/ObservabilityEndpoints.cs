@@ -6,7 +6,7 @@ using Akka.WriteBehind.Host.Observability;
 namespace Akka.WriteBehind.Host.Http;
 
 /// <summary>
-/// <c>GET /ready</c> (readiness: member Up and store reachable), <c>GET /stats</c> (JSON for the status page) and the
+/// <c>GET /stats</c> (JSON for the status page) and the
 /// status page itself: <c>GET /</c> and its script and style under <c>/status/</c>, plain files embedded in the Host.
 /// <c>/metrics</c> (Prometheus) is mapped by OpenTelemetry in Program.cs.
 /// </summary>
@@ -19,22 +19,12 @@ public static class ObservabilityEndpoints
         ("/status/style.css", "StatusPage/style.css", "text/css; charset=utf-8"),
     ];
 
-    /// <summary>Maps <c>/ready</c>, <c>/stats</c> and the status page.</summary>
+    /// <summary>Maps <c>/stats</c> and the status page.</summary>
     /// <param name="app">The route builder.</param>
     public static IEndpointRouteBuilder MapObservability(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/ready", async (ReadinessProbe probe, ActorSystem system, CancellationToken cancellationToken) =>
-        {
-            var (notReady, latency) = await probe.CheckAsync(cancellationToken).ConfigureAwait(false);
-            if (notReady is not null)
-                return ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Unavailable, notReady);
-            var address = Cluster.Cluster.Get(system).SelfAddress.ToString();
-            return Results.Json(new ReadyResponse("ready", address, probe.StoreDescription, Math.Round(latency.TotalMilliseconds, 3)),
-                HostJsonContext.Api.ReadyResponse);
-        });
-
-        app.MapGet("/stats", (ActorSystem system, NodeMetrics metrics, RecentErrors errors, ReadinessProbe probe) =>
-            Results.Json(Stats(system, metrics, errors, probe.StoreDescription), HostJsonContext.Api.StatsResponse));
+        app.MapGet("/stats", (ActorSystem system, NodeMetrics metrics, RecentErrors errors, StoreDescription store) =>
+            Results.Json(Stats(system, metrics, errors, store.Text), HostJsonContext.Api.StatsResponse));
 
         var assembly = typeof(ObservabilityEndpoints).Assembly;
         foreach (var (path, resource, contentType) in PageFiles)
@@ -80,3 +70,7 @@ public static class ObservabilityEndpoints
         return copy.ToArray();
     }
 }
+
+/// <summary>The counter store as the up line and <c>/stats</c> show it, without credentials.</summary>
+/// <param name="Text">E.g. <c>sqlite:/data/writebehind.db</c> or <c>postgres:db1:5432/app</c>.</param>
+public sealed record StoreDescription(string Text);

@@ -26,8 +26,14 @@ internal sealed class WriteThroughTarget(string synchronous) : IBenchTarget
             await pragma.ExecuteNonQueryAsync();
         }
 
-        await using var transaction = (SqliteTransaction)await _connection.BeginTransactionAsync();
-        await using var insert = _connection.CreateCommand();
+        await InsertRowsAsync(_connection, keys);
+    }
+
+    /// <summary>A row of value 0 per key, in one transaction: every increment is then exactly one UPDATE.</summary>
+    internal static async Task InsertRowsAsync(SqliteConnection connection, string[] keys)
+    {
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync();
+        await using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
         insert.CommandText = "INSERT INTO counters (key, value, applied_seq) VALUES (@k, 0, 0)";
         var key = insert.Parameters.Add("@k", SqliteType.Text);

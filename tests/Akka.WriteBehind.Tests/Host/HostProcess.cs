@@ -21,10 +21,13 @@ internal sealed class HostProcess : IDisposable
     private readonly Process _process;
 
     private HostProcess(string dataDir, IEnumerable<string> options, int? httpPort = null, int? akkaPort = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string address = DefaultAddress)
     {
         HttpPort = httpPort ?? FreeTcpPort();
         AkkaPort = akkaPort ?? FreeTcpPort();
+        Address = address;
+        if (address != DefaultAddress)
+            options = options.Concat(["--hostname", address, "--http-address", address]);
         var start = new ProcessStartInfo(DotnetExecutable())
         {
             WorkingDirectory = dataDir,
@@ -60,7 +63,12 @@ internal sealed class HostProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
+    public const string DefaultAddress = "127.0.0.1";
+
     public int HttpPort { get; }
+
+    /// <summary>The address the Host binds its HTTP API and Akka.Remote to.</summary>
+    public string Address { get; }
 
     public int AkkaPort { get; }
 
@@ -82,10 +90,30 @@ internal sealed class HostProcess : IDisposable
         params string[] options) =>
         StartAsync(dataDir, null, null, environment, options);
 
-    private static async Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, int? httpPort, int? akkaPort,
-        IReadOnlyDictionary<string, string>? environment, string[] options)
+    /// <summary>
+    /// Starts the Host bound to <paramref name="address"/> (<c>--hostname</c> and <c>--http-address</c>), e.g. one of
+    /// 127.0.0.2, .3, .4 for a cluster whose nodes share their ports as machines would; waits for its up line.
+    /// </summary>
+    public static Task<(HostProcess Host, string UpLine)> StartOnAsync(string dataDir, string address, int httpPort, int akkaPort,
+        params string[] options) =>
+        StartAsync(dataDir, httpPort, akkaPort, null, options, address);
+
+    /// <summary>Starts the Host without waiting for its up line (a node expected never to come up).</summary>
+    public static HostProcess Launch(string dataDir, params string[] options) => new(dataDir, options);
+
+    /// <summary>Runs the Host with <paramref name="options"/> that make it refuse to start; returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string dataDir, params string[] options)
     {
-        var host = new HostProcess(dataDir, options, httpPort, akkaPort, environment);
+        using var host = new HostProcess(dataDir, options);
+        await host.WaitForExitAsync();
+        host._process.WaitForExit(); // the output is read to its end
+        return (host._process.ExitCode, string.Join('\n', host._output));
+    }
+
+    private static async Task<(HostProcess Host, string UpLine)> StartAsync(string dataDir, int? httpPort, int? akkaPort,
+        IReadOnlyDictionary<string, string>? environment, string[] options, string address = DefaultAddress)
+    {
+        var host = new HostProcess(dataDir, options, httpPort, akkaPort, environment, address);
         var finished = await Task.WhenAny(host._upLine.Task, Task.Delay(StartTimeout));
         if (finished != host._upLine.Task)
             Assert.Fail($"no '{UpLinePrefix}' line within {StartTimeout}\n{host.Tail()}");
@@ -101,7 +129,7 @@ internal sealed class HostProcess : IDisposable
     public HttpClient CreateClient(int concurrency) =>
         new(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency })
         {
-            BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}/"),
+            BaseAddress = new Uri($"http://{Address}:{HttpPort}/"),
             Timeout = TimeSpan.FromSeconds(30),
         };
 
@@ -191,14 +219,19 @@ internal sealed class HostProcess : IDisposable
     {
         var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = tfm.Parent?.Name ?? throw new InvalidOperationException($"unexpected test directory {tfm.FullName}");
-        var root = tfm;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Akka.WriteBehind.sln")))
-            root = root.Parent;
-        Assert.True(root is not null, $"no Akka.WriteBehind.sln above {tfm.FullName}");
-
-        var dll = Path.Combine(root!.FullName, "src", "Host", "bin", configuration, tfm.Name, "Akka.WriteBehind.Host.dll");
+        var dll = Path.Combine(RepositoryRoot(), "src", "Host", "bin", configuration, tfm.Name, "Akka.WriteBehind.Host.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing; build src/Host in {configuration} first");
         return dll;
+    }
+
+    /// <summary>The directory holding Akka.WriteBehind.sln, above this test assembly.</summary>
+    public static string RepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Akka.WriteBehind.sln")))
+            root = root.Parent;
+        Assert.True(root is not null, $"no Akka.WriteBehind.sln above {AppContext.BaseDirectory}");
+        return root!.FullName;
     }
 
     private static string DotnetExecutable()

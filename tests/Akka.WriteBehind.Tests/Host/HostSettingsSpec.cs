@@ -355,4 +355,137 @@ public sealed class HostSettingsSpec
     {
         Assert.Empty(Parse("--seed-nodes=").SeedNodes);
     }
+
+    [Fact]
+    public void Should_bind_to_loopback_and_use_seed_nodes_by_default()
+    {
+        var network = Parse().Network;
+
+        Assert.Equal("127.0.0.1", network.Hostname);
+        Assert.Equal("127.0.0.1", network.PublicHostname);
+        Assert.Equal(System.Net.IPAddress.Loopback, network.HttpAddress);
+        Assert.Equal(DiscoveryMode.SeedNodes, network.Discovery);
+        Assert.Null(Parse().Security.ApiKey);
+    }
+
+    [Fact]
+    public void Should_read_the_addresses_from_the_command_line_or_the_environment()
+    {
+        var network = Parse("--hostname", "127.0.0.2", "--public-hostname=node2.example", "--http-address", "127.0.0.2").Network;
+        Assert.Equal("127.0.0.2", network.Hostname);
+        Assert.Equal("node2.example", network.PublicHostname);
+        Assert.Equal(System.Net.IPAddress.Parse("127.0.0.2"), network.HttpAddress);
+
+        var environment = new Hashtable { ["WRITEBEHIND_HOSTNAME"] = "10.0.0.5", ["WRITEBEHIND_HTTP_ADDRESS"] = "127.0.0.3" };
+        var fromEnvironment = ParseWithEnvironment(environment).Network;
+        Assert.Equal("10.0.0.5", fromEnvironment.Hostname);
+        Assert.Equal("10.0.0.5", fromEnvironment.PublicHostname); // the hostname when not given
+        Assert.Equal(System.Net.IPAddress.Parse("127.0.0.3"), fromEnvironment.HttpAddress);
+    }
+
+    [Theory]
+    [InlineData("--hostname", "not a host", "--hostname")]
+    [InlineData("--http-address", "localhost", "--http-address")]
+    [InlineData("--hostname", "0.0.0.0", "--public-hostname")]
+    [InlineData("--discovery", "dns", "--discovery")]
+    [InlineData("--discovery", "config", "--discovery-endpoints")]
+    [InlineData("--discovery-endpoints", "10.0.0.1:8558", "only used with --discovery config")]
+    [InlineData("--management-port", "70000", "--management-port")]
+    [InlineData("--service-name", "Write Behind", "--service-name")]
+    [InlineData("--api-key", "short", "at least 16 characters")]
+    [InlineData("--discovery=kubernetes --management-port", "5080", "a port of its own")]
+    [InlineData("--allow-anonymous=maybe", null, "--allow-anonymous")]
+    public void Should_refuse_bad_network_and_security_values(string option, string? value, string named)
+    {
+        var args = option.Split(' ').Concat(value is null ? [] : new[] { value }).ToArray();
+        var error = Assert.Throws<HostSettingsException>(() => Parse(args));
+
+        Assert.Contains(named, error.Message);
+    }
+
+    [Fact]
+    public void Should_read_config_discovery_with_its_endpoints()
+    {
+        var network = Parse("--discovery", "config", "--discovery-endpoints", "127.0.0.2:8558, 127.0.0.3:8558,127.0.0.4:8558",
+            "--management-port", "8600").Network;
+
+        Assert.Equal(DiscoveryMode.Config, network.Discovery);
+        Assert.Equal(new[] { "127.0.0.2:8558", "127.0.0.3:8558", "127.0.0.4:8558" }, network.DiscoveryEndpoints);
+        Assert.Equal(3, network.RequiredContactPoints);
+        Assert.Equal(8600, network.ManagementPort);
+        Assert.Equal(2, Parse("--discovery=config", "--discovery-endpoints=a:1,b:1,c:1", "--required-contact-points=2").Network.RequiredContactPoints);
+        Assert.Equal(DiscoveryMode.Kubernetes, ParseWithEnvironment(new Hashtable { ["WRITEBEHIND_DISCOVERY"] = "kubernetes" }).Network.Discovery);
+    }
+
+    [Fact]
+    public void Should_refuse_seed_nodes_next_to_bootstrap_discovery()
+    {
+        var error = Assert.Throws<HostSettingsException>(() => Parse("--seed-nodes", "akka.tcp://writebehind@127.0.0.1:4053",
+            "--discovery", "kubernetes"));
+
+        Assert.Contains("exclude each other", error.Message);
+    }
+
+    [Fact]
+    public void Should_refuse_an_http_address_beyond_loopback_without_a_key()
+    {
+        var error = Assert.Throws<HostSettingsException>(() => Parse("--http-address", "0.0.0.0"));
+        Assert.StartsWith("--http-address 0.0.0.0 is reachable from other machines", error.Message);
+        Assert.Contains("--api-key", error.Message);
+        Assert.Throws<HostSettingsException>(() => Parse("--http-address", "10.1.2.3"));
+
+        Assert.True(Parse("--http-address", "0.0.0.0", "--allow-anonymous").Security.AllowAnonymous);
+        Assert.True(ParseWithEnvironment(new Hashtable { ["WRITEBEHIND_ALLOW_ANONYMOUS"] = "true" }, "--http-address", "10.1.2.3").Security.AllowAnonymous);
+        Assert.Equal(Key, Parse("--http-address", "0.0.0.0", "--api-key", Key).Security.ApiKey);
+        Assert.Null(Parse("--http-address", "127.0.0.4").Security.ApiKey); // all of 127/8 is loopback
+    }
+
+    private const string Key = "0123456789abcdef0123";
+
+    [Fact]
+    public void Should_read_the_api_key_from_the_command_line_the_environment_or_a_file()
+    {
+        Assert.Equal(Key, Parse("--api-key", Key).Security.ApiKey);
+        Assert.DoesNotContain(Key, Parse("--api-key", Key).ToString());
+        Assert.Equal(Key, ParseWithEnvironment(new Hashtable { ["WRITEBEHIND_API_KEY"] = Key }).Security.ApiKey);
+        Assert.True(Parse("--api-key", Key, "--metrics-anonymous").Security.MetricsAnonymous);
+        Assert.False(Parse("--api-key", Key).Security.MetricsAnonymous);
+
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, Key + "\n");
+            Assert.Equal(Key, Parse("--api-key-file", file).Security.ApiKey);
+            Assert.Contains("exclude each other", Assert.Throws<HostSettingsException>(() => Parse("--api-key-file", file, "--api-key", Key)).Message);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void Should_read_an_appsettings_file_under_the_environment_and_the_command_line()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, """{ "WriteBehind": { "http-port": 6001, "flush-interval": "250ms", "hostname": "127.0.0.9", "akka-port": "x" } }""");
+            var error = Assert.Throws<HostSettingsException>(() => HostSettings.Parse([], NoEnvironment, file));
+            Assert.StartsWith("appsettings.json WriteBehind:akka-port", error.Message);
+
+            var settings = HostSettings.Parse(["--akka-port", "6053", "--hostname", "127.0.0.8"],
+                new Hashtable { ["WRITEBEHIND_HTTP_PORT"] = "6002" }, file);
+            Assert.Equal(6002, settings.HttpPort);
+            Assert.Equal(6053, settings.AkkaPort);
+            Assert.Equal(TimeSpan.FromMilliseconds(250), settings.FlushInterval);
+            Assert.Equal("127.0.0.8", settings.Network.Hostname);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        Assert.Equal(5080, HostSettings.Parse([], NoEnvironment, file).HttpPort); // a missing file is no error
+    }
 }

@@ -192,6 +192,11 @@ public sealed class ObservabilitySpec(ObservedHostFixture node, ITestOutputHelpe
             Assert.True((int)seen["errors"]! >= 1, "the refusal is listed under recent errors");
         });
         output.WriteLine(last);
+        // kept with the test results (.ci/run collects artifacts/test-results): what the page looked like
+        var screenshot = Path.Combine(HostProcess.RepositoryRoot(), "artifacts", "test-results", "status-page.png");
+        await chromium.ScreenshotAsync(screenshot);
+        Assert.True(new FileInfo(screenshot).Length > 0, $"{screenshot} is empty");
+        output.WriteLine($"screenshot: {screenshot}");
         Assert.True(chromium.Problems.Count == 0, "the page reported errors:\n" + string.Join("\n", chromium.Problems));
     }
 

@@ -8,11 +8,15 @@ using Xunit.Abstractions;
 namespace Akka.WriteBehind.Tests.Host;
 
 /// <summary>
-/// Three Host processes form a cluster against one PostgreSQL database (<c>--store postgres --durability journal</c>, every
-/// node listing all three as seed nodes); clients increment through all three HTTP endpoints. The first seed node — the
-/// oldest member, home of the shard coordinator — is SIGKILLed under load; the survivors' split-brain resolver (node.conf:
-/// keep-majority) downs it and every key is served again by the survivors; then it is restarted on the same ports and
-/// rejoins. Finally every key is compared with what the clients were told.
+/// Three Host processes form a cluster against one PostgreSQL database (<c>--store postgres --durability journal</c>) as three
+/// machines would: each on its own loopback address (127.0.0.2, .3, .4, <c>--hostname</c> and <c>--http-address</c>) with the
+/// same HTTP, Akka and management ports. They find each other through seed nodes (every node listing all three) or through
+/// Akka.Management cluster bootstrap (<c>--discovery config</c> listing every node's management endpoint); clients increment
+/// through all three HTTP endpoints. The first node — with seed nodes the first seed, with bootstrap the lowest address that
+/// formed the cluster: the oldest member, home of the shard coordinator — is SIGKILLed under load; the survivors'
+/// split-brain resolver (node.conf: keep-majority) downs it and every key is served again by the survivors; then it is
+/// restarted on the same address and rejoins the running cluster. Finally every key is compared with what the clients were
+/// told.
 /// </summary>
 /// <remarks>
 /// A request in flight when the node dies, or one that times out while its key has no home, has an unknown outcome (there
@@ -31,20 +35,43 @@ public sealed class PostgresClusterCrashSpec(ITestOutputHelper output, PostgresF
     private readonly PostgresTestDatabase _database = new(postgres);
     private readonly List<HostProcess> _hosts = new();
 
-    [Fact]
-    public async Task Should_lose_nothing_acknowledged_and_apply_nothing_twice_when_a_node_of_three_is_killed_and_restarted()
+    private static readonly string[] Addresses = ["127.0.0.2", "127.0.0.3", "127.0.0.4"];
+
+    [Theory]
+    [InlineData("seed-nodes")]
+    [InlineData("config")]
+    public async Task Should_lose_nothing_acknowledged_and_apply_nothing_twice_when_a_node_of_three_on_own_addresses_is_killed_and_restarted(
+        string discovery)
     {
         var clock = Stopwatch.StartNew();
-        var httpPorts = Enumerable.Range(0, Nodes).Select(_ => HostProcess.FreeTcpPort()).ToArray();
-        var akkaPorts = Enumerable.Range(0, Nodes).Select(_ => HostProcess.FreeTcpPort()).ToArray();
-        var seeds = string.Join(",", akkaPorts.Select(p => $"akka.tcp://writebehind@127.0.0.1:{p}"));
-        var nodes = await Task.WhenAll(Enumerable.Range(0, Nodes).Select(i => StartAsync(i, httpPorts, akkaPorts, seeds)));
+        var (httpPort, akkaPort, managementPort) = (FreePortOnEvery(Addresses), FreePortOnEvery(Addresses), FreePortOnEvery(Addresses));
+        string[] finding = discovery == "seed-nodes"
+            ? ["--seed-nodes", string.Join(",", Addresses.Select(a => $"akka.tcp://writebehind@{a}:{akkaPort}"))]
+            : ["--discovery", "config", "--management-port", managementPort.ToString(),
+                "--discovery-endpoints", string.Join(",", Addresses.Select(a => $"{a}:{managementPort}"))];
+        var nodes = await Task.WhenAll(Enumerable.Range(0, Nodes).Select(i => StartAsync(i, httpPort, akkaPort, finding)));
         output.WriteLine($"3 nodes up after {clock.Elapsed.TotalSeconds:F1}s");
+
+        // exactly one cluster: every node sees the same three members Up
+        foreach (var node in nodes)
+            await AwaitOneClusterOfThreeAsync(node, akkaPort);
+        if (discovery == "config")
+        {
+            // the management port answers the contact-point route, and nothing of the API
+            using var management = new HttpClient { BaseAddress = new Uri($"http://{Addresses[1]}:{managementPort}/") };
+            using (var seedNodes = await management.GetAsync("bootstrap/seed-nodes"))
+            {
+                Assert.Equal(HttpStatusCode.OK, seedNodes.StatusCode);
+                Assert.Contains($"\"Host\":\"{Addresses[0]}\"", await seedNodes.Content.ReadAsStringAsync());
+            }
+
+            await HostHttp.AssertErrorAsync(management.GetAsync("stats"), HttpStatusCode.NotFound, "not_found");
+        }
 
         var ledger = new Ledger();
         var clients = new Clients(ledger);
         for (var i = 0; i < Nodes; i++)
-            clients.Start(i, nodes[i].HttpPort);
+            clients.Start(i, nodes[i]);
         await ledger.AwaitAcknowledgedAsync(300);
 
         // SIGKILL of the first seed node (oldest member, shard coordinator) under load; its clients see the connection die
@@ -68,8 +95,9 @@ public sealed class PostgresClusterCrashSpec(ITestOutputHelper output, PostgresF
 
         // node 0 comes back on its ports and seed list and rejoins; load through all three again
         var before = ledger.Acknowledged;
-        nodes[0] = await StartAsync(0, httpPorts, akkaPorts, seeds);
-        clients.Start(0, nodes[0].HttpPort);
+        nodes[0] = await StartAsync(0, httpPort, akkaPort, finding);
+        clients.Start(0, nodes[0]);
+        await AwaitOneClusterOfThreeAsync(nodes[0], akkaPort); // it joined the running cluster, not a new one of its own
         await ledger.AwaitAcknowledgedAsync(before + 300);
         await clients.StopAsync();
         output.WriteLine($"node 0 restarted and serving after {clock.Elapsed.TotalSeconds:F1}s; {ledger}");
@@ -101,15 +129,64 @@ public sealed class PostgresClusterCrashSpec(ITestOutputHelper output, PostgresF
         _database.Dispose();
     }
 
-    private async Task<HostProcess> StartAsync(int node, int[] httpPorts, int[] akkaPorts, string seeds)
+    private async Task<HostProcess> StartAsync(int node, int httpPort, int akkaPort, string[] finding)
     {
         var dir = Path.Combine(_database.Dir.Path, $"node{node}");
         Directory.CreateDirectory(dir);
-        var (host, upLine) = await HostProcess.StartAsync(dir, httpPorts[node], akkaPorts[node],
-            ["--flush-interval", "300ms", "--durability", "journal", "--seed-nodes", seeds, .. _database.HostOptions]);
+        var (host, upLine) = await HostProcess.StartOnAsync(dir, Addresses[node], httpPort, akkaPort,
+            ["--flush-interval", "300ms", "--durability", "journal", .. finding, .. _database.HostOptions]);
         _hosts.Add(host);
         Assert.Contains($"store={_database.HostStoreDescription} ", upLine);
+        Assert.Contains($"http=http://{Addresses[node]}:{httpPort} akka=akka.tcp://writebehind@{Addresses[node]}:{akkaPort} ", upLine);
         return host;
+    }
+
+    private static async Task AwaitOneClusterOfThreeAsync(HostProcess node, int akkaPort)
+    {
+        var expected = Addresses.Select(a => $"akka.tcp://writebehind@{a}:{akkaPort}").Order().ToArray();
+        using var http = node.CreateClient(1);
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var stats = await HostHttp.GetJsonAsync(http, "stats", HttpStatusCode.OK);
+            var up = stats.GetProperty("members").EnumerateArray().Where(m => m.GetProperty("status").GetString() == "up")
+                .Select(m => m.GetProperty("address").GetString()!).Order().ToArray();
+            if (up.SequenceEqual(expected))
+                return;
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(90),
+                $"{node.Address} sees members [{string.Join(", ", up)}] up, not [{string.Join(", ", expected)}]\n{node.Tail()}");
+            await Task.Delay(250);
+        }
+    }
+
+    // one port number free on every address: each node binds the same ports on its own address, as machines would
+    private static int FreePortOnEvery(string[] addresses)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = HostProcess.FreeTcpPort();
+            var listeners = new List<System.Net.Sockets.TcpListener>();
+            try
+            {
+                foreach (var address in addresses)
+                {
+                    var listener = new System.Net.Sockets.TcpListener(IPAddress.Parse(address), port);
+                    listener.Start();
+                    listeners.Add(listener);
+                }
+
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException) when (attempt < 20)
+            {
+                // taken on one of the addresses: another port
+            }
+            finally
+            {
+                foreach (var listener in listeners)
+                    listener.Stop();
+            }
+        }
     }
 
     private static async Task<bool> AllKeysServedAsync(HttpClient http)
@@ -214,14 +291,10 @@ public sealed class PostgresClusterCrashSpec(ITestOutputHelper output, PostgresF
         private readonly Dictionary<int, (CancellationTokenSource Stop, HttpClient Http, Task[] Tasks)> _perNode = new();
         private int _seed = 20_261_124;
 
-        public void Start(int node, int httpPort)
+        public void Start(int node, HostProcess host)
         {
             var stop = new CancellationTokenSource();
-            var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = ClientsPerNode })
-            {
-                BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/"),
-                Timeout = TimeSpan.FromSeconds(30),
-            };
+            var http = host.CreateClient(ClientsPerNode);
             var tasks = Enumerable.Range(0, ClientsPerNode)
                 .Select(_ => Task.Run(() => RunAsync(http, new Random(Interlocked.Increment(ref _seed)), stop.Token)))
                 .ToArray();
