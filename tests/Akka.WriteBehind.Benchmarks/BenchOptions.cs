@@ -29,7 +29,10 @@ internal sealed record BenchOptions(
           --systems a,b     only these systems (default: all of the scenario)
           --pg CONN         PostgreSQL connection string: adds write-through-pg to uniform and zipf (or set WRITEBEHIND_BENCH_PG)
           --rate N          latency: open-loop increments/s (default: half the peak of ours-tell, measured first in a short closed-loop round);
-                            refresh: the configured tps (default 5,000, quick 1,000)
+                            refresh: the configured tps (default 5,000, quick 1,000); batches: open-loop operations/s for --duration
+                            (default 10s, quick 3s) instead of a closed loop
+          --in-flight N     batches: operations waiting for their answers at most (default 1,000)
+          --batch-config H  batches: HOCON laid over akka.write-behind.batches of the batches-* systems, e.g. "early-close = on"
           --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
           --cold            latency: no warm-up; the first touch of every key falls in the measured window
           --connections N   http: keep-alive connections, one concurrent sender each (default 64, quick 16);
@@ -55,6 +58,11 @@ internal sealed record BenchOptions(
     /// <summary>latency: skip the warm-up (every key touched once and durable before the clock starts).</summary>
     public bool Cold { get; init; }
 
+    /// <summary>batches: operations in flight at most; <c>null</c> = 1,000.</summary>
+    public int? InFlight { get; init; }
+
+    /// <summary>batches: HOCON laid over <c>akka.write-behind.batches</c> of the <c>batches-*</c> systems.</summary>
+    public string? BatchConfig { get; init; }
     /// <summary>http: keep-alive connections of the load generator; <c>null</c> = the scenario's default.</summary>
     public int? Connections { get; init; }
 
@@ -79,6 +87,8 @@ internal sealed record BenchOptions(
         string? pg = null;
         int? burst = null;
         var cold = false;
+        int? inFlight = null;
+        string? batchConfig = null;
         int? connections = null;
         string? apiKey = null;
 
@@ -101,6 +111,8 @@ internal sealed record BenchOptions(
                 case "--pg": pg = Value(); break;
                 case "--burst": burst = PositiveInt(arg, Value()); break;
                 case "--cold": cold = true; break;
+                case "--in-flight": inFlight = PositiveInt(arg, Value()); break;
+                case "--batch-config": batchConfig = Value(); break;
                 case "--connections": connections = PositiveInt(arg, Value()); break;
                 case "--api-key": apiKey = Value(); break;
                 default:
@@ -120,6 +132,7 @@ internal sealed record BenchOptions(
         {
             Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst, Cold = cold, Connections = connections,
             ApiKey = apiKey ?? (Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null),
+            InFlight = inFlight, BatchConfig = batchConfig,
         };
     }
 
@@ -138,7 +151,7 @@ internal sealed record BenchOptions(
         if (Duration is { } d)
             foreach (var a in new[] { "--duration", $"{(long)d.TotalMilliseconds}ms" })
                 yield return a;
-        if (Rate is { } r && (scenario != "refresh" || RateGiven))
+        if (Rate is { } r && (scenario is not ("refresh" or "batches") || RateGiven))
             foreach (var a in new[] { "--rate", ((long)r).ToString(CultureInfo.InvariantCulture) })
                 yield return a;
         if (Burst is { } b)
@@ -146,6 +159,12 @@ internal sealed record BenchOptions(
                 yield return a;
         if (Cold)
             yield return "--cold";
+        if (InFlight is { } f)
+            foreach (var a in new[] { "--in-flight", f.ToString(CultureInfo.InvariantCulture) })
+                yield return a;
+        if (BatchConfig is { } h)
+            foreach (var a in new[] { "--batch-config", h })
+                yield return a;
         if (Connections is { } c)
             foreach (var a in new[] { "--connections", c.ToString(CultureInfo.InvariantCulture) })
                 yield return a;

@@ -20,6 +20,12 @@ internal sealed class Pacer(RatePlan? plan, Stopwatch clock)
     /// <summary>When increment <see cref="MarkAt"/> was about to be sent.</summary>
     public TimeSpan? Marked { get; private set; }
 
+    /// <summary>
+    /// When increment <paramref name="i"/> was meant to be sent, on this pacer's clock: its intended time (open loop), or now
+    /// (closed loop: call it when the increment is sent). Latencies are measured from here, so a late sender is not hidden.
+    /// </summary>
+    public TimeSpan Intended(long i) => plan is null ? clock.Elapsed : TimeSpan.FromSeconds(plan.IntendedSeconds(i));
+
     public void Wait(long i)
     {
         if (i == MarkAt)

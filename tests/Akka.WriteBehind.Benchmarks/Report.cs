@@ -77,6 +77,14 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 continue;
             }
 
+            if (scenario.Name == "batches")
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"### batches: {scenario.Summary}");
+                sb.AppendLine();
+                BatchesTable(sb, rows, scenario);
+                continue;
+            }
+
             var pace = scenario.Rate is { BurstFactor: 1 } fixedRate
                 ? $"open loop at a fixed {fixedRate.Rate:N0}/s for {fixedRate.Length.TotalSeconds:0} s"
                 : scenario.Rate is { } p
@@ -84,12 +92,6 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 : "closed loop";
             sb.AppendLine(CultureInfo.InvariantCulture, $"### {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {pace}, flush interval {scenario.FlushInterval.TotalSeconds:0.###} s{(scenario.Name != "latency" ? "" : scenario.WarmUp ? ", after a warm-up (every key once and durable before the clock)" : ", cold (--cold: every key's first touch in the measured window)")}");
             sb.AppendLine();
-            if (scenario.Name == "batches")
-            {
-                BatchesTable(sb, rows, scenario);
-                continue;
-            }
-
             if (scenario.Name == "idle-keys")
             {
                 IdleTable(sb, rows, scenario);
@@ -307,15 +309,19 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         sb.AppendLine();
         sb.AppendLine("Failed: answered with a typed error that keeps nothing (batch past max-duration, store failure, saturated, rejected); not in operations/s.");
         sb.AppendLine();
-        sb.AppendLine("| system | succeeded | failed | operations/s | batches/s | operations per batch | CPU µs/op | peak MB | outside load |");
-        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|");
+        sb.AppendLine("Latency: from each operation's intended send time (open loop; closed loop: when it was sent) to its answer, every operation counted.");
+        sb.AppendLine();
+        sb.AppendLine("| system | succeeded | failed | operations/s | batches/s | operations per batch | CPU µs/op | p50 ms | p99 ms | ops/s ÷ write-through-ops | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        static string Ms(double v) => v.ToString(v >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture);
+        var baseline = Median(rows.Where(r => r.System == Systems.WriteThroughOpsTarget.Name && r.Error is null).Select(r => r.DurablePerSecond));
         foreach (var system in scenario.Systems)
         {
             var all = rows.Where(r => r.System == system).ToArray();
             var ok = all.Where(r => r.Error is null && r.Batches is not null).ToArray();
             if (ok.Length == 0)
             {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} ||||||| ");
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} |||||||||| ");
                 continue;
             }
 
@@ -327,10 +333,16 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 .Append(" | ").Append(Cell(ok.Select(r => r.BatchesPerSecond!.Value), Si))
                 .Append(" | ").Append(Cell(ok.Select(r => r.Accepted / (double)Math.Max(1, r.Batches!.Value)), v => v.ToString("0.0", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
+                .Append(" | ").Append(ok.Any(r => r.LatencyP50Ms is null) ? "n/a" : Cell(ok.Select(r => r.LatencyP50Ms!.Value), Ms))
+                .Append(" | ").Append(ok.Any(r => r.LatencyP99Ms is null) ? "n/a" : Cell(ok.Select(r => r.LatencyP99Ms!.Value), Ms))
+                .Append(" | ").Append(Ratio(Median(ok.Select(r => r.DurablePerSecond)), baseline))
                 .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => v.ToString("0", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
                 .AppendLine(" |");
         }
+
+        foreach (var failed in rows.Where(r => r.Failures is not null))
+            sb.AppendLine().Append(CultureInfo.InvariantCulture, $"{failed.System} round {failed.Round} failed operations: {failed.Failures}").AppendLine();
     }
 
     internal static string Cell(IEnumerable<double> values, Func<double, string> format)

@@ -42,6 +42,7 @@ internal static class Round
             {
                 var commits = CommitLog.Current = scenario.Name == "latency" && !scenario.WarmUp ? new CommitLog() : null;
                 await using var target = Systems.BatchTarget.TryCreate(system)
+                    ?? Systems.WriteThroughOpsTarget.TryCreate(system)
                     ?? Systems.PostgresWriteThroughTarget.TryCreate(system)
                     ?? BenchSystems.Create(system);
                 await target.StartAsync(dbFile, scenario, keys);
@@ -102,7 +103,7 @@ internal static class Round
                 else if (idle)
                     result = await WithIdleAsync(result, target, scenario, pacer, heapBefore, workingSetBefore);
                 else if (target is Systems.IBatchCounts batches)
-                    result = result with { Batches = batches.Batches, BatchesPerSecond = batches.Batches / durable.TotalSeconds };
+                    result = WithBatches(result, batches, scenario, durable);
                 else if (commits is not null)
                     result = await WithLatencyAsync(result, commits, keys, sequence, sent, startTimestamp, scenario);
             }
@@ -167,6 +168,26 @@ internal static class Round
             LiveEntitiesAfterIdle = live,
             PassivationSeconds = live == 0 ? passivated.TotalSeconds : null,
             HeapBytesPerEntityAfterPassivation = (heapAfter - heapBefore) / (double)scenario.Keys,
+        };
+    }
+
+    /// <summary>batches: batches per second and the operations' latencies (from each one's intended send time to its answer).</summary>
+    private static RoundResult WithBatches(RoundResult result, Systems.IBatchCounts batches, Scenario scenario, TimeSpan durable)
+    {
+        var h = batches.Latencies?.Histogram();
+        static double Ms(long micros) => micros / 1000.0;
+        return result with
+        {
+            Batches = batches.Batches,
+            BatchesPerSecond = batches.Batches / durable.TotalSeconds,
+            InFlight = scenario.InFlight,
+            Failures = batches.FailureSummary is { Length: > 0 } failures ? failures : null,
+            Rate = scenario.Rate?.Rate,
+            LatencySamples = h?.TotalCount,
+            LatencyP50Ms = h is null ? null : Ms(h.GetValueAtPercentile(50)),
+            LatencyP99Ms = h is null ? null : Ms(h.GetValueAtPercentile(99)),
+            LatencyP999Ms = h is null ? null : Ms(h.GetValueAtPercentile(99.9)),
+            LatencyMaxMs = h is null ? null : Ms(h.GetValueAtPercentile(100)),
         };
     }
 

@@ -23,7 +23,7 @@ internal sealed record RoundResult(
     double? OutsideLoad,
     string? Error)
 {
-    /// <summary>latency: the open-loop rate (increments/s).</summary>
+    /// <summary>latency, batches with <c>--rate</c>: the open-loop rate (increments/s).</summary>
     public double? Rate { get; init; }
 
     /// <summary>latency: increments whose Tell→durable time was measured (every increment sent).</summary>
@@ -70,6 +70,12 @@ internal sealed record RoundResult(
 
     /// <summary>batches: batches finished per second (operations per second is <see cref="DurablePerSecond"/>).</summary>
     public double? BatchesPerSecond { get; init; }
+
+    /// <summary>batches: operations waiting for their answers at most.</summary>
+    public int? InFlight { get; init; }
+
+    /// <summary>batches: operations answered with a typed failure, per error code with one message each.</summary>
+    public string? Failures { get; init; }
 
     /// <summary>refresh: the configured tps.</summary>
     public int? RefreshTps { get; init; }

@@ -61,6 +61,12 @@ internal sealed record Scenario(
     /// </summary>
     public bool WarmUp { get; init; }
 
+    /// <summary>batches: operations waiting for their answers at most (the sender's window).</summary>
+    public int InFlight { get; init; } = 1_000;
+
+    /// <summary>batches: HOCON laid over <c>akka.write-behind.batches</c> of the <c>batches-*</c> systems (<c>--batch-config</c>).</summary>
+    public string? BatchConfig { get; init; }
+
     public string Distribution => Name switch
     {
         "idle-keys" => $"each key {Scenarios.IdleIncrementsPerKey}×, in key order",
@@ -75,6 +81,8 @@ internal sealed record Scenario(
     {
         "refresh" => $"{Keys:N0} items, tps {RefreshTps:N0}, burst {RefreshBurst:N0}, resync-period {ResyncPeriod.TotalMilliseconds:0} ms, batch-size 10, parallelism 4, measured over {Window.TotalSeconds:0} s",
         "recovery" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, flush interval {FlushInterval.TotalSeconds:0.###} s after the restart",
+        "batches" => $"{Keys:N0} accounts, {Distribution}, {Increments:N0} operations, {InFlight:N0} in flight" +
+                     (Rate is { } r ? $", open loop at {r.Rate:N0}/s" : ", closed loop") + (BatchConfig is { } c ? $", batches {{ {c} }}" : ""),
         "http" => $"{Keys:N0} keys, {Distribution}, {Connections} keep-alive connections, {Window.TotalSeconds:0.#} s a round (at most {Increments:N0} increments), flush interval {FlushInterval.TotalSeconds:0.###} s",
         "latency" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, " +
                      (WarmUp ? "after a warm-up (every key once, durable, before the clock)" : "cold (each key's first touch in the measured window)"),
@@ -102,7 +110,7 @@ internal static class Scenarios
     /// <remarks>Long enough that the first pass's entities are still alive at the memory reading on a loaded machine (see the live column).</remarks>
     public static TimeSpan IdlePassivation(bool quick) => TimeSpan.FromSeconds(quick ? 10 : 120);
 
-    private static readonly string[] BatchSystems = [Systems.BatchTarget.Memory, Systems.BatchTarget.Sqlite];
+    private static readonly string[] BatchSystems = [Systems.BatchTarget.Memory, Systems.BatchTarget.Sqlite, Systems.WriteThroughOpsTarget.Name];
 
     /// <summary>Systems of the latency scenario: those whose store commits are logged (<see cref="CommitLog"/>); write-through cannot take half of ours' peak.</summary>
     private static readonly string[] LatencySystems = [BenchSystems.OursTell, BenchSystems.OursFast, BenchSystems.OursAsk, BenchSystems.Dictionary, BenchSystems.Orleans];
@@ -136,7 +144,7 @@ internal static class Scenarios
             "burst" => Burst(options, cap, flush, Pick(options.Quick ? QuickOpen : Open)),
             "latency" => Latency(options, cap, flush, Pick(options.Quick ? QuickLatency : LatencySystems)),
             // Deposit(1) per operation on 100 accounts (1,000 in flight: ~10 operations per key wait for each batch)
-            "batches" => new Scenario(name, options.Keys ?? 100, options.Increments ?? (options.Quick ? 20_000 : 200_000), 0, null, cap, flush, Pick(BatchSystems)),
+            "batches" => Batches(options, cap, flush, Pick(BatchSystems)),
             // many keys, a few increments each (two passes in key order): memory per idle entity, activation, passivation
             "idle-keys" => IdleKeys(options, cap, flush, Pick(options.Quick ? QuickIdle : IdleSystems)),
             "refresh" => Refresh(options, cap, flush, Pick([BenchSystems.RefreshSqlite])),
@@ -160,6 +168,21 @@ internal static class Scenarios
             ? new RatePlan(10_000, 10, TimeSpan.FromSeconds(0.5), options.Duration ?? TimeSpan.FromSeconds(1.5))
             : new RatePlan(20_000, 10, TimeSpan.FromSeconds(5), options.Duration ?? TimeSpan.FromSeconds(15));
         return new Scenario("burst", options.Keys ?? 10_000, plan.Increments, 0, plan, cap, flush, systems);
+    }
+
+    /// <summary>batches: closed loop over a fixed number of operations, or open loop at <c>--rate</c> for <c>--duration</c>.</summary>
+    private static Scenario Batches(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)
+    {
+        var keys = options.Keys ?? 100;
+        var inFlight = options.InFlight ?? 1_000;
+        if (options.RateGiven && options.Rate is { } rate)
+        {
+            var plan = new RatePlan(rate, 1, TimeSpan.Zero, options.Duration ?? TimeSpan.FromSeconds(options.Quick ? 3 : 10));
+            // the write-through baseline runs the same schedule; it stops at the same length (it cannot fall further behind)
+            return new Scenario("batches", keys, plan.Increments, 0, plan, plan.Length, flush, systems) { InFlight = inFlight, BatchConfig = options.BatchConfig };
+        }
+
+        return new Scenario("batches", keys, options.Increments ?? (options.Quick ? 20_000 : 200_000), 0, null, cap, flush, systems) { InFlight = inFlight, BatchConfig = options.BatchConfig };
     }
 
     private static Scenario IdleKeys(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)

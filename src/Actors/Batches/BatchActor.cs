@@ -36,7 +36,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly BatchSettings _settings;
     private readonly IResourceStore<TResource> _store;
     private readonly OperationHandler<TResource> _handler;
-    private readonly IActorRef? _saveWriter;
+    private readonly IActorRef? _storeWriter;
     private readonly QueueLedger _queues;  // the node's depth for this type: keys with queued operations
 
     private readonly LinkedList<Pending> _queue = new();
@@ -48,7 +48,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private bool _stopping;
     private bool _countedActive;     // this key is one of the node's active keys (its queue is not empty)
 
-    public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? saveWriter,
+    public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
         QueueLedger queues)
     {
         _queues = queues;
@@ -56,14 +56,16 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         _settings = settings;
         _store = store;
         _handler = handler;
-        _saveWriter = saveWriter;
+        _storeWriter = storeWriter;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? saveWriter,
+    // A producer, not Props.Create(() => new ...): the expression form builds an expression tree and reads its arguments
+    // back by reflection for every entity, and an entity is created per key.
+    public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
         QueueLedger queues) =>
-        Akka.Actor.Props.Create(() => new BatchActor<TResource>(key, settings, store, handler, saveWriter, queues));
+        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues)));
 
     // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an entity is created per resource
     // key, and building its handler list per activation was a measurable share of a key's first-touch cost (issue 9).
@@ -74,6 +76,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         {
             case RunOperation run:
                 Run(run, Sender);
+                break;
+            case RunOperations group:
+                RunGroup(group, Sender);
                 break;
             case CancelOperation cancel:
                 Cancel(cancel);
@@ -125,7 +130,24 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         QueueShrank();
     }
 
-    private void Run(RunOperation run, IActorRef replyTo)
+    /// <summary>The operations of a group queue one after the other first, so that the batch they open takes them all.</summary>
+    private void RunGroup(RunOperations group, IActorRef replyTo)
+    {
+        foreach (var run in group.Operations ?? [])
+        {
+            if (run is null)
+                continue;
+            if (run.Key != _key)
+                Reply(new Pending(run, replyTo), Failed(run, ErrorCode.InvalidArgument, $"the operation's key [{run.Key}] is not the group's key [{_key}]"));
+            else
+                Run(run, replyTo, openBatch: false);
+        }
+
+        if (_batch is null)
+            OpenNextBatch();
+    }
+
+    private void Run(RunOperation run, IActorRef replyTo, bool openBatch = true)
     {
         var pending = new Pending(run, replyTo);
         if (_stopping)
@@ -174,7 +196,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         _queued[run.OperationId] = _queue.AddLast(pending);
         _queues.QueuedChanged(1);
         _queues.WidthIs(_queue.Count);
-        if (_batch is null)
+        if (_batch is null && openBatch)
             OpenNextBatch();
     }
 
@@ -201,8 +223,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         }
 
         var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MaxDuration);
-        Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
-        Timers.StartSingleTimer(MaxDurationPassed.Key, new MaxDurationPassed(batch.Id), _settings.MaxDuration);
+        // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch
+        if (!_settings.EarlyClose)
+            Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
         if (_holding)
         {
             batch.Resource = _held;
@@ -211,7 +234,17 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
+        // only a load needs the entity's own max-duration timer (a load that ignores its token still fails in time); a save's
+        // token is cancelled at the deadline by whoever runs it, and its callers are answered when the store returns
+        Timers.StartSingleTimer(MaxDurationPassed.Key, new MaxDurationPassed(batch.Id), _settings.MaxDuration);
         batch.Phase = Phase.Loading;
+        if (_storeWriter is not null)
+        {
+            // grouped with the loads of the node's other keys: one LoadManyAsync round trip for many keys
+            _storeWriter.Tell(new LoadResource(_key, batch.Id, batch.DeadlineTimestamp));
+            return;
+        }
+
         var (key, store, id, timeout) = (_key, _store, batch.Id, batch.Remaining());
         // Task.Run: a store whose async methods complete synchronously (Microsoft.Data.Sqlite) must not block this actor
         Task.Run(async () =>
@@ -267,7 +300,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
         QueueShrank();
 
-        if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || _stopping)
+        // early-close: nothing else is queued for the key now, so the batch need not wait for min-duration
+        if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || _stopping || _settings.EarlyClose)
             Close(batch);
     }
 
@@ -350,9 +384,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
         batch.Phase = Phase.Saving;
         batch.SaveStarted = Stopwatch.GetTimestamp();
-        if (_saveWriter is not null)
+        if (_storeWriter is not null)
         {
-            _saveWriter.Tell(new SaveResource<TResource>(_key, batch.Id, batch.Resource!, batch.DeadlineTimestamp));
+            _storeWriter.Tell(new SaveResource<TResource>(_key, batch.Id, batch.Resource!, batch.DeadlineTimestamp));
             return;
         }
 
@@ -425,6 +459,14 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         QueueShrank();
         if (batch.MinDurationPassed || _stopping)
             EndBatch(batch);
+        else if (_settings.EarlyClose)
+        {
+            var left = _settings.MinDuration - Stopwatch.GetElapsedTime(batch.StartTimestamp);
+            if (left > TimeSpan.Zero)
+                Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), left);
+            else
+                EndBatch(batch);
+        }
     }
 
     /// <summary>The batch ran but was not saved: every operation of it gets the failure, and nothing of it is kept.</summary>
@@ -553,6 +595,17 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         {
             var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), DeadlineTimestamp);
             return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+        }
+    }
+
+    private sealed class Producer(Func<BatchActor<TResource>> create) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(BatchActor<TResource>);
+
+        public ActorBase Produce() => create();
+
+        public void Release(ActorBase actor)
+        {
         }
     }
 

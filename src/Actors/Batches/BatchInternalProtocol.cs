@@ -18,7 +18,14 @@ internal sealed record ResourceLoaded<TResource>(long BatchId, TResource Resourc
 /// <summary>INTERNAL API: the load of batch <see cref="BatchId"/> failed (<see cref="TimedOut"/>: cancelled at max-duration). Node-local.</summary>
 internal sealed record ResourceLoadFailed(long BatchId, string Reason, TimeSpan Duration, bool TimedOut) : INoSerializationVerificationNeeded;
 
-/// <summary>INTERNAL API: an entity asks the node's save writer to save its batch; the reply is <see cref="ResourceSaved{TResource}"/> or <see cref="ResourceSaveFailed"/>. Node-local.</summary>
+/// <summary>INTERNAL API: an entity asks the node's store writer to load its batch's resource; the reply is
+/// <see cref="ResourceLoaded{TResource}"/> or <see cref="ResourceLoadFailed"/>. Node-local.</summary>
+/// <param name="Key">The resource's key.</param>
+/// <param name="BatchId">The entity's batch.</param>
+/// <param name="Deadline">The batch's max-duration deadline as a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</param>
+internal sealed record LoadResource(string Key, long BatchId, long Deadline) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: an entity asks the node's store writer to save its batch; the reply is <see cref="ResourceSaved{TResource}"/> or <see cref="ResourceSaveFailed"/>. Node-local.</summary>
 /// <param name="Key">The resource's key.</param>
 /// <param name="BatchId">The entity's batch.</param>
 /// <param name="Resource">The resource to save.</param>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -14,11 +15,13 @@ namespace Akka.WriteBehind.Batches;
 public sealed class BatchProcessor<TResource> where TResource : notnull
 {
     private readonly ActorSystem _system;
+    private readonly CoordinatedShutdown _shutdown;
     private int _inFlight;
 
     internal BatchProcessor(ActorSystem system, IActorRef shardRegion, BatchSettings settings)
     {
         _system = system;
+        _shutdown = CoordinatedShutdown.Get(system);
         ShardRegion = shardRegion;
         Settings = settings;
     }
@@ -75,23 +78,15 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
 
         try
         {
-            var id = Guid.NewGuid();
+            var id = Ingest.NewOperationId();
             var answerWithin = timeout + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
-            var answer = ShardRegion.Ask<IOperationReply>(new RunOperation(key, id, operation, DateTime.UtcNow + timeout), answerWithin);
+            var answerBy = Stopwatch.GetTimestamp() + (long)(answerWithin.TotalSeconds * Stopwatch.Frequency);
+            var call = new BatchCall(new RunOperation(key, id, operation, DateTime.UtcNow + timeout), answerBy, answerWithin);
+            Ingest.Add(call);
             IOperationReply reply;
-            // sent after the operation, so it can never overtake it; the reply still comes to the Ask
-            await using (cancellationToken.Register(() => ShardRegion.Tell(new CancelOperation(key, id), ActorRefs.NoSender)))
-            {
-                try
-                {
-                    reply = await answer.ConfigureAwait(false);
-                }
-                catch (AskTimeoutException)
-                {
-                    throw new BatchOperationException(key, ErrorCode.Timeout,
-                        $"no answer for the operation on [{key}] within {answerWithin}; its outcome is unknown", isRejection: false);
-                }
-            }
+            // no timer per call: the ingest actor's sweep answers Timeout ("no answer ... outcome unknown") once answerBy passed
+            await using (cancellationToken.CanBeCanceled ? cancellationToken.Register(() => Cancel(call)) : default)
+                reply = await call.Task.ConfigureAwait(false);
 
             return reply switch
             {
@@ -123,7 +118,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     {
         if (!KeyRules.TryValidate(key, out var keyError))
             return new BatchOperationException(key ?? "", ErrorCode.InvalidKey, keyError!, isRejection: false);
-        if (CoordinatedShutdown.Get(_system).ShutdownReason is not null)
+        if (_shutdown.ShutdownReason is not null)
             return new BatchOperationException(key, ErrorCode.ShuttingDown, "the node is shutting down and takes no new operations", isRejection: false);
         if (Interlocked.Increment(ref _inFlight) > Settings.MaxInFlight)
         {
@@ -133,6 +128,42 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
         }
 
         return null;
+    }
+
+    /// <summary>INTERNAL API: the node-local grouping stage the calls go through (no actor message per operation).</summary>
+    internal BatchIngest Ingest { get; init; } = null!;
+
+    /// <summary>INTERNAL API: the actor that sends <see cref="Ingest"/>'s calls and receives their replies.</summary>
+    internal IActorRef IngestActor { get; init; } = ActorRefs.Nobody;
+
+    // a call still waiting in its cell is taken back and answered at once; one already sent is cancelled at its entity, which
+    // answers Cancelled unless the operation already ran (then the caller gets its batch's outcome)
+    private void Cancel(BatchCall call)
+    {
+        if (Ingest.TryWithdraw(call))
+            call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Cancelled,
+                "the operation was cancelled by its caller before it ran"));
+        else
+            IngestActor.Tell(new CancelBatchCall(call.Run.Key, call.Run.OperationId), ActorRefs.NoSender);
+    }
+
+    /// <summary>
+    /// INTERNAL API: sends an operation admitted by <see cref="Refusal"/> through the grouping stage, its reply told to
+    /// <paramref name="replyTo"/> (a call group, which keeps its own deadline).
+    /// </summary>
+    internal void Send(RunOperation run, IActorRef replyTo)
+    {
+        var answerWithin = run.Deadline - DateTime.UtcNow + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
+        var answerBy = Stopwatch.GetTimestamp() + (long)(Math.Max(0, answerWithin.TotalSeconds) * Stopwatch.Frequency);
+        Ingest.Add(new BatchCall(run, answerBy, answerWithin) { ReplyTo = replyTo });
+    }
+
+    /// <summary>INTERNAL API: the sender of <see cref="Send"/> gave up on the operation: not run if it has not run yet.</summary>
+    internal void CancelSent(string key, Guid operationId)
+    {
+        // withdrawn while still waiting: never sent, and nobody waits for an answer any more
+        if (!Ingest.TryWithdraw(key, operationId))
+            IngestActor.Tell(new CancelBatchCall(key, operationId), ActorRefs.NoSender);
     }
 
     /// <summary>INTERNAL API: an operation admitted by <see cref="Refusal"/> is answered or given up.</summary>

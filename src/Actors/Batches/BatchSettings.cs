@@ -13,6 +13,8 @@ namespace Akka.WriteBehind.Batches;
 /// <param name="MinDuration">A batch stays open at least this long after its first operation. <b>Default</b>: 100ms.</param>
 /// <param name="MaxDuration">Deadline, from the batch's opening, for its load and save together; past it the batch fails. <b>Default</b>: 2 × <paramref name="MinDuration"/>.</param>
 /// <param name="MaxOperations">A batch closes early once this many operations ran. <b>Default</b>: 10,000.</param>
+/// <param name="EarlyClose">Close a batch as soon as it has run every operation queued for its key instead of waiting for
+/// <paramref name="MinDuration"/>; operations arriving during its save form the next batch. <b>Default</b>: off (elgopher's semantics).</param>
 /// <param name="KeepLoaded">Hold the resource between batches until passivation (reloaded after a failed batch). <b>Default</b>: off.</param>
 /// <param name="MaxPending">Operations an entity queues for its next batch; beyond, callers get <see cref="ErrorCode.Saturated"/>. <b>Default</b>: 10,000.</param>
 /// <param name="NumberOfShards">Shards of the type's region. <b>Default</b>: 100.</param>
@@ -31,6 +33,7 @@ public sealed record BatchSettings(
     TimeSpan MinDuration,
     TimeSpan MaxDuration,
     int MaxOperations,
+    bool EarlyClose,
     bool KeepLoaded,
     int MaxPending,
     int NumberOfShards,
@@ -91,6 +94,7 @@ public sealed record BatchSettings(
             MinDuration: minDuration,
             MaxDuration: maxDuration,
             MaxOperations: read.PositiveInt(Keys.MaxOperations),
+            EarlyClose: read.Bool(Keys.EarlyClose),
             KeepLoaded: read.Bool(Keys.KeepLoaded),
             MaxPending: read.PositiveInt(Keys.MaxPending),
             NumberOfShards: read.PositiveInt(Keys.NumberOfShards),
@@ -116,6 +120,7 @@ public sealed record BatchSettings(
         public const string MinDuration = "min-duration";
         public const string MaxDuration = "max-duration";
         public const string MaxOperations = "max-operations";
+        public const string EarlyClose = "early-close";
         public const string KeepLoaded = "keep-loaded";
         public const string MaxPending = "max-pending";
         public const string MaxActiveKeys = "max-active-keys";

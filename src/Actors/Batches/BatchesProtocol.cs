@@ -34,6 +34,15 @@ public interface IBatchCommand : IWithKey
 public sealed record RunOperation(string Key, Guid OperationId, IBatchOperation Operation, DateTime Deadline) : IBatchCommand;
 
 /// <summary>
+/// Several operations on the resource <paramref name="Key"/>, in arrival order: the entity takes them as if each had come
+/// as its own <see cref="RunOperation"/>, one after the other, and answers each one on its own. The node-local grouping stage
+/// of <see cref="BatchProcessor{TResource}"/> sends the operations that wait for one key as one message.
+/// </summary>
+/// <param name="Key">The resource's key; every operation's <see cref="RunOperation.Key"/> is this key.</param>
+/// <param name="Operations">The operations, oldest first.</param>
+public sealed record RunOperations(string Key, IReadOnlyList<RunOperation> Operations) : IBatchCommand;
+
+/// <summary>
 /// The caller of the operation <paramref name="OperationId"/> gave up. If the operation has not run yet it never will, and its
 /// caller is answered <see cref="OperationFailed"/> with <see cref="ErrorCode.Cancelled"/>; if it has run, this is ignored and the
 /// caller gets the batch's outcome. No reply goes to the sender of this message.

@@ -33,7 +33,7 @@ public static class WriteBehindBatches
         StartAsync(system, BatchSettings.Create(system, typeName), store, handler);
 
     /// <summary>
-    /// Initializes <paramref name="store"/>, starts the node's save writer when the store can save many keys at once
+    /// Initializes <paramref name="store"/>, starts the node's store writer when the store can save many keys at once
     /// (<see cref="IBulkResourceStore{TResource}"/>), and the resource type's shard region (state-store-mode ddata, hand-off
     /// through a save-first stop message, idle passivation). One resource type per <typeparamref name="TResource"/> per actor
     /// system; every node of the cluster that hosts the type starts it with the same name.
@@ -65,14 +65,19 @@ public static class WriteBehindBatches
             system.RegisterOnTermination(() => InflightMetrics.Unregister(queues));
 
             var writer = store is IBulkResourceStore<TResource> bulk
-                ? system.ActorOf(ResourceSaveWriterActor<TResource>.Props(bulk, settings), $"{settings.TypeName}-save-writer")
+                ? system.ActorOf(ResourceStoreWriterActor<TResource>.Props(bulk, settings), $"{settings.TypeName}-store-writer")
                 : null;
 
             var region = await EntityRegions.StartAsync(system, settings.TypeName,
                 key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues),
                 settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance).ConfigureAwait(false);
 
-            var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues };
+            var ingest = new BatchIngest();
+            // a timeout fires at most a quarter of the reply margin late (between 10 ms and 1 s)
+            var sweep = TimeSpan.FromTicks(Math.Clamp(settings.ReplyTimeoutMargin.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+            var ingestActor = system.ActorOf(BatchIngestActor.Props(ingest, region, sweep), $"{settings.TypeName}-ingest");
+            ingest.Drainer = ingestActor;
+            var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues, Ingest = ingest, IngestActor = ingestActor };
             registry.Set<TResource>(processor);
             return processor;
         }

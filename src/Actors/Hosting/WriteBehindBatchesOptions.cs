@@ -36,6 +36,10 @@ public sealed class WriteBehindBatchesOptions<TResource> where TResource : notnu
     /// <summary>A batch closes early once this many operations ran. <b>Default</b>: 10,000.</summary>
     public int? MaxOperations { get; set; }
 
+    /// <summary>Close a batch once it has run every operation queued for its key, without waiting for <c>min-duration</c>
+    /// (batches then grow with load). <b>Default</b>: <c>false</c> (the Go library's semantics).</summary>
+    public bool? EarlyClose { get; set; }
+
     /// <summary>Hold the resource between batches until passivation (reloaded after a failed batch). <b>Default</b>: <c>false</c>.</summary>
     public bool? KeepLoaded { get; set; }
 
@@ -69,6 +73,7 @@ public sealed class WriteBehindBatchesOptions<TResource> where TResource : notnu
             .Add(p + BatchSettings.Keys.MinDuration, MinDuration)
             .Add(p + BatchSettings.Keys.MaxDuration, MaxDuration)
             .Add(p + BatchSettings.Keys.MaxOperations, MaxOperations)
+            .Add(p + BatchSettings.Keys.EarlyClose, EarlyClose)
             .Add(p + BatchSettings.Keys.KeepLoaded, KeepLoaded)
             .Add(p + BatchSettings.Keys.MaxPending, MaxPending)
             .Add(p + BatchSettings.Keys.MaxActiveKeys, MaxActiveKeys)

@@ -132,14 +132,15 @@ public sealed class BatchGroupOperation<TResource>(BatchProcessor<TResource> pro
     public IGroupReplyReader Replies => BatchReplyReader.Instance;
 
     /// <inheritdoc />
-    public object NewCorrelation() => Guid.NewGuid();
+    public object NewCorrelation() => processor.Ingest.NewOperationId();
 
     /// <inheritdoc />
     public Outcome? Send(object correlation, IActorRef replyTo, DateTime deadline)
     {
         if (processor.Refusal(Key) is { } refused)
             return new Outcome.Failed(refused.Code, refused.Message) { Saturation = refused.Saturation };
-        processor.ShardRegion.Tell(new RunOperation(Key, (Guid)correlation, Operation, deadline), replyTo);
+        // through the processor's grouping stage, as RunAsync: operations of one key reach its entity as one message
+        processor.Send(new RunOperation(Key, (Guid)correlation, Operation, deadline), replyTo);
         return null;
     }
 
@@ -148,7 +149,7 @@ public sealed class BatchGroupOperation<TResource>(BatchProcessor<TResource> pro
     {
         processor.ExitInFlight();
         if (!answered)
-            processor.ShardRegion.Tell(new CancelOperation(Key, (Guid)correlation), ActorRefs.NoSender);
+            processor.CancelSent(Key, (Guid)correlation);
     }
 }
 

@@ -34,9 +34,10 @@ public interface IResourceStore<TResource> where TResource : notnull
 }
 
 /// <summary>
-/// A resource store that can also save many keys in one round trip. When a resource type's store implements it, each node
-/// gathers the saves of its batch entities for a short time (<c>save-many.max-delay</c>, at most <c>save-many.max-keys</c>)
-/// and writes each group with one <see cref="SaveManyAsync"/> call.
+/// A resource store that can also save (and load) many keys in one round trip. When a resource type's store implements it,
+/// each node gathers the saves of its batch entities for a short time (<c>save-many.max-delay</c>, at most
+/// <c>save-many.max-keys</c>) and writes each group with one <see cref="SaveManyAsync"/> call; their loads are gathered the
+/// same way into <see cref="LoadManyAsync"/> calls.
 /// </summary>
 /// <typeparam name="TResource">The resource type.</typeparam>
 public interface IBulkResourceStore<TResource> : IResourceStore<TResource> where TResource : notnull
@@ -50,4 +51,22 @@ public interface IBulkResourceStore<TResource> : IResourceStore<TResource> where
     /// commit once this is cancelled.</param>
     /// <returns>Every resource as stored, by key.</returns>
     Task<IReadOnlyDictionary<string, TResource>> SaveManyAsync(IReadOnlyDictionary<string, TResource> resources, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Loads every resource of <paramref name="keys"/>, a key never saved as the type's empty resource (as
+    /// <see cref="IResourceStore{TResource}.LoadAsync"/>). Throwing fails the batch of every key of the group. The default
+    /// calls <see cref="IResourceStore{TResource}.LoadAsync"/> once per key; override it with one query for many keys.
+    /// </summary>
+    /// <param name="keys">Distinct keys.</param>
+    /// <param name="cancellationToken">Cancelled when the earliest <c>max-duration</c> deadline of the group passes.</param>
+    /// <returns>Every resource, by key.</returns>
+    async Task<IReadOnlyDictionary<string, TResource>> LoadManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        var loaded = await Task.WhenAll(keys.Select(key => LoadAsync(key, cancellationToken))).ConfigureAwait(false);
+        var byKey = new Dictionary<string, TResource>(keys.Count, StringComparer.Ordinal);
+        var i = 0;
+        foreach (var key in keys)
+            byKey[key] = loaded[i++];
+        return byKey;
+    }
 }

@@ -28,6 +28,19 @@ public abstract class AccountStoreSpecBase : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Should_load_many_accounts_in_one_call_with_keys_never_saved_as_empty()
+    {
+        await Store.SaveManyAsync(new Dictionary<string, Account> { ["lm-a"] = new(5, 0), ["lm-b"] = new(7, 0) }, CancellationToken.None);
+
+        var loaded = await Store.LoadManyAsync(["lm-a", "lm-b", "lm-nobody"], CancellationToken.None);
+
+        Assert.Equal(3, loaded.Count);
+        Assert.Equal(new Account(5, 1), loaded["lm-a"]);
+        Assert.Equal(new Account(7, 1), loaded["lm-b"]);
+        Assert.Equal(Account.Empty, loaded["lm-nobody"]);
+    }
+
+    [Fact]
     public async Task Should_save_many_accounts_in_one_call_bumping_each_version()
     {
         var loaded = await Store.LoadAsync("a", CancellationToken.None);

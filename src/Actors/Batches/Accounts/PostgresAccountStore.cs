@@ -31,6 +31,8 @@ public sealed class PostgresAccountStore : IBulkResourceStore<Account>, IAsyncDi
 
     private const string SelectSql = "SELECT balance, version FROM accounts WHERE key = $1";
 
+    private const string SelectManySql = "SELECT key, balance, version FROM accounts WHERE key = ANY($1)";
+
     // a new row for an account loaded at version 0; an existing row only over the version loaded (excluded.version - 1)
     private const string UpsertSql = """
         INSERT INTO accounts (key, balance, version)
@@ -77,6 +79,27 @@ public sealed class PostgresAccountStore : IBulkResourceStore<Account>, IAsyncDi
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false)
             ? new Account(reader.GetInt64(0), reader.GetInt64(1))
             : Account.Empty;
+    }
+
+    /// <summary>Loads many accounts with one query (<c>key = ANY(@keys)</c>); a key never saved loads as <see cref="Account.Empty"/>.</summary>
+    /// <param name="keys">Distinct keys.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Every account, by key.</returns>
+    public async Task<IReadOnlyDictionary<string, Account>> LoadManyAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        var loaded = new Dictionary<string, Account>(keys.Count, StringComparer.Ordinal);
+        if (keys.Count == 0)
+            return loaded;
+        foreach (var key in keys)
+            loaded[key] = Account.Empty;
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var select = new NpgsqlCommand(SelectManySql, connection);
+        select.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys.ToArray() });
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            loaded[reader.GetString(0)] = new Account(reader.GetInt64(1), reader.GetInt64(2));
+        return loaded;
     }
 
     /// <inheritdoc />

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using Akka.Actor;
+
+namespace Akka.WriteBehind.Batches;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The node-local sender of a batch resource type's calls (<see cref="BatchIngest"/>): on <see cref="DrainBatchCalls"/> it sends
+/// each ready key's calls to the shard region as one <see cref="RunOperations"/> (one <see cref="RunOperation"/> when alone),
+/// is the sender the entities answer, and completes each call with its reply. Cancellations of calls already sent go to the
+/// entity after the calls (same sender, same region: never before them). No Ask, no temporary actor and no timer per
+/// operation: a periodic sweep answers the calls whose callers' wait ran out with <see cref="ErrorCode.Timeout"/>.
+/// </para>
+/// </summary>
+internal sealed class BatchIngestActor : UntypedActor, IWithTimers
+{
+    private readonly BatchIngest _ingest;
+    private readonly IActorRef _region;
+    private readonly Dictionary<Guid, BatchCall> _sent = new();
+    private readonly Action<string, BatchCall[]> _send;
+    private readonly TimeSpan _sweepInterval;
+    private readonly List<BatchCall> _expired = new();
+
+    public BatchIngestActor(BatchIngest ingest, IActorRef region, TimeSpan sweepInterval)
+    {
+        _ingest = ingest;
+        _region = region;
+        _sweepInterval = sweepInterval;
+        _send = Send;
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="ingest">The grouping stage.</param>
+    /// <param name="region">The type's shard region.</param>
+    /// <param name="sweepInterval">How often calls past their callers' wait are answered (a timeout fires up to this late).</param>
+    public static Props Props(BatchIngest ingest, IActorRef region, TimeSpan sweepInterval) =>
+        Akka.Actor.Props.Create(() => new BatchIngestActor(ingest, region, sweepInterval));
+
+    protected override void PreStart() => Timers.StartPeriodicTimer(SweepBatchCalls.Instance, SweepBatchCalls.Instance, _sweepInterval);
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case DrainBatchCalls:
+                _ingest.DrainReady(_send);
+                break;
+            case IOperationReply reply:
+                if (_sent.Remove(reply.OperationId, out var call))
+                    Complete(call, reply);
+                break;
+            case CancelBatchCall cancel:
+                if (_sent.ContainsKey(cancel.OperationId))
+                    _region.Tell(new CancelOperation(cancel.Key, cancel.OperationId), Self);
+                break;
+            case SweepBatchCalls:
+                Sweep();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    protected override void PostStop()
+    {
+        // the system is stopping (or this actor failed): no caller is left waiting for a reply that cannot come any more
+        _ingest.DrainReady((key, calls) =>
+        {
+            foreach (var call in calls)
+                Complete(call, new OperationFailed(key, call.Run.OperationId, ErrorCode.ShuttingDown, "the node stopped before the operation was sent"));
+        });
+        foreach (var call in _sent.Values)
+            Complete(call, new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
+                "the node's batch sender stopped while the operation was under way; its outcome is unknown"));
+        _sent.Clear();
+    }
+
+    private void Sweep()
+    {
+        var now = Stopwatch.GetTimestamp();
+        foreach (var call in _sent.Values)
+            if (call.AnswerBy <= now)
+                _expired.Add(call);
+        foreach (var call in _expired)
+        {
+            _sent.Remove(call.Run.OperationId);
+            if (call.ReplyTo is not null)
+                continue; // a call group settled it at its own deadline
+            call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
+                $"no answer for the operation on [{call.Run.Key}] within {call.AnswerWithin}; its outcome is unknown"));
+        }
+
+        _expired.Clear();
+    }
+
+    private static void Complete(BatchCall call, IOperationReply reply)
+    {
+        if (call.ReplyTo is { } replyTo)
+            replyTo.Tell(reply);
+        else
+            call.TrySetResult(reply);
+    }
+
+    private void Send(string key, BatchCall[] calls)
+    {
+        foreach (var call in calls)
+            _sent[call.Run.OperationId] = call;
+        if (calls.Length == 1)
+        {
+            _region.Tell(calls[0].Run, Self);
+            return;
+        }
+
+        var runs = new RunOperation[calls.Length];
+        for (var i = 0; i < calls.Length; i++)
+            runs[i] = calls[i].Run;
+        _region.Tell(new RunOperations(key, runs), Self);
+    }
+}
