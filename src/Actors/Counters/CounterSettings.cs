@@ -84,6 +84,19 @@ public sealed record CounterSettings(
     /// </summary>
     public int IngestFastPathMaxKeys { get; init; } = 100_000;
 
+    /// <summary>
+    /// The table of this set's rows in the library's stores (<c>table-name</c>; empty = derived from <see cref="TypeName"/>
+    /// by <see cref="Storage.CounterTables.DerivedFrom"/>). Each set has its own rows: two sets on one table would skip each
+    /// other's writes. <b>Default</b>: <c>counters</c> for the default set, <c>counters_&lt;type name&gt;</c> for another.
+    /// </summary>
+    public string TableName
+    {
+        get => _tableName ?? Storage.CounterTables.DerivedFrom(TypeName);
+        init => _tableName = string.IsNullOrEmpty(value) ? null : value;
+    }
+
+    private readonly string? _tableName;
+
     /// <summary>Path of the counters section.</summary>
     public const string ConfigPath = "akka.write-behind.counters";
 
@@ -141,6 +154,7 @@ public sealed record CounterSettings(
         {
             IngestAggregateWindow = Positive(config, Keys.IngestAggregateWindow),
             IngestFastPathMaxKeys = config.GetInt(Keys.IngestFastPathMaxKeys),
+            TableName = config.GetString(Keys.TableName, ""),
         };
         settings.Validate();
         return settings;
@@ -164,6 +178,8 @@ public sealed record CounterSettings(
         Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
         Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
         Require(IngestFastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
+        Require(Storage.CounterTables.IsValid(TableName), Keys.TableName,
+            $"(\"{TableName}\") must be an SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63");
     }
 
     private static void Require(bool condition, string key, string what)
@@ -192,6 +208,7 @@ public sealed record CounterSettings(
     internal static class Keys
     {
         public const string TypeName = "type-name";
+        public const string TableName = "table-name";
         public const string Durability = "durability";
         public const string FlushInterval = "flush-interval";
         public const string FlushJitter = "flush-jitter";

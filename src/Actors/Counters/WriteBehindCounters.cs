@@ -46,11 +46,15 @@ public static class WriteBehindCounters
     /// <see cref="JournalDurability.Config"/> or <see cref="JournalDurability.PostgresConfig"/> does it.
     /// </summary>
     /// <param name="system">An actor system with <c>akka.actor.provider = cluster</c>.</param>
-    /// <param name="store">Where counters are written behind to.</param>
+    /// <param name="store">Where counters are written behind to. A library store (<see cref="ICounterTableStore"/>) is moved to
+    /// the set's table (<see cref="CounterSettings.TableName"/>); a store of your own must keep the rows of two sets apart itself.</param>
     /// <param name="settings">The settings; <b>Default</b>: read from <c>akka.write-behind.counters</c> with the library defaults as fallback.</param>
     public static async Task<CounterSet> StartAsync(ActorSystem system, ICounterStore store, CounterSettings? settings = null)
     {
         settings ??= CounterSettings.Create(system);
+        // each set writes its own table, so that sets sharing a database never share rows
+        if (store is ICounterTableStore tables)
+            store = tables.WithTable(settings.TableName);
         await store.InitializeAsync().ConfigureAwait(false);
 
         var ledger = new CounterLedger(settings.TypeName);

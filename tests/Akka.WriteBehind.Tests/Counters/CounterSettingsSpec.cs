@@ -27,12 +27,22 @@ public sealed class CounterSettingsSpec
         Assert.Equal(TimeSpan.FromSeconds(120), settings.PassivateIdleAfter);
     }
 
+    [Fact]
+    public void Should_give_each_counter_set_its_own_table()
+    {
+        Assert.Equal("counters", Read("").TableName);
+        Assert.Equal("counters_page_views_v2", Read("akka.write-behind.counters.type-name = Page-Views.v2").TableName);
+        Assert.Equal("views", Read("akka.write-behind.counters { type-name = x, table-name = views }").TableName);
+        Assert.Equal("counters_other", (Read("") with { TypeName = "other" }).TableName);
+    }
+
     [Theory]
     [InlineData("akka.write-behind.counters.flush-jitter = 1.5", "flush-jitter")]
     [InlineData("akka.write-behind.counters.flush-interval = 0s", "flush-interval")]
     [InlineData("akka.write-behind.counters.store-writer.batch-size = 0", "store-writer.batch-size")]
     [InlineData("akka.write-behind.counters.retry { min-backoff = 5s, max-backoff = 1s }", "retry.max-backoff")]
     [InlineData("akka.write-behind.counters.durability = disk", "durability")]
+    [InlineData("akka.write-behind.counters.table-name = \"Counters-B\"", "table-name")]
     [InlineData("akka.write-behind.counters.journal.max-persists-in-flight = 0", "journal.max-persists-in-flight")]
     public void Should_refuse_invalid_values_naming_the_key(string hocon, string key)
     {
