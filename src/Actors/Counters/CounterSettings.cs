@@ -9,8 +9,9 @@ public enum CounterDurability
     Memory,
 
     /// <summary>
-    /// Acknowledged once persisted through Akka.Persistence (group commit); replayed after a crash and written to the target
-    /// exactly once (the row's <c>applied_seq</c> is the journal sequence number of the last group it holds).
+    /// Acknowledged once persisted in the log of the key's shard (Akka.Persistence; one event carries many keys' deltas);
+    /// replayed after a crash and written to the target exactly once (the row's <c>applied_seq</c> is the shard-log sequence
+    /// number of the last event it holds).
     /// </summary>
     Journal,
 }
@@ -38,10 +39,10 @@ public enum CounterDurability
 /// <param name="IngestConfirmTimeout">Time after which an unconfirmed message releases its slot. <b>Default</b>: 30s.</param>
 /// <param name="IngestDrainTimeout">Time CoordinatedShutdown waits for the ingest stage to drain. <b>Default</b>: 20s.</param>
 /// <param name="JournalPluginId">Akka.Persistence journal plugin of journal durability. <b>Default</b>: <c>akka.persistence.journal.sql</c>.</param>
-/// <param name="JournalMaxPersistsInFlight">Persists in flight on one node. <b>Default</b>: 1,000.</param>
-/// <param name="JournalTrimAfterEvents">Journal events a key keeps after they are in the target before they are deleted. <b>Default</b>: 10.</param>
-/// <param name="JournalSweepInterval">How often the node wakes keys that hold journaled, unwritten increments. <b>Default</b>: 30s.</param>
-/// <param name="JournalSweepLimit">Most keys woken per sweep. <b>Default</b>: 10,000.</param>
+/// <param name="JournalTrimInterval">How often a shard log deletes the events whose deltas every row holds. <b>Default</b>: 1s.</param>
+/// <param name="JournalRecoveryParallelism">Keys a shard log wakes at once after a replay (woken, not yet attached). <b>Default</b>: 500.</param>
+/// <param name="JournalSweepInterval">How often the node wakes the shard logs that still hold events. <b>Default</b>: 30s.</param>
+/// <param name="JournalSweepLimit">Most shard logs woken per sweep. <b>Default</b>: 10,000.</param>
 /// <param name="IngestMaxPending">Commands the ingest stage queues for one key (the width); beyond, <see cref="Inflight.QueueSaturated"/>. <b>Default</b>: 10,000.</param>
 /// <param name="IngestMaxActiveKeys">Keys with queued commands in the ingest stage (the depth); beyond, <see cref="Inflight.QueueSaturated"/>. <b>Default</b>: 100,000.</param>
 public sealed record CounterSettings(
@@ -65,8 +66,8 @@ public sealed record CounterSettings(
     TimeSpan IngestConfirmTimeout,
     TimeSpan IngestDrainTimeout,
     string JournalPluginId,
-    int JournalMaxPersistsInFlight,
-    int JournalTrimAfterEvents,
+    TimeSpan JournalTrimInterval,
+    int JournalRecoveryParallelism,
     TimeSpan JournalSweepInterval,
     int JournalSweepLimit,
     int IngestMaxPending,
@@ -145,8 +146,8 @@ public sealed record CounterSettings(
             IngestConfirmTimeout: Positive(config, Keys.IngestConfirmTimeout),
             IngestDrainTimeout: Positive(config, Keys.IngestDrainTimeout),
             JournalPluginId: NonEmpty(config, Keys.JournalPluginId),
-            JournalMaxPersistsInFlight: config.GetInt(Keys.JournalMaxPersistsInFlight),
-            JournalTrimAfterEvents: config.GetInt(Keys.JournalTrimAfterEvents),
+            JournalTrimInterval: Positive(config, Keys.JournalTrimInterval),
+            JournalRecoveryParallelism: config.GetInt(Keys.JournalRecoveryParallelism),
             JournalSweepInterval: Positive(config, Keys.JournalSweepInterval),
             JournalSweepLimit: config.GetInt(Keys.JournalSweepLimit),
             IngestMaxPending: config.GetInt(Keys.IngestMaxPending),
@@ -172,8 +173,7 @@ public sealed record CounterSettings(
         Require(WriterBufferSize > 0, Keys.WriterBufferSize, "must be > 0");
         Require(IngestMaxOutstanding > 0, Keys.IngestMaxOutstanding, "must be > 0");
         Require(IngestBufferSize >= 0, Keys.IngestBufferSize, "must be >= 0");
-        Require(JournalMaxPersistsInFlight > 0, Keys.JournalMaxPersistsInFlight, "must be > 0");
-        Require(JournalTrimAfterEvents > 0, Keys.JournalTrimAfterEvents, "must be > 0");
+        Require(JournalRecoveryParallelism > 0, Keys.JournalRecoveryParallelism, "must be > 0");
         Require(JournalSweepLimit > 0, Keys.JournalSweepLimit, "must be > 0");
         Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
         Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
@@ -232,8 +232,8 @@ public sealed record CounterSettings(
         public const string IngestAggregateWindow = "ingest.aggregate-window";
         public const string IngestFastPathMaxKeys = "ingest.fast-path-max-keys";
         public const string JournalPluginId = "journal.plugin-id";
-        public const string JournalMaxPersistsInFlight = "journal.max-persists-in-flight";
-        public const string JournalTrimAfterEvents = "journal.trim-after-events";
+        public const string JournalTrimInterval = "journal.trim-interval";
+        public const string JournalRecoveryParallelism = "journal.recovery-parallelism";
         public const string JournalSweepInterval = "journal.sweep-interval";
         public const string JournalSweepLimit = "journal.sweep-limit";
     }

@@ -41,7 +41,7 @@ public static class WriteBehindCounters
     /// Initializes <paramref name="store"/>, starts the node's store writer, the counter shard region (state-store-mode ddata,
     /// hand-off through a flush-first stop message) and the ingest stage with its fast path, and registers a CoordinatedShutdown
     /// task that drains the fast path's aggregates, then the ingest stage, before the shard region hands its entities off (each flushes before it stops). With journal
-    /// durability it also starts the node's persist permits and the journal sweep; the journal plugin
+    /// durability the region also holds one log per shard, and the node runs the journal sweep; the journal plugin
     /// (<c>journal.plugin-id</c>, Akka.Persistence.Sql on SQLite or PostgreSQL) must be configured —
     /// <see cref="JournalDurability.Config"/> or <see cref="JournalDurability.PostgresConfig"/> does it.
     /// </summary>
@@ -63,7 +63,6 @@ public static class WriteBehindCounters
         var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings, ledger), $"{settings.TypeName}-store-writer");
 
         JournalTable? journalTable = null;
-        IActorRef? permits = null;
         if (settings.Durability == CounterDurability.Journal)
         {
             journalTable = JournalTable.TryFromConfig(system.Settings.Config, settings.JournalPluginId, out var why);
@@ -78,11 +77,15 @@ public static class WriteBehindCounters
                     system.Log.Warning("Counter set {0}: journal {1} did not initialize within {2}; it keeps trying on its own",
                         settings.TypeName, settings.JournalPluginId, settings.WriteTimeout);
             }
-            permits = system.ActorOf(JournalPermitsActor.Props(settings.JournalMaxPersistsInFlight, ledger), $"{settings.TypeName}-journal-permits");
         }
 
-        var region = await EntityRegions.StartAsync(system, settings.TypeName, key => CounterActor.Props(key, settings, writer, permits, ledger),
-            settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance).ConfigureAwait(false);
+        // journal durability: the shard logs are entities of the same region (see CounterMessageExtractor)
+        var extractor = new CounterMessageExtractor(settings.NumberOfShards);
+        var region = await EntityRegions.StartAsync(system, settings.TypeName,
+            id => ShardJournalActor.TryShardOf(id, out var shardId)
+                ? ShardJournalActor.Props(shardId, settings, ledger)
+                : CounterActor.Props(id, settings, writer, ledger, extractor.ShardOfKey(id)),
+            settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance, extractor).ConfigureAwait(false);
 
         var queueLedger = new QueueLedger(settings.TypeName, settings.IngestMaxActiveKeys);
         InflightMetrics.Register(queueLedger);
@@ -90,7 +93,7 @@ public static class WriteBehindCounters
         var fastPath = new CounterFastPath(settings.IngestFastPathMaxKeys);
         var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger, queueLedger, fastPath), $"{settings.TypeName}-ingest");
         if (journalTable is not null)
-            system.ActorOf(CounterJournalSweeperActor.Props(ingest, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
+            system.ActorOf(CounterJournalSweeperActor.Props(region, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
 
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, $"{settings.TypeName}-drain-ingest", async () =>
         {

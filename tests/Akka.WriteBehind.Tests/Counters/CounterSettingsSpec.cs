@@ -43,7 +43,8 @@ public sealed class CounterSettingsSpec
     [InlineData("akka.write-behind.counters.retry { min-backoff = 5s, max-backoff = 1s }", "retry.max-backoff")]
     [InlineData("akka.write-behind.counters.durability = disk", "durability")]
     [InlineData("akka.write-behind.counters.table-name = \"Counters-B\"", "table-name")]
-    [InlineData("akka.write-behind.counters.journal.max-persists-in-flight = 0", "journal.max-persists-in-flight")]
+    [InlineData("akka.write-behind.counters.journal.recovery-parallelism = 0", "journal.recovery-parallelism")]
+    [InlineData("akka.write-behind.counters.journal.trim-interval = 0s", "journal.trim-interval")]
     public void Should_refuse_invalid_values_naming_the_key(string hocon, string key)
     {
         var ex = Assert.Throws<ConfigurationException>(() => Read(hocon));
@@ -56,8 +57,8 @@ public sealed class CounterSettingsSpec
         var settings = Read("akka.write-behind.counters.durability = journal");
         Assert.Equal(CounterDurability.Journal, settings.Durability);
         Assert.Equal("akka.persistence.journal.sql", settings.JournalPluginId);
-        Assert.Equal(1000, settings.JournalMaxPersistsInFlight);
-        Assert.Equal(10, settings.JournalTrimAfterEvents);
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.JournalTrimInterval);
+        Assert.Equal(500, settings.JournalRecoveryParallelism);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.JournalSweepInterval);
     }
 
