@@ -62,6 +62,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private List<Waiting>? _persisting;      // the group being persisted
     private long _persistingSum;
     private long _persistsStarted;
+    private Waiting? _lastWaiting;           // the increment last put in a group (a command set's slot is freed with it)
     private long _persistsCompleted;
     private readonly List<AfterJournal> _afterJournal = new(); // reads and flushes waiting for earlier increments' persists
 
@@ -279,16 +280,19 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// </summary>
     private void HandleSet(CounterCommandSet set, IActorRef ingest)
     {
-        var deferred = false;
+        Waiting? last = null;
         foreach (var queued in set.Commands)
         {
-            var grouped = _group.Count;
+            _lastWaiting = null;
             Handle(queued.Command, queued.ReplyTo, null, 0);
-            deferred |= _group.Count > grouped;
+            last = _lastWaiting ?? last;
         }
 
-        if (deferred)
-            _group[^1] = _group[^1] with { Ingest = ingest, EnvelopeId = set.Id };
+        if (last is not null)
+        {
+            last.Ingest = ingest;
+            last.EnvelopeId = set.Id;
+        }
         else
             ingest.Tell(new CounterEnvelopeTaken(set.Id));
     }
@@ -302,8 +306,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (!FitsInt64(pending) || !FitsInt64(group) || !FitsInt64(total))
         {
             var current = (Int128)_stored + _inFlight + _pending + unjournaled;
-            Refuse(increment, replyTo, ErrorCode.Overflow, $"adding {increment.Delta} to the counter's total {current} overflows a 64-bit integer");
-            return false;
+            return RefuseInOrder(increment, replyTo, ingest, envelopeId, ErrorCode.Overflow,
+                $"adding {increment.Delta} to the counter's total {current} overflows a 64-bit integer");
         }
 
         if (!_journalMode)
@@ -316,14 +320,30 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         }
 
         if (_group.Count >= _settings.EntityBufferSize)
+            return RefuseInOrder(increment, replyTo, ingest, envelopeId, ErrorCode.Saturated,
+                $"counter [{_key}] already has {_group.Count} increments waiting for the journal");
+
+        _group.Add(_lastWaiting = new Waiting(increment.Delta, replyTo, ingest, envelopeId));
+        _groupSum = (long)group;
+        TryPersist();
+        return ingest is not null;
+    }
+
+    /// <summary>
+    /// Refuses an increment, answering in arrival order: in journal mode, after the increments before it that are still
+    /// waiting for the journal (the fast path matches its answers to its aggregates by order).
+    /// </summary>
+    /// <returns><c>true</c> when the ingest confirmation is deferred with the answer.</returns>
+    private bool RefuseInOrder(Increment increment, IActorRef replyTo, IActorRef? ingest, long envelopeId, ErrorCode code, string message)
+    {
+        var waitingBefore = _group.Count > 0 ? _group : _persisting;
+        if (!_journalMode || waitingBefore is null)
         {
-            Refuse(increment, replyTo, ErrorCode.Saturated, $"counter [{_key}] already has {_group.Count} increments waiting for the journal");
+            Refuse(increment, replyTo, code, message);
             return false;
         }
 
-        _group.Add(new Waiting(increment.Delta, replyTo, ingest, envelopeId));
-        _groupSum = (long)group;
-        TryPersist();
+        waitingBefore.Add(_lastWaiting = new Waiting(increment.Delta, replyTo, ingest, envelopeId, new CounterRejected(_key, code, message)));
         return ingest is not null;
     }
 
@@ -562,7 +582,10 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _journaledUpTo = persisted.Seq;
         foreach (var waiting in _persisting)
         {
-            Reply(waiting.ReplyTo, new IncrementAccepted(_key, waiting.Delta));
+            if (waiting.Refusal is { } refusal)
+                Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, refusal.Code, refusal.Message);
+            else
+                Reply(waiting.ReplyTo, new IncrementAccepted(_key, waiting.Delta));
             waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
         }
 
@@ -603,7 +626,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         foreach (var waiting in waitingList)
         {
-            Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, code, reason);
+            var refusal = waiting.Refusal ?? new CounterRejected(_key, code, reason);
+            Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, refusal.Code, refusal.Message);
             waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
         }
     }
@@ -733,8 +757,22 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// <summary>A read or flush waiting for persist number <see cref="NeededPersist"/> to finish.</summary>
     private sealed record AfterJournal(ICounterCommand Command, IActorRef ReplyTo, long NeededPersist);
 
-    /// <summary>An increment waiting for its group to be journaled, with whom to answer and which ingest slot to free.</summary>
-    private sealed record Waiting(long Delta, IActorRef ReplyTo, IActorRef? Ingest, long EnvelopeId);
+    /// <summary>
+    /// An increment waiting for its group to be journaled, with whom to answer and which ingest slot to free; or, with a
+    /// <see cref="Refusal"/>, an increment refused after the group, answered in its turn and not part of the delta.
+    /// </summary>
+    private sealed class Waiting(long delta, IActorRef replyTo, IActorRef? ingest, long envelopeId, CounterRejected? refusal = null)
+    {
+        public long Delta { get; } = delta;
+
+        public IActorRef ReplyTo { get; } = replyTo;
+
+        public IActorRef? Ingest { get; set; } = ingest;  // set later for the last increment of a command set
+
+        public long EnvelopeId { get; set; } = envelopeId;
+
+        public CounterRejected? Refusal { get; } = refusal;
+    }
 
     private sealed class FlushTick
     {

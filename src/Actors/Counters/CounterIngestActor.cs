@@ -125,7 +125,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         Receive<IncrementAccepted>(accepted =>
         {
             if (AnsweredAggregate(accepted.Key) is { } aggregate)
-                _fastPath.CountDelivered(aggregate.Count);
+                _fastPath.Delivered(accepted.Key, aggregate);
         });
 
         Receive<CounterRejected>(rejected =>
@@ -142,7 +142,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
             _log.Warning("Counter [{0}] refused a fast-path aggregate of {1} increments (delta {2}): {3} {4}",
                 rejected.Key, aggregate.Count, aggregate.Sum, rejected.Code, rejected.Message);
-            _fastPath.CountRefused(new FastIncrementRefusal(rejected.Key, aggregate.Sum, aggregate.Count, rejected.Code, rejected.Message));
+            _fastPath.Refuse(rejected.Key, aggregate, rejected.Code, rejected.Message);
         });
 
         Receive<DrainCounterIngest>(_ =>
@@ -224,7 +224,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     {
         if (aggregate.Sum == 0)
         {
-            _fastPath.CountDelivered(aggregate.Count); // nets out: nothing to add
+            _fastPath.Delivered(key, aggregate); // nets out: nothing to add
             return;
         }
 

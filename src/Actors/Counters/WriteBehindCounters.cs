@@ -26,9 +26,33 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// <param name="delta">Any 64-bit value, negative included.</param>
     /// <returns><see cref="FastIncrementStatus.Buffered"/>, or why it was refused (nothing changed then).</returns>
     /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
-    public FastIncrementStatus Increment(string key, long delta) =>
-        (FastPath ?? throw new InvalidOperationException("this counter set has no fast path; start it with WriteBehindCounters.StartAsync"))
-        .Increment(key, delta);
+    public FastIncrementStatus Increment(string key, long delta) => FastPathOrThrow.Increment(key, delta);
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to <paramref name="key"/> and completes when the increment is durable under the set's
+    /// durability — journal: persisted in the log of the key's shard; memory: taken by its entity — with
+    /// <see cref="IncrementAccepted"/>, or with <see cref="CounterRejected"/> and an <see cref="ErrorCode"/> to switch on.
+    /// Aggregated underneath like <see cref="Increment"/> (no actor message per increment); see <see cref="CounterFastPath.IncrementAsync"/>.
+    /// </summary>
+    /// <param name="key">The counter's key.</param>
+    /// <param name="delta">Any 64-bit value, negative included.</param>
+    /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
+    public Task<ICounterReply> IncrementAsync(string key, long delta) => FastPathOrThrow.IncrementAsync(key, delta);
+
+    /// <summary>
+    /// Adds many increments at once, each as by <see cref="IncrementAsync(string, long)"/>; completes when every one has its
+    /// outcome, given in the order of <paramref name="increments"/>. Increments of one key are applied in that order.
+    /// </summary>
+    /// <param name="increments">The keys and deltas.</param>
+    /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
+    public Task<ICounterReply[]> IncrementAsync(IEnumerable<Increment> increments)
+    {
+        var fastPath = FastPathOrThrow;
+        return Task.WhenAll(increments.Select(i => fastPath.IncrementAsync(i.Key, i.Delta)));
+    }
+
+    private CounterFastPath FastPathOrThrow =>
+        FastPath ?? throw new InvalidOperationException("this counter set has no fast path; start it with WriteBehindCounters.StartAsync");
 }
 
 /// <summary>
