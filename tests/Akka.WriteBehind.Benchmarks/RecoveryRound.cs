@@ -14,7 +14,7 @@ namespace Akka.WriteBehind.Benchmarks;
 /// with a flush interval of an hour, so every key holds undeleted journal events and nothing is in the counters table; it
 /// then crashes (the actor system terminates without CoordinatedShutdown, as in CounterJournalCrashSpec). A fresh actor
 /// system starts on the same files and recovers the keys: <see cref="BenchSystems.RecoverySweep"/> without any caller (the
-/// journal sweep wakes them), <see cref="BenchSystems.RecoveryGet"/> with GetCounter over every key as well. Measured: time
+/// journal sweep wakes the shard logs, each replays once and wakes its keys), <see cref="BenchSystems.RecoveryGet"/> with GetCounter over every key as well. Measured: time
 /// until the counters table holds every key's total (recovered keys/s) and, with the caller, until every GetCounter answered.
 /// Verified per key: acknowledged ≤ stored ≤ sent, and every GetCounter's total the same.
 /// </summary>
@@ -202,13 +202,13 @@ internal static class RecoveryRound
         return (totals, answered);
     }
 
-    /// <summary>Undeleted journal events of the bench keys (Akka.Persistence.Sql's default table mapping).</summary>
+    /// <summary>Undeleted events of the shard logs (Akka.Persistence.Sql's default table mapping).</summary>
     private static async Task<long> JournalEventsAsync(string journalFile)
     {
         await using var connection = new SqliteConnection($"Data Source={journalFile};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();
         await using var count = connection.CreateCommand();
-        count.CommandText = "SELECT count(*) FROM journal WHERE deleted = 0 AND persistence_id LIKE '%|bench:%'";
+        count.CommandText = "SELECT count(*) FROM journal WHERE deleted = 0 AND persistence_id LIKE '%|shard-%'";
         return (long)(await count.ExecuteScalarAsync())!;
     }
 

@@ -105,7 +105,7 @@ internal static class Scenarios
     private static readonly string[] QuickLatency = [BenchSystems.OursTell, BenchSystems.Dictionary];
 
     private static readonly string[] Closed =
-        [BenchSystems.OursTell, BenchSystems.OursFast, BenchSystems.OursFastJournal, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
+        [BenchSystems.OursTell, BenchSystems.OursFast, BenchSystems.OursFastJournal, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.OursDurable, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
 
     private static readonly string[] Open = [BenchSystems.OursTell, BenchSystems.OursFast, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.Orleans];
 
