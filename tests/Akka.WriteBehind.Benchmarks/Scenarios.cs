@@ -61,7 +61,7 @@ internal sealed record Scenario(
     public string Distribution => Name switch
     {
         "idle-keys" => $"each key {Scenarios.IdleIncrementsPerKey}×, in key order",
-        "recovery" => $"each key {Scenarios.RecoveryIncrementsPerKey}× (Ask, journal durability), then a crash",
+        "recovery" => $"each key {Scenarios.RecoveryIncrementsPerKey}× (IncrementAsync, journal durability), then a crash",
         "refresh" => "every item synced once per cycle",
         _ => ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}",
     };

@@ -548,7 +548,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             taken++;
         }
 
-        if (taken > 0)
+        if (taken > 0 && !_writing)
+            StartWrite(); // replayed increments were acknowledged long ago (before a crash or a stopped log): write them now
+        else if (taken > 0)
             ArmFlushTimer();
         else if (!_writing)
             _journal.Tell(new KeyStored(_key, _lastSeq));

@@ -86,6 +86,12 @@ public sealed record CounterSettings(
     public int IngestFastPathMaxKeys { get; init; } = 100_000;
 
     /// <summary>
+    /// Shortest time between the starts of two persists of one shard log (<c>journal.group-window</c>): deltas that arrive
+    /// meanwhile join the next event. <b>Default</b>: 20ms.
+    /// </summary>
+    public TimeSpan JournalGroupWindow { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
     /// The table of this set's rows in the library's stores (<c>table-name</c>; empty = derived from <see cref="TypeName"/>
     /// by <see cref="Storage.CounterTables.DerivedFrom"/>). Each set has its own rows: two sets on one table would skip each
     /// other's writes. <b>Default</b>: <c>counters</c> for the default set, <c>counters_&lt;type name&gt;</c> for another.
@@ -156,6 +162,7 @@ public sealed record CounterSettings(
             IngestAggregateWindow = Positive(config, Keys.IngestAggregateWindow),
             IngestFastPathMaxKeys = config.GetInt(Keys.IngestFastPathMaxKeys),
             TableName = config.GetString(Keys.TableName, ""),
+            JournalGroupWindow = config.GetTimeSpan(Keys.JournalGroupWindow),
         };
         settings.Validate();
         return settings;
@@ -174,6 +181,7 @@ public sealed record CounterSettings(
         Require(IngestMaxOutstanding > 0, Keys.IngestMaxOutstanding, "must be > 0");
         Require(IngestBufferSize >= 0, Keys.IngestBufferSize, "must be >= 0");
         Require(JournalRecoveryParallelism > 0, Keys.JournalRecoveryParallelism, "must be > 0");
+        Require(JournalGroupWindow >= TimeSpan.Zero, Keys.JournalGroupWindow, "must not be negative");
         Require(JournalSweepLimit > 0, Keys.JournalSweepLimit, "must be > 0");
         Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
         Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
@@ -233,6 +241,7 @@ public sealed record CounterSettings(
         public const string IngestFastPathMaxKeys = "ingest.fast-path-max-keys";
         public const string JournalPluginId = "journal.plugin-id";
         public const string JournalTrimInterval = "journal.trim-interval";
+        public const string JournalGroupWindow = "journal.group-window";
         public const string JournalRecoveryParallelism = "journal.recovery-parallelism";
         public const string JournalSweepInterval = "journal.sweep-interval";
         public const string JournalSweepLimit = "journal.sweep-limit";
