@@ -1,4 +1,3 @@
-using Akka.Actor;
 using Akka.WriteBehind.Counters;
 
 namespace Akka.WriteBehind.Benchmarks.Systems;
@@ -8,31 +7,14 @@ namespace Akka.WriteBehind.Benchmarks.Systems;
 /// <see cref="MaxInFlight"/> at a time; each completes once its aggregate is persisted in its shard's log (Akka.Persistence.Sql
 /// on a SQLite file). Accepted = acknowledged; a typed refusal counts as rejected.
 /// </summary>
-internal sealed class OursDurableTarget : IBenchTarget
+internal sealed class OursDurableTarget() : OursCounterTarget(journal: true)
 {
     /// <summary>Callers waiting for their acknowledgement at the same time.</summary>
     public const int MaxInFlight = 10_000;
 
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(60);
-
-    private ActorSystem? _system;
-    private CountingStore? _store;
-    private CounterSet? _counters;
-
-    public long RowsWritten => _store?.Rows ?? 0;
-
-    public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
+    public override async Task<SendResult> SendAsync(string[] keys, int[] sequence, Pacer pacer, TimeSpan cap)
     {
-        (_system, _store, _counters) = await OursNode.StartAsync(dbFile, scenario, journal: true);
-
-        // warm-up outside the measurement: the shard region, one entity, its shard log, one write
-        await _counters.IncrementAsync("warmup", 1);
-        await _counters.Region.Ask<ICounterReply>(new FlushCounter("warmup"), AskTimeout);
-    }
-
-    public async Task<SendResult> SendAsync(string[] keys, int[] sequence, Pacer pacer, TimeSpan cap)
-    {
-        var counters = _counters!;
+        var counters = Counters;
         using var window = new SemaphoreSlim(MaxInFlight, MaxInFlight);
         long accepted = 0, rejected = 0, sent = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -56,10 +38,5 @@ internal sealed class OursDurableTarget : IBenchTarget
         return new SendResult(sent, accepted, rejected);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_system is null)
-            return;
-        await _system.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
-    }
+    private protected override Task WarmUpAsync(string key) => Counters.IncrementAsync(key, 1);
 }
