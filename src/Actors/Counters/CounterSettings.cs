@@ -162,7 +162,7 @@ public sealed record CounterSettings(
             IngestAggregateWindow = Positive(config, Keys.IngestAggregateWindow),
             IngestFastPathMaxKeys = config.GetInt(Keys.IngestFastPathMaxKeys),
             TableName = config.GetString(Keys.TableName, ""),
-            JournalGroupWindow = config.GetTimeSpan(Keys.JournalGroupWindow),
+            JournalGroupWindow = NonNegative(config, Keys.JournalGroupWindow),
         };
         settings.Validate();
         return settings;
@@ -201,6 +201,18 @@ public sealed record CounterSettings(
         var value = config.GetString(key);
         Require(!string.IsNullOrWhiteSpace(value), key, "must not be empty");
         return value;
+    }
+
+    private static TimeSpan NonNegative(Config config, string key)
+    {
+        try
+        {
+            return config.GetTimeSpan(key);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigurationException($"{ConfigPath}.{key} must be a duration of 0s or more: {e.Message}");
+        }
     }
 
     private static TimeSpan Positive(Config config, string key)

@@ -45,6 +45,7 @@ public sealed class CounterSettingsSpec
     [InlineData("akka.write-behind.counters.table-name = \"Counters-B\"", "table-name")]
     [InlineData("akka.write-behind.counters.journal.recovery-parallelism = 0", "journal.recovery-parallelism")]
     [InlineData("akka.write-behind.counters.journal.trim-interval = 0s", "journal.trim-interval")]
+    [InlineData("akka.write-behind.counters.journal.group-window = -1s", "journal.group-window")]
     public void Should_refuse_invalid_values_naming_the_key(string hocon, string key)
     {
         var ex = Assert.Throws<ConfigurationException>(() => Read(hocon));
@@ -59,6 +60,7 @@ public sealed class CounterSettingsSpec
         Assert.Equal("akka.persistence.journal.sql", settings.JournalPluginId);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.JournalTrimInterval);
         Assert.Equal(500, settings.JournalRecoveryParallelism);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), settings.JournalGroupWindow);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.JournalSweepInterval);
     }
 
