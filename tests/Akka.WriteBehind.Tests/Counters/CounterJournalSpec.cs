@@ -94,6 +94,23 @@ public abstract class CounterJournalSpecBase(ITestOutputHelper output, TestDatab
 
 public sealed class CounterJournalSpec(ITestOutputHelper output) : CounterJournalSpecBase(output, new SqliteTestDatabase());
 
+/// <summary>A shard log persists at most once per <c>journal.group-window</c>; what arrives meanwhile waits for the next event.</summary>
+public sealed class CounterJournalGroupWindowSpec(ITestOutputHelper output)
+    : CounterSpecBase(output, Journal.Durable + "\nakka.write-behind.counters { flush-interval = 1h, journal.group-window = 3s }")
+{
+    [Fact]
+    public async Task Should_hold_the_next_persist_of_a_shard_log_until_its_window_has_passed()
+    {
+        Assert.IsType<IncrementAccepted>(await AskAsync(new Increment("window", 1))); // the log's first persist: at once
+
+        // the second persist of the same log may start only 3s after the first
+        Region.Tell(new Increment("window", 2), TestActor);
+        await ExpectNoMsgAsync(TimeSpan.FromSeconds(1));
+        Assert.Equal(new IncrementAccepted("window", 2), await ExpectMsgAsync<IncrementAccepted>(AskTimeout));
+        Assert.Equal(2, (await Database.JournalEventCountsAsync()).Values.Sum());
+    }
+}
+
 [Collection(PostgresFixture.Collection)]
 public sealed class PostgresCounterJournalSpec(ITestOutputHelper output, PostgresFixture postgres)
     : CounterJournalSpecBase(output, new PostgresTestDatabase(postgres));
@@ -132,8 +149,9 @@ public abstract class CounterJournalCrashSpecBase(ITestOutputHelper output) : Ak
         await node1.System.Terminate();
         Assert.Empty(await db.ReadCountersAsync());
 
-        // node 2: no caller touches the keys; the journal sweep wakes them and they flush
-        var node2 = await StartNodeAsync(db, Crashable, db.CreateStore());
+        // node 2: no caller touches the keys; the journal sweep wakes their shard logs, which wake the keys, and each writes
+        // its replayed increments at once (the flush interval is an hour: no timer brings them in)
+        var node2 = await StartNodeAsync(db, Crashable + "\nakka.write-behind.counters.flush-interval = 1h", db.CreateStore());
         try
         {
             await AwaitAssertAsync(async () => Assert.Equal(expected, await db.ReadCountersAsync()), TimeSpan.FromSeconds(60));
