@@ -70,7 +70,7 @@ internal sealed record Scenario(
     public string Distribution => Name switch
     {
         "idle-keys" => $"each key {Scenarios.IdleIncrementsPerKey}×, in key order",
-        "recovery" => $"each key {Scenarios.RecoveryIncrementsPerKey}× (Ask, journal durability), then a crash",
+        "recovery" => $"each key {Scenarios.RecoveryIncrementsPerKey}× (IncrementAsync, journal durability), then a crash",
         "refresh" => "every item synced once per cycle",
         "http" => "uniform (a fixed hash of the increment's index)",
         _ => ZipfS == 0 ? "uniform" : $"zipf s={ZipfS:0.##}",
@@ -118,7 +118,7 @@ internal static class Scenarios
     private static readonly string[] QuickLatency = [BenchSystems.OursTell, BenchSystems.Dictionary];
 
     private static readonly string[] Closed =
-        [BenchSystems.OursTell, BenchSystems.OursFast, BenchSystems.OursFastJournal, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
+        [BenchSystems.OursTell, BenchSystems.OursFast, BenchSystems.OursFastJournal, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.OursDurable, BenchSystems.Dictionary, BenchSystems.WriteThroughFull, BenchSystems.WriteThroughNormal, BenchSystems.Orleans];
 
     private static readonly string[] Open = [BenchSystems.OursTell, BenchSystems.OursFast, BenchSystems.OursAsk, BenchSystems.OursAskJournal, BenchSystems.Dictionary, BenchSystems.Orleans];
 

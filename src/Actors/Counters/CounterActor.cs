@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Storage;
@@ -16,10 +17,10 @@ namespace Akka.WriteBehind.Counters;
 /// </para>
 /// <para>
 /// Durability <c>memory</c>: an increment is acknowledged once added to the pending sum; the write sequence number is the
-/// row's <c>applied_seq</c> + 1. Durability <c>journal</c>: increments are grouped while one persist is in flight (group
-/// commit) and acknowledged once their group is in the journal (a <see cref="CounterJournalActor"/> child); the write
-/// sequence number is the journal sequence number of the last group in the write, so on recovery the events the row
-/// already holds are skipped. Persists take a node-wide permit (<see cref="JournalPermitsActor"/>).
+/// row's <c>applied_seq</c> + 1. Durability <c>journal</c>: the entity attaches to its shard's log
+/// (<see cref="ShardJournalActor"/>) after loading, taking the replayed events its row does not hold; increments are
+/// grouped while one delta of the key is with the log, and acknowledged once the log's event holding them is persisted.
+/// The write sequence number is the shard-log sequence number of the newest event in the write.
 /// </para>
 /// <para>Hand-off, passivation and CoordinatedShutdown deliver <see cref="StopCounter"/>: the entity flushes, then stops.</para>
 /// </summary>
@@ -29,7 +30,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private readonly string _key;
     private readonly CounterSettings _settings;
     private readonly IActorRef _storeWriter;
-    private readonly IActorRef? _permits; // journal mode only
+    private readonly string _shardId;
     private readonly bool _journalMode;
     private readonly CounterLedger _ledger;
     private readonly KeyValuePair<string, object?> _tag;
@@ -53,44 +54,35 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private readonly List<IActorRef> _waitingForPending = new();
 
     // journal mode
-    private IActorRef? _journal;
+    private IActorRef? _journal;             // the shard log, once attached
     private bool _journalReady;
-    private long _journaledUpTo;
-    private long _trimmedUpTo;
-    private bool _awaitingPermit;
+    private long _journaledUpTo;             // the newest shard-log event holding a delta of this key
     private List<Waiting> _group = new();    // accepted, waiting for the next persist
     private long _groupSum;
     private List<Waiting>? _persisting;      // the group being persisted
     private long _persistingSum;
-    private int _journalIncarnation;
-    private bool _trimmingForStop;
-    private int _trimsInFlight;              // trims asked of the current journal incarnation and not yet answered
     private long _persistsStarted;
+    private Waiting? _lastWaiting;           // the increment last put in a group (a command set's slot is freed with it)
     private long _persistsCompleted;
     private readonly List<AfterJournal> _afterJournal = new(); // reads and flushes waiting for earlier increments' persists
 
-    public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, IActorRef? permits, CounterLedger ledger)
+    public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId)
     {
         _key = key;
         _settings = settings;
         _storeWriter = storeWriter;
-        _permits = permits;
         _ledger = ledger;
+        _shardId = shardId;
         _tag = ledger.Tag;
         _journalMode = settings.Durability == CounterDurability.Journal;
-        if (_journalMode && permits is null)
-            throw new ArgumentNullException(nameof(permits), "journal durability needs the node's persist permits");
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(string key, CounterSettings settings, IActorRef storeWriter, IActorRef? permits, CounterLedger ledger) =>
-        Akka.Actor.Props.Create(() => new CounterActor(key, settings, storeWriter, permits, ledger));
-
-    /// <summary>The persistence id of the journal of <paramref name="key"/> in the counter set <paramref name="typeName"/>.</summary>
-    public static string PersistenceIdOf(string typeName, string key) => typeName + "|" + key;
+    public static Props Props(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId) =>
+        Akka.Actor.Props.Create(() => new CounterActor(key, settings, storeWriter, ledger, shardId));
 
     protected override void PreStart() => RequestLoad();
 
@@ -120,11 +112,11 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             case CounterLoaded loaded:
                 _stored = loaded.Stored.Value;
                 _lastSeq = loaded.Stored.AppliedSeq;
-                _trimmedUpTo = 0;
+                _journaledUpTo = _lastSeq;
                 _failures = 0;
                 Timers.Cancel(LoadTimedOut.Instance);
                 if (_journalMode)
-                    StartJournal(); // Active once the journal has replayed
+                    AttachToJournal(); // Active once attached
                 else
                     BecomeActive();
                 break;
@@ -137,8 +129,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             case RetryLoad:
                 RequestLoad();
                 break;
-            case JournalRecovered recovered:
-                Recovered(recovered);
+            case JournalAttached attached:
+                Attached(attached, Sender);
                 BecomeActive();
                 break;
             case CounterEnvelope envelope:
@@ -218,30 +210,17 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 break;
 
             // journal mode
-            case PersistPermitGranted:
-                PermitGranted();
-                break;
-            case IncrementPersisted persisted:
+            case DeltaJournaled persisted:
                 Persisted(persisted);
                 break;
-            case IncrementPersistRejected rejected:
-                PersistFailed($"journal rejected the write: {rejected.Reason}");
+            case DeltaRejected rejected:
+                PersistFailed(rejected.Reason);
                 break;
-            case JournalRecovered recovered:
-                Recovered(recovered);
+            case JournalAttached attached:
+                Attached(attached, Sender);
                 TryPersist();
                 ArmFlushTimer();
                 ContinueStop();
-                break;
-            case JournalTrimmed:
-                if (!Sender.Equals(_journal))
-                    break; // an earlier incarnation's: its trims were forgotten when it died
-                _trimsInFlight--;
-                if (_trimmingForStop && _trimsInFlight == 0)
-                    Context.Stop(Self);
-                break;
-            case TrimForStopTimedOut:
-                Context.Stop(Self);
                 break;
             default:
                 if (!JournalLifecycle(message))
@@ -250,7 +229,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         }
     }
 
-    /// <summary>The journal child's death and restart, handled alike while loading and active.</summary>
+    /// <summary>The shard log's death and the re-attach, handled alike while loading and active.</summary>
     private bool JournalLifecycle(object message)
     {
         switch (message)
@@ -259,9 +238,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 JournalDied();
                 return true;
             case Terminated:
-                return true; // an earlier journal incarnation
+                return true; // an earlier shard log incarnation
             case RestartJournal:
-                StartJournal();
+                AttachToJournal();
                 return true;
             default:
                 return false;
@@ -301,16 +280,19 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// </summary>
     private void HandleSet(CounterCommandSet set, IActorRef ingest)
     {
-        var deferred = false;
+        Waiting? last = null;
         foreach (var queued in set.Commands)
         {
-            var grouped = _group.Count;
+            _lastWaiting = null;
             Handle(queued.Command, queued.ReplyTo, null, 0);
-            deferred |= _group.Count > grouped;
+            last = _lastWaiting ?? last;
         }
 
-        if (deferred)
-            _group[^1] = _group[^1] with { Ingest = ingest, EnvelopeId = set.Id };
+        if (last is not null)
+        {
+            last.Ingest = ingest;
+            last.EnvelopeId = set.Id;
+        }
         else
             ingest.Tell(new CounterEnvelopeTaken(set.Id));
     }
@@ -324,8 +306,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (!FitsInt64(pending) || !FitsInt64(group) || !FitsInt64(total))
         {
             var current = (Int128)_stored + _inFlight + _pending + unjournaled;
-            Refuse(increment, replyTo, ErrorCode.Overflow, $"adding {increment.Delta} to the counter's total {current} overflows a 64-bit integer");
-            return false;
+            return RefuseInOrder(increment, replyTo, ingest, envelopeId, ErrorCode.Overflow,
+                $"adding {increment.Delta} to the counter's total {current} overflows a 64-bit integer");
         }
 
         if (!_journalMode)
@@ -338,14 +320,30 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         }
 
         if (_group.Count >= _settings.EntityBufferSize)
+            return RefuseInOrder(increment, replyTo, ingest, envelopeId, ErrorCode.Saturated,
+                $"counter [{_key}] already has {_group.Count} increments waiting for the journal");
+
+        _group.Add(_lastWaiting = new Waiting(increment.Delta, replyTo, ingest, envelopeId));
+        _groupSum = (long)group;
+        TryPersist();
+        return ingest is not null;
+    }
+
+    /// <summary>
+    /// Refuses an increment, answering in arrival order: in journal mode, after the increments before it that are still
+    /// waiting for the journal (the fast path matches its answers to its aggregates by order).
+    /// </summary>
+    /// <returns><c>true</c> when the ingest confirmation is deferred with the answer.</returns>
+    private bool RefuseInOrder(Increment increment, IActorRef replyTo, IActorRef? ingest, long envelopeId, ErrorCode code, string message)
+    {
+        var waitingBefore = _group.Count > 0 ? _group : _persisting;
+        if (!_journalMode || waitingBefore is null)
         {
-            Refuse(increment, replyTo, ErrorCode.Saturated, $"counter [{_key}] already has {_group.Count} increments waiting for the journal");
+            Refuse(increment, replyTo, code, message);
             return false;
         }
 
-        _group.Add(new Waiting(increment.Delta, replyTo, ingest, envelopeId));
-        _groupSum = (long)group;
-        TryPersist();
+        waitingBefore.Add(_lastWaiting = new Waiting(increment.Delta, replyTo, ingest, envelopeId, new CounterRejected(_key, code, message)));
         return ingest is not null;
     }
 
@@ -387,7 +385,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
         // journal mode: increments accepted before this flush but still in the journal pipeline are written by a later flush;
         // the caller waits for the pending part that exists now (acknowledged increments are always pending or beyond)
-        if (_pending != 0)
+        if (HasUnwritten())
         {
             _waitingForPending.Add(replyTo);
             StartWrite();
@@ -404,9 +402,16 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     // ---------------------------------------------------------------- writes to the target
 
+    /// <summary>
+    /// Whether something not in flight must be written: a pending delta, or — journal mode — events of this key newer than
+    /// the row's <c>applied_seq</c> whose deltas netted out (the row must still record their sequence number, so that a
+    /// replay after the log deleted part of them cannot apply the rest).
+    /// </summary>
+    private bool HasUnwritten() => _pending != 0 || (_journalMode && !_writing && _journaledUpTo > _lastSeq);
+
     private void ArmFlushTimer()
     {
-        if (!_writing && _pending != 0 && !Timers.IsTimerActive(FlushTick.Instance))
+        if (!_writing && HasUnwritten() && !Timers.IsTimerActive(FlushTick.Instance))
             Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, FlushDelay());
     }
 
@@ -427,7 +432,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         if (_writing)
             return;
-        if (_pending == 0)
+        if (!HasUnwritten())
         {
             AnswerAll(_waitingForPending, new CounterFlushed(_key, _stored));
             return;
@@ -484,12 +489,10 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         UpdateLedger();
         AnswerAll(_waitingForInFlight, new CounterFlushed(_key, _stored));
 
-        if (_journalMode && _journalReady && !_stopping && _lastSeq - _trimmedUpTo >= _settings.JournalTrimAfterEvents)
-        {
-            Trim();
-        }
+        if (_journalReady && !HasUnwritten())
+            _journal!.Tell(new KeyStored(_key, _lastSeq)); // the log may delete this key's events up to here
 
-        if (_pending != 0 && (_stopping || _waitingForPending.Count > 0))
+        if (HasUnwritten() && (_stopping || _waitingForPending.Count > 0))
             StartWrite();
         else
             ArmFlushTimer();
@@ -511,56 +514,57 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     // ---------------------------------------------------------------- journal
 
-    private void StartJournal()
+    /// <summary>Joins the shard's log (through the region, which starts the log if needed); answered with <see cref="JournalAttached"/>.</summary>
+    private void AttachToJournal()
     {
         _journalReady = false;
-        _trimsInFlight = 0; // a dead incarnation answers no more trims; its events are trimmed again later
-        // replayed events up to the row's applied_seq (or the write in flight) are in the target already
-        var baseSeq = _writing ? _writeSeq : _lastSeq;
-        _journal = Context.Watch(Context.ActorOf(
-            CounterJournalActor.Props(PersistenceIdOf(_settings.TypeName, _key), _settings.JournalPluginId, baseSeq),
-            "journal-" + (++_journalIncarnation)));
+        ClusterSharding.Get(Context.System).ShardRegion(_settings.TypeName)
+            .Tell(new AttachToJournal(_shardId, _key, _journaledUpTo), Self);
+        Timers.StartSingleTimer(RestartJournal.Instance, RestartJournal.Instance, _settings.WriteTimeout); // no answer: ask again
     }
 
-    /// <summary>Deletes the journal's events up to <c>_lastSeq</c>: they are in the target.</summary>
-    private void Trim()
+    /// <summary>
+    /// Takes the replayed events of this key that the row (or a write in flight, or an earlier attach) does not hold yet into
+    /// the pending delta, and reports to the log what the row holds when nothing is pending.
+    /// </summary>
+    private void Attached(JournalAttached attached, IActorRef journal)
     {
-        _trimmedUpTo = _lastSeq;
-        _trimsInFlight++;
-        _journal!.Tell(new TrimJournal(_lastSeq));
-    }
-
-    private void Recovered(JournalRecovered recovered)
-    {
-        var baseSeq = _writing ? _writeSeq : _lastSeq;
-        if (recovered.HighestSeq < baseSeq)
-            _log.Error("Counter [{CounterKey}]: the row's applied_seq {AppliedSeq} is ahead of the journal ({JournalSeq}); was the table written in memory durability?",
-                _key, baseSeq, recovered.HighestSeq);
+        Timers.Cancel(RestartJournal.Instance);
+        _journal = journal;
+        Context.Watch(journal);
         _journalReady = true;
-        _pending = recovered.PendingAfterBase;
-        _pendingCount = _pending != 0 ? Math.Max(1, recovered.HighestSeq - baseSeq) : 0;
-        _pendingSince = _pending != 0 ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-        UpdateLedger();
-        _journaledUpTo = Math.Max(recovered.HighestSeq, baseSeq);
-        if (recovered.HasAppliedEvents && !_writing && _lastSeq > 0)
-            Trim();
+        _failures = 0;
+        var baseSeq = Math.Max(_writing ? _writeSeq : _lastSeq, _journaledUpTo);
+        if (_lastSeq > attached.HighestSeq)
+            _log.Error("Counter [{CounterKey}]: the row's applied_seq {AppliedSeq} is ahead of its shard log ({JournalSeq}); was the table written in memory durability, or number-of-shards changed?",
+                _key, _lastSeq, attached.HighestSeq);
+        var taken = 0;
+        foreach (var e in attached.Events)
+        {
+            if (e.Seq <= baseSeq)
+                continue;
+            AddPending(e.Delta);
+            _journaledUpTo = Math.Max(_journaledUpTo, e.Seq);
+            taken++;
+        }
+
+        if (taken > 0 && !_writing)
+            StartWrite(); // replayed increments were acknowledged long ago (before a crash or a stopped log): write them now
+        else if (taken > 0)
+            ArmFlushTimer();
+        else if (!_writing)
+            _journal.Tell(new KeyStored(_key, _lastSeq));
     }
 
     private void TryPersist()
     {
-        if (!_journalMode || !_journalReady || _persisting is not null || _awaitingPermit || _group.Count == 0)
+        if (!_journalMode || _persisting is not null || _group.Count == 0)
             return;
-        _awaitingPermit = true;
-        _permits!.Tell(RequestPersistPermit.Instance);
-    }
-
-    private void PermitGranted()
-    {
-        _awaitingPermit = false;
-        if (!_journalReady || _persisting is not null || _group.Count == 0)
+        if (!_journalReady)
         {
-            _permits!.Tell(ReleasePersistPermit.Instance);
-            return;
+            if (_stopping)
+                RefuseGroup(ErrorCode.ShuttingDown, "the counter is stopping and its shard log is gone");
+            return; // sent once attached again
         }
 
         _persisting = _group;
@@ -568,20 +572,22 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _persistsStarted++;
         _group = new List<Waiting>();
         _groupSum = 0;
-        _journal!.Tell(new PersistIncrement(_persistingSum));
+        _journal!.Tell(new JournalDelta(_key, _persistingSum));
     }
 
-    private void Persisted(IncrementPersisted persisted)
+    private void Persisted(DeltaJournaled persisted)
     {
         if (_persisting is null)
             return;
-        _permits!.Tell(ReleasePersistPermit.Instance);
         AddPending(persisted.Delta, _persisting.Count);
         CounterMetrics.Increments.Add(_persisting.Count, _tag);
         _journaledUpTo = persisted.Seq;
         foreach (var waiting in _persisting)
         {
-            Reply(waiting.ReplyTo, new IncrementAccepted(_key, waiting.Delta));
+            if (waiting.Refusal is { } refusal)
+                Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, refusal.Code, refusal.Message);
+            else
+                Reply(waiting.ReplyTo, new IncrementAccepted(_key, waiting.Delta));
             waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
         }
 
@@ -598,14 +604,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         if (_persisting is null)
             return;
-        _permits!.Tell(ReleasePersistPermit.Instance);
         _log.Warning("Counter [{CounterKey}]: {Increments} increments were not journaled: {Reason}", _key, _persisting.Count, reason);
-        foreach (var waiting in _persisting)
-        {
-            Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, ErrorCode.StoreFailure, reason);
-            waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
-        }
-
+        RefuseAll(_persisting, ErrorCode.StoreFailure, reason);
         _persisting = null;
         _persistsCompleted++;
         _persistingSum = 0;
@@ -614,16 +614,43 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         ContinueStop();
     }
 
+    private void RefuseGroup(ErrorCode code, string reason)
+    {
+        RefuseAll(_group, code, reason);
+        _group = new List<Waiting>();
+        _groupSum = 0;
+        _persistsStarted++; // reads and flushes waiting for this group go on
+        _persistsCompleted++;
+        RunAfterJournal();
+    }
+
+    private void RefuseAll(List<Waiting> waitingList, ErrorCode code, string reason)
+    {
+        foreach (var waiting in waitingList)
+        {
+            var refusal = waiting.Refusal ?? new CounterRejected(_key, code, reason);
+            Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, refusal.Code, refusal.Message);
+            waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
+        }
+    }
+
     private void JournalDied()
     {
-        // a failed persist or recovery stops the persistent child; the outcome of the group in flight is unknown
-        // (it may be in the journal): its callers are told it failed, and the replay decides what is pending
+        // the log stops on a failed persist, or when idle or handed off: the outcome of the delta in flight is unknown (it may
+        // be in the log), so its callers are told it failed; a new log's replay hands over what this entity does not hold
         _journal = null;
         _journalReady = false;
-        PersistFailed("journal write failed");
+        PersistFailed("journal write failed or the shard log stopped");
+        if (_stopping)
+        {
+            TryPersist();
+            ContinueStop();
+            return;
+        }
+
         _failures++;
         var backoff = Backoff(_failures);
-        _log.Warning("Counter [{CounterKey}]: journal stopped; restarting it in {Backoff}", _key, backoff);
+        _log.Debug("Counter [{CounterKey}]: shard log stopped; attaching again in {Backoff}", _key, backoff);
         Timers.StartSingleTimer(RestartJournal.Instance, RestartJournal.Instance, backoff);
     }
 
@@ -631,26 +658,14 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     private void ContinueStop()
     {
-        if (!_stopping || _trimmingForStop)
+        if (!_stopping)
             return;
-        if (_journalMode && (!_journalReady || _persisting is not null || _group.Count > 0))
+        if (_journalMode && (_persisting is not null || _group.Count > 0))
             return; // acknowledge (or refuse) every increment first
-        if (_pending != 0 && !_writing)
+        if (HasUnwritten() && !_writing)
             StartWrite();
         if (_writing)
             return;
-
-        // leave no replayable events behind, so a clean stop needs no recovery work later: trim what is written, and wait
-        // for every trim asked (one asked after an earlier flush may still be running)
-        if (_journalMode && _lastSeq > _trimmedUpTo)
-            Trim();
-        if (_journalMode && _trimsInFlight > 0)
-        {
-            _trimmingForStop = true;
-            Timers.StartSingleTimer(TrimForStopTimedOut.Instance, TrimForStopTimedOut.Instance, _settings.WriteTimeout);
-            return;
-        }
-
         Context.Stop(Self);
     }
 
@@ -744,8 +759,22 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// <summary>A read or flush waiting for persist number <see cref="NeededPersist"/> to finish.</summary>
     private sealed record AfterJournal(ICounterCommand Command, IActorRef ReplyTo, long NeededPersist);
 
-    /// <summary>An increment waiting for its group to be journaled, with whom to answer and which ingest slot to free.</summary>
-    private sealed record Waiting(long Delta, IActorRef ReplyTo, IActorRef? Ingest, long EnvelopeId);
+    /// <summary>
+    /// An increment waiting for its group to be journaled, with whom to answer and which ingest slot to free; or, with a
+    /// <see cref="Refusal"/>, an increment refused after the group, answered in its turn and not part of the delta.
+    /// </summary>
+    private sealed class Waiting(long delta, IActorRef replyTo, IActorRef? ingest, long envelopeId, CounterRejected? refusal = null)
+    {
+        public long Delta { get; } = delta;
+
+        public IActorRef ReplyTo { get; } = replyTo;
+
+        public IActorRef? Ingest { get; set; } = ingest;  // set later for the last increment of a command set
+
+        public long EnvelopeId { get; set; } = envelopeId;
+
+        public CounterRejected? Refusal { get; } = refusal;
+    }
 
     private sealed class FlushTick
     {
@@ -801,12 +830,4 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         }
     }
 
-    private sealed class TrimForStopTimedOut
-    {
-        public static readonly TrimForStopTimedOut Instance = new();
-
-        private TrimForStopTimedOut()
-        {
-        }
-    }
 }

@@ -46,8 +46,9 @@ public sealed record FastIncrementRefusal(string Key, long Delta, long Increment
 /// aggregate the ingest stage cannot take because its queues are full stays buffered and is retried next window, and new keys
 /// beyond <c>ingest.fast-path-max-keys</c> are refused at once with <see cref="FastIncrementStatus.Saturated"/>.
 /// CoordinatedShutdown drains every aggregate before the ingest stage drains. Durability: a buffered increment lives in this
-/// process's memory until its window drains (then it has the set's durability); there is no acknowledgement per increment —
-/// use an Ask of <see cref="Counters.Increment"/> for that.
+/// process's memory until its window drains (then it has the set's durability); <see cref="Increment"/> has no
+/// acknowledgement per increment, <see cref="IncrementAsync"/> has one: its task completes when the aggregate that holds it
+/// is durable under the set's durability (journal: persisted in the shard log; memory: taken by the entity).
 /// </para>
 /// </summary>
 public sealed class CounterFastPath
@@ -87,7 +88,40 @@ public sealed class CounterFastPath
     /// <param name="key">The counter's key (validated once, when the key gets a cell).</param>
     /// <param name="delta">Any 64-bit value, negative included.</param>
     /// <returns><see cref="FastIncrementStatus.Buffered"/>, or why it was refused (nothing changed then).</returns>
-    public FastIncrementStatus Increment(string key, long delta)
+    public FastIncrementStatus Increment(string key, long delta) => Add(key, delta, null);
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to the counter <paramref name="key"/> like <see cref="Increment"/>, and tells its outcome:
+    /// the task completes with <see cref="IncrementAccepted"/> once the aggregate holding the increment is durable under the
+    /// set's durability (journal: persisted in its shard's log; memory: taken by its entity), or with
+    /// <see cref="CounterRejected"/> and the reason as an <see cref="ErrorCode"/> (invalid key, saturated, overflow, shutting
+    /// down, store failure). Aggregated like <see cref="Increment"/>: no actor message per increment. Thread-safe; continuations
+    /// run asynchronously, never on the ingest stage's thread.
+    /// </summary>
+    /// <param name="key">The counter's key.</param>
+    /// <param name="delta">Any 64-bit value, negative included.</param>
+    public Task<ICounterReply> IncrementAsync(string key, long delta)
+    {
+        var waiter = new Waiter(delta);
+        var status = Add(key, delta, waiter);
+        return status == FastIncrementStatus.Buffered ? waiter.Task : Task.FromResult<ICounterReply>(Refusal(key, delta, status));
+    }
+
+    private CounterRejected Refusal(string? key, long delta, FastIncrementStatus status) => status switch
+    {
+        FastIncrementStatus.InvalidKey => new CounterRejected(key ?? "", ErrorCode.InvalidKey,
+            KeyRules.TryValidate(key, out var error) ? "invalid key" : error!),
+        FastIncrementStatus.Saturated => new CounterRejected(key!, ErrorCode.Saturated,
+            $"the fast path on this node already holds aggregates for {_maxKeys} keys (ingest.fast-path-max-keys); retry later")
+        {
+            Saturation = new Inflight.QueueSaturated("fast path", key!, Inflight.QueueLimit.Depth, Volatile.Read(ref _cellCount), _maxKeys),
+        },
+        FastIncrementStatus.Overflow => new CounterRejected(key!, ErrorCode.Overflow,
+            $"adding {delta} overflows the key's buffered aggregates"),
+        _ => new CounterRejected(key!, ErrorCode.ShuttingDown, "the node is shutting down"),
+    };
+
+    private FastIncrementStatus Add(string key, long delta, Waiter? waiter)
     {
         if (key is null)
             return FastIncrementStatus.InvalidKey;
@@ -118,9 +152,10 @@ public sealed class CounterFastPath
                     // the aggregate would overflow: close it and start a new one (the entity checks each on its own)
                     if (cell.Splits is { Count: >= MaxSplits })
                         return FastIncrementStatus.Overflow;
-                    (cell.Splits ??= new List<Aggregate>()).Add(new Aggregate(cell.Sum, cell.Count));
+                    (cell.Splits ??= new List<Aggregate>()).Add(new Aggregate(cell.Sum, cell.Count, cell.Waiters));
                     cell.Sum = delta;
                     cell.Count = 1;
+                    cell.Waiters = null;
                 }
                 else
                 {
@@ -128,6 +163,8 @@ public sealed class CounterFastPath
                     cell.Count++;
                 }
 
+                if (waiter is not null)
+                    (cell.Waiters ??= new List<Waiter>()).Add(waiter);
                 return FastIncrementStatus.Buffered;
             }
         }
@@ -177,6 +214,7 @@ public sealed class CounterFastPath
                 {
                     cell.Sum = aggregate.Sum;
                     cell.Count = aggregate.Count;
+                    cell.Waiters = aggregate.Waiters;
                 }
                 else
                     (cell.Splits ??= new List<Aggregate>()).Insert(0, aggregate);
@@ -195,12 +233,23 @@ public sealed class CounterFastPath
         return false;
     }
 
-    internal void CountDelivered(long increments) => Interlocked.Add(ref _delivered, increments);
-
-    internal void CountRefused(FastIncrementRefusal refusal)
+    /// <summary>INTERNAL API: the aggregate is durable under the set's durability; its waiters hear so.</summary>
+    internal void Delivered(string key, Aggregate aggregate)
     {
-        Interlocked.Add(ref _refused, refusal.Increments);
-        Refused?.Invoke(refusal);
+        Interlocked.Add(ref _delivered, aggregate.Count);
+        if (aggregate.Waiters is { } waiters)
+            foreach (var waiter in waiters)
+                waiter.TrySetResult(new IncrementAccepted(key, waiter.Delta));
+    }
+
+    /// <summary>INTERNAL API: the aggregate's entity refused it; its waiters hear why.</summary>
+    internal void Refuse(string key, Aggregate aggregate, ErrorCode code, string message)
+    {
+        Interlocked.Add(ref _refused, aggregate.Count);
+        if (aggregate.Waiters is { } waiters)
+            foreach (var waiter in waiters)
+                waiter.TrySetResult(new CounterRejected(key, code, message));
+        Refused?.Invoke(new FastIncrementRefusal(key, aggregate.Sum, aggregate.Count, code, message));
     }
 
     private void TakeCell(string key, Cell cell, Action<string, Aggregate> take, bool retireIdle)
@@ -222,10 +271,11 @@ public sealed class CounterFastPath
             }
 
             splits = cell.Splits;
-            last = new Aggregate(cell.Sum, cell.Count);
+            last = new Aggregate(cell.Sum, cell.Count, cell.Waiters);
             cell.Splits = null;
             cell.Sum = 0;
             cell.Count = 0;
+            cell.Waiters = null;
         }
 
         if (splits is not null)
@@ -242,14 +292,21 @@ public sealed class CounterFastPath
         }
     }
 
-    /// <summary>INTERNAL API: the sum of <see cref="Count"/> buffered increments of one key.</summary>
-    internal readonly record struct Aggregate(long Sum, long Count);
+    /// <summary>INTERNAL API: the sum of <see cref="Count"/> buffered increments of one key, and the callers waiting for its outcome.</summary>
+    internal readonly record struct Aggregate(long Sum, long Count, List<Waiter>? Waiters = null);
+
+    /// <summary>INTERNAL API: a caller of <see cref="IncrementAsync"/> waiting for the outcome of its increment.</summary>
+    internal sealed class Waiter(long delta) : TaskCompletionSource<ICounterReply>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public long Delta { get; } = delta;
+    }
 
     private sealed class Cell
     {
         public long Sum;
         public long Count;
         public List<Aggregate>? Splits; // earlier aggregates, closed because adding to them overflowed (or restored)
+        public List<Waiter>? Waiters;   // callers of IncrementAsync whose increments are in Sum
         public bool Retired;
     }
 }

@@ -125,7 +125,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         Receive<IncrementAccepted>(accepted =>
         {
             if (AnsweredAggregate(accepted.Key) is { } aggregate)
-                _fastPath.CountDelivered(aggregate.Count);
+                _fastPath.Delivered(accepted.Key, aggregate);
         });
 
         Receive<CounterRejected>(rejected =>
@@ -140,9 +140,11 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            _log.Warning("Counter [{0}] refused a fast-path aggregate of {1} increments (delta {2}): {3} {4}",
-                rejected.Key, aggregate.Count, aggregate.Sum, rejected.Code, rejected.Message);
-            _fastPath.CountRefused(new FastIncrementRefusal(rejected.Key, aggregate.Sum, aggregate.Count, rejected.Code, rejected.Message));
+            // callers of IncrementAsync hear the refusal themselves; a log line is for the fire-and-forget ones nobody tells
+            if ((aggregate.Waiters?.Count ?? 0) < aggregate.Count)
+                _log.Warning("Counter [{0}] refused a fast-path aggregate of {1} increments (delta {2}): {3} {4}",
+                    rejected.Key, aggregate.Count, aggregate.Sum, rejected.Code, rejected.Message);
+            _fastPath.Refuse(rejected.Key, aggregate, rejected.Code, rejected.Message);
         });
 
         Receive<DrainCounterIngest>(_ =>
@@ -224,7 +226,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     {
         if (aggregate.Sum == 0)
         {
-            _fastPath.CountDelivered(aggregate.Count); // nets out: nothing to add
+            _fastPath.Delivered(key, aggregate); // nets out: nothing to add
             return;
         }
 

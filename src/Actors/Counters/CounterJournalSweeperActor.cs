@@ -6,23 +6,23 @@ namespace Akka.WriteBehind.Counters;
 /// <summary>
 /// INTERNAL API
 /// <para>
-/// Journal durability: every <c>journal.sweep-interval</c> (and right after start) finds the counter keys whose journal
-/// still holds events — increments acknowledged but perhaps not yet in the target, after a crash or a failed journal — and
-/// wakes their entities through the ingest stage. A woken entity replays, skips what the row already holds, and flushes
-/// the rest. Keys stopped cleanly leave no events behind, so the sweep touches only keys with work.
+/// Journal durability: every <c>journal.sweep-interval</c> (and right after start) finds the shard logs that still hold
+/// events — increments acknowledged but perhaps not yet in the target, after a crash — and wakes them through the shard
+/// region. A woken log replays once and wakes the keys it names; each counter keeps what its row does not hold and writes
+/// it. Shards stopped cleanly leave no events behind, so the sweep touches only shards with work.
 /// </para>
 /// </summary>
 internal sealed class CounterJournalSweeperActor : ReceiveActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly IActorRef _ingest;
+    private readonly IActorRef _region;
     private readonly CounterSettings _settings;
     private readonly JournalTable _table;
     private bool _sweeping;
 
-    public CounterJournalSweeperActor(IActorRef ingest, CounterSettings settings, JournalTable table)
+    public CounterJournalSweeperActor(IActorRef region, CounterSettings settings, JournalTable table)
     {
-        _ingest = ingest;
+        _region = region;
         _settings = settings;
         _table = table;
 
@@ -31,7 +31,7 @@ internal sealed class CounterJournalSweeperActor : ReceiveActor, IWithTimers
             if (_sweeping)
                 return; // one sweep at a time
             _sweeping = true;
-            var prefix = CounterActor.PersistenceIdOf(_settings.TypeName, "");
+            var prefix = ShardJournalActor.PersistenceIdPrefix(_settings.TypeName);
             _table.PersistenceIdsWithEventsAsync(prefix, _settings.JournalSweepLimit)
                 .PipeTo(Self, success: ids => new SweepResult(ids, null), failure: ex => new SweepResult([], ex));
         });
@@ -44,23 +44,18 @@ internal sealed class CounterJournalSweeperActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            var prefixLength = CounterActor.PersistenceIdOf(_settings.TypeName, "").Length;
+            var prefixLength = ShardJournalActor.PersistenceIdPrefix(_settings.TypeName).Length;
             foreach (var id in result.PersistenceIds)
-                _ingest.Tell(new WakeCounter(id[prefixLength..]));
+                _region.Tell(new WakeShardJournal(id[prefixLength..]));
             if (result.PersistenceIds.Count > 0)
-                _log.Info("Journal sweep woke {0} counters of {1} that hold journaled increments", result.PersistenceIds.Count, _settings.TypeName);
+                _log.Info("Journal sweep woke {0} shard logs of {1} that hold events", result.PersistenceIds.Count, _settings.TypeName);
         });
-        Receive<CounterRejected>(Refused);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    // a woken entity does not answer; a refused wake (node saturated or stopping) is retried by the next sweep
-    private void Refused(CounterRejected rejected) =>
-        _log.Debug("Wake of counter [{0}] refused ({1}); the next sweep retries it", rejected.Key, rejected.Code);
-
-    public static Props Props(IActorRef ingest, CounterSettings settings, JournalTable table) =>
-        Akka.Actor.Props.Create(() => new CounterJournalSweeperActor(ingest, settings, table));
+    public static Props Props(IActorRef region, CounterSettings settings, JournalTable table) =>
+        Akka.Actor.Props.Create(() => new CounterJournalSweeperActor(region, settings, table));
 
     protected override void PreStart()
     {

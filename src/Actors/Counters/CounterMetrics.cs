@@ -138,7 +138,8 @@ internal sealed class CounterLedger
     /// <summary>Everything the key held is confirmed stored (or the entity stopped).</summary>
     public void Clean(string key) => _dirty.TryRemove(key, out _);
 
-    public void PersistsInFlightAre(int count) => Interlocked.Exchange(ref _persistsInFlight, count);
+    /// <summary>A shard log started (+1) or finished (-1) a persist.</summary>
+    public void PersistsInFlightChanged(int by) => Interlocked.Add(ref _persistsInFlight, by);
 
     private sealed class Entry
     {

@@ -9,8 +9,9 @@ public enum CounterDurability
     Memory,
 
     /// <summary>
-    /// Acknowledged once persisted through Akka.Persistence (group commit); replayed after a crash and written to the target
-    /// exactly once (the row's <c>applied_seq</c> is the journal sequence number of the last group it holds).
+    /// Acknowledged once persisted in the log of the key's shard (Akka.Persistence; one event carries many keys' deltas);
+    /// replayed after a crash and written to the target exactly once (the row's <c>applied_seq</c> is the shard-log sequence
+    /// number of the last event it holds).
     /// </summary>
     Journal,
 }
@@ -38,10 +39,10 @@ public enum CounterDurability
 /// <param name="IngestConfirmTimeout">Time after which an unconfirmed message releases its slot. <b>Default</b>: 30s.</param>
 /// <param name="IngestDrainTimeout">Time CoordinatedShutdown waits for the ingest stage to drain. <b>Default</b>: 20s.</param>
 /// <param name="JournalPluginId">Akka.Persistence journal plugin of journal durability. <b>Default</b>: <c>akka.persistence.journal.sql</c>.</param>
-/// <param name="JournalMaxPersistsInFlight">Persists in flight on one node. <b>Default</b>: 1,000.</param>
-/// <param name="JournalTrimAfterEvents">Journal events a key keeps after they are in the target before they are deleted. <b>Default</b>: 10.</param>
-/// <param name="JournalSweepInterval">How often the node wakes keys that hold journaled, unwritten increments. <b>Default</b>: 30s.</param>
-/// <param name="JournalSweepLimit">Most keys woken per sweep. <b>Default</b>: 10,000.</param>
+/// <param name="JournalTrimInterval">How often a shard log deletes the events whose deltas every row holds. <b>Default</b>: 1s.</param>
+/// <param name="JournalRecoveryParallelism">Keys a shard log wakes at once after a replay (woken, not yet attached). <b>Default</b>: 500.</param>
+/// <param name="JournalSweepInterval">How often the node wakes the shard logs that still hold events. <b>Default</b>: 30s.</param>
+/// <param name="JournalSweepLimit">Most shard logs woken per sweep. <b>Default</b>: 10,000.</param>
 /// <param name="IngestMaxPending">Commands the ingest stage queues for one key (the width); beyond, <see cref="Inflight.QueueSaturated"/>. <b>Default</b>: 10,000.</param>
 /// <param name="IngestMaxActiveKeys">Keys with queued commands in the ingest stage (the depth); beyond, <see cref="Inflight.QueueSaturated"/>. <b>Default</b>: 100,000.</param>
 public sealed record CounterSettings(
@@ -65,8 +66,8 @@ public sealed record CounterSettings(
     TimeSpan IngestConfirmTimeout,
     TimeSpan IngestDrainTimeout,
     string JournalPluginId,
-    int JournalMaxPersistsInFlight,
-    int JournalTrimAfterEvents,
+    TimeSpan JournalTrimInterval,
+    int JournalRecoveryParallelism,
     TimeSpan JournalSweepInterval,
     int JournalSweepLimit,
     int IngestMaxPending,
@@ -83,6 +84,25 @@ public sealed record CounterSettings(
     /// <see cref="FastIncrementStatus.Saturated"/>. <b>Default</b>: 100,000.
     /// </summary>
     public int IngestFastPathMaxKeys { get; init; } = 100_000;
+
+    /// <summary>
+    /// Shortest time between the starts of two persists of one shard log (<c>journal.group-window</c>): deltas that arrive
+    /// meanwhile join the next event. <b>Default</b>: 20ms.
+    /// </summary>
+    public TimeSpan JournalGroupWindow { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// The table of this set's rows in the library's stores (<c>table-name</c>; empty = derived from <see cref="TypeName"/>
+    /// by <see cref="Storage.CounterTables.DerivedFrom"/>). Each set has its own rows: two sets on one table would skip each
+    /// other's writes. <b>Default</b>: <c>counters</c> for the default set, <c>counters_&lt;type name&gt;</c> for another.
+    /// </summary>
+    public string TableName
+    {
+        get => _tableName ?? Storage.CounterTables.DerivedFrom(TypeName);
+        init => _tableName = string.IsNullOrEmpty(value) ? null : value;
+    }
+
+    private readonly string? _tableName;
 
     /// <summary>Path of the counters section.</summary>
     public const string ConfigPath = "akka.write-behind.counters";
@@ -132,8 +152,8 @@ public sealed record CounterSettings(
             IngestConfirmTimeout: Positive(config, Keys.IngestConfirmTimeout),
             IngestDrainTimeout: Positive(config, Keys.IngestDrainTimeout),
             JournalPluginId: NonEmpty(config, Keys.JournalPluginId),
-            JournalMaxPersistsInFlight: config.GetInt(Keys.JournalMaxPersistsInFlight),
-            JournalTrimAfterEvents: config.GetInt(Keys.JournalTrimAfterEvents),
+            JournalTrimInterval: Positive(config, Keys.JournalTrimInterval),
+            JournalRecoveryParallelism: config.GetInt(Keys.JournalRecoveryParallelism),
             JournalSweepInterval: Positive(config, Keys.JournalSweepInterval),
             JournalSweepLimit: config.GetInt(Keys.JournalSweepLimit),
             IngestMaxPending: config.GetInt(Keys.IngestMaxPending),
@@ -141,6 +161,8 @@ public sealed record CounterSettings(
         {
             IngestAggregateWindow = Positive(config, Keys.IngestAggregateWindow),
             IngestFastPathMaxKeys = config.GetInt(Keys.IngestFastPathMaxKeys),
+            TableName = config.GetString(Keys.TableName, ""),
+            JournalGroupWindow = NonNegative(config, Keys.JournalGroupWindow),
         };
         settings.Validate();
         return settings;
@@ -158,12 +180,14 @@ public sealed record CounterSettings(
         Require(WriterBufferSize > 0, Keys.WriterBufferSize, "must be > 0");
         Require(IngestMaxOutstanding > 0, Keys.IngestMaxOutstanding, "must be > 0");
         Require(IngestBufferSize >= 0, Keys.IngestBufferSize, "must be >= 0");
-        Require(JournalMaxPersistsInFlight > 0, Keys.JournalMaxPersistsInFlight, "must be > 0");
-        Require(JournalTrimAfterEvents > 0, Keys.JournalTrimAfterEvents, "must be > 0");
+        Require(JournalRecoveryParallelism > 0, Keys.JournalRecoveryParallelism, "must be > 0");
+        Require(JournalGroupWindow >= TimeSpan.Zero, Keys.JournalGroupWindow, "must not be negative");
         Require(JournalSweepLimit > 0, Keys.JournalSweepLimit, "must be > 0");
         Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
         Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
         Require(IngestFastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
+        Require(Storage.CounterTables.IsValid(TableName), Keys.TableName,
+            $"(\"{TableName}\") must be an SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63");
     }
 
     private static void Require(bool condition, string key, string what)
@@ -179,6 +203,18 @@ public sealed record CounterSettings(
         return value;
     }
 
+    private static TimeSpan NonNegative(Config config, string key)
+    {
+        try
+        {
+            return config.GetTimeSpan(key);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigurationException($"{ConfigPath}.{key} must be a duration of 0s or more: {e.Message}");
+        }
+    }
+
     private static TimeSpan Positive(Config config, string key)
     {
         if (!config.HasPath(key))
@@ -192,6 +228,7 @@ public sealed record CounterSettings(
     internal static class Keys
     {
         public const string TypeName = "type-name";
+        public const string TableName = "table-name";
         public const string Durability = "durability";
         public const string FlushInterval = "flush-interval";
         public const string FlushJitter = "flush-jitter";
@@ -215,8 +252,9 @@ public sealed record CounterSettings(
         public const string IngestAggregateWindow = "ingest.aggregate-window";
         public const string IngestFastPathMaxKeys = "ingest.fast-path-max-keys";
         public const string JournalPluginId = "journal.plugin-id";
-        public const string JournalMaxPersistsInFlight = "journal.max-persists-in-flight";
-        public const string JournalTrimAfterEvents = "journal.trim-after-events";
+        public const string JournalTrimInterval = "journal.trim-interval";
+        public const string JournalGroupWindow = "journal.group-window";
+        public const string JournalRecoveryParallelism = "journal.recovery-parallelism";
         public const string JournalSweepInterval = "journal.sweep-interval";
         public const string JournalSweepLimit = "journal.sweep-limit";
     }

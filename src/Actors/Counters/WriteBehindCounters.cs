@@ -26,9 +26,33 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// <param name="delta">Any 64-bit value, negative included.</param>
     /// <returns><see cref="FastIncrementStatus.Buffered"/>, or why it was refused (nothing changed then).</returns>
     /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
-    public FastIncrementStatus Increment(string key, long delta) =>
-        (FastPath ?? throw new InvalidOperationException("this counter set has no fast path; start it with WriteBehindCounters.StartAsync"))
-        .Increment(key, delta);
+    public FastIncrementStatus Increment(string key, long delta) => FastPathOrThrow.Increment(key, delta);
+
+    /// <summary>
+    /// Adds <paramref name="delta"/> to <paramref name="key"/> and completes when the increment is durable under the set's
+    /// durability — journal: persisted in the log of the key's shard; memory: taken by its entity — with
+    /// <see cref="IncrementAccepted"/>, or with <see cref="CounterRejected"/> and an <see cref="ErrorCode"/> to switch on.
+    /// Aggregated underneath like <see cref="Increment"/> (no actor message per increment); see <see cref="CounterFastPath.IncrementAsync"/>.
+    /// </summary>
+    /// <param name="key">The counter's key.</param>
+    /// <param name="delta">Any 64-bit value, negative included.</param>
+    /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
+    public Task<ICounterReply> IncrementAsync(string key, long delta) => FastPathOrThrow.IncrementAsync(key, delta);
+
+    /// <summary>
+    /// Adds many increments at once, each as by <see cref="IncrementAsync(string, long)"/>; completes when every one has its
+    /// outcome, given in the order of <paramref name="increments"/>. Increments of one key are applied in that order.
+    /// </summary>
+    /// <param name="increments">The keys and deltas.</param>
+    /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
+    public Task<ICounterReply[]> IncrementAsync(IEnumerable<Increment> increments)
+    {
+        var fastPath = FastPathOrThrow;
+        return Task.WhenAll(increments.Select(i => fastPath.IncrementAsync(i.Key, i.Delta)));
+    }
+
+    private CounterFastPath FastPathOrThrow =>
+        FastPath ?? throw new InvalidOperationException("this counter set has no fast path; start it with WriteBehindCounters.StartAsync");
 }
 
 /// <summary>
@@ -41,16 +65,20 @@ public static class WriteBehindCounters
     /// Initializes <paramref name="store"/>, starts the node's store writer, the counter shard region (state-store-mode ddata,
     /// hand-off through a flush-first stop message) and the ingest stage with its fast path, and registers a CoordinatedShutdown
     /// task that drains the fast path's aggregates, then the ingest stage, before the shard region hands its entities off (each flushes before it stops). With journal
-    /// durability it also starts the node's persist permits and the journal sweep; the journal plugin
+    /// durability the region also holds one log per shard, and the node runs the journal sweep; the journal plugin
     /// (<c>journal.plugin-id</c>, Akka.Persistence.Sql on SQLite or PostgreSQL) must be configured —
     /// <see cref="JournalDurability.Config"/> or <see cref="JournalDurability.PostgresConfig"/> does it.
     /// </summary>
     /// <param name="system">An actor system with <c>akka.actor.provider = cluster</c>.</param>
-    /// <param name="store">Where counters are written behind to.</param>
+    /// <param name="store">Where counters are written behind to. A library store (<see cref="ICounterTableStore"/>) is moved to
+    /// the set's table (<see cref="CounterSettings.TableName"/>); a store of your own must keep the rows of two sets apart itself.</param>
     /// <param name="settings">The settings; <b>Default</b>: read from <c>akka.write-behind.counters</c> with the library defaults as fallback.</param>
     public static async Task<CounterSet> StartAsync(ActorSystem system, ICounterStore store, CounterSettings? settings = null)
     {
         settings ??= CounterSettings.Create(system);
+        // each set writes its own table, so that sets sharing a database never share rows
+        if (store is ICounterTableStore tables)
+            store = tables.WithTable(settings.TableName);
         await store.InitializeAsync().ConfigureAwait(false);
 
         var ledger = new CounterLedger(settings.TypeName);
@@ -59,7 +87,6 @@ public static class WriteBehindCounters
         var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings, ledger), $"{settings.TypeName}-store-writer");
 
         JournalTable? journalTable = null;
-        IActorRef? permits = null;
         if (settings.Durability == CounterDurability.Journal)
         {
             journalTable = JournalTable.TryFromConfig(system.Settings.Config, settings.JournalPluginId, out var why);
@@ -74,11 +101,15 @@ public static class WriteBehindCounters
                     system.Log.Warning("Counter set {0}: journal {1} did not initialize within {2}; it keeps trying on its own",
                         settings.TypeName, settings.JournalPluginId, settings.WriteTimeout);
             }
-            permits = system.ActorOf(JournalPermitsActor.Props(settings.JournalMaxPersistsInFlight, ledger), $"{settings.TypeName}-journal-permits");
         }
 
-        var region = await EntityRegions.StartAsync(system, settings.TypeName, key => CounterActor.Props(key, settings, writer, permits, ledger),
-            settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance).ConfigureAwait(false);
+        // journal durability: the shard logs are entities of the same region (see CounterMessageExtractor)
+        var extractor = new CounterMessageExtractor(settings.NumberOfShards);
+        var region = await EntityRegions.StartAsync(system, settings.TypeName,
+            id => ShardJournalActor.TryShardOf(id, out var shardId)
+                ? ShardJournalActor.Props(shardId, settings, ledger)
+                : CounterActor.Props(id, settings, writer, ledger, extractor.ShardOfKey(id)),
+            settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance, extractor).ConfigureAwait(false);
 
         var queueLedger = new QueueLedger(settings.TypeName, settings.IngestMaxActiveKeys);
         InflightMetrics.Register(queueLedger);
@@ -86,7 +117,7 @@ public static class WriteBehindCounters
         var fastPath = new CounterFastPath(settings.IngestFastPathMaxKeys);
         var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger, queueLedger, fastPath), $"{settings.TypeName}-ingest");
         if (journalTable is not null)
-            system.ActorOf(CounterJournalSweeperActor.Props(ingest, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
+            system.ActorOf(CounterJournalSweeperActor.Props(region, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
 
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, $"{settings.TypeName}-drain-ingest", async () =>
         {

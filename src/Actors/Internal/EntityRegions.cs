@@ -15,7 +15,7 @@ namespace Akka.WriteBehind.Internal;
 internal static class EntityRegions
 {
     public static Task<IActorRef> StartAsync(ActorSystem system, string typeName, Func<string, Props> entityProps, int numberOfShards,
-        TimeSpan? passivateIdleAfter, object handOffStopMessage)
+        TimeSpan? passivateIdleAfter, object handOffStopMessage, IMessageExtractor? extractor = null)
     {
         var sharding = ClusterSharding.Get(system);
         var settings = ClusterShardingSettings.Create(system)
@@ -26,7 +26,7 @@ internal static class EntityRegions
             typeName,
             entityProps,
             settings,
-            new KeyMessageExtractor(numberOfShards),
+            extractor ?? new KeyMessageExtractor(numberOfShards),
             sharding.DefaultShardAllocationStrategy(settings),
             handOffStopMessage);
     }

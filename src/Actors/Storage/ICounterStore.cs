@@ -44,3 +44,57 @@ public interface ICounterStore
     /// <param name="cancellationToken">Cancels the call.</param>
     Task<IReadOnlyDictionary<string, StoredCounter>> ReadAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// A counter store whose rows live in one table of a shared database, so that each counter set can have its own table
+/// (two sets on one table would skip each other's writes through the <c>applied_seq</c> guard).
+/// <see cref="Counters.WriteBehindCounters.StartAsync"/> moves such a store to the set's <c>table-name</c>.
+/// </summary>
+public interface ICounterTableStore : ICounterStore
+{
+    /// <summary>The table the rows live in. <b>Default</b>: <c>counters</c>.</summary>
+    string TableName { get; }
+
+    /// <summary>The same database with the rows in <paramref name="tableName"/> (created by its <see cref="ICounterStore.InitializeAsync"/>).</summary>
+    /// <param name="tableName">An SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores (at most 63).</param>
+    /// <exception cref="ArgumentException">Not such an identifier.</exception>
+    ICounterTableStore WithTable(string tableName);
+}
+
+/// <summary>The table names of counter sets.</summary>
+public static class CounterTables
+{
+    /// <summary>The table of the default counter set (<c>type-name = write-behind-counters</c>).</summary>
+    public const string DefaultTableName = "counters";
+
+    /// <summary>The default counter set's type name, whose rows stay in <see cref="DefaultTableName"/>.</summary>
+    public const string DefaultTypeName = "write-behind-counters";
+
+    // unquoted in SQL, so lowercase only (PostgreSQL folds unquoted names to lowercase) and within PostgreSQL's 63 bytes
+    private static readonly System.Text.RegularExpressions.Regex Identifier =
+        new("^[a-z_][a-z0-9_]{0,62}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>Whether <paramref name="name"/> is a table name the stores accept.</summary>
+    /// <param name="name">The candidate.</param>
+    public static bool IsValid(string? name) => name is not null && Identifier.IsMatch(name);
+
+    /// <summary>
+    /// The table of the counter set <paramref name="typeName"/>: <see cref="DefaultTableName"/> for the default set, else
+    /// <c>counters_</c> followed by the type name in lowercase with every character other than a letter or digit turned into
+    /// <c>_</c> (cut to 63 characters).
+    /// </summary>
+    /// <param name="typeName">The set's shard region type name.</param>
+    public static string DerivedFrom(string typeName)
+    {
+        if (typeName == DefaultTypeName)
+            return DefaultTableName;
+        var chars = typeName.ToLowerInvariant().Select(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' ? c : '_').ToArray();
+        var name = DefaultTableName + "_" + new string(chars);
+        return name.Length > 63 ? name[..63] : name;
+    }
+
+    internal static string Validate(string tableName, string parameterName) => IsValid(tableName)
+        ? tableName
+        : throw new ArgumentException($"\"{tableName}\" is not a counter table name: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63.",
+            parameterName);
+}

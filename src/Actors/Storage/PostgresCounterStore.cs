@@ -5,12 +5,12 @@ namespace Akka.WriteBehind.Storage;
 /// <summary>
 /// An <see cref="ICounterStore"/> on PostgreSQL (Npgsql) with the table
 /// <c>counters(key text primary key, value bigint not null, applied_seq bigint not null, updated_at timestamp)</c>, in the
-/// connection's default schema. Each batch is one transaction: one multi-row upsert from arrays
+/// connection's default schema (another counter set gets its own table of that shape: <see cref="WithTable"/>). Each batch is one transaction: one multi-row upsert from arrays
 /// (<c>INSERT … SELECT … FROM unnest(@keys, @deltas, @seqs) ON CONFLICT (key) DO UPDATE … WHERE applied_seq &lt; excluded.applied_seq</c>),
 /// then a read of the rows, sent to the server in one round trip. A sum that leaves the 64-bit range fails the statement
 /// (<c>bigint out of range</c>) and rolls back the whole batch.
 /// </summary>
-public sealed class PostgresCounterStore : ICounterStore, IAsyncDisposable, IDisposable
+public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable, IDisposable
 {
     /// <summary>Connections the store opens at most when the connection string sets no <c>Maximum Pool Size</c>.</summary>
     public const int DefaultMaxPoolSize = 10;
@@ -19,7 +19,7 @@ public sealed class PostgresCounterStore : ICounterStore, IAsyncDisposable, IDis
     // unique index, so creators take a transaction-scoped advisory lock on this key first
     private const string InitializeSql = """
         SELECT pg_advisory_xact_lock(hashtext('akka.write-behind:counters'));
-        CREATE TABLE IF NOT EXISTS counters (
+        CREATE TABLE IF NOT EXISTS {0} (
             key TEXT NOT NULL PRIMARY KEY,
             value BIGINT NOT NULL,
             applied_seq BIGINT NOT NULL,
@@ -28,19 +28,23 @@ public sealed class PostgresCounterStore : ICounterStore, IAsyncDisposable, IDis
         """;
 
     private const string UpsertSql = """
-        INSERT INTO counters (key, value, applied_seq, updated_at)
+        INSERT INTO {0} (key, value, applied_seq, updated_at)
         SELECT w.key, w.delta, w.seq, timezone('utc', now())
         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS w(key, delta, seq)
         ON CONFLICT (key) DO UPDATE SET
-            value = counters.value + excluded.value,
+            value = {0}.value + excluded.value,
             applied_seq = excluded.applied_seq,
             updated_at = excluded.updated_at
-        WHERE counters.applied_seq < excluded.applied_seq
+        WHERE {0}.applied_seq < excluded.applied_seq
         """;
 
-    private const string SelectSql = "SELECT key, value, applied_seq FROM counters WHERE key = ANY($1::text[])";
+    private const string SelectSql = "SELECT key, value, applied_seq FROM {0} WHERE key = ANY($1::text[])";
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private readonly string _initializeSql;
+    private readonly string _upsertSql;
+    private readonly string _selectSql;
 
     /// <summary>Creates a store over an Npgsql connection string. Nothing connects before the first call.</summary>
     /// <param name="connectionString">For example <c>Host=127.0.0.1;Port=5432;Database=writebehind;Username=app;Password=…</c>.</param>
@@ -52,17 +56,41 @@ public sealed class PostgresCounterStore : ICounterStore, IAsyncDisposable, IDis
             throw new ArgumentException("A PostgreSQL connection string is required.", nameof(connectionString));
         Description = PostgresConnectionStrings.Describe(connectionString);
         _dataSource = NpgsqlDataSource.Create(PostgresConnectionStrings.WithDefaultMaxPoolSize(connectionString, defaultMaxPoolSize));
+        _ownsDataSource = true;
+        TableName = CounterTables.DefaultTableName;
+        (_initializeSql, _upsertSql, _selectSql) = Sql(TableName);
+    }
+
+    // another table on the same pool: the pool stays its creator's to dispose
+    private PostgresCounterStore(PostgresCounterStore creator, string tableName)
+    {
+        Description = creator.Description;
+        _dataSource = creator._dataSource;
+        TableName = CounterTables.Validate(tableName, nameof(tableName));
+        (_initializeSql, _upsertSql, _selectSql) = Sql(TableName);
     }
 
     /// <summary>Where the store points, without credentials: <c>host:port/database</c>.</summary>
     public string Description { get; }
 
     /// <inheritdoc />
+    public string TableName { get; }
+
+    /// <inheritdoc />
+    /// <remarks>The new store shares this store's connection pool; disposing it leaves the pool open (this store closes it).</remarks>
+    public ICounterTableStore WithTable(string tableName) => tableName == TableName ? this : new PostgresCounterStore(this, tableName);
+
+    private static (string Initialize, string Upsert, string Select) Sql(string table) =>
+        (string.Format(System.Globalization.CultureInfo.InvariantCulture, InitializeSql, table),
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, UpsertSql, table),
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, SelectSql, table));
+
+    /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(InitializeSql, connection, transaction);
+        await using var command = new NpgsqlCommand(_initializeSql, connection, transaction);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -80,7 +108,7 @@ public sealed class PostgresCounterStore : ICounterStore, IAsyncDisposable, IDis
         var rounds = Rounds(writes);
         foreach (var round in rounds)
         {
-            var command = new NpgsqlBatchCommand(UpsertSql);
+            var command = new NpgsqlBatchCommand(_upsertSql);
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = round.Select(w => w.Key).ToArray() });
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = round.Select(w => w.Delta).ToArray() });
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = round.Select(w => w.Seq).ToArray() });
@@ -107,10 +135,14 @@ public sealed class PostgresCounterStore : ICounterStore, IAsyncDisposable, IDis
     }
 
     /// <summary>Closes the store's connection pool.</summary>
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public ValueTask DisposeAsync() => _ownsDataSource ? _dataSource.DisposeAsync() : ValueTask.CompletedTask;
 
     /// <summary>Closes the store's connection pool.</summary>
-    public void Dispose() => _dataSource.Dispose();
+    public void Dispose()
+    {
+        if (_ownsDataSource)
+            _dataSource.Dispose();
+    }
 
     /// <summary>
     /// The writes as upsert statements: one per (key, seq), in seq order per key. PostgreSQL refuses to update a row twice in
@@ -139,9 +171,9 @@ public sealed class PostgresCounterStore : ICounterStore, IAsyncDisposable, IDis
     }
 
     /// <summary>Appends the SELECT of <paramref name="keys"/> to <paramref name="batch"/>, runs the batch and reads the rows; a key without a row reads as <see cref="StoredCounter.Empty"/>.</summary>
-    private static async Task ReadRowsAsync(NpgsqlBatch batch, string[] keys, Dictionary<string, StoredCounter> result, CancellationToken cancellationToken)
+    private async Task ReadRowsAsync(NpgsqlBatch batch, string[] keys, Dictionary<string, StoredCounter> result, CancellationToken cancellationToken)
     {
-        var select = new NpgsqlBatchCommand(SelectSql);
+        var select = new NpgsqlBatchCommand(_selectSql);
         select.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys });
         batch.BatchCommands.Add(select);
         foreach (var key in keys)

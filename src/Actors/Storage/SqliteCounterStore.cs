@@ -6,29 +6,45 @@ namespace Akka.WriteBehind.Storage;
 
 /// <summary>
 /// The default <see cref="ICounterStore"/>: a SQLite file in WAL mode with the table
-/// <c>counters(key text primary key, value bigint not null, applied_seq bigint not null, updated_at timestamp)</c>.
+/// <c>counters(key text primary key, value bigint not null, applied_seq bigint not null, updated_at timestamp)</c>
+/// (another counter set gets its own table of that shape: <see cref="WithTable"/>).
 /// Each batch is one transaction of multi-row upserts (<c>INSERT … ON CONFLICT (key) DO UPDATE … WHERE applied_seq &lt; excluded.applied_seq</c>).
 /// </summary>
-public sealed class SqliteCounterStore : ICounterStore
+public sealed class SqliteCounterStore : ICounterTableStore
 {
     /// <summary>Rows per upsert statement (4 parameters each, well under SQLite's parameter limit).</summary>
     private const int RowsPerStatement = 500;
 
     private readonly string _connectionString;
 
-    // SQLite has one writer at a time; concurrent transactions would only wait on its lock (busy retries with sleeps)
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    // SQLite has one writer at a time; concurrent transactions would only wait on its lock (busy retries with sleeps).
+    // Stores of other tables made by WithTable share it: they write to the same file.
+    private readonly SemaphoreSlim _writeLock;
 
-    /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string.</summary>
+    /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string, on the table <c>counters</c>.</summary>
     /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
     public SqliteCounterStore(string connectionString)
+        : this(connectionString, CounterTables.DefaultTableName, new SemaphoreSlim(1, 1))
+    {
+    }
+
+    private SqliteCounterStore(string connectionString, string tableName, SemaphoreSlim writeLock)
     {
         DataSource = SqliteStores.DataSourceOf(connectionString, nameof(connectionString));
         _connectionString = connectionString;
+        TableName = CounterTables.Validate(tableName, nameof(tableName));
+        _writeLock = writeLock;
     }
 
     /// <summary>The database file.</summary>
     public string DataSource { get; }
+
+    /// <inheritdoc />
+    public string TableName { get; }
+
+    /// <inheritdoc />
+    public ICounterTableStore WithTable(string tableName) =>
+        tableName == TableName ? this : new SqliteCounterStore(_connectionString, tableName, _writeLock);
 
     /// <summary>A store over the file <paramref name="fileName"/> in <paramref name="dataDir"/> (created when missing).</summary>
     /// <param name="dataDir">Directory of the database file.</param>
@@ -42,9 +58,9 @@ public sealed class SqliteCounterStore : ICounterStore
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         // typeof check: SQLite turns an integer overflow into a REAL; refuse that instead of storing a rounded value.
-        command.CommandText = """
+        command.CommandText = $"""
             PRAGMA journal_mode = WAL;
-            CREATE TABLE IF NOT EXISTS counters (
+            CREATE TABLE IF NOT EXISTS {TableName} (
                 key TEXT NOT NULL PRIMARY KEY,
                 value BIGINT NOT NULL CHECK (typeof(value) = 'integer'),
                 applied_seq BIGINT NOT NULL,
@@ -89,7 +105,7 @@ public sealed class SqliteCounterStore : ICounterStore
         {
             await using var upsert = connection.CreateCommand();
             upsert.Transaction = transaction;
-            var sql = new StringBuilder("INSERT INTO counters (key, value, applied_seq, updated_at) VALUES ");
+            var sql = new StringBuilder("INSERT INTO ").Append(TableName).Append(" (key, value, applied_seq, updated_at) VALUES ");
             for (var i = 0; i < chunk.Length; i++)
             {
                 if (i > 0)
@@ -101,12 +117,12 @@ public sealed class SqliteCounterStore : ICounterStore
             }
 
             upsert.Parameters.AddWithValue("@t", now);
-            sql.Append("""
+            sql.Append($"""
                  ON CONFLICT (key) DO UPDATE SET
-                    value = counters.value + excluded.value,
+                    value = {TableName}.value + excluded.value,
                     applied_seq = excluded.applied_seq,
                     updated_at = excluded.updated_at
-                 WHERE counters.applied_seq < excluded.applied_seq
+                 WHERE {TableName}.applied_seq < excluded.applied_seq
                 """);
             upsert.CommandText = sql.ToString();
             await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -130,14 +146,14 @@ public sealed class SqliteCounterStore : ICounterStore
         return result;
     }
 
-    private static async Task ReadIntoAsync(SqliteConnection connection, SqliteTransaction? transaction, string[] keys,
+    private async Task ReadIntoAsync(SqliteConnection connection, SqliteTransaction? transaction, string[] keys,
         Dictionary<string, StoredCounter> result, CancellationToken cancellationToken)
     {
         foreach (var chunk in keys.Chunk(RowsPerStatement))
         {
             await using var select = connection.CreateCommand();
             select.Transaction = transaction;
-            var sql = new StringBuilder("SELECT key, value, applied_seq FROM counters WHERE key IN (");
+            var sql = new StringBuilder("SELECT key, value, applied_seq FROM ").Append(TableName).Append(" WHERE key IN (");
             for (var i = 0; i < chunk.Length; i++)
             {
                 if (i > 0)

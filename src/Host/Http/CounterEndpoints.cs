@@ -29,9 +29,15 @@ public static class CounterEndpoints
         if (bodyError is not null)
             return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, bodyError);
 
-        var (reply, error) = await gateway.AskAsync(new Increment(key, delta), context.RequestAborted).ConfigureAwait(false);
-        return error ?? reply switch
+        // the acknowledged fast path: aggregated with the node's other increments of the key, answered once durable
+        var (counters, unavailable) = await gateway.CountersAsync(context.RequestAborted).ConfigureAwait(false);
+        if (counters is null)
+            return unavailable!;
+        var reply = (await gateway.OutcomesAsync([counters.IncrementAsync(key, delta)], context.RequestAborted).ConfigureAwait(false))[0];
+        return reply switch
         {
+            null => ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Timeout,
+                $"no answer from counter [{key}] within {gateway.AskTimeout}"),
             IncrementAccepted accepted => Results.Json(new IncrementResponse(accepted.Key, accepted.Delta, settings.Durability.ToString().ToLowerInvariant()),
                 HostJsonContext.Api.IncrementResponse, statusCode: StatusCodes.Status202Accepted),
             _ => Unexpected(reply),

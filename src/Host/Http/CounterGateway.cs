@@ -16,6 +16,7 @@ public sealed class CounterGateway
     private const string NotStarted = "the counters are not started on this node";
 
     private readonly IRequiredActor<CounterRegion> _region;
+    private readonly ActorSystem _system;
 
     /// <summary>Creates the gateway.</summary>
     /// <param name="region">The counters' entry point.</param>
@@ -23,6 +24,7 @@ public sealed class CounterGateway
     public CounterGateway(IRequiredActor<CounterRegion> region, ActorSystem system)
     {
         _region = region;
+        _system = system;
         AskTimeout = RegionAccess.ReadAskTimeout(system);
     }
 
@@ -42,4 +44,35 @@ public sealed class CounterGateway
     /// <returns>The entity's reply, or an error result when there was none in time.</returns>
     public Task<(ICounterReply? Reply, IResult? Error)> AskAsync(ICounterCommand command, CancellationToken cancellationToken) =>
         RegionAccess.AskAsync<CounterRegion, ICounterReply>(_region, command, AskTimeout, NotStarted, $"counter [{command.Key}]", cancellationToken);
+
+    /// <summary>
+    /// The node's counter set once started, for its acknowledged fast path (<see cref="CounterSet.IncrementAsync(string, long)"/>),
+    /// or a 503 result when it is not within the ask timeout.
+    /// </summary>
+    /// <param name="cancellationToken">The request's abort token.</param>
+    public async Task<(CounterSet? Counters, IResult? Error)> CountersAsync(CancellationToken cancellationToken)
+    {
+        var (region, error) = await RegionAsync(cancellationToken).ConfigureAwait(false);
+        return region is null ? (null, error) : (CounterSets.Get(_system).Default, null);
+    }
+
+    /// <summary>
+    /// Waits for the outcomes of acknowledged fast-path increments, at most the ask timeout; an increment without an outcome by
+    /// then is <c>null</c> (its outcome is unknown to the caller).
+    /// </summary>
+    /// <param name="increments">The tasks of <see cref="CounterSet.IncrementAsync(string, long)"/>.</param>
+    /// <param name="cancellationToken">The request's abort token.</param>
+    public async Task<ICounterReply?[]> OutcomesAsync(IReadOnlyList<Task<ICounterReply>> increments, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(increments).WaitAsync(AskTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // the completed ones are answered; the rest are timeouts
+        }
+
+        return increments.Select(t => t.IsCompletedSuccessfully ? t.Result : null).ToArray();
+    }
 }

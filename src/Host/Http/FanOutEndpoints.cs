@@ -40,7 +40,7 @@ public static class FanOutEndpoints
         return app;
     }
 
-    private static async Task<IResult> IncrementsAsync(HttpContext context, CounterGateway gateway, HostSettings settings, ActorSystem system)
+    private static async Task<IResult> IncrementsAsync(HttpContext context, CounterGateway gateway, HostSettings settings)
     {
         var (document, error) = await RequestInput.ReadArrayAsync(context, MaxItems, IncrementsShape).ConfigureAwait(false);
         if (document is null)
@@ -60,27 +60,33 @@ public static class FanOutEndpoints
                 index++;
             }
 
-            var (region, unavailable) = await gateway.RegionAsync(context.RequestAborted).ConfigureAwait(false);
-            if (region is null)
+            // the acknowledged fast path: no actor message per item; items of one key are applied in the request's order
+            var (counters, unavailable) = await gateway.CountersAsync(context.RequestAborted).ConfigureAwait(false);
+            if (counters is null)
                 return unavailable!;
 
             var durability = settings.Durability.ToString().ToLowerInvariant();
             var results = new FanOutItemResult?[items.Count];
-            var group = CallGroup<int>.Create();
+            var sent = new List<(int Index, Task<ICounterReply> Reply)>(items.Count);
             for (var i = 0; i < items.Count; i++)
             {
                 if (KeyRules.TryValidate(items[i].Key, out var invalid))
-                    group = group.AddCounter(i, region, new Increment(items[i].Key, items[i].Delta));
+                    sent.Add((i, counters.IncrementAsync(items[i].Key, items[i].Delta)));
                 else
                     results[i] = ErrorMapping.ItemError(i, items[i].Key, ErrorCode.InvalidKey, invalid!);
             }
 
-            var outcomes = await group.RunAsync(system, gateway.AskTimeout, context.RequestAborted).ConfigureAwait(false);
-            foreach (var (i, outcome) in outcomes)
+            var replies = await gateway.OutcomesAsync(sent.Select(s => s.Reply).ToArray(), context.RequestAborted).ConfigureAwait(false);
+            for (var n = 0; n < sent.Count; n++)
             {
-                results[i] = outcome is Outcome.Succeeded { Result: IncrementAccepted accepted }
-                    ? new FanOutItemResult(i, accepted.Key, StatusCodes.Status202Accepted, Delta: accepted.Delta, Durability: durability)
-                    : ErrorMapping.ItemError(i, items[i].Key, outcome);
+                var i = sent[n].Index;
+                results[i] = replies[n] switch
+                {
+                    IncrementAccepted accepted => new FanOutItemResult(i, accepted.Key, StatusCodes.Status202Accepted, Delta: accepted.Delta, Durability: durability),
+                    CounterRejected rejected => ErrorMapping.ItemError(i, items[i].Key,
+                        new Outcome.Failed(rejected.Code, rejected.Message) { Saturation = rejected.Saturation }),
+                    _ => ErrorMapping.ItemError(i, items[i].Key, new Outcome.TimedOut($"no answer from counter [{items[i].Key}] within {gateway.AskTimeout}")),
+                };
             }
 
             return Results.Json(new FanOutResponse(results!), HostJsonContext.Api.FanOutResponse);

@@ -1,8 +1,4 @@
-using System.Globalization;
-using Akka.Actor;
-using Akka.Configuration;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Benchmarks.Systems;
 
@@ -16,28 +12,11 @@ namespace Akka.WriteBehind.Benchmarks.Systems;
 /// journaled increment, acknowledged to the fast path once journaled.
 /// </summary>
 /// <param name="journal">Journal durability instead of memory.</param>
-internal sealed class OursFastTarget(bool journal) : IBenchTarget
+internal sealed class OursFastTarget(bool journal) : OursCounterTarget(journal)
 {
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(60);
-
-    private ActorSystem? _system;
-    private CountingStore? _store;
-    private CounterSet? _counters;
-
-    public long RowsWritten => _store?.Rows ?? 0;
-
-    public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
+    public override Task<SendResult> SendAsync(string[] keys, int[] sequence, Pacer pacer, TimeSpan cap)
     {
-        (_system, _store, _counters) = await OursNode.StartAsync(dbFile, scenario, journal);
-
-        // warm-up outside the measurement: the shard region, one entity, one write
-        _counters.Increment("warmup", 1);
-        await _counters.Region.Ask<ICounterReply>(new FlushCounter("warmup"), AskTimeout);
-    }
-
-    public Task<SendResult> SendAsync(string[] keys, int[] sequence, Pacer pacer, TimeSpan cap)
-    {
-        var counters = _counters!;
+        var counters = Counters;
         long accepted = 0, rejected = 0;
         for (var i = 0; i < sequence.Length; i++)
         {
@@ -51,10 +30,9 @@ internal sealed class OursFastTarget(bool journal) : IBenchTarget
         return Task.FromResult(new SendResult(sequence.Length, accepted, rejected));
     }
 
-    public async ValueTask DisposeAsync()
+    private protected override Task WarmUpAsync(string key)
     {
-        if (_system is null)
-            return;
-        await _system.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        Counters.Increment(key, 1);
+        return Task.CompletedTask;
     }
 }

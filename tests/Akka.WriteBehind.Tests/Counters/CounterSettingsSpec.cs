@@ -27,13 +27,25 @@ public sealed class CounterSettingsSpec
         Assert.Equal(TimeSpan.FromSeconds(120), settings.PassivateIdleAfter);
     }
 
+    [Fact]
+    public void Should_give_each_counter_set_its_own_table()
+    {
+        Assert.Equal("counters", Read("").TableName);
+        Assert.Equal("counters_page_views_v2", Read("akka.write-behind.counters.type-name = Page-Views.v2").TableName);
+        Assert.Equal("views", Read("akka.write-behind.counters { type-name = x, table-name = views }").TableName);
+        Assert.Equal("counters_other", (Read("") with { TypeName = "other" }).TableName);
+    }
+
     [Theory]
     [InlineData("akka.write-behind.counters.flush-jitter = 1.5", "flush-jitter")]
     [InlineData("akka.write-behind.counters.flush-interval = 0s", "flush-interval")]
     [InlineData("akka.write-behind.counters.store-writer.batch-size = 0", "store-writer.batch-size")]
     [InlineData("akka.write-behind.counters.retry { min-backoff = 5s, max-backoff = 1s }", "retry.max-backoff")]
     [InlineData("akka.write-behind.counters.durability = disk", "durability")]
-    [InlineData("akka.write-behind.counters.journal.max-persists-in-flight = 0", "journal.max-persists-in-flight")]
+    [InlineData("akka.write-behind.counters.table-name = \"Counters-B\"", "table-name")]
+    [InlineData("akka.write-behind.counters.journal.recovery-parallelism = 0", "journal.recovery-parallelism")]
+    [InlineData("akka.write-behind.counters.journal.trim-interval = 0s", "journal.trim-interval")]
+    [InlineData("akka.write-behind.counters.journal.group-window = -1s", "journal.group-window")]
     public void Should_refuse_invalid_values_naming_the_key(string hocon, string key)
     {
         var ex = Assert.Throws<ConfigurationException>(() => Read(hocon));
@@ -46,8 +58,9 @@ public sealed class CounterSettingsSpec
         var settings = Read("akka.write-behind.counters.durability = journal");
         Assert.Equal(CounterDurability.Journal, settings.Durability);
         Assert.Equal("akka.persistence.journal.sql", settings.JournalPluginId);
-        Assert.Equal(1000, settings.JournalMaxPersistsInFlight);
-        Assert.Equal(10, settings.JournalTrimAfterEvents);
+        Assert.Equal(TimeSpan.FromSeconds(1), settings.JournalTrimInterval);
+        Assert.Equal(500, settings.JournalRecoveryParallelism);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), settings.JournalGroupWindow);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.JournalSweepInterval);
     }
 

@@ -65,10 +65,12 @@ public sealed class FanOutEndToEndSpec(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Should_answer_429_per_item_with_the_queue_bound_when_a_config_file_sets_tiny_limits()
     {
-        // --config layers a user's HOCON over the Host's files: one message in flight to the entities, one key queued
+        // --config layers a user's HOCON over the Host's files: the fan-out goes through the fast path, which holds
+        // aggregates for one key at a time here; behind it one message in flight to the entities, one key queued
         var config = Path.Combine(_dataDir.Path, "tiny-queues.conf");
         await File.WriteAllTextAsync(config, """
             akka.write-behind.counters.ingest {
+              fast-path-max-keys = 1
               max-outstanding = 1
               max-active-keys = 1
               max-pending = 1
@@ -78,8 +80,7 @@ public sealed class FanOutEndToEndSpec(ITestOutputHelper output) : IDisposable
         _host = host;
         using var http = host.CreateClient(4);
 
-        // 100 new keys at once: the first goes to its entity, the next waits in its key's queue, the others find the node's
-        // one queued key taken until the entities confirm
+        // 100 new keys at once: the first takes the fast path's one aggregate, the others find it taken until it drains
         var items = string.Join(",", Enumerable.Range(0, 100).Select(i => $$"""{"key": "tiny:{{i}}", "delta": {{i + 1}}}"""));
         var results = Results(await HostHttp.PostJsonAsync(http, "counters/increments", $"[{items}]", HttpStatusCode.OK));
         Assert.Equal(100, results.Length);

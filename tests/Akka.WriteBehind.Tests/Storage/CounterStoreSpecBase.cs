@@ -26,6 +26,29 @@ public abstract class CounterStoreSpecBase : IAsyncLifetime, IDisposable
     public void Dispose() => Database.Dispose();
 
     [Fact]
+    public async Task Should_keep_the_rows_of_two_tables_apart()
+    {
+        var other = ((ICounterTableStore)Store).WithTable("counters_other_set");
+        await other.InitializeAsync();
+
+        // the same key and write sequence number in both tables: each applies its own delta
+        Assert.Equal(new StoredCounter(5, 1), (await Store.ApplyAsync([new CounterWrite("k", 5, 1)]))["k"]);
+        Assert.Equal(new StoredCounter(7, 1), (await other.ApplyAsync([new CounterWrite("k", 7, 1)]))["k"]);
+
+        Assert.Equal(new StoredCounter(5, 1), (await Store.ReadAsync(["k"]))["k"]);
+        Assert.Equal(new StoredCounter(7, 1), (await other.ReadAsync(["k"]))["k"]);
+        Assert.Equal(new Dictionary<string, long> { ["k"] = 5 }, await Database.ReadCountersAsync());
+    }
+
+    [Theory]
+    [InlineData("Counters")]
+    [InlineData("1counters")]
+    [InlineData("counters; drop table x")]
+    [InlineData("")]
+    public void Should_refuse_a_table_name_that_is_not_an_identifier(string name) =>
+        Assert.Throws<ArgumentException>(() => ((ICounterTableStore)Store).WithTable(name));
+
+    [Fact]
     public async Task Should_insert_then_add_and_return_the_rows()
     {
         var first = await Store.ApplyAsync([new CounterWrite("a", 5, 1), new CounterWrite("b", -3, 1)]);

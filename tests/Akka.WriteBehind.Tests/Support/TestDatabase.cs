@@ -48,7 +48,7 @@ public abstract class TestDatabase : IDisposable
         return (rows.Count, rows.Values.Sum(r => r.Value));
     }
 
-    /// <summary>Undeleted journal events per counter key (the persistence id without its counter-set prefix).</summary>
+    /// <summary>Undeleted journal events per shard log (the persistence id without its counter-set prefix, e.g. <c>shard-17</c>).</summary>
     public async Task<Dictionary<string, long>> JournalEventCountsAsync()
     {
         var table = JournalTable.TryFromConfig(JournalConfig, "akka.persistence.journal.sql", out var why)

@@ -1,0 +1,345 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using Akka.Persistence;
+
+namespace Akka.WriteBehind.Counters;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The journal of one shard of a journal-durable counter set (persistence id <c>&lt;type name&gt;|shard-&lt;id&gt;</c>): an
+/// entity of that same shard, so sharding's single-writer guarantee covers it and it hands off and moves with the shard's
+/// counters. Each counter of the shard attaches to it and sends at most one delta at a time; deltas that arrive while a
+/// persist is in flight go into the next event together (group commit across keys), and each counter hears the event's
+/// sequence number, which its row's <c>applied_seq</c> then records.
+/// </para>
+/// <para>
+/// Counters report what their rows hold (<see cref="KeyStored"/>); events are deleted up to the oldest event that holds a
+/// delta not yet stored. After a replay the log wakes the keys that still have events (a bounded number at a time) and
+/// hands each its events when it attaches; the counter keeps only what its row does not hold. Only counters write rows.
+/// </para>
+/// </summary>
+internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
+{
+    private const string EntityPrefix = "\u0001journal-";
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly string _shardId;
+    private readonly CounterSettings _settings;
+    private readonly CounterLedger _ledger;
+    private IActorRef? _region;
+
+    // replayed events of keys whose counters have not attached yet, and the keys to wake for them
+    private readonly Dictionary<string, List<JournaledDelta>> _recovered = new(StringComparer.Ordinal);
+    private readonly Queue<string> _toWake = new();
+    private readonly HashSet<string> _woken = new(StringComparer.Ordinal);
+
+    // per key with events not known stored: its oldest and newest such event; trimming stops below the oldest
+    private readonly Dictionary<string, (long First, long Last)> _unstored = new(StringComparer.Ordinal);
+    private long _confirmedSeq;  // the newest event whose persist is confirmed
+    private long _trimmedUpTo;
+    private long _trimming;      // the sequence number a DeleteMessages in flight deletes up to (0: none)
+
+    private readonly HashSet<IActorRef> _attached = new();
+    private List<(IActorRef Counter, KeyDelta Delta)> _group = new();
+    private List<(IActorRef Counter, KeyDelta Delta)>? _persisting;
+    private bool _stopping;
+    private long _lastPersistStarted; // Stopwatch timestamp
+
+    public ShardJournalActor(string shardId, CounterSettings settings, CounterLedger ledger)
+    {
+        _shardId = shardId;
+        _settings = settings;
+        _ledger = ledger;
+        PersistenceId = PersistenceIdOf(settings.TypeName, shardId);
+        JournalPluginId = settings.JournalPluginId;
+        SnapshotPluginId = "akka.persistence.no-snapshot-store";
+    }
+
+    public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string shardId, CounterSettings settings, CounterLedger ledger) =>
+        Akka.Actor.Props.Create(() => new ShardJournalActor(shardId, settings, ledger));
+
+    /// <summary>The entity id of the shard log of <paramref name="shardId"/> (a control character keeps it apart from every valid key).</summary>
+    public static string EntityIdOf(string shardId) => EntityPrefix + shardId;
+
+    /// <summary>Whether <paramref name="entityId"/> is a shard log's entity id, and of which shard.</summary>
+    public static bool TryShardOf(string entityId, out string shardId)
+    {
+        var isLog = entityId.StartsWith(EntityPrefix, StringComparison.Ordinal);
+        shardId = isLog ? entityId[EntityPrefix.Length..] : "";
+        return isLog;
+    }
+
+    /// <summary>The persistence id of the log of shard <paramref name="shardId"/> of the counter set <paramref name="typeName"/>.</summary>
+    public static string PersistenceIdOf(string typeName, string shardId) => PersistenceIdPrefix(typeName) + shardId;
+
+    /// <summary>What every shard log persistence id of the counter set <paramref name="typeName"/> starts with.</summary>
+    public static string PersistenceIdPrefix(string typeName) => typeName + "|shard-";
+
+    protected override void PostStop()
+    {
+        if (_persisting is not null)
+            _ledger.PersistsInFlightChanged(-1);
+        if (_group.Count > 0)
+            _log.Warning("Shard log {0} stopped with {1} deltas not persisted; their callers were not acknowledged", PersistenceId, _group.Count);
+        base.PostStop();
+    }
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case ShardIncrements e:
+                foreach (var d in e.Deltas)
+                {
+                    if (!_recovered.TryGetValue(d.Key, out var events))
+                        _recovered[d.Key] = events = new List<JournaledDelta>();
+                    events.Add(new JournaledDelta(LastSequenceNr, d.Delta));
+                    Unstored(d.Key, LastSequenceNr);
+                }
+
+                break;
+            case RecoveryCompleted:
+                _confirmedSeq = LastSequenceNr;
+                foreach (var key in _recovered.Keys)
+                    _toWake.Enqueue(key);
+                if (_recovered.Count > 0)
+                    _log.Info("Shard log {0} replayed {1} keys with events up to {2}; waking them", PersistenceId, _recovered.Count, LastSequenceNr);
+                WakeMore();
+                Timers.StartPeriodicTimer(TrimTick.Instance, TrimTick.Instance, _settings.JournalTrimInterval);
+                Timers.StartPeriodicTimer(RewakeTick.Instance, RewakeTick.Instance, _settings.JournalSweepInterval);
+                if (_settings.PassivateIdleAfter is { } idle)
+                    Timers.StartPeriodicTimer(KeepAliveTick.Instance, KeepAliveTick.Instance, idle / 3);
+                break;
+        }
+    }
+
+    protected override void OnCommand(object message)
+    {
+        switch (message)
+        {
+            case JournalDelta delta:
+                _group.Add((Sender, new KeyDelta(delta.Key, delta.Delta)));
+                TryPersist();
+                break;
+            case KeyStored stored:
+                Stored(stored);
+                break;
+            case AttachToJournal attach:
+                Attach(attach, Sender);
+                break;
+            case Terminated terminated:
+                _attached.Remove(terminated.ActorRef);
+                ContinueStop();
+                break;
+            case TrimTick:
+                Trim();
+                break;
+            case GroupWindowTick:
+                TryPersist();
+                break;
+            case DeleteMessagesSuccess success:
+                _trimmedUpTo = Math.Max(_trimmedUpTo, success.ToSequenceNr);
+                _trimming = 0;
+                ContinueStop();
+                break;
+            case DeleteMessagesFailure failure:
+                _log.Warning(failure.Cause, "Deleting events of {0} up to {1} failed; a later trim (or the next replay) deletes them",
+                    PersistenceId, failure.ToSequenceNr);
+                _trimming = 0;
+                if (_stopping)
+                    Context.Stop(Self); // the next incarnation replays them and skips what the rows hold
+                break;
+            case RewakeTick:
+                // keys woken but not attached (their wake was lost, or their entity failed to start) are woken again
+                foreach (var key in _woken)
+                    Region.Tell(new WakeCounter(key));
+                break;
+            case KeepAliveTick:
+                if (_attached.Count > 0 && !_stopping)
+                    Region.Tell(new ShardJournalKeepAlive(_shardId));
+                break;
+            case WakeShardJournal or ShardJournalKeepAlive:
+                break; // being started (or kept) is the point
+            case StopCounter:
+                _stopping = true;
+                Timers.StartSingleTimer(StopTimedOut.Instance, StopTimedOut.Instance, _settings.WriteTimeout);
+                ContinueStop();
+                break;
+            case StopTimedOut:
+                _log.Warning("Shard log {0} stops with {1} counters still attached", PersistenceId, _attached.Count);
+                Context.Stop(Self);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        var batch = _persisting;
+        _persisting = null;
+        _ledger.PersistsInFlightChanged(-1);
+        if (batch is not null)
+            foreach (var (counter, _) in batch)
+                counter.Tell(new DeltaRejected($"journal rejected the write: {cause.GetType().Name}: {cause.Message}"));
+        TryPersist();
+        ContinueStop();
+    }
+
+    private IActorRef Region => _region ??= ClusterSharding.Get(Context.System).ShardRegion(_settings.TypeName);
+
+    private void Attach(AttachToJournal attach, IActorRef counter)
+    {
+        if (_attached.Add(counter))
+            Context.Watch(counter);
+        var events = ImmutableArray<JournaledDelta>.Empty;
+        if (_recovered.Remove(attach.CounterKey, out var recovered))
+            events = recovered.Where(e => e.Seq > attach.AfterSeq).ToImmutableArray();
+        counter.Tell(new JournalAttached(_confirmedSeq, events));
+        if (_woken.Remove(attach.CounterKey))
+            WakeMore();
+    }
+
+    /// <summary>Wakes replayed keys until <c>journal.recovery-parallelism</c> are woken and not yet attached.</summary>
+    private void WakeMore()
+    {
+        while (_woken.Count < _settings.JournalRecoveryParallelism && _toWake.TryDequeue(out var key))
+        {
+            if (!_recovered.ContainsKey(key))
+                continue; // attached meanwhile
+            _woken.Add(key);
+            Region.Tell(new WakeCounter(key));
+        }
+    }
+
+    private void TryPersist()
+    {
+        if (_persisting is not null || _group.Count == 0)
+            return;
+        // persists of one log start at most one group-window apart: each event costs the journal about the same CPU
+        // however many deltas it carries, so fewer, fuller events are what lets the journal keep up
+        var wait = _settings.JournalGroupWindow - System.Diagnostics.Stopwatch.GetElapsedTime(_lastPersistStarted);
+        if (!_stopping && wait > TimeSpan.Zero)
+        {
+            if (!Timers.IsTimerActive(GroupWindowTick.Instance))
+                Timers.StartSingleTimer(GroupWindowTick.Instance, GroupWindowTick.Instance, wait);
+            return;
+        }
+
+        _lastPersistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        var batch = _group;
+        _group = new List<(IActorRef, KeyDelta)>();
+        _persisting = batch;
+        _ledger.PersistsInFlightChanged(1);
+        var deltas = batch.Select(b => b.Delta).ToImmutableArray();
+        PersistAsync(new ShardIncrements(deltas), _ => Persisted(batch));
+    }
+
+    private void Persisted(List<(IActorRef Counter, KeyDelta Delta)> batch)
+    {
+        var seq = LastSequenceNr;
+        _confirmedSeq = seq;
+        _persisting = null;
+        _ledger.PersistsInFlightChanged(-1);
+        foreach (var (counter, delta) in batch)
+        {
+            Unstored(delta.Key, seq);
+            counter.Tell(new DeltaJournaled(seq, delta.Delta));
+        }
+
+        TryPersist();
+        ContinueStop();
+    }
+
+    private void Unstored(string key, long seq) =>
+        _unstored[key] = _unstored.TryGetValue(key, out var range) ? (range.First, seq) : (seq, seq);
+
+    private void Stored(KeyStored stored)
+    {
+        if (!_unstored.TryGetValue(stored.Key, out var range))
+            return;
+        if (range.Last <= stored.UpToSeq)
+            _unstored.Remove(stored.Key);
+        else if (range.First <= stored.UpToSeq)
+            _unstored[stored.Key] = (stored.UpToSeq + 1, range.Last); // conservative: the next event of the key is at least this
+    }
+
+    /// <summary>Deletes the events below the oldest one that still holds a delta not stored.</summary>
+    /// <returns>Whether a delete is in flight.</returns>
+    private bool Trim()
+    {
+        if (_trimming != 0)
+            return true;
+        var upTo = _confirmedSeq;
+        foreach (var range in _unstored.Values)
+            upTo = Math.Min(upTo, range.First - 1);
+        if (upTo <= _trimmedUpTo)
+            return false;
+        _trimming = upTo;
+        DeleteMessages(upTo);
+        return true;
+    }
+
+    /// <summary>A stopping log persists what it was given, waits for its counters to stop (they store and report), trims, then stops.</summary>
+    private void ContinueStop()
+    {
+        if (!_stopping || _persisting is not null || _group.Count > 0 || _attached.Count > 0)
+            return;
+        if (!Trim())
+            Context.Stop(Self);
+    }
+
+    private sealed class TrimTick
+    {
+        public static readonly TrimTick Instance = new();
+
+        private TrimTick()
+        {
+        }
+    }
+
+    private sealed class GroupWindowTick
+    {
+        public static readonly GroupWindowTick Instance = new();
+
+        private GroupWindowTick()
+        {
+        }
+    }
+
+    private sealed class RewakeTick
+    {
+        public static readonly RewakeTick Instance = new();
+
+        private RewakeTick()
+        {
+        }
+    }
+
+    private sealed class KeepAliveTick
+    {
+        public static readonly KeepAliveTick Instance = new();
+
+        private KeepAliveTick()
+        {
+        }
+    }
+
+    private sealed class StopTimedOut
+    {
+        public static readonly StopTimedOut Instance = new();
+
+        private StopTimedOut()
+        {
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Collections.Immutable;
+using System.Text;
+using Akka.Actor;
+using Akka.Serialization;
+
+namespace Akka.WriteBehind.Counters;
+
+/// <summary>
+/// INTERNAL API
+/// <para>The shard log's event: the deltas of many keys of one shard, persisted together (group commit across keys).</para>
+/// </summary>
+internal sealed record ShardIncrements(ImmutableArray<KeyDelta> Deltas);
+
+/// <summary>INTERNAL API: one key's delta in a <see cref="ShardIncrements"/> event.</summary>
+internal readonly record struct KeyDelta(string Key, long Delta);
+
+/// <summary>INTERNAL API: one event's delta of one key, as handed to the key's entity after a replay.</summary>
+internal readonly record struct JournaledDelta(long Seq, long Delta);
+
+/// <summary>
+/// INTERNAL API
+/// <para>A message for the shard log entity of <see cref="ShardId"/>, routed by the counter message extractor to that shard.
+/// These never leave the node: a counter and its shard log live in the same shard.</para>
+/// </summary>
+internal interface IShardJournalMessage : INoSerializationVerificationNeeded
+{
+    string ShardId { get; }
+}
+
+/// <summary>INTERNAL API: counter → shard log: the counter joins the log; answered with <see cref="JournalAttached"/>.</summary>
+/// <param name="ShardId">The counter's shard.</param>
+/// <param name="CounterKey">The counter's key.</param>
+/// <param name="AfterSeq">The counter already holds the key's events up to this sequence number.</param>
+internal sealed record AttachToJournal(string ShardId, string CounterKey, long AfterSeq) : IShardJournalMessage;
+
+/// <summary>INTERNAL API: starts a shard log (the sweep sends it so a log with events left replays).</summary>
+internal sealed record WakeShardJournal(string ShardId) : IShardJournalMessage;
+
+/// <summary>INTERNAL API: a shard log sends this to itself through the region so sharding sees it active while counters use it.</summary>
+internal sealed record ShardJournalKeepAlive(string ShardId) : IShardJournalMessage;
+
+/// <summary>INTERNAL API: shard log → counter: the replayed events of the counter's key above its <c>AfterSeq</c>, oldest first.</summary>
+internal sealed record JournalAttached(long HighestSeq, ImmutableArray<JournaledDelta> Events) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: counter → its shard log: persist this delta of <see cref="Key"/> with the next event.</summary>
+internal sealed record JournalDelta(string Key, long Delta) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: shard log → counter: the delta is in the log, in the event <see cref="Seq"/>.</summary>
+internal sealed record DeltaJournaled(long Seq, long Delta) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: shard log → counter: the journal refused the event; the delta is not in the log.</summary>
+internal sealed record DeltaRejected(string Reason) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: counter → its shard log: the row of <see cref="Key"/> holds every event of the key up to <see cref="UpToSeq"/>.</summary>
+internal sealed record KeyStored(string Key, long UpToSeq) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// Binary serializer of <see cref="ShardIncrements"/> (manifest "sd"), so the journal does not depend on CLR type names: the
+/// number of deltas, then per delta the key's UTF-8 length and bytes and the delta, all as LEB128 varints (the delta
+/// zigzag-encoded), so a small delta of a short key takes a few bytes.
+/// </para>
+/// </summary>
+internal sealed class CounterEventSerializer : SerializerWithStringManifest
+{
+    private const string ShardIncrementsManifest = "sd";
+
+    public CounterEventSerializer(ExtendedActorSystem system) : base(system)
+    {
+    }
+
+    public override int Identifier => 4_801_201;
+
+    public override byte[] ToBinary(object obj) => obj switch
+    {
+        ShardIncrements e => Write(e),
+        _ => throw new ArgumentException($"Cannot serialize {obj.GetType()}", nameof(obj)),
+    };
+
+    public override object FromBinary(byte[] bytes, string manifest) => manifest switch
+    {
+        ShardIncrementsManifest => Read(bytes),
+        _ => throw new System.Runtime.Serialization.SerializationException($"Unknown manifest [{manifest}] for counter events"),
+    };
+
+    public override string Manifest(object o) => o switch
+    {
+        ShardIncrements => ShardIncrementsManifest,
+        _ => throw new ArgumentException($"Cannot serialize {o.GetType()}", nameof(o)),
+    };
+
+    private static byte[] Write(ShardIncrements e)
+    {
+        var size = 10;
+        foreach (var d in e.Deltas)
+            size += 20 + Encoding.UTF8.GetMaxByteCount(d.Key.Length);
+        var buffer = new byte[size];
+        var at = WriteVarint(buffer, 0, (ulong)e.Deltas.Length);
+        foreach (var d in e.Deltas)
+        {
+            var length = Encoding.UTF8.GetBytes(d.Key, 0, d.Key.Length, buffer, at + 5);
+            // the length is written in front of the bytes already in place; move them if its varint is shorter than 5
+            var lengthBytes = WriteVarint(buffer, at, (ulong)length) - at;
+            if (lengthBytes < 5)
+                Buffer.BlockCopy(buffer, at + 5, buffer, at + lengthBytes, length);
+            at += lengthBytes + length;
+            at = WriteVarint(buffer, at, (ulong)((d.Delta << 1) ^ (d.Delta >> 63)));
+        }
+
+        return buffer.AsSpan(0, at).ToArray();
+    }
+
+    private static ShardIncrements Read(byte[] bytes)
+    {
+        var at = 0;
+        var count = checked((int)ReadVarint(bytes, ref at));
+        var deltas = ImmutableArray.CreateBuilder<KeyDelta>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var length = checked((int)ReadVarint(bytes, ref at));
+            var key = Encoding.UTF8.GetString(bytes, at, length);
+            at += length;
+            var zigzag = ReadVarint(bytes, ref at);
+            deltas.Add(new KeyDelta(key, (long)(zigzag >> 1) ^ -(long)(zigzag & 1)));
+        }
+
+        return new ShardIncrements(deltas.MoveToImmutable());
+    }
+
+    private static int WriteVarint(byte[] buffer, int at, ulong value)
+    {
+        while (value >= 0x80)
+        {
+            buffer[at++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        buffer[at++] = (byte)value;
+        return at;
+    }
+
+    private static ulong ReadVarint(byte[] bytes, ref int at)
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 70; shift += 7)
+        {
+            if (at >= bytes.Length)
+                throw new System.Runtime.Serialization.SerializationException("truncated counter event");
+            var b = bytes[at++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+                return value;
+        }
+
+        throw new System.Runtime.Serialization.SerializationException("malformed varint in counter event");
+    }
+}
