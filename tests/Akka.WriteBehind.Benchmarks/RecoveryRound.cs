@@ -9,7 +9,7 @@ using Microsoft.Data.Sqlite;
 namespace Akka.WriteBehind.Benchmarks;
 
 /// <summary>
-/// The <c>recovery</c> scenario (issue 8: "entity activation and recovery rate"): a node with journal durability on SQLite
+/// The <c>recovery</c> scenario (entity activation and recovery rate): a node with journal durability on SQLite
 /// takes <see cref="Scenarios.RecoveryIncrementsPerKey"/> acknowledged increments (IncrementAsync, 10,000 in flight) on each of K keys
 /// with a flush interval of an hour, so every key holds undeleted journal events and nothing is in the counters table; it
 /// then crashes (the actor system terminates without CoordinatedShutdown, as in CounterJournalCrashSpec). A fresh actor

@@ -10,7 +10,7 @@ using Microsoft.Data.Sqlite;
 namespace Akka.WriteBehind.Benchmarks;
 
 /// <summary>
-/// The <c>refresh</c> scenario (issue 8: "items/s against the configured tps"): the refresh cache as users start it
+/// The <c>refresh</c> scenario (items/s against the configured tps): the refresh cache as users start it
 /// (<see cref="WriteBehindRefresh.StartAsync"/> on a one-node cluster, items in <c>refresh_items</c> on the round's SQLite
 /// file) with <see cref="VersionSyncer"/>, which answers every sync with a new state, so every sync is also a store write.
 /// Creates the items (GetOrCreateItem, 500 in flight; sync-on-create on), waits until each was synced once, then measures

@@ -273,7 +273,7 @@ internal static class Round
     }
 
     /// <summary>
-    /// The steady-state floor of rows per increment for a write-behind with this flush interval (issue 8):
+    /// The steady-state floor of rows per increment for a write-behind with this flush interval:
     /// 1 / (rate per key × flush interval), where a key's rate is its increments over the ingest time; never less than one
     /// row per key touched, never more than one row per increment. Runs about as short as one flush interval can beat it
     /// (a key's first interval starts at its first increment, not at the start of the run).

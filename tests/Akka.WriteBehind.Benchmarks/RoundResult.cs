@@ -41,7 +41,7 @@ internal sealed record RoundResult(
     /// <inheritdoc cref="LatencyP50Ms"/>
     public double? LatencyMaxMs { get; init; }
 
-    /// <summary>latency: p99 ÷ flush interval (issue 9's target: ≤ 1.2).</summary>
+    /// <summary>latency: p99 ÷ flush interval (the target: ≤ 1.2).</summary>
     public double? P99OverFlushInterval { get; init; }
 
     /// <summary>idle-keys: managed heap growth (after a full GC) per entity, from before the first increment to all durable.</summary>

@@ -68,7 +68,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues)));
 
     // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an entity is created per resource
-    // key, and building its handler list per activation was a measurable share of a key's first-touch cost (issue 9).
+    // key, and building its handler list per activation was a measurable share of a key's first-touch cost.
 
     protected override void OnReceive(object message)
     {

@@ -101,7 +101,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     // ---------------------------------------------------------------- states
 
     // Behaviours are switch statements (UntypedActor), not ReceiveActor handler lists: an entity is created per key, and
-    // building two handler lists per activation was a measurable share of a key's first-touch cost (issue 9).
+    // building two handler lists per activation was a measurable share of a key's first-touch cost.
 
     protected override void OnReceive(object message) => Loading(message);
 

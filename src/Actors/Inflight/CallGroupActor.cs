@@ -54,7 +54,7 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
         Akka.Actor.Props.Create(() => new CallGroupActor<TId>(group, timeout, groupId, replyTo, completion, settings, group.Comparer));
 
     // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an aggregator is created per call
-    // group, and building its handler list per instance is avoidable work on that path (measured on counters, issue 9).
+    // group, and building its handler list per instance is avoidable work on that path (measured on counters).
 
     protected override void OnReceive(object message)
     {

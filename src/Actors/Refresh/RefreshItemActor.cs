@@ -81,7 +81,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     // ---------------------------------------------------------------- states
 
     // Behaviours are switch statements (UntypedActor), not ReceiveActor handler lists: an entity is created per item, and
-    // building its handler lists per activation (again on Become) was a measurable share of a key's first-touch cost (issue 9).
+    // building its handler lists per activation (again on Become) was a measurable share of a key's first-touch cost.
 
     protected override void OnReceive(object message) => Loading(message);
 
