@@ -46,6 +46,9 @@ public static class JournalDurability
         return Plugin(connectionString, SqliteProviderName, """
             # SQLite has one writer at a time: concurrent journal writers only wait for each other's locks
             akka.persistence.journal.sql.parallelism = 1
+            # every batch as one multi-row insert: row by row (the plugin's default below 100 rows) cost the single
+            # writer a statement per shard-log event
+            akka.persistence.journal.sql.max-row-by-row-size = 0
             """);
     }
 

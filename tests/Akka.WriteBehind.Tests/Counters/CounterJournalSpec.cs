@@ -11,6 +11,7 @@ internal static class Journal
     public const string Durable = """
         akka.write-behind.counters.durability = journal
         akka.write-behind.counters.journal.sweep-interval = 5s
+        akka.write-behind.counters.journal.trim-interval = 1s
         """;
 }
 
