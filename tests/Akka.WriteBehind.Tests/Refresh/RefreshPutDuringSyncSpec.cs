@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Akka.WriteBehind.Refresh;
+using Xunit.Abstractions;
+
+namespace Akka.WriteBehind.Tests.Refresh;
+
+/// <summary>A caller's change made while the item's sync is in flight wins over that sync's result, in memory and in the store.</summary>
+public sealed class RefreshPutDuringSyncSpec(ITestOutputHelper output) : RefreshSpecBase(output)
+{
+    [Theory]
+    [InlineData("put")]
+    [InlineData("update")]
+    public async Task Should_keep_a_change_made_while_a_sync_of_the_item_is_in_flight(string command)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Syncer.Hold = () => release.Task;
+        // the first sync (of the state before the caller's change) would replace it; later ones find it current
+        Syncer.Outcome = (item, n) => n == 1
+            ? SyncResult.Updated(item with { State = "{\"from\":\"sync\"}" })
+            : SyncResult.Unchanged(item.Id);
+        await CreateAsync("raced", "{\"v\":1}");
+        await UntilAsync(() => Syncer.Calls >= 1, "the item's first sync in flight");
+
+        var changed = new RefreshItem("raced", "{\"v\":2}");
+        var reply = Assert.IsType<RefreshItemReply>(await AskAsync(command == "put" ? new PutItem(changed) : new UpdateItem(changed)));
+        Assert.Equal(changed, reply.Item);
+        release.SetResult();
+
+        // the second sync starts after the first one's result went to the entity: the entity has it in its mailbox by then
+        await UntilAsync(() => Syncer.Count("raced") >= 2, "the item synced again after the held sync");
+        Assert.Equal(changed, Assert.IsType<RefreshItemReply>(await AskAsync(new GetItem("raced"))).Item);
+        Assert.Equal(changed, await Store.LoadAsync("raced"));
+    }
+
+    [Fact]
+    public async Task Should_still_apply_a_sync_result_when_nothing_changed_during_the_sync()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Syncer.Hold = () => release.Task;
+        Syncer.Outcome = (item, n) => n == 1
+            ? SyncResult.Updated(item with { State = "{\"from\":\"sync\"}" })
+            : SyncResult.Unchanged(item.Id);
+        await CreateAsync("quiet", "{\"v\":1}");
+        await UntilAsync(() => Syncer.Calls >= 1, "the item's first sync in flight");
+        release.SetResult();
+
+        await UntilAsync(() => Syncer.Count("quiet") >= 2, "the item synced again after the held sync");
+        var synced = new RefreshItem("quiet", "{\"from\":\"sync\"}");
+        Assert.Equal(synced, Assert.IsType<RefreshItemReply>(await AskAsync(new GetItem("quiet"))).Item);
+        Assert.Equal(synced, await Store.LoadAsync("quiet"));
+    }
+}
+
+/// <summary>With the library's default refresh settings (sync-on-create on), a created item's synced state is served within a second.</summary>
+public sealed class RefreshSyncOnCreateSpec(ITestOutputHelper output) : RefreshSpecBase(output, defaults: true)
+{
+    // the requirement itself: a created item's synced state is readable within this bound
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public async Task Should_serve_a_created_items_synced_state_within_a_second()
+    {
+        Syncer.Outcome = (item, _) => SyncResult.Updated(item with { State = "{\"status\":\"synced\"}" });
+        var synced = new RefreshItem("fresh", "{\"status\":\"synced\"}");
+
+        var started = Stopwatch.GetTimestamp();
+        var created = Assert.IsType<RefreshItemReply>(await AskAsync(new PutItem(new RefreshItem("fresh", "{}"))));
+        Assert.True(created.Created);
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(synced, Assert.IsType<RefreshItemReply>(await AskAsync(new GetItem("fresh"))).Item), Bound, TimeSpan.FromMilliseconds(20));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        Output?.WriteLine($"synced state served {elapsed.TotalMilliseconds:F0} ms after the create was sent");
+
+        Assert.True(elapsed < Bound, $"synced after {elapsed}");
+        Assert.Equal(synced, await Store.LoadAsync("fresh")); // a reply is sent once the state is stored
+    }
+}
