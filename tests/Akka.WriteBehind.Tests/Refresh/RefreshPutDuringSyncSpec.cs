@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.WriteBehind.Refresh;
+using Akka.WriteBehind.Storage;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Refresh;
@@ -48,6 +49,25 @@ public sealed class RefreshPutDuringSyncSpec(ITestOutputHelper output) : Refresh
         var synced = new RefreshItem("quiet", "{\"from\":\"sync\"}");
         Assert.Equal(synced, Assert.IsType<RefreshItemReply>(await AskAsync(new GetItem("quiet"))).Item);
         Assert.Equal(synced, await Store.LoadAsync("quiet"));
+    }
+
+    [Fact]
+    public async Task Should_count_an_items_versions_on_from_the_stored_row()
+    {
+        // as a previous incarnation (another node, before a hand-off) left it
+        await Store.ApplyAsync([RefreshItemWrite.Save(new RefreshItem("moved", "{\"v\":1}")) with { Version = 5 }]);
+        Syncer.Outcome = (item, n) => SyncResult.Updated(item with { State = $"{{\"syncs\":{n}}}" });
+
+        Assert.IsType<RefreshItemReply>(await AskAsync(new PutItem(new RefreshItem("moved", "{\"v\":2}"))));
+        Assert.Equal(new StoredRefreshItem(new RefreshItem("moved", "{\"v\":2}"), 6), await Store.LoadVersionedAsync("moved"));
+
+        // the syncs' results are stored over it (each a version newer)
+        await AwaitAssertAsync(async () =>
+        {
+            var stored = await Store.LoadVersionedAsync("moved");
+            Assert.StartsWith("{\"syncs\":", stored!.Item.State);
+            Assert.True(stored.Version >= 7, $"version {stored.Version}");
+        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
     }
 }
 
