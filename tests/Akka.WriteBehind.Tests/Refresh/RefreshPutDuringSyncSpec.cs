@@ -8,19 +8,28 @@ namespace Akka.WriteBehind.Tests.Refresh;
 /// <summary>A caller's change made while the item's sync is in flight wins over that sync's result, in memory and in the store.</summary>
 public sealed class RefreshPutDuringSyncSpec(ITestOutputHelper output) : RefreshSpecBase(output)
 {
+    /// <summary>
+    /// Creates <paramref name="id"/> as <c>{"v":1}</c> and waits until its first sync is in flight, held until the returned
+    /// source is set; that sync answers <c>{"from":"sync"}</c>, later ones find the item current.
+    /// </summary>
+    private async Task<TaskCompletionSource> CreateWithFirstSyncHeldAsync(string id)
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Syncer.Hold = () => release.Task;
+        Syncer.Outcome = (item, n) => n == 1
+            ? SyncResult.Updated(item with { State = "{\"from\":\"sync\"}" })
+            : SyncResult.Unchanged(item.Id);
+        await CreateAsync(id, "{\"v\":1}");
+        await UntilAsync(() => Syncer.Calls >= 1, "the item's first sync in flight");
+        return release;
+    }
+
     [Theory]
     [InlineData("put")]
     [InlineData("update")]
     public async Task Should_keep_a_change_made_while_a_sync_of_the_item_is_in_flight(string command)
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Syncer.Hold = () => release.Task;
-        // the first sync (of the state before the caller's change) would replace it; later ones find it current
-        Syncer.Outcome = (item, n) => n == 1
-            ? SyncResult.Updated(item with { State = "{\"from\":\"sync\"}" })
-            : SyncResult.Unchanged(item.Id);
-        await CreateAsync("raced", "{\"v\":1}");
-        await UntilAsync(() => Syncer.Calls >= 1, "the item's first sync in flight");
+        var release = await CreateWithFirstSyncHeldAsync("raced");
 
         var changed = new RefreshItem("raced", "{\"v\":2}");
         var reply = Assert.IsType<RefreshItemReply>(await AskAsync(command == "put" ? new PutItem(changed) : new UpdateItem(changed)));
@@ -36,13 +45,7 @@ public sealed class RefreshPutDuringSyncSpec(ITestOutputHelper output) : Refresh
     [Fact]
     public async Task Should_still_apply_a_sync_result_when_nothing_changed_during_the_sync()
     {
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Syncer.Hold = () => release.Task;
-        Syncer.Outcome = (item, n) => n == 1
-            ? SyncResult.Updated(item with { State = "{\"from\":\"sync\"}" })
-            : SyncResult.Unchanged(item.Id);
-        await CreateAsync("quiet", "{\"v\":1}");
-        await UntilAsync(() => Syncer.Calls >= 1, "the item's first sync in flight");
+        var release = await CreateWithFirstSyncHeldAsync("quiet");
         release.SetResult();
 
         await UntilAsync(() => Syncer.Count("quiet") >= 2, "the item synced again after the held sync");
