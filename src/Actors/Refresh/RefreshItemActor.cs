@@ -384,9 +384,10 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
             return;
         _writing = true;
         _writingVersion = _version;
-        // grouped with other items' writes into one store transaction by the node's store writer; a sync's result is
-        // stored only over an older row, so that a stale one (an earlier incarnation's, after a hand-off) loses
-        var write = _version == _syncedVersion && _rowVersioned
+        // grouped with other items' writes into one store transaction by the node's store writer. A sync's result is
+        // stored only over an older row, so that a stale one (an earlier incarnation's, after a hand-off) loses; but only
+        // when every earlier change is stored: one that is not (a failed create, say) is part of this state and must land
+        var write = _version == _syncedVersion && _storedVersion == _version - 1 && _rowVersioned
             ? RefreshItemWrite.Synced(_id, _item, _version)
             : (_item is null ? RefreshItemWrite.Delete(_id) : RefreshItemWrite.Save(_item)) with { Version = _version };
         _writer.Tell(new WriteItem(write, _version));

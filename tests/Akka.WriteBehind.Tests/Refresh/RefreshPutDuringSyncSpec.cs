@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Diagnostics;
 using Akka.WriteBehind.Refresh;
 using Akka.WriteBehind.Storage;
@@ -99,5 +100,73 @@ public sealed class RefreshSyncOnCreateSpec(ITestOutputHelper output) : RefreshS
 
         Assert.True(elapsed < Bound, $"synced after {elapsed}");
         Assert.Equal(synced, await Store.LoadAsync("fresh")); // a reply is sent once the state is stored
+    }
+}
+
+/// <summary>A sync's result that lands on top of a change the store has not taken yet is written whole, not as a conditional update.</summary>
+public sealed class RefreshSyncAfterFailedWriteSpec(ITestOutputHelper output)
+    : RefreshSpecBase(output, "akka.write-behind.refresh.sync-on-create = on")
+{
+    private RefusingStore? _refusing;
+
+    public override async Task InitializeAsync()
+    {
+        await Cluster.Cluster.Get(Sys).JoinAsync(Cluster.Cluster.Get(Sys).SelfAddress);
+        await Store.InitializeAsync();
+        _refusing = new RefusingStore(Store);
+        Started = await WriteBehindRefresh.StartAsync(Sys, _refusing, Syncer);
+    }
+
+    private RefreshSet Started { get; set; } = null!;
+
+    [Fact]
+    public async Task Should_store_a_created_item_whose_create_write_failed_before_its_sync_result_came()
+    {
+        var synced = new RefreshItem("unlucky", "{\"from\":\"sync\"}");
+        Syncer.Outcome = (_, _) => SyncResult.Updated(synced);
+
+        var reply = await Started.Region.Ask<IRefreshReply>(new PutItem(new RefreshItem("unlucky", "{}")), AskTimeout);
+        Assert.Equal(ErrorCode.StoreFailure, Assert.IsType<RefreshRejected>(reply).Code);
+        // the entity keeps retrying; the sync's result (based on the unstored create) is now what it tries to write
+        await UntilAsync(() => _refusing!.Attempted.Any(w => w.Item == synced), "a write of the synced state attempted");
+
+        _refusing!.Open();
+        await AwaitAssertAsync(async () => Assert.Equal(synced, await Store.LoadAsync("unlucky")), AwaitTimeout,
+            TimeSpan.FromMilliseconds(100));
+        Assert.Equal(synced, Assert.IsType<RefreshItemReply>(await Started.Region.Ask<IRefreshReply>(new GetItem("unlucky"), AskTimeout)).Item);
+    }
+
+    /// <summary>Refuses every write until opened, recording what it was asked to write; then the SQLite store's own ApplyAsync.</summary>
+    private sealed class RefusingStore(IRefreshItemStore inner) : IRefreshItemStore
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<RefreshItemWrite> _attempted = new();
+        private volatile bool _open;
+
+        public IReadOnlyList<RefreshItemWrite> Attempted => _attempted.ToArray();
+
+        public void Open() => _open = true;
+
+        public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
+        public Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default) => inner.LoadAsync(id, cancellationToken);
+
+        public Task<StoredRefreshItem?> LoadVersionedAsync(string id, CancellationToken cancellationToken = default) =>
+            inner.LoadVersionedAsync(id, cancellationToken);
+
+        public Task SaveAsync(RefreshItem item, CancellationToken cancellationToken = default) => inner.SaveAsync(item, cancellationToken);
+
+        public Task DeleteAsync(string id, CancellationToken cancellationToken = default) => inner.DeleteAsync(id, cancellationToken);
+
+        public Task ApplyAsync(IReadOnlyList<RefreshItemWrite> writes, CancellationToken cancellationToken = default)
+        {
+            if (_open)
+                return inner.ApplyAsync(writes, cancellationToken);
+            foreach (var write in writes)
+                _attempted.Enqueue(write);
+            return Task.FromException(new InvalidOperationException("the store refuses writes"));
+        }
+
+        public Task<IReadOnlyList<string>> ActiveIdsAsync(string? after, int limit, CancellationToken cancellationToken = default) =>
+            inner.ActiveIdsAsync(after, limit, cancellationToken);
     }
 }
