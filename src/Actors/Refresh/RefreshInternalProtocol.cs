@@ -23,9 +23,10 @@ internal sealed record WakeItem(string Key, bool Touch = false) : IRefreshComman
 /// <summary>
 /// INTERNAL API: entity → its node's supervisor: refresh this item (and hold its latest state). <paramref name="Touch"/>: a
 /// caller used it (moves it to the front of the LRU order; may evict another at the cap; a track without touch is refused
-/// at the cap). <paramref name="SyncNow"/>: queue a sync at once (sync-on-create).
+/// at the cap). <paramref name="SyncNow"/>: queue a sync at once (sync-on-create). <paramref name="Version"/>: the item's
+/// version in the entity, carried through a sync of it and back in <see cref="ApplySync"/>.
 /// </summary>
-internal sealed record TrackItem(RefreshItem Item, bool Touch, bool SyncNow);
+internal sealed record TrackItem(RefreshItem Item, bool Touch, bool SyncNow, long Version);
 
 /// <summary>INTERNAL API: entity → supervisor: stop refreshing the item (terminal, deleted, stopping).</summary>
 internal sealed record UntrackItem(string Id);
@@ -60,8 +61,11 @@ internal sealed class EvictItem
     }
 }
 
-/// <summary>INTERNAL API: supervisor → entity: the outcome of a sync of the item.</summary>
-internal sealed record ApplySync(SyncResult Result);
+/// <summary>
+/// INTERNAL API: supervisor → entity: the outcome of a sync of the item, which started from the item's version
+/// <paramref name="BasedOn"/>; the entity applies it only if the item has not changed since.
+/// </summary>
+internal sealed record ApplySync(SyncResult Result, long BasedOn);
 
 /// <summary>INTERNAL API: the outcome of one syncer call, from the stream to the supervisor.</summary>
 /// <param name="Epoch">The stream that produced it.</param>

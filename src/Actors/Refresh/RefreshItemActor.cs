@@ -35,8 +35,10 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     private readonly List<Waiter> _waiters = new();
 
     private RefreshItem? _item;     // null: absent or deleted
-    private long _version;          // changes accepted
-    private long _storedVersion;    // changes confirmed stored
+    private long _version;          // the item's version: changes accepted, counted on from the stored row's version
+    private long _storedVersion;    // the version confirmed stored
+    private long _syncedVersion = -1; // the version made by a sync's result (stored only over an older row)
+    private bool _rowVersioned = true; // the store told the row's version: versions here continue it
     private bool _writing;
     private long _writingVersion; // the version of the write in flight
     private int _failures;
@@ -90,7 +92,9 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         switch (message)
         {
             case Loaded loaded:
-                _item = loaded.Item;
+                _item = loaded.Stored?.Item;
+                _version = _storedVersion = loaded.Stored?.Version ?? 0;
+                _rowVersioned = loaded.Stored is null || loaded.Stored.Version is not null;
                 _failures = 0;
                 Become(Active);
                 if (_item is { Terminal: false })
@@ -179,7 +183,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                     Touched();
                 break;
             case ApplySync apply:
-                Synced(apply.Result);
+                Synced(apply.Result, apply.BasedOn);
                 break;
             case ItemTracked:
                 _trackAcked = true;
@@ -260,24 +264,31 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         }
     }
 
-    private void Synced(SyncResult result)
+    private void Synced(SyncResult result, long basedOn)
     {
         if (_item is null || _stopping)
             return; // deleted meanwhile: the sync result is stale
+        if (basedOn != _version && result is SyncUpdated or SyncDeleted)
+        {
+            // a caller changed the item while it was being synced: its change wins, the next cycle syncs it again
+            _log.Debug("Refresh item [{0}]: a sync of version {1} ignored, the item is at version {2}", _id, basedOn, _version);
+            return;
+        }
+
         switch (result)
         {
             case SyncUpdated updated when updated.Item.Id == _id:
                 _item = updated.Item;
-                _version++;
+                _syncedVersion = ++_version;
                 Write();
                 if (_item.Terminal)
                     Untrack(); // the supervisor has dropped it already
                 else if (_tracked)
-                    _supervisor.Tell(new TrackItem(_item, Touch: false, SyncNow: false));
+                    _supervisor.Tell(new TrackItem(_item, Touch: false, SyncNow: false, _version));
                 break;
             case SyncDeleted:
                 _item = null;
-                _version++;
+                _syncedVersion = ++_version;
                 Write();
                 Untrack();
                 break;
@@ -290,7 +301,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     private void Touched()
     {
         if (_tracked)
-            _supervisor.Tell(new TrackItem(_item!, Touch: true, SyncNow: false));
+            _supervisor.Tell(new TrackItem(_item!, Touch: true, SyncNow: false, _version));
         else if (_item is { Terminal: false })
             Track(touch: true, syncNow: false); // evicted or refused earlier: a caller brings it back
         else
@@ -324,7 +335,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     private void SendTrack(bool touch, bool syncNow)
     {
         if (_item is { Terminal: false })
-            _supervisor.Tell(new TrackItem(_item, touch, syncNow));
+            _supervisor.Tell(new TrackItem(_item, touch, syncNow, _version));
     }
 
     private void Untrack()
@@ -365,7 +376,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     // ---------------------------------------------------------------- store
 
     private void Load() =>
-        _store.LoadAsync(_id).PipeTo(Self, success: item => new Loaded(item), failure: e => new LoadFailed(Describe(e)));
+        _store.LoadVersionedAsync(_id).PipeTo(Self, success: stored => new Loaded(stored), failure: e => new LoadFailed(Describe(e)));
 
     private void Write()
     {
@@ -373,8 +384,13 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
             return;
         _writing = true;
         _writingVersion = _version;
-        // grouped with other items' writes into one store transaction by the node's store writer
-        _writer.Tell(new WriteItem(_item is null ? RefreshItemWrite.Delete(_id) : RefreshItemWrite.Save(_item), _version));
+        // grouped with other items' writes into one store transaction by the node's store writer. A sync's result is
+        // stored only over an older row, so that a stale one (an earlier incarnation's, after a hand-off) loses; but only
+        // when every earlier change is stored: one that is not (a failed create, say) is part of this state and must land
+        var write = _version == _syncedVersion && _storedVersion == _version - 1 && _rowVersioned
+            ? RefreshItemWrite.Synced(_id, _item, _version)
+            : (_item is null ? RefreshItemWrite.Delete(_id) : RefreshItemWrite.Save(_item)) with { Version = _version };
+        _writer.Tell(new WriteItem(write, _version));
         Timers.StartSingleTimer(WriteTimerKey, new WriteTimedOut(_version), _settings.WriteTimeout);
     }
 
@@ -449,7 +465,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     private sealed record Waiter(IActorRef ReplyTo, long Version, IRefreshReply Reply);
 
-    private sealed record Loaded(RefreshItem? Item);
+    private sealed record Loaded(StoredRefreshItem? Stored);
 
     // messages carry the error as text: they stay serializable (serialize-messages = on in tests)
     private static string Describe(Exception e) => $"{e.GetType().Name}: {e.GetBaseException().Message}";

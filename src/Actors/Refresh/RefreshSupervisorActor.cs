@@ -33,7 +33,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Dictionary<IActorRef, string> _idOfEntity = new();
     private readonly LinkedList<string> _lru = new(); // most recently used first
-    private readonly HashSet<string> _inFlight = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _inFlight = new(StringComparer.Ordinal); // id → the version being synced
     private readonly HashSet<Address> _up = new();
     private readonly CancellationTokenSource _stop = new();
 
@@ -125,6 +125,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
             }
 
             entry.Item = track.Item;
+            entry.Version = track.Version;
             if (track.Item.Terminal)
             {
                 Remove(id);
@@ -152,7 +153,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
                 Evict();
             }
 
-            entry = new Entry(track.Item, Sender, _lru.AddFirst(id));
+            entry = new Entry(track.Item, Sender, _lru.AddFirst(id)) { Version = track.Version };
             _entries[id] = entry;
             _idOfEntity[Sender] = id;
             Context.Watch(Sender);
@@ -161,7 +162,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
         }
 
         if (track.SyncNow && _syncer is not null)
-            Dispatch(entry.Item);
+            Dispatch(entry);
     }
 
     private void Evict()
@@ -210,22 +211,22 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
         _cycle = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in _entries.Values)
         {
-            if (entry.Item.Terminal || _inFlight.Contains(entry.Item.Id))
+            if (entry.Item.Terminal || _inFlight.ContainsKey(entry.Item.Id))
                 continue;
             if (_inFlight.Count >= _settings.MaxItemsPerNode)
                 break; // bounded: results of evicted items are still on their way; the rest go next cycle
             _cycle.Add(entry.Item.Id);
-            Dispatch(entry.Item);
+            Dispatch(entry);
         }
 
         EndCycleIfDone();
     }
 
-    private void Dispatch(RefreshItem item)
+    private void Dispatch(Entry entry)
     {
-        if (!_inFlight.Add(item.Id))
+        if (!_inFlight.TryAdd(entry.Item.Id, entry.Version))
             return; // already being synced
-        _queue!.Tell(item);
+        _queue!.Tell(entry.Item);
     }
 
     private void BatchDone(SyncBatchDone done)
@@ -235,17 +236,19 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
             _log.Warning("Refresh set {0}: a sync of {1} items failed: {2}; they are synced again next cycle", _settings.TypeName, done.Results.Count, done.Error);
         foreach (var result in done.Results)
         {
-            _inFlight.Remove(result.Id);
+            _inFlight.Remove(result.Id, out var basedOn);
             RefreshMetrics.Syncs.Add(1, _ledger.Tag, new KeyValuePair<string, object?>("outcome", OutcomeOf(result)));
             if (result is SyncFailed)
                 RefreshMetrics.SyncErrors.Add(1, _ledger.Tag);
             if (!_entries.TryGetValue(result.Id, out var entry))
                 continue; // untracked meanwhile (deleted, evicted, stopped): the result is stale
             var entity = entry.Entity;
-            switch (result)
+            // the entity applies the result only if the item is still at the version synced (else a caller changed it)
+            switch (entry.Version == basedOn ? result : null)
             {
                 case SyncUpdated updated:
                     entry.Item = updated.Item;
+                    entry.Version = basedOn + 1;
                     if (updated.Item.Terminal)
                         Remove(result.Id);
                     break;
@@ -254,7 +257,7 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
                     break;
             }
 
-            entity.Tell(new ApplySync(result));
+            entity.Tell(new ApplySync(result, basedOn));
             if (_cycle is not null && _cycle.Remove(result.Id))
                 EndCycleIfDone();
         }
@@ -372,6 +375,8 @@ internal sealed class RefreshSupervisorActor : ReceiveActor, IWithTimers
         public IActorRef Entity { get; set; } = entity;
 
         public LinkedListNode<string> Lru { get; } = lru;
+
+        public long Version { get; set; }
     }
 
     private sealed record StreamEnded(int Epoch, string? Cause);

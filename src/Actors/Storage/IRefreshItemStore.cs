@@ -5,7 +5,8 @@ namespace Akka.WriteBehind.Storage;
 /// <summary>
 /// Where the refresh cache keeps the latest state of every item, so that items survive shard hand-off and node restarts.
 /// The library's stores use the table <c>refresh_items(id text primary key, state text not null, terminal boolean not null,
-/// updated_at timestamp)</c>. Implementations must be safe for concurrent calls (never two for the same id at once).
+/// updated_at timestamp, version bigint not null default 0)</c>. Implementations must be safe for concurrent calls (never two
+/// for the same id at once).
 /// </summary>
 public interface IRefreshItemStore
 {
@@ -17,6 +18,16 @@ public interface IRefreshItemStore
     /// <param name="id">The item's id.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The stored item <paramref name="id"/> with its version (see <see cref="RefreshItemWrite.Version"/>), or <c>null</c>
+    /// when there is none. The default implementation (for stores that keep no versions, and wrappers that do not forward
+    /// this call) reports the version as unknown: the item's sync results are then stored without the version check.
+    /// </summary>
+    /// <param name="id">The item's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    async Task<StoredRefreshItem?> LoadVersionedAsync(string id, CancellationToken cancellationToken = default) =>
+        await LoadAsync(id, cancellationToken).ConfigureAwait(false) is { } item ? new StoredRefreshItem(item, null) : null;
 
     /// <summary>Inserts or replaces the item.</summary>
     /// <param name="item">The item.</param>
@@ -35,8 +46,9 @@ public interface IRefreshItemStore
     /// </summary>
     /// <remarks>
     /// The default implementation calls <see cref="SaveAsync"/> / <see cref="DeleteAsync"/> one write after another: correct
-    /// (every write is idempotent, and a failed batch is retried whole) but neither atomic nor fast. The library's stores
-    /// override it with one transaction.
+    /// (every write is idempotent, and a failed batch is retried whole) but neither atomic nor fast, and it keeps no versions
+    /// (a <see cref="RefreshItemWrite.IfOlder"/> write is applied unconditionally). The library's stores override it with one
+    /// transaction and the version check.
     /// </remarks>
     /// <param name="writes">The writes, in the order they were made.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -58,12 +70,31 @@ public interface IRefreshItemStore
     Task<IReadOnlyList<string>> ActiveIdsAsync(string? after, int limit, CancellationToken cancellationToken = default);
 }
 
+/// <summary>A stored item and the version of its row.</summary>
+/// <param name="Item">The item.</param>
+/// <param name="Version">The version its last write stored (0 for rows written before versions existed); <c>null</c> when
+/// the store keeps no versions.</param>
+public sealed record StoredRefreshItem(RefreshItem Item, long? Version);
+
 /// <summary>One write of <see cref="IRefreshItemStore.ApplyAsync"/>: save <see cref="Item"/>, or delete <see cref="Id"/> when it is <c>null</c>.</summary>
 /// <param name="Id">The item's id.</param>
 /// <param name="Item">The item to insert or replace (its <see cref="RefreshItem.Id"/> is <paramref name="Id"/>); <c>null</c> deletes the item.</param>
 /// <exception cref="ArgumentException"><paramref name="Item"/> has another id than <paramref name="Id"/>.</exception>
 public sealed record RefreshItemWrite(string Id, RefreshItem? Item)
 {
+    /// <summary>
+    /// The item's version after this write, stored with the row. The item's entity counts every change of the item, starting
+    /// from the version it loaded, so versions only grow while the row exists. <b>Default</b>: 0.
+    /// </summary>
+    public long Version { get; init; }
+
+    /// <summary>
+    /// The write of a background sync's result: applied only when the row exists and its version is older than
+    /// <see cref="Version"/>, so a result based on an older state never overwrites a newer change (a caller's <c>PUT</c>
+    /// stored meanwhile, also by another node after a hand-off). Other writes are applied whatever the row's version.
+    /// </summary>
+    public bool IfOlder { get; init; }
+
     /// <summary>The item's id.</summary>
     public string Id { get; init; } = Item is null || string.Equals(Item.Id, Id, StringComparison.Ordinal)
         ? Id
@@ -72,6 +103,14 @@ public sealed record RefreshItemWrite(string Id, RefreshItem? Item)
     /// <summary>Inserts or replaces <paramref name="item"/>.</summary>
     /// <param name="item">The item.</param>
     public static RefreshItemWrite Save(RefreshItem item) => new(item.Id, item);
+
+    /// <summary>A sync's result: saves <paramref name="item"/> (or deletes the item when <c>null</c>) as version
+    /// <paramref name="version"/>, only if the stored row is older (see <see cref="IfOlder"/>).</summary>
+    /// <param name="id">The item's id.</param>
+    /// <param name="item">The synced item, or <c>null</c> when the sync deleted it.</param>
+    /// <param name="version">The item's version after the sync.</param>
+    public static RefreshItemWrite Synced(string id, RefreshItem? item, long version) =>
+        new(id, item) { Version = version, IfOlder = true };
 
     /// <summary>Deletes the item <paramref name="id"/> (nothing happens when there is none).</summary>
     /// <param name="id">The item's id.</param>

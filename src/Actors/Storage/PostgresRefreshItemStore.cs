@@ -15,8 +15,10 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
             id TEXT NOT NULL PRIMARY KEY,
             state TEXT NOT NULL,
             terminal BOOLEAN NOT NULL,
-            updated_at TIMESTAMP
+            updated_at TIMESTAMP,
+            version BIGINT NOT NULL DEFAULT 0
         );
+        ALTER TABLE refresh_items ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 0;
         """;
 
     private const string SaveSql = """
@@ -26,9 +28,23 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
 
     // one statement for any number of rows; the ids are distinct (ON CONFLICT cannot touch a row twice in one statement)
     private const string SaveManySql = """
-        INSERT INTO refresh_items (id, state, terminal, updated_at)
-        SELECT w.id, w.state, w.terminal, timezone('utc', now()) FROM unnest($1::text[], $2::text[], $3::boolean[]) AS w(id, state, terminal)
-        ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, updated_at = excluded.updated_at
+        INSERT INTO refresh_items (id, state, terminal, updated_at, version)
+        SELECT w.id, w.state, w.terminal, timezone('utc', now()), w.version
+        FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[]) AS w(id, state, terminal, version)
+        ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, updated_at = excluded.updated_at,
+            version = excluded.version
+        """;
+
+    // a sync's result: only over a row older than the result, never creating one (the item was deleted meanwhile)
+    private const string SyncSaveManySql = """
+        UPDATE refresh_items AS r SET state = w.state, terminal = w.terminal, updated_at = timezone('utc', now()), version = w.version
+        FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[]) AS w(id, state, terminal, version)
+        WHERE r.id = w.id AND r.version < w.version
+        """;
+
+    private const string SyncDeleteManySql = """
+        DELETE FROM refresh_items AS r USING unnest($1::text[], $2::bigint[]) AS w(id, version)
+        WHERE r.id = w.id AND r.version < w.version
         """;
 
     // COLLATE "C": byte order, the same as the ordinal order of the keyset whatever the database's collation
@@ -61,14 +77,18 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
     }
 
     /// <inheritdoc />
-    public async Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default)
+    public async Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default) =>
+        (await LoadVersionedAsync(id, cancellationToken).ConfigureAwait(false))?.Item;
+
+    /// <inheritdoc />
+    public async Task<StoredRefreshItem?> LoadVersionedAsync(string id, CancellationToken cancellationToken = default)
     {
-        await using var command = _dataSource.CreateCommand("SELECT state, terminal FROM refresh_items WHERE id = $1");
+        await using var command = _dataSource.CreateCommand("SELECT state, terminal, version FROM refresh_items WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             return null;
-        return new RefreshItem(id, reader.GetString(0), reader.GetBoolean(1));
+        return new StoredRefreshItem(new RefreshItem(id, reader.GetString(0), reader.GetBoolean(1)), reader.GetInt64(2));
     }
 
     /// <inheritdoc />
@@ -90,26 +110,22 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
     }
 
     /// <inheritdoc />
-    /// <remarks>One transaction of at most two statements: one upsert of every saved item, one delete of every deleted id.</remarks>
+    /// <remarks>One transaction of at most four statements: one upsert of every saved item, one conditional update of every
+    /// sync result, one delete of every deleted id, one conditional delete of every sync's deletion.</remarks>
     public async Task ApplyAsync(IReadOnlyList<RefreshItemWrite> writes, CancellationToken cancellationToken = default)
     {
         var last = RefreshItemWrite.LastPerId(writes);
         if (last.Length == 0)
             return;
 
-        var saves = last.Where(w => w.Item is not null).Select(w => w.Item!).ToArray();
-        var deletes = last.Where(w => w.Item is null).Select(w => w.Id).ToArray();
+        var saves = last.Where(w => w.Item is not null && !w.IfOlder).ToArray();
+        var deletes = last.Where(w => w.Item is null && !w.IfOlder).Select(w => w.Id).ToArray();
+        var syncSaves = last.Where(w => w.Item is not null && w.IfOlder).ToArray();
+        var syncDeletes = last.Where(w => w.Item is null && w.IfOlder).ToArray();
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        if (saves.Length > 0)
-        {
-            await using var upsert = new NpgsqlCommand(SaveManySql, connection, transaction);
-            upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = saves.Select(i => i.Id).ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = saves.Select(i => i.State).ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = saves.Select(i => i.Terminal).ToArray() });
-            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        await SaveManyAsync(SaveManySql, saves, connection, transaction, cancellationToken).ConfigureAwait(false);
+        await SaveManyAsync(SyncSaveManySql, syncSaves, connection, transaction, cancellationToken).ConfigureAwait(false);
         if (deletes.Length > 0)
         {
             await using var delete = new NpgsqlCommand("DELETE FROM refresh_items WHERE id = ANY($1)", connection, transaction);
@@ -117,7 +133,28 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (syncDeletes.Length > 0)
+        {
+            await using var delete = new NpgsqlCommand(SyncDeleteManySql, connection, transaction);
+            delete.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = syncDeletes.Select(w => w.Id).ToArray() });
+            delete.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = syncDeletes.Select(w => w.Version).ToArray() });
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task SaveManyAsync(string sql, RefreshItemWrite[] saves, NpgsqlConnection connection,
+        NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (saves.Length == 0)
+            return;
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = saves.Select(w => w.Id).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = saves.Select(w => w.Item!.State).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = saves.Select(w => w.Item!.Terminal).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = saves.Select(w => w.Version).ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -11,7 +11,7 @@ namespace Akka.WriteBehind.Storage;
 /// </summary>
 public sealed class SqliteRefreshItemStore : IRefreshItemStore
 {
-    private const int RowsPerStatement = 300; // 3 parameters a row: 900, under the parameter limit of older SQLite builds (999)
+    private const int RowsPerStatement = 200; // 4 parameters a row: 800, under the parameter limit of older SQLite builds (999)
 
     private readonly string _connectionString;
 
@@ -36,33 +36,57 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
         new(SqliteStores.FileConnectionString(dataDir, fileName));
 
     /// <inheritdoc />
+    /// <remarks>A table made before rows had versions gets the <c>version</c> column (0 for its rows).</remarks>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // BEGIN IMMEDIATE: two processes initialising one file must not both add the column
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = """
-            PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS refresh_items (
                 id TEXT NOT NULL PRIMARY KEY,
                 state TEXT NOT NULL,
                 terminal BOOLEAN NOT NULL,
-                updated_at TIMESTAMP
+                updated_at TIMESTAMP,
+                version INTEGER NOT NULL DEFAULT 0
             );
+            SELECT COUNT(*) FROM pragma_table_info('refresh_items') WHERE name = 'version';
             """;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        var hasVersion = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
+        if (!hasVersion)
+        {
+            await using var alter = connection.CreateCommand();
+            alter.Transaction = transaction;
+            alter.CommandText = "ALTER TABLE refresh_items ADD COLUMN version INTEGER NOT NULL DEFAULT 0";
+            await alter.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default)
+    public async Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default) =>
+        (await LoadVersionedAsync(id, cancellationToken).ConfigureAwait(false))?.Item;
+
+    /// <inheritdoc />
+    public async Task<StoredRefreshItem?> LoadVersionedAsync(string id, CancellationToken cancellationToken = default)
     {
         await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT state, terminal FROM refresh_items WHERE id = @id";
+        command.CommandText = "SELECT state, terminal, version FROM refresh_items WHERE id = @id";
         command.Parameters.AddWithValue("@id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             return null;
-        return new RefreshItem(id, reader.GetString(0), reader.GetInt64(1) != 0);
+        return new StoredRefreshItem(new RefreshItem(id, reader.GetString(0), reader.GetInt64(1) != 0), reader.GetInt64(2));
     }
 
     /// <inheritdoc />
@@ -106,28 +130,32 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
         {
             await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
             await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var chunk in last.Where(w => w.Item is not null).Chunk(RowsPerStatement))
+            foreach (var chunk in last.Where(w => w.Item is not null && !w.IfOlder).Chunk(RowsPerStatement))
             {
                 await using var upsert = connection.CreateCommand();
                 upsert.Transaction = transaction;
-                var sql = new StringBuilder("INSERT INTO refresh_items (id, state, terminal, updated_at) VALUES ");
+                var sql = new StringBuilder("INSERT INTO refresh_items (id, state, terminal, updated_at, version) VALUES ");
                 for (var i = 0; i < chunk.Length; i++)
                 {
                     if (i > 0)
                         sql.Append(',');
-                    sql.Append("(@i").Append(i).Append(",@s").Append(i).Append(",@t").Append(i).Append(",@now)");
+                    sql.Append("(@i").Append(i).Append(",@s").Append(i).Append(",@t").Append(i).Append(",@now,@v").Append(i).Append(')');
                     upsert.Parameters.AddWithValue("@i" + i, chunk[i].Id);
                     upsert.Parameters.AddWithValue("@s" + i, chunk[i].Item!.State);
                     upsert.Parameters.AddWithValue("@t" + i, chunk[i].Item!.Terminal ? 1 : 0);
+                    upsert.Parameters.AddWithValue("@v" + i, chunk[i].Version);
                 }
 
                 upsert.Parameters.AddWithValue("@now", now);
-                sql.Append(" ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, updated_at = excluded.updated_at");
+                sql.Append(" ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, ")
+                    .Append("updated_at = excluded.updated_at, version = excluded.version");
                 upsert.CommandText = sql.ToString();
                 await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            foreach (var chunk in last.Where(w => w.Item is null).Chunk(RowsPerStatement))
+            await ApplySyncResultsAsync(connection, transaction, last.Where(w => w.IfOlder).ToArray(), now, cancellationToken).ConfigureAwait(false);
+
+            foreach (var chunk in last.Where(w => w.Item is null && !w.IfOlder).Chunk(RowsPerStatement))
             {
                 await using var delete = connection.CreateCommand();
                 delete.Transaction = transaction;
@@ -147,6 +175,41 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    // A sync's result changes the row only if no newer change was stored since the state the sync started from; it never
+    // creates a row (the item was deleted meanwhile). One prepared statement per kind, one execution per row.
+    private static async Task ApplySyncResultsAsync(SqliteConnection connection, SqliteTransaction transaction,
+        RefreshItemWrite[] writes, string now, CancellationToken cancellationToken)
+    {
+        if (writes.Length == 0)
+            return;
+        await using var update = connection.CreateCommand();
+        update.Transaction = transaction;
+        update.CommandText = """
+            UPDATE refresh_items SET state = @state, terminal = @terminal, updated_at = @now, version = @version
+            WHERE id = @id AND version < @version
+            """;
+        var (uId, uState, uTerminal, uVersion) = (update.Parameters.Add("@id", SqliteType.Text), update.Parameters.Add("@state", SqliteType.Text),
+            update.Parameters.Add("@terminal", SqliteType.Integer), update.Parameters.Add("@version", SqliteType.Integer));
+        update.Parameters.AddWithValue("@now", now);
+        await using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM refresh_items WHERE id = @id AND version < @version";
+        var (dId, dVersion) = (delete.Parameters.Add("@id", SqliteType.Text), delete.Parameters.Add("@version", SqliteType.Integer));
+        foreach (var write in writes)
+        {
+            if (write.Item is { } item)
+            {
+                (uId.Value, uState.Value, uTerminal.Value, uVersion.Value) = (write.Id, item.State, item.Terminal ? 1 : 0, write.Version);
+                await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                (dId.Value, dVersion.Value) = (write.Id, write.Version);
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -34,6 +34,9 @@ internal sealed class FakeSyncer : IItemSyncer
     /// <summary>Time each call takes.</summary>
     public TimeSpan Delay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>Awaited by each call before it answers (failure injection: a sync held in flight until released).</summary>
+    public Func<Task>? Hold { get; set; }
+
     public int MaxActivePerItem => Volatile.Read(ref _maxActive);
 
     public int Calls => Volatile.Read(ref _calls);
@@ -64,6 +67,8 @@ internal sealed class FakeSyncer : IItemSyncer
         {
             if (Delay > TimeSpan.Zero)
                 await Task.Delay(Delay, cancellationToken);
+            if (Hold is { } hold)
+                await hold().WaitAsync(cancellationToken);
             var results = new List<SyncResult>();
             foreach (var item in items)
             {
@@ -116,8 +121,12 @@ public abstract class RefreshSpecBase : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
     private readonly TempDirectory _dir;
     private RefreshSet? _refresh;
 
-    private protected RefreshSpecBase(ITestOutputHelper output, string config = "", TempDirectory? dir = null)
-        : base(TestConfig.Cluster(FastRefresh + "\n" + config), output: output)
+    /// <param name="output">The test's output.</param>
+    /// <param name="config">HOCON over <see cref="FastRefresh"/> (or over the library's defaults).</param>
+    /// <param name="dir">The database's directory (a new temporary one by default).</param>
+    /// <param name="defaults">Start from the library's refresh defaults instead of <see cref="FastRefresh"/>.</param>
+    private protected RefreshSpecBase(ITestOutputHelper output, string config = "", TempDirectory? dir = null, bool defaults = false)
+        : base(TestConfig.Cluster((defaults ? "" : FastRefresh) + "\n" + config), output: output)
     {
         _dir = dir ?? new TempDirectory();
         Store = SqliteRefreshItemStore.ForDirectory(_dir.Path);

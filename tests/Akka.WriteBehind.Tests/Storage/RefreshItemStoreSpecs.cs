@@ -2,6 +2,7 @@ using Akka.Configuration;
 using Akka.WriteBehind.Refresh;
 using Akka.WriteBehind.Storage;
 using Akka.WriteBehind.Tests.Support;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace Akka.WriteBehind.Tests.Storage;
@@ -14,6 +15,50 @@ public abstract class RefreshItemStoreSpecBase : IAsyncLifetime
     public virtual Task InitializeAsync() => Store.InitializeAsync();
 
     public abstract Task DisposeAsync();
+
+    /// <summary>Runs <paramref name="sql"/> on the store's database (to set up a table as an older release left it).</summary>
+    internal abstract Task ExecuteAsync(string sql);
+
+    [Fact]
+    public async Task Should_apply_a_sync_result_only_over_an_older_row_and_never_create_one()
+    {
+        await Store.ApplyAsync([RefreshItemWrite.Save(new RefreshItem("raced", "{\"v\":1}")) with { Version = 1 }]);
+        Assert.Equal(new StoredRefreshItem(new RefreshItem("raced", "{\"v\":1}"), 1), await Store.LoadVersionedAsync("raced"));
+
+        // a caller's change (version 2) is stored while a sync of version 1 is in flight; its result (version 2) comes late
+        await Store.ApplyAsync([RefreshItemWrite.Save(new RefreshItem("raced", "{\"v\":2}")) with { Version = 2 }]);
+        await Store.ApplyAsync([
+            RefreshItemWrite.Synced("raced", new RefreshItem("raced", "{\"from\":\"sync\"}"), 2),
+            RefreshItemWrite.Synced("gone", new RefreshItem("gone", "{\"from\":\"sync\"}"), 5),
+        ]);
+        Assert.Equal(new StoredRefreshItem(new RefreshItem("raced", "{\"v\":2}"), 2), await Store.LoadVersionedAsync("raced"));
+        Assert.Null(await Store.LoadVersionedAsync("gone")); // deleted meanwhile: a sync's result does not bring it back
+
+        // a stale deletion by a sync loses too; a sync based on the stored version wins, deleting included
+        await Store.ApplyAsync([RefreshItemWrite.Synced("raced", null, 1)]);
+        Assert.NotNull(await Store.LoadAsync("raced"));
+        await Store.ApplyAsync([RefreshItemWrite.Synced("raced", new RefreshItem("raced", "{\"from\":\"sync\"}", true), 3)]);
+        Assert.Equal(new StoredRefreshItem(new RefreshItem("raced", "{\"from\":\"sync\"}", true), 3), await Store.LoadVersionedAsync("raced"));
+        await Store.ApplyAsync([RefreshItemWrite.Synced("raced", null, 4)]);
+        Assert.Null(await Store.LoadAsync("raced"));
+    }
+
+    [Fact]
+    public async Task Should_add_the_version_column_to_a_table_made_without_it()
+    {
+        await ExecuteAsync("""
+            DROP TABLE refresh_items;
+            CREATE TABLE refresh_items (id TEXT NOT NULL PRIMARY KEY, state TEXT NOT NULL, terminal BOOLEAN NOT NULL, updated_at TIMESTAMP);
+            INSERT INTO refresh_items (id, state, terminal) VALUES ('old', '{}', FALSE);
+            """);
+
+        await Store.InitializeAsync();
+        await Store.InitializeAsync();
+
+        Assert.Equal(new StoredRefreshItem(new RefreshItem("old", "{}"), 0), await Store.LoadVersionedAsync("old"));
+        await Store.ApplyAsync([RefreshItemWrite.Synced("old", new RefreshItem("old", "{\"synced\":1}"), 1)]);
+        Assert.Equal(new StoredRefreshItem(new RefreshItem("old", "{\"synced\":1}"), 1), await Store.LoadVersionedAsync("old"));
+    }
 
     [Fact]
     public async Task Should_save_load_replace_and_delete_items()
@@ -116,6 +161,15 @@ public sealed class SqliteRefreshItemStoreSpec : RefreshItemStoreSpecBase
 
     internal override IRefreshItemStore Store { get; }
 
+    internal override async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new SqliteConnection(SqliteStores.FileConnectionString(_dir.Path, "writebehind.db"));
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync();
+    }
+
     public override Task DisposeAsync()
     {
         _dir.Dispose();
@@ -147,6 +201,14 @@ public sealed class PostgresRefreshItemStoreSpec : RefreshItemStoreSpecBase
     }
 
     internal override IRefreshItemStore Store => _store;
+
+    internal override async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
 
     public override async Task DisposeAsync()
     {
@@ -186,7 +248,7 @@ public sealed class PostgresRefreshItemStoreSpec : RefreshItemStoreSpecBase
             SELECT string_agg(column_name || ' ' || data_type || ' ' || is_nullable, ', ' ORDER BY ordinal_position)
             FROM information_schema.columns WHERE table_name = 'refresh_items'
             """, connection);
-        Assert.Equal("id text NO, state text NO, terminal boolean NO, updated_at timestamp without time zone YES",
+        Assert.Equal("id text NO, state text NO, terminal boolean NO, updated_at timestamp without time zone YES, version bigint NO",
             (string?)await command.ExecuteScalarAsync());
     }
 
