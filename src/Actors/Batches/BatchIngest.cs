@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Batches;
 
@@ -36,6 +37,10 @@ internal sealed class BatchIngest
     /// <summary>The actor told <see cref="DrainBatchCalls"/> when cells are ready; set once before the first call.</summary>
     public IActorRef Drainer { get; set; } = ActorRefs.Nobody;
 
+    private readonly Action _wakeDrainer;
+
+    public BatchIngest() => _wakeDrainer = () => Drainer.Tell(DrainBatchCalls.Instance, ActorRefs.NoSender);
+
     /// <summary>Calls waiting in cells (not yet sent), for tests and metrics.</summary>
     public int Waiting => _cells.Values.Sum(c => c.Count);
 
@@ -59,7 +64,7 @@ internal sealed class BatchIngest
             {
                 _ready.Enqueue(cell);
                 if (Interlocked.Exchange(ref _drainScheduled, 1) == 0)
-                    Drainer.Tell(DrainBatchCalls.Instance, ActorRefs.NoSender);
+                    DeferredSignals.Signal(_wakeDrainer); // a call group's turn wakes the drainer after its last call
             }
 
             return;

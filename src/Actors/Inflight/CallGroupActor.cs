@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.WriteBehind.Internal;
 using Akka.Event;
 
 namespace Akka.WriteBehind.Inflight;
@@ -79,6 +80,8 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
     {
         _deadline = DateTime.UtcNow + _timeout;
         Timers.StartSingleTimer(GroupDeadline.Instance, GroupDeadline.Instance, _timeout);
+        // the grouping stages are woken once all operations are in, so one key's operations reach its entity together
+        using var signals = DeferredSignals.Open();
         for (var i = 0; i < _operations.Count && !_completed; i++)
         {
             var correlation = _operations[i].Operation.NewCorrelation();

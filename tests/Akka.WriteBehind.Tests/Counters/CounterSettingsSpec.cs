@@ -58,7 +58,7 @@ public sealed class CounterSettingsSpec
         var settings = Read("akka.write-behind.counters.durability = journal");
         Assert.Equal(CounterDurability.Journal, settings.Durability);
         Assert.Equal("akka.persistence.journal.sql", settings.JournalPluginId);
-        Assert.Equal(TimeSpan.FromSeconds(1), settings.JournalTrimInterval);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.JournalTrimInterval);
         Assert.Equal(500, settings.JournalRecoveryParallelism);
         Assert.Equal(TimeSpan.FromMilliseconds(20), settings.JournalGroupWindow);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.JournalSweepInterval);
