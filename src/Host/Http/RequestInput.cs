@@ -35,6 +35,26 @@ public static class RequestInput
         return Slashes(rawKey.Replace("/", "%2F", StringComparison.Ordinal)) == Slashes(routeKey) ? rawKey : routeKey;
     }
 
+    /// <summary>The request header that makes a state-changing request safe to retry: <c>Idempotency-Key</c>.</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>
+    /// The request's <c>Idempotency-Key</c> header: <c>null</c> without one, otherwise the key when it follows
+    /// <see cref="RequestIds"/>, or an error message (the caller answers 400 <c>invalid_argument</c>).
+    /// </summary>
+    /// <param name="context">The request.</param>
+    public static (string? Key, string? Error) IdempotencyKey(HttpContext context)
+    {
+        var values = context.Request.Headers[IdempotencyKeyHeader];
+        if (values.Count == 0)
+            return (null, null);
+        if (values.Count > 1)
+            return (null, $"the {IdempotencyKeyHeader} header is given {values.Count} times; give it once");
+        return RequestIds.TryValidate(values[0], out var error)
+            ? (values[0], null)
+            : (null, $"the {IdempotencyKeyHeader} header is invalid: {error}");
+    }
+
     /// <summary>Largest body of a fan-out request (<c>POST /counters/increments</c>, <c>POST /accounts/operations</c>), in bytes: 1 MiB.</summary>
     public const int MaxFanOutBodyBytes = 1 << 20;
 
