@@ -147,6 +147,11 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             _fastPath.Refuse(rejected.Key, aggregate, rejected.Code, rejected.Message);
         });
 
+        // flush-all: every key this stage holds work for; the flushes that follow drain each key's aggregate first
+        Receive<ListIngestKeys>(_ => Sender.Tell(new IngestKeys(_fastPath.BufferedKeys()
+            .Concat(_fastAwaiting.Keys).Concat(_queues.Keys).Concat(_outstanding.Values.Select(v => v.Key))
+            .Distinct(StringComparer.Ordinal).ToImmutableArray())));
+
         Receive<DrainCounterIngest>(_ =>
         {
             // the fast path's aggregates first: no new ones from now on, every buffered one into the queues

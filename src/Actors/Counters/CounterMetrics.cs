@@ -98,6 +98,9 @@ internal sealed class CounterLedger
 
     public long PendingKeys => _dirty.Count;
 
+    /// <summary>The keys holding increments not confirmed stored, as of now.</summary>
+    public ICollection<string> DirtyKeys => _dirty.Keys;
+
     public long PendingIncrements
     {
         get

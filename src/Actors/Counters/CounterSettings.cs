@@ -92,6 +92,12 @@ public sealed record CounterSettings(
     public TimeSpan JournalGroupWindow { get; init; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
+    /// Keys one node flushes at the same time during <see cref="CounterSet.FlushAllAsync"/> (<c>flush-all.parallelism</c>).
+    /// <b>Default</b>: 1,000.
+    /// </summary>
+    public int FlushAllParallelism { get; init; } = 1_000;
+
+    /// <summary>
     /// The table of this set's rows in the library's stores (<c>table-name</c>; empty = derived from <see cref="TypeName"/>
     /// by <see cref="Storage.CounterTables.DerivedFrom"/>). Each set has its own rows: two sets on one table would skip each
     /// other's writes. <b>Default</b>: <c>counters</c> for the default set, <c>counters_&lt;type name&gt;</c> for another.
@@ -163,6 +169,7 @@ public sealed record CounterSettings(
             IngestFastPathMaxKeys = config.GetInt(Keys.IngestFastPathMaxKeys),
             TableName = config.GetString(Keys.TableName, ""),
             JournalGroupWindow = NonNegative(config, Keys.JournalGroupWindow),
+            FlushAllParallelism = config.GetInt(Keys.FlushAllParallelism),
         };
         settings.Validate();
         return settings;
@@ -186,6 +193,7 @@ public sealed record CounterSettings(
         Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
         Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
         Require(IngestFastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
+        Require(FlushAllParallelism > 0, Keys.FlushAllParallelism, "must be > 0");
         Require(Storage.CounterTables.IsValid(TableName), Keys.TableName,
             $"(\"{TableName}\") must be an SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63");
     }
@@ -257,5 +265,6 @@ public sealed record CounterSettings(
         public const string JournalRecoveryParallelism = "journal.recovery-parallelism";
         public const string JournalSweepInterval = "journal.sweep-interval";
         public const string JournalSweepLimit = "journal.sweep-limit";
+        public const string FlushAllParallelism = "flush-all.parallelism";
     }
 }
