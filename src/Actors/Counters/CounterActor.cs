@@ -34,6 +34,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private readonly bool _journalMode;
     private readonly CounterLedger _ledger;
     private readonly KeyValuePair<string, object?> _tag;
+    private LinkedListNode<IActorRef>? _live; // this entity's place in the node's least-recently-used order
     private long _pendingSince;     // Stopwatch timestamp of the oldest pending increment (0: none)
     private long _inFlightSince;    // ...of the oldest increment of the unconfirmed write
     private long _pendingCount;     // increments (journal mode: after a recovery, journal events) in _pending, for the gauge
@@ -84,10 +85,32 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     public static Props Props(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId) =>
         Akka.Actor.Props.Create(() => new CounterActor(key, settings, storeWriter, ledger, shardId));
 
-    protected override void PreStart() => RequestLoad();
+    protected override void PreStart()
+    {
+        _live = _ledger.Live.Started(Self);
+        RequestLoad();
+    }
+
+    /// <summary>The node's live-entity bound: commands make this entity the most recently used; an eviction passivates it.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        switch (message)
+        {
+            case EvictCounter:
+                Context.Parent.Tell(new Passivate(StopCounter.Instance)); // the shard sends StopCounter: flush, then stop
+                return true;
+            case CounterEnvelope or CounterCommandSet or ICounterCommand when _live is not null:
+                _ledger.Live.Touch(_live);
+                break;
+        }
+
+        return base.AroundReceive(receive, message);
+    }
 
     protected override void PostStop()
     {
+        if (_live is not null)
+            _ledger.Live.Stopped(_live);
         _ledger.Clean(_key);
         var unflushed = _inFlight + _pending;
         if (_writing || _pending != 0)

@@ -98,6 +98,13 @@ public sealed record CounterSettings(
     public int FlushAllParallelism { get; init; } = 1_000;
 
     /// <summary>
+    /// Live counter entities per node at most (<c>max-live-entities</c>; <c>off</c> or 0 = no limit): beyond, the least
+    /// recently used are passivated, flushing first, so that a flood of new keys cannot grow the node without bound.
+    /// <b>Default</b>: 100,000.
+    /// </summary>
+    public int MaxLiveEntities { get; init; } = 100_000;
+
+    /// <summary>
     /// The table of this set's rows in the library's stores (<c>table-name</c>; empty = derived from <see cref="TypeName"/>
     /// by <see cref="Storage.CounterTables.DerivedFrom"/>). Each set has its own rows: two sets on one table would skip each
     /// other's writes. <b>Default</b>: <c>counters</c> for the default set, <c>counters_&lt;type name&gt;</c> for another.
@@ -170,6 +177,7 @@ public sealed record CounterSettings(
             TableName = config.GetString(Keys.TableName, ""),
             JournalGroupWindow = NonNegative(config, Keys.JournalGroupWindow),
             FlushAllParallelism = config.GetInt(Keys.FlushAllParallelism),
+            MaxLiveEntities = config.GetString(Keys.MaxLiveEntities, "off") is "off" or "" ? 0 : config.GetInt(Keys.MaxLiveEntities),
         };
         settings.Validate();
         return settings;
@@ -194,6 +202,7 @@ public sealed record CounterSettings(
         Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
         Require(IngestFastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
         Require(FlushAllParallelism > 0, Keys.FlushAllParallelism, "must be > 0");
+        Require(MaxLiveEntities >= 0, Keys.MaxLiveEntities, "must be >= 0 (0 or off: no limit)");
         Require(Storage.CounterTables.IsValid(TableName), Keys.TableName,
             $"(\"{TableName}\") must be an SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63");
     }
@@ -266,5 +275,6 @@ public sealed record CounterSettings(
         public const string JournalSweepInterval = "journal.sweep-interval";
         public const string JournalSweepLimit = "journal.sweep-limit";
         public const string FlushAllParallelism = "flush-all.parallelism";
+        public const string MaxLiveEntities = "max-live-entities";
     }
 }

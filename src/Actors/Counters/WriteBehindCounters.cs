@@ -108,7 +108,7 @@ public static class WriteBehindCounters
             store = tables.WithTable(settings.TableName);
         await store.InitializeAsync().ConfigureAwait(false);
 
-        var ledger = new CounterLedger(settings.TypeName);
+        var ledger = new CounterLedger(settings.TypeName) { Live = new CounterLiveEntities(settings.MaxLiveEntities) };
         CounterMetrics.Register(ledger);
         system.RegisterOnTermination(() => CounterMetrics.Unregister(ledger));
         var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings, ledger), $"{settings.TypeName}-store-writer");
