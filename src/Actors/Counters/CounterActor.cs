@@ -49,6 +49,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private long _inFlight;
     private long _pending;          // accepted (journal mode: journaled), not yet part of a write
     private int _failures;
+    private int _attachAttempts;    // journal mode: attaches to the shard log without an answer in a row
     private int _stashed;
     private bool _stopping;
     private readonly List<IActorRef> _waitingForInFlight = new();
@@ -263,6 +264,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             case Terminated:
                 return true; // an earlier shard log incarnation
             case RestartJournal:
+                AttachToJournal();
+                return true;
+            case AttachUnanswered:
+                // the log did not answer (its recovery failed, e.g. the journal is down): the increments waiting for it hear
+                // so now (503 at the HTTP edge) instead of waiting out the outage, and their ingest slots are freed
+                if (_group.Count > 0)
+                    RefuseGroup(ErrorCode.StoreFailure, "the shard log is not available (is the journal reachable?)");
                 AttachToJournal();
                 return true;
             default:
@@ -543,7 +551,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _journalReady = false;
         ClusterSharding.Get(Context.System).ShardRegion(_settings.TypeName)
             .Tell(new AttachToJournal(_shardId, _key, _journaledUpTo), Self);
-        Timers.StartSingleTimer(RestartJournal.Instance, RestartJournal.Instance, _settings.WriteTimeout); // no answer: ask again
+        // no answer (the log failed its recovery and stopped, e.g. the journal is down): ask again after a back-off, not after
+        // the write timeout, so that the counter is back soon after the journal is
+        Timers.StartSingleTimer(RestartJournal.Instance, AttachUnanswered.Instance, Backoff(++_attachAttempts));
     }
 
     /// <summary>
@@ -553,6 +563,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private void Attached(JournalAttached attached, IActorRef journal)
     {
         Timers.Cancel(RestartJournal.Instance);
+        _attachAttempts = 0;
         _journal = journal;
         Context.Watch(journal);
         _journalReady = true;
@@ -671,8 +682,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return;
         }
 
-        _failures++;
-        var backoff = Backoff(_failures);
+        // its own attempt count: failed writes of the row (the same outage) must not stretch the way back to the journal
+        var backoff = Backoff(++_attachAttempts);
         _log.Debug("Counter [{CounterKey}]: shard log stopped; attaching again in {Backoff}", _key, backoff);
         Timers.StartSingleTimer(RestartJournal.Instance, RestartJournal.Instance, backoff);
     }
@@ -840,6 +851,15 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         public static readonly RetryLoad Instance = new();
 
         private RetryLoad()
+        {
+        }
+    }
+
+    private sealed class AttachUnanswered
+    {
+        public static readonly AttachUnanswered Instance = new();
+
+        private AttachUnanswered()
         {
         }
     }

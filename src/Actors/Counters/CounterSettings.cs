@@ -27,7 +27,7 @@ public enum CounterDurability
 /// <param name="PassivateIdleAfter">Idle time before an entity is passivated (it flushes first); <c>null</c> = never. <b>Default</b>: 120s.</param>
 /// <param name="EntityBufferSize">Messages an entity buffers while loading. <b>Default</b>: 10,000.</param>
 /// <param name="RetryMinBackoff">First retry back-off. <b>Default</b>: 100ms.</param>
-/// <param name="RetryMaxBackoff">Back-off cap. <b>Default</b>: 10s.</param>
+/// <param name="RetryMaxBackoff">Back-off cap. <b>Default</b>: 2s.</param>
 /// <param name="RetryRandomFactor">Random extra fraction per back-off. <b>Default</b>: 0.2.</param>
 /// <param name="WriterBatchSize">Most writes per store transaction. <b>Default</b>: 500.</param>
 /// <param name="WriterBatchDelay">Longest wait for a group to fill. <b>Default</b>: 10ms.</param>

@@ -50,7 +50,7 @@ public sealed class WriteBehindCountersOptions
     /// <summary>First retry back-off after a failed write. <b>Default</b>: 100ms.</summary>
     public TimeSpan? RetryMinBackoff { get; set; }
 
-    /// <summary>Back-off cap. <b>Default</b>: 10s.</summary>
+    /// <summary>Back-off cap. <b>Default</b>: 2s.</summary>
     public TimeSpan? RetryMaxBackoff { get; set; }
 
     /// <summary>Messages in flight between the ingest stage and the entities. <b>Default</b>: 10,000.</summary>

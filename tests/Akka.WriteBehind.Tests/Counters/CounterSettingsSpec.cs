@@ -22,7 +22,7 @@ public sealed class CounterSettingsSpec
         Assert.Equal(TimeSpan.FromMilliseconds(10), settings.WriterBatchDelay);
         Assert.Equal(2, settings.WriterParallelism);
         Assert.Equal(TimeSpan.FromMilliseconds(100), settings.RetryMinBackoff);
-        Assert.Equal(TimeSpan.FromSeconds(10), settings.RetryMaxBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.RetryMaxBackoff);
         Assert.Equal(10_000, settings.IngestMaxOutstanding);
         Assert.Equal(TimeSpan.FromSeconds(120), settings.PassivateIdleAfter);
         Assert.Equal(100_000, settings.MaxLiveEntities);
