@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Cluster;
-using Akka.Cluster.Sharding;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
@@ -16,7 +15,6 @@ public sealed class CounterFlushAllClusterSpec(ITestOutputHelper output) : IAsyn
 {
     private const string SystemName = "flush-all";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
     private readonly SqliteTestDatabase _database = new();
     private readonly List<ActorSystem> _systems = new();
 
@@ -34,7 +32,7 @@ public sealed class CounterFlushAllClusterSpec(ITestOutputHelper output) : IAsyn
         await clusters[1].JoinAsync(clusters[0].SelfAddress).WaitAsync(Timeout);
         await Eventually.TrueAsync(() => clusters.All(c => c.State.Members.Count(m => m.Status == MemberStatus.Up) == 2), Timeout, "two nodes Up");
         var counters = await Task.WhenAll(nodes.Select(n => WriteBehindCounters.StartAsync(n, _database.CreateStore()))).WaitAsync(Timeout);
-        await AwaitRegionsAsync(counters[0], 2);
+        await CounterRegions.AwaitRegionsAsync(counters[0], 2, Timeout);
 
         // acknowledged increments through node 0 on 60 keys (their entities spread over both nodes)
         var expected = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -54,7 +52,7 @@ public sealed class CounterFlushAllClusterSpec(ITestOutputHelper output) : IAsyn
             expected[key] = expected.GetValueOrDefault(key) + 1000 + i;
         }
 
-        var hosted = await Task.WhenAll(counters.Select(EntitiesAsync));
+        var hosted = await Task.WhenAll(counters.Select(CounterRegions.EntitiesAsync));
         output.WriteLine($"entities per node: {string.Join(", ", hosted)}");
         Assert.True(hosted.All(h => h > 0), $"entities must live on both nodes, else one node's flush proves nothing: {string.Join(", ", hosted)}");
         Assert.Empty(await _database.ReadCountersAsync()); // nothing flushed on its own
@@ -89,25 +87,6 @@ public sealed class CounterFlushAllClusterSpec(ITestOutputHelper output) : IAsyn
             """));
         _systems.Add(system);
         return system;
-    }
-
-    private static async Task AwaitRegionsAsync(CounterSet counters, int regions)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            var stats = await counters.ShardRegion.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), AskTimeout);
-            if (stats.Regions.Count >= regions)
-                return;
-            Assert.True(DateTime.UtcNow < deadline, $"{regions} shard regions registered (now {stats.Regions.Count})");
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task<int> EntitiesAsync(CounterSet counters)
-    {
-        var state = await counters.ShardRegion.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, AskTimeout);
-        return state.Shards.Sum(s => s.EntityIds.Count);
     }
 }
 
