@@ -18,9 +18,9 @@ public sealed class CounterLiveEntitiesSpec : CounterSpecBase, IDisposable
     private const int Concurrency = 500; // new keys in flight at once
 
     // entities beyond the limit are those starting for the new keys in flight and those evicted for them, each flushing
-    // before it stops; the flushes share the store writer with the loads of the next keys, so a few rounds of them overlap.
-    // What matters is that it does not grow with the number of keys
-    private const int Slack = 4 * Concurrency;
+    // before it stops; the flushes share the store writer with the loads of the next keys, so a few rounds of them overlap
+    // (measured peaks: 1,400-2,000). What matters is that it does not grow with the number of keys
+    private const int Slack = 5 * Concurrency;
 
     private readonly ITestOutputHelper _output;
     private readonly MeterListener _listener = new();
