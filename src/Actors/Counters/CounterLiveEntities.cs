@@ -26,6 +26,14 @@ internal sealed class CounterLiveEntities
     /// <summary>Entities started and not yet stopped on this node (those being evicted included).</summary>
     public int Live => Volatile.Read(ref _live);
 
+    /// <summary>
+    /// How many more entities the node can start before those on their way out (waiting for their flushes) exceed the limit
+    /// again: twice the limit minus the live ones (no limit: unbounded). The ingest stage starts no more new work from the
+    /// fast path than this per drain, so a flood of new keys faster than the store can take their writes waits (and then
+    /// is refused as saturated) instead of growing the node.
+    /// </summary>
+    public long Headroom => _limit == 0 ? long.MaxValue : Math.Max(0, 2L * _limit - Live);
+
     /// <summary>Entities told to passivate because of the limit, since the start.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
 
