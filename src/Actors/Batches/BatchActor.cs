@@ -18,8 +18,11 @@ namespace Akka.WriteBehind.Batches;
 /// </para>
 /// <para>
 /// Operations that arrive while the batch loads wait in a bounded queue (<c>max-pending</c>) and run once it is loaded;
-/// those that arrive while it saves wait for the next batch. A failed load keeps the batch open until <c>min-duration</c>,
-/// answering every operation that joins it with the failure (as the Go library does), so a failing store is not hammered.
+/// those that arrive while it saves wait for the next batch. An operation still running when <c>min-duration</c> passes ends
+/// its batch: the operations behind it go into the next one. A failed load fails the whole batch: every operation queued
+/// for it, and every one that joins it until <c>min-duration</c>, gets the failure and nothing is kept; the next operation
+/// after that opens a batch that loads again. (elgopher/batch fails only the operation that triggered the load and moves the
+/// others to a fresh batch; here a load's failure reaches the batch like a save's, and a failing store is not hammered.)
 /// A save still running at <c>max-duration</c> has its cancellation token cancelled, and the callers are answered with what
 /// the store then says: a store that honours the token rolls back and they get <see cref="ErrorCode.Timeout"/> ("nothing
 /// kept"); one that committed anyway returns the saved resource and they get their results. Callers are never told
@@ -171,7 +174,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 return;
             case { Phase: Phase.Open } open when _queue.Count == 0 && open.Ran.Count < _settings.MaxOperations:
                 Execute(open, pending);
-                if (open.Ran.Count >= _settings.MaxOperations)
+                if (open.Ran.Count >= _settings.MaxOperations || open.RanPastMinDuration)
                     Close(open);
                 return;
         }
@@ -222,7 +225,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
-        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MaxDuration);
+        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration);
         // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch
         if (!_settings.EarlyClose)
             Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
@@ -290,7 +293,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>Runs queued operations while the batch has room; closes it when full, past min-duration, or stopping.</summary>
     private void RunQueued(Batch batch)
     {
-        while (_queue.First is { } first && batch.Ran.Count < _settings.MaxOperations)
+        while (_queue.First is { } first && batch.Ran.Count < _settings.MaxOperations && !batch.RanPastMinDuration)
         {
             _queue.RemoveFirst();
             _queued.Remove(first.Value.Run.OperationId);
@@ -301,7 +304,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         QueueShrank();
 
         // early-close: nothing else is queued for the key now, so the batch need not wait for min-duration
-        if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || _stopping || _settings.EarlyClose)
+        if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || batch.RanPastMinDuration || _stopping || _settings.EarlyClose)
             Close(batch);
     }
 
@@ -314,6 +317,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         }
 
         OperationOutcome<TResource> outcome;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             outcome = _handler.Apply(_key, batch.Resource!, pending.Run.Operation)
@@ -325,6 +329,11 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             _log.Error(e, "Batch entity [{EntityKey}]: the operation handler threw on {Operation}", _key, pending.Run.Operation.GetType().Name);
             outcome = OperationOutcome<TResource>.Rejected($"the operation handler failed: {Describe(e)}");
         }
+
+        // min-duration passed while this operation ran (elgopher's soft deadline): the batch ends after it. A deadline that
+        // passed before it started (a slow load) is the timer's to report, so the operations already queued still run.
+        if (started < batch.MinDeadlineTimestamp && Stopwatch.GetTimestamp() >= batch.MinDeadlineTimestamp)
+            batch.RanPastMinDuration = true;
 
         if (outcome.IsChanged)
         {
@@ -572,16 +581,18 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private sealed record Ran(Pending Operation, OperationOutcome<TResource> Outcome);
 
     /// <summary>The open batch. Mutable, owned by the actor.</summary>
-    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan maxDuration)
+    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration)
     {
         public long Id { get; } = id;
         public DateTime StartUtc { get; } = startUtc;
         public long StartTimestamp { get; } = startTimestamp;
+        public long MinDeadlineTimestamp { get; } = startTimestamp + (long)(minDuration.TotalSeconds * Stopwatch.Frequency);
         public long DeadlineTimestamp { get; } = startTimestamp + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
         public Phase Phase { get; set; }
         public TResource? Resource { get; set; }
         public bool Changed { get; set; }
         public bool MinDurationPassed { get; set; }
+        public bool RanPastMinDuration { get; set; }
         public List<Ran> Ran { get; } = new();
         public int FailedDirectly { get; set; }
         public TimeSpan LoadDuration { get; set; }
