@@ -70,3 +70,46 @@ public interface IBulkResourceStore<TResource> : IResourceStore<TResource> where
         return byKey;
     }
 }
+
+/// <summary>
+/// The request id of an operation that ran and whose batch was saved, remembered with its resource so that a repeat of the
+/// id is answered with <paramref name="Result"/> instead of being applied again (see <see cref="RequestIds"/>).
+/// </summary>
+/// <param name="RequestId">The caller's request id.</param>
+/// <param name="Result">What the handler returned for the operation (immutable; the store keeps it in its own format).</param>
+/// <param name="At">When its batch was saved (UTC); the id is forgotten once the idempotency window has passed since.</param>
+public sealed record RememberedRequest(string RequestId, object? Result, DateTime At);
+
+/// <summary>
+/// A bulk resource store that also keeps the request ids of the operations it saves, in the same transaction as the resources,
+/// so that retried operations are applied once even after a hand-off or a crash of the owning node. A store that does not
+/// implement it leaves request ids in the memory of the key's entity only: they are forgotten when the entity stops
+/// (passivation, hand-off, node loss), after which a repeat is applied again.
+/// </summary>
+/// <typeparam name="TResource">The resource type.</typeparam>
+public interface IIdempotentResourceStore<TResource> : IBulkResourceStore<TResource> where TResource : notnull
+{
+    /// <summary>
+    /// The remembered requests of <paramref name="keys"/> saved at or after <paramref name="since"/>. Called with an entity's
+    /// first load (on whichever node it starts), next to <see cref="IBulkResourceStore{TResource}.LoadManyAsync"/>.
+    /// </summary>
+    /// <param name="keys">Distinct keys.</param>
+    /// <param name="since">Start of the idempotency window (UTC): older requests are forgotten.</param>
+    /// <param name="cancellationToken">Cancelled when the earliest <c>max-duration</c> deadline of the group passes.</param>
+    /// <returns>The requests of each key that has any, oldest first.</returns>
+    Task<IReadOnlyDictionary<string, IReadOnlyList<RememberedRequest>>> LoadRequestsAsync(
+        IReadOnlyCollection<string> keys, DateTime since, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="IBulkResourceStore{TResource}.SaveManyAsync"/>, and in the same transaction: stores
+    /// <paramref name="requests"/> (a request id already stored for its key is overwritten) and deletes the requests saved
+    /// before <paramref name="forgetBefore"/>.
+    /// </summary>
+    /// <param name="resources">New state per key.</param>
+    /// <param name="requests">The request ids of the operations that ran in the saved batches, by key.</param>
+    /// <param name="forgetBefore">Start of the idempotency window (UTC).</param>
+    /// <param name="cancellationToken">A save must not commit once this is cancelled.</param>
+    /// <returns>Every resource as stored, by key.</returns>
+    Task<IReadOnlyDictionary<string, TResource>> SaveManyWithRequestsAsync(IReadOnlyDictionary<string, TResource> resources,
+        IReadOnlyList<KeyValuePair<string, RememberedRequest>> requests, DateTime forgetBefore, CancellationToken cancellationToken);
+}
