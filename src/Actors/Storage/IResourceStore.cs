@@ -4,7 +4,9 @@ namespace Akka.WriteBehind.Storage;
 /// Loads and saves the resources of one batch resource type (the Go library's <c>LoadResource</c> and <c>SaveResource</c>).
 /// The batch entity of a key calls <see cref="LoadAsync"/> at the start of a batch (unless it still holds the resource,
 /// <c>keep-loaded</c>) and <see cref="SaveAsync"/> at its end, never both at once for one key; different keys are loaded and
-/// saved concurrently, so implementations must be safe for concurrent calls.
+/// saved concurrently, so implementations must be safe for concurrent calls. Request ids (retries applied once) are kept
+/// with the resources only by stores that implement <see cref="IIdempotentResourceStore{TResource}"/>; with any other store
+/// they live in the memory of the key's entity and are forgotten when it stops (passivation, hand-off, node loss).
 /// </summary>
 /// <typeparam name="TResource">The resource type: an immutable value (a record) is strongly advised.</typeparam>
 public interface IResourceStore<TResource> where TResource : notnull
