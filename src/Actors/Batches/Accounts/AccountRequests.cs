@@ -20,17 +20,17 @@ internal static class AccountRequests
             $"an account request's result is an {nameof(AccountBalance)}, not {other.GetType().Name} (request [{request.RequestId}])"),
     };
 
-    /// <summary>A request read back from its row.</summary>
-    public static RememberedRequest Read(string requestId, long? balance, long savedAt) =>
-        new(requestId, balance is { } b ? new AccountBalance(b) : null, DateTime.UnixEpoch.AddMilliseconds(savedAt));
-
-    public static long Millis(DateTime utc) => (long)(utc - DateTime.UnixEpoch).TotalMilliseconds;
-
-    /// <summary>Adds <paramref name="request"/> to its key's list in <paramref name="byKey"/>.</summary>
-    public static void Add(Dictionary<string, IReadOnlyList<RememberedRequest>> byKey, string key, RememberedRequest request)
+    /// <summary>Adds the row under <paramref name="reader"/> (<c>key, request_id, balance, saved_at</c>) to its key's list.</summary>
+    public static void AddRow(Dictionary<string, IReadOnlyList<RememberedRequest>> byKey, System.Data.Common.DbDataReader reader)
     {
+        var key = reader.GetString(0);
+        var balance = reader.IsDBNull(2) ? (long?)null : reader.GetInt64(2);
+        var request = new RememberedRequest(reader.GetString(1), balance is { } b ? new AccountBalance(b) : null,
+            DateTime.UnixEpoch.AddMilliseconds(reader.GetInt64(3)));
         if (!byKey.TryGetValue(key, out var list))
             byKey[key] = list = new List<RememberedRequest>();
         ((List<RememberedRequest>)list).Add(request);
     }
+
+    public static long Millis(DateTime utc) => (long)(utc - DateTime.UnixEpoch).TotalMilliseconds;
 }

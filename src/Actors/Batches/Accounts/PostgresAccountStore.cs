@@ -143,11 +143,7 @@ public sealed class PostgresAccountStore : IIdempotentResourceStore<Account>, IA
     public Task<IReadOnlyDictionary<string, Account>> SaveManyAsync(IReadOnlyDictionary<string, Account> resources, CancellationToken cancellationToken) =>
         SaveAsync(resources, [], null, cancellationToken);
 
-    /// <summary>The request ids of <paramref name="keys"/> saved at or after <paramref name="since"/>, with one query.</summary>
-    /// <param name="keys">Distinct keys.</param>
-    /// <param name="since">Start of the idempotency window (UTC).</param>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>The requests of each key that has any, oldest first.</returns>
+    /// <inheritdoc />
     public async Task<IReadOnlyDictionary<string, IReadOnlyList<RememberedRequest>>> LoadRequestsAsync(
         IReadOnlyCollection<string> keys, DateTime since, CancellationToken cancellationToken)
     {
@@ -161,25 +157,12 @@ public sealed class PostgresAccountStore : IIdempotentResourceStore<Account>, IA
         select.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AccountRequests.Millis(since) });
         await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            AccountRequests.Add(byKey, reader.GetString(0),
-                AccountRequests.Read(reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.GetInt64(3)));
-        }
+            AccountRequests.AddRow(byKey, reader);
 
         return byKey;
     }
 
-    /// <summary>
-    /// As <see cref="SaveManyAsync"/>, and in the same transaction: inserts <paramref name="requests"/> into
-    /// <c>accounts_requests</c> (replacing a row of the same key and request id) and deletes the rows saved before
-    /// <paramref name="forgetBefore"/>.
-    /// </summary>
-    /// <param name="resources">New state per key.</param>
-    /// <param name="requests">The request ids to keep, by key.</param>
-    /// <param name="forgetBefore">Start of the idempotency window (UTC).</param>
-    /// <param name="cancellationToken">Checked before the commit: once cancelled, nothing is committed.</param>
-    /// <returns>Every account as stored (its version incremented).</returns>
-    /// <exception cref="DBConcurrencyException">A row's version is not the one loaded: another writer saved the key. Nothing is saved.</exception>
+    /// <inheritdoc />
     public Task<IReadOnlyDictionary<string, Account>> SaveManyWithRequestsAsync(IReadOnlyDictionary<string, Account> resources,
         IReadOnlyList<KeyValuePair<string, RememberedRequest>> requests, DateTime forgetBefore, CancellationToken cancellationToken) =>
         SaveAsync(resources, requests, forgetBefore, cancellationToken);
