@@ -7,11 +7,11 @@ namespace Akka.WriteBehind.Tests.Batches;
 
 /// <summary>
 /// The batch behaviours the elgopher/batch seed promises (and where we differ, ours), each proven on a one-node cluster.
-/// min-duration 3s keeps a batch open long enough for every step of a spec to reach it on a loaded machine.
+/// min-duration 5s keeps a batch open long enough for every step of a spec to reach it on a loaded machine.
 /// </summary>
 public sealed class BatchSeedSpecs(ITestOutputHelper output) : TapeSpecBase(output, """
     akka.write-behind.batches.types.tapes {
-      min-duration = 3s
+      min-duration = 5s
       max-duration = 30s
     }
     """)
@@ -94,7 +94,7 @@ public sealed class BatchSeedSpecs(ITestOutputHelper output) : TapeSpecBase(outp
         await Eventually.TrueAsync(() => Processor.Ingest.Waiting == 0, AwaitTimeout, "the next operation sent to the entity");
 
         // the operation under test runs past min-duration: wait that long (measured from its start, after the batch opened)
-        await Task.Delay(TimeSpan.FromSeconds(3.5));
+        await Task.Delay(TimeSpan.FromSeconds(5.5));
         _handler.Release.Set();
 
         Assert.Equal(new TapeLength(1), await slow.WaitAsync(AwaitTimeout));
