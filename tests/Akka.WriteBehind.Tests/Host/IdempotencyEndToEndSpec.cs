@@ -50,6 +50,34 @@ public sealed class IdempotencyEndToEndSpec(ITestOutputHelper output) : IDisposa
             Assert.Equal("""{"key":"idem","stored":8}""", await flushed.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task Should_answer_repeated_item_puts_and_deletes_as_the_first()
+    {
+        var host = await StartAsync();
+        using var http = host.CreateClient(2);
+
+        async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string body, string? key)
+        {
+            using var request = new HttpRequestMessage(method, "items/job-1") { Content = method == HttpMethod.Put ? Json(body) : null };
+            if (key is not null)
+                request.Headers.Add("Idempotency-Key", key);
+            using var response = await http.SendAsync(request);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        var created = await SendAsync(HttpMethod.Put, """{"status": "queued"}""", "put-1");
+        Assert.Equal(HttpStatusCode.Created, created.Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Put, """{"status": "running"}""", null)).Status);
+        // the retry of the first PUT answers 201 as the first did and does not put "queued" back
+        Assert.Equal(created, await SendAsync(HttpMethod.Put, """{"status": "queued"}""", "put-1"));
+        using (var read = await http.GetAsync("items/job-1"))
+            Assert.Contains("running", await read.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, "", "del-1")).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, "", "del-1")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Delete, "", null)).Status);
+    }
+
     [Theory]
     [InlineData("has space")]
     [InlineData("")]
