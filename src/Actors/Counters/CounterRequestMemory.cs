@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Counters;
 
@@ -12,36 +13,23 @@ namespace Akka.WriteBehind.Counters;
 /// </summary>
 internal sealed class CounterRequestMemory
 {
-    private readonly long _windowMs;
-    private readonly int _maxIds;
-    private readonly Dictionary<string, long> _expiresAt = new(StringComparer.Ordinal);
-    private readonly Queue<(string Id, long ExpiresAt)> _byAge = new();
+    private readonly RememberedReplies<bool> _counted;
 
-    public CounterRequestMemory(TimeSpan window, int maxIds)
-    {
-        _windowMs = (long)window.TotalMilliseconds;
-        _maxIds = maxIds;
-    }
+    public CounterRequestMemory(TimeSpan window, int maxIds) => _counted = new RememberedReplies<bool>(window, maxIds);
 
     /// <summary>Ids remembered now (expired ones are dropped as time passes).</summary>
-    public int Count => _expiresAt.Count;
+    public int Count => _counted.Count;
 
     /// <summary>Whether <paramref name="id"/> was counted within the window.</summary>
-    public bool Contains(string id, long nowMs) => _expiresAt.TryGetValue(id, out var expiresAt) && expiresAt > nowMs;
+    public bool Contains(string id, long nowMs) => _counted.TryGet(id, nowMs, out _);
 
     /// <summary>Remembers that the increments of <paramref name="requests"/> were counted.</summary>
     public void Remember(ImmutableArray<RequestDelta> requests, long nowMs)
     {
         if (requests.IsDefaultOrEmpty)
             return;
-        var expiresAt = nowMs + _windowMs;
         foreach (var request in requests)
-        {
-            _expiresAt[request.Id] = expiresAt;
-            _byAge.Enqueue((request.Id, expiresAt));
-        }
-
-        Prune(nowMs);
+            _counted.Remember(request.Id, true, nowMs);
     }
 
     /// <summary>
@@ -65,16 +53,5 @@ internal sealed class CounterRequestMemory
         fresh = builder.Count == builder.Capacity ? builder.MoveToImmutable() : builder.ToImmutable();
         counted = sum >= long.MinValue && sum <= long.MaxValue ? (long)sum : 0;
         return sum >= long.MinValue && sum <= long.MaxValue;
-    }
-
-    private void Prune(long nowMs)
-    {
-        while (_byAge.TryPeek(out var oldest) && (oldest.ExpiresAt <= nowMs || _expiresAt.Count > _maxIds))
-        {
-            _byAge.Dequeue();
-            // a later Remember of the same id renewed it: only the entry of its newest expiry removes it
-            if (_expiresAt.TryGetValue(oldest.Id, out var expiresAt) && expiresAt == oldest.ExpiresAt)
-                _expiresAt.Remove(oldest.Id);
-        }
     }
 }
