@@ -92,6 +92,21 @@ public sealed record CounterSettings(
     public TimeSpan JournalGroupWindow { get; init; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
+    /// How long a request id is remembered after its increment was stored (<c>idempotency.window</c>): a repeat within it is not
+    /// applied again. <b>Default</b>: 10 minutes.
+    /// </summary>
+    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Request ids one counter keeps in memory at most (<c>idempotency.max-ids-per-key</c>); older ones are still recognised by
+    /// the store when written. <b>Default</b>: 10,000.
+    /// </summary>
+    public int IdempotencyMaxIdsPerKey { get; init; } = 10_000;
+
+    /// <summary>How often the store writer deletes expired request ids (<c>idempotency.cleanup-interval</c>). <b>Default</b>: 1 minute.</summary>
+    public TimeSpan IdempotencyCleanupInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// The table of this set's rows in the library's stores (<c>table-name</c>; empty = derived from <see cref="TypeName"/>
     /// by <see cref="Storage.CounterTables.DerivedFrom"/>). Each set has its own rows: two sets on one table would skip each
     /// other's writes. <b>Default</b>: <c>counters</c> for the default set, <c>counters_&lt;type name&gt;</c> for another.
@@ -163,6 +178,9 @@ public sealed record CounterSettings(
             IngestFastPathMaxKeys = config.GetInt(Keys.IngestFastPathMaxKeys),
             TableName = config.GetString(Keys.TableName, ""),
             JournalGroupWindow = NonNegative(config, Keys.JournalGroupWindow),
+            IdempotencyWindow = Positive(config, Keys.IdempotencyWindow),
+            IdempotencyMaxIdsPerKey = config.GetInt(Keys.IdempotencyMaxIdsPerKey),
+            IdempotencyCleanupInterval = Positive(config, Keys.IdempotencyCleanupInterval),
         };
         settings.Validate();
         return settings;
@@ -186,6 +204,7 @@ public sealed record CounterSettings(
         Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
         Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
         Require(IngestFastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
+        Require(IdempotencyMaxIdsPerKey > 0, Keys.IdempotencyMaxIdsPerKey, "must be > 0");
         Require(Storage.CounterTables.IsValid(TableName), Keys.TableName,
             $"(\"{TableName}\") must be an SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63");
     }
@@ -251,6 +270,9 @@ public sealed record CounterSettings(
         public const string IngestMaxActiveKeys = "ingest.max-active-keys";
         public const string IngestAggregateWindow = "ingest.aggregate-window";
         public const string IngestFastPathMaxKeys = "ingest.fast-path-max-keys";
+        public const string IdempotencyWindow = "idempotency.window";
+        public const string IdempotencyMaxIdsPerKey = "idempotency.max-ids-per-key";
+        public const string IdempotencyCleanupInterval = "idempotency.cleanup-interval";
         public const string JournalPluginId = "journal.plugin-id";
         public const string JournalTrimInterval = "journal.trim-interval";
         public const string JournalGroupWindow = "journal.group-window";
