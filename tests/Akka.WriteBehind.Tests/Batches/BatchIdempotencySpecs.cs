@@ -90,6 +90,21 @@ public sealed class AccountIdempotencySpec(ITestOutputHelper output) : AccountSp
         Assert.Null(await AccountsTable.TryReadAsync(Dir.DatabaseFile, "invalid-id"));
     }
 
+    [Fact]
+    public void Should_keep_the_request_id_when_an_operation_crosses_nodes()
+    {
+        var run = new RunOperation("remote", Guid.NewGuid(), new Deposit(3), DateTime.UtcNow.AddMinutes(1), "order-17");
+        var group = new RunOperations("remote", new[] { run }); // an array, as the grouping stage sends
+
+        var roundTrip = (RunOperations)Sys.Serialization.Deserialize(Sys.Serialization.Serialize(group),
+            Sys.Serialization.FindSerializerFor(group).Identifier, Akka.Serialization.Serialization.ManifestFor(
+                Sys.Serialization.FindSerializerFor(group), group));
+
+        var back = Assert.Single(roundTrip.Operations);
+        Assert.Equal("order-17", back.RequestId);
+        Assert.Equal(new Deposit(3), back.Operation);
+    }
+
     private async Task<string[]> RequestRowsAsync(string key)
     {
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Dir.DatabaseFile};Mode=ReadOnly;Pooling=False");
