@@ -211,6 +211,9 @@ public sealed record HostSettings(
     // options that take no value on the command line ("--allow-anonymous"); true/false in the environment or the JSON file
     private static readonly string[] FlagOptions = [MetricsAnonymousOption, AllowAnonymousOption];
 
+    /// <summary>Every option's name (without the leading <c>--</c>), valued and flag options alike; <c>--help</c> aside.</summary>
+    public static IReadOnlyList<string> OptionNames => [.. ValuedOptions, .. FlagOptions];
+
     private static readonly Regex DurationPattern = new(
         @"^\s*(?<n>\d+(\.\d+)?)\s*(?<unit>ms|s|m|h)\s*$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase);
 

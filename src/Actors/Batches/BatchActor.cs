@@ -18,13 +18,20 @@ namespace Akka.WriteBehind.Batches;
 /// </para>
 /// <para>
 /// Operations that arrive while the batch loads wait in a bounded queue (<c>max-pending</c>) and run once it is loaded;
-/// those that arrive while it saves wait for the next batch. A failed load keeps the batch open until <c>min-duration</c>,
-/// answering every operation that joins it with the failure (as the Go library does), so a failing store is not hammered.
+/// those that arrive while it saves wait for the next batch. An operation still running when <c>min-duration</c> passes ends
+/// its batch: the operations behind it go into the next one. A failed load fails the whole batch: every operation queued
+/// for it, and every one that joins it until <c>min-duration</c>, gets the failure and nothing is kept; the next operation
+/// after that opens a batch that loads again. (elgopher/batch fails only the operation that triggered the load and moves the
+/// others to a fresh batch; here a load's failure reaches the batch like a save's, and a failing store is not hammered.)
 /// A save still running at <c>max-duration</c> has its cancellation token cancelled, and the callers are answered with what
 /// the store then says: a store that honours the token rolls back and they get <see cref="ErrorCode.Timeout"/> ("nothing
 /// kept"); one that committed anyway returns the saved resource and they get their results. Callers are never told
 /// "nothing kept" about a save that may still commit; the next batch opens only after that store call returned.
 /// </para>
+/// <para>An operation with a request id that this key ran and saved within <c>idempotency.window</c> is answered with that
+/// run's result and not applied again; a repeat whose first run is in the same batch gets the first's answer with it. Only
+/// operations that ran and whose batch was saved are remembered, with the resource when the store keeps request ids
+/// (<see cref="IIdempotentResourceStore{TResource}"/>, read on the entity's first load), else in this entity's memory.</para>
 /// <para>Hand-off, passivation and CoordinatedShutdown deliver <see cref="StopBatchEntity"/>: the open batch closes at once and
 /// is saved, queued operations run in further batches, then the entity stops; operations arriving after it are refused
 /// with <see cref="ErrorCode.ShuttingDown"/>.</para>
@@ -38,6 +45,10 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly OperationHandler<TResource> _handler;
     private readonly IActorRef? _storeWriter;
     private readonly QueueLedger _queues;  // the node's depth for this type: keys with queued operations
+    private readonly RequestLedger _ledger; // the node's count of remembered request ids of this type
+    private readonly RequestMemory _requests;
+    private readonly bool _storeKeepsRequests;
+    private bool _requestsKnown;           // _requests holds what the store holds for the key
 
     private readonly LinkedList<Pending> _queue = new();
     private readonly Dictionary<Guid, LinkedListNode<Pending>> _queued = new();
@@ -49,9 +60,13 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private bool _countedActive;     // this key is one of the node's active keys (its queue is not empty)
 
     public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
-        QueueLedger queues)
+        QueueLedger queues, RequestLedger ledger)
     {
         _queues = queues;
+        _ledger = ledger;
+        _requests = new RequestMemory(ledger, settings.IdempotencyWindow);
+        _storeKeepsRequests = storeWriter is not null && store is IIdempotentResourceStore<TResource>;
+        _requestsKnown = !_storeKeepsRequests;
         _key = key;
         _settings = settings;
         _store = store;
@@ -64,8 +79,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     // A producer, not Props.Create(() => new ...): the expression form builds an expression tree and reads its arguments
     // back by reflection for every entity, and an entity is created per key.
     public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
-        QueueLedger queues) =>
-        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues)));
+        QueueLedger queues, RequestLedger ledger) =>
+        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues, ledger)));
 
     // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an entity is created per resource
     // key, and building its handler list per activation was a measurable share of a key's first-touch cost.
@@ -120,9 +135,11 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 : (ErrorCode.ShuttingDown, $"resource [{_key}] stopped before its batch was saved; nothing of it was kept");
             foreach (var ran in batch.Ran)
                 Reply(ran.Operation, Failed(ran.Operation.Run, code, message));
+            _ledger.Release(batch.NewRequests);
             _log.Warning("Batch entity [{EntityKey}] stopped with batch {BatchId} unfinished ({Operations} operations)", _key, batch.Id, batch.Ran.Count);
         }
 
+        _requests.Clear();
         foreach (var pending in _queue)
             Reply(pending, Failed(pending.Run, ErrorCode.ShuttingDown, $"resource [{_key}] stopped before the operation ran"));
         _queues.QueuedChanged(-_queue.Count);
@@ -171,7 +188,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 return;
             case { Phase: Phase.Open } open when _queue.Count == 0 && open.Ran.Count < _settings.MaxOperations:
                 Execute(open, pending);
-                if (open.Ran.Count >= _settings.MaxOperations)
+                if (open.Ran.Count >= _settings.MaxOperations || open.RanPastMinDuration)
                     Close(open);
                 return;
         }
@@ -222,7 +239,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
-        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MaxDuration);
+        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration);
         // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch
         if (!_settings.EarlyClose)
             Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
@@ -241,7 +258,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         if (_storeWriter is not null)
         {
             // grouped with the loads of the node's other keys: one LoadManyAsync round trip for many keys
-            _storeWriter.Tell(new LoadResource(_key, batch.Id, batch.DeadlineTimestamp));
+            _storeWriter.Tell(new LoadResource(_key, batch.Id, batch.DeadlineTimestamp, WithRequests: !_requestsKnown));
             return;
         }
 
@@ -271,6 +288,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return; // the batch already failed by max-duration
         batch.LoadDuration = loaded.Duration;
         batch.Resource = loaded.Resource;
+        if (loaded.Requests is { } stored)
+        {
+            _requests.Replace(stored);
+            _requestsKnown = true;
+        }
+
         batch.Phase = Phase.Open;
         RunQueued(batch);
     }
@@ -290,7 +313,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>Runs queued operations while the batch has room; closes it when full, past min-duration, or stopping.</summary>
     private void RunQueued(Batch batch)
     {
-        while (_queue.First is { } first && batch.Ran.Count < _settings.MaxOperations)
+        while (_queue.First is { } first && batch.Ran.Count < _settings.MaxOperations && !batch.RanPastMinDuration)
         {
             _queue.RemoveFirst();
             _queued.Remove(first.Value.Run.OperationId);
@@ -301,7 +324,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         QueueShrank();
 
         // early-close: nothing else is queued for the key now, so the batch need not wait for min-duration
-        if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || _stopping || _settings.EarlyClose)
+        if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || batch.RanPastMinDuration || _stopping || _settings.EarlyClose)
             Close(batch);
     }
 
@@ -313,7 +336,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
+        var requestId = pending.Run.RequestId;
+        if (requestId is not null && !Admit(batch, pending, requestId))
+            return;
+
         OperationOutcome<TResource> outcome;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             outcome = _handler.Apply(_key, batch.Resource!, pending.Run.Operation)
@@ -326,13 +354,72 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             outcome = OperationOutcome<TResource>.Rejected($"the operation handler failed: {Describe(e)}");
         }
 
+        // min-duration passed while this operation ran (elgopher's soft deadline): the batch ends after it. A deadline that
+        // passed before it started (a slow load) is the timer's to report, so the operations already queued still run.
+        if (started < batch.MinDeadlineTimestamp && Stopwatch.GetTimestamp() >= batch.MinDeadlineTimestamp)
+            batch.RanPastMinDuration = true;
+
         if (outcome.IsChanged)
         {
             batch.Resource = outcome.Resource;
             batch.Changed = true;
         }
 
-        batch.Ran.Add(new Ran(pending, outcome));
+        var newRequest = false;
+        if (requestId is not null)
+        {
+            (batch.RequestIndex ??= new Dictionary<string, int>(StringComparer.Ordinal))[requestId] = batch.Ran.Count;
+            // a rejection is not remembered: a retry runs again
+            if (outcome.IsAccepted)
+            {
+                newRequest = true;
+                batch.NewRequests++;
+            }
+            else
+                _ledger.Release(1);
+        }
+
+        batch.Ran.Add(new Ran(pending, outcome, newRequest));
+    }
+
+    /// <summary>
+    /// Whether an operation with a request id runs: a repeat of an id whose first run is in this batch gets the first's answer
+    /// with it; one already saved within the window is answered now with the remembered result; a new id takes a slot in the
+    /// node's ledger, or is refused <see cref="ErrorCode.Saturated"/> when the node remembers <c>idempotency.max-remembered</c>.
+    /// </summary>
+    private bool Admit(Batch batch, Pending pending, string requestId)
+    {
+        if (batch.RequestIndex is { } index && index.TryGetValue(requestId, out var first))
+        {
+            batch.Ran.Add(new Ran(pending, batch.Ran[first].Outcome, NewRequest: false));
+            return false;
+        }
+
+        if (_requests.TryRecall(requestId, DateTime.UtcNow, out var remembered))
+        {
+            Reply(pending, new OperationSucceeded(_key, pending.Run.OperationId, remembered.Result));
+            return false;
+        }
+
+        if (_ledger.TryReserve())
+            return true;
+        Reply(pending, Failed(pending.Run, ErrorCode.Saturated,
+            $"this node already remembers {_ledger.MaxRemembered} request ids of {_settings.TypeName} (idempotency.max-remembered); " +
+            "retry later or without a request id"));
+        return false;
+    }
+
+    /// <summary>The request ids of the batch's operations that ran, as remembered once it is saved.</summary>
+    private List<RememberedRequest> NewRequestsOf(Batch batch, DateTime at)
+    {
+        var requests = new List<RememberedRequest>(batch.NewRequests);
+        foreach (var ran in batch.Ran)
+        {
+            if (ran.NewRequest)
+                requests.Add(new RememberedRequest(ran.Operation.Run.RequestId!, ran.Outcome.Result, at));
+        }
+
+        return requests;
     }
 
     private void OnMinDurationPassed(MinDurationPassed passed)
@@ -375,18 +462,22 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private void Close(Batch batch)
     {
         Timers.Cancel(MinDurationPassed.Key);
-        if (!batch.Changed)
+        if (!batch.Changed && (batch.NewRequests == 0 || !_storeKeepsRequests))
         {
             // reads and rejections only: nothing to save
             Succeed(batch, batch.Resource!);
             return;
         }
 
+        if (batch.NewRequests > 0)
+            batch.Remembered = NewRequestsOf(batch, DateTime.UtcNow);
+
         batch.Phase = Phase.Saving;
         batch.SaveStarted = Stopwatch.GetTimestamp();
         if (_storeWriter is not null)
         {
-            _storeWriter.Tell(new SaveResource<TResource>(_key, batch.Id, batch.Resource!, batch.DeadlineTimestamp));
+            _storeWriter.Tell(new SaveResource<TResource>(_key, batch.Id, batch.Resource!, batch.DeadlineTimestamp,
+                batch.Remembered ?? (IReadOnlyList<RememberedRequest>)[]));
             return;
         }
 
@@ -440,6 +531,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 : new OperationRejected(_key, run.OperationId, ran.Outcome.Code, ran.Outcome.Message ?? "rejected"));
         }
 
+        if (batch.NewRequests > 0)
+        {
+            foreach (var request in batch.Remembered ?? NewRequestsOf(batch, DateTime.UtcNow))
+                _requests.Remember(request);
+        }
+
         EndBatch(batch);
     }
 
@@ -477,6 +574,11 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         batch.FailureMessage = message;
         foreach (var ran in batch.Ran)
             Reply(ran.Operation, Failed(ran.Operation.Run, code, message));
+        // nothing of the batch is remembered: a retry runs again. A save that failed may still have committed (a lost
+        // answer), so the key's requests are read from the store again with the next load.
+        _ledger.Release(batch.NewRequests);
+        batch.NewRequests = 0;
+        _requestsKnown = !_storeKeepsRequests;
         EndBatch(batch);
     }
 
@@ -491,6 +593,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         Timers.Cancel(MinDurationPassed.Key);
         Timers.Cancel(MaxDurationPassed.Key);
         _batch = null;
+        if (_requests.Count > 0)
+            _requests.Expire(DateTime.UtcNow - _settings.IdempotencyWindow);
 
         var metric = new BatchMetric(
             _settings.TypeName,
@@ -569,19 +673,25 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     private sealed record Pending(RunOperation Run, IActorRef ReplyTo);
 
-    private sealed record Ran(Pending Operation, OperationOutcome<TResource> Outcome);
+    // NewRequest: the operation carried a request id not seen before and ran; it is remembered once the batch is saved
+    private sealed record Ran(Pending Operation, OperationOutcome<TResource> Outcome, bool NewRequest);
 
     /// <summary>The open batch. Mutable, owned by the actor.</summary>
-    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan maxDuration)
+    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration)
     {
         public long Id { get; } = id;
         public DateTime StartUtc { get; } = startUtc;
         public long StartTimestamp { get; } = startTimestamp;
+        public long MinDeadlineTimestamp { get; } = startTimestamp + (long)(minDuration.TotalSeconds * Stopwatch.Frequency);
         public long DeadlineTimestamp { get; } = startTimestamp + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
         public Phase Phase { get; set; }
         public TResource? Resource { get; set; }
         public bool Changed { get; set; }
         public bool MinDurationPassed { get; set; }
+        public bool RanPastMinDuration { get; set; }
+        public Dictionary<string, int>? RequestIndex { get; set; } // request id -> index in Ran of its first run
+        public int NewRequests { get; set; }
+        public List<RememberedRequest>? Remembered { get; set; }
         public List<Ran> Ran { get; } = new();
         public int FailedDirectly { get; set; }
         public TimeSpan LoadDuration { get; set; }

@@ -13,7 +13,11 @@ internal sealed class StopBatchEntity
 }
 
 /// <summary>INTERNAL API: the load of batch <see cref="BatchId"/> returned <see cref="Resource"/>. Node-local.</summary>
-internal sealed record ResourceLoaded<TResource>(long BatchId, TResource Resource, TimeSpan Duration) : INoSerializationVerificationNeeded;
+internal sealed record ResourceLoaded<TResource>(long BatchId, TResource Resource, TimeSpan Duration) : INoSerializationVerificationNeeded
+{
+    /// <summary>The key's remembered requests, when the load asked for them (<see cref="LoadResource.WithRequests"/>).</summary>
+    public IReadOnlyList<Storage.RememberedRequest>? Requests { get; init; }
+}
 
 /// <summary>INTERNAL API: the load of batch <see cref="BatchId"/> failed (<see cref="TimedOut"/>: cancelled at max-duration). Node-local.</summary>
 internal sealed record ResourceLoadFailed(long BatchId, string Reason, TimeSpan Duration, bool TimedOut) : INoSerializationVerificationNeeded;
@@ -23,14 +27,17 @@ internal sealed record ResourceLoadFailed(long BatchId, string Reason, TimeSpan 
 /// <param name="Key">The resource's key.</param>
 /// <param name="BatchId">The entity's batch.</param>
 /// <param name="Deadline">The batch's max-duration deadline as a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</param>
-internal sealed record LoadResource(string Key, long BatchId, long Deadline) : INoSerializationVerificationNeeded;
+/// <param name="WithRequests">Load the key's remembered requests too (the entity's first load from a store that keeps them).</param>
+internal sealed record LoadResource(string Key, long BatchId, long Deadline, bool WithRequests = false) : INoSerializationVerificationNeeded;
 
 /// <summary>INTERNAL API: an entity asks the node's store writer to save its batch; the reply is <see cref="ResourceSaved{TResource}"/> or <see cref="ResourceSaveFailed"/>. Node-local.</summary>
 /// <param name="Key">The resource's key.</param>
 /// <param name="BatchId">The entity's batch.</param>
 /// <param name="Resource">The resource to save.</param>
 /// <param name="Deadline">The batch's max-duration deadline as a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</param>
-internal sealed record SaveResource<TResource>(string Key, long BatchId, TResource Resource, long Deadline) : INoSerializationVerificationNeeded;
+/// <param name="Requests">The request ids of the batch's operations, saved with the resource by a store that keeps them.</param>
+internal sealed record SaveResource<TResource>(string Key, long BatchId, TResource Resource, long Deadline,
+    IReadOnlyList<Storage.RememberedRequest> Requests) : INoSerializationVerificationNeeded;
 
 /// <summary>INTERNAL API: the save of batch <see cref="BatchId"/> committed; <see cref="Stored"/> is the resource as stored. Node-local.</summary>
 internal sealed record ResourceSaved<TResource>(long BatchId, TResource Stored) : INoSerializationVerificationNeeded;

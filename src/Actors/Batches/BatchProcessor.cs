@@ -36,6 +36,21 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     /// <summary>INTERNAL API: this node's queue bookkeeping of the type (depth, size, peaks, saturations).</summary>
     internal Inflight.QueueLedger Queues { get; init; } = null!;
 
+    /// <summary>INTERNAL API: the request ids this node's entities of the type remember.</summary>
+    internal RequestLedger Requests { get; init; } = null!;
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on the resource <paramref name="key"/> once per <paramref name="requestId"/>, with the
+    /// deadline <c>operation-timeout</c>; see <see cref="RunAsync{TResult}(string, IBatchOperation{TResult}, string, TimeSpan, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="key">The resource's key.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="requestId">The caller's request id (<see cref="RequestIds"/>); <c>null</c>: none.</param>
+    /// <param name="cancellationToken">Cancels the operation if it has not run yet.</param>
+    /// <typeparam name="TResult">The operation's result.</typeparam>
+    public Task<TResult> RunAsync<TResult>(string key, IBatchOperation<TResult> operation, string? requestId, CancellationToken cancellationToken = default) =>
+        RunAsync(key, operation, requestId, Settings.OperationTimeout, cancellationToken);
+
     /// <summary>
     /// Runs <paramref name="operation"/> on the resource <paramref name="key"/> with the deadline <c>operation-timeout</c>; see
     /// <see cref="RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/>.
@@ -65,9 +80,35 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     /// <see cref="ErrorCode.ShuttingDown"/>, <see cref="ErrorCode.Cancelled"/>). <see cref="ErrorCode.Timeout"/> without a batch
     /// failure means no answer arrived in time: the outcome is unknown.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the operation ran.</exception>
-    public async Task<TResult> RunAsync<TResult>(string key, IBatchOperation<TResult> operation, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public Task<TResult> RunAsync<TResult>(string key, IBatchOperation<TResult> operation, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        RunAsync(key, operation, null, timeout, cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on the resource <paramref name="key"/> as
+    /// <see cref="RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/> does, applied at most once
+    /// per <paramref name="requestId"/>: a repeat of the id for this key within <c>idempotency.window</c> (default 10 minutes,
+    /// counted from the first's save) is not applied again and returns the first call's result, also after a hand-off or the
+    /// loss of the owning node when the store keeps request ids (<see cref="Storage.IIdempotentResourceStore{TResource}"/>). A
+    /// repeat that arrives while the first is still in its batch gets the first's outcome with it. Only a first call that
+    /// succeeded is remembered: after a rejection or a failure, a retry runs again.
+    /// </summary>
+    /// <param name="key">The resource's key: non-empty, at most 256 UTF-8 bytes, no control characters.</param>
+    /// <param name="operation">The operation (an immutable, serializable message).</param>
+    /// <param name="requestId">The caller's request id: 1 to 128 visible ASCII characters (<see cref="RequestIds"/>); <c>null</c>: none.</param>
+    /// <param name="timeout">How long the operation may wait for its turn.</param>
+    /// <param name="cancellationToken">Cancels the operation if it has not run yet.</param>
+    /// <typeparam name="TResult">The operation's result.</typeparam>
+    /// <returns>What the handler returned for the operation (or for the first call with this request id).</returns>
+    /// <exception cref="BatchOperationException">As without a request id; also <see cref="ErrorCode.InvalidArgument"/> for an
+    /// invalid request id (nothing is run), and <see cref="ErrorCode.Saturated"/> when the node remembers
+    /// <c>idempotency.max-remembered</c> ids.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the operation ran.</exception>
+    public async Task<TResult> RunAsync<TResult>(string key, IBatchOperation<TResult> operation, string? requestId, TimeSpan timeout,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(operation);
+        if (requestId is not null && !RequestIds.TryValidate(requestId, out var requestIdError))
+            throw new BatchOperationException(key ?? "", ErrorCode.InvalidArgument, requestIdError!, isRejection: false);
         if (timeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive.");
         if (!KeyRules.TryValidate(key, out var keyError))
@@ -81,7 +122,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
             var id = Ingest.NewOperationId();
             var answerWithin = timeout + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
             var answerBy = Stopwatch.GetTimestamp() + (long)(answerWithin.TotalSeconds * Stopwatch.Frequency);
-            var call = new BatchCall(new RunOperation(key, id, operation, DateTime.UtcNow + timeout), answerBy, answerWithin);
+            var call = new BatchCall(new RunOperation(key, id, operation, DateTime.UtcNow + timeout, requestId), answerBy, answerWithin);
             Ingest.Add(call);
             IOperationReply reply;
             // no timer per call: the ingest actor's sweep answers Timeout ("no answer ... outcome unknown") once answerBy passed

@@ -47,6 +47,20 @@ public sealed record BatchSettings(
     int SaveManyBufferSize,
     int MaxActiveKeys)
 {
+    /// <summary>
+    /// How long a request id (<see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, string, TimeSpan, CancellationToken)"/>)
+    /// is remembered after its batch was saved: a repeat within it is answered with the first answer and not applied again.
+    /// <b>Default</b>: 10 minutes (<c>idempotency.window</c>).
+    /// </summary>
+    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Request ids the entities of the type remember on one node at most; beyond, an operation with a new id is refused with
+    /// <see cref="ErrorCode.Saturated"/> (ids are never forgotten before the window ends). <b>Default</b>: 1,000,000
+    /// (<c>idempotency.max-remembered</c>).
+    /// </summary>
+    public int IdempotencyMaxRemembered { get; init; } = 1_000_000;
+
     /// <summary>Path of the batches section.</summary>
     public const string ConfigPath = "akka.write-behind.batches";
 
@@ -106,7 +120,11 @@ public sealed record BatchSettings(
             SaveManyMaxDelay: read.PositiveDuration(Keys.SaveManyMaxDelay),
             SaveManyParallelism: read.PositiveInt(Keys.SaveManyParallelism),
             SaveManyBufferSize: read.PositiveInt(Keys.SaveManyBufferSize),
-            MaxActiveKeys: read.PositiveInt(Keys.MaxActiveKeys));
+            MaxActiveKeys: read.PositiveInt(Keys.MaxActiveKeys))
+        {
+            IdempotencyWindow = read.PositiveDuration(Keys.IdempotencyWindow),
+            IdempotencyMaxRemembered = read.PositiveInt(Keys.IdempotencyMaxRemembered),
+        };
 
         // a save waiting for its group spends the time between min- and max-duration: it must leave room for the save itself
         read.Require(settings.SaveManyMaxDelay < (maxDuration - minDuration) / 2, Keys.SaveManyMaxDelay,
@@ -133,5 +151,7 @@ public sealed record BatchSettings(
         public const string SaveManyMaxDelay = "save-many.max-delay";
         public const string SaveManyParallelism = "save-many.parallelism";
         public const string SaveManyBufferSize = "save-many.buffer-size";
+        public const string IdempotencyWindow = "idempotency.window";
+        public const string IdempotencyMaxRemembered = "idempotency.max-remembered";
     }
 }

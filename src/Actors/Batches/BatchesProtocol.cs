@@ -31,7 +31,10 @@ public interface IBatchCommand : IWithKey
 /// <param name="Deadline">Absolute UTC time after which the caller no longer wants the operation run: if its turn has not come
 /// by then it is answered <see cref="ErrorCode.Cancelled"/> without being run. A deadline crosses nodes where a
 /// <see cref="CancellationToken"/> cannot; nodes' clocks are assumed to agree to well within the deadlines used.</param>
-public sealed record RunOperation(string Key, Guid OperationId, IBatchOperation Operation, DateTime Deadline) : IBatchCommand;
+/// <param name="RequestId">Optional: the caller's request id (<see cref="RequestIds"/>). A repeat of an id of this key within the
+/// type's <c>idempotency.window</c> is not applied again: it is answered with the first answer (once that is known).</param>
+public sealed record RunOperation(string Key, Guid OperationId, IBatchOperation Operation, DateTime Deadline, string? RequestId = null)
+    : IBatchCommand;
 
 /// <summary>
 /// Several operations on the resource <paramref name="Key"/>, in arrival order: the entity takes them as if each had come

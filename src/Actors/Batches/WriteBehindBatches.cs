@@ -64,12 +64,13 @@ public static class WriteBehindBatches
             InflightMetrics.Register(queues);
             system.RegisterOnTermination(() => InflightMetrics.Unregister(queues));
 
+            var requests = new RequestLedger(settings.IdempotencyMaxRemembered);
             var writer = store is IBulkResourceStore<TResource> bulk
                 ? system.ActorOf(ResourceStoreWriterActor<TResource>.Props(bulk, settings), $"{settings.TypeName}-store-writer")
                 : null;
 
             var region = await EntityRegions.StartAsync(system, settings.TypeName,
-                key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues),
+                key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues, requests),
                 settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance).ConfigureAwait(false);
 
             var ingest = new BatchIngest();
@@ -77,7 +78,7 @@ public static class WriteBehindBatches
             var sweep = TimeSpan.FromTicks(Math.Clamp(settings.ReplyTimeoutMargin.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
             var ingestActor = system.ActorOf(BatchIngestActor.Props(ingest, region, sweep), $"{settings.TypeName}-ingest");
             ingest.Drainer = ingestActor;
-            var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues, Ingest = ingest, IngestActor = ingestActor };
+            var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues, Requests = requests, Ingest = ingest, IngestActor = ingestActor };
             registry.Set<TResource>(processor);
             return processor;
         }

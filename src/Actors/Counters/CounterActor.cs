@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
@@ -55,14 +56,22 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private readonly List<IActorRef> _waitingForInFlight = new();
     private readonly List<IActorRef> _waitingForPending = new();
 
+    // request ids: counted ones (to leave repeats out), and those of the pending delta and of the write in flight, which the
+    // row records in the write's transaction
+    private CounterRequestMemory? _requestMemory;
+    private List<RequestDelta>? _pendingRequests;
+    private IReadOnlyList<CounterRequest>? _inFlightRequests;
+
     // journal mode
     private IActorRef? _journal;             // the shard log, once attached
     private bool _journalReady;
     private long _journaledUpTo;             // the newest shard-log event holding a delta of this key
     private List<Waiting> _group = new();    // accepted, waiting for the next persist
     private long _groupSum;
+    private List<RequestDelta>? _groupRequests;
     private List<Waiting>? _persisting;      // the group being persisted
     private long _persistingSum;
+    private ImmutableArray<RequestDelta> _persistingRequests;
     private long _persistsStarted;
     private Waiting? _lastWaiting;           // the increment last put in a group (a command set's slot is freed with it)
     private long _persistsCompleted;
@@ -285,8 +294,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         switch (command)
         {
+            case Increment { RequestId: { } id } increment when !RequestIds.TryValidate(id, out var idError):
+                return RefuseInOrder(increment.Delta, replyTo, ingest, envelopeId, ErrorCode.InvalidArgument, idError!);
             case Increment increment:
-                return Apply(increment, replyTo, ingest, envelopeId);
+                return Apply(increment.Delta, increment.RequestId is { } requestId ? [new RequestDelta(requestId, increment.Delta)] : default,
+                    replyTo, ingest, envelopeId);
+            case AggregatedIncrement aggregated:
+                return Apply(aggregated.Delta, aggregated.Requests, replyTo, ingest, envelopeId);
             case GetCounter or FlushCounter when MustWaitForJournal(command, replyTo):
                 return false;
             case GetCounter:
@@ -328,34 +342,48 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             ingest.Tell(new CounterEnvelopeTaken(set.Id));
     }
 
-    private bool Apply(Increment increment, IActorRef replyTo, IActorRef? ingest, long envelopeId)
+    /// <param name="requested">The delta the caller sent (what the answer says).</param>
+    /// <param name="requests">The request ids in it, if any: those already counted are left out of the delta.</param>
+    /// <param name="replyTo">Whom to answer.</param>
+    /// <param name="ingest">The ingest stage whose slot is freed with the answer (journal mode), or <c>null</c>.</param>
+    /// <param name="envelopeId">That slot.</param>
+    private bool Apply(long requested, ImmutableArray<RequestDelta> requests, IActorRef replyTo, IActorRef? ingest, long envelopeId)
     {
+        var delta = requested;
+        var fresh = requests;
+        if (!requests.IsDefaultOrEmpty && !RequestMemory.TryFilter(requested, requests, NowMs(), out delta, out fresh))
+            return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Overflow,
+                $"adding {requested} without its repeated requests overflows a 64-bit integer");
+
         var unjournaled = (Int128)_persistingSum + _groupSum;
-        var pending = (Int128)_pending + unjournaled + increment.Delta;
-        var group = (Int128)_groupSum + increment.Delta;
+        var pending = (Int128)_pending + unjournaled + delta;
+        var group = (Int128)_groupSum + delta;
         var total = (Int128)_stored + _inFlight + pending;
         if (!FitsInt64(pending) || !FitsInt64(group) || !FitsInt64(total))
         {
             var current = (Int128)_stored + _inFlight + _pending + unjournaled;
-            return RefuseInOrder(increment, replyTo, ingest, envelopeId, ErrorCode.Overflow,
-                $"adding {increment.Delta} to the counter's total {current} overflows a 64-bit integer");
+            return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Overflow,
+                $"adding {requested} to the counter's total {current} overflows a 64-bit integer");
         }
 
         if (!_journalMode)
         {
-            AddPending(increment.Delta);
+            AddPending(delta);
+            Counted(fresh);
             CounterMetrics.Increments.Add(1, _tag);
-            Reply(replyTo, new IncrementAccepted(_key, increment.Delta));
+            Reply(replyTo, new IncrementAccepted(_key, requested));
             ArmFlushTimer();
             return false;
         }
 
         if (_group.Count >= _settings.EntityBufferSize)
-            return RefuseInOrder(increment, replyTo, ingest, envelopeId, ErrorCode.Saturated,
+            return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Saturated,
                 $"counter [{_key}] already has {_group.Count} increments waiting for the journal");
 
-        _group.Add(_lastWaiting = new Waiting(increment.Delta, replyTo, ingest, envelopeId));
+        _group.Add(_lastWaiting = new Waiting(requested, replyTo, ingest, envelopeId));
         _groupSum = (long)group;
+        if (!fresh.IsDefaultOrEmpty)
+            (_groupRequests ??= new List<RequestDelta>()).AddRange(fresh);
         TryPersist();
         return ingest is not null;
     }
@@ -365,16 +393,16 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// waiting for the journal (the fast path matches its answers to its aggregates by order).
     /// </summary>
     /// <returns><c>true</c> when the ingest confirmation is deferred with the answer.</returns>
-    private bool RefuseInOrder(Increment increment, IActorRef replyTo, IActorRef? ingest, long envelopeId, ErrorCode code, string message)
+    private bool RefuseInOrder(long delta, IActorRef replyTo, IActorRef? ingest, long envelopeId, ErrorCode code, string message)
     {
         var waitingBefore = _group.Count > 0 ? _group : _persisting;
         if (!_journalMode || waitingBefore is null)
         {
-            Refuse(increment, replyTo, code, message);
+            Refuse(new Increment(_key, delta), replyTo, code, message);
             return false;
         }
 
-        waitingBefore.Add(_lastWaiting = new Waiting(increment.Delta, replyTo, ingest, envelopeId, new CounterRejected(_key, code, message)));
+        waitingBefore.Add(_lastWaiting = new Waiting(delta, replyTo, ingest, envelopeId, new CounterRejected(_key, code, message)));
         return ingest is not null;
     }
 
@@ -438,7 +466,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// the row's <c>applied_seq</c> whose deltas netted out (the row must still record their sequence number, so that a
     /// replay after the log deleted part of them cannot apply the rest).
     /// </summary>
-    private bool HasUnwritten() => _pending != 0 || (_journalMode && !_writing && _journaledUpTo > _lastSeq);
+    private bool HasUnwritten() => _pending != 0 || _pendingRequests is not null || (_journalMode && !_writing && _journaledUpTo > _lastSeq);
 
     private void ArmFlushTimer()
     {
@@ -472,6 +500,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         Timers.Cancel(FlushTick.Instance);
         _inFlight = _pending;
         _pending = 0;
+        _inFlightRequests = ToWrite(_pendingRequests);
+        _pendingRequests = null;
         _inFlightCount = _pendingCount;
         _pendingCount = 0;
         _writeStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -487,7 +517,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private void SendWrite()
     {
         _writeOutstanding = true;
-        _storeWriter.Tell(new WriteCounter(new CounterWrite(_key, _inFlight, _writeSeq)));
+        _storeWriter.Tell(new WriteCounter(new CounterWrite(_key, _inFlight, _writeSeq) { Requests = _inFlightRequests }));
         Timers.StartSingleTimer(WriteTimedOut.Instance, WriteTimedOut.Instance, _settings.WriteTimeout);
     }
 
@@ -514,6 +544,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _lastSeq = written.Stored.AppliedSeq;
         _inFlight = 0;
         _inFlightCount = 0;
+        _inFlightRequests = null;
         _failures = 0;
         CounterMetrics.Flushes.Add(1, _tag);
         CounterMetrics.FlushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_writeStartedAt).TotalSeconds, _tag);
@@ -578,6 +609,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             if (e.Seq <= baseSeq)
                 continue;
             AddPending(e.Delta);
+            Counted(e.Requests);
             _journaledUpTo = Math.Max(_journaledUpTo, e.Seq);
             taken++;
         }
@@ -603,10 +635,12 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
         _persisting = _group;
         _persistingSum = _groupSum;
+        _persistingRequests = _groupRequests?.ToImmutableArray() ?? default;
         _persistsStarted++;
         _group = new List<Waiting>();
         _groupSum = 0;
-        _journal!.Tell(new JournalDelta(_key, _persistingSum));
+        _groupRequests = null;
+        _journal!.Tell(new JournalDelta(_key, _persistingSum, _persistingRequests));
     }
 
     private void Persisted(DeltaJournaled persisted)
@@ -614,6 +648,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (_persisting is null)
             return;
         AddPending(persisted.Delta, _persisting.Count);
+        Counted(_persistingRequests);
+        _persistingRequests = default;
         CounterMetrics.Increments.Add(_persisting.Count, _tag);
         _journaledUpTo = persisted.Seq;
         foreach (var waiting in _persisting)
@@ -641,6 +677,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _log.Warning("Counter [{CounterKey}]: {Increments} increments were not journaled: {Reason}", _key, _persisting.Count, reason);
         RefuseAll(_persisting, ErrorCode.StoreFailure, reason);
         _persisting = null;
+        _persistingRequests = default;
         _persistsCompleted++;
         _persistingSum = 0;
         TryPersist();
@@ -653,6 +690,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         RefuseAll(_group, code, reason);
         _group = new List<Waiting>();
         _groupSum = 0;
+        _groupRequests = null;
         _persistsStarted++; // reads and flushes waiting for this group go on
         _persistsCompleted++;
         RunAfterJournal();
@@ -742,6 +780,29 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         var exponent = Math.Min(attempt - 1, 30);
         var ms = Math.Min(_settings.RetryMaxBackoff.TotalMilliseconds, _settings.RetryMinBackoff.TotalMilliseconds * Math.Pow(2, exponent));
         return TimeSpan.FromMilliseconds(ms * (1 + _settings.RetryRandomFactor * Random.Shared.NextDouble()));
+    }
+
+    private CounterRequestMemory RequestMemory =>
+        _requestMemory ??= new CounterRequestMemory(_settings.IdempotencyWindow, _settings.IdempotencyMaxIdsPerKey);
+
+    private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>The requests of a delta now in the pending sum: remembered, and recorded by the row with the next write.</summary>
+    private void Counted(ImmutableArray<RequestDelta> requests)
+    {
+        if (requests.IsDefaultOrEmpty)
+            return;
+        RequestMemory.Remember(requests, NowMs());
+        (_pendingRequests ??= new List<RequestDelta>()).AddRange(requests);
+    }
+
+    /// <summary>The pending requests as the store records them, remembered for the window from now.</summary>
+    private IReadOnlyList<CounterRequest>? ToWrite(List<RequestDelta>? requests)
+    {
+        if (requests is null)
+            return null;
+        var expiresAt = DateTimeOffset.UtcNow + _settings.IdempotencyWindow;
+        return requests.Select(r => new CounterRequest(r.Id, r.Delta, expiresAt)).ToArray();
     }
 
     /// <summary>Adds an accepted (journal mode: journaled) delta to the pending sum and keeps the ledger's age current.</summary>

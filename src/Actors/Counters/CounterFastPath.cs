@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Counters;
@@ -88,7 +89,7 @@ public sealed class CounterFastPath
     /// <param name="key">The counter's key (validated once, when the key gets a cell).</param>
     /// <param name="delta">Any 64-bit value, negative included.</param>
     /// <returns><see cref="FastIncrementStatus.Buffered"/>, or why it was refused (nothing changed then).</returns>
-    public FastIncrementStatus Increment(string key, long delta) => Add(key, delta, null);
+    public FastIncrementStatus Increment(string key, long delta) => Add(key, delta, null, null);
 
     /// <summary>
     /// Adds <paramref name="delta"/> to the counter <paramref name="key"/> like <see cref="Increment"/>, and tells its outcome:
@@ -100,10 +101,18 @@ public sealed class CounterFastPath
     /// </summary>
     /// <param name="key">The counter's key.</param>
     /// <param name="delta">Any 64-bit value, negative included.</param>
-    public Task<ICounterReply> IncrementAsync(string key, long delta)
+    /// <param name="requestId">
+    /// Makes the increment safe to retry: a repeat of this id for the same key within <c>idempotency.window</c> (10 minutes by
+    /// default) is not applied again and completes as the first did (<see cref="IncrementAccepted"/>), also after a crash or a
+    /// hand-off. <c>null</c> (the default): no id. An id that breaks <see cref="RequestIds"/> completes with
+    /// <see cref="CounterRejected"/> and <see cref="ErrorCode.InvalidArgument"/>.
+    /// </param>
+    public Task<ICounterReply> IncrementAsync(string key, long delta, string? requestId = null)
     {
+        if (requestId is not null && !RequestIds.TryValidate(requestId, out var error))
+            return Task.FromResult<ICounterReply>(new CounterRejected(key ?? "", ErrorCode.InvalidArgument, error!));
         var waiter = new Waiter(delta);
-        var status = Add(key, delta, waiter);
+        var status = Add(key, delta, waiter, requestId);
         return status == FastIncrementStatus.Buffered ? waiter.Task : Task.FromResult<ICounterReply>(Refusal(key, delta, status));
     }
 
@@ -121,7 +130,7 @@ public sealed class CounterFastPath
         _ => new CounterRejected(key!, ErrorCode.ShuttingDown, "the node is shutting down"),
     };
 
-    private FastIncrementStatus Add(string key, long delta, Waiter? waiter)
+    private FastIncrementStatus Add(string key, long delta, Waiter? waiter, string? requestId)
     {
         if (key is null)
             return FastIncrementStatus.InvalidKey;
@@ -152,10 +161,11 @@ public sealed class CounterFastPath
                     // the aggregate would overflow: close it and start a new one (the entity checks each on its own)
                     if (cell.Splits is { Count: >= MaxSplits })
                         return FastIncrementStatus.Overflow;
-                    (cell.Splits ??= new List<Aggregate>()).Add(new Aggregate(cell.Sum, cell.Count, cell.Waiters));
+                    (cell.Splits ??= new List<Aggregate>()).Add(new Aggregate(cell.Sum, cell.Count, cell.Waiters, cell.Requests));
                     cell.Sum = delta;
                     cell.Count = 1;
                     cell.Waiters = null;
+                    cell.Requests = null;
                 }
                 else
                 {
@@ -165,6 +175,8 @@ public sealed class CounterFastPath
 
                 if (waiter is not null)
                     (cell.Waiters ??= new List<Waiter>()).Add(waiter);
+                if (requestId is not null)
+                    (cell.Requests ??= new List<RequestDelta>()).Add(new RequestDelta(requestId, delta));
                 return FastIncrementStatus.Buffered;
             }
         }
@@ -215,6 +227,7 @@ public sealed class CounterFastPath
                     cell.Sum = aggregate.Sum;
                     cell.Count = aggregate.Count;
                     cell.Waiters = aggregate.Waiters;
+                    cell.Requests = aggregate.Requests;
                 }
                 else
                     (cell.Splits ??= new List<Aggregate>()).Insert(0, aggregate);
@@ -282,11 +295,12 @@ public sealed class CounterFastPath
             }
 
             splits = cell.Splits;
-            last = new Aggregate(cell.Sum, cell.Count, cell.Waiters);
+            last = new Aggregate(cell.Sum, cell.Count, cell.Waiters, cell.Requests);
             cell.Splits = null;
             cell.Sum = 0;
             cell.Count = 0;
             cell.Waiters = null;
+            cell.Requests = null;
         }
 
         if (splits is not null)
@@ -304,7 +318,13 @@ public sealed class CounterFastPath
     }
 
     /// <summary>INTERNAL API: the sum of <see cref="Count"/> buffered increments of one key, and the callers waiting for its outcome.</summary>
-    internal readonly record struct Aggregate(long Sum, long Count, List<Waiter>? Waiters = null);
+    internal readonly record struct Aggregate(long Sum, long Count, List<Waiter>? Waiters = null, List<RequestDelta>? Requests = null)
+    {
+        /// <summary>The increment the entity is sent for this aggregate: with the request ids when some increments had one.</summary>
+        public ICounterCommand ToCommand(string key) => Requests is null
+            ? new Increment(key, Sum)
+            : new AggregatedIncrement(key, Sum, Requests.ToImmutableArray());
+    }
 
     /// <summary>INTERNAL API: a caller of <see cref="IncrementAsync"/> waiting for the outcome of its increment.</summary>
     internal sealed class Waiter(long delta) : TaskCompletionSource<ICounterReply>(TaskCreationOptions.RunContinuationsAsynchronously)
@@ -318,6 +338,7 @@ public sealed class CounterFastPath
         public long Count;
         public List<Aggregate>? Splits; // earlier aggregates, closed because adding to them overflowed (or restored)
         public List<Waiter>? Waiters;   // callers of IncrementAsync whose increments are in Sum
+        public List<RequestDelta>? Requests; // increments in Sum sent with a request id
         public bool Retired;
     }
 }

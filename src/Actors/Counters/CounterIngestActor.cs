@@ -232,13 +232,13 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     /// </summary>
     private void AdmitAggregate(string key, CounterFastPath.Aggregate aggregate)
     {
-        if (aggregate.Sum == 0)
+        if (aggregate.Sum == 0 && aggregate.Requests is null)
         {
-            _fastPath.Delivered(key, aggregate); // nets out: nothing to add
+            _fastPath.Delivered(key, aggregate); // nets out: nothing to add (request ids still go, so that repeats are known)
             return;
         }
 
-        if (TryAdmit(new Increment(key, aggregate.Sum), Self) is not null)
+        if (TryAdmit(aggregate.ToCommand(key), Self) is not null)
         {
             _fastPath.Restore(key, aggregate);
             _fastRestored = true;

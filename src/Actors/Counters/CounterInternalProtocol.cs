@@ -40,3 +40,13 @@ internal sealed class StopCounter
 
 /// <summary>INTERNAL API: starts the entity of <see cref="Key"/> (the journal sweep uses it so journaled increments reach the target).</summary>
 internal sealed record WakeCounter(string Key) : ICounterCommand;
+
+/// <summary>INTERNAL API: an increment a caller sent with a request id: the id and the increment's own delta.</summary>
+internal readonly record struct RequestDelta(string Id, long Delta);
+
+/// <summary>
+/// INTERNAL API
+/// <para>The fast path's aggregate of one key's increments (<see cref="Delta"/> is their sum), with the request ids of those
+/// sent with one: the entity leaves out the ones it already counted, and the ids travel on to the journal and the row.</para>
+/// </summary>
+internal sealed record AggregatedIncrement(string Key, long Delta, ImmutableArray<RequestDelta> Requests) : ICounterCommand;

@@ -105,6 +105,21 @@ public sealed record CounterSettings(
     public int MaxLiveEntities { get; init; } = 100_000;
 
     /// <summary>
+    /// How long a request id is remembered after its increment was stored (<c>idempotency.window</c>): a repeat within it is not
+    /// applied again. <b>Default</b>: 10 minutes.
+    /// </summary>
+    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Request ids one counter keeps in memory at most (<c>idempotency.max-ids-per-key</c>); older ones are still recognised by
+    /// the store when written. <b>Default</b>: 10,000.
+    /// </summary>
+    public int IdempotencyMaxIdsPerKey { get; init; } = 10_000;
+
+    /// <summary>How often the store writer deletes expired request ids (<c>idempotency.cleanup-interval</c>). <b>Default</b>: 1 minute.</summary>
+    public TimeSpan IdempotencyCleanupInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// The table of this set's rows in the library's stores (<c>table-name</c>; empty = derived from <see cref="TypeName"/>
     /// by <see cref="Storage.CounterTables.DerivedFrom"/>). Each set has its own rows: two sets on one table would skip each
     /// other's writes. <b>Default</b>: <c>counters</c> for the default set, <c>counters_&lt;type name&gt;</c> for another.
@@ -178,6 +193,9 @@ public sealed record CounterSettings(
             JournalGroupWindow = NonNegative(config, Keys.JournalGroupWindow),
             FlushAllParallelism = config.GetInt(Keys.FlushAllParallelism),
             MaxLiveEntities = config.GetString(Keys.MaxLiveEntities, "off") is "off" or "" ? 0 : config.GetInt(Keys.MaxLiveEntities),
+            IdempotencyWindow = Positive(config, Keys.IdempotencyWindow),
+            IdempotencyMaxIdsPerKey = config.GetInt(Keys.IdempotencyMaxIdsPerKey),
+            IdempotencyCleanupInterval = Positive(config, Keys.IdempotencyCleanupInterval),
         };
         settings.Validate();
         return settings;
@@ -203,6 +221,7 @@ public sealed record CounterSettings(
         Require(IngestFastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
         Require(FlushAllParallelism > 0, Keys.FlushAllParallelism, "must be > 0");
         Require(MaxLiveEntities >= 0, Keys.MaxLiveEntities, "must be >= 0 (0 or off: no limit)");
+        Require(IdempotencyMaxIdsPerKey > 0, Keys.IdempotencyMaxIdsPerKey, "must be > 0");
         Require(Storage.CounterTables.IsValid(TableName), Keys.TableName,
             $"(\"{TableName}\") must be an SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63");
     }
@@ -268,6 +287,9 @@ public sealed record CounterSettings(
         public const string IngestMaxActiveKeys = "ingest.max-active-keys";
         public const string IngestAggregateWindow = "ingest.aggregate-window";
         public const string IngestFastPathMaxKeys = "ingest.fast-path-max-keys";
+        public const string IdempotencyWindow = "idempotency.window";
+        public const string IdempotencyMaxIdsPerKey = "idempotency.max-ids-per-key";
+        public const string IdempotencyCleanupInterval = "idempotency.cleanup-interval";
         public const string JournalPluginId = "journal.plugin-id";
         public const string JournalTrimInterval = "journal.trim-interval";
         public const string JournalGroupWindow = "journal.group-window";

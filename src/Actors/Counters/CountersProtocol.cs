@@ -20,7 +20,16 @@ public interface ICounterReply : IWithKey
 /// </summary>
 /// <param name="Key">The counter's key.</param>
 /// <param name="Delta">Any 64-bit value, negative included. The running sum is checked: a sum that would overflow is refused, never wrapped.</param>
-public sealed record Increment(string Key, long Delta) : ICounterCommand;
+public sealed record Increment(string Key, long Delta) : ICounterCommand
+{
+    /// <summary>
+    /// Makes the increment safe to retry: a repeat of this id for the same key within <c>idempotency.window</c> (10 minutes by
+    /// default) is not applied again and is answered as the first was (<see cref="IncrementAccepted"/>) — also after a crash
+    /// or a hand-off, since the id travels with the increment to the journal and the row. <c>null</c> (the default): no id.
+    /// An id that breaks <see cref="RequestIds"/> is refused with <see cref="ErrorCode.InvalidArgument"/>.
+    /// </summary>
+    public string? RequestId { get; init; }
+}
 
 /// <summary>Asks for the counter's value; the reply is <see cref="CounterValue"/> (read-your-writes: its total includes increments not yet flushed).</summary>
 /// <param name="Key">The counter's key.</param>

@@ -100,7 +100,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 {
                     if (!_recovered.TryGetValue(d.Key, out var events))
                         _recovered[d.Key] = events = new List<JournaledDelta>();
-                    events.Add(new JournaledDelta(LastSequenceNr, d.Delta));
+                    events.Add(new JournaledDelta(LastSequenceNr, d.Delta, d.Requests));
                     Unstored(d.Key, LastSequenceNr);
                 }
 
@@ -125,7 +125,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         switch (message)
         {
             case JournalDelta delta:
-                _group.Add((Sender, new KeyDelta(delta.Key, delta.Delta)));
+                _group.Add((Sender, new KeyDelta(delta.Key, delta.Delta, delta.Requests)));
                 TryPersist();
                 break;
             case KeyStored stored:

@@ -11,11 +11,14 @@ namespace Akka.WriteBehind.Counters;
 /// </summary>
 internal sealed record ShardIncrements(ImmutableArray<KeyDelta> Deltas);
 
-/// <summary>INTERNAL API: one key's delta in a <see cref="ShardIncrements"/> event.</summary>
-internal readonly record struct KeyDelta(string Key, long Delta);
+/// <summary>
+/// INTERNAL API: one key's delta in a <see cref="ShardIncrements"/> event, with the request ids of the increments in it that
+/// callers sent with one (empty when none): they travel with the delta until its row records them.
+/// </summary>
+internal readonly record struct KeyDelta(string Key, long Delta, ImmutableArray<RequestDelta> Requests = default);
 
 /// <summary>INTERNAL API: one event's delta of one key, as handed to the key's entity after a replay.</summary>
-internal readonly record struct JournaledDelta(long Seq, long Delta);
+internal readonly record struct JournaledDelta(long Seq, long Delta, ImmutableArray<RequestDelta> Requests = default);
 
 /// <summary>
 /// INTERNAL API
@@ -43,7 +46,7 @@ internal sealed record ShardJournalKeepAlive(string ShardId) : IShardJournalMess
 internal sealed record JournalAttached(long HighestSeq, ImmutableArray<JournaledDelta> Events) : INoSerializationVerificationNeeded;
 
 /// <summary>INTERNAL API: counter → its shard log: persist this delta of <see cref="Key"/> with the next event.</summary>
-internal sealed record JournalDelta(string Key, long Delta) : INoSerializationVerificationNeeded;
+internal sealed record JournalDelta(string Key, long Delta, ImmutableArray<RequestDelta> Requests = default) : INoSerializationVerificationNeeded;
 
 /// <summary>INTERNAL API: shard log → counter: the delta is in the log, in the event <see cref="Seq"/>.</summary>
 internal sealed record DeltaJournaled(long Seq, long Delta) : INoSerializationVerificationNeeded;
@@ -57,14 +60,16 @@ internal sealed record KeyStored(string Key, long UpToSeq) : INoSerializationVer
 /// <summary>
 /// INTERNAL API
 /// <para>
-/// Binary serializer of <see cref="ShardIncrements"/> (manifest "sd"), so the journal does not depend on CLR type names: the
-/// number of deltas, then per delta the key's UTF-8 length and bytes and the delta, all as LEB128 varints (the delta
-/// zigzag-encoded), so a small delta of a short key takes a few bytes.
+/// Binary serializer of <see cref="ShardIncrements"/>, so the journal does not depend on CLR type names: the number of deltas,
+/// then per delta the key's UTF-8 length and bytes and the delta, all as LEB128 varints (the delta zigzag-encoded), so a small
+/// delta of a short key takes a few bytes (manifest "sd"). An event where some delta carries request ids (manifest "sr") adds
+/// after each delta the number of its requests and, per request, the id's length and bytes and its delta.
 /// </para>
 /// </summary>
 internal sealed class CounterEventSerializer : SerializerWithStringManifest
 {
     private const string ShardIncrementsManifest = "sd";
+    private const string ShardIncrementsWithRequestsManifest = "sr";
 
     public CounterEventSerializer(ExtendedActorSystem system) : base(system)
     {
@@ -80,52 +85,103 @@ internal sealed class CounterEventSerializer : SerializerWithStringManifest
 
     public override object FromBinary(byte[] bytes, string manifest) => manifest switch
     {
-        ShardIncrementsManifest => Read(bytes),
+        ShardIncrementsManifest => Read(bytes, withRequests: false),
+        ShardIncrementsWithRequestsManifest => Read(bytes, withRequests: true),
         _ => throw new System.Runtime.Serialization.SerializationException($"Unknown manifest [{manifest}] for counter events"),
     };
 
     public override string Manifest(object o) => o switch
     {
-        ShardIncrements => ShardIncrementsManifest,
+        ShardIncrements e => HasRequests(e) ? ShardIncrementsWithRequestsManifest : ShardIncrementsManifest,
         _ => throw new ArgumentException($"Cannot serialize {o.GetType()}", nameof(o)),
     };
 
+    private static bool HasRequests(ShardIncrements e)
+    {
+        foreach (var d in e.Deltas)
+            if (!d.Requests.IsDefaultOrEmpty)
+                return true;
+        return false;
+    }
+
     private static byte[] Write(ShardIncrements e)
     {
+        var withRequests = HasRequests(e);
         var size = 10;
         foreach (var d in e.Deltas)
+        {
             size += 20 + Encoding.UTF8.GetMaxByteCount(d.Key.Length);
+            if (withRequests && !d.Requests.IsDefaultOrEmpty)
+                foreach (var r in d.Requests)
+                    size += 20 + Encoding.UTF8.GetMaxByteCount(r.Id.Length);
+        }
+
         var buffer = new byte[size];
         var at = WriteVarint(buffer, 0, (ulong)e.Deltas.Length);
         foreach (var d in e.Deltas)
         {
-            var length = Encoding.UTF8.GetBytes(d.Key, 0, d.Key.Length, buffer, at + 5);
-            // the length is written in front of the bytes already in place; move them if its varint is shorter than 5
-            var lengthBytes = WriteVarint(buffer, at, (ulong)length) - at;
-            if (lengthBytes < 5)
-                Buffer.BlockCopy(buffer, at + 5, buffer, at + lengthBytes, length);
-            at += lengthBytes + length;
-            at = WriteVarint(buffer, at, (ulong)((d.Delta << 1) ^ (d.Delta >> 63)));
+            at = WriteString(buffer, at, d.Key);
+            at = WriteVarint(buffer, at, ZigZag(d.Delta));
+            if (!withRequests)
+                continue;
+            var requests = d.Requests.IsDefault ? ImmutableArray<RequestDelta>.Empty : d.Requests;
+            at = WriteVarint(buffer, at, (ulong)requests.Length);
+            foreach (var r in requests)
+            {
+                at = WriteString(buffer, at, r.Id);
+                at = WriteVarint(buffer, at, ZigZag(r.Delta));
+            }
         }
 
         return buffer.AsSpan(0, at).ToArray();
     }
 
-    private static ShardIncrements Read(byte[] bytes)
+    private static ShardIncrements Read(byte[] bytes, bool withRequests)
     {
         var at = 0;
         var count = checked((int)ReadVarint(bytes, ref at));
         var deltas = ImmutableArray.CreateBuilder<KeyDelta>(count);
         for (var i = 0; i < count; i++)
         {
-            var length = checked((int)ReadVarint(bytes, ref at));
-            var key = Encoding.UTF8.GetString(bytes, at, length);
-            at += length;
-            var zigzag = ReadVarint(bytes, ref at);
-            deltas.Add(new KeyDelta(key, (long)(zigzag >> 1) ^ -(long)(zigzag & 1)));
+            var key = ReadString(bytes, ref at);
+            var delta = UnZigZag(ReadVarint(bytes, ref at));
+            var requests = ImmutableArray<RequestDelta>.Empty;
+            if (withRequests && checked((int)ReadVarint(bytes, ref at)) is var n and > 0)
+            {
+                var builder = ImmutableArray.CreateBuilder<RequestDelta>(n);
+                for (var j = 0; j < n; j++)
+                    builder.Add(new RequestDelta(ReadString(bytes, ref at), UnZigZag(ReadVarint(bytes, ref at))));
+                requests = builder.MoveToImmutable();
+            }
+
+            deltas.Add(new KeyDelta(key, delta, requests));
         }
 
         return new ShardIncrements(deltas.MoveToImmutable());
+    }
+
+    private static ulong ZigZag(long value) => (ulong)((value << 1) ^ (value >> 63));
+
+    private static long UnZigZag(ulong zigzag) => (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+
+    private static int WriteString(byte[] buffer, int at, string text)
+    {
+        var length = Encoding.UTF8.GetBytes(text, 0, text.Length, buffer, at + 5);
+        // the length is written in front of the bytes already in place; move them if its varint is shorter than 5
+        var lengthBytes = WriteVarint(buffer, at, (ulong)length) - at;
+        if (lengthBytes < 5)
+            Buffer.BlockCopy(buffer, at + 5, buffer, at + lengthBytes, length);
+        return at + lengthBytes + length;
+    }
+
+    private static string ReadString(byte[] bytes, ref int at)
+    {
+        var length = checked((int)ReadVarint(bytes, ref at));
+        if (length > bytes.Length - at)
+            throw new System.Runtime.Serialization.SerializationException("truncated counter event");
+        var text = Encoding.UTF8.GetString(bytes, at, length);
+        at += length;
+        return text;
     }
 
     private static int WriteVarint(byte[] buffer, int at, ulong value)

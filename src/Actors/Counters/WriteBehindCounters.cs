@@ -37,18 +37,19 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// <param name="key">The counter's key.</param>
     /// <param name="delta">Any 64-bit value, negative included.</param>
     /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
-    public Task<ICounterReply> IncrementAsync(string key, long delta) => FastPathOrThrow.IncrementAsync(key, delta);
+    /// <param name="requestId">Makes the increment safe to retry (see <see cref="CounterFastPath.IncrementAsync"/>); <c>null</c>: no id.</param>
+    public Task<ICounterReply> IncrementAsync(string key, long delta, string? requestId = null) => FastPathOrThrow.IncrementAsync(key, delta, requestId);
 
     /// <summary>
-    /// Adds many increments at once, each as by <see cref="IncrementAsync(string, long)"/>; completes when every one has its
-    /// outcome, given in the order of <paramref name="increments"/>. Increments of one key are applied in that order.
+    /// Adds many increments at once, each as by <see cref="IncrementAsync(string, long, string?)"/>; completes when every one has
+    /// its outcome, given in the order of <paramref name="increments"/>. Increments of one key are applied in that order.
     /// </summary>
-    /// <param name="increments">The keys and deltas.</param>
+    /// <param name="increments">The keys and deltas, each with its <see cref="Increment.RequestId"/> if it has one.</param>
     /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
     public Task<ICounterReply[]> IncrementAsync(IEnumerable<Increment> increments)
     {
         var fastPath = FastPathOrThrow;
-        return Task.WhenAll(increments.Select(i => fastPath.IncrementAsync(i.Key, i.Delta)));
+        return Task.WhenAll(increments.Select(i => fastPath.IncrementAsync(i.Key, i.Delta, i.RequestId)));
     }
 
     /// <summary>INTERNAL API: the node's flush-all actor (<see cref="CounterFlushAllActor"/>).</summary>

@@ -61,6 +61,14 @@ public sealed class WriteBehindBatchesOptions<TResource> where TResource : notnu
     /// <summary>Operations a node's processor has waiting for answers before callers get <see cref="ErrorCode.Saturated"/>. <b>Default</b>: 10,000.</summary>
     public int? MaxInFlight { get; set; }
 
+    /// <summary>How long a request id is remembered after its batch was saved (a repeat within it gets the first answer).
+    /// <b>Default</b>: 10 minutes.</summary>
+    public TimeSpan? IdempotencyWindow { get; set; }
+
+    /// <summary>Request ids a node's entities of the type remember at most; beyond, new ids get <see cref="ErrorCode.Saturated"/>.
+    /// <b>Default</b>: 1,000,000.</summary>
+    public int? IdempotencyMaxRemembered { get; set; }
+
     /// <summary>Renders the set options as HOCON under <c>akka.write-behind.batches.types.&lt;type-name&gt;</c>.</summary>
     /// <exception cref="ConfigurationException"><see cref="TypeName"/> is not set.</exception>
     public Config ToHocon()
@@ -81,6 +89,8 @@ public sealed class WriteBehindBatchesOptions<TResource> where TResource : notnu
             .AddDurationOrOff(p + BatchSettings.Keys.PassivateIdleAfter, PassivateIdleAfter)
             .Add(p + BatchSettings.Keys.OperationTimeout, OperationTimeout)
             .Add(p + BatchSettings.Keys.MaxInFlight, MaxInFlight)
+            .Add(p + BatchSettings.Keys.IdempotencyWindow, IdempotencyWindow)
+            .Add(p + BatchSettings.Keys.IdempotencyMaxRemembered, IdempotencyMaxRemembered)
             .ToConfig();
     }
 }

@@ -118,10 +118,16 @@ public sealed class CounterGroupOperation(IActorRef counters, ICounterCommand co
 /// <param name="processor">The resource type's processor.</param>
 /// <param name="key">The resource's key.</param>
 /// <param name="operation">The operation.</param>
+/// <param name="requestId">Optional: the caller's request id (<see cref="RequestIds"/>), validated by the caller.</param>
 /// <typeparam name="TResource">The resource type.</typeparam>
-public sealed class BatchGroupOperation<TResource>(BatchProcessor<TResource> processor, string key, IBatchOperation operation) : IGroupOperation
+public sealed class BatchGroupOperation<TResource>(BatchProcessor<TResource> processor, string key, IBatchOperation operation,
+    string? requestId = null) : IGroupOperation
     where TResource : notnull
 {
+    /// <summary>The caller's request id (<see cref="RequestIds"/>), or <c>null</c>: a repeat within the type's idempotency
+    /// window is answered with the first answer and not applied again.</summary>
+    public string? RequestId { get; } = requestId;
+
     /// <inheritdoc />
     public string Key { get; } = key;
 
@@ -140,7 +146,7 @@ public sealed class BatchGroupOperation<TResource>(BatchProcessor<TResource> pro
         if (processor.Refusal(Key) is { } refused)
             return new Outcome.Failed(refused.Code, refused.Message) { Saturation = refused.Saturation };
         // through the processor's grouping stage, as RunAsync: operations of one key reach its entity as one message
-        processor.Send(new RunOperation(Key, (Guid)correlation, Operation, deadline), replyTo);
+        processor.Send(new RunOperation(Key, (Guid)correlation, Operation, deadline, RequestId), replyTo);
         return null;
     }
 

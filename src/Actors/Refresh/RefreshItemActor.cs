@@ -33,6 +33,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     private readonly IActorRef _supervisor;
     private readonly IActorRef _writer;
     private readonly List<Waiter> _waiters = new();
+    private RememberedReplies<(long Version, IRefreshReply Reply)>? _answered; // first answers to commands with a request id
 
     private RefreshItem? _item;     // null: absent or deleted
     private long _version;          // the item's version: changes accepted, counted on from the stored row's version
@@ -162,9 +163,13 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
                 Change(command.Item, created: true, Sender, new RefreshItemReply(command.Item, true));
                 break;
+            case PutItem { RequestId: { } id } when Repeated(id, Sender):
+                break;
+            case DeleteItem { RequestId: { } id } when Repeated(id, Sender):
+                break;
             case PutItem command:
                 var created = _item is null;
-                Change(command.Item, created, Sender, new RefreshItemReply(command.Item, created));
+                Change(command.Item, created, Sender, new RefreshItemReply(command.Item, created), command.RequestId);
                 break;
             case UpdateItem command:
                 if (_item is null)
@@ -172,11 +177,11 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                 else
                     Change(command.Item, created: false, Sender, new RefreshItemReply(command.Item, false));
                 break;
-            case DeleteItem:
+            case DeleteItem command:
                 if (_item is null)
                     NotFound(Sender);
                 else
-                    Change(null, created: false, Sender, new RefreshItemDeleted(_id));
+                    Change(null, created: false, Sender, new RefreshItemDeleted(_id), command.RequestId);
                 break;
             case WakeItem wake:
                 if (wake.Touch && _item is not null)
@@ -234,7 +239,32 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     // ---------------------------------------------------------------- commands
 
-    private void Change(RefreshItem? item, bool created, IActorRef replyTo, IRefreshReply reply)
+    /// <summary>
+    /// Whether <paramref name="requestId"/> was answered already (or is invalid): then its first answer goes to
+    /// <paramref name="replyTo"/> once the change it made is stored (or the refusal at once), and nothing is applied.
+    /// </summary>
+    private bool Repeated(string requestId, IActorRef replyTo)
+    {
+        if (!RequestIds.TryValidate(requestId, out var error))
+        {
+            Reply(replyTo, new RefreshRejected(_id, ErrorCode.InvalidArgument, error!));
+            return true;
+        }
+
+        if (_answered is null || !_answered.TryGet(requestId, NowMs(), out var first))
+            return false;
+        if (_storedVersion >= first.Version)
+            Reply(replyTo, first.Reply);
+        else if (_waiters.Count >= _settings.EntityBufferSize)
+            Reply(replyTo, Saturated());
+        else if (replyTo.CanReceiveReplies())
+            _waiters.Add(new Waiter(replyTo, first.Version, first.Reply));
+        return true;
+    }
+
+    private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private void Change(RefreshItem? item, bool created, IActorRef replyTo, IRefreshReply reply, string? requestId = null)
     {
         if (_stopping)
         {
@@ -252,6 +282,9 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         _version++;
         if (replyTo.CanReceiveReplies())
             _waiters.Add(new Waiter(replyTo, _version, reply));
+        if (requestId is not null)
+            (_answered ??= new RememberedReplies<(long, IRefreshReply)>(_settings.IdempotencyWindow, _settings.IdempotencyMaxIdsPerItem))
+                .Remember(requestId, (_version, reply), NowMs());
         Write();
         if (item is { Terminal: false })
         {

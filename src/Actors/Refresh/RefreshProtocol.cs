@@ -56,6 +56,13 @@ public sealed record PutItem(RefreshItem Item) : IRefreshCommand
 {
     /// <inheritdoc />
     public string Key => Item.Id;
+
+    /// <summary>
+    /// Makes the command safe to retry: a repeat of this id for the same item within <c>idempotency.window</c> is not applied
+    /// again and gets the first answer (see <see cref="RequestIds"/>; an invalid id is refused with
+    /// <see cref="ErrorCode.InvalidArgument"/>). Remembered by the item's entity while it lives. <c>null</c>: no id.
+    /// </summary>
+    public string? RequestId { get; init; }
 }
 
 /// <summary>
@@ -63,7 +70,11 @@ public sealed record PutItem(RefreshItem Item) : IRefreshCommand
 /// is gone, or <see cref="ErrorCode.NotFound"/> when it did not exist.
 /// </summary>
 /// <param name="Key">The item's id.</param>
-public sealed record DeleteItem(string Key) : IRefreshCommand;
+public sealed record DeleteItem(string Key) : IRefreshCommand
+{
+    /// <summary>Makes the command safe to retry, as <see cref="PutItem.RequestId"/> does.</summary>
+    public string? RequestId { get; init; }
+}
 
 /// <summary>The item as it is now (stored).</summary>
 /// <param name="Item">The item.</param>

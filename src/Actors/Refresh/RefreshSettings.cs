@@ -64,6 +64,15 @@ public sealed record RefreshSettings(
     int WriterBufferSize,
     TimeSpan WriteTimeout)
 {
+    /// <summary>
+    /// How long an item's entity remembers the first answer to a <see cref="PutItem"/> or <see cref="DeleteItem"/> that carried a
+    /// request id (<c>idempotency.window</c>); a repeat within it gets that answer and is not applied again. <b>Default</b>: 10 minutes.
+    /// </summary>
+    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Request ids an item's entity remembers at most, the newest (<c>idempotency.max-ids-per-item</c>). <b>Default</b>: 1,000.</summary>
+    public int IdempotencyMaxIdsPerItem { get; init; } = 1_000;
+
     /// <summary>Path of the refresh section.</summary>
     public const string ConfigPath = "akka.write-behind.refresh";
 
@@ -114,7 +123,11 @@ public sealed record RefreshSettings(
             WriterBatchDelay: read.PositiveDuration(Keys.WriterBatchDelay),
             WriterParallelism: read.PositiveInt(Keys.WriterParallelism),
             WriterBufferSize: read.PositiveInt(Keys.WriterBufferSize),
-            WriteTimeout: read.PositiveDuration(Keys.WriteTimeout));
+            WriteTimeout: read.PositiveDuration(Keys.WriteTimeout))
+        {
+            IdempotencyWindow = read.PositiveDuration(Keys.IdempotencyWindow),
+            IdempotencyMaxIdsPerItem = read.PositiveInt(Keys.IdempotencyMaxIdsPerItem),
+        };
         read.Require(settings.RetryMaxBackoff >= settings.RetryMinBackoff, Keys.RetryMaxBackoff, "must be >= retry.min-backoff");
         return settings;
     }
@@ -144,6 +157,8 @@ public sealed record RefreshSettings(
         public const string WriterBatchDelay = "store-writer.batch-delay";
         public const string WriterParallelism = "store-writer.parallelism";
         public const string WriterBufferSize = "store-writer.buffer-size";
+        public const string IdempotencyWindow = "idempotency.window";
+        public const string IdempotencyMaxIdsPerItem = "idempotency.max-ids-per-item";
         public const string WriteTimeout = "store-writer.write-timeout";
     }
 }

@@ -16,7 +16,7 @@ namespace Akka.WriteBehind.Storage;
 /// a failure, which the entity retries with back-off: nothing waits unbounded and nothing is dropped.
 /// </para>
 /// </summary>
-internal sealed class CounterStoreWriterActor : ReceiveActor
+internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long _transactions; // numbers the store transactions, for the logs (StoreBatch)
@@ -47,6 +47,17 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
                 Sender.Tell(new CounterLoadFailed(msg.Key, $"store writer queue is full ({_settings.WriterBufferSize} loads); retrying"));
         });
 
+        Receive<CleanupTick>(_ =>
+        {
+            // expired request ids are forgotten; a failure only postpones it to the next tick
+            var log = _log;
+            _store.DeleteExpiredRequestsAsync(DateTimeOffset.UtcNow).ContinueWith(t =>
+            {
+                if (t.IsFaulted)
+                    log.Warning(t.Exception!.GetBaseException(), "Deleting expired counter request ids failed; retrying at the next cleanup");
+            }, TaskContinuationOptions.ExecuteSynchronously);
+        });
+
         Receive<Status.Failure>(failure =>
             throw new InvalidOperationException("Counter store writer stream failed; restarting it.", failure.Cause));
     }
@@ -54,8 +65,11 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
     public static Props Props(ICounterStore store, CounterSettings settings, CounterLedger ledger) =>
         Akka.Actor.Props.Create(() => new CounterStoreWriterActor(store, settings, ledger));
 
+    public ITimerScheduler Timers { get; set; } = null!;
+
     protected override void PreStart()
     {
+        Timers.StartPeriodicTimer(CleanupTick.Instance, CleanupTick.Instance, _settings.IdempotencyCleanupInterval);
         var materializer = Context.Materializer();
         _writes = GroupedChannel.Start<(CounterWrite, IActorRef)>(materializer, Self, _settings.WriterBufferSize,
             _settings.WriterBatchSize, _settings.WriterBatchDelay, _settings.WriterParallelism, ApplyAsync, "write");
@@ -127,5 +141,14 @@ internal sealed class CounterStoreWriterActor : ReceiveActor
         }
 
         return Done.Instance;
+    }
+
+    private sealed class CleanupTick
+    {
+        public static readonly CleanupTick Instance = new();
+
+        private CleanupTick()
+        {
+        }
     }
 }

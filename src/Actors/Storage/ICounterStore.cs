@@ -8,7 +8,21 @@ namespace Akka.WriteBehind.Storage;
 /// <param name="Delta">The delta to add.</param>
 /// <param name="Seq">The key's write sequence number (&gt; 0, increasing per key). A write whose sequence number the row has
 /// already applied is skipped, which makes retries of a write with an unknown outcome idempotent.</param>
-public sealed record CounterWrite(string Key, long Delta, long Seq);
+public sealed record CounterWrite(string Key, long Delta, long Seq)
+{
+    /// <summary>
+    /// The increments of <see cref="Delta"/> that callers sent with a request id, each with its own delta (included in
+    /// <see cref="Delta"/>), or <c>null</c>. A store records each id with the row, in the same transaction, until it expires;
+    /// the delta of an id already recorded for the key (and not expired) is a repeat and is not applied again.
+    /// </summary>
+    public IReadOnlyList<CounterRequest>? Requests { get; init; }
+}
+
+/// <summary>An increment a caller sent with a request id, as part of a <see cref="CounterWrite"/>.</summary>
+/// <param name="Id">The request id (<see cref="RequestIds"/>).</param>
+/// <param name="Delta">The increment's delta.</param>
+/// <param name="ExpiresAt">Until when the id is remembered: a repeat after this is applied again.</param>
+public sealed record CounterRequest(string Id, long Delta, DateTimeOffset ExpiresAt);
 
 /// <summary>A counter as stored.</summary>
 /// <param name="Value">The stored value (0 for a key never written).</param>
@@ -32,7 +46,10 @@ public interface ICounterStore
 
     /// <summary>
     /// Applies a batch of writes in one transaction: for every write, <c>value += Delta</c> and <c>applied_seq = Seq</c>, only where
-    /// <c>applied_seq &lt; Seq</c>. Either every write of the batch is applied or none is (the call throws).
+    /// <c>applied_seq &lt; Seq</c>. Either every write of the batch is applied or none is (the call throws). A write that applies
+    /// records its <see cref="CounterWrite.Requests"/> in the same transaction and leaves out the delta of every request id the
+    /// key has already recorded (not expired): a retried increment is counted once. <see cref="CounterRequests"/> does the
+    /// bookkeeping; a store that cannot record ids applies the whole delta, and repeats are then caught only in memory.
     /// </summary>
     /// <param name="writes">The writes; at most one per key.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -43,6 +60,12 @@ public interface ICounterStore
     /// <param name="keys">The keys to read.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     Task<IReadOnlyDictionary<string, StoredCounter>> ReadAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets the request ids that expired before <paramref name="now"/>; the store writer calls it periodically.</summary>
+    /// <param name="now">The current time.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>How many ids were forgotten.</returns>
+    Task<int> DeleteExpiredRequestsAsync(DateTimeOffset now, CancellationToken cancellationToken = default) => Task.FromResult(0);
 }
 
 /// <summary>

@@ -4,7 +4,9 @@ namespace Akka.WriteBehind.Storage;
 /// Loads and saves the resources of one batch resource type (the Go library's <c>LoadResource</c> and <c>SaveResource</c>).
 /// The batch entity of a key calls <see cref="LoadAsync"/> at the start of a batch (unless it still holds the resource,
 /// <c>keep-loaded</c>) and <see cref="SaveAsync"/> at its end, never both at once for one key; different keys are loaded and
-/// saved concurrently, so implementations must be safe for concurrent calls.
+/// saved concurrently, so implementations must be safe for concurrent calls. Request ids (retries applied once) are kept
+/// with the resources only by stores that implement <see cref="IIdempotentResourceStore{TResource}"/>; with any other store
+/// they live in the memory of the key's entity and are forgotten when it stops (passivation, hand-off, node loss).
 /// </summary>
 /// <typeparam name="TResource">The resource type: an immutable value (a record) is strongly advised.</typeparam>
 public interface IResourceStore<TResource> where TResource : notnull
@@ -69,4 +71,47 @@ public interface IBulkResourceStore<TResource> : IResourceStore<TResource> where
             byKey[key] = loaded[i++];
         return byKey;
     }
+}
+
+/// <summary>
+/// The request id of an operation that ran and whose batch was saved, remembered with its resource so that a repeat of the
+/// id is answered with <paramref name="Result"/> instead of being applied again (see <see cref="RequestIds"/>).
+/// </summary>
+/// <param name="RequestId">The caller's request id.</param>
+/// <param name="Result">What the handler returned for the operation (immutable; the store keeps it in its own format).</param>
+/// <param name="At">When its batch was saved (UTC); the id is forgotten once the idempotency window has passed since.</param>
+public sealed record RememberedRequest(string RequestId, object? Result, DateTime At);
+
+/// <summary>
+/// A bulk resource store that also keeps the request ids of the operations it saves, in the same transaction as the resources,
+/// so that retried operations are applied once even after a hand-off or a crash of the owning node. A store that does not
+/// implement it leaves request ids in the memory of the key's entity only: they are forgotten when the entity stops
+/// (passivation, hand-off, node loss), after which a repeat is applied again.
+/// </summary>
+/// <typeparam name="TResource">The resource type.</typeparam>
+public interface IIdempotentResourceStore<TResource> : IBulkResourceStore<TResource> where TResource : notnull
+{
+    /// <summary>
+    /// The remembered requests of <paramref name="keys"/> saved at or after <paramref name="since"/>. Called with an entity's
+    /// first load (on whichever node it starts), next to <see cref="IBulkResourceStore{TResource}.LoadManyAsync"/>.
+    /// </summary>
+    /// <param name="keys">Distinct keys.</param>
+    /// <param name="since">Start of the idempotency window (UTC): older requests are forgotten.</param>
+    /// <param name="cancellationToken">Cancelled when the earliest <c>max-duration</c> deadline of the group passes.</param>
+    /// <returns>The requests of each key that has any, oldest first.</returns>
+    Task<IReadOnlyDictionary<string, IReadOnlyList<RememberedRequest>>> LoadRequestsAsync(
+        IReadOnlyCollection<string> keys, DateTime since, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="IBulkResourceStore{TResource}.SaveManyAsync"/>, and in the same transaction: stores
+    /// <paramref name="requests"/> (a request id already stored for its key is overwritten) and deletes the requests saved
+    /// before <paramref name="forgetBefore"/>.
+    /// </summary>
+    /// <param name="resources">New state per key.</param>
+    /// <param name="requests">The request ids of the operations that ran in the saved batches, by key.</param>
+    /// <param name="forgetBefore">Start of the idempotency window (UTC).</param>
+    /// <param name="cancellationToken">A save must not commit once this is cancelled.</param>
+    /// <returns>Every resource as stored, by key.</returns>
+    Task<IReadOnlyDictionary<string, TResource>> SaveManyWithRequestsAsync(IReadOnlyDictionary<string, TResource> resources,
+        IReadOnlyList<KeyValuePair<string, RememberedRequest>> requests, DateTime forgetBefore, CancellationToken cancellationToken);
 }

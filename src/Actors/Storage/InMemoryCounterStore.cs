@@ -7,6 +7,7 @@ namespace Akka.WriteBehind.Storage;
 public sealed class InMemoryCounterStore : ICounterStore
 {
     private readonly Dictionary<string, StoredCounter> _rows = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Key, string Id), DateTimeOffset> _requests = new();
     private readonly object _lock = new();
 
     /// <inheritdoc />
@@ -17,9 +18,22 @@ public sealed class InMemoryCounterStore : ICounterStore
     {
         lock (_lock)
         {
+            IReadOnlyList<CounterWrite> ordered = writes.DistinctBy(w => (w.Key, w.Seq)).OrderBy(w => w.Key, StringComparer.Ordinal).ThenBy(w => w.Seq).ToArray();
+            var recorded = new List<((string, string) Id, DateTimeOffset ExpiresAt)>();
+            if (ordered.Any(w => w.Requests is { Count: > 0 }))
+            {
+                var now = DateTimeOffset.UtcNow;
+                var appliedSeq = ordered.Select(w => w.Key).Distinct(StringComparer.Ordinal)
+                    .ToDictionary(k => k, k => _rows.GetValueOrDefault(k, StoredCounter.Empty).AppliedSeq, StringComparer.Ordinal);
+                foreach (var (key, request) in CounterRequests.ToRecord(ordered, appliedSeq))
+                    if (!_requests.TryGetValue((key, request.Id), out var expiresAt) || expiresAt < now)
+                        recorded.Add(((key, request.Id), request.ExpiresAt));
+                ordered = CounterRequests.Adjust(ordered, appliedSeq, recorded.Select(r => r.Id).ToHashSet());
+            }
+
             // compute first so that an overflow leaves the whole batch unapplied, as a failed transaction would
             var updated = new Dictionary<string, StoredCounter>(writes.Count, StringComparer.Ordinal);
-            foreach (var write in writes)
+            foreach (var write in ordered)
             {
                 var current = updated.TryGetValue(write.Key, out var u) ? u : _rows.GetValueOrDefault(write.Key, StoredCounter.Empty);
                 updated[write.Key] = current.AppliedSeq < write.Seq
@@ -29,6 +43,8 @@ public sealed class InMemoryCounterStore : ICounterStore
 
             foreach (var (key, value) in updated)
                 _rows[key] = value;
+            foreach (var (id, expiresAt) in recorded)
+                _requests[id] = expiresAt;
 
             return Task.FromResult<IReadOnlyDictionary<string, StoredCounter>>(updated);
         }
@@ -43,6 +59,18 @@ public sealed class InMemoryCounterStore : ICounterStore
             foreach (var key in keys)
                 result[key] = _rows.GetValueOrDefault(key, StoredCounter.Empty);
             return Task.FromResult<IReadOnlyDictionary<string, StoredCounter>>(result);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<int> DeleteExpiredRequestsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            var expired = _requests.Where(r => r.Value < now).Select(r => r.Key).ToList();
+            foreach (var id in expired)
+                _requests.Remove(id);
+            return Task.FromResult(expired.Count);
         }
     }
 

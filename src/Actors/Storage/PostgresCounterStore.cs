@@ -25,6 +25,22 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
             applied_seq BIGINT NOT NULL,
             updated_at TIMESTAMP
         );
+        CREATE TABLE IF NOT EXISTS {0}_requests (
+            key TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            PRIMARY KEY (key, request_id)
+        );
+        CREATE INDEX IF NOT EXISTS {0}_requests_expires_at ON {0}_requests (expires_at);
+        """;
+
+    // an expired id counts as new again; RETURNING lists the rows inserted or renewed, not the repeats
+    private const string RecordRequestsSql = """
+        INSERT INTO {0}_requests (key, request_id, expires_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+        ON CONFLICT (key, request_id) DO UPDATE SET expires_at = excluded.expires_at
+        WHERE {0}_requests.expires_at < $4
+        RETURNING key, request_id
         """;
 
     private const string UpsertSql = """
@@ -45,6 +61,7 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
     private readonly string _initializeSql;
     private readonly string _upsertSql;
     private readonly string _selectSql;
+    private readonly string _recordRequestsSql;
 
     /// <summary>Creates a store over an Npgsql connection string. Nothing connects before the first call.</summary>
     /// <param name="connectionString">For example <c>Host=127.0.0.1;Port=5432;Database=writebehind;Username=app;Password=…</c>.</param>
@@ -59,6 +76,7 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
         _ownsDataSource = true;
         TableName = CounterTables.DefaultTableName;
         (_initializeSql, _upsertSql, _selectSql) = Sql(TableName);
+        _recordRequestsSql = string.Format(System.Globalization.CultureInfo.InvariantCulture, RecordRequestsSql, TableName);
     }
 
     // another table on the same pool: the pool stays its creator's to dispose
@@ -68,6 +86,7 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
         _dataSource = creator._dataSource;
         TableName = CounterTables.Validate(tableName, nameof(tableName));
         (_initializeSql, _upsertSql, _selectSql) = Sql(TableName);
+        _recordRequestsSql = string.Format(System.Globalization.CultureInfo.InvariantCulture, RecordRequestsSql, TableName);
     }
 
     /// <summary>Where the store points, without credentials: <c>host:port/database</c>.</summary>
@@ -104,6 +123,8 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (writes.Any(w => w.Requests is { Count: > 0 }))
+            writes = await RecordRequestsAsync(connection, transaction, writes, cancellationToken).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection, transaction);
         var rounds = Rounds(writes);
         foreach (var round in rounds)
@@ -119,6 +140,43 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
         await ReadRowsAsync(batch, rounds[0].Select(w => w.Key).ToArray(), result, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return result;
+    }
+
+    /// <summary>Records the request ids of the writes that apply; returns the writes without the deltas of repeated ids.</summary>
+    private async Task<IReadOnlyList<CounterWrite>> RecordRequestsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IReadOnlyList<CounterWrite> writes, CancellationToken cancellationToken)
+    {
+        var ordered = writes.DistinctBy(w => (w.Key, w.Seq)).OrderBy(w => w.Key, StringComparer.Ordinal).ThenBy(w => w.Seq).ToArray();
+        var rows = new Dictionary<string, StoredCounter>(StringComparer.Ordinal);
+        await using (var read = new NpgsqlBatch(connection, transaction))
+            await ReadRowsAsync(read, ordered.Where(w => w.Requests is { Count: > 0 }).Select(w => w.Key).Distinct(StringComparer.Ordinal).ToArray(),
+                rows, cancellationToken).ConfigureAwait(false);
+        var appliedSeq = rows.ToDictionary(r => r.Key, r => r.Value.AppliedSeq, StringComparer.Ordinal);
+        var toRecord = CounterRequests.ToRecord(ordered, appliedSeq);
+        var recorded = new HashSet<(string, string)>();
+        if (toRecord.Count > 0)
+        {
+            await using var insert = new NpgsqlCommand(_recordRequestsSql, connection, transaction);
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = toRecord.Select(r => r.Key).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = toRecord.Select(r => r.Request.Id).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = toRecord.Select(r => r.Request.ExpiresAt.ToUnixTimeMilliseconds()).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() });
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                recorded.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return CounterRequests.Adjust(ordered, appliedSeq, recorded);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> DeleteExpiredRequestsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var delete = new NpgsqlCommand(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            "DELETE FROM {0}_requests WHERE expires_at < $1", TableName), connection);
+        delete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now.ToUnixTimeMilliseconds() });
+        return await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

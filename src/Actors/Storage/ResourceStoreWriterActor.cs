@@ -17,13 +17,18 @@ namespace Akka.WriteBehind.Storage;
 /// group with one <see cref="IBulkResourceStore{TResource}.SaveManyAsync"/> call and tells each entity its outcome; loads go
 /// through a second pipeline of the same shape into <see cref="IBulkResourceStore{TResource}.LoadManyAsync"/>. A full
 /// channel is answered at once with a failure. A group's cancellation token fires at the earliest max-duration deadline of
-/// the group, so no key's save commits after its callers were told it failed.
+/// the group, so no key's save commits after its callers were told it failed. A store that keeps request ids
+/// (<see cref="IIdempotentResourceStore{TResource}"/>) gets each batch's request ids with its save, in the same call.
 /// </para>
 /// </summary>
 internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where TResource : notnull
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private static readonly IReadOnlyDictionary<string, IReadOnlyList<RememberedRequest>> NoRequests =
+        new Dictionary<string, IReadOnlyList<RememberedRequest>>();
+
     private readonly IBulkResourceStore<TResource> _store;
+    private readonly IIdempotentResourceStore<TResource>? _requests; // the same store, when it keeps request ids
     private readonly BatchSettings _settings;
     private ChannelWriter<(SaveResource<TResource> Save, IActorRef ReplyTo)> _saves = null!;
     private ChannelWriter<(LoadResource Load, IActorRef ReplyTo)> _loads = null!;
@@ -31,6 +36,7 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
     public ResourceStoreWriterActor(IBulkResourceStore<TResource> store, BatchSettings settings)
     {
         _store = store;
+        _requests = store as IIdempotentResourceStore<TResource>;
         _settings = settings;
 
         Receive<SaveResource<TResource>>(save =>
@@ -88,12 +94,26 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
         {
             // a key can be here twice only when its earlier load passed max-duration and a new batch asked again
             var keys = live.Select(e => e.Load.Key).Distinct(StringComparer.Ordinal).ToArray();
-            var loaded = await Task.Run(() => _store.LoadManyAsync(keys, cancel.Token), cancel.Token).ConfigureAwait(false);
+            var requestKeys = _requests is null
+                ? []
+                : live.Where(e => e.Load.WithRequests).Select(e => e.Load.Key).Distinct(StringComparer.Ordinal).ToArray();
+            var (loaded, requests) = await Task.Run(async () =>
+            {
+                var resources = await _store.LoadManyAsync(keys, cancel.Token).ConfigureAwait(false);
+                // only an entity's first load asks: afterwards it is the single writer of its key's requests
+                var remembered = requestKeys.Length == 0
+                    ? NoRequests
+                    : await _requests!.LoadRequestsAsync(requestKeys, DateTime.UtcNow - _settings.IdempotencyWindow, cancel.Token).ConfigureAwait(false);
+                return (resources, remembered);
+            }, cancel.Token).ConfigureAwait(false);
             var duration = Stopwatch.GetElapsedTime(started);
             foreach (var (load, replyTo) in live)
             {
                 replyTo.Tell(loaded.TryGetValue(load.Key, out var resource) && resource is not null
                     ? new ResourceLoaded<TResource>(load.BatchId, resource, duration)
+                    {
+                        Requests = load.WithRequests && _requests is not null ? requests.GetValueOrDefault(load.Key, []) : null,
+                    }
                     : new ResourceLoadFailed(load.BatchId, "the store returned no resource for the key", duration, false));
             }
         }
@@ -130,7 +150,13 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
         try
         {
             var resources = live.ToDictionary(e => e.Save.Key, e => e.Save.Resource, StringComparer.Ordinal);
-            var stored = await Task.Run(() => _store.SaveManyAsync(resources, cancel.Token), cancel.Token).ConfigureAwait(false);
+            var stored = await Task.Run(() =>
+            {
+                if (_requests is null)
+                    return _store.SaveManyAsync(resources, cancel.Token);
+                var requests = live.SelectMany(e => e.Save.Requests.Select(r => KeyValuePair.Create(e.Save.Key, r))).ToArray();
+                return _requests.SaveManyWithRequestsAsync(resources, requests, DateTime.UtcNow - _settings.IdempotencyWindow, cancel.Token);
+            }, cancel.Token).ConfigureAwait(false);
             foreach (var (save, replyTo) in live)
             {
                 replyTo.Tell(stored.TryGetValue(save.Key, out var resource) && resource is not null

@@ -36,6 +36,9 @@ public sealed class SqliteCounterStore : ICounterTableStore
         _writeLock = writeLock;
     }
 
+    /// <summary>The table of the request ids recorded with the rows (<see cref="CounterRequests.TableOf"/>).</summary>
+    private string RequestsTable => CounterRequests.TableOf(TableName);
+
     /// <summary>The database file.</summary>
     public string DataSource { get; }
 
@@ -66,6 +69,13 @@ public sealed class SqliteCounterStore : ICounterTableStore
                 applied_seq BIGINT NOT NULL,
                 updated_at TIMESTAMP
             );
+            CREATE TABLE IF NOT EXISTS {RequestsTable} (
+                key TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                PRIMARY KEY (key, request_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS {RequestsTable}_expires_at ON {RequestsTable} (expires_at);
             """;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -101,6 +111,8 @@ public sealed class SqliteCounterStore : ICounterTableStore
         var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        if (ordered.Any(w => w.Requests is { Count: > 0 }))
+            ordered = await RecordRequestsAsync(connection, transaction, ordered, cancellationToken).ConfigureAwait(false);
         foreach (var chunk in ordered.Chunk(RowsPerStatement))
         {
             await using var upsert = connection.CreateCommand();
@@ -132,6 +144,64 @@ public sealed class SqliteCounterStore : ICounterTableStore
         await ReadIntoAsync(connection, transaction, keys, result, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return result;
+    }
+
+    /// <summary>Records the request ids of the writes that apply; returns the writes without the deltas of repeated ids.</summary>
+    private async Task<CounterWrite[]> RecordRequestsAsync(SqliteConnection connection, SqliteTransaction transaction, CounterWrite[] ordered,
+        CancellationToken cancellationToken)
+    {
+        var rows = new Dictionary<string, StoredCounter>(StringComparer.Ordinal);
+        var keys = ordered.Where(w => w.Requests is { Count: > 0 }).Select(w => w.Key).Distinct(StringComparer.Ordinal).ToArray();
+        await ReadIntoAsync(connection, transaction, keys, rows, cancellationToken).ConfigureAwait(false);
+        var appliedSeq = rows.ToDictionary(r => r.Key, r => r.Value.AppliedSeq, StringComparer.Ordinal);
+        var recorded = new HashSet<(string, string)>();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        foreach (var chunk in CounterRequests.ToRecord(ordered, appliedSeq).Chunk(RowsPerStatement))
+        {
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            var sql = new StringBuilder("INSERT INTO ").Append(RequestsTable).Append(" (key, request_id, expires_at) VALUES ");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (i > 0)
+                    sql.Append(',');
+                sql.Append("(@k").Append(i).Append(",@r").Append(i).Append(",@e").Append(i).Append(')');
+                insert.Parameters.AddWithValue("@k" + i, chunk[i].Key);
+                insert.Parameters.AddWithValue("@r" + i, chunk[i].Request.Id);
+                insert.Parameters.AddWithValue("@e" + i, chunk[i].Request.ExpiresAt.ToUnixTimeMilliseconds());
+            }
+
+            // an expired id counts as new again; RETURNING lists the rows inserted or renewed, not the repeats
+            insert.Parameters.AddWithValue("@now", now);
+            insert.CommandText = sql.Append($"""
+                 ON CONFLICT (key, request_id) DO UPDATE SET expires_at = excluded.expires_at
+                 WHERE {RequestsTable}.expires_at < @now
+                 RETURNING key, request_id
+                """).ToString();
+            await using var reader = await insert.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                recorded.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return CounterRequests.Adjust(ordered, appliedSeq, recorded);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> DeleteExpiredRequestsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var delete = connection.CreateCommand();
+            delete.CommandText = $"DELETE FROM {RequestsTable} WHERE expires_at < @now";
+            delete.Parameters.AddWithValue("@now", now.ToUnixTimeMilliseconds());
+            return await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     /// <inheritdoc />

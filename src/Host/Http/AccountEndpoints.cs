@@ -7,7 +7,10 @@ namespace Akka.WriteBehind.Host.Http;
 /// <c>/accounts/{key}</c>: <c>POST …/deposit</c> and <c>POST …/withdraw</c> with <c>{"amount": n}</c>, <c>GET</c>; each answers
 /// 200 <c>{"key", "balance"}</c> once the operation's batch is saved. A withdrawal beyond the balance is 409 <c>rejected</c>, a
 /// deposit that would overflow 409 <c>overflow</c>; keys are checked with <see cref="KeyRules"/> and amounts must be positive
-/// integers (400) before anything is run.
+/// integers (400) before anything is run. Deposits and withdrawals take an optional <c>Idempotency-Key</c> header
+/// (<see cref="RequestIds"/>; invalid: 400 <c>invalid_argument</c>): a repeat for the same account within the accounts'
+/// <c>idempotency.window</c> is not applied again and gets the first answer (200 with the same body); a first attempt that
+/// was rejected or failed is not remembered, so its retry runs again.
 /// </summary>
 public static class AccountEndpoints
 {
@@ -30,6 +33,9 @@ public static class AccountEndpoints
         key = RequestInput.KeyFromRawTarget(context, key);
         if (!KeyRules.TryValidate(key, out var keyError))
             return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidKey, keyError!);
+        var (requestId, requestIdError) = RequestInput.IdempotencyKey(context);
+        if (requestIdError is not null)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, requestIdError);
 
         var (amount, bodyError) = await RequestInput.ReadInt64Async(context, "amount", AmountShape).ConfigureAwait(false);
         if (bodyError is null && amount <= 0)
@@ -37,14 +43,14 @@ public static class AccountEndpoints
         if (bodyError is not null)
             return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, bodyError);
 
-        return await gateway.RunAsync(key, operation(amount), context.RequestAborted).ConfigureAwait(false);
+        return await gateway.RunAsync(key, operation(amount), requestId, context.RequestAborted).ConfigureAwait(false);
     }
 
     private static Task<IResult> GetAsync(string key, HttpContext context, AccountGateway gateway)
     {
         key = RequestInput.KeyFromRawTarget(context, key);
         return KeyRules.TryValidate(key, out var keyError)
-            ? gateway.RunAsync(key, GetBalance.Instance, context.RequestAborted)
+            ? gateway.RunAsync(key, GetBalance.Instance, null, context.RequestAborted)
             : Task.FromResult(ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidKey, keyError!));
     }
 }

@@ -50,9 +50,10 @@ public sealed class AccountGateway
     /// <summary>Runs <paramref name="operation"/> on the account <paramref name="key"/>.</summary>
     /// <param name="key">A valid key.</param>
     /// <param name="operation">The operation.</param>
+    /// <param name="requestId">A valid request id (the <c>Idempotency-Key</c> header), or <c>null</c>.</param>
     /// <param name="cancellationToken">The request's abort token: cancels the operation if it has not run yet.</param>
     /// <returns>200 with the balance, or the error.</returns>
-    public async Task<IResult> RunAsync(string key, IBatchOperation<AccountBalance> operation, CancellationToken cancellationToken)
+    public async Task<IResult> RunAsync(string key, IBatchOperation<AccountBalance> operation, string? requestId, CancellationToken cancellationToken)
     {
         BatchProcessor<Account> processor;
         using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -71,7 +72,7 @@ public sealed class AccountGateway
 
         try
         {
-            var balance = await processor.RunAsync(key, operation, AskTimeout, cancellationToken).ConfigureAwait(false);
+            var balance = await processor.RunAsync(key, operation, requestId, AskTimeout, cancellationToken).ConfigureAwait(false);
             return Results.Json(new AccountResponse(key, balance.Balance), HostJsonContext.Api.AccountResponse);
         }
         catch (BatchOperationException failure)

@@ -5,7 +5,9 @@ namespace Akka.WriteBehind.Host.Http;
 /// <summary>
 /// <c>/counters/{key}</c>: <c>POST …/increment</c> (202), <c>GET</c> (200), <c>POST …/flush</c> (200); <c>POST /counters/flush</c>
 /// (200 once every key of the cluster with pending increments is stored, 503 <c>store_failure</c>/<c>timeout</c>). Keys are checked
-/// with <see cref="KeyRules"/> before anything is asked (<see cref="RequestInput"/>).
+/// with <see cref="KeyRules"/> before anything is asked (<see cref="RequestInput"/>). An increment with an
+/// <c>Idempotency-Key</c> header is safe to retry: a repeat within the idempotency window is not applied again and gets the
+/// first answer.
 /// </summary>
 public static class CounterEndpoints
 {
@@ -41,6 +43,10 @@ public static class CounterEndpoints
         if (!KeyRules.TryValidate(key, out var keyError))
             return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidKey, keyError!);
 
+        var (requestId, requestIdError) = RequestInput.IdempotencyKey(context);
+        if (requestIdError is not null)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, requestIdError);
+
         var (delta, bodyError) = await RequestInput.ReadInt64Async(context, "delta",
             "the body must be a JSON object like {\"delta\": 5} with an integer delta in the 64-bit range").ConfigureAwait(false);
         if (bodyError is not null)
@@ -50,7 +56,7 @@ public static class CounterEndpoints
         var (counters, unavailable) = await gateway.CountersAsync(context.RequestAborted).ConfigureAwait(false);
         if (counters is null)
             return unavailable!;
-        var reply = (await gateway.OutcomesAsync([counters.IncrementAsync(key, delta)], context.RequestAborted).ConfigureAwait(false))[0];
+        var reply = (await gateway.OutcomesAsync([counters.IncrementAsync(key, delta, requestId)], context.RequestAborted).ConfigureAwait(false))[0];
         return reply switch
         {
             null => ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Timeout,

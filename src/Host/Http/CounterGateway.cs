@@ -46,7 +46,7 @@ public sealed class CounterGateway
         RegionAccess.AskAsync<CounterRegion, ICounterReply>(_region, command, AskTimeout, NotStarted, $"counter [{command.Key}]", cancellationToken);
 
     /// <summary>
-    /// The node's counter set once started, for its acknowledged fast path (<see cref="CounterSet.IncrementAsync(string, long)"/>),
+    /// The node's counter set once started, for its acknowledged fast path (<see cref="CounterSet.IncrementAsync(string, long, string?)"/>),
     /// or a 503 result when it is not within the ask timeout.
     /// </summary>
     /// <param name="cancellationToken">The request's abort token.</param>
@@ -60,7 +60,7 @@ public sealed class CounterGateway
     /// Waits for the outcomes of acknowledged fast-path increments, at most the ask timeout; an increment without an outcome by
     /// then is <c>null</c> (its outcome is unknown to the caller).
     /// </summary>
-    /// <param name="increments">The tasks of <see cref="CounterSet.IncrementAsync(string, long)"/>.</param>
+    /// <param name="increments">The tasks of <see cref="CounterSet.IncrementAsync(string, long, string?)"/>.</param>
     /// <param name="cancellationToken">The request's abort token.</param>
     public async Task<ICounterReply?[]> OutcomesAsync(IReadOnlyList<Task<ICounterReply>> increments, CancellationToken cancellationToken)
     {

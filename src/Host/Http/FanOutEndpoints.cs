@@ -9,9 +9,11 @@ namespace Akka.WriteBehind.Host.Http;
 /// <summary>
 /// The fan-out routes, each run as one call group (<see cref="CallGroup{TId}"/>, the item's index as its id):
 /// <list type="bullet">
-/// <item><c>POST /counters/increments</c> with <c>[{"key": "a", "delta": 5}, ...]</c>.</item>
+/// <item><c>POST /counters/increments</c> with <c>[{"key": "a", "delta": 5}, ...]</c>; an item's optional <c>"id"</c> makes it safe to
+/// retry: a repeat of the id for the same key within the idempotency window is not applied again and answers as the first did.</item>
 /// <item><c>POST /accounts/operations</c> with <c>[{"key": "acct-1", "op": "deposit", "amount": 5}, ...]</c> (<c>op</c> is
-/// <c>deposit</c> or <c>withdraw</c>).</item>
+/// <c>deposit</c> or <c>withdraw</c>; an optional string <c>id</c> per item is its request id, as the <c>Idempotency-Key</c>
+/// header of a single request: a repeat for the same key within the window gets the first answer and is not applied again).</item>
 /// </list>
 /// A request holds 1 to <see cref="MaxItems"/> items. A body of another shape (not an array, an item not an object, a field
 /// missing or of the wrong type, an unknown op) is refused whole with 400 and nothing is run. Otherwise the answer is 200
@@ -25,11 +27,12 @@ public static class FanOutEndpoints
     public const int MaxItems = 1000;
 
     private const string IncrementsShape =
-        "the body must be a JSON array of 1 to 1000 objects like {\"key\": \"a\", \"delta\": 5} with an integer delta in the 64-bit range";
+        "the body must be a JSON array of 1 to 1000 objects like {\"key\": \"a\", \"delta\": 5} with an integer delta in the 64-bit range " +
+        "and, to make the item safe to retry, an optional string \"id\" (1 to 128 visible ASCII characters)";
 
     private const string OperationsShape =
         "the body must be a JSON array of 1 to 1000 objects like {\"key\": \"acct-1\", \"op\": \"deposit\", \"amount\": 5} " +
-        "with op deposit or withdraw and an integer amount";
+        "with op deposit or withdraw, an integer amount and an optional string id (its request id)";
 
     /// <summary>Maps the fan-out routes.</summary>
     /// <param name="app">The route builder.</param>
@@ -48,7 +51,7 @@ public static class FanOutEndpoints
 
         using (document)
         {
-            var items = new List<(string Key, long Delta)>();
+            var items = new List<(string Key, long Delta, string? Id)>();
             var index = 0;
             foreach (var item in document.RootElement.EnumerateArray())
             {
@@ -56,7 +59,9 @@ public static class FanOutEndpoints
                     return keyError;
                 if (Int64Field(item, "delta", index, IncrementsShape, out var delta) is { } deltaError)
                     return deltaError;
-                items.Add((key, delta));
+                if (RequestIdField(item, index, IncrementsShape, out var id) is { } idError)
+                    return idError;
+                items.Add((key, delta, id));
                 index++;
             }
 
@@ -71,7 +76,7 @@ public static class FanOutEndpoints
             for (var i = 0; i < items.Count; i++)
             {
                 if (KeyRules.TryValidate(items[i].Key, out var invalid))
-                    sent.Add((i, counters.IncrementAsync(items[i].Key, items[i].Delta)));
+                    sent.Add((i, counters.IncrementAsync(items[i].Key, items[i].Delta, items[i].Id)));
                 else
                     results[i] = ErrorMapping.ItemError(i, items[i].Key, ErrorCode.InvalidKey, invalid!);
             }
@@ -101,7 +106,7 @@ public static class FanOutEndpoints
 
         using (document)
         {
-            var items = new List<(string Key, string Op, long Amount)>();
+            var items = new List<(string Key, string Op, long Amount, string? Id)>();
             var index = 0;
             foreach (var item in document.RootElement.EnumerateArray())
             {
@@ -114,7 +119,9 @@ public static class FanOutEndpoints
                         $"item {index}: \"op\" is \"{op}\"; {OperationsShape}");
                 if (Int64Field(item, "amount", index, OperationsShape, out var amount) is { } amountError)
                     return amountError;
-                items.Add((key, op, amount));
+                if (RequestIdField(item, index, out var id) is { } idError)
+                    return idError;
+                items.Add((key, op, amount, id));
                 index++;
             }
 
@@ -126,13 +133,13 @@ public static class FanOutEndpoints
             var group = CallGroup<int>.Create();
             for (var i = 0; i < items.Count; i++)
             {
-                var (key, op, amount) = items[i];
+                var (key, op, amount, id) = items[i];
                 if (!KeyRules.TryValidate(key, out var invalid))
                     results[i] = ErrorMapping.ItemError(i, key, ErrorCode.InvalidKey, invalid!);
                 else if (amount <= 0)
                     results[i] = ErrorMapping.ItemError(i, key, ErrorCode.InvalidArgument, $"\"amount\" is {amount}; it must be a positive integer");
                 else
-                    group = group.AddBatch(i, processor, key, op == "deposit" ? new Deposit(amount) : new Withdraw(amount));
+                    group = group.AddBatch(i, processor, key, op == "deposit" ? new Deposit(amount) : new Withdraw(amount), id);
             }
 
             // each operation may wait ask-timeout for its turn, then its batch's save: the processor's own answer bound
@@ -149,6 +156,24 @@ public static class FanOutEndpoints
         }
     }
 
+    /// <summary>The item's optional request id: absent or null is none; anything else must be a valid <see cref="RequestIds"/> string.</summary>
+    private static IResult? RequestIdField(JsonElement item, int index, out string? id)
+    {
+        id = null;
+        if (!item.TryGetProperty("id", out var element) || element.ValueKind == JsonValueKind.Null)
+            return null;
+        string? error;
+        if (element.ValueKind != JsonValueKind.String)
+            error = $"\"id\" is {element.GetRawText()}, not a string";
+        else if (RequestIds.TryValidate(element.GetString(), out error))
+        {
+            id = element.GetString();
+            return null;
+        }
+
+        return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, $"item {index}: {error}; {OperationsShape}");
+    }
+
     private static IResult? StringField(JsonElement item, string name, int index, string shape, out string value)
     {
         value = "";
@@ -159,6 +184,21 @@ public static class FanOutEndpoints
                 $"item {index}: \"{name}\" is {element.GetRawText()}, not a string; {shape}");
         value = element.GetString()!;
         return null;
+    }
+
+    /// <summary>The optional <c>"id"</c> of an item: absent or null is no id; otherwise a string that follows <see cref="RequestIds"/>.</summary>
+    private static IResult? RequestIdField(JsonElement item, int index, string shape, out string? value)
+    {
+        value = null;
+        if (!item.TryGetProperty("id", out var element) || element.ValueKind == JsonValueKind.Null)
+            return null;
+        if (element.ValueKind != JsonValueKind.String)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument,
+                $"item {index}: \"id\" is {element.GetRawText()}, not a string; {shape}");
+        value = element.GetString()!;
+        return RequestIds.TryValidate(value, out var error)
+            ? null
+            : ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, $"item {index}: \"id\" is invalid: {error}; {shape}");
     }
 
     private static IResult? Int64Field(JsonElement item, string name, int index, string shape, out long value)

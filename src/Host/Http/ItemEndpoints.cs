@@ -8,7 +8,8 @@ namespace Akka.WriteBehind.Host.Http;
 /// <summary>
 /// <c>/items/{id}</c>, the refresh cache: <c>PUT</c> (a JSON body; 201 created or 200 replaced), <c>GET</c> (200 with the
 /// latest state; 404 unknown or deleted), <c>DELETE</c> (204; 404 unknown). An item whose JSON has <c>"terminal": true</c> is
-/// terminal and no longer refreshed. Ids are checked with <see cref="KeyRules"/> before anything is asked.
+/// terminal and no longer refreshed. Ids are checked with <see cref="KeyRules"/> before anything is asked. A <c>PUT</c> or
+/// <c>DELETE</c> with an <c>Idempotency-Key</c> header is answered once: a repeat within the window gets the first answer.
 /// </summary>
 public static class ItemEndpoints
 {
@@ -34,13 +35,17 @@ public static class ItemEndpoints
         if (!KeyRules.TryValidate(id, out var keyError))
             return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidKey, keyError!);
 
+        var (requestId, requestIdError) = RequestInput.IdempotencyKey(context);
+        if (requestIdError is not null)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, requestIdError);
+
         var (body, bodyError) = await ReadBodyAsync(context).ConfigureAwait(false);
         if (bodyError is not null)
             return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, bodyError);
         if (!JsonState.TryNormalize(body!, TerminalProperty, out var state, out var terminal, out var jsonError))
             return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, $"the body must be a JSON document ({jsonError})");
 
-        var (reply, error) = await gateway.AskAsync(new PutItem(new RefreshItem(id, state, terminal)), context.RequestAborted).ConfigureAwait(false);
+        var (reply, error) = await gateway.AskAsync(new PutItem(new RefreshItem(id, state, terminal)) { RequestId = requestId }, context.RequestAborted).ConfigureAwait(false);
         return error ?? reply switch
         {
             RefreshItemReply item => Item(item.Item, item.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK),
@@ -68,7 +73,11 @@ public static class ItemEndpoints
         if (!KeyRules.TryValidate(id, out var keyError))
             return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidKey, keyError!);
 
-        var (reply, error) = await gateway.AskAsync(new DeleteItem(id), context.RequestAborted).ConfigureAwait(false);
+        var (requestId, requestIdError) = RequestInput.IdempotencyKey(context);
+        if (requestIdError is not null)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, requestIdError);
+
+        var (reply, error) = await gateway.AskAsync(new DeleteItem(id) { RequestId = requestId }, context.RequestAborted).ConfigureAwait(false);
         return error ?? reply switch
         {
             RefreshItemDeleted => Results.NoContent(),

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Storage;
@@ -22,13 +21,9 @@ public sealed class BatchClusterSpec(ITestOutputHelper output)
         var config = TestConfig.Cluster("""
             akka.write-behind.batches.types.accounts { min-duration = 300ms, max-duration = 5s, reply-timeout-margin = 2s }
             """);
-        var nodes = new[] { ActorSystem.Create("batch-cluster", config), ActorSystem.Create("batch-cluster", config) };
+        var nodes = await TwoNodeCluster.StartAsync("batch-cluster", config, Timeout);
         try
         {
-            await Cluster.Cluster.Get(nodes[0]).JoinAsync(Cluster.Cluster.Get(nodes[0]).SelfAddress);
-            await Cluster.Cluster.Get(nodes[1]).JoinAsync(Cluster.Cluster.Get(nodes[0]).SelfAddress);
-            await Eventually.TrueAsync(() => nodes.All(n => Cluster.Cluster.Get(n).State.Members.Count(m => m.Status == MemberStatus.Up) == 2),
-                Timeout, "both nodes Up on both nodes");
             var processors = new BatchProcessor<Account>[2];
             for (var i = 0; i < 2; i++)
                 processors[i] = await WriteBehindBatches.StartAsync(nodes[i], AccountOperations.TypeName,

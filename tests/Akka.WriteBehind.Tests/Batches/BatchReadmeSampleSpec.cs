@@ -12,7 +12,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Akka.WriteBehind.Tests.Batches;
 
-// The README's "Batches" sample, as written there (keep them the same).
+// The "Batches" sample of docs/batches.md, as written there (keep them the same).
 public sealed record Cart(ImmutableList<string> Items) { public static readonly Cart Empty = new(ImmutableList<string>.Empty); }
 public sealed record AddItem(string Sku) : IBatchOperation<CartSize>;
 public sealed record CartSize(int Items);

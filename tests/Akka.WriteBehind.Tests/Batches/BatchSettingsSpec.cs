@@ -28,6 +28,8 @@ public sealed class BatchSettingsSpec
         Assert.Equal(10_000, settings.MaxInFlight);
         Assert.Equal(500, settings.SaveManyMaxKeys);
         Assert.Equal(TimeSpan.FromMilliseconds(5), settings.SaveManyMaxDelay);
+        Assert.Equal(TimeSpan.FromMinutes(10), settings.IdempotencyWindow);
+        Assert.Equal(1_000_000, settings.IdempotencyMaxRemembered);
     }
 
     [Fact]
@@ -60,6 +62,8 @@ public sealed class BatchSettingsSpec
     [InlineData("akka.write-behind.batches.keep-loaded = maybe", "akka.write-behind.batches.keep-loaded")]
     [InlineData("akka.write-behind.batches.types.things.save-many.max-delay = 60ms", "akka.write-behind.batches.types.things.save-many.max-delay")]
     [InlineData("akka.write-behind.batches.operation-timeout = soon", "akka.write-behind.batches.operation-timeout")]
+    [InlineData("akka.write-behind.batches.idempotency.window = 0s", "akka.write-behind.batches.idempotency.window")]
+    [InlineData("akka.write-behind.batches.types.things.idempotency.max-remembered = 0", "akka.write-behind.batches.types.things.idempotency.max-remembered")]
     public void Should_refuse_invalid_values_naming_the_key(string hocon, string key)
     {
         var ex = Assert.Throws<ConfigurationException>(() => Read(hocon));
@@ -87,6 +91,8 @@ public sealed class BatchSettingsSpec
             MaxOperations = 64,
             KeepLoaded = true,
             PassivateIdleAfter = TimeSpan.Zero,
+            IdempotencyWindow = TimeSpan.FromMinutes(2),
+            IdempotencyMaxRemembered = 500,
         };
         var config = options.ToHocon().WithFallback(WriteBehindConfig.DefaultConfig());
 
@@ -96,6 +102,8 @@ public sealed class BatchSettingsSpec
         Assert.Equal(64, accounts.MaxOperations);
         Assert.True(accounts.KeepLoaded);
         Assert.Null(accounts.PassivateIdleAfter);
+        Assert.Equal(TimeSpan.FromMinutes(2), accounts.IdempotencyWindow);
+        Assert.Equal(500, accounts.IdempotencyMaxRemembered);
 
         // other types keep the defaults
         Assert.Equal(TimeSpan.FromMilliseconds(100), BatchSettings.FromConfig(config.GetConfig(BatchSettings.ConfigPath), "carts").MinDuration);

@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace Akka.WriteBehind.Tests.Host;
 
 /// <summary>
-/// The job-status example of the README against the real Host process: items PUT over HTTP are refreshed from a local job
+/// The job-status example of docs/refresh.md against the real Host process: items PUT over HTTP are refreshed from a local job
 /// service through --refresh-url, a terminal status stops the polling, a job the service no longer knows is deleted.
 /// </summary>
 public sealed class RefreshEndToEndSpec(ITestOutputHelper output) : IAsyncLifetime

@@ -84,4 +84,44 @@ public abstract class AccountStoreSpecBase : IAsyncLifetime
 
         Assert.Null(await TryReadRowAsync("late"));
     }
+
+    [Fact]
+    public async Task Should_keep_request_ids_with_the_save_and_forget_them_after_the_window()
+    {
+        var store = Assert.IsAssignableFrom<IIdempotentResourceStore<Account>>(Store);
+        var now = DateTime.UtcNow;
+        var old = now.AddMinutes(-20);
+        await store.SaveManyWithRequestsAsync(new Dictionary<string, Account> { ["req"] = new(5, 0) },
+            [KeyValuePair.Create("req", new RememberedRequest("old", new AccountBalance(5), old))], old.AddMinutes(-10), CancellationToken.None);
+
+        // the next save keeps its own requests and deletes those saved before the window
+        await store.SaveManyWithRequestsAsync(new Dictionary<string, Account> { ["req"] = new(12, 1), ["req-2"] = new(1, 0) },
+        [
+            KeyValuePair.Create("req", new RememberedRequest("dep-7", new AccountBalance(12), now)),
+            KeyValuePair.Create("req-2", new RememberedRequest("dep-1", null, now)),
+        ], now.AddMinutes(-10), CancellationToken.None);
+
+        var loaded = await store.LoadRequestsAsync(["req", "req-2", "nobody"], old.AddMinutes(-1), CancellationToken.None);
+        var request = Assert.Single(loaded["req"]);
+        Assert.Equal("dep-7", request.RequestId);
+        Assert.Equal(new AccountBalance(12), request.Result);
+        Assert.InRange(request.At, now.AddMilliseconds(-1), now.AddMilliseconds(1));
+        Assert.Null(Assert.Single(loaded["req-2"]).Result);
+        Assert.False(loaded.ContainsKey("nobody"));
+        Assert.Equal((12L, 2L), await TryReadRowAsync("req"));
+    }
+
+    [Fact]
+    public async Task Should_commit_no_request_id_when_the_save_fails()
+    {
+        var store = Assert.IsAssignableFrom<IIdempotentResourceStore<Account>>(Store);
+        await Store.SaveAsync("req-race", new Account(5, 0), CancellationToken.None); // version 1
+
+        await Assert.ThrowsAsync<DBConcurrencyException>(() => store.SaveManyWithRequestsAsync(
+            new Dictionary<string, Account> { ["req-race"] = new(9, 0) },
+            [KeyValuePair.Create("req-race", new RememberedRequest("lost", new AccountBalance(9), DateTime.UtcNow))],
+            DateTime.UtcNow.AddMinutes(-10), CancellationToken.None));
+
+        Assert.Empty(await store.LoadRequestsAsync(["req-race"], DateTime.UtcNow.AddMinutes(-10), CancellationToken.None));
+    }
 }

@@ -172,4 +172,77 @@ public abstract class CounterStoreSpecBase : IAsyncLifetime, IDisposable
             Assert.Equal(await memory.ApplyAsync(batch), await Store.ApplyAsync(batch));
         Assert.Equal(memory.Snapshot(), await Database.ReadCountersAsync());
     }
+
+    private static readonly DateTimeOffset Later = DateTimeOffset.UtcNow.AddMinutes(10);
+
+    private static CounterWrite WithRequests(string key, long delta, long seq, params (string Id, long Delta)[] requests) =>
+        new(key, delta, seq) { Requests = requests.Select(r => new CounterRequest(r.Id, r.Delta, Later)).ToArray() };
+
+    [Fact]
+    public async Task Should_apply_a_repeated_request_id_once()
+    {
+        // +5 with id r1 and +2 without: both counted
+        Assert.Equal(new StoredCounter(7, 1), (await Store.ApplyAsync([WithRequests("k", 7, 1, ("r1", 5))]))["k"]);
+        // a later write repeats r1 (+5) next to a new r2 (+3): only r2 is counted
+        Assert.Equal(new StoredCounter(10, 2), (await Store.ApplyAsync([WithRequests("k", 8, 2, ("r1", 5), ("r2", 3))]))["k"]);
+        // the same id on another key is another request
+        Assert.Equal(new StoredCounter(5, 1), (await Store.ApplyAsync([WithRequests("other", 5, 1, ("r1", 5))]))["other"]);
+        Assert.Equal(new Dictionary<string, long> { ["k"] = 10, ["other"] = 5 }, await Database.ReadCountersAsync());
+    }
+
+    [Fact]
+    public async Task Should_count_an_id_repeated_within_one_write_once()
+    {
+        Assert.Equal(new StoredCounter(4, 1), (await Store.ApplyAsync([WithRequests("k", 8, 1, ("r1", 4), ("r1", 4))]))["k"]);
+    }
+
+    [Fact]
+    public async Task Should_not_record_the_ids_of_a_write_whose_sequence_number_is_already_applied()
+    {
+        await Store.ApplyAsync([WithRequests("k", 5, 1, ("r1", 5))]);
+        // a retry of write 1 (already applied) is skipped whole; write 2 carries r2 and is applied
+        var rows = await Store.ApplyAsync([WithRequests("k", 5, 1, ("r1", 5)), WithRequests("k", 3, 2, ("r2", 3))]);
+        Assert.Equal(new StoredCounter(8, 2), rows["k"]);
+        // r2 is recorded now: its repeat in write 3 is left out
+        Assert.Equal(new StoredCounter(8, 3), (await Store.ApplyAsync([WithRequests("k", 3, 3, ("r2", 3))]))["k"]);
+    }
+
+    [Fact]
+    public async Task Should_count_an_expired_id_again_and_delete_expired_ids()
+    {
+        var expired = new CounterWrite("k", 5, 1) { Requests = [new CounterRequest("r1", 5, DateTimeOffset.UtcNow.AddMinutes(-1))] };
+        await Store.ApplyAsync([expired]);
+        // its window has passed: the repeat is a new increment
+        Assert.Equal(new StoredCounter(10, 2), (await Store.ApplyAsync([WithRequests("k", 5, 2, ("r1", 5))]))["k"]);
+
+        await Store.ApplyAsync([new CounterWrite("j", 1, 1) { Requests = [new CounterRequest("old", 1, DateTimeOffset.UtcNow.AddMinutes(-1))] }]);
+        Assert.Equal(1, await Store.DeleteExpiredRequestsAsync(DateTimeOffset.UtcNow));
+        // r1 was renewed by write 2 and is still remembered
+        Assert.Equal(new StoredCounter(10, 3), (await Store.ApplyAsync([WithRequests("k", 5, 3, ("r1", 5))]))["k"]);
+    }
+
+    [Fact]
+    public async Task Should_forget_the_ids_of_a_failed_write()
+    {
+        await Store.ApplyAsync([new CounterWrite("big", long.MaxValue, 1)]);
+        // the batch fails (overflow): nothing of it is kept, r1 included
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.ApplyAsync([WithRequests("big", 1, 2, ("r1", 1)), WithRequests("k", 5, 1, ("r1", 5))]));
+        Assert.Equal(new StoredCounter(5, 1), (await Store.ApplyAsync([WithRequests("k", 5, 1, ("r1", 5))]))["k"]);
+    }
+
+    [Fact]
+    public async Task Should_count_request_ids_like_the_in_memory_store()
+    {
+        var memory = new InMemoryCounterStore();
+        CounterWrite[][] batches =
+        [
+            [WithRequests("x", 1, 1, ("a", 1)), WithRequests("y", 2, 1, ("a", 2))],
+            [WithRequests("x", 11, 2, ("a", 1), ("b", 10)), WithRequests("y", 20, 1, ("c", 20))],
+            [WithRequests("x", 110, 3, ("b", 10), ("c", 100)), new CounterWrite("z", -5, 3)],
+        ];
+        foreach (var batch in batches)
+            Assert.Equal(await memory.ApplyAsync(batch), await Store.ApplyAsync(batch));
+        Assert.Equal(memory.Snapshot(), await Database.ReadCountersAsync());
+        Assert.Equal(new Dictionary<string, long> { ["x"] = 111, ["y"] = 2, ["z"] = -5 }, memory.Snapshot());
+    }
 }

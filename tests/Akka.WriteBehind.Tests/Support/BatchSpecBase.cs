@@ -127,3 +127,18 @@ public abstract class AccountSpecBase : BatchSpecBase<Account>
         _dir.Dispose();
     }
 }
+
+/// <summary>Two ActorSystems on 127.0.0.1 forming one cluster, for the batch specs that need a second node.</summary>
+internal static class TwoNodeCluster
+{
+    /// <summary>Starts two systems named <paramref name="name"/> with <paramref name="config"/> and waits until both see both Up.</summary>
+    public static async Task<ActorSystem[]> StartAsync(string name, Akka.Configuration.Config config, TimeSpan timeout)
+    {
+        var nodes = new[] { ActorSystem.Create(name, config), ActorSystem.Create(name, config) };
+        await Cluster.Cluster.Get(nodes[0]).JoinAsync(Cluster.Cluster.Get(nodes[0]).SelfAddress);
+        await Cluster.Cluster.Get(nodes[1]).JoinAsync(Cluster.Cluster.Get(nodes[0]).SelfAddress);
+        await Eventually.TrueAsync(() => nodes.All(n => Cluster.Cluster.Get(n).State.Members.Count(m => m.Status == Cluster.MemberStatus.Up) == 2),
+            timeout, "both nodes Up on both nodes");
+        return nodes;
+    }
+}

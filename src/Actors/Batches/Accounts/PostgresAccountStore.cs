@@ -9,9 +9,11 @@ namespace Akka.WriteBehind.Batches.Accounts;
 /// <c>accounts(key text primary key, balance bigint not null check (balance &gt;= 0), version bigint not null)</c> in the
 /// connection's default schema, created on first start under an advisory lock (nodes that start together do not race).
 /// A save writes <c>version + 1</c> only over the version it loaded (optimistic concurrency), as <see cref="SqliteAccountStore"/>
-/// does; <see cref="SaveManyAsync"/> saves many accounts with one multi-row upsert from arrays in one transaction.
+/// does; <see cref="SaveManyAsync"/> saves many accounts with one multi-row upsert from arrays in one transaction. Request ids
+/// are kept in the table <c>accounts_requests(key, request_id, balance, saved_at)</c>, written in the transaction of their
+/// account's save.
 /// </summary>
-public sealed class PostgresAccountStore : IBulkResourceStore<Account>, IAsyncDisposable, IDisposable
+public sealed class PostgresAccountStore : IIdempotentResourceStore<Account>, IAsyncDisposable, IDisposable
 {
     /// <summary>
     /// Connections the store opens at most when the connection string sets no <c>Maximum Pool Size</c>. Saves are grouped
@@ -27,6 +29,26 @@ public sealed class PostgresAccountStore : IBulkResourceStore<Account>, IAsyncDi
             balance BIGINT NOT NULL CHECK (balance >= 0),
             version BIGINT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS accounts_requests (
+            key TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            balance BIGINT,
+            saved_at BIGINT NOT NULL,
+            PRIMARY KEY (key, request_id)
+        );
+        CREATE INDEX IF NOT EXISTS accounts_requests_saved_at ON accounts_requests (saved_at);
+        """;
+
+    private const string SelectRequestsSql = """
+        SELECT key, request_id, balance, saved_at FROM accounts_requests WHERE key = ANY($1) AND saved_at >= $2 ORDER BY saved_at
+        """;
+
+    private const string ForgetRequestsSql = "DELETE FROM accounts_requests WHERE saved_at < $1";
+
+    private const string InsertRequestsSql = """
+        INSERT INTO accounts_requests (key, request_id, balance, saved_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+        ON CONFLICT (key, request_id) DO UPDATE SET balance = excluded.balance, saved_at = excluded.saved_at
         """;
 
     private const string SelectSql = "SELECT balance, version FROM accounts WHERE key = $1";
@@ -118,7 +140,35 @@ public sealed class PostgresAccountStore : IBulkResourceStore<Account>, IAsyncDi
     /// <param name="cancellationToken">Checked before the commit: once cancelled, nothing is committed.</param>
     /// <returns>Every account as stored (its version incremented).</returns>
     /// <exception cref="DBConcurrencyException">A row's version is not the one loaded: another writer saved the key. Nothing is saved.</exception>
-    public async Task<IReadOnlyDictionary<string, Account>> SaveManyAsync(IReadOnlyDictionary<string, Account> resources, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<string, Account>> SaveManyAsync(IReadOnlyDictionary<string, Account> resources, CancellationToken cancellationToken) =>
+        SaveAsync(resources, [], null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<RememberedRequest>>> LoadRequestsAsync(
+        IReadOnlyCollection<string> keys, DateTime since, CancellationToken cancellationToken)
+    {
+        var byKey = new Dictionary<string, IReadOnlyList<RememberedRequest>>(StringComparer.Ordinal);
+        if (keys.Count == 0)
+            return byKey;
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var select = new NpgsqlCommand(SelectRequestsSql, connection);
+        select.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = keys.ToArray() });
+        select.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AccountRequests.Millis(since) });
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            AccountRequests.AddRow(byKey, reader);
+
+        return byKey;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, Account>> SaveManyWithRequestsAsync(IReadOnlyDictionary<string, Account> resources,
+        IReadOnlyList<KeyValuePair<string, RememberedRequest>> requests, DateTime forgetBefore, CancellationToken cancellationToken) =>
+        SaveAsync(resources, requests, forgetBefore, cancellationToken);
+
+    private async Task<IReadOnlyDictionary<string, Account>> SaveAsync(IReadOnlyDictionary<string, Account> resources,
+        IReadOnlyList<KeyValuePair<string, RememberedRequest>> requests, DateTime? forgetBefore, CancellationToken cancellationToken)
     {
         var stored = new Dictionary<string, Account>(resources.Count, StringComparer.Ordinal);
         if (resources.Count == 0)
@@ -144,6 +194,26 @@ public sealed class PostgresAccountStore : IBulkResourceStore<Account>, IAsyncDi
             var conflicts = rows.Where(e => !written.Contains(e.Key)).Take(10).Select(e => $"[{e.Key}] (loaded at version {e.Value.Version})");
             throw new DBConcurrencyException(
                 "accounts were saved by another writer since they were loaded; nothing was saved: " + string.Join(", ", conflicts));
+        }
+
+        if (forgetBefore is { } cutoff)
+        {
+            await using var forget = new NpgsqlCommand(ForgetRequestsSql, connection, transaction);
+            forget.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AccountRequests.Millis(cutoff) });
+            await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (requests.Count > 0)
+        {
+            await using var insert = new NpgsqlCommand(InsertRequestsSql, connection, transaction);
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = requests.Select(r => r.Key).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = requests.Select(r => r.Value.RequestId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<long?[]>
+            {
+                TypedValue = requests.Select(r => AccountRequests.BalanceOf(r.Value) is long b ? b : (long?)null).ToArray(),
+            });
+            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = requests.Select(r => AccountRequests.Millis(r.Value.At)).ToArray() });
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         // a caller that gave up (max-duration) has been told the batch failed: it must not commit now

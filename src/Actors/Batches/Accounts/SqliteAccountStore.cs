@@ -10,9 +10,10 @@ namespace Akka.WriteBehind.Batches.Accounts;
 /// SQLite file in WAL mode (by default the counters' <c>writebehind.db</c>, see <see cref="SqliteStores.AccountStoreFromConfig"/>).
 /// A save writes <c>version + 1</c> only over the version it loaded (optimistic concurrency), so a second writer of a key fails
 /// instead of overwriting; <see cref="SaveManyAsync"/> saves many accounts with multi-row upserts in one transaction and
-/// <see cref="LoadManyAsync"/> loads many with one query.
+/// <see cref="LoadManyAsync"/> loads many with one query. Request ids are kept in the table
+/// <c>accounts_requests(key, request_id, balance, saved_at)</c>, written in the transaction of their account's save.
 /// </summary>
-public sealed class SqliteAccountStore : IBulkResourceStore<Account>
+public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
 {
     /// <summary>Rows per upsert statement (3 parameters each, well under SQLite's parameter limit).</summary>
     private const int RowsPerStatement = 500;
@@ -49,6 +50,14 @@ public sealed class SqliteAccountStore : IBulkResourceStore<Account>
                 balance BIGINT NOT NULL CHECK (typeof(balance) = 'integer' AND balance >= 0),
                 version BIGINT NOT NULL
             );
+            CREATE TABLE IF NOT EXISTS accounts_requests (
+                key TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                balance BIGINT,
+                saved_at BIGINT NOT NULL,
+                PRIMARY KEY (key, request_id)
+            );
+            CREATE INDEX IF NOT EXISTS accounts_requests_saved_at ON accounts_requests (saved_at);
             """;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -113,7 +122,45 @@ public sealed class SqliteAccountStore : IBulkResourceStore<Account>
     /// <param name="cancellationToken">Checked before the commit: once cancelled, nothing is committed.</param>
     /// <returns>Every account as stored (its version incremented).</returns>
     /// <exception cref="DBConcurrencyException">A row's version is not the one loaded: another writer saved the key. Nothing is saved.</exception>
-    public async Task<IReadOnlyDictionary<string, Account>> SaveManyAsync(IReadOnlyDictionary<string, Account> resources, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<string, Account>> SaveManyAsync(IReadOnlyDictionary<string, Account> resources, CancellationToken cancellationToken) =>
+        SaveAsync(resources, [], null, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<RememberedRequest>>> LoadRequestsAsync(
+        IReadOnlyCollection<string> keys, DateTime since, CancellationToken cancellationToken)
+    {
+        var byKey = new Dictionary<string, IReadOnlyList<RememberedRequest>>(StringComparer.Ordinal);
+        if (keys.Count == 0)
+            return byKey;
+
+        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in keys.Chunk(RowsPerStatement))
+        {
+            await using var select = connection.CreateCommand();
+            var sql = new StringBuilder("SELECT key, request_id, balance, saved_at FROM accounts_requests WHERE saved_at >= @since AND key IN (");
+            select.Parameters.AddWithValue("@since", AccountRequests.Millis(since));
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i > 0 ? ",@k" : "@k").Append(i);
+                select.Parameters.AddWithValue("@k" + i, chunk[i]);
+            }
+
+            select.CommandText = sql.Append(") ORDER BY saved_at").ToString();
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                AccountRequests.AddRow(byKey, reader);
+        }
+
+        return byKey;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, Account>> SaveManyWithRequestsAsync(IReadOnlyDictionary<string, Account> resources,
+        IReadOnlyList<KeyValuePair<string, RememberedRequest>> requests, DateTime forgetBefore, CancellationToken cancellationToken) =>
+        SaveAsync(resources, requests, forgetBefore, cancellationToken);
+
+    private async Task<IReadOnlyDictionary<string, Account>> SaveAsync(IReadOnlyDictionary<string, Account> resources,
+        IReadOnlyList<KeyValuePair<string, RememberedRequest>> requests, DateTime? forgetBefore, CancellationToken cancellationToken)
     {
         var stored = new Dictionary<string, Account>(resources.Count, StringComparer.Ordinal);
         if (resources.Count == 0)
@@ -157,9 +204,45 @@ public sealed class SqliteAccountStore : IBulkResourceStore<Account>
             }
         }
 
+        await WriteRequestsAsync(connection, transaction, requests, forgetBefore, cancellationToken).ConfigureAwait(false);
+
         // a caller that gave up (max-duration) has been told the batch failed: it must not commit now
         cancellationToken.ThrowIfCancellationRequested();
         await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         return stored;
+    }
+
+    private static async Task WriteRequestsAsync(SqliteConnection connection, SqliteTransaction transaction,
+        IReadOnlyList<KeyValuePair<string, RememberedRequest>> requests, DateTime? forgetBefore, CancellationToken cancellationToken)
+    {
+        if (forgetBefore is { } cutoff)
+        {
+            await using var forget = connection.CreateCommand();
+            forget.Transaction = transaction;
+            forget.CommandText = "DELETE FROM accounts_requests WHERE saved_at < @cutoff";
+            forget.Parameters.AddWithValue("@cutoff", AccountRequests.Millis(cutoff));
+            await forget.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        // 4 parameters a row: 200 rows stay well under SQLite's parameter limit
+        foreach (var chunk in requests.Chunk(200))
+        {
+            await using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            var sql = new StringBuilder("INSERT INTO accounts_requests (key, request_id, balance, saved_at) VALUES ");
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var (key, request) = chunk[i];
+                sql.Append(i > 0 ? "," : "").Append("(@k").Append(i).Append(",@r").Append(i).Append(",@b").Append(i).Append(",@t").Append(i).Append(')');
+                insert.Parameters.AddWithValue("@k" + i, key);
+                insert.Parameters.AddWithValue("@r" + i, request.RequestId);
+                insert.Parameters.AddWithValue("@b" + i, AccountRequests.BalanceOf(request));
+                insert.Parameters.AddWithValue("@t" + i, AccountRequests.Millis(request.At));
+            }
+
+            insert.CommandText = sql.Append(" ON CONFLICT (key, request_id) DO UPDATE SET balance = excluded.balance, saved_at = excluded.saved_at")
+                .ToString();
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }
