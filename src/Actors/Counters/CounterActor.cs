@@ -35,6 +35,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private readonly bool _journalMode;
     private readonly CounterLedger _ledger;
     private readonly KeyValuePair<string, object?> _tag;
+    private LinkedListNode<IActorRef>? _live; // this entity's place in the node's least-recently-used order
     private long _pendingSince;     // Stopwatch timestamp of the oldest pending increment (0: none)
     private long _inFlightSince;    // ...of the oldest increment of the unconfirmed write
     private long _pendingCount;     // increments (journal mode: after a recovery, journal events) in _pending, for the gauge
@@ -49,6 +50,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private long _inFlight;
     private long _pending;          // accepted (journal mode: journaled), not yet part of a write
     private int _failures;
+    private int _attachAttempts;    // journal mode: attaches to the shard log without an answer in a row
     private int _stashed;
     private bool _stopping;
     private readonly List<IActorRef> _waitingForInFlight = new();
@@ -93,10 +95,32 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     public static Props Props(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId) =>
         Akka.Actor.Props.Create(() => new CounterActor(key, settings, storeWriter, ledger, shardId));
 
-    protected override void PreStart() => RequestLoad();
+    protected override void PreStart()
+    {
+        _live = _ledger.Live.Started(Self);
+        RequestLoad();
+    }
+
+    /// <summary>The node's live-entity bound: commands make this entity the most recently used; an eviction passivates it.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        switch (message)
+        {
+            case EvictCounter:
+                Context.Parent.Tell(new Passivate(StopCounter.Instance)); // the shard sends StopCounter: flush, then stop
+                return true;
+            case CounterEnvelope or CounterCommandSet or ICounterCommand when _live is not null:
+                _ledger.Live.Touch(_live);
+                break;
+        }
+
+        return base.AroundReceive(receive, message);
+    }
 
     protected override void PostStop()
     {
+        if (_live is not null)
+            _ledger.Live.Stopped(_live);
         _ledger.Clean(_key);
         var unflushed = _inFlight + _pending;
         if (_writing || _pending != 0)
@@ -249,6 +273,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             case Terminated:
                 return true; // an earlier shard log incarnation
             case RestartJournal:
+                AttachToJournal();
+                return true;
+            case AttachUnanswered:
+                // the log did not answer (its recovery failed, e.g. the journal is down): the increments waiting for it hear
+                // so now (503 at the HTTP edge) instead of waiting out the outage, and their ingest slots are freed
+                if (_group.Count > 0)
+                    RefuseGroup(ErrorCode.StoreFailure, "the shard log is not available (is the journal reachable?)");
                 AttachToJournal();
                 return true;
             default:
@@ -551,7 +582,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _journalReady = false;
         ClusterSharding.Get(Context.System).ShardRegion(_settings.TypeName)
             .Tell(new AttachToJournal(_shardId, _key, _journaledUpTo), Self);
-        Timers.StartSingleTimer(RestartJournal.Instance, RestartJournal.Instance, _settings.WriteTimeout); // no answer: ask again
+        // no answer (the log failed its recovery and stopped, e.g. the journal is down): ask again after a back-off, not after
+        // the write timeout, so that the counter is back soon after the journal is
+        Timers.StartSingleTimer(RestartJournal.Instance, AttachUnanswered.Instance, Backoff(++_attachAttempts));
     }
 
     /// <summary>
@@ -561,6 +594,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private void Attached(JournalAttached attached, IActorRef journal)
     {
         Timers.Cancel(RestartJournal.Instance);
+        _attachAttempts = 0;
         _journal = journal;
         Context.Watch(journal);
         _journalReady = true;
@@ -686,8 +720,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return;
         }
 
-        _failures++;
-        var backoff = Backoff(_failures);
+        // its own attempt count: failed writes of the row (the same outage) must not stretch the way back to the journal
+        var backoff = Backoff(++_attachAttempts);
         _log.Debug("Counter [{CounterKey}]: shard log stopped; attaching again in {Backoff}", _key, backoff);
         Timers.StartSingleTimer(RestartJournal.Instance, RestartJournal.Instance, backoff);
     }
@@ -878,6 +912,15 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         public static readonly RetryLoad Instance = new();
 
         private RetryLoad()
+        {
+        }
+    }
+
+    private sealed class AttachUnanswered
+    {
+        public static readonly AttachUnanswered Instance = new();
+
+        private AttachUnanswered()
         {
         }
     }

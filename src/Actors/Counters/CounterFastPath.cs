@@ -246,6 +246,17 @@ public sealed class CounterFastPath
         return false;
     }
 
+    /// <summary>INTERNAL API: the keys with a buffered aggregate now (for flush-all).</summary>
+    internal List<string> BufferedKeys()
+    {
+        var keys = new List<string>();
+        foreach (var (key, cell) in _cells)
+            lock (cell)
+                if (cell.Count != 0 || cell.Splits is not null)
+                    keys.Add(key);
+        return keys;
+    }
+
     /// <summary>INTERNAL API: the aggregate is durable under the set's durability; its waiters hear so.</summary>
     internal void Delivered(string key, Aggregate aggregate)
     {

@@ -61,6 +61,8 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private readonly Func<string, bool> _aggregateInFlight;
     private readonly Dictionary<string, Queue<CounterFastPath.Aggregate>> _fastAwaiting = new(StringComparer.Ordinal); // sent, not answered
     private bool _fastRestored; // the last drain put aggregates back (a queue bound was reached)
+    private readonly CounterLiveEntities _live;
+    private long _headroom;     // aggregates the current timed drain may still hand on (the live-entity bound)
 
     private readonly KeyValuePair<string, object?> _tag;
 
@@ -69,7 +71,8 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         _region = region;
         _fastPath = fastPath;
         _admitAggregate = AdmitAggregate;
-        _aggregateInFlight = key => _fastAwaiting.ContainsKey(key);
+        _live = ledger.Live;
+        _aggregateInFlight = key => _fastAwaiting.ContainsKey(key) || _headroom-- <= 0;
         _settings = settings;
         _queueLedger = queueLedger;
         _tag = ledger.Tag;
@@ -146,6 +149,11 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
                     rejected.Key, aggregate.Count, aggregate.Sum, rejected.Code, rejected.Message);
             _fastPath.Refuse(rejected.Key, aggregate, rejected.Code, rejected.Message);
         });
+
+        // flush-all: every key this stage holds work for; the flushes that follow drain each key's aggregate first
+        Receive<ListIngestKeys>(_ => Sender.Tell(new IngestKeys(_fastPath.BufferedKeys()
+            .Concat(_fastAwaiting.Keys).Concat(_queues.Keys).Concat(_outstanding.Values.Select(v => v.Key))
+            .Distinct(StringComparer.Ordinal).ToImmutableArray())));
 
         Receive<DrainCounterIngest>(_ =>
         {
@@ -246,11 +254,14 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     /// Hands the buffered aggregates to the flow-controlled path. With <paramref name="holdInFlight"/> (the timed drains), a key
     /// whose previous aggregate is not answered yet keeps its aggregate for a later drain: at most one fast-path message per key
     /// is in flight, and while the entities lag the aggregates grow instead of the messages (fewer, larger messages under load).
+    /// Beyond the node's live-entity headroom (<see cref="CounterLiveEntities.Headroom"/>) keys keep their aggregates too.
     /// Reads and other commands for a key still drain it at once (read-your-writes), and so does the shutdown drain.
     /// </summary>
     private void DrainAggregates(bool holdInFlight)
     {
         _fastRestored = false;
+        // aggregates sent and not answered yet may each be starting an entity: they count against the headroom too
+        _headroom = _live.Headroom - _fastAwaiting.Count;
         _fastPath.DrainAll(_admitAggregate, holdInFlight ? _aggregateInFlight : null);
         Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.IngestAggregateWindow);
     }

@@ -23,6 +23,8 @@ namespace Akka.WriteBehind.Counters;
 /// <item><term>akka.write_behind.counters.pending_keys</term><description>gauge, {key}: keys on this node holding increments not yet confirmed stored.</description></item>
 /// <item><term>akka.write_behind.counters.pending_increments</term><description>gauge, {increment}: increments on this node not yet confirmed stored (after a journal recovery: the journal events replayed).</description></item>
 /// <item><term>akka.write_behind.counters.oldest_unflushed_age</term><description>gauge, s: age of the oldest increment on this node not yet confirmed stored (0 when none): how far behind the database is.</description></item>
+/// <item><term>akka.write_behind.counters.live_entities</term><description>gauge, {entity}: counter entities alive on this node (bounded by <c>max-live-entities</c>).</description></item>
+/// <item><term>akka.write_behind.counters.evictions</term><description>counter, {entity}: entities passivated because the node held <c>max-live-entities</c>.</description></item>
 /// <item><term>akka.write_behind.counters.journal_persists_in_flight</term><description>gauge, {persist}: journal writes in flight on this node (journal durability).</description></item>
 /// </list>
 /// </remarks>
@@ -72,6 +74,12 @@ public static class CounterMetrics
         WriteBehindMeter.Meter.CreateObservableGauge(Prefix + "journal_persists_in_flight",
             () => Ledgers.Keys.Select(l => new Measurement<long>(l.PersistsInFlight, l.Tag)), "{persist}",
             "Journal writes in flight on this node.");
+        WriteBehindMeter.Meter.CreateObservableGauge(Prefix + "live_entities",
+            () => Ledgers.Keys.Select(l => new Measurement<long>(l.Live.Live, l.Tag)), "{entity}",
+            "Counter entities alive on this node (bounded by max-live-entities).");
+        WriteBehindMeter.Meter.CreateObservableCounter(Prefix + "evictions",
+            () => Ledgers.Keys.Select(l => new Measurement<long>(l.Live.Evictions, l.Tag)), "{entity}",
+            "Counter entities passivated because the node held max-live-entities.");
     }
 
     internal static void Register(CounterLedger ledger) => Ledgers.TryAdd(ledger, 0);
@@ -98,6 +106,9 @@ internal sealed class CounterLedger
 
     public long PendingKeys => _dirty.Count;
 
+    /// <summary>The keys holding increments not confirmed stored, as of now.</summary>
+    public ICollection<string> DirtyKeys => _dirty.Keys;
+
     public long PendingIncrements
     {
         get
@@ -110,6 +121,9 @@ internal sealed class CounterLedger
     }
 
     public long PersistsInFlight => Interlocked.Read(ref _persistsInFlight);
+
+    /// <summary>The set's live entities on this node and their least-recently-used bound.</summary>
+    public CounterLiveEntities Live { get; init; } = new(0);
 
     public TimeSpan OldestUnflushedAge
     {

@@ -27,7 +27,7 @@ public enum CounterDurability
 /// <param name="PassivateIdleAfter">Idle time before an entity is passivated (it flushes first); <c>null</c> = never. <b>Default</b>: 120s.</param>
 /// <param name="EntityBufferSize">Messages an entity buffers while loading. <b>Default</b>: 10,000.</param>
 /// <param name="RetryMinBackoff">First retry back-off. <b>Default</b>: 100ms.</param>
-/// <param name="RetryMaxBackoff">Back-off cap. <b>Default</b>: 10s.</param>
+/// <param name="RetryMaxBackoff">Back-off cap. <b>Default</b>: 2s.</param>
 /// <param name="RetryRandomFactor">Random extra fraction per back-off. <b>Default</b>: 0.2.</param>
 /// <param name="WriterBatchSize">Most writes per store transaction. <b>Default</b>: 500.</param>
 /// <param name="WriterBatchDelay">Longest wait for a group to fill. <b>Default</b>: 10ms.</param>
@@ -90,6 +90,19 @@ public sealed record CounterSettings(
     /// meanwhile join the next event. <b>Default</b>: 20ms.
     /// </summary>
     public TimeSpan JournalGroupWindow { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Keys one node flushes at the same time during <see cref="CounterSet.FlushAllAsync"/> (<c>flush-all.parallelism</c>).
+    /// <b>Default</b>: 1,000.
+    /// </summary>
+    public int FlushAllParallelism { get; init; } = 1_000;
+
+    /// <summary>
+    /// Live counter entities per node at most (<c>max-live-entities</c>; <c>off</c> or 0 = no limit): beyond, the least
+    /// recently used are passivated, flushing first, so that a flood of new keys cannot grow the node without bound.
+    /// <b>Default</b>: 100,000.
+    /// </summary>
+    public int MaxLiveEntities { get; init; } = 100_000;
 
     /// <summary>
     /// How long a request id is remembered after its increment was stored (<c>idempotency.window</c>): a repeat within it is not
@@ -178,6 +191,8 @@ public sealed record CounterSettings(
             IngestFastPathMaxKeys = config.GetInt(Keys.IngestFastPathMaxKeys),
             TableName = config.GetString(Keys.TableName, ""),
             JournalGroupWindow = NonNegative(config, Keys.JournalGroupWindow),
+            FlushAllParallelism = config.GetInt(Keys.FlushAllParallelism),
+            MaxLiveEntities = config.GetString(Keys.MaxLiveEntities, "off") is "off" or "" ? 0 : config.GetInt(Keys.MaxLiveEntities),
             IdempotencyWindow = Positive(config, Keys.IdempotencyWindow),
             IdempotencyMaxIdsPerKey = config.GetInt(Keys.IdempotencyMaxIdsPerKey),
             IdempotencyCleanupInterval = Positive(config, Keys.IdempotencyCleanupInterval),
@@ -204,6 +219,8 @@ public sealed record CounterSettings(
         Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
         Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
         Require(IngestFastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
+        Require(FlushAllParallelism > 0, Keys.FlushAllParallelism, "must be > 0");
+        Require(MaxLiveEntities >= 0, Keys.MaxLiveEntities, "must be >= 0 (0 or off: no limit)");
         Require(IdempotencyMaxIdsPerKey > 0, Keys.IdempotencyMaxIdsPerKey, "must be > 0");
         Require(Storage.CounterTables.IsValid(TableName), Keys.TableName,
             $"(\"{TableName}\") must be an SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63");
@@ -279,5 +296,7 @@ public sealed record CounterSettings(
         public const string JournalRecoveryParallelism = "journal.recovery-parallelism";
         public const string JournalSweepInterval = "journal.sweep-interval";
         public const string JournalSweepLimit = "journal.sweep-limit";
+        public const string FlushAllParallelism = "flush-all.parallelism";
+        public const string MaxLiveEntities = "max-live-entities";
     }
 }

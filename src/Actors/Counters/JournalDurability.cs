@@ -77,6 +77,10 @@ public static class JournalDurability
                   connection-string = {{HoconText.Quote(connectionString)}}
                   provider-name = "{{providerName}}"
                   auto-initialize = true
+                  # Akka.Persistence's default keeps the breaker open 30s after it trips: that long after the database
+                  # came back every persist and every shard log's recovery still failed. A trial call a second costs a
+                  # refused connection while the database is down.
+                  circuit-breaker.reset-timeout = 1s
                 }
                 {{extra}}
                 """)

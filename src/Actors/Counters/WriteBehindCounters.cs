@@ -52,6 +52,33 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
         return Task.WhenAll(increments.Select(i => fastPath.IncrementAsync(i.Key, i.Delta, i.RequestId)));
     }
 
+    /// <summary>INTERNAL API: the node's flush-all actor (<see cref="CounterFlushAllActor"/>).</summary>
+    internal IActorRef? FlushAll { get; init; }
+
+    /// <summary>
+    /// Flushes every key of the set with pending increments anywhere in the cluster: each member up flushes the keys its
+    /// entities hold unstored and those buffered in its fast path and ingest stage. Completes with
+    /// <see cref="AllCountersFlushed"/> once every increment acknowledged (or buffered) before the call is stored, or with
+    /// <see cref="FlushAllFailed"/> (<see cref="ErrorCode.StoreFailure"/>, <see cref="ErrorCode.Timeout"/>, ...): never
+    /// reports done while such an increment is unstored. Increments that arrive meanwhile may or may not be included.
+    /// </summary>
+    /// <param name="timeout">How long to wait for every member. <b>Default</b>: <see cref="CounterSettings.WriteTimeout"/>.</param>
+    /// <exception cref="InvalidOperationException">The set was not started by <see cref="WriteBehindCounters.StartAsync"/>.</exception>
+    public async Task<IFlushAllReply> FlushAllAsync(TimeSpan? timeout = null)
+    {
+        var actor = FlushAll ?? throw new InvalidOperationException("this counter set has no flush-all; start it with WriteBehindCounters.StartAsync");
+        var wait = timeout ?? Settings.WriteTimeout;
+        try
+        {
+            // the actor answers at its own deadline; the ask's is a backstop for a node that stops meanwhile
+            return await actor.Ask<IFlushAllReply>(new FlushAllCounters(wait), wait + wait).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            return new FlushAllFailed(ErrorCode.Timeout, $"no answer within {wait + wait}");
+        }
+    }
+
     private CounterFastPath FastPathOrThrow =>
         FastPath ?? throw new InvalidOperationException("this counter set has no fast path; start it with WriteBehindCounters.StartAsync");
 }
@@ -82,7 +109,7 @@ public static class WriteBehindCounters
             store = tables.WithTable(settings.TableName);
         await store.InitializeAsync().ConfigureAwait(false);
 
-        var ledger = new CounterLedger(settings.TypeName);
+        var ledger = new CounterLedger(settings.TypeName) { Live = new CounterLiveEntities(settings.MaxLiveEntities) };
         CounterMetrics.Register(ledger);
         system.RegisterOnTermination(() => CounterMetrics.Unregister(ledger));
         var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings, ledger), $"{settings.TypeName}-store-writer");
@@ -134,7 +161,9 @@ public static class WriteBehindCounters
             return Done.Instance;
         });
 
-        var set = new CounterSet(ingest, region, settings) { Queue = queueLedger, FastPath = fastPath };
+        var flushAll = system.ActorOf(CounterFlushAllActor.Props(ingest, ledger, settings), CounterFlushAllActor.NameOf(settings));
+
+        var set = new CounterSet(ingest, region, settings) { Queue = queueLedger, FastPath = fastPath, FlushAll = flushAll };
         CounterSets.Get(system).Add(set);
         return set;
     }

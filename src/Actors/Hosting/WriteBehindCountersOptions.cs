@@ -32,6 +32,12 @@ public sealed class WriteBehindCountersOptions
     /// <summary>Idle time before an entity is passivated (it flushes first); <see cref="TimeSpan.Zero"/> disables. <b>Default</b>: 120s.</summary>
     public TimeSpan? PassivateIdleAfter { get; set; }
 
+    /// <summary>
+    /// Live counter entities per node at most (<c>max-live-entities</c>): beyond, the least recently used are passivated,
+    /// flushing first. 0 = no limit. <b>Default</b>: 100,000.
+    /// </summary>
+    public int? MaxLiveEntities { get; set; }
+
     /// <summary>Most writes per store transaction. <b>Default</b>: 500.</summary>
     public int? BatchSize { get; set; }
 
@@ -44,7 +50,7 @@ public sealed class WriteBehindCountersOptions
     /// <summary>First retry back-off after a failed write. <b>Default</b>: 100ms.</summary>
     public TimeSpan? RetryMinBackoff { get; set; }
 
-    /// <summary>Back-off cap. <b>Default</b>: 10s.</summary>
+    /// <summary>Back-off cap. <b>Default</b>: 2s.</summary>
     public TimeSpan? RetryMaxBackoff { get; set; }
 
     /// <summary>Messages in flight between the ingest stage and the entities. <b>Default</b>: 10,000.</summary>
@@ -96,6 +102,7 @@ public sealed class WriteBehindCountersOptions
             .Add(c + "flush-jitter", FlushJitter?.ToString(CultureInfo.InvariantCulture))
             .Add(c + "number-of-shards", NumberOfShards)
             .AddDurationOrOff(c + "passivate-idle-after", PassivateIdleAfter)
+            .Add(c + "max-live-entities", MaxLiveEntities)
             .Add(c + "store-writer.batch-size", BatchSize)
             .Add(c + "store-writer.batch-delay", BatchDelay)
             .Add(c + "store-writer.parallelism", Parallelism)

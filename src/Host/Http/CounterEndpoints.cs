@@ -3,7 +3,8 @@ using Akka.WriteBehind.Counters;
 namespace Akka.WriteBehind.Host.Http;
 
 /// <summary>
-/// <c>/counters/{key}</c>: <c>POST …/increment</c> (202), <c>GET</c> (200), <c>POST …/flush</c> (200). Keys are checked
+/// <c>/counters/{key}</c>: <c>POST …/increment</c> (202), <c>GET</c> (200), <c>POST …/flush</c> (200); <c>POST /counters/flush</c>
+/// (200 once every key of the cluster with pending increments is stored, 503 <c>store_failure</c>/<c>timeout</c>). Keys are checked
 /// with <see cref="KeyRules"/> before anything is asked (<see cref="RequestInput"/>). An increment with an
 /// <c>Idempotency-Key</c> header is safe to retry: a repeat within the idempotency window is not applied again and gets the
 /// first answer.
@@ -17,7 +18,23 @@ public static class CounterEndpoints
         app.MapPost("/counters/{key}/increment", IncrementAsync);
         app.MapGet("/counters/{key}", GetAsync);
         app.MapPost("/counters/{key}/flush", FlushAsync);
+        app.MapPost("/counters/flush", FlushAllAsync);
         return app;
+    }
+
+    private static async Task<IResult> FlushAllAsync(HttpContext context, CounterGateway gateway)
+    {
+        var (counters, unavailable) = await gateway.CountersAsync(context.RequestAborted).ConfigureAwait(false);
+        if (counters is null)
+            return unavailable!;
+        // every member flushes its keys; the ask timeout bounds the whole, as it bounds a single key's flush
+        return await counters.FlushAllAsync(gateway.AskTimeout).WaitAsync(context.RequestAborted).ConfigureAwait(false) switch
+        {
+            AllCountersFlushed done => Results.Json(new FlushAllResponse(done.Keys, done.Nodes), HostJsonContext.Api.FlushAllResponse),
+            FlushAllFailed failed => ErrorMapping.Rejected(new CounterRejected("", failed.Code, failed.Message)),
+            var other => ErrorMapping.Error(StatusCodes.Status500InternalServerError, ErrorMapping.InternalError,
+                $"unexpected reply {other.GetType().Name}"),
+        };
     }
 
     private static async Task<IResult> IncrementAsync(string key, HttpContext context, CounterGateway gateway, HostSettings settings)

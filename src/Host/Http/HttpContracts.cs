@@ -25,6 +25,11 @@ public sealed record CounterResponse(string Key, long Stored, long Pending, long
 /// <param name="Stored">The stored value after the flush.</param>
 public sealed record FlushResponse(string Key, long Stored);
 
+/// <summary><c>200</c> answer to <c>POST /counters/flush</c>: every increment accepted before it, on every member, is stored.</summary>
+/// <param name="Keys">Keys that held pending increments and were flushed, over all members.</param>
+/// <param name="Nodes">Members that flushed their keys.</param>
+public sealed record FlushAllResponse(long Keys, int Nodes);
+
 /// <summary><c>200</c> answer to <c>POST /accounts/{key}/deposit</c>, <c>POST /accounts/{key}/withdraw</c> and <c>GET /accounts/{key}</c>:
 /// the balance after the operation, saved.</summary>
 /// <param name="Key">The account's key.</param>
@@ -94,6 +99,7 @@ public sealed record ErrorResponse(string Error, string Message);
 [JsonSerializable(typeof(IncrementResponse))]
 [JsonSerializable(typeof(CounterResponse))]
 [JsonSerializable(typeof(FlushResponse))]
+[JsonSerializable(typeof(FlushAllResponse))]
 [JsonSerializable(typeof(AccountResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ErrorResponse))]

@@ -50,14 +50,14 @@ public sealed class CounterClusterSpec(ITestOutputHelper output, PostgresFixture
             node.EventStream.Subscribe(node.ActorOf(Props.Create(() => new ErrorCollector(errors))), typeof(Error));
         var counters = await Task.WhenAll(nodes.Select(n => WriteBehindCounters.StartAsync(n, _database.CreateStore()))).WaitAsync(Timeout);
         // the coordinator allocates shards among the regions registered with it: wait for all three
-        await AwaitRegionsAsync(counters[0], 3);
+        await CounterRegions.AwaitRegionsAsync(counters[0], 3, Timeout);
         output.WriteLine($"cluster of 3 with counters after {clock.Elapsed.TotalSeconds:F1}s");
 
         // phase 1: load through all three nodes; the keys' entities spread over the nodes
         var ledger = new Ledger();
         var load = new Load(counters, ledger, [0, 1, 2]);
         await ledger.AwaitAcknowledgedAsync(600, Timeout);
-        var hosted = await Task.WhenAll(counters.Select(EntitiesAsync));
+        var hosted = await Task.WhenAll(counters.Select(CounterRegions.EntitiesAsync));
         output.WriteLine($"entities per node under load: {string.Join(", ", hosted)}");
         var initializationErrors = errors.Where(e => e.Contains("initializ", StringComparison.OrdinalIgnoreCase)).ToList();
         Assert.True(initializationErrors.Count == 0, $"tables created concurrently: {string.Join(" | ", initializationErrors.Take(3))}");
@@ -136,25 +136,6 @@ public sealed class CounterClusterSpec(ITestOutputHelper output, PostgresFixture
         var system = ActorSystem.Create(SystemName, config);
         _systems.Add(system);
         return system;
-    }
-
-    private static async Task AwaitRegionsAsync(CounterSet counters, int regions)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (true)
-        {
-            var stats = await counters.ShardRegion.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), AskTimeout);
-            if (stats.Regions.Count >= regions)
-                return;
-            Assert.True(DateTime.UtcNow < deadline, $"{regions} shard regions registered (now {stats.Regions.Count})");
-            await Task.Delay(100);
-        }
-    }
-
-    private static async Task<int> EntitiesAsync(CounterSet counters)
-    {
-        var state = await counters.ShardRegion.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, AskTimeout);
-        return state.Shards.Sum(s => s.EntityIds.Count);
     }
 
     private static async Task FlushAllAsync(CounterSet through, Ledger ledger)

@@ -22,9 +22,11 @@ public sealed class CounterSettingsSpec
         Assert.Equal(TimeSpan.FromMilliseconds(10), settings.WriterBatchDelay);
         Assert.Equal(2, settings.WriterParallelism);
         Assert.Equal(TimeSpan.FromMilliseconds(100), settings.RetryMinBackoff);
-        Assert.Equal(TimeSpan.FromSeconds(10), settings.RetryMaxBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.RetryMaxBackoff);
         Assert.Equal(10_000, settings.IngestMaxOutstanding);
         Assert.Equal(TimeSpan.FromSeconds(120), settings.PassivateIdleAfter);
+        Assert.Equal(100_000, settings.MaxLiveEntities);
+        Assert.Equal(1_000, settings.FlushAllParallelism);
     }
 
     [Fact]
@@ -46,6 +48,8 @@ public sealed class CounterSettingsSpec
     [InlineData("akka.write-behind.counters.journal.recovery-parallelism = 0", "journal.recovery-parallelism")]
     [InlineData("akka.write-behind.counters.journal.trim-interval = 0s", "journal.trim-interval")]
     [InlineData("akka.write-behind.counters.journal.group-window = -1s", "journal.group-window")]
+    [InlineData("akka.write-behind.counters.max-live-entities = -1", "max-live-entities")]
+    [InlineData("akka.write-behind.counters.flush-all.parallelism = 0", "flush-all.parallelism")]
     public void Should_refuse_invalid_values_naming_the_key(string hocon, string key)
     {
         var ex = Assert.Throws<ConfigurationException>(() => Read(hocon));
@@ -71,6 +75,13 @@ public sealed class CounterSettingsSpec
     }
 
     [Fact]
+    public void Should_turn_the_live_entity_limit_off()
+    {
+        Assert.Equal(0, Read("akka.write-behind.counters.max-live-entities = off").MaxLiveEntities);
+        Assert.Equal(0, Read("akka.write-behind.counters.max-live-entities = 0").MaxLiveEntities);
+    }
+
+    [Fact]
     public void Should_render_hosting_options_over_the_defaults()
     {
         var options = new WriteBehindCountersOptions
@@ -79,6 +90,7 @@ public sealed class CounterSettingsSpec
             BatchSize = 64,
             Parallelism = 3,
             PassivateIdleAfter = TimeSpan.Zero,
+            MaxLiveEntities = 2_000,
             SqliteDataDir = "/tmp/some \"dir\"",
         };
         var config = options.ToHocon().WithFallback(WriteBehindConfig.DefaultConfig());
@@ -88,6 +100,7 @@ public sealed class CounterSettingsSpec
         Assert.Equal(64, settings.WriterBatchSize);
         Assert.Equal(3, settings.WriterParallelism);
         Assert.Null(settings.PassivateIdleAfter);
+        Assert.Equal(2_000, settings.MaxLiveEntities);
         Assert.Equal(0.2, settings.FlushJitter);
         Assert.Equal("/tmp/some \"dir\"", config.GetString("akka.write-behind.storage.sqlite.data-dir"));
     }

@@ -42,6 +42,7 @@ public sealed class ApiSecuritySpec(KeyedHostFixture node) : IClassFixture<Keyed
         { "POST", "counters/sec:a/increment" },
         { "POST", "counters/sec:a/flush" },
         { "POST", "counters/increments" },
+        { "POST", "counters/flush" },
         { "GET", "accounts/sec:a" },
         { "POST", "accounts/sec:a/deposit" },
         { "GET", "items/sec:a" },

@@ -67,10 +67,7 @@ public sealed class PostgresFixture : IAsyncLifetime
             Port = FreeTcpPort();
             try
             {
-                // fsync off: the specs crash the application, never the server, so durability on power loss is not under test
-                await RunServerCommandAsync("pg_ctl", "-D", DataDirectory, "-l", Path.Combine(Directory, "server.log"), "-w", "-t", "60",
-                    "-o", $"-p {Port} -k {Directory} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c full_page_writes=off",
-                    "start");
+                await StartServerAsync();
                 break;
             }
             catch (InvalidOperationException) when (attempt < 3)
@@ -82,6 +79,20 @@ public sealed class PostgresFixture : IAsyncLifetime
         await using var connection = new NpgsqlConnection(ConnectionString());
         await connection.OpenAsync();
     }
+
+    /// <summary>
+    /// Stops the server (<c>pg_ctl stop -m fast</c>: open connections are cut) for an outage. Only for a fixture of the spec's
+    /// own (<c>new PostgresFixture()</c>): the collection's server is shared by other specs.
+    /// </summary>
+    public Task StopServerAsync() =>
+        RunServerCommandAsync("pg_ctl", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop");
+
+    /// <summary>Starts the server again after <see cref="StopServerAsync"/>, on the same port.</summary>
+    public Task StartServerAsync() =>
+        // fsync off: the specs crash the application, never the server, so durability on power loss is not under test
+        RunServerCommandAsync("pg_ctl", "-D", DataDirectory, "-l", Path.Combine(Directory, "server.log"), "-w", "-t", "60",
+            "-o", $"-p {Port} -k {Directory} -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off -c full_page_writes=off",
+            "start");
 
     /// <summary>Creates a fresh, empty database; it is dropped with <see cref="PostgresDatabase.Dispose"/>.</summary>
     public PostgresDatabase CreateDatabase()
