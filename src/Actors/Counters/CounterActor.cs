@@ -568,8 +568,14 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         CounterMetrics.FlushFailures.Add(1, _tag);
         _failures++;
         var backoff = Backoff(_failures);
-        _log.Warning("Counter [{CounterKey}] write {FlushSeq} of {Delta} failed (attempt {Attempt}): {Reason}; retrying in {Backoff}",
-            _key, _writeSeq, _inFlight, _failures, reason, backoff);
+        // the store writer logs every failed transaction with its keys; each counter warns once per outage, so that a store
+        // that is down for a while does not turn every counter's every retry into a log line
+        if (_failures == 1)
+            _log.Warning("Counter [{CounterKey}] write {FlushSeq} of {Delta} failed: {Reason}; retrying in {Backoff} (further attempts are logged at debug level)",
+                _key, _writeSeq, _inFlight, reason, backoff);
+        else
+            _log.Debug("Counter [{CounterKey}] write {FlushSeq} failed (attempt {Attempt}): {Reason}; retrying in {Backoff}",
+                _key, _writeSeq, _failures, reason, backoff);
         AnswerAll(_waitingForInFlight, new CounterRejected(_key, ErrorCode.StoreFailure, $"store write failed, retrying: {reason}"));
         Timers.StartSingleTimer(RetryWrite.Instance, RetryWrite.Instance, backoff);
     }
@@ -754,7 +760,10 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         Timers.Cancel(LoadTimedOut.Instance);
         _failures++;
         var backoff = Backoff(_failures);
-        _log.Warning("Counter [{CounterKey}] load failed (attempt {Attempt}): {Reason}; retrying in {Backoff}", _key, _failures, reason, backoff);
+        if (_failures == 1)
+            _log.Warning("Counter [{CounterKey}] load failed: {Reason}; retrying in {Backoff} (further attempts are logged at debug level)", _key, reason, backoff);
+        else
+            _log.Debug("Counter [{CounterKey}] load failed (attempt {Attempt}): {Reason}; retrying in {Backoff}", _key, _failures, reason, backoff);
         Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, backoff);
     }
 

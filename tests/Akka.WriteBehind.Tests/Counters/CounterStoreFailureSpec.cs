@@ -32,6 +32,31 @@ public sealed class CounterStoreFailureSpec : CounterSpecBase
     }
 }
 
+/// <summary>A store that stays down makes each counter warn once, not once per retry.</summary>
+public sealed class CounterRetryLoggingSpec : CounterSpecBase
+{
+    private readonly FailingStore _failing;
+
+    public CounterRetryLoggingSpec(ITestOutputHelper output)
+        : base(output, "akka.write-behind.counters { flush-interval = 1h, retry { min-backoff = 10ms, max-backoff = 20ms } }")
+    {
+        _failing = new FailingStore(Target, failures: 8);
+        Store = _failing;
+    }
+
+    [Fact]
+    public async Task Should_warn_once_per_counter_while_its_writes_keep_failing()
+    {
+        await AskAsync(new Increment("down", 3));
+        await EventFilter.Warning(contains: "Counter [down] write").ExpectAsync(1, async () =>
+        {
+            Assert.IsType<CounterRejected>(await AskAsync(new FlushCounter("down")));
+            await AwaitAssertAsync(async () => Assert.Equal(3, await StoredValueAsync("down")), AwaitTimeout);
+        }, AwaitTimeout);
+        Assert.Equal(8, _failing.Failed);
+    }
+}
+
 public sealed class CounterFlushFailureSpec : CounterSpecBase
 {
     private readonly FailingStore _failing;
