@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
@@ -22,11 +21,8 @@ public sealed class CounterIdempotencyHandOffSpec(ITestOutputHelper output) : IA
     [Fact]
     public async Task Should_not_count_a_repeat_again_after_its_counter_was_handed_off()
     {
-        var nodes = new[] { StartSystem(), StartSystem() };
-        var clusters = nodes.Select(Akka.Cluster.Cluster.Get).ToArray();
-        await clusters[0].JoinAsync(clusters[0].SelfAddress).WaitAsync(Timeout);
-        await clusters[1].JoinAsync(clusters[0].SelfAddress).WaitAsync(Timeout);
-        await Eventually.TrueAsync(() => clusters.All(c => c.State.Members.Count(m => m.Status == MemberStatus.Up) == 2), Timeout, "two nodes Up");
+        var nodes = await TwoNodeCluster.StartAsync(SystemName, TestConfig.Cluster("akka.write-behind.counters.flush-interval = 1h"), Timeout);
+        _systems.AddRange(nodes);
         var counters = await Task.WhenAll(nodes.Select(n => WriteBehindCounters.StartAsync(n, _database.CreateStore()))).WaitAsync(Timeout);
         await CounterRegions.AwaitRegionsAsync(counters[0], 2, Timeout);
 
@@ -63,12 +59,5 @@ public sealed class CounterIdempotencyHandOffSpec(ITestOutputHelper output) : IA
         {
             _database.Dispose();
         }
-    }
-
-    private ActorSystem StartSystem()
-    {
-        var system = ActorSystem.Create(SystemName, TestConfig.Cluster("akka.write-behind.counters.flush-interval = 1h"));
-        _systems.Add(system);
-        return system;
     }
 }
