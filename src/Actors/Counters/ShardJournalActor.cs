@@ -29,6 +29,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private readonly string _shardId;
     private readonly CounterSettings _settings;
     private readonly CounterLedger _ledger;
+    private readonly IActorRef _writer;
+    private readonly string _writerGuid = Guid.NewGuid().ToString("N");
+    private long _seq; // the newest sequence number handed out (events are written by the node's journal writer)
     private IActorRef? _region;
 
     // replayed events of keys whose counters have not attached yet, and the keys to wake for them
@@ -48,8 +51,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private bool _stopping;
     private long _lastPersistStarted; // Stopwatch timestamp
 
-    public ShardJournalActor(string shardId, CounterSettings settings, CounterLedger ledger)
+    public ShardJournalActor(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer)
     {
+        _writer = writer;
         _shardId = shardId;
         _settings = settings;
         _ledger = ledger;
@@ -62,8 +66,12 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string shardId, CounterSettings settings, CounterLedger ledger) =>
-        Akka.Actor.Props.Create(() => new ShardJournalActor(shardId, settings, ledger));
+    /// <param name="shardId">The shard.</param>
+    /// <param name="settings">The set's settings.</param>
+    /// <param name="ledger">The set's node ledger.</param>
+    /// <param name="writer">The node's <see cref="ShardJournalWriterActor"/> of the set, which writes this log's events.</param>
+    public static Props Props(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer) =>
+        Akka.Actor.Props.Create(() => new ShardJournalActor(shardId, settings, ledger, writer));
 
     /// <summary>The entity id of the shard log of <paramref name="shardId"/> (a control character keeps it apart from every valid key).</summary>
     public static string EntityIdOf(string shardId) => EntityPrefix + shardId;
@@ -106,7 +114,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
                 break;
             case RecoveryCompleted:
-                _confirmedSeq = LastSequenceNr;
+                _confirmedSeq = _seq = LastSequenceNr;
                 foreach (var key in _recovered.Keys)
                     _toWake.Enqueue(key);
                 if (_recovered.Count > 0)
@@ -130,6 +138,18 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 break;
             case KeyStored stored:
                 Stored(stored);
+                break;
+            case ShardEventWritten written when _persisting is not null && written.Seq == _seq:
+                Persisted(_persisting, written.Seq);
+                break;
+            case ShardEventRejected rejected when _persisting is not null && rejected.Seq == _seq:
+                Rejected(_persisting, rejected.Cause);
+                break;
+            case ShardEventFailed failed when _persisting is not null && failed.Seq == _seq:
+                // as a failed persist stops a persistent actor: whether the event is in the journal is unknown, so the next
+                // incarnation replays to learn it; the counters attach to it again and send their deltas again
+                _log.Error(failed.Cause, "Writing event {0} of {1} failed; the log stops and its next incarnation replays", failed.Seq, PersistenceId);
+                Context.Stop(Self);
                 break;
             case AttachToJournal attach:
                 Attach(attach, Sender);
@@ -182,15 +202,12 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         }
     }
 
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    private void Rejected(List<(IActorRef Counter, KeyDelta Delta)> batch, Exception cause)
     {
-        base.OnPersistRejected(cause, @event, sequenceNr);
-        var batch = _persisting;
         _persisting = null;
         _ledger.PersistsInFlightChanged(-1);
-        if (batch is not null)
-            foreach (var (counter, _) in batch)
-                counter.Tell(new DeltaRejected($"journal rejected the write: {cause.GetType().Name}: {cause.Message}"));
+        foreach (var (counter, _) in batch)
+            counter.Tell(new DeltaRejected($"journal rejected the write: {cause.GetType().Name}: {cause.Message}"));
         TryPersist();
         ContinueStop();
     }
@@ -241,12 +258,11 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         _persisting = batch;
         _ledger.PersistsInFlightChanged(1);
         var deltas = batch.Select(b => b.Delta).ToImmutableArray();
-        PersistAsync(new ShardIncrements(deltas), _ => Persisted(batch));
+        _writer.Tell(new WriteShardEvent(PersistenceId, ++_seq, new ShardIncrements(deltas), _writerGuid));
     }
 
-    private void Persisted(List<(IActorRef Counter, KeyDelta Delta)> batch)
+    private void Persisted(List<(IActorRef Counter, KeyDelta Delta)> batch, long seq)
     {
-        var seq = LastSequenceNr;
         _confirmedSeq = seq;
         _persisting = null;
         _ledger.PersistsInFlightChanged(-1);
@@ -285,7 +301,8 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         if (upTo <= _trimmedUpTo)
             return false;
         _trimming = upTo;
-        DeleteMessages(upTo);
+        // to the journal directly: Eventsourced.DeleteMessages refuses sequence numbers above those this actor persisted itself
+        Journal.Tell(new DeleteMessagesTo(PersistenceId, upTo, Self));
         return true;
     }
 

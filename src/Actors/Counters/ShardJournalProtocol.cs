@@ -212,3 +212,19 @@ internal sealed class CounterEventSerializer : SerializerWithStringManifest
         throw new System.Runtime.Serialization.SerializationException("malformed varint in counter event");
     }
 }
+
+/// <summary>
+/// INTERNAL API: shard log → the node's journal writer: write <see cref="Event"/> as event <see cref="Seq"/> of
+/// <see cref="PersistenceId"/>; answered with <see cref="ShardEventWritten"/>, <see cref="ShardEventRejected"/> or
+/// <see cref="ShardEventFailed"/>. A log has at most one such write outstanding.
+/// </summary>
+internal sealed record WriteShardEvent(string PersistenceId, long Seq, ShardIncrements Event, string WriterGuid) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: journal writer → shard log: event <see cref="Seq"/> is in the journal.</summary>
+internal sealed record ShardEventWritten(long Seq) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: journal writer → shard log: the journal refused event <see cref="Seq"/> (it was not written).</summary>
+internal sealed record ShardEventRejected(long Seq, Exception Cause) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: journal writer → shard log: writing event <see cref="Seq"/> failed; it may or may not be in the journal.</summary>
+internal sealed record ShardEventFailed(long Seq, Exception Cause) : INoSerializationVerificationNeeded;

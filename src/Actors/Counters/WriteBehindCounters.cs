@@ -131,11 +131,15 @@ public static class WriteBehindCounters
             }
         }
 
-        // journal durability: the shard logs are entities of the same region (see CounterMessageExtractor)
+        // journal durability: the shard logs are entities of the same region (see CounterMessageExtractor), whose events
+        // the node's journal writer carries to the journal together
+        var journalWriter = settings.Durability == CounterDurability.Journal
+            ? system.ActorOf(ShardJournalWriterActor.Props(settings.JournalPluginId), $"{settings.TypeName}-journal-writer")
+            : ActorRefs.Nobody;
         var extractor = new CounterMessageExtractor(settings.NumberOfShards);
         var region = await EntityRegions.StartAsync(system, settings.TypeName,
             id => ShardJournalActor.TryShardOf(id, out var shardId)
-                ? ShardJournalActor.Props(shardId, settings, ledger)
+                ? ShardJournalActor.Props(shardId, settings, ledger, journalWriter)
                 : CounterActor.Props(id, settings, writer, ledger, extractor.ShardOfKey(id)),
             settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance, extractor).ConfigureAwait(false);
 
