@@ -32,7 +32,6 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private readonly CounterSettings _settings;
     private readonly IActorRef _storeWriter;
     private readonly string _shardId;
-    private readonly bool _journalMode;
     private readonly CounterLedger _ledger;
     private readonly KeyValuePair<string, object?> _tag;
     private LinkedListNode<IActorRef>? _live; // this entity's place in the node's least-recently-used order
@@ -44,8 +43,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     private long _stored;           // row value as of the last confirmed write
     private long _lastSeq;          // row applied_seq as of the last confirmed write
-    private bool _writing;          // a write (seq _writeSeq, delta _inFlight) is not confirmed yet
-    private bool _writeOutstanding; // ...and a request for it is at the store writer now
+    private WriteState _write;      // of the write (seq _writeSeq, delta _inFlight) not confirmed yet, if any
     private long _writeSeq;
     private long _inFlight;
     private long _pending;          // accepted (journal mode: journaled), not yet part of a write
@@ -62,20 +60,17 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private List<RequestDelta>? _pendingRequests;
     private IReadOnlyList<CounterRequest>? _inFlightRequests;
 
-    // journal mode
-    private IActorRef? _journal;             // the shard log, once attached
-    private bool _journalReady;
+    // what durability decides, chosen once: memory acknowledges an increment once it is in the pending sum, journal once its
+    // shard log has persisted it, so a loaded journal counter first attaches to its log, and its writes carry log sequence numbers
+    private readonly Action _afterLoad;
+    private readonly Func<long, long, ImmutableArray<RequestDelta>, Int128, IActorRef, IActorRef?, long, bool> _accept;
+    private readonly Func<long> _nextWriteSeq;
+
+    // journal durability
+    private IActorRef? _journal;             // the shard log while attached (null: not attached)
     private long _journaledUpTo;             // the newest shard-log event holding a delta of this key
-    private List<Waiting> _group = new();    // accepted, waiting for the next persist
-    private long _groupSum;
-    private List<RequestDelta>? _groupRequests;
-    private List<Waiting>? _persisting;      // the group being persisted
-    private long _persistingSum;
-    private ImmutableArray<RequestDelta> _persistingRequests;
-    private long _persistsStarted;
-    private Waiting? _lastWaiting;           // the increment last put in a group (a command set's slot is freed with it)
-    private long _persistsCompleted;
-    private readonly List<AfterJournal> _afterJournal = new(); // reads and flushes waiting for earlier increments' persists
+    private readonly JournalGroups _groups;  // increments and reads on their way through the log
+    private JournalWaiting? _lastWaiting;    // the increment last put in a group (a command set's slot is freed with it)
 
     public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId)
     {
@@ -85,7 +80,11 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _ledger = ledger;
         _shardId = shardId;
         _tag = ledger.Tag;
-        _journalMode = settings.Durability == CounterDurability.Journal;
+        _groups = new JournalGroups(settings.EntityBufferSize);
+        var journal = settings.Durability == CounterDurability.Journal;
+        _afterLoad = journal ? AttachToJournal : BecomeActive;
+        _accept = journal ? Group : AcceptInMemory;
+        _nextWriteSeq = journal ? () => _journaledUpTo : () => _lastSeq + 1;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -123,12 +122,12 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             _ledger.Live.Stopped(_live);
         _ledger.Clean(_key);
         var unflushed = _inFlight + _pending;
-        if (_writing || _pending != 0)
+        if (_write != WriteState.Idle || _pending != 0)
             _log.Warning("Counter [{CounterKey}] stopped with {Unflushed} unflushed (in flight {InFlight}, pending {Pending}){Note}", _key, unflushed, _inFlight, _pending,
-                _journalMode ? "; it is in the journal and is written after recovery" : "");
-        if (_persisting is not null || _group.Count > 0)
+                _settings.Durability == CounterDurability.Journal ? "; it is in the journal and is written after recovery" : "");
+        if (!_groups.IsEmpty)
             _log.Warning("Counter [{CounterKey}] stopped with {Increments} increments not yet journaled; their callers were not acknowledged",
-                _key, (_persisting?.Count ?? 0) + _group.Count);
+                _key, _groups.Persisting + _groups.Grouped);
     }
 
     // ---------------------------------------------------------------- states
@@ -148,10 +147,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 _journaledUpTo = _lastSeq;
                 _failures = 0;
                 Timers.Cancel(LoadTimedOut.Instance);
-                if (_journalMode)
-                    AttachToJournal(); // Active once attached
-                else
-                    BecomeActive();
+                _afterLoad(); // journal durability: active once attached
                 break;
             case CounterLoadFailed failed:
                 LoadFailed(failed.Reason);
@@ -222,15 +218,15 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 Written(written);
                 break;
             case CounterWriteFailed failed:
-                if (_writeOutstanding && failed.Seq == _writeSeq)
+                if (_write == WriteState.Outstanding && failed.Seq == _writeSeq)
                     WriteFailed(failed.Reason);
                 break;
             case WriteTimedOut:
-                if (_writeOutstanding)
+                if (_write == WriteState.Outstanding)
                     WriteFailed($"no answer within {_settings.WriteTimeout}");
                 break;
             case RetryWrite:
-                if (_writing && !_writeOutstanding)
+                if (_write == WriteState.AwaitingRetry)
                 {
                     CounterMetrics.FlushRetries.Add(1, _tag);
                     SendWrite();
@@ -278,7 +274,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             case AttachUnanswered:
                 // the log did not answer (its recovery failed, e.g. the journal is down): the increments waiting for it hear
                 // so now (503 at the HTTP edge) instead of waiting out the outage, and their ingest slots are freed
-                if (_group.Count > 0)
+                if (_groups.Grouped > 0)
                     RefuseGroup(ErrorCode.StoreFailure, "the shard log is not available (is the journal reachable?)");
                 AttachToJournal();
                 return true;
@@ -301,7 +297,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                     replyTo, ingest, envelopeId);
             case AggregatedIncrement aggregated:
                 return Apply(aggregated.Delta, aggregated.Requests, replyTo, ingest, envelopeId);
-            case GetCounter or FlushCounter when MustWaitForJournal(command, replyTo):
+            case GetCounter or FlushCounter when DeferredForJournal(command, replyTo):
                 return false;
             case GetCounter:
                 var pending = _inFlight + _pending;
@@ -325,7 +321,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// </summary>
     private void HandleSet(CounterCommandSet set, IActorRef ingest)
     {
-        Waiting? last = null;
+        JournalWaiting? last = null;
         foreach (var queued in set.Commands)
         {
             _lastWaiting = null;
@@ -355,9 +351,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Overflow,
                 $"adding {requested} without its repeated requests overflows a 64-bit integer");
 
-        var unjournaled = (Int128)_persistingSum + _groupSum;
+        var unjournaled = _groups.Unjournaled;
         var pending = (Int128)_pending + unjournaled + delta;
-        var group = (Int128)_groupSum + delta;
+        var group = (Int128)_groups.GroupSum + delta;
         var total = (Int128)_stored + _inFlight + pending;
         if (!FitsInt64(pending) || !FitsInt64(group) || !FitsInt64(total))
         {
@@ -366,72 +362,73 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 $"adding {requested} to the counter's total {current} overflows a 64-bit integer");
         }
 
-        if (!_journalMode)
-        {
-            AddPending(delta);
-            Counted(fresh);
-            CounterMetrics.Increments.Add(1, _tag);
-            Reply(replyTo, new IncrementAccepted(_key, requested));
-            ArmFlushTimer();
-            return false;
-        }
+        return _accept(requested, delta, fresh, group, replyTo, ingest, envelopeId);
+    }
 
-        if (_group.Count >= _settings.EntityBufferSize)
+    /// <summary>Memory durability: the increment is acknowledged once it is in the pending sum.</summary>
+    private bool AcceptInMemory(long requested, long delta, ImmutableArray<RequestDelta> fresh, Int128 group, IActorRef replyTo, IActorRef? ingest, long envelopeId)
+    {
+        AddPending(delta);
+        Counted(fresh);
+        CounterMetrics.Increments.Add(1, _tag);
+        Reply(replyTo, new IncrementAccepted(_key, requested));
+        ArmFlushTimer();
+        return false;
+    }
+
+    /// <summary>Journal durability: the increment joins the group for the next persist and is acknowledged once that is done.</summary>
+    /// <returns><c>true</c>: the ingest confirmation is deferred with the answer.</returns>
+    private bool Group(long requested, long delta, ImmutableArray<RequestDelta> fresh, Int128 group, IActorRef replyTo, IActorRef? ingest, long envelopeId)
+    {
+        if (!_groups.HasRoom)
             return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Saturated,
-                $"counter [{_key}] already has {_group.Count} increments waiting for the journal");
+                $"counter [{_key}] already has {_groups.Grouped} increments waiting for the journal");
 
-        _group.Add(_lastWaiting = new Waiting(requested, replyTo, ingest, envelopeId));
-        _groupSum = (long)group;
-        if (!fresh.IsDefaultOrEmpty)
-            (_groupRequests ??= new List<RequestDelta>()).AddRange(fresh);
+        _groups.Add(_lastWaiting = new JournalWaiting(requested, replyTo, ingest, envelopeId), (long)group, fresh);
         TryPersist();
         return ingest is not null;
     }
 
     /// <summary>
-    /// Refuses an increment, answering in arrival order: in journal mode, after the increments before it that are still
-    /// waiting for the journal (the fast path matches its answers to its aggregates by order).
+    /// Refuses an increment, answering in arrival order: after the increments before it that are still waiting for the
+    /// journal (the fast path matches its answers to its aggregates by order).
     /// </summary>
     /// <returns><c>true</c> when the ingest confirmation is deferred with the answer.</returns>
     private bool RefuseInOrder(long delta, IActorRef replyTo, IActorRef? ingest, long envelopeId, ErrorCode code, string message)
     {
-        var waitingBefore = _group.Count > 0 ? _group : _persisting;
-        if (!_journalMode || waitingBefore is null)
+        var refusal = new JournalWaiting(delta, replyTo, ingest, envelopeId, new CounterRejected(_key, code, message));
+        if (!_groups.TryQueueRefusal(refusal))
         {
             Refuse(new Increment(_key, delta), replyTo, code, message);
             return false;
         }
 
-        waitingBefore.Add(_lastWaiting = new Waiting(delta, replyTo, ingest, envelopeId, new CounterRejected(_key, code, message)));
+        _lastWaiting = refusal;
         return ingest is not null;
     }
 
     /// <summary>
-    /// Journal mode: a read or flush sees the increments that arrived before it, so it waits until the persists that hold
-    /// them are done (the next persist takes the whole waiting group).
+    /// A read or flush sees the increments that arrived before it, so it waits until the persists that hold them are done
+    /// (the next persist takes the whole waiting group). Memory durability never waits.
     /// </summary>
-    private bool MustWaitForJournal(ICounterCommand command, IActorRef replyTo)
+    private bool DeferredForJournal(ICounterCommand command, IActorRef replyTo)
     {
-        if (!_journalMode)
-            return false;
-        var needed = _group.Count > 0 ? _persistsStarted + 1 : _persisting is not null ? _persistsStarted : 0;
-        if (needed <= _persistsCompleted)
-            return false;
-        if (_afterJournal.Count >= _settings.EntityBufferSize)
-            Refuse(command, replyTo, ErrorCode.Saturated, $"{_settings.EntityBufferSize} reads and flushes are already waiting for the journal");
-        else
-            _afterJournal.Add(new AfterJournal(command, replyTo, needed));
-        return true;
+        switch (_groups.TryDefer(command, replyTo))
+        {
+            case JournalGroups.Deferral.NotNeeded:
+                return false;
+            case JournalGroups.Deferral.Full:
+                Refuse(command, replyTo, ErrorCode.Saturated, $"{_settings.EntityBufferSize} reads and flushes are already waiting for the journal");
+                return true;
+            default:
+                return true;
+        }
     }
 
-    private void RunAfterJournal()
+    private void RunDeferred()
     {
-        if (_afterJournal.Count == 0)
-            return;
-        var ready = _afterJournal.Where(a => a.NeededPersist <= _persistsCompleted).ToList();
-        _afterJournal.RemoveAll(a => a.NeededPersist <= _persistsCompleted);
-        foreach (var waiting in ready)
-            Handle(waiting.Command, waiting.ReplyTo, null, 0);
+        foreach (var deferred in _groups.TakeReady())
+            Handle(deferred.Command, deferred.ReplyTo, null, 0);
     }
 
     private void Flush(IActorRef replyTo)
@@ -449,7 +446,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             _waitingForPending.Add(replyTo);
             StartWrite();
         }
-        else if (_writing)
+        else if (_write != WriteState.Idle)
         {
             _waitingForInFlight.Add(replyTo);
         }
@@ -462,15 +459,15 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     // ---------------------------------------------------------------- writes to the target
 
     /// <summary>
-    /// Whether something not in flight must be written: a pending delta, or — journal mode — events of this key newer than
-    /// the row's <c>applied_seq</c> whose deltas netted out (the row must still record their sequence number, so that a
-    /// replay after the log deleted part of them cannot apply the rest).
+    /// Whether something not in flight must be written: a pending delta, or — journal durability — events of this key newer
+    /// than the row's <c>applied_seq</c> whose deltas netted out (the row must still record their sequence number, so that a
+    /// replay after the log deleted part of them cannot apply the rest; in memory durability the row is never behind).
     /// </summary>
-    private bool HasUnwritten() => _pending != 0 || _pendingRequests is not null || (_journalMode && !_writing && _journaledUpTo > _lastSeq);
+    private bool HasUnwritten() => _pending != 0 || _pendingRequests is not null || (_write == WriteState.Idle && _journaledUpTo > _lastSeq);
 
     private void ArmFlushTimer()
     {
-        if (!_writing && HasUnwritten() && !Timers.IsTimerActive(FlushTick.Instance))
+        if (_write == WriteState.Idle && HasUnwritten() && !Timers.IsTimerActive(FlushTick.Instance))
             Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, FlushDelay());
     }
 
@@ -489,7 +486,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     private void StartWrite()
     {
-        if (_writing)
+        if (_write != WriteState.Idle)
             return;
         if (!HasUnwritten())
         {
@@ -507,8 +504,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _writeStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         _inFlightSince = _pendingSince;
         _pendingSince = 0;
-        _writing = true;
-        _writeSeq = _journalMode ? _journaledUpTo : _lastSeq + 1;
+        _writeSeq = _nextWriteSeq();
         _waitingForInFlight.AddRange(_waitingForPending);
         _waitingForPending.Clear();
         SendWrite();
@@ -516,7 +512,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     private void SendWrite()
     {
-        _writeOutstanding = true;
+        _write = WriteState.Outstanding;
         _storeWriter.Tell(new WriteCounter(new CounterWrite(_key, _inFlight, _writeSeq) { Requests = _inFlightRequests }));
         Timers.StartSingleTimer(WriteTimedOut.Instance, WriteTimedOut.Instance, _settings.WriteTimeout);
     }
@@ -524,7 +520,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private void Written(CounterWritten written)
     {
         // a late answer to a write that timed out is still the answer to that write: same key, same seq
-        if (!_writing || written.Seq != _writeSeq)
+        if (_write == WriteState.Idle || written.Seq != _writeSeq)
             return;
         if (written.Stored.AppliedSeq < written.Seq)
         {
@@ -538,8 +534,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
         Timers.Cancel(WriteTimedOut.Instance);
         Timers.Cancel(RetryWrite.Instance);
-        _writing = false;
-        _writeOutstanding = false;
+        _write = WriteState.Idle;
         _stored = written.Stored.Value;
         _lastSeq = written.Stored.AppliedSeq;
         _inFlight = 0;
@@ -551,8 +546,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         UpdateLedger();
         AnswerAll(_waitingForInFlight, new CounterFlushed(_key, _stored));
 
-        if (_journalReady && !HasUnwritten())
-            _journal!.Tell(new KeyStored(_key, _lastSeq)); // the log may delete this key's events up to here
+        if (_journal is not null && !HasUnwritten())
+            _journal.Tell(new KeyStored(_key, _lastSeq)); // the log may delete this key's events up to here
 
         if (HasUnwritten() && (_stopping || _waitingForPending.Count > 0))
             StartWrite();
@@ -563,7 +558,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     private void WriteFailed(string reason)
     {
-        _writeOutstanding = false;
+        _write = WriteState.AwaitingRetry;
         Timers.Cancel(WriteTimedOut.Instance);
         CounterMetrics.FlushFailures.Add(1, _tag);
         _failures++;
@@ -585,7 +580,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// <summary>Joins the shard's log (through the region, which starts the log if needed); answered with <see cref="JournalAttached"/>.</summary>
     private void AttachToJournal()
     {
-        _journalReady = false;
+        _journal = null;
         ClusterSharding.Get(Context.System).ShardRegion(_settings.TypeName)
             .Tell(new AttachToJournal(_shardId, _key, _journaledUpTo), Self);
         // no answer (the log failed its recovery and stopped, e.g. the journal is down): ask again after a back-off, not after
@@ -603,9 +598,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _attachAttempts = 0;
         _journal = journal;
         Context.Watch(journal);
-        _journalReady = true;
         _failures = 0;
-        var baseSeq = Math.Max(_writing ? _writeSeq : _lastSeq, _journaledUpTo);
+        var baseSeq = Math.Max(_write != WriteState.Idle ? _writeSeq : _lastSeq, _journaledUpTo);
         if (_lastSeq > attached.HighestSeq)
             _log.Error("Counter [{CounterKey}]: the row's applied_seq {AppliedSeq} is ahead of its shard log ({JournalSeq}); was the table written in memory durability, or number-of-shards changed?",
                 _key, _lastSeq, attached.HighestSeq);
@@ -620,45 +614,38 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             taken++;
         }
 
-        if (taken > 0 && !_writing)
+        if (taken > 0 && _write == WriteState.Idle)
             StartWrite(); // replayed increments were acknowledged long ago (before a crash or a stopped log): write them now
         else if (taken > 0)
             ArmFlushTimer();
-        else if (!_writing)
+        else if (_write == WriteState.Idle)
             _journal.Tell(new KeyStored(_key, _lastSeq));
     }
 
     private void TryPersist()
     {
-        if (!_journalMode || _persisting is not null || _group.Count == 0)
-            return;
-        if (!_journalReady)
+        if (_journal is null)
         {
-            if (_stopping)
+            if (_stopping && _groups.Persisting == 0 && _groups.Grouped > 0)
                 RefuseGroup(ErrorCode.ShuttingDown, "the counter is stopping and its shard log is gone");
             return; // sent once attached again
         }
 
-        _persisting = _group;
-        _persistingSum = _groupSum;
-        _persistingRequests = _groupRequests?.ToImmutableArray() ?? default;
-        _persistsStarted++;
-        _group = new List<Waiting>();
-        _groupSum = 0;
-        _groupRequests = null;
-        _journal!.Tell(new JournalDelta(_key, _persistingSum, _persistingRequests));
+        if (_groups.TryStartPersist())
+            _journal.Tell(new JournalDelta(_key, _groups.PersistingSum, _groups.PersistingRequests));
     }
 
     private void Persisted(DeltaJournaled persisted)
     {
-        if (_persisting is null)
+        if (_groups.Persisting == 0)
             return;
-        AddPending(persisted.Delta, _persisting.Count);
-        Counted(_persistingRequests);
-        _persistingRequests = default;
-        CounterMetrics.Increments.Add(_persisting.Count, _tag);
+        var requests = _groups.PersistingRequests;
+        var journaled = _groups.EndPersist();
+        AddPending(persisted.Delta, journaled.Count);
+        Counted(requests);
+        CounterMetrics.Increments.Add(journaled.Count, _tag);
         _journaledUpTo = persisted.Seq;
-        foreach (var waiting in _persisting)
+        foreach (var waiting in journaled)
         {
             if (waiting.Refusal is { } refusal)
                 Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, refusal.Code, refusal.Message);
@@ -667,42 +654,32 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
         }
 
-        _persisting = null;
-        _persistingSum = 0;
-        _persistsCompleted++;
         ArmFlushTimer();
         TryPersist();
-        RunAfterJournal();
+        RunDeferred();
         ContinueStop();
     }
 
     private void PersistFailed(string reason)
     {
-        if (_persisting is null)
+        if (_groups.Persisting == 0)
             return;
-        _log.Warning("Counter [{CounterKey}]: {Increments} increments were not journaled: {Reason}", _key, _persisting.Count, reason);
-        RefuseAll(_persisting, ErrorCode.StoreFailure, reason);
-        _persisting = null;
-        _persistingRequests = default;
-        _persistsCompleted++;
-        _persistingSum = 0;
+        var failed = _groups.EndPersist();
+        _log.Warning("Counter [{CounterKey}]: {Increments} increments were not journaled: {Reason}", _key, failed.Count, reason);
+        RefuseAll(failed, ErrorCode.StoreFailure, reason);
         TryPersist();
-        RunAfterJournal();
+        RunDeferred();
         ContinueStop();
     }
 
+    /// <summary>Refuses the group waiting for the next persist; reads and flushes waiting for it go on.</summary>
     private void RefuseGroup(ErrorCode code, string reason)
     {
-        RefuseAll(_group, code, reason);
-        _group = new List<Waiting>();
-        _groupSum = 0;
-        _groupRequests = null;
-        _persistsStarted++; // reads and flushes waiting for this group go on
-        _persistsCompleted++;
-        RunAfterJournal();
+        RefuseAll(_groups.TakeGroup(), code, reason);
+        RunDeferred();
     }
 
-    private void RefuseAll(List<Waiting> waitingList, ErrorCode code, string reason)
+    private void RefuseAll(List<JournalWaiting> waitingList, ErrorCode code, string reason)
     {
         foreach (var waiting in waitingList)
         {
@@ -717,7 +694,6 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         // the log stops on a failed persist, or when idle or handed off: the outcome of the delta in flight is unknown (it may
         // be in the log), so its callers are told it failed; a new log's replay hands over what this entity does not hold
         _journal = null;
-        _journalReady = false;
         PersistFailed("journal write failed or the shard log stopped");
         if (_stopping)
         {
@@ -738,11 +714,11 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         if (!_stopping)
             return;
-        if (_journalMode && (_persisting is not null || _group.Count > 0))
+        if (!_groups.IsEmpty)
             return; // acknowledge (or refuse) every increment first
-        if (HasUnwritten() && !_writing)
+        if (HasUnwritten() && _write == WriteState.Idle)
             StartWrite();
-        if (_writing)
+        if (_write != WriteState.Idle)
             return;
         Context.Stop(Self);
     }
@@ -784,12 +760,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private TimeSpan JitteredInterval() =>
         _settings.FlushInterval * (1 - _settings.FlushJitter * Random.Shared.NextDouble());
 
-    private TimeSpan Backoff(int attempt)
-    {
-        var exponent = Math.Min(attempt - 1, 30);
-        var ms = Math.Min(_settings.RetryMaxBackoff.TotalMilliseconds, _settings.RetryMinBackoff.TotalMilliseconds * Math.Pow(2, exponent));
-        return TimeSpan.FromMilliseconds(ms * (1 + _settings.RetryRandomFactor * Random.Shared.NextDouble()));
-    }
+    private TimeSpan Backoff(int attempt) =>
+        RetryBackoff.Of(attempt, _settings.RetryMinBackoff, _settings.RetryMaxBackoff, _settings.RetryRandomFactor, Random.Shared.NextDouble());
 
     private CounterRequestMemory RequestMemory =>
         _requestMemory ??= new CounterRequestMemory(_settings.IdempotencyWindow, _settings.IdempotencyMaxIdsPerKey);
@@ -829,7 +801,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// <summary>Tells the node's ledger since when this key holds increments not confirmed stored.</summary>
     private void UpdateLedger()
     {
-        var since = _writing ? _inFlightSince : _pending != 0 ? _pendingSince : 0;
+        var since = _write != WriteState.Idle ? _inFlightSince : _pending != 0 ? _pendingSince : 0;
         if (since == 0)
             _ledger.Clean(_key);
         else
@@ -860,24 +832,17 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         waiting.Clear();
     }
 
-    /// <summary>A read or flush waiting for persist number <see cref="NeededPersist"/> to finish.</summary>
-    private sealed record AfterJournal(ICounterCommand Command, IActorRef ReplyTo, long NeededPersist);
-
-    /// <summary>
-    /// An increment waiting for its group to be journaled, with whom to answer and which ingest slot to free; or, with a
-    /// <see cref="Refusal"/>, an increment refused after the group, answered in its turn and not part of the delta.
-    /// </summary>
-    private sealed class Waiting(long delta, IActorRef replyTo, IActorRef? ingest, long envelopeId, CounterRejected? refusal = null)
+    /// <summary>Where the write not confirmed yet stands.</summary>
+    private enum WriteState
     {
-        public long Delta { get; } = delta;
+        /// <summary>No write is unconfirmed.</summary>
+        Idle,
 
-        public IActorRef ReplyTo { get; } = replyTo;
+        /// <summary>The write's request is at the store writer.</summary>
+        Outstanding,
 
-        public IActorRef? Ingest { get; set; } = ingest;  // set later for the last increment of a command set
-
-        public long EnvelopeId { get; set; } = envelopeId;
-
-        public CounterRejected? Refusal { get; } = refusal;
+        /// <summary>The write failed or timed out; it is sent again when <see cref="RetryWrite"/> fires.</summary>
+        AwaitingRetry,
     }
 
     private sealed class FlushTick
