@@ -12,8 +12,12 @@ namespace Akka.WriteBehind.Storage;
 /// </summary>
 public sealed class SqliteCounterStore : ICounterTableStore
 {
-    /// <summary>Rows per upsert statement (4 parameters each, well under SQLite's parameter limit).</summary>
-    private const int RowsPerStatement = 500;
+    /// <summary>
+    /// Rows per statement. Microsoft.Data.Sqlite binds each named parameter through a linear search of the statement's
+    /// names, so binding grows with the square of the parameters in one statement: at 500 rows (1,500 parameters) that
+    /// search was a tenth of the durable counters' CPU; at 50 rows it no longer shows in a profile.
+    /// </summary>
+    private const int RowsPerStatement = 50;
 
     private readonly string _connectionString;
 
