@@ -33,6 +33,7 @@ internal sealed record BenchOptions(
                             (default 10s, quick 3s) instead of a closed loop
           --in-flight N     batches: operations waiting for their answers at most (default 1,000)
           --batch-config H  batches: HOCON laid over akka.write-behind.batches of the batches-* systems, e.g. "early-close = on"
+          --counter-config H  HOCON laid over akka.write-behind.counters of the in-process ours-* systems, e.g. "journal.group-window = 5ms"
           --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
           --cold            latency: no warm-up; the first touch of every key falls in the measured window
           --connections N   http: keep-alive connections, one concurrent sender each (default 64, quick 16);
@@ -63,6 +64,9 @@ internal sealed record BenchOptions(
 
     /// <summary>batches: HOCON laid over <c>akka.write-behind.batches</c> of the <c>batches-*</c> systems.</summary>
     public string? BatchConfig { get; init; }
+
+    /// <summary>HOCON laid over <c>akka.write-behind.counters</c> of the in-process <c>ours-*</c> systems.</summary>
+    public string? CounterConfig { get; init; }
     /// <summary>http: keep-alive connections of the load generator; <c>null</c> = the scenario's default.</summary>
     public int? Connections { get; init; }
 
@@ -89,6 +93,7 @@ internal sealed record BenchOptions(
         var cold = false;
         int? inFlight = null;
         string? batchConfig = null;
+        string? counterConfig = null;
         int? connections = null;
         string? apiKey = null;
 
@@ -113,6 +118,7 @@ internal sealed record BenchOptions(
                 case "--cold": cold = true; break;
                 case "--in-flight": inFlight = PositiveInt(arg, Value()); break;
                 case "--batch-config": batchConfig = Value(); break;
+                case "--counter-config": counterConfig = Value(); break;
                 case "--connections": connections = PositiveInt(arg, Value()); break;
                 case "--api-key": apiKey = Value(); break;
                 default:
@@ -132,7 +138,7 @@ internal sealed record BenchOptions(
         {
             Rate = rate, Pg = pg, RateGiven = rate is not null, Burst = burst, Cold = cold, Connections = connections,
             ApiKey = apiKey ?? (Environment.GetEnvironmentVariable(ApiKeyVariable) is { Length: > 0 } key ? key : null),
-            InFlight = inFlight, BatchConfig = batchConfig,
+            InFlight = inFlight, BatchConfig = batchConfig, CounterConfig = counterConfig,
         };
     }
 
@@ -164,6 +170,9 @@ internal sealed record BenchOptions(
                 yield return a;
         if (BatchConfig is { } h)
             foreach (var a in new[] { "--batch-config", h })
+                yield return a;
+        if (CounterConfig is { } cc)
+            foreach (var a in new[] { "--counter-config", cc })
                 yield return a;
         if (Connections is { } c)
             foreach (var a in new[] { "--connections", c.ToString(CultureInfo.InvariantCulture) })

@@ -67,6 +67,9 @@ internal sealed record Scenario(
     /// <summary>batches: HOCON laid over <c>akka.write-behind.batches</c> of the <c>batches-*</c> systems (<c>--batch-config</c>).</summary>
     public string? BatchConfig { get; init; }
 
+    /// <summary>HOCON laid over <c>akka.write-behind.counters</c> of the in-process <c>ours-*</c> systems (<c>--counter-config</c>).</summary>
+    public string? CounterConfig { get; init; }
+
     public string Distribution => Name switch
     {
         "idle-keys" => $"each key {Scenarios.IdleIncrementsPerKey}×, in key order",
@@ -77,7 +80,9 @@ internal sealed record Scenario(
     };
 
     /// <summary>One line for the console and the report's heading.</summary>
-    public string Summary => Name switch
+    public string Summary => SummaryOfScenario + (CounterConfig is { } counters ? $", counters {{ {counters} }}" : "");
+
+    private string SummaryOfScenario => Name switch
     {
         "refresh" => $"{Keys:N0} items, tps {RefreshTps:N0}, burst {RefreshBurst:N0}, resync-period {ResyncPeriod.TotalMilliseconds:0} ms, batch-size 10, parallelism 4, measured over {Window.TotalSeconds:0} s",
         "recovery" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, flush interval {FlushInterval.TotalSeconds:0.###} s after the restart",
@@ -136,7 +141,7 @@ internal static class Scenarios
         // PostgreSQL write-through only when a server is given
         string[] WithPg(string[] all) => Systems.PostgresWriteThroughTarget.ConnectionString is null ? all : [.. all, Systems.PostgresWriteThroughTarget.Name];
 
-        return name switch
+        var scenario = name switch
         {
             "uniform" => new Scenario(name, options.Keys ?? 10_000, increments, 0, null, cap, flush, Pick(WithPg(Closed))),
             "zipf-0.99" => new Scenario(name, options.Keys ?? 100_000, increments, 0.99, null, cap, flush, Pick(WithPg(options.Quick ? QuickOthers : Closed))),
@@ -159,6 +164,7 @@ internal static class Scenarios
             },
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
+        return options.CounterConfig is { } counters ? scenario with { CounterConfig = counters } : scenario;
     }
 
     private static Scenario Burst(BenchOptions options, TimeSpan cap, TimeSpan flush, IReadOnlyList<string> systems)

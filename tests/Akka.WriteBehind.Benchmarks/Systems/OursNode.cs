@@ -54,6 +54,8 @@ internal static class OursNode
                 }
                 """)
             .WithFallback(journal ? JournalDurability.Config(Path.Combine(Path.GetDirectoryName(dbFile)!, "journal.db")) : Config.Empty);
+        if (scenario.CounterConfig is { } extra)
+            config = ConfigurationFactory.ParseString($"akka.write-behind.counters {{ {extra} }}").WithFallback(config); // --counter-config wins
         var system = await StartSystemAsync(config);
         var store = new CountingStore(new SqliteCounterStore($"Data Source={dbFile}"));
         return (system, store, await WriteBehindCounters.StartAsync(system, store));
