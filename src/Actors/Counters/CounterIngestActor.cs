@@ -59,6 +59,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private readonly CounterFastPath _fastPath;
     private readonly Action<string, CounterFastPath.Aggregate> _admitAggregate;
     private readonly Func<string, bool> _aggregateInFlight;
+    private readonly Func<bool> _mayStart;
     private readonly Dictionary<string, Queue<CounterFastPath.Aggregate>> _fastAwaiting = new(StringComparer.Ordinal); // sent, not answered
     private bool _fastRestored; // the last drain put aggregates back (a queue bound was reached)
     private readonly CounterLiveEntities _live;
@@ -72,7 +73,8 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         _fastPath = fastPath;
         _admitAggregate = AdmitAggregate;
         _live = ledger.Live;
-        _aggregateInFlight = key => _fastAwaiting.ContainsKey(key) || _headroom-- <= 0;
+        _aggregateInFlight = key => _fastAwaiting.ContainsKey(key);
+        _mayStart = () => _headroom-- > 0;
         _settings = settings;
         _queueLedger = queueLedger;
         _tag = ledger.Tag;
@@ -262,7 +264,10 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         _fastRestored = false;
         // aggregates sent and not answered yet may each be starting an entity: they count against the headroom too
         _headroom = _live.Headroom - _fastAwaiting.Count;
-        _fastPath.DrainAll(_admitAggregate, holdInFlight ? _aggregateInFlight : null);
+        if (holdInFlight)
+            _fastPath.DrainReady(_admitAggregate, _aggregateInFlight, _mayStart);
+        else
+            _fastPath.DrainAll(_admitAggregate);
         Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.IngestAggregateWindow);
     }
 
@@ -273,7 +278,11 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             return null;
         var aggregate = awaiting.Dequeue();
         if (awaiting.Count == 0)
+        {
             _fastAwaiting.Remove(key);
+            _fastPath.Requeue(key); // what grew while it was in flight goes with the next drain
+        }
+
         return aggregate;
     }
 

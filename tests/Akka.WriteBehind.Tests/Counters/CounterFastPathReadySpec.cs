@@ -1,0 +1,70 @@
+using Akka.WriteBehind.Counters;
+
+namespace Akka.WriteBehind.Tests.Counters;
+
+/// <summary>The fast path's timed drain, without an actor: it visits the keys that got increments, holds back keys in flight
+/// until their answer, and retires cells that stayed idle.</summary>
+public sealed class CounterFastPathReadySpec
+{
+    private static List<(string Key, long Sum)> Drain(CounterFastPath path, Func<string, bool>? inFlight = null, bool mayStart = true)
+    {
+        var taken = new List<(string, long)>();
+        path.DrainReady((key, aggregate) => taken.Add((key, aggregate.Sum)), inFlight ?? (_ => false), () => mayStart);
+        return taken;
+    }
+
+    [Fact]
+    public void Should_hand_on_the_keys_that_got_increments_in_the_order_they_got_them()
+    {
+        var path = new CounterFastPath(10);
+        path.Increment("b", 2);
+        path.Increment("a", 1);
+        path.Increment("b", 3);
+        Assert.Equal([("b", 5L), ("a", 1L)], Drain(path));
+        Assert.Empty(Drain(path));
+    }
+
+    [Fact]
+    public void Should_hold_a_key_in_flight_until_it_is_requeued()
+    {
+        var path = new CounterFastPath(10);
+        var busy = true;
+        path.Increment("k", 1);
+        Assert.Empty(Drain(path, _ => busy));
+        path.Increment("k", 2);
+        Assert.Empty(Drain(path, _ => busy)); // still in flight: it grows
+
+        busy = false;
+        Assert.Empty(Drain(path, _ => busy)); // nobody said the answer came
+        path.Requeue("k");
+        Assert.Equal([("k", 3L)], Drain(path, _ => busy));
+    }
+
+    [Fact]
+    public void Should_keep_the_keys_beyond_the_headroom_for_the_next_drain()
+    {
+        var path = new CounterFastPath(10);
+        path.Increment("k", 1);
+        Assert.Empty(Drain(path, mayStart: false));
+        Assert.Equal([("k", 1L)], Drain(path));
+    }
+
+    [Fact]
+    public void Should_retire_a_cell_that_stayed_idle_unless_its_aggregate_is_in_flight()
+    {
+        var path = new CounterFastPath(2);
+        path.Increment("a", 1);
+        path.Increment("b", 1);
+        Assert.Equal(FastIncrementStatus.Saturated, path.Increment("c", 1)); // two cells at most
+        Assert.Equal(2, Drain(path).Count);
+
+        var inFlight = new HashSet<string> { "a" };
+        Drain(path, inFlight.Contains); // b idle since it was taken: retired; a still in flight: kept
+        Assert.Equal(FastIncrementStatus.Buffered, path.Increment("c", 1));
+        Assert.Equal(FastIncrementStatus.Saturated, path.Increment("d", 1));
+
+        inFlight.Clear();
+        Assert.Equal([("c", 1L)], Drain(path, inFlight.Contains)); // and a is retired now
+        Assert.Equal(FastIncrementStatus.Buffered, path.Increment("d", 1));
+    }
+}
