@@ -70,7 +70,16 @@ public sealed class CounterFastPath
     private long _delivered;
     private long _refused;
 
+    private int _wakeRequested;
+
     internal CounterFastPath(int maxKeys) => _maxKeys = maxKeys;
+
+    /// <summary>
+    /// INTERNAL API: asks the ingest stage for a drain now. An acknowledged increment (<see cref="IncrementAsync"/>) does not
+    /// wait for the aggregate window: its caller waits for it, and a key whose previous aggregate is in flight keeps growing
+    /// anyway, so increments still group under load while a lone caller is answered in one round trip.
+    /// </summary>
+    internal Action? Wake { get; set; }
 
     /// <summary>
     /// Raised (on the ingest stage's thread; keep it short) for each buffered aggregate its entity refused. The refusal is also
@@ -118,7 +127,11 @@ public sealed class CounterFastPath
             return Task.FromResult<ICounterReply>(new CounterRejected(key ?? "", ErrorCode.InvalidArgument, error!));
         var waiter = new Waiter(delta);
         var status = Add(key, delta, waiter, requestId);
-        return status == FastIncrementStatus.Buffered ? waiter.Task : Task.FromResult<ICounterReply>(Refusal(key, delta, status));
+        if (status != FastIncrementStatus.Buffered)
+            return Task.FromResult<ICounterReply>(Refusal(key, delta, status));
+        if (Wake is { } wake && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+            DeferredSignals.Signal(wake); // once per drain, and after the last increment of a fan-out
+        return waiter.Task;
     }
 
     private CounterRejected Refusal(string? key, long delta, FastIncrementStatus status) => status switch
@@ -221,6 +234,7 @@ public sealed class CounterFastPath
     /// </summary>
     internal void DrainReady(Action<string, Aggregate> take, Func<string, bool> inFlight, Func<bool> mayStart)
     {
+        Volatile.Write(ref _wakeRequested, 0); // cleared first: an increment from here on asks for another drain
         (_takenBefore, _taken) = (_taken, _takenBefore);
         foreach (var (key, cell) in _takenBefore)
             if (inFlight(key))

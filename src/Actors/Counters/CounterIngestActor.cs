@@ -120,6 +120,12 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             Release();
         });
 
+        Receive<DrainAggregatesNow>(_ =>
+        {
+            if (!_draining)
+                DrainAggregates(holdInFlight: true);
+        });
+
         Receive<DrainAggregatesTick>(_ =>
         {
             DrainAggregates(holdInFlight: !_draining);

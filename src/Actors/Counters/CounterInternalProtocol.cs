@@ -50,3 +50,13 @@ internal readonly record struct RequestDelta(string Id, long Delta);
 /// sent with one: the entity leaves out the ones it already counted, and the ids travel on to the journal and the row.</para>
 /// </summary>
 internal sealed record AggregatedIncrement(string Key, long Delta, ImmutableArray<RequestDelta> Requests) : ICounterCommand;
+
+/// <summary>INTERNAL API: an acknowledged increment was buffered in the fast path; drain now instead of at the window. Node-local.</summary>
+internal sealed class DrainAggregatesNow : INoSerializationVerificationNeeded
+{
+    public static readonly DrainAggregatesNow Instance = new();
+
+    private DrainAggregatesNow()
+    {
+    }
+}

@@ -49,7 +49,9 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     public Task<ICounterReply[]> IncrementAsync(IEnumerable<Increment> increments)
     {
         var fastPath = FastPathOrThrow;
-        return Task.WhenAll(increments.Select(i => fastPath.IncrementAsync(i.Key, i.Delta, i.RequestId)));
+        // the ingest stage is woken once, after the last of them is buffered, not at the first
+        using (DeferredSignals.Open())
+            return Task.WhenAll(increments.Select(i => fastPath.IncrementAsync(i.Key, i.Delta, i.RequestId)).ToArray());
     }
 
     /// <summary>INTERNAL API: the node's flush-all actor (<see cref="CounterFlushAllActor"/>).</summary>
@@ -148,6 +150,7 @@ public static class WriteBehindCounters
         system.RegisterOnTermination(() => InflightMetrics.Unregister(queueLedger));
         var fastPath = new CounterFastPath(settings.IngestFastPathMaxKeys);
         var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger, queueLedger, fastPath), $"{settings.TypeName}-ingest");
+        fastPath.Wake = () => ingest.Tell(DrainAggregatesNow.Instance, ActorRefs.NoSender);
         if (journalTable is not null)
             system.ActorOf(CounterJournalSweeperActor.Props(region, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
 

@@ -12,11 +12,16 @@ internal static class DeferredSignals
 {
     [ThreadStatic] private static List<Action>? _pending;
 
-    /// <summary>Defers <see cref="Signal"/>s on this thread until the returned scope is disposed (scopes do not nest).</summary>
+    /// <summary>
+    /// Defers <see cref="Signal"/>s on this thread until the returned scope is disposed. A scope opened inside another one
+    /// defers to it: the outer scope's end runs them all.
+    /// </summary>
     public static Scope Open()
     {
-        _pending ??= new List<Action>();
-        return new Scope();
+        if (_pending is not null)
+            return new Scope(owner: false);
+        _pending = new List<Action>();
+        return new Scope(owner: true);
     }
 
     /// <summary>Runs <paramref name="signal"/> now, or at the end of this thread's open scope.</summary>
@@ -31,9 +36,15 @@ internal static class DeferredSignals
     /// <summary>The open scope: disposing it runs the deferred signals.</summary>
     public readonly struct Scope : IDisposable
     {
+        private readonly bool _owner;
+
+        internal Scope(bool owner) => _owner = owner;
+
         /// <inheritdoc />
         public void Dispose()
         {
+            if (!_owner)
+                return;
             var pending = _pending;
             _pending = null;
             if (pending is null)
