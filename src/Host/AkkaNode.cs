@@ -6,8 +6,8 @@ using Akka.Management.Dsl;
 using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Hosting;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Host;
 

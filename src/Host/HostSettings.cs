@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Akka.Actor;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Counters;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Npgsql;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Akka.Configuration;
+using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Internal;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Hosting;
 

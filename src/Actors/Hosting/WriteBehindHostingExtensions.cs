@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Hosting;
 

@@ -4,7 +4,6 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Benchmarks.Systems;

@@ -1,6 +1,6 @@
 using System.Collections;
+using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Host;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Tests.Host;
 

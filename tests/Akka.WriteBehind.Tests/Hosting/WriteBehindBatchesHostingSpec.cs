@@ -5,7 +5,7 @@ using Akka.Remote.Hosting;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Hosting;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Sql;
 using Akka.WriteBehind.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

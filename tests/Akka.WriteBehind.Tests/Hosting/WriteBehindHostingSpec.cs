@@ -5,7 +5,6 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Hosting;
-using Akka.WriteBehind.Storage;
 using Akka.WriteBehind.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -1,7 +1,6 @@
 using Akka.Configuration;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Hosting;
-using Akka.WriteBehind.Storage;
 using Akka.WriteBehind.Tests.Support;
 
 namespace Akka.WriteBehind.Tests.Storage;

@@ -1,6 +1,6 @@
 using Akka.Configuration;
 using Akka.WriteBehind.Refresh;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Sql;
 using Akka.WriteBehind.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Npgsql;

@@ -4,7 +4,6 @@ using Akka.Streams.Dsl;
 using Akka.TestKit;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Support;

@@ -1,4 +1,5 @@
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Batches;
+
 
 namespace Akka.WriteBehind.Batches.Accounts;
 

@@ -1,5 +1,7 @@
 using Akka.Configuration;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Batches;
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Sql;
 
 namespace Akka.WriteBehind.Batches.Accounts;
 

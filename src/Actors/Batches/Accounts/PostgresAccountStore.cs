@@ -1,5 +1,6 @@
 using System.Data;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Batches;
+using Akka.WriteBehind.Sql;
 using Npgsql;
 
 namespace Akka.WriteBehind.Batches.Accounts;

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Text;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Batches;
+using Akka.WriteBehind.Sql;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Batches.Accounts;

@@ -1,4 +1,4 @@
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Counters;
 
 /// <summary>
 /// One write of a counter flush: add <see cref="Delta"/> to the row <see cref="Key"/> unless the row's

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Npgsql;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Sql;
 
 /// <summary>
 /// INTERNAL API

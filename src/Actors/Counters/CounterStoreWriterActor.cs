@@ -2,10 +2,9 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
-using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Internal;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Counters;
 
 /// <summary>
 /// INTERNAL API

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Akka.WriteBehind.Internal;
 
-namespace Akka.WriteBehind.Inflight;
+namespace Akka.WriteBehind.Queues;
 
 /// <summary>
 /// The in-flight control instruments on the <c>Akka.WriteBehind</c> meter. Every measurement carries the tag <c>queue</c>

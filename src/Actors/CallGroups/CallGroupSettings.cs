@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.WriteBehind.Internal;
 
-namespace Akka.WriteBehind.Inflight;
+namespace Akka.WriteBehind.CallGroups;
 
 /// <summary>
 /// Settings of call groups, read once per actor system from <c>akka.write-behind.inflight.call-group</c> (see <c>reference.conf</c>).

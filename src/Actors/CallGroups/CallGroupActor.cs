@@ -1,8 +1,9 @@
 using Akka.Actor;
 using Akka.WriteBehind.Internal;
 using Akka.Event;
+using Akka.WriteBehind.Queues;
 
-namespace Akka.WriteBehind.Inflight;
+namespace Akka.WriteBehind.CallGroups;
 
 /// <summary>
 /// INTERNAL API

@@ -1,4 +1,4 @@
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Counters;
 
 /// <summary>INTERNAL API: an entity asks the node's store writer to apply one write; the reply is <see cref="CounterWritten"/> or <see cref="CounterWriteFailed"/>.</summary>
 internal sealed record WriteCounter(CounterWrite Write);

@@ -1,7 +1,8 @@
-using Akka.WriteBehind.Refresh;
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Sql;
 using Npgsql;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Refresh;
 
 /// <summary>
 /// The PostgreSQL <see cref="IRefreshItemStore"/>: the table <c>refresh_items</c> in the connection's default schema,

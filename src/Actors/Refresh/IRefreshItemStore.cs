@@ -1,6 +1,5 @@
-using Akka.WriteBehind.Refresh;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Refresh;
 
 /// <summary>
 /// Where the refresh cache keeps the latest state of every item, so that items survive shard hand-off and node restarts.

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 
-namespace Akka.WriteBehind.Internal;
+namespace Akka.WriteBehind.Batches;
 
 /// <summary>
 /// INTERNAL API

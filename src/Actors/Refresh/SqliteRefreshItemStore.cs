@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
-using Akka.WriteBehind.Refresh;
+using Akka.WriteBehind.Sql;
 using Microsoft.Data.Sqlite;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Refresh;
 
 /// <summary>
 /// The default <see cref="IRefreshItemStore"/>: the table <c>refresh_items</c> in a SQLite file (WAL mode), by default the

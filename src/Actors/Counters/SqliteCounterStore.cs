@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
+using Akka.WriteBehind.Sql;
 using Microsoft.Data.Sqlite;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Counters;
 
 /// <summary>
 /// The default <see cref="ICounterStore"/>: a SQLite file in WAL mode with the table

@@ -2,8 +2,9 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Queues;
 
-namespace Akka.WriteBehind.Inflight;
+namespace Akka.WriteBehind.CallGroups;
 
 /// <summary>
 /// A fan-out/fan-in call (the lytics/inflight <c>CallGroup</c>): operations on many keys, each under the caller's id, run

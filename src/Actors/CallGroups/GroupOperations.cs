@@ -1,8 +1,9 @@
 using Akka.Actor;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Queues;
 
-namespace Akka.WriteBehind.Inflight;
+namespace Akka.WriteBehind.CallGroups;
 
 /// <summary>
 /// One operation of a <see cref="CallGroup{TId}"/>: how to send it, and how to recognise its answer. The group's aggregator

@@ -1,4 +1,4 @@
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Counters;
 
 /// <summary>
 /// The request-id bookkeeping every counter store shares: which ids of a batch to record (the requests of the writes the

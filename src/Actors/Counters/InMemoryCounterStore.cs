@@ -1,4 +1,4 @@
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Counters;
 
 /// <summary>
 /// An <see cref="ICounterStore"/> in process memory, with the same semantics as the SQL store (sequence-number guard, atomic

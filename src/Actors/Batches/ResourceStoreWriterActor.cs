@@ -3,10 +3,9 @@ using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
-using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Internal;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Batches;
 
 /// <summary>
 /// INTERNAL API

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Akka.WriteBehind.Batches;
+using Akka.WriteBehind.Internal;
 
-namespace Akka.WriteBehind.Internal;
+namespace Akka.WriteBehind.Batches;
 
 /// <summary>
 /// INTERNAL API

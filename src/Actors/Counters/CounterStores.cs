@@ -1,6 +1,7 @@
 using Akka.Configuration;
+using Akka.WriteBehind.Sql;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Counters;
 
 /// <summary>The SQL databases the library's own <see cref="ICounterStore"/>s write to.</summary>
 public enum CounterStorageProvider

@@ -1,6 +1,8 @@
 using Akka.Configuration;
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Sql;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Refresh;
 
 /// <summary>Builds the refresh cache's item store that <c>akka.write-behind.storage.provider</c> chooses.</summary>
 public static class RefreshItemStores

@@ -1,8 +1,9 @@
 using Akka.Configuration;
 using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Counters;
 using Microsoft.Data.Sqlite;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Sql;
 
 /// <summary>Builds the default SQLite stores (counters, accounts) from <c>akka.write-behind.storage.sqlite</c>; they share one database file.</summary>
 public static class SqliteStores

@@ -1,4 +1,4 @@
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Batches;
 
 /// <summary>
 /// Loads and saves the resources of one batch resource type (the Go library's <c>LoadResource</c> and <c>SaveResource</c>).

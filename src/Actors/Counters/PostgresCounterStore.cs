@@ -1,6 +1,7 @@
+using Akka.WriteBehind.Sql;
 using Npgsql;
 
-namespace Akka.WriteBehind.Storage;
+namespace Akka.WriteBehind.Counters;
 
 /// <summary>
 /// An <see cref="ICounterStore"/> on PostgreSQL (Npgsql) with the table
