@@ -14,7 +14,7 @@ namespace Akka.WriteBehind.Counters;
 public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable, IDisposable
 {
     /// <summary>Connections the store opens at most when the connection string sets no <c>Maximum Pool Size</c>.</summary>
-    public const int DefaultMaxPoolSize = 10;
+    public const int DefaultMaxPoolSize = SqlStorage.DefaultMaxPoolSize;
 
     // every node may create the table at the same moment: CREATE TABLE IF NOT EXISTS alone can then fail on the catalog's
     // unique index, so creators take a transaction-scoped advisory lock on this key first

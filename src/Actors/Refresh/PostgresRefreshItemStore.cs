@@ -1,4 +1,3 @@
-using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Sql;
 using Npgsql;
 
@@ -58,9 +57,9 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
 
     /// <summary>Creates a store over an Npgsql connection string. Nothing connects before the first call.</summary>
     /// <param name="connectionString">For example <c>Host=127.0.0.1;Port=5432;Database=writebehind;Username=app;Password=…</c>.</param>
-    /// <param name="defaultMaxPoolSize">Pool size when <paramref name="connectionString"/> sets none. <b>Default</b>: <see cref="PostgresCounterStore.DefaultMaxPoolSize"/>.</param>
+    /// <param name="defaultMaxPoolSize">Pool size when <paramref name="connectionString"/> sets none. <b>Default</b>: <see cref="SqlStorage.DefaultMaxPoolSize"/>.</param>
     /// <exception cref="ArgumentException">Empty, or not an Npgsql connection string.</exception>
-    public PostgresRefreshItemStore(string connectionString, int defaultMaxPoolSize = PostgresCounterStore.DefaultMaxPoolSize)
+    public PostgresRefreshItemStore(string connectionString, int defaultMaxPoolSize = SqlStorage.DefaultMaxPoolSize)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
             throw new ArgumentException("A PostgreSQL connection string is required.", nameof(connectionString));

@@ -1,5 +1,4 @@
 using Akka.Configuration;
-using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Sql;
 
 namespace Akka.WriteBehind.Refresh;
@@ -10,18 +9,16 @@ public static class RefreshItemStores
     /// <summary>
     /// The store of the configuration <paramref name="root"/> (library defaults as fallback): <c>provider = sqlite</c> builds a
     /// <see cref="SqliteRefreshItemStore"/> on the file of <c>storage.sqlite</c> (the counters' file), <c>provider = postgres</c>
-    /// a <see cref="PostgresRefreshItemStore"/> on <c>storage.postgres.connection-string</c> (its own pool of <c>max-pool-size</c>).
+    /// a <see cref="PostgresRefreshItemStore"/> on <c>storage.postgres.connection-string</c> with a pool of <c>max-pool-size</c>.
     /// </summary>
     /// <param name="root">The actor system's whole configuration.</param>
     /// <exception cref="ConfigurationException">An unknown provider, or the chosen provider's section is incomplete; the message names the key.</exception>
     public static IRefreshItemStore FromConfig(Config root)
     {
-        if (CounterStores.ProviderFromConfig(root) == CounterStorageProvider.Sqlite)
+        if (SqlStorage.ProviderFromConfig(root) == StorageProvider.Sqlite)
             return new SqliteRefreshItemStore(SqliteStores.ConnectionStringFromConfig(root));
 
-        // validates the section the same way as the counter store does
-        using var counters = CounterStores.PostgresCounterStoreFromConfig(root);
-        var section = root.WithFallback(WriteBehindConfig.DefaultConfig()).GetConfig(CounterStores.PostgresConfigPath);
-        return new PostgresRefreshItemStore(section.GetString("connection-string"), section.GetInt("max-pool-size", PostgresCounterStore.DefaultMaxPoolSize));
+        var (connectionString, maxPoolSize) = SqlStorage.PostgresFromConfig(root);
+        return new PostgresRefreshItemStore(connectionString, maxPoolSize);
     }
 }

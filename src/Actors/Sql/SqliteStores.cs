@@ -1,28 +1,13 @@
 using Akka.Configuration;
-using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Counters;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Sql;
 
-/// <summary>Builds the default SQLite stores (counters, accounts) from <c>akka.write-behind.storage.sqlite</c>; they share one database file.</summary>
+/// <summary>The SQLite database of <c>akka.write-behind.storage.sqlite</c>, which every feature's SQLite store shares (one file).</summary>
 public static class SqliteStores
 {
     /// <summary>Path of the SQLite section.</summary>
     public const string ConfigPath = "akka.write-behind.storage.sqlite";
-
-    /// <summary>
-    /// The counter store of the configuration <paramref name="root"/> (library defaults as fallback): <c>connection-string</c>
-    /// when set, else the file <c>file-name</c> in <c>data-dir</c>.
-    /// </summary>
-    /// <param name="root">The actor system's whole configuration.</param>
-    /// <exception cref="ConfigurationException">The section is missing or names no file.</exception>
-    public static SqliteCounterStore CounterStoreFromConfig(Config root) => new(ConnectionStringFromConfig(root));
-
-    /// <summary>The account store (<c>accounts</c> table) of the configuration <paramref name="root"/>, in the same database as the counters.</summary>
-    /// <param name="root">The actor system's whole configuration.</param>
-    /// <exception cref="ConfigurationException">The section is missing or names no file.</exception>
-    public static SqliteAccountStore AccountStoreFromConfig(Config root) => new(ConnectionStringFromConfig(root));
 
     /// <summary>
     /// The connection string of the configuration <paramref name="root"/> (library defaults as fallback): <c>connection-string</c>

@@ -29,7 +29,7 @@ public sealed class WriteBehindBatchesHostingSpec
                 {
                     options.TypeName = AccountOperations.TypeName;
                     options.Handler = AccountOperations.Instance;
-                    options.StoreFactory = system => SqliteStores.AccountStoreFromConfig(system.Settings.Config);
+                    options.StoreFactory = system => AccountStores.SqliteAccountStoreFromConfig(system.Settings.Config);
                     options.KeepLoaded = true;
                     options.MinDuration = TimeSpan.FromMilliseconds(50);
                     options.MaxDuration = TimeSpan.FromSeconds(5);

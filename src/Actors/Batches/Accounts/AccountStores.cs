@@ -1,6 +1,5 @@
 using Akka.Configuration;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Sql;
 
 namespace Akka.WriteBehind.Batches.Accounts;
@@ -22,31 +21,23 @@ public static class AccountStores
     /// </summary>
     /// <param name="root">The actor system's whole configuration.</param>
     /// <exception cref="ConfigurationException">An unknown provider, or the chosen provider's section is incomplete; the message names the key.</exception>
-    public static IBulkResourceStore<Account> FromConfig(Config root) => CounterStores.ProviderFromConfig(root) switch
+    public static IBulkResourceStore<Account> FromConfig(Config root) => SqlStorage.ProviderFromConfig(root) switch
     {
-        CounterStorageProvider.Postgres => PostgresAccountStoreFromConfig(root),
-        _ => SqliteStores.AccountStoreFromConfig(root),
+        StorageProvider.Postgres => PostgresAccountStoreFromConfig(root),
+        _ => SqliteAccountStoreFromConfig(root),
     };
+
+    /// <summary>The SQLite account store (<c>accounts</c> table) of the configuration <paramref name="root"/>, in the counters' file.</summary>
+    /// <param name="root">The actor system's whole configuration.</param>
+    /// <exception cref="ConfigurationException">The section is missing or names no file.</exception>
+    public static SqliteAccountStore SqliteAccountStoreFromConfig(Config root) => new(SqliteStores.ConnectionStringFromConfig(root));
 
     /// <summary>The PostgreSQL account store of <c>akka.write-behind.storage.postgres</c> (<c>connection-string</c>, <c>accounts-max-pool-size</c>).</summary>
     /// <param name="root">The actor system's whole configuration.</param>
     /// <exception cref="ConfigurationException"><c>connection-string</c> is empty or invalid, or <c>accounts-max-pool-size</c> is not positive.</exception>
     public static PostgresAccountStore PostgresAccountStoreFromConfig(Config root)
     {
-        var section = root.WithFallback(WriteBehindConfig.DefaultConfig()).GetConfig(CounterStores.PostgresConfigPath);
-        var connectionString = section?.GetString("connection-string", "") ?? "";
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new ConfigurationException($"{CounterStores.PostgresConfigPath}.connection-string must be set when {CounterStores.ConfigPath}.provider = postgres.");
-        var maxPoolSize = section!.GetInt(AccountsMaxPoolSizeKey, PostgresAccountStore.DefaultMaxPoolSize);
-        if (maxPoolSize <= 0)
-            throw new ConfigurationException($"{CounterStores.PostgresConfigPath}.{AccountsMaxPoolSizeKey} must be > 0.");
-        try
-        {
-            return new PostgresAccountStore(connectionString, maxPoolSize);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ConfigurationException($"{CounterStores.PostgresConfigPath}.connection-string is not a valid Npgsql connection string: {e.Message}");
-        }
+        var (connectionString, maxPoolSize) = SqlStorage.PostgresFromConfig(root, AccountsMaxPoolSizeKey, PostgresAccountStore.DefaultMaxPoolSize);
+        return new PostgresAccountStore(connectionString, maxPoolSize);
     }
 }

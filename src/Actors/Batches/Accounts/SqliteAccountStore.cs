@@ -8,7 +8,7 @@ namespace Akka.WriteBehind.Batches.Accounts;
 
 /// <summary>
 /// The account store: the table <c>accounts(key text primary key, balance bigint not null, version bigint not null)</c> in a
-/// SQLite file in WAL mode (by default the counters' <c>writebehind.db</c>, see <see cref="SqliteStores.AccountStoreFromConfig"/>).
+/// SQLite file in WAL mode (by default the counters' <c>writebehind.db</c>, see <see cref="AccountStores.SqliteAccountStoreFromConfig"/>).
 /// A save writes <c>version + 1</c> only over the version it loaded (optimistic concurrency), so a second writer of a key fails
 /// instead of overwriting; <see cref="SaveManyAsync"/> saves many accounts with multi-row upserts in one transaction and
 /// <see cref="LoadManyAsync"/> loads many with one query. Request ids are kept in the table
