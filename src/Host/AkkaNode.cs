@@ -5,9 +5,9 @@ using Akka.Hosting;
 using Akka.Management.Dsl;
 using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
-using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Hosting;
+using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Sql;
 
 namespace Akka.WriteBehind.Host;

@@ -1,7 +1,7 @@
 using Akka.WriteBehind.Batches;
 
 
-namespace Akka.WriteBehind.Batches.Accounts;
+namespace Akka.WriteBehind.Samples.Accounts;
 
 /// <summary>
 /// How the account stores keep request ids: the table <c>accounts_requests(key, request_id, balance, saved_at)</c>, one row per

@@ -1,4 +1,6 @@
-namespace Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Batches;
+
+namespace Akka.WriteBehind.Samples.Accounts;
 
 /// <summary>
 /// The sample batch resource: a bank account whose balance never goes below zero. Stored in the table

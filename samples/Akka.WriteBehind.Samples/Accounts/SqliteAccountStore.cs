@@ -4,7 +4,7 @@ using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Sql;
 using Microsoft.Data.Sqlite;
 
-namespace Akka.WriteBehind.Batches.Accounts;
+namespace Akka.WriteBehind.Samples.Accounts;
 
 /// <summary>
 /// The account store: the table <c>accounts(key text primary key, balance bigint not null, version bigint not null)</c> in a

@@ -2,7 +2,7 @@ using Akka.Configuration;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Sql;
 
-namespace Akka.WriteBehind.Batches.Accounts;
+namespace Akka.WriteBehind.Samples.Accounts;
 
 /// <summary>
 /// Builds the account store that <c>akka.write-behind.storage.provider</c> chooses, next to the counters: in the counters'

@@ -1,4 +1,6 @@
-namespace Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Batches;
+
+namespace Akka.WriteBehind.Samples.Accounts;
 
 /// <summary>
 /// The operation handler of <see cref="Account"/>s: <see cref="Deposit"/>, <see cref="Withdraw"/> and <see cref="GetBalance"/>,

@@ -3,7 +3,7 @@ using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Sql;
 using Npgsql;
 
-namespace Akka.WriteBehind.Batches.Accounts;
+namespace Akka.WriteBehind.Samples.Accounts;
 
 /// <summary>
 /// The account store on PostgreSQL (Npgsql): the table
