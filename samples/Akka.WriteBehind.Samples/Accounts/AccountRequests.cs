@@ -1,6 +1,5 @@
 using Akka.WriteBehind.Batches;
 
-
 namespace Akka.WriteBehind.Samples.Accounts;
 
 /// <summary>

@@ -22,9 +22,8 @@ public sealed class PostgresAccountStore : IIdempotentResourceStore<Account>, IA
     /// </summary>
     public const int DefaultMaxPoolSize = 5;
 
-    // the same advisory-lock pattern as the counters table: concurrent CREATE TABLE IF NOT EXISTS can fail on the catalog
+    // created under the advisory lock of PostgresDatabase.CreateTablesAsync (nodes that start together do not race)
     private const string InitializeSql = """
-        SELECT pg_advisory_xact_lock(hashtext('akka.write-behind:accounts'));
         CREATE TABLE IF NOT EXISTS accounts (
             key TEXT NOT NULL PRIMARY KEY,
             balance BIGINT NOT NULL CHECK (balance >= 0),
@@ -65,6 +64,8 @@ public sealed class PostgresAccountStore : IIdempotentResourceStore<Account>, IA
         RETURNING key
         """;
 
+    // a lease on the node's one pool for this database, shared with the library's stores on it
+    private readonly PostgresDatabase _database;
     private readonly NpgsqlDataSource _dataSource;
 
     /// <summary>Creates a store over an Npgsql connection string. Nothing connects before the first call.</summary>
@@ -73,24 +74,16 @@ public sealed class PostgresAccountStore : IIdempotentResourceStore<Account>, IA
     /// <exception cref="ArgumentException">Empty, or not an Npgsql connection string.</exception>
     public PostgresAccountStore(string connectionString, int defaultMaxPoolSize = DefaultMaxPoolSize)
     {
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new ArgumentException("A PostgreSQL connection string is required.", nameof(connectionString));
-        Description = PostgresConnectionStrings.Describe(connectionString);
-        _dataSource = NpgsqlDataSource.Create(PostgresConnectionStrings.WithDefaultMaxPoolSize(connectionString, defaultMaxPoolSize));
+        _database = PostgresDatabase.Lease(connectionString, defaultMaxPoolSize);
+        _dataSource = _database.DataSource;
     }
 
     /// <summary>Where the store points, without credentials: <c>host:port/database</c>.</summary>
-    public string Description { get; }
+    public string Description => _database.Description;
 
     /// <inheritdoc />
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(InitializeSql, connection, transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken = default) =>
+        _database.CreateTablesAsync("akka.write-behind:accounts", InitializeSql, cancellationToken);
 
     /// <inheritdoc />
     public async Task<Account> LoadAsync(string key, CancellationToken cancellationToken)
@@ -225,9 +218,9 @@ public sealed class PostgresAccountStore : IIdempotentResourceStore<Account>, IA
         return stored;
     }
 
-    /// <summary>Closes the store's connection pool.</summary>
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    /// <summary>Returns the store's lease on the shared connection pool (the last lease closes it).</summary>
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
-    /// <summary>Closes the store's connection pool.</summary>
-    public void Dispose() => _dataSource.Dispose();
+    /// <summary>Returns the store's lease on the shared connection pool (the last lease closes it).</summary>
+    public void Dispose() => _database.Dispose();
 }

@@ -19,18 +19,16 @@ public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
     /// <summary>Rows per upsert statement (3 parameters each, well under SQLite's parameter limit).</summary>
     private const int RowsPerStatement = 500;
 
-    private readonly string _connectionString;
+    // the file's connection string and its write lock, shared with the library's stores on the same file
+    private readonly SqliteDatabase _database;
 
     /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string.</summary>
     /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
     public SqliteAccountStore(string connectionString)
-    {
-        DataSource = SqliteStores.DataSourceOf(connectionString, nameof(connectionString));
-        _connectionString = connectionString;
-    }
+        => _database = new SqliteDatabase(connectionString);
 
     /// <summary>The database file.</summary>
-    public string DataSource { get; }
+    public string DataSource => _database.DataSource;
 
     /// <summary>A store over the file <paramref name="fileName"/> in <paramref name="dataDir"/> (created when missing).</summary>
     /// <param name="dataDir">Directory of the database file.</param>
@@ -39,13 +37,9 @@ public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
         new(SqliteStores.FileConnectionString(dataDir, fileName));
 
     /// <inheritdoc />
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
+    public Task InitializeAsync(CancellationToken cancellationToken = default) =>
         // typeof check: SQLite turns an integer overflow into a REAL; refuse that instead of storing a rounded value.
-        command.CommandText = """
-            PRAGMA journal_mode = WAL;
+        _database.CreateTablesAsync("""
             CREATE TABLE IF NOT EXISTS accounts (
                 key TEXT NOT NULL PRIMARY KEY,
                 balance BIGINT NOT NULL CHECK (typeof(balance) = 'integer' AND balance >= 0),
@@ -59,14 +53,12 @@ public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
                 PRIMARY KEY (key, request_id)
             );
             CREATE INDEX IF NOT EXISTS accounts_requests_saved_at ON accounts_requests (saved_at);
-            """;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+            """, cancellationToken);
 
     /// <inheritdoc />
     public async Task<Account> LoadAsync(string key, CancellationToken cancellationToken)
     {
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var select = connection.CreateCommand();
         select.CommandText = "SELECT balance, version FROM accounts WHERE key = @k";
         select.Parameters.AddWithValue("@k", key);
@@ -86,19 +78,14 @@ public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
         if (keys.Count == 0)
             return loaded;
 
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         foreach (var chunk in keys.Chunk(RowsPerStatement))
         {
             await using var select = connection.CreateCommand();
-            var sql = new StringBuilder("SELECT key, balance, version FROM accounts WHERE key IN (");
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                sql.Append(i > 0 ? ",@k" : "@k").Append(i);
-                select.Parameters.AddWithValue("@k" + i, chunk[i]);
-                loaded[chunk[i]] = Account.Empty;
-            }
-
-            select.CommandText = sql.Append(')').ToString();
+            var sql = new StringBuilder("SELECT key, balance, version FROM accounts WHERE key IN ");
+            select.CommandText = SqliteDatabase.AppendKeyList(sql, select, chunk).ToString();
+            foreach (var key in chunk)
+                loaded[key] = Account.Empty;
             await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 loaded[reader.GetString(0)] = new Account(reader.GetInt64(1), reader.GetInt64(2));
@@ -134,19 +121,13 @@ public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
         if (keys.Count == 0)
             return byKey;
 
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         foreach (var chunk in keys.Chunk(RowsPerStatement))
         {
             await using var select = connection.CreateCommand();
-            var sql = new StringBuilder("SELECT key, request_id, balance, saved_at FROM accounts_requests WHERE saved_at >= @since AND key IN (");
+            var sql = new StringBuilder("SELECT key, request_id, balance, saved_at FROM accounts_requests WHERE saved_at >= @since AND key IN ");
             select.Parameters.AddWithValue("@since", AccountRequests.Millis(since));
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                sql.Append(i > 0 ? ",@k" : "@k").Append(i);
-                select.Parameters.AddWithValue("@k" + i, chunk[i]);
-            }
-
-            select.CommandText = sql.Append(") ORDER BY saved_at").ToString();
+            select.CommandText = SqliteDatabase.AppendKeyList(sql, select, chunk).Append(" ORDER BY saved_at").ToString();
             await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 AccountRequests.AddRow(byKey, reader);
@@ -167,7 +148,8 @@ public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
         if (resources.Count == 0)
             return stored;
 
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        using var writing = await _database.LockWritesAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         foreach (var chunk in resources.Chunk(RowsPerStatement))
         {

@@ -16,10 +16,8 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
     /// <summary>Connections the store opens at most when the connection string sets no <c>Maximum Pool Size</c>.</summary>
     public const int DefaultMaxPoolSize = SqlStorage.DefaultMaxPoolSize;
 
-    // every node may create the table at the same moment: CREATE TABLE IF NOT EXISTS alone can then fail on the catalog's
-    // unique index, so creators take a transaction-scoped advisory lock on this key first
+    // created under the advisory lock of PostgresDatabase.CreateTablesAsync (nodes that start together do not race)
     private const string InitializeSql = """
-        SELECT pg_advisory_xact_lock(hashtext('akka.write-behind:counters'));
         CREATE TABLE IF NOT EXISTS {0} (
             key TEXT NOT NULL PRIMARY KEY,
             value BIGINT NOT NULL,
@@ -57,8 +55,10 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
 
     private const string SelectSql = "SELECT key, value, applied_seq FROM {0} WHERE key = ANY($1::text[])";
 
+    // a lease on the node's one pool for this database, shared with the other stores on it (WithTable's use this one's)
+    private readonly PostgresDatabase _database;
     private readonly NpgsqlDataSource _dataSource;
-    private readonly bool _ownsDataSource;
+    private readonly bool _ownsLease;
     private readonly string _initializeSql;
     private readonly string _upsertSql;
     private readonly string _selectSql;
@@ -70,20 +70,18 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
     /// <exception cref="ArgumentException">Empty, or not an Npgsql connection string.</exception>
     public PostgresCounterStore(string connectionString, int defaultMaxPoolSize = DefaultMaxPoolSize)
     {
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new ArgumentException("A PostgreSQL connection string is required.", nameof(connectionString));
-        Description = PostgresConnectionStrings.Describe(connectionString);
-        _dataSource = NpgsqlDataSource.Create(PostgresConnectionStrings.WithDefaultMaxPoolSize(connectionString, defaultMaxPoolSize));
-        _ownsDataSource = true;
+        _database = PostgresDatabase.Lease(connectionString, defaultMaxPoolSize);
+        _dataSource = _database.DataSource;
+        _ownsLease = true;
         TableName = CounterTables.DefaultTableName;
         (_initializeSql, _upsertSql, _selectSql) = Sql(TableName);
         _recordRequestsSql = string.Format(System.Globalization.CultureInfo.InvariantCulture, RecordRequestsSql, TableName);
     }
 
-    // another table on the same pool: the pool stays its creator's to dispose
+    // another table on the same pool: the lease stays its creator's to dispose
     private PostgresCounterStore(PostgresCounterStore creator, string tableName)
     {
-        Description = creator.Description;
+        _database = creator._database;
         _dataSource = creator._dataSource;
         TableName = CounterTables.Validate(tableName, nameof(tableName));
         (_initializeSql, _upsertSql, _selectSql) = Sql(TableName);
@@ -91,7 +89,7 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
     }
 
     /// <summary>Where the store points, without credentials: <c>host:port/database</c>.</summary>
-    public string Description { get; }
+    public string Description => _database.Description;
 
     /// <inheritdoc />
     public string TableName { get; }
@@ -106,14 +104,8 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
             string.Format(System.Globalization.CultureInfo.InvariantCulture, SelectSql, table));
 
     /// <inheritdoc />
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(_initializeSql, connection, transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken = default) =>
+        _database.CreateTablesAsync("akka.write-behind:counters", _initializeSql, cancellationToken);
 
     /// <inheritdoc />
     public async Task<IReadOnlyDictionary<string, StoredCounter>> ApplyAsync(IReadOnlyList<CounterWrite> writes, CancellationToken cancellationToken = default)
@@ -193,14 +185,14 @@ public sealed class PostgresCounterStore : ICounterTableStore, IAsyncDisposable,
         return result;
     }
 
-    /// <summary>Closes the store's connection pool.</summary>
-    public ValueTask DisposeAsync() => _ownsDataSource ? _dataSource.DisposeAsync() : ValueTask.CompletedTask;
+    /// <summary>Returns the store's lease on the shared connection pool (the last lease closes it).</summary>
+    public ValueTask DisposeAsync() => _ownsLease ? _database.DisposeAsync() : ValueTask.CompletedTask;
 
-    /// <summary>Closes the store's connection pool.</summary>
+    /// <summary>Returns the store's lease on the shared connection pool (the last lease closes it).</summary>
     public void Dispose()
     {
-        if (_ownsDataSource)
-            _dataSource.Dispose();
+        if (_ownsLease)
+            _database.Dispose();
     }
 
     /// <summary>

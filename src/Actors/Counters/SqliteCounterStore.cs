@@ -16,39 +16,34 @@ public sealed class SqliteCounterStore : ICounterTableStore
     /// <summary>Rows per upsert statement (4 parameters each, well under SQLite's parameter limit).</summary>
     private const int RowsPerStatement = 500;
 
-    private readonly string _connectionString;
-
-    // SQLite has one writer at a time; concurrent transactions would only wait on its lock (busy retries with sleeps).
-    // Stores of other tables made by WithTable share it: they write to the same file.
-    private readonly SemaphoreSlim _writeLock;
+    // the file's connection string and its write lock, shared with every other store on the file (WithTable's too)
+    private readonly SqliteDatabase _database;
 
     /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string, on the table <c>counters</c>.</summary>
     /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
     public SqliteCounterStore(string connectionString)
-        : this(connectionString, CounterTables.DefaultTableName, new SemaphoreSlim(1, 1))
+        : this(new SqliteDatabase(connectionString), CounterTables.DefaultTableName)
     {
     }
 
-    private SqliteCounterStore(string connectionString, string tableName, SemaphoreSlim writeLock)
+    private SqliteCounterStore(SqliteDatabase database, string tableName)
     {
-        DataSource = SqliteStores.DataSourceOf(connectionString, nameof(connectionString));
-        _connectionString = connectionString;
+        _database = database;
         TableName = CounterTables.Validate(tableName, nameof(tableName));
-        _writeLock = writeLock;
     }
 
     /// <summary>The table of the request ids recorded with the rows (<see cref="CounterRequests.TableOf"/>).</summary>
     private string RequestsTable => CounterRequests.TableOf(TableName);
 
     /// <summary>The database file.</summary>
-    public string DataSource { get; }
+    public string DataSource => _database.DataSource;
 
     /// <inheritdoc />
     public string TableName { get; }
 
     /// <inheritdoc />
     public ICounterTableStore WithTable(string tableName) =>
-        tableName == TableName ? this : new SqliteCounterStore(_connectionString, tableName, _writeLock);
+        tableName == TableName ? this : new SqliteCounterStore(_database, tableName);
 
     /// <summary>A store over the file <paramref name="fileName"/> in <paramref name="dataDir"/> (created when missing).</summary>
     /// <param name="dataDir">Directory of the database file.</param>
@@ -57,13 +52,9 @@ public sealed class SqliteCounterStore : ICounterTableStore
         new(SqliteStores.FileConnectionString(dataDir, fileName));
 
     /// <inheritdoc />
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
+    public Task InitializeAsync(CancellationToken cancellationToken = default) =>
         // typeof check: SQLite turns an integer overflow into a REAL; refuse that instead of storing a rounded value.
-        command.CommandText = $"""
-            PRAGMA journal_mode = WAL;
+        _database.CreateTablesAsync($"""
             CREATE TABLE IF NOT EXISTS {TableName} (
                 key TEXT NOT NULL PRIMARY KEY,
                 value BIGINT NOT NULL CHECK (typeof(value) = 'integer'),
@@ -77,9 +68,7 @@ public sealed class SqliteCounterStore : ICounterTableStore
                 PRIMARY KEY (key, request_id)
             ) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS {RequestsTable}_expires_at ON {RequestsTable} (expires_at);
-            """;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+            """, cancellationToken);
 
     /// <inheritdoc />
     public async Task<IReadOnlyDictionary<string, StoredCounter>> ApplyAsync(IReadOnlyList<CounterWrite> writes, CancellationToken cancellationToken = default)
@@ -95,15 +84,8 @@ public sealed class SqliteCounterStore : ICounterTableStore
             .ThenBy(w => w.Seq)
             .ToArray();
 
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await ApplyLockedAsync(ordered, result, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        using var writing = await _database.LockWritesAsync(cancellationToken).ConfigureAwait(false);
+        return await ApplyLockedAsync(ordered, result, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyDictionary<string, StoredCounter>> ApplyLockedAsync(CounterWrite[] ordered,
@@ -190,19 +172,12 @@ public sealed class SqliteCounterStore : ICounterTableStore
     /// <inheritdoc />
     public async Task<int> DeleteExpiredRequestsAsync(DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var delete = connection.CreateCommand();
-            delete.CommandText = $"DELETE FROM {RequestsTable} WHERE expires_at < @now";
-            delete.Parameters.AddWithValue("@now", now.ToUnixTimeMilliseconds());
-            return await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        using var writing = await _database.LockWritesAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var delete = connection.CreateCommand();
+        delete.CommandText = $"DELETE FROM {RequestsTable} WHERE expires_at < @now";
+        delete.Parameters.AddWithValue("@now", now.ToUnixTimeMilliseconds());
+        return await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -224,23 +199,15 @@ public sealed class SqliteCounterStore : ICounterTableStore
         {
             await using var select = connection.CreateCommand();
             select.Transaction = transaction;
-            var sql = new StringBuilder("SELECT key, value, applied_seq FROM ").Append(TableName).Append(" WHERE key IN (");
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                if (i > 0)
-                    sql.Append(',');
-                sql.Append("@k").Append(i);
-                select.Parameters.AddWithValue("@k" + i, chunk[i]);
-                result[chunk[i]] = StoredCounter.Empty;
-            }
-
-            select.CommandText = sql.Append(')').ToString();
+            var sql = new StringBuilder("SELECT key, value, applied_seq FROM ").Append(TableName).Append(" WHERE key IN ");
+            select.CommandText = SqliteDatabase.AppendKeyList(sql, select, chunk).ToString();
+            foreach (var key in chunk)
+                result[key] = StoredCounter.Empty;
             await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 result[reader.GetString(0)] = new StoredCounter(reader.GetInt64(1), reader.GetInt64(2));
         }
     }
 
-    private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) =>
-        SqliteStores.OpenAsync(_connectionString, cancellationToken);
+    private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => _database.OpenAsync(cancellationToken);
 }

@@ -10,7 +10,6 @@ namespace Akka.WriteBehind.Refresh;
 public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposable, IDisposable
 {
     private const string InitializeSql = """
-        SELECT pg_advisory_xact_lock(hashtext('akka.write-behind:refresh_items'));
         CREATE TABLE IF NOT EXISTS refresh_items (
             id TEXT NOT NULL PRIMARY KEY,
             state TEXT NOT NULL,
@@ -53,6 +52,8 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
         ORDER BY id COLLATE "C" LIMIT $2
         """;
 
+    // a lease on the node's one pool for this database, shared with the other stores on it
+    private readonly PostgresDatabase _database;
     private readonly NpgsqlDataSource _dataSource;
 
     /// <summary>Creates a store over an Npgsql connection string. Nothing connects before the first call.</summary>
@@ -61,20 +62,13 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
     /// <exception cref="ArgumentException">Empty, or not an Npgsql connection string.</exception>
     public PostgresRefreshItemStore(string connectionString, int defaultMaxPoolSize = SqlStorage.DefaultMaxPoolSize)
     {
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new ArgumentException("A PostgreSQL connection string is required.", nameof(connectionString));
-        _dataSource = NpgsqlDataSource.Create(PostgresConnectionStrings.WithDefaultMaxPoolSize(connectionString, defaultMaxPoolSize));
+        _database = PostgresDatabase.Lease(connectionString, defaultMaxPoolSize);
+        _dataSource = _database.DataSource;
     }
 
     /// <inheritdoc />
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(InitializeSql, connection, transaction);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken = default) =>
+        _database.CreateTablesAsync("akka.write-behind:refresh_items", InitializeSql, cancellationToken);
 
     /// <inheritdoc />
     public async Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default) =>
@@ -170,9 +164,9 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
         return ids;
     }
 
-    /// <summary>Closes the store's connection pool.</summary>
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    /// <summary>Returns the store's lease on the shared connection pool (the last lease closes it).</summary>
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 
-    /// <summary>Closes the store's connection pool.</summary>
-    public void Dispose() => _dataSource.Dispose();
+    /// <summary>Returns the store's lease on the shared connection pool (the last lease closes it).</summary>
+    public void Dispose() => _database.Dispose();
 }

@@ -13,21 +13,15 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
 {
     private const int RowsPerStatement = 200; // 4 parameters a row: 800, under the parameter limit of older SQLite builds (999)
 
-    private readonly string _connectionString;
-
-    // SQLite has one writer at a time; concurrent transactions would only wait on its lock (busy retries with sleeps)
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    // the file's connection string and its write lock, shared with every other store on the file
+    private readonly SqliteDatabase _database;
 
     /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string.</summary>
     /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
-    public SqliteRefreshItemStore(string connectionString)
-    {
-        DataSource = SqliteStores.DataSourceOf(connectionString, nameof(connectionString));
-        _connectionString = connectionString;
-    }
+    public SqliteRefreshItemStore(string connectionString) => _database = new SqliteDatabase(connectionString);
 
     /// <summary>The database file.</summary>
-    public string DataSource { get; }
+    public string DataSource => _database.DataSource;
 
     /// <summary>A store over the file <paramref name="fileName"/> in <paramref name="dataDir"/> (created when missing).</summary>
     /// <param name="dataDir">Directory of the database file.</param>
@@ -37,40 +31,15 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
 
     /// <inheritdoc />
     /// <remarks>A table made before rows had versions gets the <c>version</c> column (0 for its rows).</remarks>
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
-    {
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
-        await using (var wal = connection.CreateCommand())
-        {
-            wal.CommandText = "PRAGMA journal_mode = WAL;";
-            await wal.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        // BEGIN IMMEDIATE: two processes initialising one file must not both add the column
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            CREATE TABLE IF NOT EXISTS refresh_items (
-                id TEXT NOT NULL PRIMARY KEY,
-                state TEXT NOT NULL,
-                terminal BOOLEAN NOT NULL,
-                updated_at TIMESTAMP,
-                version INTEGER NOT NULL DEFAULT 0
-            );
-            SELECT COUNT(*) FROM pragma_table_info('refresh_items') WHERE name = 'version';
-            """;
-        var hasVersion = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture) > 0;
-        if (!hasVersion)
-        {
-            await using var alter = connection.CreateCommand();
-            alter.Transaction = transaction;
-            alter.CommandText = "ALTER TABLE refresh_items ADD COLUMN version INTEGER NOT NULL DEFAULT 0";
-            await alter.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => _database.CreateTablesAsync("""
+        CREATE TABLE IF NOT EXISTS refresh_items (
+            id TEXT NOT NULL PRIMARY KEY,
+            state TEXT NOT NULL,
+            terminal BOOLEAN NOT NULL,
+            updated_at TIMESTAMP,
+            version INTEGER NOT NULL DEFAULT 0
+        );
+        """, cancellationToken, ("refresh_items", "version", "INTEGER NOT NULL DEFAULT 0"));
 
     /// <inheritdoc />
     public async Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default) =>
@@ -79,7 +48,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
     /// <inheritdoc />
     public async Task<StoredRefreshItem?> LoadVersionedAsync(string id, CancellationToken cancellationToken = default)
     {
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT state, terminal, version FROM refresh_items WHERE id = @id";
         command.Parameters.AddWithValue("@id", id);
@@ -92,7 +61,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
     /// <inheritdoc />
     public async Task SaveAsync(RefreshItem item, CancellationToken cancellationToken = default)
     {
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = """
             INSERT INTO refresh_items (id, state, terminal, updated_at) VALUES (@id, @state, @terminal, @now)
@@ -108,7 +77,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
     /// <inheritdoc />
     public async Task DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM refresh_items WHERE id = @id";
         command.Parameters.AddWithValue("@id", id);
@@ -125,57 +94,50 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
             return;
 
         var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        using var writing = await _database.LockWritesAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in last.Where(w => w.Item is not null && !w.IfOlder).Chunk(RowsPerStatement))
         {
-            await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var chunk in last.Where(w => w.Item is not null && !w.IfOlder).Chunk(RowsPerStatement))
+            await using var upsert = connection.CreateCommand();
+            upsert.Transaction = transaction;
+            var sql = new StringBuilder("INSERT INTO refresh_items (id, state, terminal, updated_at, version) VALUES ");
+            for (var i = 0; i < chunk.Length; i++)
             {
-                await using var upsert = connection.CreateCommand();
-                upsert.Transaction = transaction;
-                var sql = new StringBuilder("INSERT INTO refresh_items (id, state, terminal, updated_at, version) VALUES ");
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    if (i > 0)
-                        sql.Append(',');
-                    sql.Append("(@i").Append(i).Append(",@s").Append(i).Append(",@t").Append(i).Append(",@now,@v").Append(i).Append(')');
-                    upsert.Parameters.AddWithValue("@i" + i, chunk[i].Id);
-                    upsert.Parameters.AddWithValue("@s" + i, chunk[i].Item!.State);
-                    upsert.Parameters.AddWithValue("@t" + i, chunk[i].Item!.Terminal ? 1 : 0);
-                    upsert.Parameters.AddWithValue("@v" + i, chunk[i].Version);
-                }
-
-                upsert.Parameters.AddWithValue("@now", now);
-                sql.Append(" ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, ")
-                    .Append("updated_at = excluded.updated_at, version = excluded.version");
-                upsert.CommandText = sql.ToString();
-                await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (i > 0)
+                    sql.Append(',');
+                sql.Append("(@i").Append(i).Append(",@s").Append(i).Append(",@t").Append(i).Append(",@now,@v").Append(i).Append(')');
+                upsert.Parameters.AddWithValue("@i" + i, chunk[i].Id);
+                upsert.Parameters.AddWithValue("@s" + i, chunk[i].Item!.State);
+                upsert.Parameters.AddWithValue("@t" + i, chunk[i].Item!.Terminal ? 1 : 0);
+                upsert.Parameters.AddWithValue("@v" + i, chunk[i].Version);
             }
 
-            await ApplySyncResultsAsync(connection, transaction, last.Where(w => w.IfOlder).ToArray(), now, cancellationToken).ConfigureAwait(false);
+            upsert.Parameters.AddWithValue("@now", now);
+            sql.Append(" ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, ")
+                .Append("updated_at = excluded.updated_at, version = excluded.version");
+            upsert.CommandText = sql.ToString();
+            await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
 
-            foreach (var chunk in last.Where(w => w.Item is null && !w.IfOlder).Chunk(RowsPerStatement))
+        await ApplySyncResultsAsync(connection, transaction, last.Where(w => w.IfOlder).ToArray(), now, cancellationToken).ConfigureAwait(false);
+
+        foreach (var chunk in last.Where(w => w.Item is null && !w.IfOlder).Chunk(RowsPerStatement))
+        {
+            await using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            var names = new string[chunk.Length];
+            for (var i = 0; i < chunk.Length; i++)
             {
-                await using var delete = connection.CreateCommand();
-                delete.Transaction = transaction;
-                var names = new string[chunk.Length];
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    names[i] = "@i" + i;
-                    delete.Parameters.AddWithValue(names[i], chunk[i].Id);
-                }
-
-                delete.CommandText = $"DELETE FROM refresh_items WHERE id IN ({string.Join(',', names)})";
-                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                names[i] = "@i" + i;
+                delete.Parameters.AddWithValue(names[i], chunk[i].Id);
             }
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            delete.CommandText = $"DELETE FROM refresh_items WHERE id IN ({string.Join(',', names)})";
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
-        {
-            _writeLock.Release();
-        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     // A sync's result changes the row only if no newer change was stored since the state the sync started from; it never
@@ -216,7 +178,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<string>> ActiveIdsAsync(string? after, int limit, CancellationToken cancellationToken = default)
     {
-        await using var connection = await SqliteStores.OpenAsync(_connectionString, cancellationToken).ConfigureAwait(false);
+        await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         // TEXT compares with BINARY collation: byte order of UTF-8, the same order as ordinal for the keyset
         command.CommandText = "SELECT id FROM refresh_items WHERE terminal = 0 AND (@after IS NULL OR id > @after) ORDER BY id LIMIT @limit";

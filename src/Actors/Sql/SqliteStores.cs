@@ -46,28 +46,4 @@ public static class SqliteStores
             Pooling = true,
         }.ToString();
     }
-
-    /// <summary>Opens a connection to <paramref name="connectionString"/>.</summary>
-    internal static async Task<SqliteConnection> OpenAsync(string connectionString, CancellationToken cancellationToken)
-    {
-        var connection = new SqliteConnection(connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    /// <summary>Validates a connection string argument and returns its data source (the database file).</summary>
-    internal static string DataSourceOf(string connectionString, string parameterName)
-    {
-        if (string.IsNullOrWhiteSpace(connectionString))
-            throw new ArgumentException("A SQLite connection string is required.", parameterName);
-        return new SqliteConnectionStringBuilder(connectionString).DataSource;
-    }
 }

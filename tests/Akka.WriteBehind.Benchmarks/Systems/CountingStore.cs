@@ -1,6 +1,5 @@
 using Akka.WriteBehind.Counters;
 
-
 namespace Akka.WriteBehind.Benchmarks.Systems;
 
 /// <summary>A system that can say how many of its entities are alive (idle-keys: passivation).</summary>

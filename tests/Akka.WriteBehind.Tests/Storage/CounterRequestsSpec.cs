@@ -1,6 +1,5 @@
 using Akka.WriteBehind.Counters;
 
-
 namespace Akka.WriteBehind.Tests.Storage;
 
 /// <summary>The request-id bookkeeping the counter stores share, without a database.</summary>

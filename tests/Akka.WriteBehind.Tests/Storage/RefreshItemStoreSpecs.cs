@@ -190,7 +190,7 @@ public sealed class SqliteRefreshItemStoreSpec : RefreshItemStoreSpecBase
 public sealed class PostgresRefreshItemStoreSpec : RefreshItemStoreSpecBase
 {
     private readonly PostgresFixture _server;
-    private readonly PostgresDatabase _database;
+    private readonly Support.PostgresDatabase _database;
     private readonly PostgresRefreshItemStore _store;
 
     public PostgresRefreshItemStoreSpec(PostgresFixture server)
