@@ -31,12 +31,7 @@ public sealed class RefreshItemStoppingSpec : Akka.TestKit.Xunit2.TestKit, IAsyn
     [Fact]
     public async Task Should_refuse_new_changes_while_stopping_and_stop_once_the_pending_write_is_stored()
     {
-        var writer = CreateTestProbe();
-        var item = Sys.ActorOf(RefreshItemActor.Props("a", RefreshSettings.Create(Sys), _store, CreateTestProbe().Ref, writer.Ref));
-        Watch(item);
-
-        item.Tell(new PutItem(new RefreshItem("a", "one")), TestActor);
-        var write = await writer.ExpectMsgAsync<WriteItem>(Timeout);
+        var (item, writer, write) = await StartWithPutAsync("a");
         item.Tell(StopItem.Instance);
 
         item.Tell(new PutItem(new RefreshItem("a", "two")), TestActor);
@@ -56,16 +51,21 @@ public sealed class RefreshItemStoppingSpec : Akka.TestKit.Xunit2.TestKit, IAsyn
     [Fact]
     public async Task Should_keep_running_when_a_write_is_stored_before_any_stop()
     {
-        var writer = CreateTestProbe();
-        var item = Sys.ActorOf(RefreshItemActor.Props("b", RefreshSettings.Create(Sys), _store, CreateTestProbe().Ref, writer.Ref));
-        Watch(item);
-
-        item.Tell(new PutItem(new RefreshItem("b", "one")), TestActor);
-        var write = await writer.ExpectMsgAsync<WriteItem>(Timeout);
+        var (item, writer, write) = await StartWithPutAsync("b");
         item.Tell(new ItemWritten("b", write.Version), writer.Ref);
         await ExpectMsgAsync<RefreshItemReply>(Timeout);
 
         item.Tell(new PutItem(new RefreshItem("b", "two")), TestActor);
         Assert.Equal("two", (await writer.ExpectMsgAsync<WriteItem>(Timeout)).Write.Item!.State);
+    }
+
+    // an entity of the item id, watched, whose first change ("one") is in flight to the writer probe
+    private async Task<(IActorRef Item, Akka.TestKit.TestProbe Writer, WriteItem Write)> StartWithPutAsync(string id)
+    {
+        var writer = CreateTestProbe();
+        var item = Sys.ActorOf(RefreshItemActor.Props(id, RefreshSettings.Create(Sys), _store, CreateTestProbe().Ref, writer.Ref));
+        Watch(item);
+        item.Tell(new PutItem(new RefreshItem(id, "one")), TestActor);
+        return (item, writer, await writer.ExpectMsgAsync<WriteItem>(Timeout));
     }
 }
