@@ -10,9 +10,11 @@ WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props ./
 COPY src/Actors/Akka.WriteBehind.csproj src/Actors/
 COPY src/Host/Akka.WriteBehind.Host.csproj src/Host/
+COPY samples/Akka.WriteBehind.Samples/Akka.WriteBehind.Samples.csproj samples/Akka.WriteBehind.Samples/
 RUN dotnet restore src/Host/Akka.WriteBehind.Host.csproj
 COPY hocon/ hocon/
 COPY src/ src/
+COPY samples/ samples/
 RUN dotnet publish src/Host/Akka.WriteBehind.Host.csproj -c Release --no-restore -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0

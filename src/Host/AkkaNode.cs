@@ -5,9 +5,10 @@ using Akka.Hosting;
 using Akka.Management.Dsl;
 using Akka.Management.Cluster.Bootstrap;
 using Akka.Remote.Hosting;
-using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Hosting;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Samples.Accounts;
+using Akka.WriteBehind.Sql;
 
 namespace Akka.WriteBehind.Host;
 
@@ -37,11 +38,11 @@ public static class AkkaNode
     /// <param name="baseDirectory">Directory holding <c>hocon/</c>; <b>Default</b>: the application's directory.</param>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="Akka.Configuration.ConfigurationException">A file is not valid HOCON.</exception>
-    public static Config LoadFileConfig(CounterStorageProvider store, string? configFile = null, string? baseDirectory = null)
+    public static Config LoadFileConfig(StorageProvider store, string? configFile = null, string? baseDirectory = null)
     {
         baseDirectory ??= AppContext.BaseDirectory;
         var node = ParseFile(Path.Combine(baseDirectory, NodeConfFile));
-        var storeFile = store == CounterStorageProvider.Postgres ? PostgresConfFile : SqliteConfFile;
+        var storeFile = store == StorageProvider.Postgres ? PostgresConfFile : SqliteConfFile;
         var files = ParseFile(Path.Combine(baseDirectory, storeFile)).WithFallback(node);
         return configFile is null ? files : ParseFile(Path.GetFullPath(configFile)).WithFallback(files);
     }

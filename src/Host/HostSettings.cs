@@ -4,7 +4,8 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Akka.Actor;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Sql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.CommandLine;
 using Npgsql;
@@ -94,7 +95,7 @@ public sealed record HostSettings(
     ImmutableArray<string> SeedNodes,
     TimeSpan FlushInterval,
     Akka.WriteBehind.Counters.CounterDurability Durability,
-    CounterStorageProvider Store,
+    StorageProvider Store,
     string? ConnectionString,
     string? RefreshUrl,
     TimeSpan ResyncPeriod,
@@ -193,7 +194,7 @@ public sealed record HostSettings(
         SeedNodes: ImmutableArray<string>.Empty,
         FlushInterval: TimeSpan.FromSeconds(1),
         Durability: Akka.WriteBehind.Counters.CounterDurability.Journal,
-        Store: CounterStorageProvider.Sqlite,
+        Store: StorageProvider.Sqlite,
         ConnectionString: null,
         RefreshUrl: null,
         ResyncPeriod: TimeSpan.FromSeconds(10),
@@ -400,7 +401,7 @@ public sealed record HostSettings(
                 Durability = Choice(DurabilityOption, "durability", Default.Durability,
                     ("journal", Akka.WriteBehind.Counters.CounterDurability.Journal), ("memory", Akka.WriteBehind.Counters.CounterDurability.Memory)),
                 Store = Choice(StoreOption, "store", Default.Store,
-                    ("sqlite", CounterStorageProvider.Sqlite), ("postgres", CounterStorageProvider.Postgres)),
+                    ("sqlite", StorageProvider.Sqlite), ("postgres", StorageProvider.Postgres)),
                 RefreshUrl = RefreshUrl(),
                 ResyncPeriod = Duration(ResyncPeriodOption) ?? Default.ResyncPeriod,
                 ConfigFile = ExistingFile(ConfigOption),
@@ -581,10 +582,10 @@ public sealed record HostSettings(
         }
     }
 
-    private static string? CheckConnectionString(CounterStorageProvider store, string? text, string source)
+    private static string? CheckConnectionString(StorageProvider store, string? text, string source)
     {
         var storeOption = $"--{StoreOption} {store.ToString().ToLowerInvariant()}";
-        if (store != CounterStorageProvider.Postgres)
+        if (store != StorageProvider.Postgres)
         {
             if (text is not null)
                 throw new HostSettingsException($"{source} is only used with --{StoreOption} postgres; {storeOption} keeps its data in --{DataDirOption}.");

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Counters;
 using HdrHistogram;
 
 namespace Akka.WriteBehind.Benchmarks;

@@ -3,7 +3,6 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Benchmarks;

@@ -4,7 +4,6 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.WriteBehind.Refresh;
-using Akka.WriteBehind.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Benchmarks;

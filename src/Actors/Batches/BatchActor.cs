@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
-using Akka.WriteBehind.Inflight;
 using Akka.WriteBehind.Internal;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Queues;
 
 namespace Akka.WriteBehind.Batches;
 

@@ -16,7 +16,7 @@ internal sealed class StopBatchEntity
 internal sealed record ResourceLoaded<TResource>(long BatchId, TResource Resource, TimeSpan Duration) : INoSerializationVerificationNeeded
 {
     /// <summary>The key's remembered requests, when the load asked for them (<see cref="LoadResource.WithRequests"/>).</summary>
-    public IReadOnlyList<Storage.RememberedRequest>? Requests { get; init; }
+    public IReadOnlyList<RememberedRequest>? Requests { get; init; }
 }
 
 /// <summary>INTERNAL API: the load of batch <see cref="BatchId"/> failed (<see cref="TimedOut"/>: cancelled at max-duration). Node-local.</summary>
@@ -37,7 +37,7 @@ internal sealed record LoadResource(string Key, long BatchId, long Deadline, boo
 /// <param name="Deadline">The batch's max-duration deadline as a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</param>
 /// <param name="Requests">The request ids of the batch's operations, saved with the resource by a store that keeps them.</param>
 internal sealed record SaveResource<TResource>(string Key, long BatchId, TResource Resource, long Deadline,
-    IReadOnlyList<Storage.RememberedRequest> Requests) : INoSerializationVerificationNeeded;
+    IReadOnlyList<RememberedRequest> Requests) : INoSerializationVerificationNeeded;
 
 /// <summary>INTERNAL API: the save of batch <see cref="BatchId"/> committed; <see cref="Stored"/> is the resource as stored. Node-local.</summary>
 internal sealed record ResourceSaved<TResource>(long BatchId, TResource Stored) : INoSerializationVerificationNeeded;

@@ -32,5 +32,5 @@ public sealed class BatchOperationException : Exception
     public bool IsRejection { get; }
 
     /// <summary>With <see cref="ErrorCode.Saturated"/> from the entity's or the node's bounded queue: which bound and how full; otherwise <c>null</c>.</summary>
-    public Inflight.QueueSaturated? Saturation { get; init; }
+    public Queues.QueueSaturated? Saturation { get; init; }
 }

@@ -8,7 +8,7 @@ namespace Akka.WriteBehind.Batches;
 /// <summary>
 /// The callers' facade of one batch resource type on one node (the Go library's <c>Processor</c>, cluster-wide): runs
 /// operations on resources by key, each in the key's batch on whichever node owns the key. Get it from
-/// <see cref="WriteBehindBatches.StartAsync{TResource}(ActorSystem, string, Storage.IResourceStore{TResource}, OperationHandler{TResource})"/>
+/// <see cref="WriteBehindBatches.StartAsync{TResource}(ActorSystem, string, IResourceStore{TResource}, OperationHandler{TResource})"/>
 /// or <see cref="WriteBehindBatches.Processor{TResource}(ActorSystem)"/>. Thread-safe.
 /// </summary>
 /// <typeparam name="TResource">The resource type.</typeparam>
@@ -34,7 +34,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     public BatchSettings Settings { get; }
 
     /// <summary>INTERNAL API: this node's queue bookkeeping of the type (depth, size, peaks, saturations).</summary>
-    internal Inflight.QueueLedger Queues { get; init; } = null!;
+    internal Queues.QueueLedger Queues { get; init; } = null!;
 
     /// <summary>INTERNAL API: the request ids this node's entities of the type remember.</summary>
     internal RequestLedger Requests { get; init; } = null!;
@@ -88,7 +88,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     /// <see cref="RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/> does, applied at most once
     /// per <paramref name="requestId"/>: a repeat of the id for this key within <c>idempotency.window</c> (default 10 minutes,
     /// counted from the first's save) is not applied again and returns the first call's result, also after a hand-off or the
-    /// loss of the owning node when the store keeps request ids (<see cref="Storage.IIdempotentResourceStore{TResource}"/>). A
+    /// loss of the owning node when the store keeps request ids (<see cref="IIdempotentResourceStore{TResource}"/>). A
     /// repeat that arrives while the first is still in its batch gets the first's outcome with it. Only a first call that
     /// succeeded is remembered: after a rejection or a failure, a retry runs again.
     /// </summary>

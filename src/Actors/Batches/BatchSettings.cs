@@ -27,7 +27,7 @@ namespace Akka.WriteBehind.Batches;
 /// <param name="SaveManyParallelism">Groups being saved at the same time, per node. <b>Default</b>: 2.</param>
 /// <param name="SaveManyBufferSize">Saves queued per node for grouping; beyond, the batch fails with <see cref="ErrorCode.StoreFailure"/>. <b>Default</b>: 10,000.</param>
 /// <param name="MaxActiveKeys">Keys of the type with operations queued for their next batch on one node (the depth); beyond, a key
-/// with nothing queued gets <see cref="ErrorCode.Saturated"/> (<see cref="Inflight.QueueSaturated"/>). <b>Default</b>: 100,000.</param>
+/// with nothing queued gets <see cref="ErrorCode.Saturated"/> (<see cref="Queues.QueueSaturated"/>). <b>Default</b>: 100,000.</param>
 public sealed record BatchSettings(
     string TypeName,
     TimeSpan MinDuration,

@@ -93,7 +93,7 @@ public sealed record OperationRejected(string Key, Guid OperationId, ErrorCode C
 public sealed record OperationFailed(string Key, Guid OperationId, ErrorCode Code, string Message) : IOperationReply
 {
     /// <summary>With <see cref="ErrorCode.Saturated"/> from a bounded queue (<c>max-pending</c>, <c>max-active-keys</c>): which bound and how full; otherwise <c>null</c>.</summary>
-    public Inflight.QueueSaturated? Saturation { get; init; }
+    public Queues.QueueSaturated? Saturation { get; init; }
 }
 
 /// <summary>

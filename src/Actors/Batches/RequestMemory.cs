@@ -1,4 +1,3 @@
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Batches;
 

@@ -1,7 +1,6 @@
 using Akka.Actor;
-using Akka.WriteBehind.Inflight;
 using Akka.WriteBehind.Internal;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Queues;
 
 namespace Akka.WriteBehind.Batches;
 

@@ -3,7 +3,6 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.WriteBehind.Internal;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Counters;
 

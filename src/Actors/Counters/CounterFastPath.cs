@@ -141,7 +141,7 @@ public sealed class CounterFastPath
         FastIncrementStatus.Saturated => new CounterRejected(key!, ErrorCode.Saturated,
             $"the fast path on this node already holds aggregates for {_maxKeys} keys (ingest.fast-path-max-keys); retry later")
         {
-            Saturation = new Inflight.QueueSaturated("fast path", key!, Inflight.QueueLimit.Depth, Volatile.Read(ref _cellCount), _maxKeys),
+            Saturation = new Queues.QueueSaturated("fast path", key!, Queues.QueueLimit.Depth, Volatile.Read(ref _cellCount), _maxKeys),
         },
         FastIncrementStatus.Overflow => new CounterRejected(key!, ErrorCode.Overflow,
             $"adding {delta} overflows the key's buffered aggregates"),

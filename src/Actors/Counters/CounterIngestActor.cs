@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
-using Akka.WriteBehind.Inflight;
 using Akka.WriteBehind.Internal;
+using Akka.WriteBehind.Queues;
 
 namespace Akka.WriteBehind.Counters;
 

@@ -43,8 +43,8 @@ public enum CounterDurability
 /// <param name="JournalRecoveryParallelism">Keys a shard log wakes at once after a replay (woken, not yet attached). <b>Default</b>: 500.</param>
 /// <param name="JournalSweepInterval">How often the node wakes the shard logs that still hold events. <b>Default</b>: 30s.</param>
 /// <param name="JournalSweepLimit">Most shard logs woken per sweep. <b>Default</b>: 10,000.</param>
-/// <param name="IngestMaxPending">Commands the ingest stage queues for one key (the width); beyond, <see cref="Inflight.QueueSaturated"/>. <b>Default</b>: 10,000.</param>
-/// <param name="IngestMaxActiveKeys">Keys with queued commands in the ingest stage (the depth); beyond, <see cref="Inflight.QueueSaturated"/>. <b>Default</b>: 100,000.</param>
+/// <param name="IngestMaxPending">Commands the ingest stage queues for one key (the width); beyond, <see cref="Queues.QueueSaturated"/>. <b>Default</b>: 10,000.</param>
+/// <param name="IngestMaxActiveKeys">Keys with queued commands in the ingest stage (the depth); beyond, <see cref="Queues.QueueSaturated"/>. <b>Default</b>: 100,000.</param>
 public sealed record CounterSettings(
     string TypeName,
     CounterDurability Durability,
@@ -121,12 +121,12 @@ public sealed record CounterSettings(
 
     /// <summary>
     /// The table of this set's rows in the library's stores (<c>table-name</c>; empty = derived from <see cref="TypeName"/>
-    /// by <see cref="Storage.CounterTables.DerivedFrom"/>). Each set has its own rows: two sets on one table would skip each
+    /// by <see cref="CounterTables.DerivedFrom"/>). Each set has its own rows: two sets on one table would skip each
     /// other's writes. <b>Default</b>: <c>counters</c> for the default set, <c>counters_&lt;type name&gt;</c> for another.
     /// </summary>
     public string TableName
     {
-        get => _tableName ?? Storage.CounterTables.DerivedFrom(TypeName);
+        get => _tableName ?? CounterTables.DerivedFrom(TypeName);
         init => _tableName = string.IsNullOrEmpty(value) ? null : value;
     }
 
@@ -222,7 +222,7 @@ public sealed record CounterSettings(
         Require(FlushAllParallelism > 0, Keys.FlushAllParallelism, "must be > 0");
         Require(MaxLiveEntities >= 0, Keys.MaxLiveEntities, "must be >= 0 (0 or off: no limit)");
         Require(IdempotencyMaxIdsPerKey > 0, Keys.IdempotencyMaxIdsPerKey, "must be > 0");
-        Require(Storage.CounterTables.IsValid(TableName), Keys.TableName,
+        Require(CounterTables.IsValid(TableName), Keys.TableName,
             $"(\"{TableName}\") must be an SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63");
     }
 

@@ -67,7 +67,7 @@ public sealed record CounterFlushed(string Key, long Stored) : ICounterReply;
 public sealed record CounterRejected(string Key, ErrorCode Code, string Message) : ICounterReply
 {
     /// <summary>With <see cref="ErrorCode.Saturated"/> from the ingest stage's bounded queues: which bound and how full; otherwise <c>null</c>.</summary>
-    public Inflight.QueueSaturated? Saturation { get; init; }
+    public Queues.QueueSaturated? Saturation { get; init; }
 }
 
 /// <summary>

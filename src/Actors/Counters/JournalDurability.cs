@@ -1,7 +1,7 @@
 using Akka.Configuration;
 using Akka.WriteBehind.Internal;
 using Akka.Persistence.Sql;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Sql;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Counters;

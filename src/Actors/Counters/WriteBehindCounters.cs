@@ -1,8 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.WriteBehind.Inflight;
 using Akka.WriteBehind.Internal;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Queues;
 
 namespace Akka.WriteBehind.Counters;
 

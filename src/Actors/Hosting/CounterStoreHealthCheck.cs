@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Hosting;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Counters;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Akka.WriteBehind.Hosting;

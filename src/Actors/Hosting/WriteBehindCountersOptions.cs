@@ -1,7 +1,8 @@
 using System.Globalization;
 using Akka.Configuration;
+using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Internal;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Sql;
 
 namespace Akka.WriteBehind.Hosting;
 
@@ -70,15 +71,15 @@ public sealed class WriteBehindCountersOptions
 
     /// <summary>
     /// The database of the library's own store (<c>akka.write-behind.storage.provider</c>) and, with journal durability, of
-    /// the journal. <see cref="CounterStorageProvider.Postgres"/> needs <see cref="ConnectionString"/> when
-    /// <see cref="Durability"/> is journal (the journal is configured from it). <b>Default</b>: <see cref="CounterStorageProvider.Sqlite"/>.
+    /// the journal. <see cref="StorageProvider.Postgres"/> needs <see cref="ConnectionString"/> when
+    /// <see cref="Durability"/> is journal (the journal is configured from it). <b>Default</b>: <see cref="StorageProvider.Sqlite"/>.
     /// </summary>
-    public CounterStorageProvider? StorageProvider { get; set; }
+    public StorageProvider? StorageProvider { get; set; }
 
     /// <summary>
-    /// Connection string of the chosen <see cref="StorageProvider"/>: with <see cref="CounterStorageProvider.Postgres"/>
+    /// Connection string of the chosen <see cref="StorageProvider"/>: with <see cref="StorageProvider.Postgres"/>
     /// an Npgsql connection string (<c>akka.write-behind.storage.postgres.connection-string</c>), with
-    /// <see cref="CounterStorageProvider.Sqlite"/> a Microsoft.Data.Sqlite one that wins over <see cref="SqliteDataDir"/> for
+    /// <see cref="StorageProvider.Sqlite"/> a Microsoft.Data.Sqlite one that wins over <see cref="SqliteDataDir"/> for
     /// the counters table (<c>akka.write-behind.storage.sqlite.connection-string</c>; the SQLite journal stays in
     /// <see cref="SqliteDataDir"/>). <b>Default</b>: <c>null</c> (PostgreSQL: none; SQLite: the file in the data directory).
     /// </summary>
@@ -95,7 +96,7 @@ public sealed class WriteBehindCountersOptions
     public Config ToHocon()
     {
         const string c = "akka.write-behind.counters.";
-        var provider = (StorageProvider ?? CounterStorageProvider.Sqlite).ToString().ToLowerInvariant();
+        var provider = (StorageProvider ?? Sql.StorageProvider.Sqlite).ToString().ToLowerInvariant();
         return new HoconText()
             .Add(c + "durability", Durability?.ToString().ToLowerInvariant())
             .Add(c + "flush-interval", FlushInterval)

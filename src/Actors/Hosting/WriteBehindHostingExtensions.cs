@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Sql;
 
 namespace Akka.WriteBehind.Hosting;
 
@@ -17,7 +17,7 @@ public static class WriteBehindHostingExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="options">The options; <b>Default</b>: all defaults, SQLite under <c>./data</c>.</param>
     /// <returns>The same builder.</returns>
-    /// <exception cref="ArgumentException">Journal durability on <see cref="CounterStorageProvider.Postgres"/> without a
+    /// <exception cref="ArgumentException">Journal durability on <see cref="StorageProvider.Postgres"/> without a
     /// <see cref="WriteBehindCountersOptions.ConnectionString"/>.</exception>
     public static AkkaConfigurationBuilder WithWriteBehindCounters(this AkkaConfigurationBuilder builder, WriteBehindCountersOptions? options = null)
     {
@@ -57,7 +57,7 @@ public static class WriteBehindHostingExtensions
     // the journal's fallback configuration, next to the chosen store
     private static Akka.Configuration.Config JournalConfig(WriteBehindCountersOptions options)
     {
-        if (options.StorageProvider != CounterStorageProvider.Postgres)
+        if (options.StorageProvider != StorageProvider.Postgres)
             return JournalDurability.Config(Path.Combine(options.SqliteDataDir ?? "data", "journal.db"));
         if (string.IsNullOrWhiteSpace(options.ConnectionString))
             throw new ArgumentException("Journal durability on PostgreSQL needs WriteBehindCountersOptions.ConnectionString (the journal uses the same database).",

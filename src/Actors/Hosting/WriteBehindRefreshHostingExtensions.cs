@@ -1,6 +1,5 @@
 using Akka.Hosting;
 using Akka.WriteBehind.Refresh;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Hosting;
 

@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.WriteBehind.Internal;
 using Akka.WriteBehind.Refresh;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Hosting;
 

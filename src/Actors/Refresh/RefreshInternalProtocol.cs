@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Refresh;
 

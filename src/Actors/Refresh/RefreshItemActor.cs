@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.WriteBehind.Internal;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Refresh;
 
@@ -35,18 +34,12 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     private readonly List<Waiter> _waiters = new();
     private RememberedReplies<(long Version, IRefreshReply Reply)>? _answered; // first answers to commands with a request id
 
+    private readonly ItemWrites _writes = new();
+    private readonly RetryBackoff _backoff;
+
     private RefreshItem? _item;     // null: absent or deleted
-    private long _version;          // the item's version: changes accepted, counted on from the stored row's version
-    private long _storedVersion;    // the version confirmed stored
-    private long _syncedVersion = -1; // the version made by a sync's result (stored only over an older row)
-    private bool _rowVersioned = true; // the store told the row's version: versions here continue it
-    private bool _writing;
-    private long _writingVersion; // the version of the write in flight
-    private int _failures;
     private int _stashed;
-    private bool _tracked;          // asked the supervisor to refresh it
-    private bool _trackAcked;
-    private bool _stopping;
+    private Tracking _tracking;
     private bool _passivating;
     private bool _touchedWhileLoading;
     private bool _touchedWhilePassivating;
@@ -58,6 +51,15 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         _settings = settings;
         _store = store;
         _supervisor = supervisor;
+        _backoff = new RetryBackoff(settings.RetryMinBackoff, settings.RetryMaxBackoff);
+    }
+
+    // whether the node's supervisor refreshes the item: not asked, asked (retried until it answers), or answered
+    private enum Tracking
+    {
+        Off,
+        Asked,
+        Acked,
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -71,11 +73,11 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     protected override void PostStop()
     {
-        if (_tracked)
+        if (_tracking != Tracking.Off)
             _supervisor.Tell(new UntrackItem(_id));
         if (_touchedWhilePassivating)
             Context.Parent.Tell(new WakeItem(_id, Touch: true)); // the shard starts the next incarnation, which tracks it again
-        if (_version != _storedVersion)
+        if (!_writes.AllStored)
             _log.Warning("Refresh item [{0}] stopped with a change not stored; the store keeps the previous state", _id);
         foreach (var waiter in _waiters)
             waiter.ReplyTo.Tell(new RefreshRejected(_id, ErrorCode.ShuttingDown, "the item stopped before its change was stored"));
@@ -94,9 +96,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         {
             case Loaded loaded:
                 _item = loaded.Stored?.Item;
-                _version = _storedVersion = loaded.Stored?.Version ?? 0;
-                _rowVersioned = loaded.Stored is null || loaded.Stored.Version is not null;
-                _failures = 0;
+                _writes.Loaded(loaded.Stored is not null, loaded.Stored?.Version);
                 Become(Active);
                 if (_item is { Terminal: false })
                     Track(touch: _touchedWhileLoading, syncNow: false);
@@ -106,8 +106,9 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                 _stashed = 0;
                 break;
             case LoadFailed failed:
-                var delay = Backoff(++_failures);
-                _log.Warning("Refresh item [{0}]: loading failed ({1}. time): {2}; retrying in {3}", _id, _failures, failed.Cause, delay);
+                var loadFailures = _writes.LoadFailed();
+                var delay = _backoff.After(loadFailures);
+                _log.Warning("Refresh item [{0}]: loading failed ({1}. time): {2}; retrying in {3}", _id, loadFailures, failed.Cause, delay);
                 Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, delay);
                 break;
             case RetryLoad:
@@ -191,7 +192,8 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                 Synced(apply.Result, apply.BasedOn);
                 break;
             case ItemTracked:
-                _trackAcked = true;
+                if (_tracking != Tracking.Off)
+                    _tracking = Tracking.Acked;
                 Timers.Cancel(Retrack.Instance);
                 Context.Watch(Sender); // the supervisor's current incarnation: track again when it restarts
                 break;
@@ -205,9 +207,9 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                 SendTrack(touch: false, syncNow: false);
                 break;
             case Terminated:
-                if (!_tracked)
+                if (_tracking == Tracking.Off)
                     break;
-                _trackAcked = false;
+                _tracking = Tracking.Asked;
                 SendTrack(touch: false, syncNow: false);
                 Timers.StartPeriodicTimer(Retrack.Instance, Retrack.Instance, _settings.ResyncPeriod);
                 break;
@@ -228,11 +230,41 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                 Passivate();
                 break;
             case StopItem:
-                _stopping = true;
+                Become(Stopping);
                 StopIfDone();
                 break;
             default:
                 Unhandled(message);
+                break;
+        }
+    }
+
+    // Hand-off or passivation: no new change is accepted (repeats and reads are still answered), a sync's result is
+    // dropped (the next incarnation syncs again), and the entity stops once its writes are done.
+    private void Stopping(object message)
+    {
+        switch (message)
+        {
+            case PutItem { RequestId: { } id } when Repeated(id, Sender):
+                break;
+            case DeleteItem { RequestId: { } id } when Repeated(id, Sender):
+                break;
+            case PutItem:
+            case GetOrCreateItem when _item is null:
+            case UpdateItem or DeleteItem when _item is not null:
+                Reply(Sender, new RefreshRejected(_id, ErrorCode.ShuttingDown, $"item [{_id}] is stopping"));
+                break;
+            case ApplySync:
+                break;
+            case StopItem:
+                StopIfDone();
+                break;
+            case ItemWritten written:
+                OnWritten(written);
+                StopIfDone();
+                break;
+            default:
+                Active(message);
                 break;
         }
     }
@@ -253,7 +285,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
         if (_answered is null || !_answered.TryGet(requestId, NowMs(), out var first))
             return false;
-        if (_storedVersion >= first.Version)
+        if (_writes.StoredVersion >= first.Version)
             Reply(replyTo, first.Reply);
         else if (_waiters.Count >= _settings.EntityBufferSize)
             Reply(replyTo, Saturated());
@@ -266,12 +298,6 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     private void Change(RefreshItem? item, bool created, IActorRef replyTo, IRefreshReply reply, string? requestId = null)
     {
-        if (_stopping)
-        {
-            Reply(replyTo, new RefreshRejected(_id, ErrorCode.ShuttingDown, $"item [{_id}] is stopping"));
-            return;
-        }
-
         if (replyTo.CanReceiveReplies() && _waiters.Count >= _settings.EntityBufferSize)
         {
             Reply(replyTo, Saturated());
@@ -279,12 +305,12 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         }
 
         _item = item;
-        _version++;
+        var version = _writes.Changed();
         if (replyTo.CanReceiveReplies())
-            _waiters.Add(new Waiter(replyTo, _version, reply));
+            _waiters.Add(new Waiter(replyTo, version, reply));
         if (requestId is not null)
             (_answered ??= new RememberedReplies<(long, IRefreshReply)>(_settings.IdempotencyWindow, _settings.IdempotencyMaxIdsPerItem))
-                .Remember(requestId, (_version, reply), NowMs());
+                .Remember(requestId, (version, reply), NowMs());
         Write();
         if (item is { Terminal: false })
         {
@@ -299,12 +325,12 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     private void Synced(SyncResult result, long basedOn)
     {
-        if (_item is null || _stopping)
+        if (_item is null)
             return; // deleted meanwhile: the sync result is stale
-        if (basedOn != _version && result is SyncUpdated or SyncDeleted)
+        if (basedOn != _writes.Version && result is SyncUpdated or SyncDeleted)
         {
             // a caller changed the item while it was being synced: its change wins, the next cycle syncs it again
-            _log.Debug("Refresh item [{0}]: a sync of version {1} ignored, the item is at version {2}", _id, basedOn, _version);
+            _log.Debug("Refresh item [{0}]: a sync of version {1} ignored, the item is at version {2}", _id, basedOn, _writes.Version);
             return;
         }
 
@@ -312,16 +338,16 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         {
             case SyncUpdated updated when updated.Item.Id == _id:
                 _item = updated.Item;
-                _syncedVersion = ++_version;
+                _writes.Synced();
                 Write();
                 if (_item.Terminal)
                     Untrack(); // the supervisor has dropped it already
-                else if (_tracked)
-                    _supervisor.Tell(new TrackItem(_item, Touch: false, SyncNow: false, _version));
+                else if (_tracking != Tracking.Off)
+                    _supervisor.Tell(new TrackItem(_item, Touch: false, SyncNow: false, _writes.Version));
                 break;
             case SyncDeleted:
                 _item = null;
-                _syncedVersion = ++_version;
+                _writes.Synced();
                 Write();
                 Untrack();
                 break;
@@ -333,8 +359,8 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     private void Touched()
     {
-        if (_tracked)
-            _supervisor.Tell(new TrackItem(_item!, Touch: true, SyncNow: false, _version));
+        if (_tracking != Tracking.Off)
+            _supervisor.Tell(new TrackItem(_item!, Touch: true, SyncNow: false, _writes.Version));
         else if (_item is { Terminal: false })
             Track(touch: true, syncNow: false); // evicted or refused earlier: a caller brings it back
         else
@@ -358,49 +384,48 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
             return;
         }
 
-        _tracked = true;
+        if (_tracking == Tracking.Off)
+            _tracking = Tracking.Asked;
         Timers.Cancel(Idle.Instance);
         SendTrack(touch, syncNow);
-        if (!_trackAcked)
+        if (_tracking != Tracking.Acked)
             Timers.StartPeriodicTimer(Retrack.Instance, Retrack.Instance, _settings.ResyncPeriod);
     }
 
     private void SendTrack(bool touch, bool syncNow)
     {
         if (_item is { Terminal: false })
-            _supervisor.Tell(new TrackItem(_item, touch, syncNow, _version));
+            _supervisor.Tell(new TrackItem(_item, touch, syncNow, _writes.Version));
     }
 
     private void Untrack()
     {
-        if (_tracked)
+        if (_tracking != Tracking.Off)
             _supervisor.Tell(new UntrackItem(_id));
-        _tracked = false;
-        _trackAcked = false;
+        _tracking = Tracking.Off;
         Timers.Cancel(Retrack.Instance);
         ArmIdle();
     }
 
     private void Untracked(string why)
     {
-        if (!_tracked)
+        if (_tracking == Tracking.Off)
             return;
         _log.Debug("Refresh item [{0}] is not refreshed on this node: {1}; passivating", _id, why);
-        _tracked = false;
-        _trackAcked = false;
+        _tracking = Tracking.Off;
         Timers.Cancel(Retrack.Instance);
         ArmIdle(); // kept for readers a while; a caller touching it meanwhile brings it back
     }
 
     private void ArmIdle()
     {
-        if (!_tracked)
+        if (_tracking == Tracking.Off)
             Timers.StartSingleTimer(Idle.Instance, Idle.Instance, _settings.IdleTimeout);
     }
 
     private void Passivate()
     {
-        if (_tracked || _passivating)
+        if (_tracking != Tracking.Off || _passivating)
             return;
         _passivating = true;
         Context.Parent.Tell(new Passivate(StopItem.Instance));
@@ -413,28 +438,23 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     private void Write()
     {
-        if (_writing || _version == _storedVersion)
+        if (_writes.NextWrite() is not { } next)
             return;
-        _writing = true;
-        _writingVersion = _version;
         // grouped with other items' writes into one store transaction by the node's store writer. A sync's result is
         // stored only over an older row, so that a stale one (an earlier incarnation's, after a hand-off) loses; but only
         // when every earlier change is stored: one that is not (a failed create, say) is part of this state and must land
-        var write = _version == _syncedVersion && _storedVersion == _version - 1 && _rowVersioned
-            ? RefreshItemWrite.Synced(_id, _item, _version)
-            : (_item is null ? RefreshItemWrite.Delete(_id) : RefreshItemWrite.Save(_item)) with { Version = _version };
-        _writer.Tell(new WriteItem(write, _version));
-        Timers.StartSingleTimer(WriteTimerKey, new WriteTimedOut(_version), _settings.WriteTimeout);
+        var write = next.OnlyOverOlder
+            ? RefreshItemWrite.Synced(_id, _item, next.Version)
+            : (_item is null ? RefreshItemWrite.Delete(_id) : RefreshItemWrite.Save(_item)) with { Version = next.Version };
+        _writer.Tell(new WriteItem(write, next.Version));
+        Timers.StartSingleTimer(WriteTimerKey, new WriteTimedOut(next.Version), _settings.WriteTimeout);
     }
 
     private void OnWritten(ItemWritten written)
     {
-        if (!_writing || written.Version != _writingVersion)
+        if (!_writes.Written(written.Version))
             return; // the outcome of a write that timed out: the change is being written again
         Timers.Cancel(WriteTimerKey);
-        _writing = false;
-        _failures = 0;
-        _storedVersion = written.Version;
         for (var i = 0; i < _waiters.Count; i++)
         {
             if (_waiters[i].Version > written.Version)
@@ -444,17 +464,15 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         }
 
         Write();
-        StopIfDone();
     }
 
     private void OnWriteFailed(long version, string cause)
     {
-        if (!_writing || version != _writingVersion)
+        if (_writes.WriteFailed(version) is not { } failures)
             return; // the outcome of a write that timed out: the change is being written again
         Timers.Cancel(WriteTimerKey);
-        _writing = false;
-        var delay = Backoff(++_failures);
-        _log.Warning("Refresh item [{0}]: store write failed ({1}. time): {2}; the change is kept and retried in {3}", _id, _failures, cause, delay);
+        var delay = _backoff.After(failures);
+        _log.Warning("Refresh item [{0}]: store write failed ({1}. time): {2}; the change is kept and retried in {3}", _id, failures, cause, delay);
         foreach (var waiter in _waiters)
             waiter.ReplyTo.Tell(new RefreshRejected(_id, ErrorCode.StoreFailure,
                 $"storing item [{_id}] failed ({cause}); the change is kept and retried"));
@@ -464,21 +482,18 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     private void StopIfDone()
     {
-        if (!_stopping || _writing)
-            return;
-        if (_version != _storedVersion && _failures == 0)
-            return; // the next write is starting
-        Context.Stop(Self);
+        if (_writes.DoneForStop)
+            Context.Stop(Self);
     }
 
     private void ReplyWhenStored(IActorRef replyTo, IRefreshReply reply)
     {
-        if (_storedVersion == _version)
+        if (_writes.AllStored)
             Reply(replyTo, reply);
         else if (_waiters.Count >= _settings.EntityBufferSize)
             Reply(replyTo, Saturated());
         else if (replyTo.CanReceiveReplies())
-            _waiters.Add(new Waiter(replyTo, _version, reply));
+            _waiters.Add(new Waiter(replyTo, _writes.Version, reply));
     }
 
     private void Reply(IActorRef replyTo, IRefreshReply reply)
@@ -489,12 +504,6 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     private RefreshRejected Saturated() =>
         new(_id, ErrorCode.Saturated, $"item [{_id}] already has {_settings.EntityBufferSize} callers waiting for a store write (entity-buffer-size)");
-
-    private TimeSpan Backoff(int failures)
-    {
-        var ms = _settings.RetryMinBackoff.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 20));
-        return TimeSpan.FromMilliseconds(Math.Min(ms, _settings.RetryMaxBackoff.TotalMilliseconds));
-    }
 
     private sealed record Waiter(IActorRef ReplyTo, long Version, IRefreshReply Reply);
 

@@ -4,7 +4,6 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Streams;
 using Akka.WriteBehind.Internal;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Refresh;
 

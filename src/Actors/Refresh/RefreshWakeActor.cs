@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Refresh;
 

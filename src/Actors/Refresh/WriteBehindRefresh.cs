@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Pattern;
 using Akka.WriteBehind.Internal;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Refresh;
 

@@ -1,5 +1,5 @@
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Samples.Accounts;
 
 namespace Akka.WriteBehind.Host.Http;
 

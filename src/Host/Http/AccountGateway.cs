@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.Hosting;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Hosting;
+using Akka.WriteBehind.Samples.Accounts;
 
 namespace Akka.WriteBehind.Host.Http;
 

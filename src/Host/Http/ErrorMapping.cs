@@ -105,14 +105,14 @@ public static class ErrorMapping
     /// <param name="index">The item's index in the request.</param>
     /// <param name="key">The item's key.</param>
     /// <param name="outcome">The item's outcome (not a success).</param>
-    public static FanOutItemResult ItemError(int index, string key, Inflight.Outcome outcome)
+    public static FanOutItemResult ItemError(int index, string key, CallGroups.Outcome outcome)
     {
         var (status, error) = Map(outcome.Code ?? ErrorCode.Timeout);
         return outcome switch
         {
-            Inflight.Outcome.Failed failed => new FanOutItemResult(index, key, status, Error: error, Message: failed.Message,
+            CallGroups.Outcome.Failed failed => new FanOutItemResult(index, key, status, Error: error, Message: failed.Message,
                 Saturation: failed.Saturation is { } s ? new SaturationResponse(s.Limit.ToString().ToLowerInvariant(), s.Size, s.Max) : null),
-            Inflight.Outcome.TimedOut timedOut => new FanOutItemResult(index, key, status, Error: error, Message: timedOut.Message),
+            CallGroups.Outcome.TimedOut timedOut => new FanOutItemResult(index, key, status, Error: error, Message: timedOut.Message),
             _ => new FanOutItemResult(index, key, StatusCodes.Status500InternalServerError, Error: InternalError, Message: $"unexpected outcome {outcome}"),
         };
     }
@@ -123,7 +123,7 @@ public static class ErrorMapping
     /// <param name="code">Why.</param>
     /// <param name="message">Why, for people.</param>
     public static FanOutItemResult ItemError(int index, string key, ErrorCode code, string message) =>
-        ItemError(index, key, new Inflight.Outcome.Failed(code, message));
+        ItemError(index, key, new CallGroups.Outcome.Failed(code, message));
 
     /// <summary>The response to a refusal from a refresh cache item.</summary>
     /// <param name="rejected">The refusal.</param>

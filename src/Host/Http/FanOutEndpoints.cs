@@ -1,8 +1,9 @@
 using System.Text.Json;
 using Akka.Actor;
-using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.CallGroups;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Inflight;
+using Akka.WriteBehind.Queues;
+using Akka.WriteBehind.Samples.Accounts;
 
 namespace Akka.WriteBehind.Host.Http;
 

@@ -201,7 +201,7 @@ internal static class HttpRound
     /// <summary>The schema of the library's store and a row of value 0 per key: every request is then exactly one UPDATE.</summary>
     private static async Task CreateRowsAsync(string dbFile, string[] keys)
     {
-        await new Akka.WriteBehind.Storage.SqliteCounterStore($"Data Source={dbFile};Pooling=False").InitializeAsync();
+        await new Akka.WriteBehind.Counters.SqliteCounterStore($"Data Source={dbFile};Pooling=False").InitializeAsync();
         await using var connection = new SqliteConnection($"Data Source={dbFile};Pooling=False");
         await connection.OpenAsync();
         await Systems.WriteThroughTarget.InsertRowsAsync(connection, keys);

@@ -3,8 +3,7 @@ using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Samples.Accounts;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Benchmarks.Systems;

@@ -1,4 +1,4 @@
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Counters;
 
 namespace Akka.WriteBehind.Benchmarks.Systems;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Counters;
 
 namespace Akka.WriteBehind.Benchmarks.Systems;
 

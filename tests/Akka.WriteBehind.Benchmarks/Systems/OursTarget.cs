@@ -2,7 +2,6 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
 
 namespace Akka.WriteBehind.Benchmarks.Systems;
 

@@ -32,7 +32,7 @@ internal sealed class PostgresWriteThroughTarget(string connectionString) : IBen
     public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
     {
         // the library's schema; then the round's rows, each existing beforehand so every increment is exactly one UPDATE
-        await new Akka.WriteBehind.Storage.PostgresCounterStore(connectionString).InitializeAsync();
+        await new Akka.WriteBehind.Counters.PostgresCounterStore(connectionString).InitializeAsync();
         _connection = new NpgsqlConnection(connectionString);
         await _connection.OpenAsync();
         await using (var clear = new NpgsqlCommand("DELETE FROM counters WHERE key LIKE 'bench:%'", _connection))

@@ -1,5 +1,5 @@
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Samples.Accounts;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Benchmarks.Systems;

@@ -17,7 +17,7 @@ internal sealed class WriteThroughTarget(string synchronous) : IBenchTarget
     public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
     {
         // the same schema as the library's store
-        await new Akka.WriteBehind.Storage.SqliteCounterStore($"Data Source={dbFile}").InitializeAsync();
+        await new Akka.WriteBehind.Counters.SqliteCounterStore($"Data Source={dbFile}").InitializeAsync();
         _connection = new SqliteConnection($"Data Source={dbFile}");
         await _connection.OpenAsync();
         await using (var pragma = _connection.CreateCommand())

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,8 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

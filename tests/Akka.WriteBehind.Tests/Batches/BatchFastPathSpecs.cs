@@ -1,6 +1,5 @@
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 
@@ -173,7 +172,7 @@ public sealed class BatchCallGroupFastPathSpec(ITestOutputHelper output) : TapeS
     {
         await RunAsync("fan", new Append("warm")).WaitAsync(AwaitTimeout); // loaded and held from now on
         Assert.Equal(1, (await NextMetricAsync("fan")).OperationCount);
-        var group = Akka.WriteBehind.Inflight.CallGroup<int>.Create();
+        var group = Akka.WriteBehind.CallGroups.CallGroup<int>.Create();
         for (var i = 0; i < 5; i++)
             group = group.AddBatch(i, Processor, "fan", new Append($"e{i}"));
 

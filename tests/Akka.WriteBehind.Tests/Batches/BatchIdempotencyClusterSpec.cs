@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

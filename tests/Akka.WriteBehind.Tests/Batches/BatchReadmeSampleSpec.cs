@@ -6,7 +6,6 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Hosting;
-using Akka.WriteBehind.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -1,7 +1,7 @@
 using Akka.Configuration;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Hosting;
+using Akka.WriteBehind.Samples.Accounts;
 
 namespace Akka.WriteBehind.Tests.Batches;
 

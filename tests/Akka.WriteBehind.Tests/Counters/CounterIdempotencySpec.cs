@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Serialization;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

@@ -89,7 +89,7 @@ public sealed class CounterLiveEntitiesSpec : CounterSpecBase, IDisposable
 
         // nothing lost: every key's row holds exactly what was sent
         Assert.IsType<AllCountersFlushed>(await Counters.FlushAllAsync());
-        var rows = await ((Akka.WriteBehind.Storage.ICounterTableStore)Target).WithTable(Counters.Settings.TableName).ReadAsync(expected.Keys.ToList());
+        var rows = await ((Akka.WriteBehind.Counters.ICounterTableStore)Target).WithTable(Counters.Settings.TableName).ReadAsync(expected.Keys.ToList());
         var wrong = expected.Where(kv => !rows.TryGetValue(kv.Key, out var row) || row.Value != kv.Value).Take(5).ToList();
         Assert.True(wrong.Count == 0, $"rows differ: {string.Join(", ", wrong.Select(kv => $"{kv.Key}={kv.Value} stored {(rows.TryGetValue(kv.Key, out var r) ? r.Value : null)}"))}");
     }

@@ -1,5 +1,4 @@
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

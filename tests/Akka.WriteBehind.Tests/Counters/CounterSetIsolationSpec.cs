@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,6 +1,7 @@
 using System.Collections;
+using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Host;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Sql;
 
 namespace Akka.WriteBehind.Tests.Host;
 
@@ -23,7 +24,7 @@ public sealed class HostSettingsSpec
         Assert.Empty(settings.SeedNodes);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.FlushInterval);
         Assert.Equal(Akka.WriteBehind.Counters.CounterDurability.Journal, settings.Durability);
-        Assert.Equal(CounterStorageProvider.Sqlite, settings.Store);
+        Assert.Equal(StorageProvider.Sqlite, settings.Store);
         Assert.Null(settings.ConnectionString);
         Assert.Null(settings.RefreshUrl);
         Assert.Equal(TimeSpan.FromSeconds(10), settings.ResyncPeriod);
@@ -95,9 +96,9 @@ public sealed class HostSettingsSpec
     {
         var settings = Parse("--store", "postgres", "--connection-string", PostgresConnectionString);
 
-        Assert.Equal(CounterStorageProvider.Postgres, settings.Store);
+        Assert.Equal(StorageProvider.Postgres, settings.Store);
         Assert.Equal(PostgresConnectionString, settings.ConnectionString);
-        Assert.Equal(CounterStorageProvider.Sqlite, Parse("--store=SQLite").Store);
+        Assert.Equal(StorageProvider.Sqlite, Parse("--store=SQLite").Store);
     }
 
     [Fact]
@@ -111,7 +112,7 @@ public sealed class HostSettingsSpec
 
         var settings = ParseWithEnvironment(environment);
 
-        Assert.Equal(CounterStorageProvider.Postgres, settings.Store);
+        Assert.Equal(StorageProvider.Postgres, settings.Store);
         Assert.Equal(PostgresConnectionString, settings.ConnectionString);
     }
 

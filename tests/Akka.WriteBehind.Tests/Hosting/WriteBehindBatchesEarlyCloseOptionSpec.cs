@@ -1,6 +1,6 @@
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Hosting;
+using Akka.WriteBehind.Samples.Accounts;
 
 namespace Akka.WriteBehind.Tests.Hosting;
 

@@ -3,9 +3,9 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
 using Akka.WriteBehind.Hosting;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Samples.Accounts;
+using Akka.WriteBehind.Sql;
 using Akka.WriteBehind.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -29,7 +29,7 @@ public sealed class WriteBehindBatchesHostingSpec
                 {
                     options.TypeName = AccountOperations.TypeName;
                     options.Handler = AccountOperations.Instance;
-                    options.StoreFactory = system => SqliteStores.AccountStoreFromConfig(system.Settings.Config);
+                    options.StoreFactory = system => AccountStores.SqliteAccountStoreFromConfig(system.Settings.Config);
                     options.KeepLoaded = true;
                     options.MinDuration = TimeSpan.FromMilliseconds(50);
                     options.MaxDuration = TimeSpan.FromSeconds(5);

@@ -5,7 +5,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Hosting;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Sql;
 using Akka.WriteBehind.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -74,7 +74,7 @@ public sealed class PostgresHostingSpec(PostgresFixture postgres) : IDisposable
     {
         using var host = WriteBehindHostingSpec.OneNodeHost("hosting-postgres-spec", options =>
         {
-            options.StorageProvider = CounterStorageProvider.Postgres;
+            options.StorageProvider = StorageProvider.Postgres;
             options.ConnectionString = _database.ConnectionString;
             options.Durability = CounterDurability.Journal;
             options.FlushInterval = TimeSpan.FromHours(1);
@@ -83,7 +83,7 @@ public sealed class PostgresHostingSpec(PostgresFixture postgres) : IDisposable
         try
         {
             var system = host.Services.GetRequiredService<ActorSystem>();
-            Assert.Equal(CounterStorageProvider.Postgres, CounterStores.ProviderFromConfig(system.Settings.Config));
+            Assert.Equal(StorageProvider.Postgres, SqlStorage.ProviderFromConfig(system.Settings.Config));
             Assert.Equal("PostgreSQL.15", system.Settings.Config.GetString("akka.persistence.journal.sql.provider-name"));
 
             var actor = await host.Services.GetRequiredService<IRequiredActor<CounterRegion>>().GetAsync();
@@ -108,7 +108,7 @@ public sealed class PostgresHostingSpec(PostgresFixture postgres) : IDisposable
         var error = Assert.Throws<ArgumentException>(() => new AkkaConfigurationBuilder(new ServiceCollection(), "refused")
             .WithWriteBehindCounters(options =>
             {
-                options.StorageProvider = CounterStorageProvider.Postgres;
+                options.StorageProvider = StorageProvider.Postgres;
                 options.Durability = CounterDurability.Journal;
             }));
 

@@ -4,7 +4,6 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Akka.WriteBehind.Hosting;
 using Akka.WriteBehind.Refresh;
-using Akka.WriteBehind.Storage;
 using Akka.WriteBehind.Tests.Refresh;
 using Akka.WriteBehind.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

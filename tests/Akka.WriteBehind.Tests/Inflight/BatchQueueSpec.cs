@@ -1,4 +1,4 @@
-using Akka.WriteBehind.Inflight;
+using Akka.WriteBehind.Queues;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

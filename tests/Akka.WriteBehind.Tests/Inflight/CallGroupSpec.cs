@@ -1,9 +1,10 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
+using Akka.WriteBehind.CallGroups;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Inflight;
+using Akka.WriteBehind.Queues;
+using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Inflight;
+using Akka.WriteBehind.Queues;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Inflight;

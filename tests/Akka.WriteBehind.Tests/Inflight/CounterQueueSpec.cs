@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Inflight;
+using Akka.WriteBehind.Queues;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using Akka.WriteBehind.CallGroups;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Inflight;
+using Akka.WriteBehind.Queues;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

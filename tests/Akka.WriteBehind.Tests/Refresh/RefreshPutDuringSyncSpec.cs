@@ -1,7 +1,6 @@
 using Akka.Actor;
 using System.Diagnostics;
 using Akka.WriteBehind.Refresh;
-using Akka.WriteBehind.Storage;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Refresh;

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.WriteBehind.Refresh;
-using Akka.WriteBehind.Storage;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Refresh;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.WriteBehind.Refresh;
-using Akka.WriteBehind.Storage;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 

@@ -1,6 +1,6 @@
 using System.Data;
-using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Batches;
+using Akka.WriteBehind.Samples.Accounts;
 
 namespace Akka.WriteBehind.Tests.Storage;
 

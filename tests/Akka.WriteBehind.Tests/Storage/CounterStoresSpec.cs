@@ -1,7 +1,7 @@
 using Akka.Configuration;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Hosting;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Sql;
 using Akka.WriteBehind.Tests.Support;
 
 namespace Akka.WriteBehind.Tests.Storage;
@@ -19,7 +19,7 @@ public sealed class CounterStoresSpec
         var store = Assert.IsType<SqliteCounterStore>(CounterStores.FromConfig(config));
 
         Assert.Equal(dir.DatabaseFile, store.DataSource);
-        Assert.Equal(CounterStorageProvider.Sqlite, CounterStores.ProviderFromConfig(Config.Empty));
+        Assert.Equal(StorageProvider.Sqlite, SqlStorage.ProviderFromConfig(Config.Empty));
         Assert.Equal("sqlite:" + dir.DatabaseFile, CounterStores.Describe(config));
     }
 
@@ -61,7 +61,7 @@ public sealed class CounterStoresSpec
     {
         var config = new WriteBehindCountersOptions
         {
-            StorageProvider = CounterStorageProvider.Postgres,
+            StorageProvider = StorageProvider.Postgres,
             ConnectionString = PostgresConnectionString,
         }.ToHocon();
 

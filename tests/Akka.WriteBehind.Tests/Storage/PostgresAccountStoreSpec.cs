@@ -1,6 +1,6 @@
 using Akka.Configuration;
-using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Batches;
+using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Support;
 using Npgsql;
 

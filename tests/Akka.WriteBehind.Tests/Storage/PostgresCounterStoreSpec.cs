@@ -1,4 +1,4 @@
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
 using Npgsql;
 

@@ -1,6 +1,6 @@
 using Akka.Configuration;
 using Akka.WriteBehind.Refresh;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Sql;
 using Akka.WriteBehind.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -190,7 +190,7 @@ public sealed class SqliteRefreshItemStoreSpec : RefreshItemStoreSpecBase
 public sealed class PostgresRefreshItemStoreSpec : RefreshItemStoreSpecBase
 {
     private readonly PostgresFixture _server;
-    private readonly PostgresDatabase _database;
+    private readonly Support.PostgresDatabase _database;
     private readonly PostgresRefreshItemStore _store;
 
     public PostgresRefreshItemStoreSpec(PostgresFixture server)

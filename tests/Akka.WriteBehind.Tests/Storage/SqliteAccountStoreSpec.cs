@@ -1,5 +1,5 @@
-using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Batches;
+using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Batches;
 using Akka.WriteBehind.Tests.Support;
 

@@ -3,8 +3,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using Akka.TestKit;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Batches.Accounts;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Samples.Accounts;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Support;

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Support;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Akka.WriteBehind.Batches;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Counters;
 
 namespace Akka.WriteBehind.Tests.Support;
 

@@ -1,6 +1,5 @@
 using Akka.Configuration;
 using Akka.WriteBehind.Counters;
-using Akka.WriteBehind.Storage;
 using Npgsql;
 
 namespace Akka.WriteBehind.Tests.Support;

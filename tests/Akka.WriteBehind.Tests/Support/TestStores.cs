@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Akka.WriteBehind.Storage;
+using Akka.WriteBehind.Counters;
 using Microsoft.Data.Sqlite;
 
 namespace Akka.WriteBehind.Tests.Support;

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Akka.WriteBehind.Internal;
+
+namespace Akka.WriteBehind.Batches;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The batch instruments on the library's meter (<see cref="WriteBehindMeter"/>): every <see cref="BatchMetric"/> is recorded
+/// as <c>akka.write_behind.batches.finished</c> and <c>.operations</c> (counts) and the histograms <c>.duration</c>,
+/// <c>.load_duration</c> and <c>.save_duration</c> (seconds), tagged <c>resource_type</c> (the type's name) and <c>outcome</c>
+/// (<c>ok</c> or the error code). Keys are not tags: there can be millions.
+/// </para>
+/// </summary>
+internal static class BatchMeters
+{
+    private const string Prefix = "akka.write_behind.batches.";
+
+    private static readonly Counter<long> Finished = WriteBehindMeter.Meter.CreateCounter<long>(
+        Prefix + "finished", "{batch}", "Batches finished, by resource type and outcome.");
+
+    private static readonly Counter<long> Operations = WriteBehindMeter.Meter.CreateCounter<long>(
+        Prefix + "operations", "{operation}", "Operations answered by finished batches.");
+
+    private static readonly Histogram<double> Total = WriteBehindMeter.Meter.CreateHistogram<double>(
+        Prefix + "duration", "s", "Time from a batch's opening to the answers to its operations.");
+
+    private static readonly Histogram<double> Load = WriteBehindMeter.Meter.CreateHistogram<double>(
+        Prefix + "load_duration", "s", "Time spent loading the resource of a batch (batches that loaded).");
+
+    private static readonly Histogram<double> Save = WriteBehindMeter.Meter.CreateHistogram<double>(
+        Prefix + "save_duration", "s", "Time spent saving the resource of a batch (batches that saved).");
+
+    public static void Record(BatchMetric metric)
+    {
+        var tags = new TagList
+        {
+            { "resource_type", metric.TypeName },
+            { "outcome", metric.Error is { } error ? error.ToString() : "ok" },
+        };
+        Finished.Add(1, tags);
+        Operations.Add(metric.OperationCount, tags);
+        Total.Record(metric.TotalDuration.TotalSeconds, tags);
+        if (metric.LoadDuration > TimeSpan.Zero)
+            Load.Record(metric.LoadDuration.TotalSeconds, tags);
+        if (metric.SaveDuration > TimeSpan.Zero)
+            Save.Record(metric.SaveDuration.TotalSeconds, tags);
+    }
+}
