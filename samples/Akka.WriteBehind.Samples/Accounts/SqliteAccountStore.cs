@@ -17,8 +17,6 @@ namespace Akka.WriteBehind.Samples.Accounts;
 public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
 {
     /// <summary>Rows per upsert statement (3 parameters each, well under SQLite's parameter limit).</summary>
-    private const int RowsPerStatement = 500;
-
     // the file's connection string and its write lock, shared with the library's stores on the same file
     private readonly SqliteDatabase _database;
 
@@ -79,7 +77,7 @@ public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
             return loaded;
 
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in keys.Chunk(RowsPerStatement))
+        foreach (var chunk in keys.Chunk(SqliteDatabase.RowsPerStatement))
         {
             await using var select = connection.CreateCommand();
             var sql = new StringBuilder("SELECT key, balance, version FROM accounts WHERE key IN ");
@@ -122,7 +120,7 @@ public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
             return byKey;
 
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in keys.Chunk(RowsPerStatement))
+        foreach (var chunk in keys.Chunk(SqliteDatabase.RowsPerStatement))
         {
             await using var select = connection.CreateCommand();
             var sql = new StringBuilder("SELECT key, request_id, balance, saved_at FROM accounts_requests WHERE saved_at >= @since AND key IN ");
@@ -151,7 +149,7 @@ public sealed class SqliteAccountStore : IIdempotentResourceStore<Account>
         using var writing = await _database.LockWritesAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in resources.Chunk(RowsPerStatement))
+        foreach (var chunk in resources.Chunk(SqliteDatabase.RowsPerStatement))
         {
             await using var upsert = connection.CreateCommand();
             upsert.Transaction = transaction;

@@ -13,13 +13,6 @@ namespace Akka.WriteBehind.Counters;
 /// </summary>
 public sealed class SqliteCounterStore : ICounterTableStore
 {
-    /// <summary>
-    /// Rows per statement. Microsoft.Data.Sqlite binds each named parameter through a linear search of the statement's
-    /// names, so binding grows with the square of the parameters in one statement: at 500 rows (1,500 parameters) that
-    /// search was a tenth of the durable counters' CPU; at 50 rows it no longer shows in a profile.
-    /// </summary>
-    private const int RowsPerStatement = 50;
-
     // the file's connection string and its write lock, shared with every other store on the file (WithTable's too)
     private readonly SqliteDatabase _database;
 
@@ -100,7 +93,7 @@ public sealed class SqliteCounterStore : ICounterTableStore
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (ordered.Any(w => w.Requests is { Count: > 0 }))
             ordered = await RecordRequestsAsync(connection, transaction, ordered, cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in ordered.Chunk(RowsPerStatement))
+        foreach (var chunk in ordered.Chunk(SqliteDatabase.RowsPerStatement))
         {
             await using var upsert = connection.CreateCommand();
             upsert.Transaction = transaction;
@@ -143,7 +136,7 @@ public sealed class SqliteCounterStore : ICounterTableStore
         var appliedSeq = rows.ToDictionary(r => r.Key, r => r.Value.AppliedSeq, StringComparer.Ordinal);
         var recorded = new HashSet<(string, string)>();
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        foreach (var chunk in CounterRequests.ToRecord(ordered, appliedSeq).Chunk(RowsPerStatement))
+        foreach (var chunk in CounterRequests.ToRecord(ordered, appliedSeq).Chunk(SqliteDatabase.RowsPerStatement))
         {
             await using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
@@ -199,7 +192,7 @@ public sealed class SqliteCounterStore : ICounterTableStore
     private async Task ReadIntoAsync(SqliteConnection connection, SqliteTransaction? transaction, string[] keys,
         Dictionary<string, StoredCounter> result, CancellationToken cancellationToken)
     {
-        foreach (var chunk in keys.Chunk(RowsPerStatement))
+        foreach (var chunk in keys.Chunk(SqliteDatabase.RowsPerStatement))
         {
             await using var select = connection.CreateCommand();
             select.Transaction = transaction;

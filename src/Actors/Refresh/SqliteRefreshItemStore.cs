@@ -11,8 +11,6 @@ namespace Akka.WriteBehind.Refresh;
 /// </summary>
 public sealed class SqliteRefreshItemStore : IRefreshItemStore
 {
-    private const int RowsPerStatement = 200; // 4 parameters a row: 800, under the parameter limit of older SQLite builds (999)
-
     // the file's connection string and its write lock, shared with every other store on the file
     private readonly SqliteDatabase _database;
 
@@ -97,7 +95,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
         using var writing = await _database.LockWritesAsync(cancellationToken).ConfigureAwait(false);
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in last.Where(w => w.Item is not null && !w.IfOlder).Chunk(RowsPerStatement))
+        foreach (var chunk in last.Where(w => w.Item is not null && !w.IfOlder).Chunk(SqliteDatabase.RowsPerStatement))
         {
             await using var upsert = connection.CreateCommand();
             upsert.Transaction = transaction;
@@ -122,7 +120,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
 
         await ApplySyncResultsAsync(connection, transaction, last.Where(w => w.IfOlder).ToArray(), now, cancellationToken).ConfigureAwait(false);
 
-        foreach (var chunk in last.Where(w => w.Item is null && !w.IfOlder).Chunk(RowsPerStatement))
+        foreach (var chunk in last.Where(w => w.Item is null && !w.IfOlder).Chunk(SqliteDatabase.RowsPerStatement))
         {
             await using var delete = connection.CreateCommand();
             delete.Transaction = transaction;
