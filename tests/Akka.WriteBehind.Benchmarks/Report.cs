@@ -49,6 +49,9 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         sb.AppendLine(CultureInfo.InvariantCulture, $"Benchmark run {started:yyyy-MM-dd HH:mm} UTC on {Machine()}; {options.Rounds} round(s) per system, each a fresh process, systems interleaved{(options.Quick ? "; --quick" : "")}.");
         sb.AppendLine("Cells: median (min–max over rounds). Every round verified the database total against the accepted increments (refresh: every item's stored state against its last sync).");
         sb.AppendLine(CultureInfo.InvariantCulture, $"Outside load: CPU used by other processes during the round, share of all cores (from /proc/stat); ⚠ above {OutsideLoadLimit:P0}.");
+        var workstation = results.Where(r => r.Gc == "workstation").Select(r => r.System).Distinct().ToArray();
+        sb.AppendLine("GC: Server GC with background collections in every round's process (the default of ASP.NET Core and Generic Host apps, " +
+            "where the library runs)" + (workstation.Length == 0 ? "." : $", except {string.Join(", ", workstation)}: workstation GC (measured faster for it)."));
         foreach (var scenario in scenarios)
         {
             var rows = results.Where(r => r.Scenario == scenario.Name).ToArray();

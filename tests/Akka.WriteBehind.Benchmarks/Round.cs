@@ -22,7 +22,10 @@ internal static class Round
         var sequence = Scenarios.Sequence(scenario);
         var dir = Directory.CreateTempSubdirectory("wb-bench-");
         var dbFile = Path.Combine(dir.FullName, "counters.db");
-        var result = new RoundResult(scenario.Name, system, options.ChildRound, scenario.Keys, 0, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, null);
+        var result = new RoundResult(scenario.Name, system, options.ChildRound, scenario.Keys, 0, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, null)
+        {
+            Gc = System.Runtime.GCSettings.IsServerGC ? "server" : "workstation",
+        };
         var exitCode = 0;
         try
         {
