@@ -47,6 +47,14 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
             case DrainBatchCalls:
                 _ingest.DrainReady(_send);
                 break;
+            case OperationReplies replies:
+                foreach (var each in replies.Replies)
+                {
+                    if (_sent.Remove(each.OperationId, out var grouped))
+                        Complete(grouped, each);
+                }
+
+                break;
             case IOperationReply reply:
                 if (_sent.Remove(reply.OperationId, out var call))
                     Complete(call, reply);
@@ -117,6 +125,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
         var runs = new RunOperation[calls.Length];
         for (var i = 0; i < calls.Length; i++)
             runs[i] = calls[i].Run;
-        _region.Tell(new RunOperations(key, runs), Self);
+        // the batch answers the group's operations in one message, not one each
+        _region.Tell(new RunOperations(key, runs) { GroupReplies = true }, Self);
     }
 }
