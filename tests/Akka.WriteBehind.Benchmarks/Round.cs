@@ -64,6 +64,7 @@ internal static class Round
                 process.Refresh();
                 var workingSetBefore = process.WorkingSet64;
                 var cpuBefore = process.TotalProcessorTime;
+                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
                 var statBefore = ProcStat.Read();
                 var startTimestamp = Stopwatch.GetTimestamp();
                 var clock = Stopwatch.StartNew();
@@ -77,6 +78,7 @@ internal static class Round
 
                 process.Refresh();
                 var cpu = process.TotalProcessorTime - cpuBefore;
+                var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
                 var outside = ProcStat.OutsideLoad(statBefore, ProcStat.Read(), cpu);
                 var verified = total == sent.Accepted;
                 result = result with
@@ -91,6 +93,7 @@ internal static class Round
                     IngestPerSecond = sent.Accepted / ingest.TotalSeconds,
                     DurablePerSecond = sent.Accepted / durable.TotalSeconds,
                     CpuMicrosPerIncrement = cpu.TotalMicroseconds / Math.Max(1, sent.Sent),
+                    AllocatedBytesPerIncrement = allocated / (double)Math.Max(1, sent.Sent),
                     RowsWritten = target.RowsWritten,
                     RowsPerIncrement = (double)target.RowsWritten / Math.Max(1, sent.Accepted),
                     RowsFloorPerIncrement = RowsFloor(sequence, sent.Sent, scenario.Keys, ingest, scenario.FlushInterval),

@@ -80,6 +80,9 @@ internal sealed record RoundResult(
     /// <summary>batches: the p99 of the library's <c>save_duration</c> histogram over the round, milliseconds (the "one save" of the latency target).</summary>
     public double? SaveP99Ms { get; init; }
 
+    /// <summary>Bytes the round's process allocated per increment (operation), load generator included.</summary>
+    public double? AllocatedBytesPerIncrement { get; init; }
+
     /// <summary>The garbage collector the round's process ran: <c>server</c> or <c>workstation</c> (<see cref="Runner.WorkstationGcSystems"/>).</summary>
     public string? Gc { get; init; }
 

@@ -55,7 +55,7 @@ internal static class Runner
                         ? $"   {system,-22} round {round}: {result.EventsReplayed:N0} events, recovered {recovered,8:N0} keys/s in {result.RecoverySeconds:0.00} s" +
                           $"{(result.AnsweredKeysPerSecond is { } answered ? $", GetCounter {answered:N0} keys/s" : "")}  cpu {result.CpuMicrosPerIncrement:N0} µs/key  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}"
                         : $"   {system,-22} round {round}: ingest {result.IngestPerSecond,12:N0}/s  durable {result.DurablePerSecond,12:N0}/s  " +
-                          $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}  gc {result.Gc}");
+                          $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}  gc {result.Gc}  alloc {result.AllocatedBytesPerIncrement:N0} B/inc");
                 }
             }
         }

@@ -97,20 +97,14 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
             _sent.Remove(call.Run.OperationId);
             if (call.ReplyTo is not null)
                 continue; // a call group settled it at its own deadline
-            call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
+            call.Answer(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
                 $"no answer for the operation on [{call.Run.Key}] within {call.AnswerWithin}; its outcome is unknown"));
         }
 
         _expired.Clear();
     }
 
-    private static void Complete(BatchCall call, IOperationReply reply)
-    {
-        if (call.ReplyTo is { } replyTo)
-            replyTo.Tell(reply);
-        else
-            call.TrySetResult(reply);
-    }
+    private static void Complete(BatchCall call, IOperationReply reply) => call.Answer(reply);
 
     private void Send(string key, BatchCall[] calls)
     {
