@@ -71,7 +71,9 @@ internal static class Round
                 // idle-keys: the first increment of the second pass marks the end of the first (one activation per key)
                 var pacer = new Pacer(scenario.Rate, clock) { MarkAt = idle ? scenario.Keys : -1 };
 
+                using var sampler = AllocationSampler.StartIfAsked();
                 var sent = await target.SendAsync(keys, sequence, pacer, scenario.SlowCap);
+                sampler?.Report(sent.Sent);
                 var ingest = clock.Elapsed;
                 var total = await WaitDurableAsync(target, dbFile, baseline + sent.Accepted) - baseline;
                 var durable = clock.Elapsed;

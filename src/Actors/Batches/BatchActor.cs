@@ -56,6 +56,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly List<(IActorRef To, List<IOperationReply> Replies)> _groupedAnswers = new(1);
     private Batch? _batch;           // the open batch; null between batches
     private long _lastBatchId;
+    private List<Ran>? _spareRan;    // the ended batch's list, reused by the next (kept only while small: it stays with an idle entity)
     private bool _holding;           // keep-loaded: _held is the resource as stored after the last successful batch
     private TResource? _held;
     private bool _stopping;
@@ -250,7 +251,10 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
-        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration);
+        // the last batch's list of operations, emptied: a new list per batch, grown operation by operation, was ~90 bytes per operation
+        var ran = _spareRan ?? new List<Ran>(Math.Max(4, _queue.Count));
+        _spareRan = null;
+        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration, ran);
         // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch
         if (!_settings.EarlyClose)
             Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
@@ -273,6 +277,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
+        LoadDirectly(batch);
+    }
+
+    // its own method: a lambda's captured locals would otherwise cost a closure on every batch, store writer or not
+    private void LoadDirectly(Batch batch)
+    {
         var (key, store, id, timeout) = (_key, _store, batch.Id, batch.Remaining());
         // Task.Run: a store whose async methods complete synchronously (Microsoft.Data.Sqlite) must not block this actor
         Task.Run(async () =>
@@ -490,6 +500,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
+        SaveDirectly(batch);
+    }
+
+    // its own method, as LoadDirectly
+    private void SaveDirectly(Batch batch)
+    {
         var (key, store, id, resource, timeout) = (_key, _store, batch.Id, batch.Resource!, batch.Remaining());
         Task.Run(async () =>
         {
@@ -619,6 +635,11 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             batch.FailureMessage);
         BatchMeters.Record(metric);
         Context.System.EventStream.Publish(metric);
+        if (batch.Ran.Capacity <= 64)
+        {
+            batch.Ran.Clear();
+            _spareRan = batch.Ran;
+        }
 
         OpenNextBatch();
     }
@@ -718,7 +739,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly record struct Ran(Pending Operation, OperationOutcome<TResource> Outcome, bool NewRequest);
 
     /// <summary>The open batch. Mutable, owned by the actor.</summary>
-    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration)
+    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration, List<Ran> ran)
     {
         public long Id { get; } = id;
         public DateTime StartUtc { get; } = startUtc;
@@ -733,7 +754,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         public Dictionary<string, int>? RequestIndex { get; set; } // request id -> index in Ran of its first run
         public int NewRequests { get; set; }
         public List<RememberedRequest>? Remembered { get; set; }
-        public List<Ran> Ran { get; } = new();
+        public List<Ran> Ran { get; } = ran;
         public int FailedDirectly { get; set; }
         public TimeSpan LoadDuration { get; set; }
         public long SaveStarted { get; set; }

@@ -142,9 +142,13 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
         }
 
         if (cancellationToken.CanBeCanceled)
-            call.Registered(cancellationToken.Register(() => Cancel(call)));
+            RegisterCancellation(call, cancellationToken);
         return call.Task;
     }
+
+    // its own method: a lambda capturing call inside RunAsync would cost a closure on every call, cancellable or not
+    private void RegisterCancellation<TResult>(BatchCall<TResult> call, CancellationToken cancellationToken) =>
+        call.Registered(cancellationToken.Register(() => Cancel(call)));
 
     /// <summary>
     /// INTERNAL API: the checks every operation passes before it is sent (key, shutdown, <c>max-in-flight</c>). <c>null</c>: it
