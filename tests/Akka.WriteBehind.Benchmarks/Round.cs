@@ -190,6 +190,7 @@ internal static class Round
             BatchesPerSecond = batches.Batches / durable.TotalSeconds,
             InFlight = scenario.InFlight,
             Failures = batches.FailureSummary is { Length: > 0 } failures ? failures : null,
+            SaveP99Ms = batches.SaveP99Ms,
             Rate = scenario.Rate?.Rate,
             LatencySamples = h?.TotalCount,
             LatencyP50Ms = h is null ? null : Ms(h.GetValueAtPercentile(50)),

@@ -27,6 +27,9 @@ internal interface IBatchCounts
 
     /// <summary>Every operation's latency from its intended send time to its answer (set by the round's send).</summary>
     LatencyLog? Latencies { get; }
+
+    /// <summary>The p99 of the library's <c>akka.write_behind.batches.save_duration</c> over the round, ms; <c>null</c>: no save.</summary>
+    double? SaveP99Ms { get; }
 }
 
 /// <summary>
@@ -72,6 +75,17 @@ internal sealed class BatchTarget(bool sqlite) : IBenchTarget, IOwnTotal, IBatch
 
     public LatencyLog? Latencies { get; private set; }
 
+    private readonly HdrHistogram.LongHistogram _saves = new(TimeSpan.FromMinutes(10).Ticks / 10, 3);
+
+    public double? SaveP99Ms
+    {
+        get
+        {
+            lock (_saves)
+                return _saves.TotalCount == 0 ? null : _saves.GetValueAtPercentile(99) / 1000.0;
+        }
+    }
+
     public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
     {
         // max-duration 5 s instead of auto (2 x min-duration = 200 ms): on a loaded machine SQLite saves pass 200 ms and such
@@ -112,10 +126,16 @@ internal sealed class BatchTarget(bool sqlite) : IBenchTarget, IOwnTotal, IBatch
         _listener = new MeterListener();
         _listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == WriteBehindBatches.MeterName && instrument.Name == "akka.write_behind.batches.finished")
+            if (instrument.Meter.Name == WriteBehindBatches.MeterName && instrument.Name is "akka.write_behind.batches.finished" or "akka.write_behind.batches.save_duration")
                 l.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _batches, value));
+        // one measurement per saved batch: the "one save" of the latency target, as the library itself reports it
+        _listener.SetMeasurementEventCallback<double>((_, seconds, _, _) =>
+        {
+            lock (_saves)
+                _saves.RecordValue(Math.Max(1, (long)(seconds * 1_000_000)));
+        });
         _listener.Start();
     }
 
