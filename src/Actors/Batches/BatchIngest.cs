@@ -11,7 +11,8 @@ namespace Akka.WriteBehind.Batches;
 /// adds each call to its key's cell (a dictionary lookup and a short lock, no actor message per operation), and the first
 /// call into an empty cell puts the cell on the ready queue. <see cref="BatchIngestActor"/> drains the ready cells and sends
 /// each key's calls, in arrival order, as one message to the key's entity; calls that arrive while it is busy join their
-/// key's next group, so groups grow with load. A drained cell is retired, so cells live only while calls wait in them.
+/// key's next group, so groups grow with load. A drained cell stays for its key's next calls (a new cell, dictionary entry
+/// and list per group were ~110 bytes per operation); <see cref="RetireIdleCells"/> retires the cells that stayed empty.
 /// </para>
 /// </summary>
 internal sealed class BatchIngest
@@ -57,6 +58,7 @@ internal sealed class BatchIngest
                 if (cell.Retired)
                     continue; // drained and removed meanwhile: take the key's new cell
                 cell.Calls.Add(call);
+                cell.WasIdle = false;
                 first = cell.Calls.Count == 1;
             }
 
@@ -100,21 +102,50 @@ internal sealed class BatchIngest
             lock (cell)
             {
                 // a cell emptied by withdrawals and filled again is queued twice: the second time it is already drained
-                if (cell.Retired)
+                if (cell.Retired || cell.Calls.Count == 0)
                     continue;
                 calls = cell.Calls.ToArray();
                 cell.Calls.Clear();
-                cell.Retired = true;
             }
 
-            _cells.TryRemove(new KeyValuePair<string, Cell>(cell.Key, cell));
-            if (calls.Length > 0)
-                send(cell.Key, calls);
+            send(cell.Key, calls);
         }
     }
 
+    /// <summary>
+    /// Retires the cells that were empty at the last call of this and got no call since (the drainer's periodic sweep), so
+    /// cells live only for keys with calls in the last two sweeps. A retired cell is never used again: an <see cref="Add"/>
+    /// that finds one takes the key's new cell.
+    /// </summary>
+    public void RetireIdleCells()
+    {
+        foreach (var (key, cell) in _cells)
+        {
+            lock (cell)
+            {
+                if (cell.Calls.Count > 0)
+                    continue;
+                if (!cell.WasIdle)
+                {
+                    cell.WasIdle = true;
+                    continue;
+                }
+
+                cell.Retired = true;
+            }
+
+            _cells.TryRemove(new KeyValuePair<string, Cell>(key, cell));
+        }
+    }
+
+    /// <summary>Cells held, for tests.</summary>
+    public int Cells => _cells.Count;
+
     private sealed class Cell(string key)
     {
+        /// <summary>Empty at the last <see cref="RetireIdleCells"/> and no call since.</summary>
+        public bool WasIdle { get; set; }
+
         public string Key { get; } = key;
 
         public List<BatchCall> Calls { get; } = new(4);

@@ -65,6 +65,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
                 break;
             case SweepBatchCalls:
                 Sweep();
+                _ingest.RetireIdleCells();
                 break;
             default:
                 Unhandled(message);
