@@ -49,6 +49,9 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         sb.AppendLine(CultureInfo.InvariantCulture, $"Benchmark run {started:yyyy-MM-dd HH:mm} UTC on {Machine()}; {options.Rounds} round(s) per system, each a fresh process, systems interleaved{(options.Quick ? "; --quick" : "")}.");
         sb.AppendLine("Cells: median (min–max over rounds). Every round verified the database total against the accepted increments (refresh: every item's stored state against its last sync).");
         sb.AppendLine(CultureInfo.InvariantCulture, $"Outside load: CPU used by other processes during the round, share of all cores (from /proc/stat); ⚠ above {OutsideLoadLimit:P0}.");
+        var workstation = results.Where(r => r.Gc == "workstation").Select(r => r.System).Distinct().ToArray();
+        sb.AppendLine("GC: Server GC with background collections in every round's process (the default of ASP.NET Core and Generic Host apps, " +
+            "where the library runs)" + (workstation.Length == 0 ? "." : $", except {string.Join(", ", workstation)}: workstation GC (measured faster for it)."));
         foreach (var scenario in scenarios)
         {
             var rows = results.Where(r => r.Scenario == scenario.Name).ToArray();
@@ -311,8 +314,10 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         sb.AppendLine();
         sb.AppendLine("Latency: from each operation's intended send time (open loop; closed loop: when it was sent) to its answer, every operation counted.");
         sb.AppendLine();
-        sb.AppendLine("| system | succeeded | failed | operations/s | batches/s | operations per batch | CPU µs/op | p50 ms | p99 ms | ops/s ÷ write-through-ops | peak MB | outside load |");
-        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        sb.AppendLine("Save p99: the library's akka.write_behind.batches.save_duration histogram over the round (one save, as a batch waits for it).");
+        sb.AppendLine();
+        sb.AppendLine("| system | succeeded | failed | operations/s | batches/s | operations per batch | CPU µs/op | p50 ms | p99 ms | save p99 ms | ops/s ÷ write-through-ops | B alloc/op | peak MB | outside load |");
+        sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         static string Ms(double v) => v.ToString(v >= 100 ? "0" : "0.0", CultureInfo.InvariantCulture);
         var baseline = Median(rows.Where(r => r.System == Systems.WriteThroughOpsTarget.Name && r.Error is null).Select(r => r.DurablePerSecond));
         foreach (var system in scenario.Systems)
@@ -321,7 +326,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
             var ok = all.Where(r => r.Error is null && r.Batches is not null).ToArray();
             if (ok.Length == 0)
             {
-                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} |||||||||| ");
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| {system} | FAILED: {all.FirstOrDefault()?.Error?.ReplaceLineEndings(" ").Replace("|", "/", StringComparison.Ordinal)} |||||||||||| ");
                 continue;
             }
 
@@ -335,7 +340,9 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 .Append(" | ").Append(Cell(ok.Select(r => r.CpuMicrosPerIncrement), v => v.ToString("0.00", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(ok.Any(r => r.LatencyP50Ms is null) ? "n/a" : Cell(ok.Select(r => r.LatencyP50Ms!.Value), Ms))
                 .Append(" | ").Append(ok.Any(r => r.LatencyP99Ms is null) ? "n/a" : Cell(ok.Select(r => r.LatencyP99Ms!.Value), Ms))
+                .Append(" | ").Append(ok.Any(r => r.SaveP99Ms is null) ? "n/a" : Cell(ok.Select(r => r.SaveP99Ms!.Value), Ms))
                 .Append(" | ").Append(Ratio(Median(ok.Select(r => r.DurablePerSecond)), baseline))
+                .Append(" | ").Append(ok.Any(r => r.AllocatedBytesPerIncrement is null) ? "n/a" : Cell(ok.Select(r => r.AllocatedBytesPerIncrement!.Value), v => v.ToString("0", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(Cell(ok.Select(r => r.PeakWorkingSetMb), v => v.ToString("0", CultureInfo.InvariantCulture)))
                 .Append(" | ").Append(outside is { } o ? $"{o.ToString("P0", CultureInfo.InvariantCulture)}{(o > OutsideLoadLimit ? " ⚠" : "")}" : "n/a")
                 .AppendLine(" |");

@@ -22,7 +22,10 @@ internal static class Round
         var sequence = Scenarios.Sequence(scenario);
         var dir = Directory.CreateTempSubdirectory("wb-bench-");
         var dbFile = Path.Combine(dir.FullName, "counters.db");
-        var result = new RoundResult(scenario.Name, system, options.ChildRound, scenario.Keys, 0, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, null);
+        var result = new RoundResult(scenario.Name, system, options.ChildRound, scenario.Keys, 0, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, null)
+        {
+            Gc = System.Runtime.GCSettings.IsServerGC ? "server" : "workstation",
+        };
         var exitCode = 0;
         try
         {
@@ -61,19 +64,23 @@ internal static class Round
                 process.Refresh();
                 var workingSetBefore = process.WorkingSet64;
                 var cpuBefore = process.TotalProcessorTime;
+                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
                 var statBefore = ProcStat.Read();
                 var startTimestamp = Stopwatch.GetTimestamp();
                 var clock = Stopwatch.StartNew();
                 // idle-keys: the first increment of the second pass marks the end of the first (one activation per key)
                 var pacer = new Pacer(scenario.Rate, clock) { MarkAt = idle ? scenario.Keys : -1 };
 
+                using var sampler = AllocationSampler.StartIfAsked();
                 var sent = await target.SendAsync(keys, sequence, pacer, scenario.SlowCap);
+                sampler?.Report(sent.Sent);
                 var ingest = clock.Elapsed;
                 var total = await WaitDurableAsync(target, dbFile, baseline + sent.Accepted) - baseline;
                 var durable = clock.Elapsed;
 
                 process.Refresh();
                 var cpu = process.TotalProcessorTime - cpuBefore;
+                var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
                 var outside = ProcStat.OutsideLoad(statBefore, ProcStat.Read(), cpu);
                 var verified = total == sent.Accepted;
                 result = result with
@@ -88,6 +95,7 @@ internal static class Round
                     IngestPerSecond = sent.Accepted / ingest.TotalSeconds,
                     DurablePerSecond = sent.Accepted / durable.TotalSeconds,
                     CpuMicrosPerIncrement = cpu.TotalMicroseconds / Math.Max(1, sent.Sent),
+                    AllocatedBytesPerIncrement = allocated / (double)Math.Max(1, sent.Sent),
                     RowsWritten = target.RowsWritten,
                     RowsPerIncrement = (double)target.RowsWritten / Math.Max(1, sent.Accepted),
                     RowsFloorPerIncrement = RowsFloor(sequence, sent.Sent, scenario.Keys, ingest, scenario.FlushInterval),
@@ -182,6 +190,7 @@ internal static class Round
             BatchesPerSecond = batches.Batches / durable.TotalSeconds,
             InFlight = scenario.InFlight,
             Failures = batches.FailureSummary is { Length: > 0 } failures ? failures : null,
+            SaveP99Ms = batches.SaveP99Ms,
             Rate = scenario.Rate?.Rate,
             LatencySamples = h?.TotalCount,
             LatencyP50Ms = h is null ? null : Ms(h.GetValueAtPercentile(50)),

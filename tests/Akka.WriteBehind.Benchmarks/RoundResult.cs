@@ -77,6 +77,15 @@ internal sealed record RoundResult(
     /// <summary>batches: operations answered with a typed failure, per error code with one message each.</summary>
     public string? Failures { get; init; }
 
+    /// <summary>batches: the p99 of the library's <c>save_duration</c> histogram over the round, milliseconds (the "one save" of the latency target).</summary>
+    public double? SaveP99Ms { get; init; }
+
+    /// <summary>Bytes the round's process allocated per increment (operation), load generator included.</summary>
+    public double? AllocatedBytesPerIncrement { get; init; }
+
+    /// <summary>The garbage collector the round's process ran: <c>server</c> or <c>workstation</c> (<see cref="Runner.WorkstationGcSystems"/>).</summary>
+    public string? Gc { get; init; }
+
     /// <summary>refresh: the configured tps.</summary>
     public int? RefreshTps { get; init; }
 

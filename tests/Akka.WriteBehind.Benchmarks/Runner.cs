@@ -55,7 +55,7 @@ internal static class Runner
                         ? $"   {system,-22} round {round}: {result.EventsReplayed:N0} events, recovered {recovered,8:N0} keys/s in {result.RecoverySeconds:0.00} s" +
                           $"{(result.AnsweredKeysPerSecond is { } answered ? $", GetCounter {answered:N0} keys/s" : "")}  cpu {result.CpuMicrosPerIncrement:N0} µs/key  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}"
                         : $"   {system,-22} round {round}: ingest {result.IngestPerSecond,12:N0}/s  durable {result.DurablePerSecond,12:N0}/s  " +
-                          $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}");
+                          $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}  gc {result.Gc}  alloc {result.AllocatedBytesPerIncrement:N0} B/inc");
                 }
             }
         }
@@ -89,6 +89,13 @@ internal static class Runner
         return null;
     }
 
+    /// <summary>
+    /// Systems whose rounds run workstation GC instead of the benchmark's Server GC: a baseline measured faster with it gets
+    /// it, so that no peer is weakened by the set-up ours is measured in. Empty: every system measured ran at least as fast
+    /// with Server GC (docs/batches.md, "GC mode").
+    /// </summary>
+    internal static readonly IReadOnlySet<string> WorkstationGcSystems = new HashSet<string>();
+
     private static async Task<RoundResult> RunChildAsync(BenchOptions options, string scenario, string system, int round, TimeSpan timeout)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
@@ -103,6 +110,9 @@ internal static class Runner
             start.ArgumentList.Add(typeof(Runner).Assembly.Location);
         foreach (var arg in options.ChildArgs(scenario, system, round))
             start.ArgumentList.Add(arg);
+        // the runtime reads DOTNET_gcServer before the runtimeconfig's ServerGarbageCollection
+        if (WorkstationGcSystems.Contains(system))
+            start.Environment["DOTNET_gcServer"] = "0";
 
         var failure = new RoundResult(scenario, system, round, 0, 0, 0, 0, 0, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, null, null);
         using var child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {self}");

@@ -49,10 +49,13 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly bool _storeKeepsRequests;
     private bool _requestsKnown;           // _requests holds what the store holds for the key
 
-    private readonly LinkedList<Pending> _queue = new();
-    private readonly Dictionary<Guid, LinkedListNode<Pending>> _queued = new();
+    // a plain queue, no per-operation node or id index: a cancellation (rare) searches it instead
+    private readonly Queue<Pending> _queue = new();
+    // the answers of the ending batch to grouped operations, one list per sender (OperationReplies)
+    private readonly List<(IActorRef To, List<IOperationReply> Replies)> _groupedAnswers = new(1);
     private Batch? _batch;           // the open batch; null between batches
     private long _lastBatchId;
+    private List<Ran>? _spareRan;    // the ended batch's list, reused by the next (kept only while small: it stays with an idle entity)
     private bool _holding;           // keep-loaded: _held is the resource as stored after the last successful batch
     private TResource? _held;
     private bool _stopping;
@@ -156,16 +159,16 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             if (run.Key != _key)
                 Reply(new Pending(run, replyTo), Failed(run, ErrorCode.InvalidArgument, $"the operation's key [{run.Key}] is not the group's key [{_key}]"));
             else
-                Run(run, replyTo, openBatch: false);
+                Run(run, replyTo, openBatch: false, grouped: group.GroupReplies);
         }
 
         if (_batch is null)
             OpenNextBatch();
     }
 
-    private void Run(RunOperation run, IActorRef replyTo, bool openBatch = true)
+    private void Run(RunOperation run, IActorRef replyTo, bool openBatch = true, bool grouped = false)
     {
-        var pending = new Pending(run, replyTo);
+        var pending = new Pending(run, replyTo, grouped);
         if (_stopping)
         {
             Reply(pending, Failed(run, ErrorCode.ShuttingDown, $"resource [{_key}] is stopping (hand-off or shutdown) and takes no new operations"));
@@ -209,7 +212,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             _countedActive = true;
         }
 
-        _queued[run.OperationId] = _queue.AddLast(pending);
+        _queue.Enqueue(pending);
         _queues.QueuedChanged(1);
         _queues.WidthIs(_queue.Count);
         if (_batch is null && openBatch)
@@ -219,12 +222,21 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private void Cancel(CancelOperation cancel)
     {
         // an operation that already ran keeps its place in its batch: its caller gets the batch's outcome
-        if (!_queued.Remove(cancel.OperationId, out var node))
+        Pending? cancelled = null;
+        for (var left = _queue.Count; left > 0; left--)
+        {
+            var pending = _queue.Dequeue();
+            if (cancelled is null && pending.Run.OperationId == cancel.OperationId)
+                cancelled = pending;
+            else
+                _queue.Enqueue(pending); // the others keep their order
+        }
+
+        if (cancelled is not { } found)
             return;
-        _queue.Remove(node);
         _queues.QueuedChanged(-1);
         QueueShrank();
-        Reply(node.Value, Failed(node.Value.Run, ErrorCode.Cancelled, "the operation was cancelled by its caller before it ran"));
+        Reply(found, Failed(found.Run, ErrorCode.Cancelled, "the operation was cancelled by its caller before it ran"));
     }
 
     private void OpenNextBatch()
@@ -238,7 +250,10 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
-        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration);
+        // the last batch's list of operations, emptied: a new list per batch, grown operation by operation, was ~90 bytes per operation
+        var ran = _spareRan ?? new List<Ran>(Math.Max(4, _queue.Count));
+        _spareRan = null;
+        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration, ran);
         // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch
         if (!_settings.EarlyClose)
             Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
@@ -261,6 +276,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
+        LoadDirectly(batch);
+    }
+
+    // its own method: a lambda's captured locals would otherwise cost a closure on every batch, store writer or not
+    private void LoadDirectly(Batch batch)
+    {
         var (key, store, id, timeout) = (_key, _store, batch.Id, batch.Remaining());
         // Task.Run: a store whose async methods complete synchronously (Microsoft.Data.Sqlite) must not block this actor
         Task.Run(async () =>
@@ -312,12 +333,10 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>Runs queued operations while the batch has room; closes it when full, past min-duration, or stopping.</summary>
     private void RunQueued(Batch batch)
     {
-        while (_queue.First is { } first && batch.Ran.Count < _settings.MaxOperations && !batch.RanPastMinDuration)
+        while (batch.Ran.Count < _settings.MaxOperations && !batch.RanPastMinDuration && _queue.TryDequeue(out var next))
         {
-            _queue.RemoveFirst();
-            _queued.Remove(first.Value.Run.OperationId);
             _queues.QueuedChanged(-1);
-            Execute(batch, first.Value);
+            Execute(batch, next);
         }
 
         QueueShrank();
@@ -480,6 +499,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
+        SaveDirectly(batch);
+    }
+
+    // its own method, as LoadDirectly
+    private void SaveDirectly(Batch batch)
+    {
         var (key, store, id, resource, timeout) = (_key, _store, batch.Id, batch.Resource!, batch.Remaining());
         Task.Run(async () =>
         {
@@ -525,10 +550,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         foreach (var ran in batch.Ran)
         {
             var run = ran.Operation.Run;
-            Reply(ran.Operation, ran.Outcome.IsAccepted
+            Answer(ran.Operation, ran.Outcome.IsAccepted
                 ? new OperationSucceeded(_key, run.OperationId, ran.Outcome.Result)
-                : new OperationRejected(_key, run.OperationId, ran.Outcome.Code, ran.Outcome.Message ?? "rejected"));
+                : new OperationRejected(_key, run.OperationId, ran.Outcome.Code, ran.Outcome.Message ?? "rejected"), batch.Ran.Count);
         }
+
+        SendGroupedAnswers();
 
         if (batch.NewRequests > 0)
         {
@@ -551,7 +578,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         batch.FailedDirectly += _queue.Count;
         _queues.QueuedChanged(-_queue.Count);
         _queue.Clear();
-        _queued.Clear();
         QueueShrank();
         if (batch.MinDurationPassed || _stopping)
             EndBatch(batch);
@@ -572,7 +598,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         batch.FailureCode = code;
         batch.FailureMessage = message;
         foreach (var ran in batch.Ran)
-            Reply(ran.Operation, Failed(ran.Operation.Run, code, message));
+            Answer(ran.Operation, Failed(ran.Operation.Run, code, message), batch.Ran.Count);
+        SendGroupedAnswers();
         // nothing of the batch is remembered: a retry runs again. A save that failed may still have committed (a lost
         // answer), so the key's requests are read from the store again with the next load.
         _ledger.Release(batch.NewRequests);
@@ -607,6 +634,11 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             batch.FailureMessage);
         BatchMeters.Record(metric);
         Context.System.EventStream.Publish(metric);
+        if (batch.Ran.Capacity <= 64)
+        {
+            batch.Ran.Clear();
+            _spareRan = batch.Ran;
+        }
 
         OpenNextBatch();
     }
@@ -649,6 +681,34 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     private OperationFailed Failed(RunOperation run, ErrorCode code, string message) => new(_key, run.OperationId, code, message);
 
+    /// <summary>A batch's answer: collected for one <see cref="OperationReplies"/> per sender when the operation came grouped.</summary>
+    private void Answer(Pending pending, IOperationReply reply, int batchSize)
+    {
+        if (!pending.Grouped)
+        {
+            Reply(pending, reply);
+            return;
+        }
+
+        foreach (var (to, replies) in _groupedAnswers)
+        {
+            if (ReferenceEquals(to, pending.ReplyTo) || to.Equals(pending.ReplyTo))
+            {
+                replies.Add(reply);
+                return;
+            }
+        }
+
+        _groupedAnswers.Add((pending.ReplyTo, new List<IOperationReply>(batchSize) { reply }));
+    }
+
+    private void SendGroupedAnswers()
+    {
+        foreach (var (to, replies) in _groupedAnswers)
+            to.Tell(new OperationReplies(_key, replies));
+        _groupedAnswers.Clear();
+    }
+
     private void Reply(Pending pending, IOperationReply reply)
     {
         if (pending.ReplyTo.CanReceiveReplies())
@@ -670,13 +730,15 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         Failed,
     }
 
-    private sealed record Pending(RunOperation Run, IActorRef ReplyTo);
+    // Grouped: it came in a RunOperations with GroupReplies, and its batch's answer goes into one OperationReplies.
+    // Structs: an operation costs no queue entry or record of its own on the heap.
+    private readonly record struct Pending(RunOperation Run, IActorRef ReplyTo, bool Grouped = false);
 
     // NewRequest: the operation carried a request id not seen before and ran; it is remembered once the batch is saved
-    private sealed record Ran(Pending Operation, OperationOutcome<TResource> Outcome, bool NewRequest);
+    private readonly record struct Ran(Pending Operation, OperationOutcome<TResource> Outcome, bool NewRequest);
 
     /// <summary>The open batch. Mutable, owned by the actor.</summary>
-    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration)
+    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration, List<Ran> ran)
     {
         public long Id { get; } = id;
         public DateTime StartUtc { get; } = startUtc;
@@ -691,7 +753,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         public Dictionary<string, int>? RequestIndex { get; set; } // request id -> index in Ran of its first run
         public int NewRequests { get; set; }
         public List<RememberedRequest>? Remembered { get; set; }
-        public List<Ran> Ran { get; } = new();
+        public List<Ran> Ran { get; } = ran;
         public int FailedDirectly { get; set; }
         public TimeSpan LoadDuration { get; set; }
         public long SaveStarted { get; set; }

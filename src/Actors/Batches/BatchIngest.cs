@@ -11,7 +11,8 @@ namespace Akka.WriteBehind.Batches;
 /// adds each call to its key's cell (a dictionary lookup and a short lock, no actor message per operation), and the first
 /// call into an empty cell puts the cell on the ready queue. <see cref="BatchIngestActor"/> drains the ready cells and sends
 /// each key's calls, in arrival order, as one message to the key's entity; calls that arrive while it is busy join their
-/// key's next group, so groups grow with load. A drained cell is retired, so cells live only while calls wait in them.
+/// key's next group, so groups grow with load. A drained cell stays for its key's next calls (a new cell, dictionary entry
+/// and list per group were ~110 bytes per operation); <see cref="RetireIdleCells"/> retires the cells that stayed empty.
 /// </para>
 /// </summary>
 internal sealed class BatchIngest
@@ -57,6 +58,7 @@ internal sealed class BatchIngest
                 if (cell.Retired)
                     continue; // drained and removed meanwhile: take the key's new cell
                 cell.Calls.Add(call);
+                cell.WasIdle = false;
                 first = cell.Calls.Count == 1;
             }
 
@@ -100,21 +102,50 @@ internal sealed class BatchIngest
             lock (cell)
             {
                 // a cell emptied by withdrawals and filled again is queued twice: the second time it is already drained
-                if (cell.Retired)
+                if (cell.Retired || cell.Calls.Count == 0)
                     continue;
                 calls = cell.Calls.ToArray();
                 cell.Calls.Clear();
-                cell.Retired = true;
             }
 
-            _cells.TryRemove(new KeyValuePair<string, Cell>(cell.Key, cell));
-            if (calls.Length > 0)
-                send(cell.Key, calls);
+            send(cell.Key, calls);
         }
     }
 
+    /// <summary>
+    /// Retires the cells that were empty at the last call of this and got no call since (the drainer's periodic sweep), so
+    /// cells live only for keys with calls in the last two sweeps. A retired cell is never used again: an <see cref="Add"/>
+    /// that finds one takes the key's new cell.
+    /// </summary>
+    public void RetireIdleCells()
+    {
+        foreach (var (key, cell) in _cells)
+        {
+            lock (cell)
+            {
+                if (cell.Calls.Count > 0)
+                    continue;
+                if (!cell.WasIdle)
+                {
+                    cell.WasIdle = true;
+                    continue;
+                }
+
+                cell.Retired = true;
+            }
+
+            _cells.TryRemove(new KeyValuePair<string, Cell>(key, cell));
+        }
+    }
+
+    /// <summary>Cells held, for tests.</summary>
+    public int Cells => _cells.Count;
+
     private sealed class Cell(string key)
     {
+        /// <summary>Empty at the last <see cref="RetireIdleCells"/> and no call since.</summary>
+        public bool WasIdle { get; set; }
+
         public string Key { get; } = key;
 
         public List<BatchCall> Calls { get; } = new(4);
@@ -132,10 +163,12 @@ internal sealed class BatchIngest
     }
 }
 
-/// <summary>INTERNAL API: one <see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/>
-/// call, completed with the entity's reply.</summary>
-internal sealed class BatchCall(RunOperation run, long answerBy, TimeSpan answerWithin)
-    : TaskCompletionSource<IOperationReply>(TaskCreationOptions.RunContinuationsAsynchronously)
+/// <summary>
+/// INTERNAL API: one operation waiting in the grouping stage or for its reply. This base answers <see cref="ReplyTo"/> (a call
+/// group, which keeps its own deadline); a <see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/>
+/// call is a <see cref="BatchCall{TResult}"/>.
+/// </summary>
+internal class BatchCall(RunOperation run, long answerBy, TimeSpan answerWithin)
 {
     public RunOperation Run { get; } = run;
 
@@ -145,8 +178,80 @@ internal sealed class BatchCall(RunOperation run, long answerBy, TimeSpan answer
     /// <summary>How long the caller waits, for the timeout's message.</summary>
     public TimeSpan AnswerWithin { get; } = answerWithin;
 
-    /// <summary>An actor that takes the reply instead of the task (a call group); it times out on its own.</summary>
+    /// <summary>An actor that takes the reply instead of a task (a call group); it times out on its own.</summary>
     public IActorRef? ReplyTo { get; init; }
+
+    /// <summary>Gives the caller <paramref name="reply"/>; false when it had its answer already.</summary>
+    public virtual bool Answer(IOperationReply reply)
+    {
+        if (ReplyTo is null)
+            return false;
+        ReplyTo.Tell(reply);
+        return true;
+    }
+}
+
+/// <summary>
+/// INTERNAL API: a <c>RunAsync</c> call. The first answer turns the reply into the caller's result or exception and gives the
+/// processor's in-flight slot back; the caller's continuation runs on the thread pool, never on the answering actor's thread.
+/// </summary>
+internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSpan answerWithin, Action exitInFlight, string typeName,
+    CancellationToken cancellationToken) : BatchCall(run, answerBy, answerWithin)
+{
+    private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenRegistration _registration;
+    private int _answered;
+
+    public Task<TResult> Task => _completion.Task;
+
+    /// <summary>The caller's token registration, released at the answer (also when the answer came first).</summary>
+    public void Registered(CancellationTokenRegistration registration)
+    {
+        _registration = registration;
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _answered) != 0)
+            registration.Unregister();
+    }
+
+    public override bool Answer(IOperationReply reply)
+    {
+        if (Interlocked.Exchange(ref _answered, 1) != 0)
+            return false;
+        // Unregister, not Dispose: Dispose waits for a callback running on another thread, and this runs on an actor's
+        _registration.Unregister();
+        exitInFlight();
+        var key = Run.Key;
+        switch (reply)
+        {
+            case OperationSucceeded { Result: TResult result }:
+                _completion.TrySetResult(result);
+                break;
+            case OperationSucceeded { Result: null } when default(TResult) is null:
+                _completion.TrySetResult(default!);
+                break;
+            case OperationSucceeded succeeded:
+                _completion.TrySetException(new InvalidOperationException(
+                    $"The handler of {typeName} answered {Run.Operation.GetType().Name} with {succeeded.Result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."));
+                break;
+            case OperationFailed { Code: ErrorCode.Cancelled } when cancellationToken.IsCancellationRequested:
+                _completion.TrySetCanceled(cancellationToken);
+                break;
+            case OperationFailed failed:
+                _completion.TrySetException(new BatchOperationException(failed.Key, failed.Code, failed.Message, isRejection: false)
+                {
+                    Saturation = failed.Saturation,
+                });
+                break;
+            case OperationRejected rejected:
+                _completion.TrySetException(new BatchOperationException(rejected.Key, rejected.Code, rejected.Message, isRejection: true));
+                break;
+            default:
+                _completion.TrySetException(new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to an operation on [{key}]."));
+                break;
+        }
+
+        return true;
+    }
 }
 
 /// <summary>INTERNAL API: time to answer the calls whose callers stopped waiting. Node-local.</summary>

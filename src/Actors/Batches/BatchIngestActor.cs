@@ -47,6 +47,14 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
             case DrainBatchCalls:
                 _ingest.DrainReady(_send);
                 break;
+            case OperationReplies replies:
+                foreach (var each in replies.Replies)
+                {
+                    if (_sent.Remove(each.OperationId, out var grouped))
+                        Complete(grouped, each);
+                }
+
+                break;
             case IOperationReply reply:
                 if (_sent.Remove(reply.OperationId, out var call))
                     Complete(call, reply);
@@ -57,6 +65,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
                 break;
             case SweepBatchCalls:
                 Sweep();
+                _ingest.RetireIdleCells();
                 break;
             default:
                 Unhandled(message);
@@ -89,20 +98,14 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
             _sent.Remove(call.Run.OperationId);
             if (call.ReplyTo is not null)
                 continue; // a call group settled it at its own deadline
-            call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
+            call.Answer(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
                 $"no answer for the operation on [{call.Run.Key}] within {call.AnswerWithin}; its outcome is unknown"));
         }
 
         _expired.Clear();
     }
 
-    private static void Complete(BatchCall call, IOperationReply reply)
-    {
-        if (call.ReplyTo is { } replyTo)
-            replyTo.Tell(reply);
-        else
-            call.TrySetResult(reply);
-    }
+    private static void Complete(BatchCall call, IOperationReply reply) => call.Answer(reply);
 
     private void Send(string key, BatchCall[] calls)
     {
@@ -117,6 +120,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
         var runs = new RunOperation[calls.Length];
         for (var i = 0; i < calls.Length; i++)
             runs[i] = calls[i].Run;
-        _region.Tell(new RunOperations(key, runs), Self);
+        // the batch answers the group's operations in one message, not one each
+        _region.Tell(new RunOperations(key, runs) { GroupReplies = true }, Self);
     }
 }

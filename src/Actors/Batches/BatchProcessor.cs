@@ -24,7 +24,10 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
         _shutdown = CoordinatedShutdown.Get(system);
         ShardRegion = shardRegion;
         Settings = settings;
+        _exitInFlight = ExitInFlight;
     }
+
+    private readonly Action _exitInFlight;
 
     /// <summary>The resource type's shard region (also registered as <see cref="BatchRegion{TResource}"/> by Akka.Hosting).
     /// Messages sent here directly bypass the key check, the shutdown check and <c>max-in-flight</c>.</summary>
@@ -103,53 +106,49 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     /// invalid request id (nothing is run), and <see cref="ErrorCode.Saturated"/> when the node remembers
     /// <c>idempotency.max-remembered</c> ids.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the operation ran.</exception>
-    public async Task<TResult> RunAsync<TResult>(string key, IBatchOperation<TResult> operation, string? requestId, TimeSpan timeout,
+    public Task<TResult> RunAsync<TResult>(string key, IBatchOperation<TResult> operation, string? requestId, TimeSpan timeout,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(operation);
+        // not an async method: the entity's reply completes the caller's task directly (BatchCall<TResult>), without a state
+        // machine and a second continuation per operation; refusals still come as a faulted task, not thrown
+        if (operation is null)
+            return Task.FromException<TResult>(new ArgumentNullException(nameof(operation)));
         if (requestId is not null && !RequestIds.TryValidate(requestId, out var requestIdError))
-            throw new BatchOperationException(key ?? "", ErrorCode.InvalidArgument, requestIdError!, isRejection: false);
+            return Task.FromException<TResult>(new BatchOperationException(key ?? "", ErrorCode.InvalidArgument, requestIdError!, isRejection: false));
         if (timeout <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive.");
+            return Task.FromException<TResult>(new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive."));
         if (!KeyRules.TryValidate(key, out var keyError))
-            throw new BatchOperationException(key ?? "", ErrorCode.InvalidKey, keyError!, isRejection: false);
-        cancellationToken.ThrowIfCancellationRequested();
+            return Task.FromException<TResult>(new BatchOperationException(key ?? "", ErrorCode.InvalidKey, keyError!, isRejection: false));
+        if (cancellationToken.IsCancellationRequested)
+            return Task.FromCanceled<TResult>(cancellationToken);
         if (Refusal(key) is { } refused)
-            throw refused;
+            return Task.FromException<TResult>(refused);
 
+        BatchCall<TResult> call;
         try
         {
             var id = Ingest.NewOperationId();
             var answerWithin = timeout + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
             var answerBy = Stopwatch.GetTimestamp() + (long)(answerWithin.TotalSeconds * Stopwatch.Frequency);
-            var call = new BatchCall(new RunOperation(key, id, operation, DateTime.UtcNow + timeout, requestId), answerBy, answerWithin);
-            Ingest.Add(call);
-            IOperationReply reply;
+            call = new BatchCall<TResult>(new RunOperation(key, id, operation, DateTime.UtcNow + timeout, requestId), answerBy, answerWithin,
+                _exitInFlight, Settings.TypeName, cancellationToken);
             // no timer per call: the ingest actor's sweep answers Timeout ("no answer ... outcome unknown") once answerBy passed
-            await using (cancellationToken.CanBeCanceled ? cancellationToken.Register(() => Cancel(call)) : default)
-                reply = await call.Task.ConfigureAwait(false);
-
-            return reply switch
-            {
-                OperationSucceeded { Result: TResult result } => result,
-                OperationSucceeded { Result: null } when default(TResult) is null => default!,
-                OperationSucceeded succeeded => throw new InvalidOperationException(
-                    $"The handler of {Settings.TypeName} answered {operation.GetType().Name} with {succeeded.Result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."),
-                OperationFailed { Code: ErrorCode.Cancelled } when cancellationToken.IsCancellationRequested =>
-                    throw new OperationCanceledException($"The operation on [{key}] was cancelled before it ran.", cancellationToken),
-                OperationFailed failed => throw new BatchOperationException(failed.Key, failed.Code, failed.Message, isRejection: false)
-                {
-                    Saturation = failed.Saturation,
-                },
-                OperationRejected rejected => throw new BatchOperationException(rejected.Key, rejected.Code, rejected.Message, isRejection: true),
-                _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to an operation on [{key}]."),
-            };
+            Ingest.Add(call);
         }
-        finally
+        catch
         {
             ExitInFlight();
+            throw;
         }
+
+        if (cancellationToken.CanBeCanceled)
+            RegisterCancellation(call, cancellationToken);
+        return call.Task;
     }
+
+    // its own method: a lambda capturing call inside RunAsync would cost a closure on every call, cancellable or not
+    private void RegisterCancellation<TResult>(BatchCall<TResult> call, CancellationToken cancellationToken) =>
+        call.Registered(cancellationToken.Register(() => Cancel(call)));
 
     /// <summary>
     /// INTERNAL API: the checks every operation passes before it is sent (key, shutdown, <c>max-in-flight</c>). <c>null</c>: it
@@ -182,7 +181,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     private void Cancel(BatchCall call)
     {
         if (Ingest.TryWithdraw(call))
-            call.TrySetResult(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Cancelled,
+            call.Answer(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Cancelled,
                 "the operation was cancelled by its caller before it ran"));
         else
             IngestActor.Tell(new CancelBatchCall(call.Run.Key, call.Run.OperationId), ActorRefs.NoSender);

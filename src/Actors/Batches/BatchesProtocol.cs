@@ -43,7 +43,24 @@ public sealed record RunOperation(string Key, Guid OperationId, IBatchOperation 
 /// </summary>
 /// <param name="Key">The resource's key; every operation's <see cref="RunOperation.Key"/> is this key.</param>
 /// <param name="Operations">The operations, oldest first.</param>
-public sealed record RunOperations(string Key, IReadOnlyList<RunOperation> Operations) : IBatchCommand;
+public sealed record RunOperations(string Key, IReadOnlyList<RunOperation> Operations) : IBatchCommand
+{
+    /// <summary>
+    /// <c>true</c>: the answers a batch gives these operations when it is saved or fails come as one
+    /// <see cref="OperationReplies"/> per batch and sender instead of one <see cref="IOperationReply"/> each; any other answer
+    /// (cancelled, saturated, a remembered request, refused while stopping) comes on its own, so the sender takes both.
+    /// <b>Default</b>: <c>false</c>.
+    /// </summary>
+    public bool GroupReplies { get; init; }
+}
+
+/// <summary>
+/// The answers of one batch to operations sent in <see cref="RunOperations"/> with <see cref="RunOperations.GroupReplies"/>,
+/// in the order they ran: one message per batch and sender instead of one per operation.
+/// </summary>
+/// <param name="Key">The resource's key.</param>
+/// <param name="Replies">One answer per operation.</param>
+public sealed record OperationReplies(string Key, IReadOnlyList<IOperationReply> Replies) : IWithKey;
 
 /// <summary>
 /// The caller of the operation <paramref name="OperationId"/> gave up. If the operation has not run yet it never will, and its

@@ -26,6 +26,9 @@ internal interface IBatchCounts
 
     /// <summary>Every operation's latency from its intended send time to its answer (set by the round's send).</summary>
     LatencyLog? Latencies { get; }
+
+    /// <summary>The p99 of the library's <c>akka.write_behind.batches.save_duration</c> over the round, ms; <c>null</c>: no save.</summary>
+    double? SaveP99Ms { get; }
 }
 
 /// <summary>
@@ -71,6 +74,17 @@ internal sealed class BatchTarget(bool sqlite) : IBenchTarget, IOwnTotal, IBatch
 
     public LatencyLog? Latencies { get; private set; }
 
+    private readonly HdrHistogram.LongHistogram _saves = new(TimeSpan.FromMinutes(10).Ticks / 10, 3);
+
+    public double? SaveP99Ms
+    {
+        get
+        {
+            lock (_saves)
+                return _saves.TotalCount == 0 ? null : _saves.GetValueAtPercentile(99) / 1000.0;
+        }
+    }
+
     public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
     {
         // max-duration 5 s instead of auto (2 x min-duration = 200 ms): on a loaded machine SQLite saves pass 200 ms and such
@@ -111,20 +125,69 @@ internal sealed class BatchTarget(bool sqlite) : IBenchTarget, IOwnTotal, IBatch
         _listener = new MeterListener();
         _listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == WriteBehindBatches.MeterName && instrument.Name == "akka.write_behind.batches.finished")
+            if (instrument.Meter.Name == WriteBehindBatches.MeterName && instrument.Name is "akka.write_behind.batches.finished" or "akka.write_behind.batches.save_duration")
                 l.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _batches, value));
+        // one measurement per saved batch: the "one save" of the latency target, as the library itself reports it
+        _listener.SetMeasurementEventCallback<double>((_, seconds, _, _) =>
+        {
+            lock (_saves)
+                _saves.RecordValue(Math.Max(1, (long)(seconds * 1_000_000)));
+        });
         _listener.Start();
     }
 
     public async Task<SendResult> SendAsync(string[] keys, int[] sequence, Pacer pacer, TimeSpan cap)
     {
         Latencies = new LatencyLog(sequence.Length);
-        var latencies = Latencies;
+        var counts = new Counts();
+        if (pacer.IsOpenLoop)
+            await SendPacedAsync(keys, sequence, pacer, counts);
+        else
+        {
+            // closed loop as a careful user writes it: --in-flight callers, each awaiting RunAsync and then taking the next
+            // operation (no continuation, closure or semaphore per operation on top of the library's own cost)
+            var next = -1;
+            var callers = new Task[Math.Min(_window, sequence.Length)];
+            for (var c = 0; c < callers.Length; c++)
+                callers[c] = CallerAsync();
+            await Task.WhenAll(callers);
+
+            async Task CallerAsync()
+            {
+                await Task.Yield();
+                var deposit = new Deposit(1);
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < sequence.Length)
+                {
+                    pacer.Wait(i);
+                    var sent = pacer.Elapsed;
+                    try
+                    {
+                        await _processor!.RunAsync(keys[sequence[i]], deposit);
+                        Interlocked.Increment(ref counts.Accepted);
+                    }
+                    catch (Exception e)
+                    {
+                        Count(counts, e);
+                    }
+
+                    Latencies.Record(i, pacer.Elapsed - sent);
+                }
+            }
+        }
+
+        if (counts.Failed > 0)
+            throw new InvalidOperationException($"{counts.Failed} operations failed (outcome unknown or batch failed): {counts.FirstFailure?.GetBaseException().Message}");
+        return new SendResult(sequence.Length, counts.Accepted, counts.Rejected);
+    }
+
+    /// <summary>Open loop: each operation sent at its intended time, whatever is in flight, up to the window.</summary>
+    private async Task SendPacedAsync(string[] keys, int[] sequence, Pacer pacer, Counts counts)
+    {
+        var latencies = Latencies!;
         using var window = new SemaphoreSlim(_window, _window);
-        long accepted = 0, rejected = 0, failed = 0;
-        Exception? firstFailure = null;
         var deposit = new Deposit(1);
         for (var i = 0; i < sequence.Length; i++)
         {
@@ -136,32 +199,41 @@ internal sealed class BatchTarget(bool sqlite) : IBenchTarget, IOwnTotal, IBatch
             {
                 latencies.Record(index, pacer.Elapsed - intended);
                 if (t.IsCompletedSuccessfully)
-                    Interlocked.Increment(ref accepted);
-                // typed answers that keep nothing of the operation: refused by the handler, a full queue, or its batch failed
-                // (past max-duration or the store failed: "nothing of it is kept"); the stored total is verified against
-                // the successes, so an operation kept despite its failure answer fails the round
-                else if (t.Exception?.GetBaseException() is BatchOperationException { IsRejection: true }
-                         or BatchOperationException { Code: ErrorCode.Saturated or ErrorCode.Timeout or ErrorCode.StoreFailure or ErrorCode.Cancelled })
-                {
-                    Interlocked.Increment(ref rejected);
-                    var failure = (BatchOperationException)t.Exception!.GetBaseException();
-                    _failures.AddOrUpdate(failure.Code, (1, failure.Message), (_, f) => (f.Count + 1, f.Message));
-                }
+                    Interlocked.Increment(ref counts.Accepted);
                 else
-                {
-                    Interlocked.Increment(ref failed);
-                    Interlocked.CompareExchange(ref firstFailure, t.Exception, null);
-                }
-
+                    Count(counts, t.Exception!);
                 window.Release();
             }, TaskContinuationOptions.ExecuteSynchronously);
         }
 
         for (var i = 0; i < _window; i++)
             await window.WaitAsync();
-        if (failed > 0)
-            throw new InvalidOperationException($"{failed} operations failed (outcome unknown or batch failed): {firstFailure?.GetBaseException().Message}");
-        return new SendResult(sequence.Length, accepted, rejected);
+    }
+
+    private void Count(Counts counts, Exception e)
+    {
+        // typed answers that keep nothing of the operation: refused by the handler, a full queue, or its batch failed
+        // (past max-duration or the store failed: "nothing of it is kept"); the stored total is verified against
+        // the successes, so an operation kept despite its failure answer fails the round
+        if (e.GetBaseException() is BatchOperationException { IsRejection: true } or BatchOperationException { Code: ErrorCode.Saturated or ErrorCode.Timeout or ErrorCode.StoreFailure or ErrorCode.Cancelled })
+        {
+            Interlocked.Increment(ref counts.Rejected);
+            var failure = (BatchOperationException)e.GetBaseException();
+            _failures.AddOrUpdate(failure.Code, (1, failure.Message), (_, f) => (f.Count + 1, f.Message));
+        }
+        else
+        {
+            Interlocked.Increment(ref counts.Failed);
+            Interlocked.CompareExchange(ref counts.FirstFailure, e, null);
+        }
+    }
+
+    private sealed class Counts
+    {
+        public long Accepted;
+        public long Rejected;
+        public long Failed;
+        public Exception? FirstFailure;
     }
 
     public async Task<long> StoredTotalAsync()

@@ -30,6 +30,9 @@ internal sealed class WriteThroughOpsTarget : IBenchTarget, IOwnTotal, IBatchCou
 
     public LatencyLog? Latencies { get; private set; }
 
+    /// <summary>No batches: each operation is its own transaction, its latency the save.</summary>
+    public double? SaveP99Ms => null;
+
     public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
     {
         await new SqliteAccountStore($"Data Source={dbFile}").InitializeAsync();

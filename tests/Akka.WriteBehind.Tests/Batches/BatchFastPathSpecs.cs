@@ -27,6 +27,31 @@ public sealed class BatchGroupSpec(ITestOutputHelper output) : TapeSpecBase(outp
     }
 
     [Fact]
+    public async Task Should_answer_a_group_that_asks_for_it_in_one_message_per_batch_in_run_order()
+    {
+        var probe = CreateTestProbe();
+        var runs = new[] { Run("grouped", "a"), Run("grouped", "b"), Run("grouped", "c") };
+
+        Processor.ShardRegion.Tell(new RunOperations("grouped", runs) { GroupReplies = true }, probe);
+
+        var answers = await probe.ExpectMsgAsync<OperationReplies>(AwaitTimeout);
+        Assert.Equal("grouped", answers.Key);
+        Assert.Equal(runs.Zip([1, 2, 3]).Select(r => (IOperationReply)new OperationSucceeded("grouped", r.Item1.OperationId, new TapeLength(r.Item2))),
+            answers.Replies);
+        await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // not also one reply per operation
+        Assert.Equal(["a", "b", "c"], Store.Entries("grouped"));
+    }
+
+    [Fact]
+    public async Task Should_refuse_through_the_returned_task_not_by_throwing_from_RunAsync()
+    {
+        var refused = Processor.RunAsync("", new Append("x")); // an invalid key: RunAsync itself must not throw
+
+        var error = await Assert.ThrowsAsync<BatchOperationException>(() => refused);
+        Assert.Equal(ErrorCode.InvalidKey, error.Code);
+    }
+
+    [Fact]
     public async Task Should_refuse_an_operation_of_a_group_whose_key_is_not_the_groups()
     {
         var probe = CreateTestProbe();

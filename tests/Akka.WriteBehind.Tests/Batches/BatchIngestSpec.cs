@@ -81,6 +81,33 @@ public sealed class BatchIngestSpec
     }
 
     [Fact]
+    public void Should_keep_a_drained_cell_for_the_keys_next_calls_and_retire_it_after_two_idle_sweeps()
+    {
+        var ingest = new BatchIngest();
+        var groups = new List<BatchCall[]>();
+        ingest.Add(Call("a", "a0"));
+        ingest.DrainReady((_, calls) => groups.Add(calls));
+        Assert.Equal(1, ingest.Cells); // kept for the key's next calls
+
+        ingest.RetireIdleCells(); // empty: marked
+        var next = Call("a", "a1");
+        ingest.Add(next); // a call clears the mark
+        ingest.DrainReady((_, calls) => groups.Add(calls));
+        ingest.RetireIdleCells();
+        Assert.Equal(1, ingest.Cells);
+        ingest.RetireIdleCells(); // empty at two sweeps in a row, no call between: retired
+        Assert.Equal(0, ingest.Cells);
+
+        var late = Call("a", "a2");
+        ingest.Add(late); // the key's new cell
+        ingest.DrainReady((_, calls) => groups.Add(calls));
+        Assert.Equal(3, groups.Count);
+        Assert.Equal([next], groups[1]);
+        Assert.Equal([late], groups[2]);
+        Assert.Equal(0, ingest.Waiting);
+    }
+
+    [Fact]
     public void Should_give_every_operation_a_distinct_id()
     {
         var first = new BatchIngest();
