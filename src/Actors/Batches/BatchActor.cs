@@ -11,13 +11,14 @@ namespace Akka.WriteBehind.Batches;
 /// <para>
 /// The sharded entity of one resource key: the cluster's single owner of that key. It runs the key's operations in batches
 /// (the elgopher/batch idea): the first operation for an idle key opens a batch, which loads the resource (unless
-/// <c>keep-loaded</c> still holds it), runs operations one at a time in arrival order through the handler, stays open for
-/// <c>min-duration</c> (or until <c>max-operations</c> ran), then saves the resource once and answers every caller: its result,
+/// <c>keep-loaded</c> still holds it), runs operations one at a time in arrival order through the handler, stays open until
+/// <c>min-duration</c> after its first operation arrived (or until <c>max-operations</c> ran), then saves the resource once and answers every caller: its result,
 /// its own rejection, or the batch's failure. <c>max-duration</c>, counted from the opening, bounds load and save together.
 /// </para>
 /// <para>
 /// Operations that arrive while the batch loads wait in a bounded queue (<c>max-pending</c>) and run once it is loaded;
-/// those that arrive while it saves wait for the next batch. An operation still running when <c>min-duration</c> passes ends
+/// those that arrive while it saves wait for the next batch, whose <c>min-duration</c> counts from the first of them, so the
+/// wait through the save is part of it. An operation still running when <c>min-duration</c> passes ends
 /// its batch: the operations behind it go into the next one. A failed load fails the whole batch: every operation queued
 /// for it, and every one that joins it until <c>min-duration</c>, gets the failure and nothing is kept; the next operation
 /// after that opens a batch that loads again. (elgopher/batch fails only the operation that triggered the load and moves the
@@ -168,7 +169,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     private void Run(RunOperation run, IActorRef replyTo, bool openBatch = true, bool grouped = false)
     {
-        var pending = new Pending(run, replyTo, grouped);
+        var pending = new Pending(run, replyTo, grouped, Stopwatch.GetTimestamp());
         if (_stopping)
         {
             Reply(pending, Failed(run, ErrorCode.ShuttingDown, $"resource [{_key}] is stopping (hand-off or shutdown) and takes no new operations"));
@@ -254,9 +255,17 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         var ran = _spareRan ?? new List<Ran>(Math.Max(4, _queue.Count));
         _spareRan = null;
         var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration, ran);
-        // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch
+        // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch.
+        // min-duration counts from the batch's first operation: one that waited while the previous batch saved has served
+        // that part of it already, so no caller waits a save plus a whole min-duration plus its own save
         if (!_settings.EarlyClose)
-            Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), _settings.MinDuration);
+        {
+            var left = _settings.MinDuration - Stopwatch.GetElapsedTime(_queue.Peek().ArrivedAt);
+            if (left > TimeSpan.Zero)
+                Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), left);
+            else
+                batch.MinDurationPassed = true;
+        }
         if (_holding)
         {
             batch.Resource = _held;
@@ -732,7 +741,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     // Grouped: it came in a RunOperations with GroupReplies, and its batch's answer goes into one OperationReplies.
     // Structs: an operation costs no queue entry or record of its own on the heap.
-    private readonly record struct Pending(RunOperation Run, IActorRef ReplyTo, bool Grouped = false);
+    private readonly record struct Pending(RunOperation Run, IActorRef ReplyTo, bool Grouped = false, long ArrivedAt = 0);
 
     // NewRequest: the operation carried a request id not seen before and ran; it is remembered once the batch is saved
     private readonly record struct Ran(Pending Operation, OperationOutcome<TResource> Outcome, bool NewRequest);

@@ -144,3 +144,39 @@ public sealed class BatchKeepLoadedSpec(ITestOutputHelper output) : TapeSpecBase
         Assert.Equal(["e1", "e2", "e3", "e4"], Store.Entries("held"));
     }
 }
+
+/// <summary>
+/// min-duration counts from a batch's first operation: an operation that waited while the previous batch saved does not
+/// wait a whole min-duration more once that save is done. max-operations 2 closes the first batch at once; min-duration 5s
+/// is far longer than the spec allows the second batch after the save returns.
+/// </summary>
+public sealed class BatchMinDurationFromArrivalSpec(ITestOutputHelper output) : TapeSpecBase(output, """
+    akka.write-behind.batches.types.tapes {
+      min-duration = 5s
+      max-duration = 60s
+      max-operations = 2
+    }
+    """)
+{
+    [Fact]
+    public async Task Should_not_hold_an_operation_that_waited_through_a_save_for_another_whole_min_duration()
+    {
+        const string key = "arrived-early";
+        Store.GateOnlyKey = key;
+        Store.CloseSaveGate();
+        var first = new[] { RunAsync(key, new Append("a1")), RunAsync(key, new Append("a2")) };
+        await GatedCallAsync(key); // the first batch is full and saving
+        var waiting = RunAsync(key, new Append("b"));
+
+        // the operation under test waits through the save for longer than min-duration (the entity measures real time)
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        var released = System.Diagnostics.Stopwatch.StartNew();
+        Store.OpenGates();
+        Assert.Equal([1, 2], (await Task.WhenAll(first).WaitAsync(AwaitTimeout)).Select(r => r.Length));
+
+        // without counting from its arrival the second batch would stay open another 5 s
+        Assert.Equal(3, (await waiting.WaitAsync(AwaitTimeout)).Length);
+        Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"answered {released.Elapsed} after the save returned");
+        Assert.Equal(["a1", "a2", "b"], Store.Entries(key));
+    }
+}
