@@ -110,8 +110,9 @@ public sealed class CounterFastPath
     /// the task completes with <see cref="IncrementAccepted"/> once the aggregate holding the increment is durable under the
     /// set's durability (journal: persisted in its shard's log; memory: taken by its entity), or with
     /// <see cref="CounterRejected"/> and the reason as an <see cref="ErrorCode"/> (invalid key, saturated, overflow, shutting
-    /// down, store failure). Aggregated like <see cref="Increment"/>: no actor message per increment. Thread-safe; continuations
-    /// run asynchronously, never on the ingest stage's thread.
+    /// down, store failure). Aggregated like <see cref="Increment"/>: no actor message per increment. It does not wait for
+    /// <c>ingest.aggregate-window</c>: the ingest stage drains at once, and a key whose previous aggregate is still on its way
+    /// keeps summing meanwhile. Thread-safe; continuations run asynchronously, never on the ingest stage's thread.
     /// </summary>
     /// <param name="key">The counter's key.</param>
     /// <param name="delta">Any 64-bit value, negative included.</param>
