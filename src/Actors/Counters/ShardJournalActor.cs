@@ -13,7 +13,9 @@ namespace Akka.WriteBehind.Counters;
 /// entity of that same shard, so sharding's single-writer guarantee covers it and it hands off and moves with the shard's
 /// counters. Each counter of the shard attaches to it and sends at most one delta at a time; deltas that arrive while a
 /// persist is in flight go into the next event together (group commit across keys), and each counter hears the event's
-/// sequence number, which its row's <c>applied_seq</c> then records.
+/// sequence number, which its row's <c>applied_seq</c> then records. The log replays as a persistent actor but does not
+/// persist itself: it numbers its events and hands each to the node's <see cref="ShardJournalWriterActor"/>, which writes
+/// the events of many logs in one journal call.
 /// </para>
 /// <para>
 /// Counters report what their rows hold (<see cref="KeyStored"/>); events are deleted up to the oldest event that holds a
