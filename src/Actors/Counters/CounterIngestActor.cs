@@ -120,6 +120,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             Release();
         });
 
+        // a woken drain leaves the timed one's cadence alone: rescheduling the timer at every wake-up was work per drain
         Receive<DrainAggregatesNow>(_ =>
         {
             if (!_draining)
@@ -129,6 +130,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         Receive<DrainAggregatesTick>(_ =>
         {
             DrainAggregates(holdInFlight: !_draining);
+            ArmDrainTick();
             if (_draining)
                 Release();
         });
@@ -168,6 +170,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             // the fast path's aggregates first: no new ones from now on, every buffered one into the queues
             _fastPath.Close();
             DrainAggregates(holdInFlight: false);
+            ArmDrainTick(); // a drain restarts the window (the ticks go on while the stage drains)
             if (_outstanding.Count > 0 || _queued > 0)
                 _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued on {3} keys", _outstanding.Count,
                     string.Join(", ", _outstanding.Values.Take(3).Select(v => v.Key)), _queued, _queues.Count);
@@ -186,8 +189,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     {
         var sweep = TimeSpan.FromTicks(Math.Max(_settings.IngestConfirmTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond));
         Timers.StartPeriodicTimer(SweepOutstanding.Instance, SweepOutstanding.Instance, sweep);
-        // single-shot, re-armed after each drain: a busy stage drains less often and the aggregates grow instead
-        Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.IngestAggregateWindow);
+        ArmDrainTick();
     }
 
     private void Admit(ICounterCommand command, IActorRef replyTo)
@@ -274,8 +276,11 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             _fastPath.DrainReady(_admitAggregate, _aggregateInFlight, _mayStart);
         else
             _fastPath.DrainAll(_admitAggregate);
-        Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.IngestAggregateWindow);
     }
+
+    /// <summary>Single-shot, re-armed after each timed drain: a busy stage drains less often and the aggregates grow instead.</summary>
+    private void ArmDrainTick() =>
+        Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.IngestAggregateWindow);
 
     /// <summary>The entity's answer to an aggregate: answers of one key come in the order the aggregates were sent.</summary>
     private CounterFastPath.Aggregate? AnsweredAggregate(string key)
