@@ -44,6 +44,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly IResourceStore<TResource> _store;
     private readonly OperationHandler<TResource> _handler;
     private readonly IActorRef? _storeWriter;
+    private readonly DeadlineTimer _deadlines; // min-duration, to the millisecond (the scheduler's tick is 10 ms)
     private readonly QueueLedger _queues;  // the node's depth for this type: keys with queued operations
     private readonly RequestLedger _ledger; // the node's count of remembered request ids of this type
     private readonly RequestMemory _requests;
@@ -63,8 +64,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private bool _countedActive;     // this key is one of the node's active keys (its queue is not empty)
 
     public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
-        QueueLedger queues, RequestLedger ledger)
+        QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines)
     {
+        _deadlines = deadlines;
         _queues = queues;
         _ledger = ledger;
         _requests = new RequestMemory(ledger, settings.IdempotencyWindow);
@@ -82,8 +84,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     // A producer, not Props.Create(() => new ...): the expression form builds an expression tree and reads its arguments
     // back by reflection for every entity, and an entity is created per key.
     public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
-        QueueLedger queues, RequestLedger ledger) =>
-        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues, ledger)));
+        QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines) =>
+        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues, ledger, deadlines)));
 
     // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an entity is created per resource
     // key, and building its handler list per activation was a measurable share of a key's first-touch cost.
@@ -262,7 +264,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         {
             var left = _settings.MinDuration - Stopwatch.GetElapsedTime(_queue.Peek().ArrivedAt);
             if (left > TimeSpan.Zero)
-                Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), left);
+                _deadlines.Schedule(Self, new MinDurationPassed(batch.Id), left);
             else
                 batch.MinDurationPassed = true;
         }
@@ -488,7 +490,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     private void Close(Batch batch)
     {
-        Timers.Cancel(MinDurationPassed.Key);
         if (!batch.Changed && (batch.NewRequests == 0 || !_storeKeepsRequests))
         {
             // reads and rejections only: nothing to save
@@ -594,7 +595,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         {
             var left = _settings.MinDuration - Stopwatch.GetElapsedTime(batch.StartTimestamp);
             if (left > TimeSpan.Zero)
-                Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), left);
+                _deadlines.Schedule(Self, new MinDurationPassed(batch.Id), left);
             else
                 EndBatch(batch);
         }
@@ -625,7 +626,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     private void EndBatch(Batch batch)
     {
-        Timers.Cancel(MinDurationPassed.Key);
         Timers.Cancel(MaxDurationPassed.Key);
         _batch = null;
         if (_requests.Count > 0)
@@ -789,10 +789,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         }
     }
 
-    private sealed record MinDurationPassed(long BatchId)
-    {
-        public static readonly object Key = new();
-    }
+    // told by the node's DeadlineTimer, not cancelled: a batch that ended sooner ignores it by id
+    private sealed record MinDurationPassed(long BatchId) : IDeadLetterSuppression;
 
     private sealed record MaxDurationPassed(long BatchId)
     {

@@ -55,6 +55,7 @@ public static class WriteBehindBatches
         var registry = BatchProcessorRegistry.Get(system);
         if (!registry.TryReserve<TResource>())
             throw new InvalidOperationException($"A batch resource type for {typeof(TResource).Name} is already started on actor system {system.Name}.");
+        DeadlineTimer? deadlines = null;
         try
         {
             await store.InitializeAsync().ConfigureAwait(false);
@@ -68,8 +69,10 @@ public static class WriteBehindBatches
                 ? system.ActorOf(ResourceStoreWriterActor<TResource>.Props(bulk, settings), $"{settings.TypeName}-store-writer")
                 : null;
 
+            deadlines = new DeadlineTimer($"{settings.TypeName}-deadlines");
+            system.RegisterOnTermination(deadlines.Dispose);
             var region = await EntityRegions.StartAsync(system, settings.TypeName,
-                key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues, requests),
+                key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues, requests, deadlines),
                 settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance).ConfigureAwait(false);
 
             var ingest = new BatchIngest();
@@ -83,6 +86,7 @@ public static class WriteBehindBatches
         }
         catch
         {
+            deadlines?.Dispose();
             registry.Release<TResource>();
             throw;
         }
