@@ -57,7 +57,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly List<(IActorRef To, List<IOperationReply> Replies)> _groupedAnswers = new(1);
     private Batch? _batch;           // the open batch; null between batches
     private long _lastBatchId;
-    private List<Ran>? _spareRan;    // the ended batch's list, reused by the next (kept only while small: it stays with an idle entity)
+    private Batch? _spareBatch;      // the ended batch, reused by the next (kept only while its list is small: it stays with an idle entity)
     private bool _holding;           // keep-loaded: _held is the resource as stored after the last successful batch
     private TResource? _held;
     private bool _stopping;
@@ -253,10 +253,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
-        // the last batch's list of operations, emptied: a new list per batch, grown operation by operation, was ~90 bytes per operation
-        var ran = _spareRan ?? new List<Ran>(Math.Max(4, _queue.Count));
-        _spareRan = null;
-        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration, ran);
+        // the last batch, emptied, with its list of operations: a new batch and list per batch, grown operation by operation,
+        // were ~120 bytes per operation
+        var batch = _batch = _spareBatch?.Reset(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration)
+            ?? new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration,
+                new List<Ran>(Math.Max(4, _queue.Count)));
+        _spareBatch = null;
         // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch.
         // min-duration counts from the batch's first operation: one that waited while the previous batch saved has served
         // that part of it already, so no caller waits a save plus a whole min-duration plus its own save
@@ -373,8 +375,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         var started = Stopwatch.GetTimestamp();
         try
         {
-            outcome = _handler.Apply(_key, batch.Resource!, pending.Run.Operation)
-                ?? OperationOutcome<TResource>.Rejected("the operation handler returned no outcome");
+            outcome = _handler.Apply(_key, batch.Resource!, pending.Run.Operation);
+            if (outcome is { IsAccepted: false, Message: null })
+                outcome = OperationOutcome<TResource>.Rejected("the operation handler returned no outcome");
         }
         catch (Exception e)
         {
@@ -645,8 +648,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         Context.System.EventStream.Publish(metric);
         if (batch.Ran.Capacity <= 64)
         {
-            batch.Ran.Clear();
-            _spareRan = batch.Ran;
+            batch.Release();
+            _spareBatch = batch;
         }
 
         OpenNextBatch();
@@ -747,13 +750,20 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly record struct Ran(Pending Operation, OperationOutcome<TResource> Outcome, bool NewRequest);
 
     /// <summary>The open batch. Mutable, owned by the actor.</summary>
-    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration, List<Ran> ran)
+    /// <summary>One batch's state. Reused by the entity's next batch (<see cref="Reset"/>): one is needed per batch.</summary>
+    private sealed class Batch
     {
-        public long Id { get; } = id;
-        public DateTime StartUtc { get; } = startUtc;
-        public long StartTimestamp { get; } = startTimestamp;
-        public long MinDeadlineTimestamp { get; } = startTimestamp + (long)(minDuration.TotalSeconds * Stopwatch.Frequency);
-        public long DeadlineTimestamp { get; } = startTimestamp + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
+        public Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration, List<Ran> ran)
+        {
+            Ran = ran;
+            Reset(id, startUtc, startTimestamp, minDuration, maxDuration);
+        }
+
+        public long Id { get; private set; }
+        public DateTime StartUtc { get; private set; }
+        public long StartTimestamp { get; private set; }
+        public long MinDeadlineTimestamp { get; private set; }
+        public long DeadlineTimestamp { get; private set; }
         public Phase Phase { get; set; }
         public TResource? Resource { get; set; }
         public bool Changed { get; set; }
@@ -762,13 +772,42 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         public Dictionary<string, int>? RequestIndex { get; set; } // request id -> index in Ran of its first run
         public int NewRequests { get; set; }
         public List<RememberedRequest>? Remembered { get; set; }
-        public List<Ran> Ran { get; } = ran;
+        public List<Ran> Ran { get; }
         public int FailedDirectly { get; set; }
         public TimeSpan LoadDuration { get; set; }
         public long SaveStarted { get; set; }
         public TimeSpan SaveDuration { get; set; }
         public ErrorCode FailureCode { get; set; }
         public string? FailureMessage { get; set; }
+
+        /// <summary>Makes this the fresh batch <paramref name="id"/>, with an empty <see cref="Ran"/>.</summary>
+        public Batch Reset(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration)
+        {
+            Id = id;
+            StartUtc = startUtc;
+            StartTimestamp = startTimestamp;
+            MinDeadlineTimestamp = startTimestamp + (long)(minDuration.TotalSeconds * Stopwatch.Frequency);
+            DeadlineTimestamp = startTimestamp + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
+            Phase = default;
+            Release();
+            Changed = MinDurationPassed = RanPastMinDuration = false;
+            NewRequests = 0;
+            FailedDirectly = 0;
+            LoadDuration = SaveDuration = TimeSpan.Zero;
+            SaveStarted = 0;
+            FailureCode = default;
+            FailureMessage = null;
+            return this;
+        }
+
+        /// <summary>Lets go of the operations, results and resource of the ended batch, which waits for reuse.</summary>
+        public void Release()
+        {
+            Resource = default;
+            RequestIndex = null;
+            Remembered = null;
+            Ran.Clear();
+        }
 
         /// <summary>Time left until max-duration (at least 1 ms, so a token is never created cancelled by rounding).</summary>
         public TimeSpan Remaining()
