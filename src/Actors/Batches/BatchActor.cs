@@ -45,6 +45,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly OperationHandler<TResource> _handler;
     private readonly IActorRef? _storeWriter;
     private readonly DeadlineTimer _deadlines; // min-duration, to the millisecond (the scheduler's tick is 10 ms)
+    private readonly BatchMetricsTap _metricsTap;
     private readonly QueueLedger _queues;  // the node's depth for this type: keys with queued operations
     private readonly RequestLedger _ledger; // the node's count of remembered request ids of this type
     private readonly RequestMemory _requests;
@@ -64,9 +65,10 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private bool _countedActive;     // this key is one of the node's active keys (its queue is not empty)
 
     public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
-        QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines)
+        QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines, BatchMetricsTap metricsTap)
     {
         _deadlines = deadlines;
+        _metricsTap = metricsTap;
         _queues = queues;
         _ledger = ledger;
         _requests = new RequestMemory(ledger, settings.IdempotencyWindow);
@@ -84,8 +86,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     // A producer, not Props.Create(() => new ...): the expression form builds an expression tree and reads its arguments
     // back by reflection for every entity, and an entity is created per key.
     public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
-        QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines) =>
-        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues, ledger, deadlines)));
+        QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines, BatchMetricsTap metricsTap) =>
+        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues, ledger, deadlines, metricsTap)));
 
     // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an entity is created per resource
     // key, and building its handler list per activation was a measurable share of a key's first-touch cost.
@@ -634,18 +636,13 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         if (_requests.Count > 0)
             _requests.Expire(DateTime.UtcNow - _settings.IdempotencyWindow);
 
-        var metric = new BatchMetric(
-            _settings.TypeName,
-            _key,
-            batch.StartUtc,
-            batch.Ran.Count + batch.FailedDirectly,
-            batch.LoadDuration,
-            batch.SaveDuration,
-            Stopwatch.GetElapsedTime(batch.StartTimestamp),
-            batch.FailureMessage is null ? null : batch.FailureCode,
-            batch.FailureMessage);
-        BatchMeters.Record(metric);
-        Context.System.EventStream.Publish(metric);
+        var operations = batch.Ran.Count + batch.FailedDirectly;
+        var total = Stopwatch.GetElapsedTime(batch.StartTimestamp);
+        var error = batch.FailureMessage is null ? (ErrorCode?)null : batch.FailureCode;
+        BatchMeters.Record(_settings.TypeName, operations, total, batch.LoadDuration, batch.SaveDuration, error);
+        if (_metricsTap.Wanted)
+            Context.System.EventStream.Publish(new BatchMetric(_settings.TypeName, _key, batch.StartUtc, operations, batch.LoadDuration,
+                batch.SaveDuration, total, error, batch.FailureMessage));
         if (batch.Ran.Capacity <= 64)
         {
             batch.Release();

@@ -176,6 +176,9 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
         return null;
     }
 
+    /// <summary>INTERNAL API: tells the entities that someone reads <see cref="Metrics"/>.</summary>
+    internal BatchMetricsTap MetricsTap { get; init; } = new();
+
     /// <summary>INTERNAL API: the node-local grouping stage the calls go through (no actor message per operation).</summary>
     internal BatchIngest Ingest { get; init; } = null!;
 
@@ -225,10 +228,12 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     {
         var system = _system;
         var typeName = Settings.TypeName;
+        var tap = MetricsTap;
         return Source.ActorRef<BatchMetric>(bufferSize, OverflowStrategy.DropHead)
             .MapMaterializedValue(subscriber =>
             {
                 system.EventStream.Subscribe(subscriber, typeof(BatchMetric));
+                tap.Opened();
                 return NotUsed.Instance;
             })
             .Where(metric => metric.TypeName == typeName);

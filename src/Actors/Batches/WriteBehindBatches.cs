@@ -71,8 +71,9 @@ public static class WriteBehindBatches
 
             deadlines = new DeadlineTimer($"{settings.TypeName}-deadlines");
             system.RegisterOnTermination(deadlines.Dispose);
+            var metricsTap = new BatchMetricsTap();
             var region = await EntityRegions.StartAsync(system, settings.TypeName,
-                key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues, requests, deadlines),
+                key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues, requests, deadlines, metricsTap),
                 settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance).ConfigureAwait(false);
 
             var ingest = new BatchIngest();
@@ -80,7 +81,7 @@ public static class WriteBehindBatches
             var sweep = TimeSpan.FromTicks(Math.Clamp(settings.ReplyTimeoutMargin.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
             var ingestActor = system.ActorOf(BatchIngestActor.Props(ingest, region, sweep), $"{settings.TypeName}-ingest");
             ingest.Drainer = ingestActor;
-            var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues, Requests = requests, Ingest = ingest, IngestActor = ingestActor };
+            var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues, Requests = requests, Ingest = ingest, IngestActor = ingestActor, MetricsTap = metricsTap };
             registry.Set<TResource>(processor);
             return processor;
         }
