@@ -93,30 +93,28 @@ public sealed class SqliteCounterStore : ICounterTableStore
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         if (ordered.Any(w => w.Requests is { Count: > 0 }))
             ordered = await RecordRequestsAsync(connection, transaction, ordered, cancellationToken).ConfigureAwait(false);
-        foreach (var chunk in ordered.Chunk(SqliteDatabase.RowsPerStatement))
+        // every row in one JSON parameter, unpacked by json_each: named parameters are bound by a linear search of the
+        // statement's names, which made a multi-row VALUES statement cost the square of its rows
+        await using (var upsert = connection.CreateCommand())
         {
-            await using var upsert = connection.CreateCommand();
             upsert.Transaction = transaction;
-            var sql = new StringBuilder("INSERT INTO ").Append(TableName).Append(" (key, value, applied_seq, updated_at) VALUES ");
-            for (var i = 0; i < chunk.Length; i++)
+            upsert.Parameters.AddWithValue("@rows", SqliteDatabase.JsonRows(ordered, static (json, w) =>
             {
-                if (i > 0)
-                    sql.Append(',');
-                sql.Append("(@k").Append(i).Append(",@d").Append(i).Append(",@s").Append(i).Append(",@t)");
-                upsert.Parameters.AddWithValue("@k" + i, chunk[i].Key);
-                upsert.Parameters.AddWithValue("@d" + i, chunk[i].Delta);
-                upsert.Parameters.AddWithValue("@s" + i, chunk[i].Seq);
-            }
-
+                json.WriteStringValue(w.Key);
+                json.WriteNumberValue(w.Delta);
+                json.WriteNumberValue(w.Seq);
+            }));
             upsert.Parameters.AddWithValue("@t", now);
-            sql.Append($"""
-                 ON CONFLICT (key) DO UPDATE SET
-                    value = {TableName}.value + excluded.value,
-                    applied_seq = excluded.applied_seq,
-                    updated_at = excluded.updated_at
-                 WHERE {TableName}.applied_seq < excluded.applied_seq
-                """);
-            upsert.CommandText = sql.ToString();
+            // ORDER BY the array index: two writes of one key apply in sequence order
+            upsert.CommandText = $"""
+                INSERT INTO {TableName} (key, value, applied_seq, updated_at)
+                SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, @t FROM json_each(@rows) AS r WHERE true ORDER BY r.key
+                ON CONFLICT (key) DO UPDATE SET
+                   value = {TableName}.value + excluded.value,
+                   applied_seq = excluded.applied_seq,
+                   updated_at = excluded.updated_at
+                WHERE {TableName}.applied_seq < excluded.applied_seq
+                """;
             await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -192,18 +190,15 @@ public sealed class SqliteCounterStore : ICounterTableStore
     private async Task ReadIntoAsync(SqliteConnection connection, SqliteTransaction? transaction, string[] keys,
         Dictionary<string, StoredCounter> result, CancellationToken cancellationToken)
     {
-        foreach (var chunk in keys.Chunk(SqliteDatabase.RowsPerStatement))
-        {
-            await using var select = connection.CreateCommand();
-            select.Transaction = transaction;
-            var sql = new StringBuilder("SELECT key, value, applied_seq FROM ").Append(TableName).Append(" WHERE key IN ");
-            select.CommandText = SqliteDatabase.AppendKeyList(sql, select, chunk).ToString();
-            foreach (var key in chunk)
-                result[key] = StoredCounter.Empty;
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                result[reader.GetString(0)] = new StoredCounter(reader.GetInt64(1), reader.GetInt64(2));
-        }
+        await using var select = connection.CreateCommand();
+        select.Transaction = transaction;
+        select.CommandText = $"SELECT key, value, applied_seq FROM {TableName} WHERE key IN (SELECT value FROM json_each(@keys))";
+        select.Parameters.AddWithValue("@keys", SqliteDatabase.JsonRows(keys, static (json, key) => json.WriteStringValue(key), nested: false));
+        foreach (var key in keys)
+            result[key] = StoredCounter.Empty;
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            result[reader.GetString(0)] = new StoredCounter(reader.GetInt64(1), reader.GetInt64(2));
     }
 
     private Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken) => _database.OpenAsync(cancellationToken);

@@ -24,6 +24,36 @@ public sealed class SqliteDatabase
     /// </summary>
     public const int RowsPerStatement = 50;
 
+    /// <summary>
+    /// <paramref name="rows"/> as one JSON array for a single parameter, read in SQL with <c>json_each</c>: each row an array
+    /// written by <paramref name="write"/> (<c>r.value -&gt;&gt; 0</c>, …), or with <paramref name="nested"/> off one value per
+    /// row (<c>r.value</c>). One parameter however many rows, so no statement pays the name search of many parameters.
+    /// </summary>
+    public static string JsonRows<T>(IEnumerable<T> rows, Action<System.Text.Json.Utf8JsonWriter, T> write, bool nested = true)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions
+               {
+                   Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+                   SkipValidation = true,
+               }))
+        {
+            json.WriteStartArray();
+            foreach (var row in rows)
+            {
+                if (nested)
+                    json.WriteStartArray();
+                write(json, row);
+                if (nested)
+                    json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
     /// <summary>The database of <paramref name="connectionString"/>.</summary>
     /// <param name="connectionString">A Microsoft.Data.Sqlite connection string, e.g. <c>Data Source=./data/writebehind.db</c>.</param>
     /// <exception cref="ArgumentException">Empty or not a SQLite connection string.</exception>
