@@ -237,10 +237,10 @@ public sealed class CounterFastPath
     {
         Volatile.Write(ref _wakeRequested, 0); // cleared first: an increment from here on asks for another drain
         (_takenBefore, _taken) = (_taken, _takenBefore);
+        // a key still in flight is not carried over: its answer (Requeue) makes it a candidate again. Carrying every
+        // in-flight key from drain to drain was a dictionary lookup per key in flight per drain, a tenth of the CPU
         foreach (var (key, cell) in _takenBefore)
-            if (inFlight(key))
-                _taken.Add((key, cell)); // retired once its answer is in and it stayed idle
-            else
+            if (!inFlight(key))
                 Retire(key, cell);
         _takenBefore.Clear();
 
@@ -277,8 +277,17 @@ public sealed class CounterFastPath
         if (!_cells.TryGetValue(key, out var cell))
             return;
         lock (cell)
-            if (!cell.Retired && (cell.Count != 0 || cell.Splits is not null))
+        {
+            if (cell.Retired)
+                return;
+            if (cell.Count != 0 || cell.Splits is not null)
+            {
                 MarkReady(key, cell);
+                return;
+            }
+        }
+
+        _taken.Add((key, cell)); // idle now: retired at the next drain unless it gets increments meanwhile
     }
 
     private void Retire(string key, Cell cell)

@@ -64,7 +64,28 @@ public sealed class CounterFastPathReadySpec
         Assert.Equal(FastIncrementStatus.Saturated, path.Increment("d", 1));
 
         inFlight.Clear();
+        path.Requeue("a"); // its answer came, and nothing grew meanwhile
         Assert.Equal([("c", 1L)], Drain(path, inFlight.Contains)); // and a is retired now
         Assert.Equal(FastIncrementStatus.Buffered, path.Increment("d", 1));
+    }
+
+    [Fact]
+    public void Should_not_look_at_a_key_in_flight_again_at_every_drain()
+    {
+        var path = new CounterFastPath(1_000);
+        for (var i = 0; i < 1_000; i++)
+            path.Increment($"k{i}", 1);
+        Assert.Equal(1_000, Drain(path).Count);
+
+        var lookups = 0;
+        for (var drain = 0; drain < 10; drain++)
+            Drain(path, _ => ++lookups > 0); // every key still in flight
+        Assert.Equal(1_000, lookups); // once each, at the first drain after they were taken; not once per drain
+
+        for (var i = 0; i < 1_000; i++)
+            path.Requeue($"k{i}"); // answered, idle
+        Assert.Equal(FastIncrementStatus.Saturated, path.Increment("fresh", 1)); // a thousand cells at most
+        Drain(path);
+        Assert.Equal(FastIncrementStatus.Buffered, path.Increment("fresh", 1)); // the idle ones were retired
     }
 }
