@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Counters;
 
@@ -26,14 +27,9 @@ public enum CounterDurability
 /// <param name="NumberOfShards">Shards of the region. <b>Default</b>: 100.</param>
 /// <param name="PassivateIdleAfter">Idle time before an entity is passivated (it flushes first); <c>null</c> = never. <b>Default</b>: 120s.</param>
 /// <param name="EntityBufferSize">Messages an entity buffers while loading. <b>Default</b>: 10,000.</param>
-/// <param name="RetryMinBackoff">First retry back-off. <b>Default</b>: 100ms.</param>
-/// <param name="RetryMaxBackoff">Back-off cap. <b>Default</b>: 2s.</param>
-/// <param name="RetryRandomFactor">Random extra fraction per back-off. <b>Default</b>: 0.2.</param>
-/// <param name="WriterBatchSize">Most writes per store transaction. <b>Default</b>: 500.</param>
-/// <param name="WriterBatchDelay">Longest wait for a group to fill. <b>Default</b>: 10ms.</param>
-/// <param name="WriterParallelism">Groups written at once. <b>Default</b>: 2.</param>
-/// <param name="WriterBufferSize">Writes and loads queued at most in the store writer. <b>Default</b>: 100,000.</param>
-/// <param name="WriteTimeout">Time after which an unanswered write is retried. <b>Default</b>: 30s.</param>
+/// <param name="Retry">Back-off of failed loads and writes (<c>retry</c>). <b>Default</b>: 100ms to 2s, random factor 0.2.</param>
+/// <param name="StoreWriter">The node's store writer (<c>store-writer</c>); its buffer holds writes and loads, and its
+/// <see cref="StoreWriterSettings.WriteTimeout"/> also bounds loads and journal start-up. <b>Default</b>: 500 per batch, 10ms, 2 at once, 100,000 queued, 30s.</param>
 /// <param name="IngestMaxOutstanding">Messages in flight between the ingest stage and the entities. <b>Default</b>: 10,000.</param>
 /// <param name="IngestBufferSize">Messages queued in the ingest stage. <b>Default</b>: 500,000.</param>
 /// <param name="IngestConfirmTimeout">Time after which an unconfirmed message releases its slot. <b>Default</b>: 30s.</param>
@@ -53,14 +49,8 @@ public sealed record CounterSettings(
     int NumberOfShards,
     TimeSpan? PassivateIdleAfter,
     int EntityBufferSize,
-    TimeSpan RetryMinBackoff,
-    TimeSpan RetryMaxBackoff,
-    double RetryRandomFactor,
-    int WriterBatchSize,
-    TimeSpan WriterBatchDelay,
-    int WriterParallelism,
-    int WriterBufferSize,
-    TimeSpan WriteTimeout,
+    RetrySettings Retry,
+    StoreWriterSettings StoreWriter,
     int IngestMaxOutstanding,
     int IngestBufferSize,
     TimeSpan IngestConfirmTimeout,
@@ -167,14 +157,8 @@ public sealed record CounterSettings(
             NumberOfShards: config.GetInt(Keys.NumberOfShards),
             PassivateIdleAfter: passivate is "off" or "" ? null : Positive(config, Keys.PassivateIdleAfter),
             EntityBufferSize: config.GetInt(Keys.EntityBufferSize),
-            RetryMinBackoff: Positive(config, Keys.RetryMinBackoff),
-            RetryMaxBackoff: Positive(config, Keys.RetryMaxBackoff),
-            RetryRandomFactor: config.GetDouble(Keys.RetryRandomFactor),
-            WriterBatchSize: config.GetInt(Keys.WriterBatchSize),
-            WriterBatchDelay: Positive(config, Keys.WriterBatchDelay),
-            WriterParallelism: config.GetInt(Keys.WriterParallelism),
-            WriterBufferSize: config.GetInt(Keys.WriterBufferSize),
-            WriteTimeout: Positive(config, Keys.WriteTimeout),
+            Retry: SharedSettings.Retry(config, ConfigPath),
+            StoreWriter: SharedSettings.StoreWriter(config, ConfigPath),
             IngestMaxOutstanding: config.GetInt(Keys.IngestMaxOutstanding),
             IngestBufferSize: config.GetInt(Keys.IngestBufferSize),
             IngestConfirmTimeout: Positive(config, Keys.IngestConfirmTimeout),
@@ -206,11 +190,6 @@ public sealed record CounterSettings(
         Require(FlushJitter is >= 0 and < 1, Keys.FlushJitter, "must be in [0, 1)");
         Require(NumberOfShards > 0, Keys.NumberOfShards, "must be > 0");
         Require(EntityBufferSize > 0, Keys.EntityBufferSize, "must be > 0");
-        Require(RetryMaxBackoff >= RetryMinBackoff, Keys.RetryMaxBackoff, "must be >= retry.min-backoff");
-        Require(RetryRandomFactor is >= 0 and <= 1, Keys.RetryRandomFactor, "must be in [0, 1]");
-        Require(WriterBatchSize > 0, Keys.WriterBatchSize, "must be > 0");
-        Require(WriterParallelism > 0, Keys.WriterParallelism, "must be > 0");
-        Require(WriterBufferSize > 0, Keys.WriterBufferSize, "must be > 0");
         Require(IngestMaxOutstanding > 0, Keys.IngestMaxOutstanding, "must be > 0");
         Require(IngestBufferSize >= 0, Keys.IngestBufferSize, "must be >= 0");
         Require(JournalRecoveryParallelism > 0, Keys.JournalRecoveryParallelism, "must be > 0");
@@ -271,14 +250,6 @@ public sealed record CounterSettings(
         public const string NumberOfShards = "number-of-shards";
         public const string PassivateIdleAfter = "passivate-idle-after";
         public const string EntityBufferSize = "entity-buffer-size";
-        public const string RetryMinBackoff = "retry.min-backoff";
-        public const string RetryMaxBackoff = "retry.max-backoff";
-        public const string RetryRandomFactor = "retry.random-factor";
-        public const string WriterBatchSize = "store-writer.batch-size";
-        public const string WriterBatchDelay = "store-writer.batch-delay";
-        public const string WriterParallelism = "store-writer.parallelism";
-        public const string WriterBufferSize = "store-writer.buffer-size";
-        public const string WriteTimeout = "store-writer.write-timeout";
         public const string IngestMaxOutstanding = "ingest.max-outstanding";
         public const string IngestBufferSize = "ingest.buffer-size";
         public const string IngestConfirmTimeout = "ingest.confirm-timeout";

@@ -191,7 +191,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 break; // being started (or kept) is the point
             case StopCounter:
                 _stopping = true;
-                Timers.StartSingleTimer(StopTimedOut.Instance, StopTimedOut.Instance, _settings.WriteTimeout);
+                Timers.StartSingleTimer(StopTimedOut.Instance, StopTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
                 ContinueStop();
                 break;
             case StopTimedOut:

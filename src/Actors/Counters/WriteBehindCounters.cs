@@ -63,12 +63,12 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// <see cref="FlushAllFailed"/> (<see cref="ErrorCode.StoreFailure"/>, <see cref="ErrorCode.Timeout"/>, ...): never
     /// reports done while such an increment is unstored. Increments that arrive meanwhile may or may not be included.
     /// </summary>
-    /// <param name="timeout">How long to wait for every member. <b>Default</b>: <see cref="CounterSettings.WriteTimeout"/>.</param>
+    /// <param name="timeout">How long to wait for every member. <b>Default</b>: the set's <see cref="StoreWriterSettings.WriteTimeout"/>.</param>
     /// <exception cref="InvalidOperationException">The set was not started by <see cref="WriteBehindCounters.StartAsync"/>.</exception>
     public async Task<IFlushAllReply> FlushAllAsync(TimeSpan? timeout = null)
     {
         var actor = FlushAll ?? throw new InvalidOperationException("this counter set has no flush-all; start it with WriteBehindCounters.StartAsync");
-        var wait = timeout ?? Settings.WriteTimeout;
+        var wait = timeout ?? Settings.StoreWriter.WriteTimeout;
         try
         {
             // the actor answers at its own deadline; the ask's is a backstop for a node that stops meanwhile
@@ -126,9 +126,9 @@ public static class WriteBehindCounters
             {
                 await journalTable.PrepareAsync().ConfigureAwait(false);
                 // nodes starting together create the journal's tables one at a time
-                if (!await journalTable.InitializeJournalAsync(system, settings.JournalPluginId, settings.WriteTimeout).ConfigureAwait(false))
+                if (!await journalTable.InitializeJournalAsync(system, settings.JournalPluginId, settings.StoreWriter.WriteTimeout).ConfigureAwait(false))
                     system.Log.Warning("Counter set {0}: journal {1} did not initialize within {2}; it keeps trying on its own",
-                        settings.TypeName, settings.JournalPluginId, settings.WriteTimeout);
+                        settings.TypeName, settings.JournalPluginId, settings.StoreWriter.WriteTimeout);
             }
         }
 

@@ -35,7 +35,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     private RememberedReplies<(long Version, IRefreshReply Reply)>? _answered; // first answers to commands with a request id
 
     private readonly ItemWrites _writes = new();
-    private readonly RetryBackoff _backoff;
+    private readonly RetrySettings _backoff;
 
     private RefreshItem? _item;     // null: absent or deleted
     private int _stashed;
@@ -51,7 +51,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         _settings = settings;
         _store = store;
         _supervisor = supervisor;
-        _backoff = new RetryBackoff(settings.RetryMinBackoff, settings.RetryMaxBackoff);
+        _backoff = settings.Retry;
     }
 
     // whether the node's supervisor refreshes the item: not asked, asked (retried until it answers), or answered
@@ -221,7 +221,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                 break;
             case WriteTimedOut timedOut:
                 OnWriteFailed(timedOut.Version,
-                    $"no outcome from the node's store writer within {_settings.WriteTimeout} (store-writer.write-timeout)");
+                    $"no outcome from the node's store writer within {_settings.StoreWriter.WriteTimeout} (store-writer.write-timeout)");
                 break;
             case RetryWrite:
                 Write();
@@ -447,7 +447,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
             ? RefreshItemWrite.Synced(_id, _item, next.Version)
             : (_item is null ? RefreshItemWrite.Delete(_id) : RefreshItemWrite.Save(_item)) with { Version = next.Version };
         _writer.Tell(new WriteItem(write, next.Version));
-        Timers.StartSingleTimer(WriteTimerKey, new WriteTimedOut(next.Version), _settings.WriteTimeout);
+        Timers.StartSingleTimer(WriteTimerKey, new WriteTimedOut(next.Version), _settings.StoreWriter.WriteTimeout);
     }
 
     private void OnWritten(ItemWritten written)

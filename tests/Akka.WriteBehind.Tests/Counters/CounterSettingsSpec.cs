@@ -18,11 +18,11 @@ public sealed class CounterSettingsSpec
         Assert.Equal(CounterDurability.Memory, settings.Durability);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.FlushInterval);
         Assert.Equal(0.2, settings.FlushJitter);
-        Assert.Equal(500, settings.WriterBatchSize);
-        Assert.Equal(TimeSpan.FromMilliseconds(10), settings.WriterBatchDelay);
-        Assert.Equal(2, settings.WriterParallelism);
-        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.RetryMinBackoff);
-        Assert.Equal(TimeSpan.FromSeconds(2), settings.RetryMaxBackoff);
+        Assert.Equal(500, settings.StoreWriter.BatchSize);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), settings.StoreWriter.BatchDelay);
+        Assert.Equal(2, settings.StoreWriter.Parallelism);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.Retry.MinBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.Retry.MaxBackoff);
         Assert.Equal(10_000, settings.IngestMaxOutstanding);
         Assert.Equal(TimeSpan.FromSeconds(120), settings.PassivateIdleAfter);
         Assert.Equal(100_000, settings.MaxLiveEntities);
@@ -97,8 +97,8 @@ public sealed class CounterSettingsSpec
 
         var settings = CounterSettings.FromConfig(config.GetConfig(CounterSettings.ConfigPath));
         Assert.Equal(TimeSpan.FromMilliseconds(250), settings.FlushInterval);
-        Assert.Equal(64, settings.WriterBatchSize);
-        Assert.Equal(3, settings.WriterParallelism);
+        Assert.Equal(64, settings.StoreWriter.BatchSize);
+        Assert.Equal(3, settings.StoreWriter.Parallelism);
         Assert.Null(settings.PassivateIdleAfter);
         Assert.Equal(2_000, settings.MaxLiveEntities);
         Assert.Equal(0.2, settings.FlushJitter);
