@@ -67,7 +67,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     {
         _queues = queues;
         _ledger = ledger;
-        _requests = new RequestMemory(ledger, settings.IdempotencyWindow);
+        _requests = new RequestMemory(ledger, settings.Idempotency.Window);
         _storeKeepsRequests = storeWriter is not null && store is IIdempotentResourceStore<TResource>;
         _requestsKnown = !_storeKeepsRequests;
         _key = key;
@@ -629,7 +629,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         Timers.Cancel(MaxDurationPassed.Key);
         _batch = null;
         if (_requests.Count > 0)
-            _requests.Expire(DateTime.UtcNow - _settings.IdempotencyWindow);
+            _requests.Expire(DateTime.UtcNow - _settings.Idempotency.Window);
 
         var metric = new BatchMetric(
             _settings.TypeName,

@@ -763,7 +763,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         RetryBackoff.Of(attempt, _settings.Retry.MinBackoff, _settings.Retry.MaxBackoff, _settings.Retry.RandomFactor, Random.Shared.NextDouble());
 
     private CounterRequestMemory RequestMemory =>
-        _requestMemory ??= new CounterRequestMemory(_settings.IdempotencyWindow, _settings.IdempotencyMaxIdsPerKey);
+        _requestMemory ??= new CounterRequestMemory(_settings.Idempotency.Window, _settings.Idempotency.MaxIdsPerKey);
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -781,7 +781,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         if (requests is null)
             return null;
-        var expiresAt = DateTimeOffset.UtcNow + _settings.IdempotencyWindow;
+        var expiresAt = DateTimeOffset.UtcNow + _settings.Idempotency.Window;
         return requests.Select(r => new CounterRequest(r.Id, r.Delta, expiresAt)).ToArray();
     }
 

@@ -68,7 +68,7 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Timers.StartPeriodicTimer(CleanupTick.Instance, CleanupTick.Instance, _settings.IdempotencyCleanupInterval);
+        Timers.StartPeriodicTimer(CleanupTick.Instance, CleanupTick.Instance, _settings.Idempotency.CleanupInterval);
         var materializer = Context.Materializer();
         _writes = GroupedChannel.Start<(CounterWrite, IActorRef)>(materializer, Self, _settings.StoreWriter.BufferSize,
             _settings.StoreWriter.BatchSize, _settings.StoreWriter.BatchDelay, _settings.StoreWriter.Parallelism, ApplyAsync, "write");

@@ -309,7 +309,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         if (replyTo.CanReceiveReplies())
             _waiters.Add(new Waiter(replyTo, version, reply));
         if (requestId is not null)
-            (_answered ??= new RememberedReplies<(long, IRefreshReply)>(_settings.IdempotencyWindow, _settings.IdempotencyMaxIdsPerItem))
+            (_answered ??= new RememberedReplies<(long, IRefreshReply)>(_settings.Idempotency.Window, _settings.Idempotency.MaxIdsPerItem))
                 .Remember(requestId, (version, reply), NowMs());
         Write();
         if (item is { Terminal: false })

@@ -34,6 +34,7 @@ public enum TpsScope
 /// <param name="WakeLimit">Most items woken per wake-up. <b>Default</b>: 10,000.</param>
 /// <param name="Retry">Back-off of a failed store read or write and of a supervisor restart (<c>retry</c>). <b>Default</b>: 100ms to 10s, random factor 0.2.</param>
 /// <param name="StoreWriter">The node's store writer of item writes (<c>store-writer</c>). <b>Default</b>: 500 per batch, 5ms, 2 at once, 10,000 queued, 30s.</param>
+/// <param name="Idempotency">Request ids of item commands (<c>idempotency</c>).</param>
 public sealed record RefreshSettings(
     string TypeName,
     TimeSpan ResyncPeriod,
@@ -52,17 +53,9 @@ public sealed record RefreshSettings(
     TimeSpan? WakeInterval,
     int WakeLimit,
     RetrySettings Retry,
-    StoreWriterSettings StoreWriter)
+    StoreWriterSettings StoreWriter,
+    RefreshIdempotencySettings Idempotency)
 {
-    /// <summary>
-    /// How long an item's entity remembers the first answer to a <see cref="PutItem"/> or <see cref="DeleteItem"/> that carried a
-    /// request id (<c>idempotency.window</c>); a repeat within it gets that answer and is not applied again. <b>Default</b>: 10 minutes.
-    /// </summary>
-    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>Request ids an item's entity remembers at most, the newest (<c>idempotency.max-ids-per-item</c>). <b>Default</b>: 1,000.</summary>
-    public int IdempotencyMaxIdsPerItem { get; init; } = 1_000;
-
     /// <summary>Path of the refresh section.</summary>
     public const string ConfigPath = "akka.write-behind.refresh";
 
@@ -108,11 +101,10 @@ public sealed record RefreshSettings(
             WakeInterval: read.DurationOrOff(Keys.WakeInterval),
             WakeLimit: read.PositiveInt(Keys.WakeLimit),
             Retry: SharedSettings.Retry(config, ConfigPath),
-            StoreWriter: SharedSettings.StoreWriter(config, ConfigPath))
-        {
-            IdempotencyWindow = read.PositiveDuration(Keys.IdempotencyWindow),
-            IdempotencyMaxIdsPerItem = read.PositiveInt(Keys.IdempotencyMaxIdsPerItem),
-        };
+            StoreWriter: SharedSettings.StoreWriter(config, ConfigPath),
+            Idempotency: new RefreshIdempotencySettings(
+                Window: read.PositiveDuration(Keys.IdempotencyWindow),
+                MaxIdsPerItem: read.PositiveInt(Keys.IdempotencyMaxIdsPerItem)));
         return settings;
     }
 
@@ -143,6 +135,12 @@ public sealed record RefreshSettings(
         public const string IdempotencyMaxIdsPerItem = "idempotency.max-ids-per-item";
     }
 }
+
+/// <summary>Request ids of <see cref="PutItem"/> and <see cref="DeleteItem"/> (<c>akka.write-behind.refresh.idempotency</c>).</summary>
+/// <param name="Window">How long an item's entity remembers the first answer to a command that carried a request id; a repeat
+/// within it gets that answer and is not applied again (<c>window</c>). <b>Default</b>: 10 minutes.</param>
+/// <param name="MaxIdsPerItem">Request ids an item's entity remembers at most, the newest (<c>max-ids-per-item</c>). <b>Default</b>: 1,000.</param>
+public sealed record RefreshIdempotencySettings(TimeSpan Window, int MaxIdsPerItem);
 
 /// <summary>The sync rate of one node: <see cref="PerSecond"/> items per second with bursts of <see cref="Burst"/>.</summary>
 /// <param name="PerSecond">Items per second (may be fractional in cluster scope).</param>

@@ -23,10 +23,10 @@ public sealed class CounterSettingsSpec
         Assert.Equal(2, settings.StoreWriter.Parallelism);
         Assert.Equal(TimeSpan.FromMilliseconds(100), settings.Retry.MinBackoff);
         Assert.Equal(TimeSpan.FromSeconds(2), settings.Retry.MaxBackoff);
-        Assert.Equal(10_000, settings.IngestMaxOutstanding);
+        Assert.Equal(10_000, settings.Ingest.MaxOutstanding);
         Assert.Equal(TimeSpan.FromSeconds(120), settings.PassivateIdleAfter);
         Assert.Equal(100_000, settings.MaxLiveEntities);
-        Assert.Equal(1_000, settings.FlushAllParallelism);
+        Assert.Equal(1_000, settings.FlushAll.Parallelism);
     }
 
     [Fact]
@@ -61,11 +61,11 @@ public sealed class CounterSettingsSpec
     {
         var settings = Read("akka.write-behind.counters.durability = journal");
         Assert.Equal(CounterDurability.Journal, settings.Durability);
-        Assert.Equal("akka.persistence.journal.sql", settings.JournalPluginId);
-        Assert.Equal(TimeSpan.FromSeconds(10), settings.JournalTrimInterval);
-        Assert.Equal(500, settings.JournalRecoveryParallelism);
-        Assert.Equal(TimeSpan.FromMilliseconds(20), settings.JournalGroupWindow);
-        Assert.Equal(TimeSpan.FromSeconds(30), settings.JournalSweepInterval);
+        Assert.Equal("akka.persistence.journal.sql", settings.Journal.PluginId);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.Journal.TrimInterval);
+        Assert.Equal(500, settings.Journal.RecoveryParallelism);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), settings.Journal.GroupWindow);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.Journal.SweepInterval);
     }
 
     [Fact]
