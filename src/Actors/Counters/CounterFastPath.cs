@@ -32,7 +32,7 @@ public enum FastIncrementStatus
 /// <param name="Increments">How many increments the aggregate held.</param>
 /// <param name="Code">Why, as a code to switch on.</param>
 /// <param name="Message">Why, for people.</param>
-internal sealed record FastIncrementRefusal(string Key, long Delta, long Increments, ErrorCode Code, string Message);
+public sealed record FastIncrementRefusal(string Key, long Delta, long Increments, ErrorCode Code, string Message);
 
 /// <summary>
 /// The node-local fire-and-forget fast path of a counter set (<see cref="CounterSet.FastPath"/>): no actor message per
@@ -52,7 +52,7 @@ internal sealed record FastIncrementRefusal(string Key, long Delta, long Increme
 /// is durable under the set's durability (journal: persisted in the shard log; memory: taken by the entity).
 /// </para>
 /// </summary>
-internal sealed class CounterFastPath
+public sealed class CounterFastPath
 {
     /// <summary>Most overflow splits one key's aggregate holds before <see cref="FastIncrementStatus.Overflow"/>.</summary>
     internal const int MaxSplits = 16;

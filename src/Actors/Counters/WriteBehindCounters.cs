@@ -14,8 +14,8 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// <summary>INTERNAL API: the ingest stage's queue bookkeeping (depth, size, peaks, saturations).</summary>
     internal QueueLedger? Queue { get; init; }
 
-    /// <summary>INTERNAL API: the node-local fast path behind <see cref="Increment"/> and <see cref="IncrementAsync(string, long, string?)"/>; <c>null</c> on a set not started by <see cref="WriteBehindCounters.StartAsync"/>.</summary>
-    internal CounterFastPath? FastPath { get; init; }
+    /// <summary>The node-local fire-and-forget fast path (no actor message per increment); <c>null</c> on a set not started by <see cref="WriteBehindCounters.StartAsync"/>.</summary>
+    public CounterFastPath? FastPath { get; init; }
 
     /// <summary>
     /// Adds <paramref name="delta"/> to <paramref name="key"/> through the <see cref="FastPath"/>: buffered in this process and
