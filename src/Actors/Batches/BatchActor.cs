@@ -71,7 +71,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         _metricsTap = metricsTap;
         _queues = queues;
         _ledger = ledger;
-        _requests = new RequestMemory(ledger, settings.IdempotencyWindow);
+        _requests = new RequestMemory(ledger, settings.Idempotency.Window);
         _storeKeepsRequests = storeWriter is not null && store is IIdempotentResourceStore<TResource>;
         _requestsKnown = !_storeKeepsRequests;
         _key = key;
@@ -634,7 +634,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         Timers.Cancel(MaxDurationPassed.Key);
         _batch = null;
         if (_requests.Count > 0)
-            _requests.Expire(DateTime.UtcNow - _settings.IdempotencyWindow);
+            _requests.Expire(DateTime.UtcNow - _settings.Idempotency.Window);
 
         var operations = batch.Ran.Count + batch.FailedDirectly;
         var total = Stopwatch.GetElapsedTime(batch.StartTimestamp);

@@ -2,9 +2,9 @@ namespace Akka.WriteBehind.Batches;
 
 /// <summary>
 /// A batch operation did not succeed: the typed outcome of <see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, TimeSpan, CancellationToken)"/>
-/// other than a result. Switch on <see cref="Code"/>.
+/// other than a result. Switch on <see cref="WriteBehindException.Code"/>.
 /// </summary>
-public sealed class BatchOperationException : Exception
+public sealed class BatchOperationException : WriteBehindException
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="key">The resource's key.</param>
@@ -12,18 +12,10 @@ public sealed class BatchOperationException : Exception
     /// <param name="message">Why, for people.</param>
     /// <param name="isRejection">The handler refused the operation (rather than the batch failing or the operation not running).</param>
     public BatchOperationException(string key, ErrorCode code, string message, bool isRejection)
-        : base(message)
+        : base(key, code, message)
     {
-        Key = key;
-        Code = code;
         IsRejection = isRejection;
     }
-
-    /// <summary>The resource's key.</summary>
-    public string Key { get; }
-
-    /// <summary>Why, as a code to switch on.</summary>
-    public ErrorCode Code { get; }
 
     /// <summary>
     /// <c>true</c>: the handler refused this operation (<see cref="OperationRejected"/>); the resource is unchanged by it and the

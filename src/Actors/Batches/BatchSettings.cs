@@ -22,12 +22,10 @@ namespace Akka.WriteBehind.Batches;
 /// <param name="OperationTimeout">Deadline <see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, CancellationToken)"/> gives an operation to start running. <b>Default</b>: 10s.</param>
 /// <param name="ReplyTimeoutMargin">Extra time the processor waits for an answer beyond the deadline plus <paramref name="MaxDuration"/>. <b>Default</b>: 5s.</param>
 /// <param name="MaxInFlight">Operations a node's processor has waiting for answers; beyond, callers get <see cref="ErrorCode.Saturated"/>. <b>Default</b>: 10,000.</param>
-/// <param name="SaveManyMaxKeys">Most keys per <c>SaveManyAsync</c> call. <b>Default</b>: 500.</param>
-/// <param name="SaveManyMaxDelay">Longest a save waits for its group to fill; shorter than half of <paramref name="MaxDuration"/> − <paramref name="MinDuration"/>. <b>Default</b>: 5ms.</param>
-/// <param name="SaveManyParallelism">Groups being saved at the same time, per node. <b>Default</b>: 2.</param>
-/// <param name="SaveManyBufferSize">Saves queued per node for grouping; beyond, the batch fails with <see cref="ErrorCode.StoreFailure"/>. <b>Default</b>: 10,000.</param>
+/// <param name="SaveMany">The node's grouping of loads and saves (<c>save-many</c>).</param>
 /// <param name="MaxActiveKeys">Keys of the type with operations queued for their next batch on one node (the depth); beyond, a key
 /// with nothing queued gets <see cref="ErrorCode.Saturated"/> (<see cref="Queues.QueueSaturated"/>). <b>Default</b>: 100,000.</param>
+/// <param name="Idempotency">Request ids of operations (<c>idempotency</c>).</param>
 public sealed record BatchSettings(
     string TypeName,
     TimeSpan MinDuration,
@@ -41,26 +39,10 @@ public sealed record BatchSettings(
     TimeSpan OperationTimeout,
     TimeSpan ReplyTimeoutMargin,
     int MaxInFlight,
-    int SaveManyMaxKeys,
-    TimeSpan SaveManyMaxDelay,
-    int SaveManyParallelism,
-    int SaveManyBufferSize,
-    int MaxActiveKeys)
+    BatchSaveManySettings SaveMany,
+    int MaxActiveKeys,
+    BatchIdempotencySettings Idempotency)
 {
-    /// <summary>
-    /// How long a request id (<see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, string, TimeSpan, CancellationToken)"/>)
-    /// is remembered after its batch was saved: a repeat within it is answered with the first answer and not applied again.
-    /// <b>Default</b>: 10 minutes (<c>idempotency.window</c>).
-    /// </summary>
-    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>
-    /// Request ids the entities of the type remember on one node at most; beyond, an operation with a new id is refused with
-    /// <see cref="ErrorCode.Saturated"/> (ids are never forgotten before the window ends). <b>Default</b>: 1,000,000
-    /// (<c>idempotency.max-remembered</c>).
-    /// </summary>
-    public int IdempotencyMaxRemembered { get; init; } = 1_000_000;
-
     /// <summary>Path of the batches section.</summary>
     public const string ConfigPath = "akka.write-behind.batches";
 
@@ -116,19 +98,19 @@ public sealed record BatchSettings(
             OperationTimeout: read.PositiveDuration(Keys.OperationTimeout),
             ReplyTimeoutMargin: read.PositiveDuration(Keys.ReplyTimeoutMargin),
             MaxInFlight: read.PositiveInt(Keys.MaxInFlight),
-            SaveManyMaxKeys: read.PositiveInt(Keys.SaveManyMaxKeys),
-            SaveManyMaxDelay: read.PositiveDuration(Keys.SaveManyMaxDelay),
-            SaveManyParallelism: read.PositiveInt(Keys.SaveManyParallelism),
-            SaveManyBufferSize: read.PositiveInt(Keys.SaveManyBufferSize),
-            MaxActiveKeys: read.PositiveInt(Keys.MaxActiveKeys))
-        {
-            IdempotencyWindow = read.PositiveDuration(Keys.IdempotencyWindow),
-            IdempotencyMaxRemembered = read.PositiveInt(Keys.IdempotencyMaxRemembered),
-        };
+            SaveMany: new BatchSaveManySettings(
+                MaxKeys: read.PositiveInt(Keys.SaveManyMaxKeys),
+                MaxDelay: read.PositiveDuration(Keys.SaveManyMaxDelay),
+                Parallelism: read.PositiveInt(Keys.SaveManyParallelism),
+                BufferSize: read.PositiveInt(Keys.SaveManyBufferSize)),
+            MaxActiveKeys: read.PositiveInt(Keys.MaxActiveKeys),
+            Idempotency: new BatchIdempotencySettings(
+                Window: read.PositiveDuration(Keys.IdempotencyWindow),
+                MaxRemembered: read.PositiveInt(Keys.IdempotencyMaxRemembered)));
 
         // a save waiting for its group spends the time between min- and max-duration: it must leave room for the save itself
-        read.Require(settings.SaveManyMaxDelay < (maxDuration - minDuration) / 2, Keys.SaveManyMaxDelay,
-            $"({settings.SaveManyMaxDelay}) must be shorter than half of max-duration - min-duration ({(maxDuration - minDuration) / 2})");
+        read.Require(settings.SaveMany.MaxDelay < (maxDuration - minDuration) / 2, Keys.SaveManyMaxDelay,
+            $"({settings.SaveMany.MaxDelay}) must be shorter than half of max-duration - min-duration ({(maxDuration - minDuration) / 2})");
         return settings;
     }
 
@@ -155,3 +137,24 @@ public sealed record BatchSettings(
         public const string IdempotencyMaxRemembered = "idempotency.max-remembered";
     }
 }
+
+/// <summary>
+/// How a node groups the loads and saves of a resource type's batches (<c>save-many</c>) when its store implements
+/// <see cref="IBulkResourceStore{TResource}"/>: queued up to <see cref="BufferSize"/>, grouped by <see cref="MaxKeys"/> or
+/// <see cref="MaxDelay"/>, <see cref="Parallelism"/> groups at once. A group is bounded by its batches' <c>max-duration</c>,
+/// not by a write timeout of its own.
+/// </summary>
+/// <param name="MaxKeys">Most keys per <c>SaveManyAsync</c> call (<c>max-keys</c>). <b>Default</b>: 500.</param>
+/// <param name="MaxDelay">Longest a save waits for its group to fill; shorter than half of <c>max-duration</c> − <c>min-duration</c> (<c>max-delay</c>). <b>Default</b>: 5ms.</param>
+/// <param name="Parallelism">Groups being saved at the same time, per node (<c>parallelism</c>). <b>Default</b>: 2.</param>
+/// <param name="BufferSize">Saves queued per node for grouping; beyond, the batch fails with <see cref="ErrorCode.StoreFailure"/> (<c>buffer-size</c>). <b>Default</b>: 10,000.</param>
+public sealed record BatchSaveManySettings(int MaxKeys, TimeSpan MaxDelay, int Parallelism, int BufferSize);
+
+/// <summary>Request ids of batch operations (<c>idempotency</c>).</summary>
+/// <param name="Window">How long a request id (<see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, string, TimeSpan, CancellationToken)"/>)
+/// is remembered after its batch was saved: a repeat within it is answered with the first answer and not applied again
+/// (<c>window</c>). <b>Default</b>: 10 minutes.</param>
+/// <param name="MaxRemembered">Request ids the entities of the type remember on one node at most; beyond, an operation with a
+/// new id is refused with <see cref="ErrorCode.Saturated"/> (ids are never forgotten before the window ends)
+/// (<c>max-remembered</c>). <b>Default</b>: 1,000,000.</param>
+public sealed record BatchIdempotencySettings(TimeSpan Window, int MaxRemembered);

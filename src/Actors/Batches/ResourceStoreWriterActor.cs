@@ -41,13 +41,13 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
         Receive<SaveResource<TResource>>(save =>
         {
             if (!_saves.TryWrite((save, Sender)))
-                Sender.Tell(new ResourceSaveFailed(save.BatchId, $"the node's save queue is full ({_settings.SaveManyBufferSize} saves)", false));
+                Sender.Tell(new ResourceSaveFailed(save.BatchId, $"the node's save queue is full ({_settings.SaveMany.BufferSize} saves)", false));
         });
 
         Receive<LoadResource>(load =>
         {
             if (!_loads.TryWrite((load, Sender)))
-                Sender.Tell(new ResourceLoadFailed(load.BatchId, $"the node's load queue is full ({_settings.SaveManyBufferSize} loads)", TimeSpan.Zero, false));
+                Sender.Tell(new ResourceLoadFailed(load.BatchId, $"the node's load queue is full ({_settings.SaveMany.BufferSize} loads)", TimeSpan.Zero, false));
         });
 
         Receive<Status.Failure>(failure =>
@@ -60,10 +60,10 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
     protected override void PreStart()
     {
         var materializer = Context.Materializer();
-        _saves = GroupedChannel.Start<(SaveResource<TResource>, IActorRef)>(materializer, Self, _settings.SaveManyBufferSize,
-            _settings.SaveManyMaxKeys, _settings.SaveManyMaxDelay, _settings.SaveManyParallelism, SaveAsync, "save");
-        _loads = GroupedChannel.Start<(LoadResource, IActorRef)>(materializer, Self, _settings.SaveManyBufferSize,
-            _settings.SaveManyMaxKeys, _settings.SaveManyMaxDelay, _settings.SaveManyParallelism, LoadAsync, "load");
+        _saves = GroupedChannel.Start<(SaveResource<TResource>, IActorRef)>(materializer, Self, _settings.SaveMany.BufferSize,
+            _settings.SaveMany.MaxKeys, _settings.SaveMany.MaxDelay, _settings.SaveMany.Parallelism, SaveAsync, "save");
+        _loads = GroupedChannel.Start<(LoadResource, IActorRef)>(materializer, Self, _settings.SaveMany.BufferSize,
+            _settings.SaveMany.MaxKeys, _settings.SaveMany.MaxDelay, _settings.SaveMany.Parallelism, LoadAsync, "load");
     }
 
     protected override void PostStop()
@@ -102,7 +102,7 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
                 // only an entity's first load asks: afterwards it is the single writer of its key's requests
                 var remembered = requestKeys.Length == 0
                     ? NoRequests
-                    : await _requests!.LoadRequestsAsync(requestKeys, DateTime.UtcNow - _settings.IdempotencyWindow, cancel.Token).ConfigureAwait(false);
+                    : await _requests!.LoadRequestsAsync(requestKeys, DateTime.UtcNow - _settings.Idempotency.Window, cancel.Token).ConfigureAwait(false);
                 return (resources, remembered);
             }, cancel.Token).ConfigureAwait(false);
             var duration = Stopwatch.GetElapsedTime(started);
@@ -154,7 +154,7 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
                 if (_requests is null)
                     return _store.SaveManyAsync(resources, cancel.Token);
                 var requests = live.SelectMany(e => e.Save.Requests.Select(r => KeyValuePair.Create(e.Save.Key, r))).ToArray();
-                return _requests.SaveManyWithRequestsAsync(resources, requests, DateTime.UtcNow - _settings.IdempotencyWindow, cancel.Token);
+                return _requests.SaveManyWithRequestsAsync(resources, requests, DateTime.UtcNow - _settings.Idempotency.Window, cancel.Token);
             }, cancel.Token).ConfigureAwait(false);
             foreach (var (save, replyTo) in live)
             {

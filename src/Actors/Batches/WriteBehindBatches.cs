@@ -64,7 +64,7 @@ public static class WriteBehindBatches
             InflightMetrics.Register(queues);
             system.RegisterOnTermination(() => InflightMetrics.Unregister(queues));
 
-            var requests = new RequestLedger(settings.IdempotencyMaxRemembered);
+            var requests = new RequestLedger(settings.Idempotency.MaxRemembered);
             var writer = store is IBulkResourceStore<TResource> bulk
                 ? system.ActorOf(ResourceStoreWriterActor<TResource>.Props(bulk, settings), $"{settings.TypeName}-store-writer")
                 : null;

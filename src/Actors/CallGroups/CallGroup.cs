@@ -90,15 +90,13 @@ public sealed class CallGroup<TId> where TId : notnull
     /// <param name="key">The resource's key.</param>
     /// <param name="operation">The operation.</param>
     /// <param name="requestId">Optional: the caller's request id (<see cref="RequestIds"/>): a repeat within the type's
-    /// idempotency window is answered with the first answer and not applied again.</param>
+    /// idempotency window is answered with the first answer and not applied again; an invalid one is its operation's
+    /// <see cref="ErrorCode.InvalidArgument"/> outcome, as for a counter command.</param>
     /// <typeparam name="TResource">The resource type.</typeparam>
-    /// <exception cref="ArgumentException"><paramref name="requestId"/> is not a valid request id.</exception>
     public CallGroup<TId> AddBatch<TResource>(TId id, BatchProcessor<TResource> processor, string key, IBatchOperation operation,
         string? requestId = null)
         where TResource : notnull =>
-        requestId is not null && !RequestIds.TryValidate(requestId, out var error)
-            ? throw new ArgumentException(error, nameof(requestId))
-            : Add(id, new BatchGroupOperation<TResource>(processor, key, operation, requestId));
+        Add(id, new BatchGroupOperation<TResource>(processor, key, operation, requestId));
 
     /// <summary>
     /// Runs the group and returns its outcomes once: when every operation is answered, or at <paramref name="timeout"/> with

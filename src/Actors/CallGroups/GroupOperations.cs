@@ -119,7 +119,8 @@ public sealed class CounterGroupOperation(IActorRef counters, ICounterCommand co
 /// <param name="processor">The resource type's processor.</param>
 /// <param name="key">The resource's key.</param>
 /// <param name="operation">The operation.</param>
-/// <param name="requestId">Optional: the caller's request id (<see cref="RequestIds"/>), validated by the caller.</param>
+/// <param name="requestId">Optional: the caller's request id (<see cref="RequestIds"/>); an invalid one is answered
+/// <see cref="ErrorCode.InvalidArgument"/> without sending the operation.</param>
 /// <typeparam name="TResource">The resource type.</typeparam>
 public sealed class BatchGroupOperation<TResource>(BatchProcessor<TResource> processor, string key, IBatchOperation operation,
     string? requestId = null) : IGroupOperation
@@ -146,6 +147,8 @@ public sealed class BatchGroupOperation<TResource>(BatchProcessor<TResource> pro
     {
         if (processor.Refusal(Key) is { } refused)
             return new Outcome.Failed(refused.Code, refused.Message) { Saturation = refused.Saturation };
+        if (RequestId is not null && !RequestIds.TryValidate(RequestId, out var requestIdError))
+            return new Outcome.Failed(ErrorCode.InvalidArgument, requestIdError!);
         // through the processor's grouping stage, as RunAsync: operations of one key reach its entity as one message
         processor.Send(new RunOperation(Key, (Guid)correlation, Operation, deadline, RequestId), replyTo);
         return null;

@@ -152,7 +152,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 LoadFailed(failed.Reason);
                 break;
             case LoadTimedOut:
-                LoadFailed($"no answer within {_settings.WriteTimeout}");
+                LoadFailed($"no answer within {_settings.StoreWriter.WriteTimeout}");
                 break;
             case RetryLoad:
                 RequestLoad();
@@ -222,7 +222,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 break;
             case WriteTimedOut:
                 if (_write == WriteState.Outstanding)
-                    WriteFailed($"no answer within {_settings.WriteTimeout}");
+                    WriteFailed($"no answer within {_settings.StoreWriter.WriteTimeout}");
                 break;
             case RetryWrite:
                 if (_write == WriteState.AwaitingRetry)
@@ -513,7 +513,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         _write = WriteState.Outstanding;
         _storeWriter.Tell(new WriteCounter(new CounterWrite(_key, _inFlight, _writeSeq) { Requests = _inFlightRequests }));
-        Timers.StartSingleTimer(WriteTimedOut.Instance, WriteTimedOut.Instance, _settings.WriteTimeout);
+        Timers.StartSingleTimer(WriteTimedOut.Instance, WriteTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
     }
 
     private void Written(CounterWritten written)
@@ -727,7 +727,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private void RequestLoad()
     {
         _storeWriter.Tell(new LoadCounter(_key));
-        Timers.StartSingleTimer(LoadTimedOut.Instance, LoadTimedOut.Instance, _settings.WriteTimeout);
+        Timers.StartSingleTimer(LoadTimedOut.Instance, LoadTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
     }
 
     private void LoadFailed(string reason)
@@ -760,10 +760,10 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         _settings.FlushInterval * (1 - _settings.FlushJitter * Random.Shared.NextDouble());
 
     private TimeSpan Backoff(int attempt) =>
-        RetryBackoff.Of(attempt, _settings.RetryMinBackoff, _settings.RetryMaxBackoff, _settings.RetryRandomFactor, Random.Shared.NextDouble());
+        RetryBackoff.Of(attempt, _settings.Retry.MinBackoff, _settings.Retry.MaxBackoff, _settings.Retry.RandomFactor, Random.Shared.NextDouble());
 
     private CounterRequestMemory RequestMemory =>
-        _requestMemory ??= new CounterRequestMemory(_settings.IdempotencyWindow, _settings.IdempotencyMaxIdsPerKey);
+        _requestMemory ??= new CounterRequestMemory(_settings.Idempotency.Window, _settings.Idempotency.MaxIdsPerKey);
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -781,7 +781,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         if (requests is null)
             return null;
-        var expiresAt = DateTimeOffset.UtcNow + _settings.IdempotencyWindow;
+        var expiresAt = DateTimeOffset.UtcNow + _settings.Idempotency.Window;
         return requests.Select(r => new CounterRequest(r.Id, r.Delta, expiresAt)).ToArray();
     }
 

@@ -38,7 +38,7 @@ internal sealed class CounterFlushAllActor : UntypedActor
                 Context.ActorOf(CounterClusterFlushActor.Props(NameOf(_settings), all.Timeout, Sender));
                 break;
             case FlushNodeCounters node:
-                Context.ActorOf(CounterNodeFlushActor.Props(_ingest, _ledger, _settings.FlushAllParallelism, node, Sender));
+                Context.ActorOf(CounterNodeFlushActor.Props(_ingest, _ledger, _settings.FlushAll.Parallelism, node, Sender));
                 break;
             default:
                 Unhandled(message);

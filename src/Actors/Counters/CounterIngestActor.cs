@@ -116,7 +116,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             foreach (var id in expired)
                 _outstanding.Remove(id);
             _log.Warning("{0} counter messages were not confirmed by their entities within {1} (e.g. {2}); releasing their slots",
-                expired.Count, _settings.IngestConfirmTimeout, examples);
+                expired.Count, _settings.Ingest.ConfirmTimeout, examples);
             Release();
         });
 
@@ -187,7 +187,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        var sweep = TimeSpan.FromTicks(Math.Max(_settings.IngestConfirmTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond));
+        var sweep = TimeSpan.FromTicks(Math.Max(_settings.Ingest.ConfirmTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond));
         Timers.StartPeriodicTimer(SweepOutstanding.Instance, SweepOutstanding.Instance, sweep);
         ArmDrainTick();
     }
@@ -205,15 +205,15 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         if (_queues.TryGetValue(key, out var queue))
         {
             // the key already waits for its turn: the command joins its set (behind the earlier ones)
-            if (queue.Count >= _settings.IngestMaxPending)
-                return (QueueLimit.Width, queue.Count, _settings.IngestMaxPending);
-            if (_queued >= _settings.IngestBufferSize)
-                return (QueueLimit.Total, _queued, _settings.IngestBufferSize);
+            if (queue.Count >= _settings.Ingest.MaxPending)
+                return (QueueLimit.Width, queue.Count, _settings.Ingest.MaxPending);
+            if (_queued >= _settings.Ingest.BufferSize)
+                return (QueueLimit.Total, _queued, _settings.Ingest.BufferSize);
             Enqueue(queue, command, replyTo);
             return null;
         }
 
-        if (_turns.Count == 0 && _outstanding.Count < _settings.IngestMaxOutstanding)
+        if (_turns.Count == 0 && _outstanding.Count < _settings.Ingest.MaxOutstanding)
         {
             // nothing of this key waits here: straight on (the region keeps this stage's order per key)
             Track(key, 1);
@@ -221,10 +221,10 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
             return null;
         }
 
-        if (_queues.Count >= _settings.IngestMaxActiveKeys)
-            return (QueueLimit.Depth, _queues.Count, _settings.IngestMaxActiveKeys);
-        if (_queued >= _settings.IngestBufferSize)
-            return (QueueLimit.Total, _queued, _settings.IngestBufferSize);
+        if (_queues.Count >= _settings.Ingest.MaxActiveKeys)
+            return (QueueLimit.Depth, _queues.Count, _settings.Ingest.MaxActiveKeys);
+        if (_queued >= _settings.Ingest.BufferSize)
+            return (QueueLimit.Total, _queued, _settings.Ingest.BufferSize);
 
         queue = new List<QueuedCounterCommand>();
         _queues[key] = queue;
@@ -280,7 +280,7 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
     /// <summary>Single-shot, re-armed after each timed drain: a busy stage drains less often and the aggregates grow instead.</summary>
     private void ArmDrainTick() =>
-        Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.IngestAggregateWindow);
+        Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.Ingest.AggregateWindow);
 
     /// <summary>The entity's answer to an aggregate: answers of one key come in the order the aggregates were sent.</summary>
     private CounterFastPath.Aggregate? AnsweredAggregate(string key)
@@ -309,12 +309,12 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private void Track(string key, int count)
     {
         var id = ++_nextId;
-        _outstanding[id] = (Environment.TickCount64 + (long)_settings.IngestConfirmTimeout.TotalMilliseconds, key, count);
+        _outstanding[id] = (Environment.TickCount64 + (long)_settings.Ingest.ConfirmTimeout.TotalMilliseconds, key, count);
     }
 
     private void Release()
     {
-        while (_turns.Count > 0 && _outstanding.Count < _settings.IngestMaxOutstanding)
+        while (_turns.Count > 0 && _outstanding.Count < _settings.Ingest.MaxOutstanding)
         {
             var key = _turns.Dequeue();
             var queue = _queues[key];

@@ -32,7 +32,7 @@ internal sealed class CounterJournalSweeperActor : ReceiveActor, IWithTimers
                 return; // one sweep at a time
             _sweeping = true;
             var prefix = ShardJournalActor.PersistenceIdPrefix(_settings.TypeName);
-            _table.PersistenceIdsWithEventsAsync(prefix, _settings.JournalSweepLimit)
+            _table.PersistenceIdsWithEventsAsync(prefix, _settings.Journal.SweepLimit)
                 .PipeTo(Self, success: ids => new SweepResult(ids, null), failure: ex => new SweepResult([], ex));
         });
         Receive<SweepResult>(result =>
@@ -60,7 +60,7 @@ internal sealed class CounterJournalSweeperActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Self.Tell(Sweep.Instance);
-        Timers.StartPeriodicTimer(Sweep.Instance, Sweep.Instance, _settings.JournalSweepInterval);
+        Timers.StartPeriodicTimer(Sweep.Instance, Sweep.Instance, _settings.Journal.SweepInterval);
     }
 
     private sealed record SweepResult(IReadOnlyList<string> PersistenceIds, Exception? Error);

@@ -28,7 +28,7 @@ namespace Akka.WriteBehind.Counters;
 /// <item><term>akka.write_behind.counters.journal_persists_in_flight</term><description>gauge, {persist}: journal writes in flight on this node (journal durability).</description></item>
 /// </list>
 /// </remarks>
-public static class CounterMetrics
+internal static class CounterMetrics
 {
     private const string Prefix = "akka.write_behind.counters.";
     private static readonly ConcurrentDictionary<CounterLedger, byte> Ledgers = new();

@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Counters;
 
@@ -26,25 +27,13 @@ public enum CounterDurability
 /// <param name="NumberOfShards">Shards of the region. <b>Default</b>: 100.</param>
 /// <param name="PassivateIdleAfter">Idle time before an entity is passivated (it flushes first); <c>null</c> = never. <b>Default</b>: 120s.</param>
 /// <param name="EntityBufferSize">Messages an entity buffers while loading. <b>Default</b>: 10,000.</param>
-/// <param name="RetryMinBackoff">First retry back-off. <b>Default</b>: 100ms.</param>
-/// <param name="RetryMaxBackoff">Back-off cap. <b>Default</b>: 2s.</param>
-/// <param name="RetryRandomFactor">Random extra fraction per back-off. <b>Default</b>: 0.2.</param>
-/// <param name="WriterBatchSize">Most writes per store transaction. <b>Default</b>: 500.</param>
-/// <param name="WriterBatchDelay">Longest wait for a group to fill. <b>Default</b>: 10ms.</param>
-/// <param name="WriterParallelism">Groups written at once. <b>Default</b>: 2.</param>
-/// <param name="WriterBufferSize">Writes and loads queued at most in the store writer. <b>Default</b>: 100,000.</param>
-/// <param name="WriteTimeout">Time after which an unanswered write is retried. <b>Default</b>: 30s.</param>
-/// <param name="IngestMaxOutstanding">Messages in flight between the ingest stage and the entities. <b>Default</b>: 10,000.</param>
-/// <param name="IngestBufferSize">Messages queued in the ingest stage. <b>Default</b>: 500,000.</param>
-/// <param name="IngestConfirmTimeout">Time after which an unconfirmed message releases its slot. <b>Default</b>: 30s.</param>
-/// <param name="IngestDrainTimeout">Time CoordinatedShutdown waits for the ingest stage to drain. <b>Default</b>: 20s.</param>
-/// <param name="JournalPluginId">Akka.Persistence journal plugin of journal durability. <b>Default</b>: <c>akka.persistence.journal.sql</c>.</param>
-/// <param name="JournalTrimInterval">How often a shard log deletes the events whose deltas every row holds. <b>Default</b>: 1s.</param>
-/// <param name="JournalRecoveryParallelism">Keys a shard log wakes at once after a replay (woken, not yet attached). <b>Default</b>: 500.</param>
-/// <param name="JournalSweepInterval">How often the node wakes the shard logs that still hold events. <b>Default</b>: 30s.</param>
-/// <param name="JournalSweepLimit">Most shard logs woken per sweep. <b>Default</b>: 10,000.</param>
-/// <param name="IngestMaxPending">Commands the ingest stage queues for one key (the width); beyond, <see cref="Queues.QueueSaturated"/>. <b>Default</b>: 10,000.</param>
-/// <param name="IngestMaxActiveKeys">Keys with queued commands in the ingest stage (the depth); beyond, <see cref="Queues.QueueSaturated"/>. <b>Default</b>: 100,000.</param>
+/// <param name="Retry">Back-off of failed loads and writes (<c>retry</c>). <b>Default</b>: 100ms to 2s, random factor 0.2.</param>
+/// <param name="StoreWriter">The node's store writer (<c>store-writer</c>); its buffer holds writes and loads, and its
+/// <see cref="StoreWriterSettings.WriteTimeout"/> also bounds loads and journal start-up. <b>Default</b>: 500 per batch, 10ms, 2 at once, 100,000 queued, 30s.</param>
+/// <param name="Ingest">The node's ingest stage and fast path (<c>ingest</c>).</param>
+/// <param name="Journal">Journal durability's shard logs (<c>journal</c>).</param>
+/// <param name="Idempotency">Request ids of increments (<c>idempotency</c>).</param>
+/// <param name="FlushAll">Flushing every key of the set (<c>flush-all</c>).</param>
 public sealed record CounterSettings(
     string TypeName,
     CounterDurability Durability,
@@ -53,71 +42,19 @@ public sealed record CounterSettings(
     int NumberOfShards,
     TimeSpan? PassivateIdleAfter,
     int EntityBufferSize,
-    TimeSpan RetryMinBackoff,
-    TimeSpan RetryMaxBackoff,
-    double RetryRandomFactor,
-    int WriterBatchSize,
-    TimeSpan WriterBatchDelay,
-    int WriterParallelism,
-    int WriterBufferSize,
-    TimeSpan WriteTimeout,
-    int IngestMaxOutstanding,
-    int IngestBufferSize,
-    TimeSpan IngestConfirmTimeout,
-    TimeSpan IngestDrainTimeout,
-    string JournalPluginId,
-    TimeSpan JournalTrimInterval,
-    int JournalRecoveryParallelism,
-    TimeSpan JournalSweepInterval,
-    int JournalSweepLimit,
-    int IngestMaxPending,
-    int IngestMaxActiveKeys)
+    RetrySettings Retry,
+    StoreWriterSettings StoreWriter,
+    CounterIngestSettings Ingest,
+    CounterJournalSettings Journal,
+    CounterIdempotencySettings Idempotency,
+    CounterFlushAllSettings FlushAll)
 {
-    /// <summary>
-    /// How often the ingest stage drains the fast path's aggregates (<see cref="CounterFastPath"/>) into one message per key
-    /// (<c>ingest.aggregate-window</c>). <b>Default</b>: 5ms.
-    /// </summary>
-    public TimeSpan IngestAggregateWindow { get; init; } = TimeSpan.FromMilliseconds(5);
-
-    /// <summary>
-    /// Keys the fast path holds aggregates for at most (<c>ingest.fast-path-max-keys</c>); a new key beyond is refused with
-    /// <see cref="FastIncrementStatus.Saturated"/>. <b>Default</b>: 100,000.
-    /// </summary>
-    public int IngestFastPathMaxKeys { get; init; } = 100_000;
-
-    /// <summary>
-    /// Shortest time between the starts of two persists of one shard log (<c>journal.group-window</c>): deltas that arrive
-    /// meanwhile join the next event. <b>Default</b>: 20ms.
-    /// </summary>
-    public TimeSpan JournalGroupWindow { get; init; } = TimeSpan.FromMilliseconds(20);
-
-    /// <summary>
-    /// Keys one node flushes at the same time during <see cref="CounterSet.FlushAllAsync"/> (<c>flush-all.parallelism</c>).
-    /// <b>Default</b>: 1,000.
-    /// </summary>
-    public int FlushAllParallelism { get; init; } = 1_000;
-
     /// <summary>
     /// Live counter entities per node at most (<c>max-live-entities</c>; <c>off</c> or 0 = no limit): beyond, the least
     /// recently used are passivated, flushing first, so that a flood of new keys cannot grow the node without bound.
     /// <b>Default</b>: 100,000.
     /// </summary>
     public int MaxLiveEntities { get; init; } = 100_000;
-
-    /// <summary>
-    /// How long a request id is remembered after its increment was stored (<c>idempotency.window</c>): a repeat within it is not
-    /// applied again. <b>Default</b>: 10 minutes.
-    /// </summary>
-    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>
-    /// Request ids one counter keeps in memory at most (<c>idempotency.max-ids-per-key</c>); older ones are still recognised by
-    /// the store when written. <b>Default</b>: 10,000.
-    /// </summary>
-    public int IdempotencyMaxIdsPerKey { get; init; } = 10_000;
-
-    /// <summary>How often the store writer deletes expired request ids (<c>idempotency.cleanup-interval</c>). <b>Default</b>: 1 minute.</summary>
-    public TimeSpan IdempotencyCleanupInterval { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// The table of this set's rows in the library's stores (<c>table-name</c>; empty = derived from <see cref="TypeName"/>
@@ -167,35 +104,32 @@ public sealed record CounterSettings(
             NumberOfShards: config.GetInt(Keys.NumberOfShards),
             PassivateIdleAfter: passivate is "off" or "" ? null : Positive(config, Keys.PassivateIdleAfter),
             EntityBufferSize: config.GetInt(Keys.EntityBufferSize),
-            RetryMinBackoff: Positive(config, Keys.RetryMinBackoff),
-            RetryMaxBackoff: Positive(config, Keys.RetryMaxBackoff),
-            RetryRandomFactor: config.GetDouble(Keys.RetryRandomFactor),
-            WriterBatchSize: config.GetInt(Keys.WriterBatchSize),
-            WriterBatchDelay: Positive(config, Keys.WriterBatchDelay),
-            WriterParallelism: config.GetInt(Keys.WriterParallelism),
-            WriterBufferSize: config.GetInt(Keys.WriterBufferSize),
-            WriteTimeout: Positive(config, Keys.WriteTimeout),
-            IngestMaxOutstanding: config.GetInt(Keys.IngestMaxOutstanding),
-            IngestBufferSize: config.GetInt(Keys.IngestBufferSize),
-            IngestConfirmTimeout: Positive(config, Keys.IngestConfirmTimeout),
-            IngestDrainTimeout: Positive(config, Keys.IngestDrainTimeout),
-            JournalPluginId: NonEmpty(config, Keys.JournalPluginId),
-            JournalTrimInterval: Positive(config, Keys.JournalTrimInterval),
-            JournalRecoveryParallelism: config.GetInt(Keys.JournalRecoveryParallelism),
-            JournalSweepInterval: Positive(config, Keys.JournalSweepInterval),
-            JournalSweepLimit: config.GetInt(Keys.JournalSweepLimit),
-            IngestMaxPending: config.GetInt(Keys.IngestMaxPending),
-            IngestMaxActiveKeys: config.GetInt(Keys.IngestMaxActiveKeys))
+            Retry: SharedSettings.Retry(config, ConfigPath),
+            StoreWriter: SharedSettings.StoreWriter(config, ConfigPath),
+            Ingest: new CounterIngestSettings(
+                MaxOutstanding: config.GetInt(Keys.IngestMaxOutstanding),
+                BufferSize: config.GetInt(Keys.IngestBufferSize),
+                MaxPending: config.GetInt(Keys.IngestMaxPending),
+                MaxActiveKeys: config.GetInt(Keys.IngestMaxActiveKeys),
+                ConfirmTimeout: Positive(config, Keys.IngestConfirmTimeout),
+                DrainTimeout: Positive(config, Keys.IngestDrainTimeout),
+                AggregateWindow: Positive(config, Keys.IngestAggregateWindow),
+                FastPathMaxKeys: config.GetInt(Keys.IngestFastPathMaxKeys)),
+            Journal: new CounterJournalSettings(
+                PluginId: NonEmpty(config, Keys.JournalPluginId),
+                GroupWindow: NonNegative(config, Keys.JournalGroupWindow),
+                TrimInterval: Positive(config, Keys.JournalTrimInterval),
+                RecoveryParallelism: config.GetInt(Keys.JournalRecoveryParallelism),
+                SweepInterval: Positive(config, Keys.JournalSweepInterval),
+                SweepLimit: config.GetInt(Keys.JournalSweepLimit)),
+            Idempotency: new CounterIdempotencySettings(
+                Window: Positive(config, Keys.IdempotencyWindow),
+                MaxIdsPerKey: config.GetInt(Keys.IdempotencyMaxIdsPerKey),
+                CleanupInterval: Positive(config, Keys.IdempotencyCleanupInterval)),
+            FlushAll: new CounterFlushAllSettings(Parallelism: config.GetInt(Keys.FlushAllParallelism)))
         {
-            IngestAggregateWindow = Positive(config, Keys.IngestAggregateWindow),
-            IngestFastPathMaxKeys = config.GetInt(Keys.IngestFastPathMaxKeys),
             TableName = config.GetString(Keys.TableName, ""),
-            JournalGroupWindow = NonNegative(config, Keys.JournalGroupWindow),
-            FlushAllParallelism = config.GetInt(Keys.FlushAllParallelism),
             MaxLiveEntities = config.GetString(Keys.MaxLiveEntities, "off") is "off" or "" ? 0 : config.GetInt(Keys.MaxLiveEntities),
-            IdempotencyWindow = Positive(config, Keys.IdempotencyWindow),
-            IdempotencyMaxIdsPerKey = config.GetInt(Keys.IdempotencyMaxIdsPerKey),
-            IdempotencyCleanupInterval = Positive(config, Keys.IdempotencyCleanupInterval),
         };
         settings.Validate();
         return settings;
@@ -206,22 +140,17 @@ public sealed record CounterSettings(
         Require(FlushJitter is >= 0 and < 1, Keys.FlushJitter, "must be in [0, 1)");
         Require(NumberOfShards > 0, Keys.NumberOfShards, "must be > 0");
         Require(EntityBufferSize > 0, Keys.EntityBufferSize, "must be > 0");
-        Require(RetryMaxBackoff >= RetryMinBackoff, Keys.RetryMaxBackoff, "must be >= retry.min-backoff");
-        Require(RetryRandomFactor is >= 0 and <= 1, Keys.RetryRandomFactor, "must be in [0, 1]");
-        Require(WriterBatchSize > 0, Keys.WriterBatchSize, "must be > 0");
-        Require(WriterParallelism > 0, Keys.WriterParallelism, "must be > 0");
-        Require(WriterBufferSize > 0, Keys.WriterBufferSize, "must be > 0");
-        Require(IngestMaxOutstanding > 0, Keys.IngestMaxOutstanding, "must be > 0");
-        Require(IngestBufferSize >= 0, Keys.IngestBufferSize, "must be >= 0");
-        Require(JournalRecoveryParallelism > 0, Keys.JournalRecoveryParallelism, "must be > 0");
-        Require(JournalGroupWindow >= TimeSpan.Zero, Keys.JournalGroupWindow, "must not be negative");
-        Require(JournalSweepLimit > 0, Keys.JournalSweepLimit, "must be > 0");
-        Require(IngestMaxPending > 0, Keys.IngestMaxPending, "must be > 0");
-        Require(IngestMaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
-        Require(IngestFastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
-        Require(FlushAllParallelism > 0, Keys.FlushAllParallelism, "must be > 0");
+        Require(Ingest.MaxOutstanding > 0, Keys.IngestMaxOutstanding, "must be > 0");
+        Require(Ingest.BufferSize >= 0, Keys.IngestBufferSize, "must be >= 0");
+        Require(Journal.RecoveryParallelism > 0, Keys.JournalRecoveryParallelism, "must be > 0");
+        Require(Journal.GroupWindow >= TimeSpan.Zero, Keys.JournalGroupWindow, "must not be negative");
+        Require(Journal.SweepLimit > 0, Keys.JournalSweepLimit, "must be > 0");
+        Require(Ingest.MaxPending > 0, Keys.IngestMaxPending, "must be > 0");
+        Require(Ingest.MaxActiveKeys > 0, Keys.IngestMaxActiveKeys, "must be > 0");
+        Require(Ingest.FastPathMaxKeys > 0, Keys.IngestFastPathMaxKeys, "must be > 0");
+        Require(FlushAll.Parallelism > 0, Keys.FlushAllParallelism, "must be > 0");
         Require(MaxLiveEntities >= 0, Keys.MaxLiveEntities, "must be >= 0 (0 or off: no limit)");
-        Require(IdempotencyMaxIdsPerKey > 0, Keys.IdempotencyMaxIdsPerKey, "must be > 0");
+        Require(Idempotency.MaxIdsPerKey > 0, Keys.IdempotencyMaxIdsPerKey, "must be > 0");
         Require(CounterTables.IsValid(TableName), Keys.TableName,
             $"(\"{TableName}\") must be an SQL identifier: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63");
     }
@@ -271,14 +200,6 @@ public sealed record CounterSettings(
         public const string NumberOfShards = "number-of-shards";
         public const string PassivateIdleAfter = "passivate-idle-after";
         public const string EntityBufferSize = "entity-buffer-size";
-        public const string RetryMinBackoff = "retry.min-backoff";
-        public const string RetryMaxBackoff = "retry.max-backoff";
-        public const string RetryRandomFactor = "retry.random-factor";
-        public const string WriterBatchSize = "store-writer.batch-size";
-        public const string WriterBatchDelay = "store-writer.batch-delay";
-        public const string WriterParallelism = "store-writer.parallelism";
-        public const string WriterBufferSize = "store-writer.buffer-size";
-        public const string WriteTimeout = "store-writer.write-timeout";
         public const string IngestMaxOutstanding = "ingest.max-outstanding";
         public const string IngestBufferSize = "ingest.buffer-size";
         public const string IngestConfirmTimeout = "ingest.confirm-timeout";
@@ -300,3 +221,52 @@ public sealed record CounterSettings(
         public const string MaxLiveEntities = "max-live-entities";
     }
 }
+
+/// <summary>The node's ingest stage of a counter set and its fast path (<c>akka.write-behind.counters.ingest</c>).</summary>
+/// <param name="MaxOutstanding">Messages in flight between the ingest stage and the entities (<c>max-outstanding</c>). <b>Default</b>: 10,000.</param>
+/// <param name="BufferSize">Messages queued in the ingest stage (<c>buffer-size</c>). <b>Default</b>: 500,000.</param>
+/// <param name="MaxPending">Commands queued for one key (the width, <c>max-pending</c>); beyond, <see cref="Queues.QueueSaturated"/>. <b>Default</b>: 10,000.</param>
+/// <param name="MaxActiveKeys">Keys with queued commands (the depth, <c>max-active-keys</c>); beyond, <see cref="Queues.QueueSaturated"/>. <b>Default</b>: 100,000.</param>
+/// <param name="ConfirmTimeout">Time after which an unconfirmed message releases its slot (<c>confirm-timeout</c>). <b>Default</b>: 30s.</param>
+/// <param name="DrainTimeout">Time CoordinatedShutdown waits for the ingest stage to drain (<c>drain-timeout</c>). <b>Default</b>: 20s.</param>
+/// <param name="AggregateWindow">How often the fast path's aggregates are drained into one message per key (<c>aggregate-window</c>). <b>Default</b>: 5ms.</param>
+/// <param name="FastPathMaxKeys">Keys the fast path holds aggregates for at most (<c>fast-path-max-keys</c>); a new key beyond is
+/// refused with <see cref="FastIncrementStatus.Saturated"/>. <b>Default</b>: 100,000.</param>
+public sealed record CounterIngestSettings(
+    int MaxOutstanding,
+    int BufferSize,
+    int MaxPending,
+    int MaxActiveKeys,
+    TimeSpan ConfirmTimeout,
+    TimeSpan DrainTimeout,
+    TimeSpan AggregateWindow,
+    int FastPathMaxKeys);
+
+/// <summary>The shard logs of journal durability (<c>akka.write-behind.counters.journal</c>).</summary>
+/// <param name="PluginId">Akka.Persistence journal plugin (<c>plugin-id</c>). <b>Default</b>: <c>akka.persistence.journal.sql</c>.</param>
+/// <param name="GroupWindow">Shortest time between the starts of two persists of one shard log; deltas that arrive meanwhile
+/// join the next event (<c>group-window</c>). <b>Default</b>: 20ms.</param>
+/// <param name="TrimInterval">How often a shard log deletes the events whose deltas every row holds (<c>trim-interval</c>). <b>Default</b>: 10s.</param>
+/// <param name="RecoveryParallelism">Keys a shard log wakes at once after a replay (<c>recovery-parallelism</c>). <b>Default</b>: 500.</param>
+/// <param name="SweepInterval">How often the node wakes the shard logs that still hold events (<c>sweep-interval</c>). <b>Default</b>: 30s.</param>
+/// <param name="SweepLimit">Most shard logs woken per sweep (<c>sweep-limit</c>). <b>Default</b>: 10,000.</param>
+public sealed record CounterJournalSettings(
+    string PluginId,
+    TimeSpan GroupWindow,
+    TimeSpan TrimInterval,
+    int RecoveryParallelism,
+    TimeSpan SweepInterval,
+    int SweepLimit);
+
+/// <summary>Request ids of increments (<c>akka.write-behind.counters.idempotency</c>).</summary>
+/// <param name="Window">How long a request id is remembered after its increment was stored; a repeat within it is not
+/// applied again (<c>window</c>). <b>Default</b>: 10 minutes.</param>
+/// <param name="MaxIdsPerKey">Request ids one counter keeps in memory at most; older ones are still recognised by the store
+/// (<c>max-ids-per-key</c>). <b>Default</b>: 10,000.</param>
+/// <param name="CleanupInterval">How often the store writer deletes expired request ids (<c>cleanup-interval</c>). <b>Default</b>: 1 minute.</param>
+public sealed record CounterIdempotencySettings(TimeSpan Window, int MaxIdsPerKey, TimeSpan CleanupInterval);
+
+/// <summary>Flushing every key of a counter set (<c>akka.write-behind.counters.flush-all</c>).</summary>
+/// <param name="Parallelism">Keys one node flushes at the same time during <see cref="CounterSet.FlushAllAsync"/>
+/// (<c>parallelism</c>). <b>Default</b>: 1,000.</param>
+public sealed record CounterFlushAllSettings(int Parallelism);

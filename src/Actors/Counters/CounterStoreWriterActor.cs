@@ -37,13 +37,13 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
         {
             if (!_writes.TryWrite((msg.Write, Sender)))
                 Sender.Tell(new CounterWriteFailed(msg.Write.Key, msg.Write.Seq,
-                    $"store writer queue is full ({_settings.WriterBufferSize} writes); retrying"));
+                    $"store writer queue is full ({_settings.StoreWriter.BufferSize} writes); retrying"));
         });
 
         Receive<LoadCounter>(msg =>
         {
             if (!_loads.TryWrite((msg.Key, Sender)))
-                Sender.Tell(new CounterLoadFailed(msg.Key, $"store writer queue is full ({_settings.WriterBufferSize} loads); retrying"));
+                Sender.Tell(new CounterLoadFailed(msg.Key, $"store writer queue is full ({_settings.StoreWriter.BufferSize} loads); retrying"));
         });
 
         Receive<CleanupTick>(_ =>
@@ -68,12 +68,12 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Timers.StartPeriodicTimer(CleanupTick.Instance, CleanupTick.Instance, _settings.IdempotencyCleanupInterval);
+        Timers.StartPeriodicTimer(CleanupTick.Instance, CleanupTick.Instance, _settings.Idempotency.CleanupInterval);
         var materializer = Context.Materializer();
-        _writes = GroupedChannel.Start<(CounterWrite, IActorRef)>(materializer, Self, _settings.WriterBufferSize,
-            _settings.WriterBatchSize, _settings.WriterBatchDelay, _settings.WriterParallelism, ApplyAsync, "write");
-        _loads = GroupedChannel.Start<(string, IActorRef)>(materializer, Self, _settings.WriterBufferSize,
-            _settings.WriterBatchSize, _settings.WriterBatchDelay, _settings.WriterParallelism, ReadAsync, "load");
+        _writes = GroupedChannel.Start<(CounterWrite, IActorRef)>(materializer, Self, _settings.StoreWriter.BufferSize,
+            _settings.StoreWriter.BatchSize, _settings.StoreWriter.BatchDelay, _settings.StoreWriter.Parallelism, ApplyAsync, "write");
+        _loads = GroupedChannel.Start<(string, IActorRef)>(materializer, Self, _settings.StoreWriter.BufferSize,
+            _settings.StoreWriter.BatchSize, _settings.StoreWriter.BatchDelay, _settings.StoreWriter.Parallelism, ReadAsync, "load");
     }
 
     protected override void PostStop()

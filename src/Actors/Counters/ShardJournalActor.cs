@@ -60,7 +60,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         _settings = settings;
         _ledger = ledger;
         PersistenceId = PersistenceIdOf(settings.TypeName, shardId);
-        JournalPluginId = settings.JournalPluginId;
+        JournalPluginId = settings.Journal.PluginId;
         SnapshotPluginId = "akka.persistence.no-snapshot-store";
     }
 
@@ -122,8 +122,8 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 if (_recovered.Count > 0)
                     _log.Info("Shard log {0} replayed {1} keys with events up to {2}; waking them", PersistenceId, _recovered.Count, LastSequenceNr);
                 WakeMore();
-                Timers.StartPeriodicTimer(TrimTick.Instance, TrimTick.Instance, _settings.JournalTrimInterval);
-                Timers.StartPeriodicTimer(RewakeTick.Instance, RewakeTick.Instance, _settings.JournalSweepInterval);
+                Timers.StartPeriodicTimer(TrimTick.Instance, TrimTick.Instance, _settings.Journal.TrimInterval);
+                Timers.StartPeriodicTimer(RewakeTick.Instance, RewakeTick.Instance, _settings.Journal.SweepInterval);
                 if (_settings.PassivateIdleAfter is { } idle)
                     Timers.StartPeriodicTimer(KeepAliveTick.Instance, KeepAliveTick.Instance, idle / 3);
                 break;
@@ -191,7 +191,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 break; // being started (or kept) is the point
             case StopCounter:
                 _stopping = true;
-                Timers.StartSingleTimer(StopTimedOut.Instance, StopTimedOut.Instance, _settings.WriteTimeout);
+                Timers.StartSingleTimer(StopTimedOut.Instance, StopTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
                 ContinueStop();
                 break;
             case StopTimedOut:
@@ -231,7 +231,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// <summary>Wakes replayed keys until <c>journal.recovery-parallelism</c> are woken and not yet attached.</summary>
     private void WakeMore()
     {
-        while (_woken.Count < _settings.JournalRecoveryParallelism && _toWake.TryDequeue(out var key))
+        while (_woken.Count < _settings.Journal.RecoveryParallelism && _toWake.TryDequeue(out var key))
         {
             if (!_recovered.ContainsKey(key))
                 continue; // attached meanwhile
@@ -246,7 +246,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             return;
         // persists of one log start at most one group-window apart: each event costs the journal about the same CPU
         // however many deltas it carries, so fewer, fuller events are what lets the journal keep up
-        var wait = _settings.JournalGroupWindow - System.Diagnostics.Stopwatch.GetElapsedTime(_lastPersistStarted);
+        var wait = _settings.Journal.GroupWindow - System.Diagnostics.Stopwatch.GetElapsedTime(_lastPersistStarted);
         if (!_stopping && wait > TimeSpan.Zero)
         {
             if (!Timers.IsTimerActive(GroupWindowTick.Instance))

@@ -63,12 +63,12 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// <see cref="FlushAllFailed"/> (<see cref="ErrorCode.StoreFailure"/>, <see cref="ErrorCode.Timeout"/>, ...): never
     /// reports done while such an increment is unstored. Increments that arrive meanwhile may or may not be included.
     /// </summary>
-    /// <param name="timeout">How long to wait for every member. <b>Default</b>: <see cref="CounterSettings.WriteTimeout"/>.</param>
+    /// <param name="timeout">How long to wait for every member. <b>Default</b>: the set's <see cref="StoreWriterSettings.WriteTimeout"/>.</param>
     /// <exception cref="InvalidOperationException">The set was not started by <see cref="WriteBehindCounters.StartAsync"/>.</exception>
     public async Task<IFlushAllReply> FlushAllAsync(TimeSpan? timeout = null)
     {
         var actor = FlushAll ?? throw new InvalidOperationException("this counter set has no flush-all; start it with WriteBehindCounters.StartAsync");
-        var wait = timeout ?? Settings.WriteTimeout;
+        var wait = timeout ?? Settings.StoreWriter.WriteTimeout;
         try
         {
             // the actor answers at its own deadline; the ask's is a backstop for a node that stops meanwhile
@@ -118,7 +118,7 @@ public static class WriteBehindCounters
         JournalTable? journalTable = null;
         if (settings.Durability == CounterDurability.Journal)
         {
-            journalTable = JournalTable.TryFromConfig(system.Settings.Config, settings.JournalPluginId, out var why);
+            journalTable = JournalTable.TryFromConfig(system.Settings.Config, settings.Journal.PluginId, out var why);
             if (journalTable is null)
                 system.Log.Warning("Counter set {0}: no journal sweep ({1}); keys with journaled increments are written when next touched",
                     settings.TypeName, why);
@@ -126,16 +126,16 @@ public static class WriteBehindCounters
             {
                 await journalTable.PrepareAsync().ConfigureAwait(false);
                 // nodes starting together create the journal's tables one at a time
-                if (!await journalTable.InitializeJournalAsync(system, settings.JournalPluginId, settings.WriteTimeout).ConfigureAwait(false))
+                if (!await journalTable.InitializeJournalAsync(system, settings.Journal.PluginId, settings.StoreWriter.WriteTimeout).ConfigureAwait(false))
                     system.Log.Warning("Counter set {0}: journal {1} did not initialize within {2}; it keeps trying on its own",
-                        settings.TypeName, settings.JournalPluginId, settings.WriteTimeout);
+                        settings.TypeName, settings.Journal.PluginId, settings.StoreWriter.WriteTimeout);
             }
         }
 
         // journal durability: the shard logs are entities of the same region (see CounterMessageExtractor), whose events
         // the node's journal writer carries to the journal together
         var journalWriter = settings.Durability == CounterDurability.Journal
-            ? system.ActorOf(ShardJournalWriterActor.Props(settings.JournalPluginId), $"{settings.TypeName}-journal-writer")
+            ? system.ActorOf(ShardJournalWriterActor.Props(settings.Journal.PluginId), $"{settings.TypeName}-journal-writer")
             : ActorRefs.Nobody;
         var extractor = new CounterMessageExtractor(settings.NumberOfShards);
         var region = await EntityRegions.StartAsync(system, settings.TypeName,
@@ -144,10 +144,10 @@ public static class WriteBehindCounters
                 : CounterActor.Props(id, settings, writer, ledger, extractor.ShardOfKey(id)),
             settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance, extractor).ConfigureAwait(false);
 
-        var queueLedger = new QueueLedger(settings.TypeName, settings.IngestMaxActiveKeys);
+        var queueLedger = new QueueLedger(settings.TypeName, settings.Ingest.MaxActiveKeys);
         InflightMetrics.Register(queueLedger);
         system.RegisterOnTermination(() => InflightMetrics.Unregister(queueLedger));
-        var fastPath = new CounterFastPath(settings.IngestFastPathMaxKeys);
+        var fastPath = new CounterFastPath(settings.Ingest.FastPathMaxKeys);
         var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger, queueLedger, fastPath), $"{settings.TypeName}-ingest");
         fastPath.Wake = () => ingest.Tell(DrainAggregatesNow.Instance, ActorRefs.NoSender);
         if (journalTable is not null)
@@ -157,11 +157,11 @@ public static class WriteBehindCounters
         {
             try
             {
-                await ingest.Ask<CounterIngestDrained>(DrainCounterIngest.Instance, settings.IngestDrainTimeout).ConfigureAwait(false);
+                await ingest.Ask<CounterIngestDrained>(DrainCounterIngest.Instance, settings.Ingest.DrainTimeout).ConfigureAwait(false);
             }
             catch (AskTimeoutException)
             {
-                system.Log.Warning("Counter ingest stage {0} did not drain within {1}", settings.TypeName, settings.IngestDrainTimeout);
+                system.Log.Warning("Counter ingest stage {0} did not drain within {1}", settings.TypeName, settings.Ingest.DrainTimeout);
             }
 
             return Done.Instance;

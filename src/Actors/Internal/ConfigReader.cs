@@ -44,6 +44,15 @@ internal sealed class ConfigReader(Config config, Func<string, string> pathOf)
         return value;
     }
 
+    /// <summary>A number in [0, 1].</summary>
+    public double Fraction(string key)
+    {
+        Present(key);
+        var value = Parse(key, () => config.GetDouble(key));
+        Require(value is >= 0 and <= 1, key, "must be in [0, 1]");
+        return value;
+    }
+
     public bool Bool(string key)
     {
         Present(key);

@@ -15,7 +15,7 @@ namespace Akka.WriteBehind.Queues;
 /// <item><term>akka.write_behind.inflight.queued_operations</term><description>gauge, {operation}: operations queued on this node.</description></item>
 /// </list>
 /// </remarks>
-public static class InflightMetrics
+internal static class InflightMetrics
 {
     private const string Prefix = "akka.write_behind.inflight.";
     private static readonly ConcurrentDictionary<QueueLedger, byte> Ledgers = new();

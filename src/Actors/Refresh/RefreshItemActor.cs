@@ -35,14 +35,12 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     private RememberedReplies<(long Version, IRefreshReply Reply)>? _answered; // first answers to commands with a request id
 
     private readonly ItemWrites _writes = new();
-    private readonly RetryBackoff _backoff;
+    private readonly RetrySettings _backoff;
 
     private RefreshItem? _item;     // null: absent or deleted
     private int _stashed;
     private Tracking _tracking;
-    private bool _passivating;
-    private bool _touchedWhileLoading;
-    private bool _touchedWhilePassivating;
+    private Passivation _passivation;
 
     public RefreshItemActor(string id, RefreshSettings settings, IRefreshItemStore store, IActorRef supervisor, IActorRef writer)
     {
@@ -51,7 +49,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         _settings = settings;
         _store = store;
         _supervisor = supervisor;
-        _backoff = new RetryBackoff(settings.RetryMinBackoff, settings.RetryMaxBackoff);
+        _backoff = settings.Retry;
     }
 
     // whether the node's supervisor refreshes the item: not asked, asked (retried until it answers), or answered
@@ -60,6 +58,15 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         Off,
         Asked,
         Acked,
+    }
+
+    // whether this incarnation asked its shard to passivate it, and whether a caller touched the item since: the shard
+    // stops it anyway, so a touch then is handed to the next incarnation instead of tracking the item here
+    private enum Passivation
+    {
+        None,
+        Asked,
+        AskedAndTouched,
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -75,7 +82,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
     {
         if (_tracking != Tracking.Off)
             _supervisor.Tell(new UntrackItem(_id));
-        if (_touchedWhilePassivating)
+        if (_passivation == Passivation.AskedAndTouched)
             Context.Parent.Tell(new WakeItem(_id, Touch: true)); // the shard starts the next incarnation, which tracks it again
         if (!_writes.AllStored)
             _log.Warning("Refresh item [{0}] stopped with a change not stored; the store keeps the previous state", _id);
@@ -90,7 +97,13 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     protected override void OnReceive(object message) => Loading(message);
 
-    private void Loading(object message)
+    // Loading, nobody has touched the item yet: once loaded it is tracked without a touch.
+    private void Loading(object message) => Loading(message, touched: false);
+
+    // Loading, and a caller or a wake-up touched the item meanwhile: once loaded it is tracked as touched.
+    private void LoadingTouched(object message) => Loading(message, touched: true);
+
+    private void Loading(object message, bool touched)
     {
         switch (message)
         {
@@ -99,7 +112,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                 _writes.Loaded(loaded.Stored is not null, loaded.Stored?.Version);
                 Become(Active);
                 if (_item is { Terminal: false })
-                    Track(touch: _touchedWhileLoading, syncNow: false);
+                    Track(touch: touched, syncNow: false);
                 else
                     ArmIdle();
                 Stash.UnstashAll();
@@ -121,10 +134,12 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                     Stash.Stash(); // handled once loaded: the buffered commands are answered (and stored) first
                 break;
             case WakeItem wake:
-                _touchedWhileLoading |= wake.Touch;
+                if (wake.Touch && !touched)
+                    Become(LoadingTouched);
                 break;
             case IRefreshCommand:
-                _touchedWhileLoading = true;
+                if (!touched)
+                    Become(LoadingTouched);
                 if (_stashed >= _settings.EntityBufferSize)
                 {
                     Reply(Sender, new RefreshRejected(_id, ErrorCode.Saturated,
@@ -221,7 +236,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
                 break;
             case WriteTimedOut timedOut:
                 OnWriteFailed(timedOut.Version,
-                    $"no outcome from the node's store writer within {_settings.WriteTimeout} (store-writer.write-timeout)");
+                    $"no outcome from the node's store writer within {_settings.StoreWriter.WriteTimeout} (store-writer.write-timeout)");
                 break;
             case RetryWrite:
                 Write();
@@ -309,7 +324,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
         if (replyTo.CanReceiveReplies())
             _waiters.Add(new Waiter(replyTo, version, reply));
         if (requestId is not null)
-            (_answered ??= new RememberedReplies<(long, IRefreshReply)>(_settings.IdempotencyWindow, _settings.IdempotencyMaxIdsPerItem))
+            (_answered ??= new RememberedReplies<(long, IRefreshReply)>(_settings.Idempotency.Window, _settings.Idempotency.MaxIdsPerItem))
                 .Remember(requestId, (version, reply), NowMs());
         Write();
         if (item is { Terminal: false })
@@ -377,10 +392,10 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     private void Track(bool touch, bool syncNow)
     {
-        if (_passivating)
+        if (_passivation != Passivation.None)
         {
             // the shard stops this incarnation anyway: the next one tracks the item again
-            _touchedWhilePassivating = true;
+            _passivation = Passivation.AskedAndTouched;
             return;
         }
 
@@ -425,9 +440,9 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
 
     private void Passivate()
     {
-        if (_tracking != Tracking.Off || _passivating)
+        if (_tracking != Tracking.Off || _passivation != Passivation.None)
             return;
-        _passivating = true;
+        _passivation = Passivation.Asked;
         Context.Parent.Tell(new Passivate(StopItem.Instance));
     }
 
@@ -447,7 +462,7 @@ internal sealed class RefreshItemActor : UntypedActor, IWithTimers, IWithStash
             ? RefreshItemWrite.Synced(_id, _item, next.Version)
             : (_item is null ? RefreshItemWrite.Delete(_id) : RefreshItemWrite.Save(_item)) with { Version = next.Version };
         _writer.Tell(new WriteItem(write, next.Version));
-        Timers.StartSingleTimer(WriteTimerKey, new WriteTimedOut(next.Version), _settings.WriteTimeout);
+        Timers.StartSingleTimer(WriteTimerKey, new WriteTimedOut(next.Version), _settings.StoreWriter.WriteTimeout);
     }
 
     private void OnWritten(ItemWritten written)

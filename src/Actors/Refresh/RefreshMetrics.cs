@@ -20,7 +20,7 @@ namespace Akka.WriteBehind.Refresh;
 /// <item><term>akka.write_behind.refresh.evictions</term><description>counter, {item}: items evicted at max-items-per-node.</description></item>
 /// </list>
 /// </remarks>
-public static class RefreshMetrics
+internal static class RefreshMetrics
 {
     private const string Prefix = "akka.write_behind.refresh.";
     private static readonly ConcurrentDictionary<RefreshLedger, byte> Ledgers = new();

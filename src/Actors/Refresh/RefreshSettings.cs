@@ -32,13 +32,9 @@ public enum TpsScope
 /// <param name="IdleTimeout">How long an item that is not refreshed (absent, terminal, evicted) stays in memory. <b>Default</b>: 60s.</param>
 /// <param name="WakeInterval">How often each node wakes stored non-terminal items; <c>null</c> = only at start and when a member leaves. <b>Default</b>: 60s.</param>
 /// <param name="WakeLimit">Most items woken per wake-up. <b>Default</b>: 10,000.</param>
-/// <param name="RetryMinBackoff">First retry back-off of a failed store read or write. <b>Default</b>: 100ms.</param>
-/// <param name="RetryMaxBackoff">Back-off cap. <b>Default</b>: 10s.</param>
-/// <param name="WriterBatchSize">Most item writes in one store transaction of the node's store writer. <b>Default</b>: 500.</param>
-/// <param name="WriterBatchDelay">Longest a write waits for its group to fill. <b>Default</b>: 5ms.</param>
-/// <param name="WriterParallelism">Store transactions of the store writer at the same time. <b>Default</b>: 2.</param>
-/// <param name="WriterBufferSize">Writes queued at most in the store writer; beyond, a write fails at once and is retried. <b>Default</b>: 10,000.</param>
-/// <param name="WriteTimeout">An item that hears nothing about its write for this long counts it as failed and retries it. <b>Default</b>: 30s.</param>
+/// <param name="Retry">Back-off of a failed store read or write and of a supervisor restart (<c>retry</c>). <b>Default</b>: 100ms to 10s, random factor 0.2.</param>
+/// <param name="StoreWriter">The node's store writer of item writes (<c>store-writer</c>). <b>Default</b>: 500 per batch, 5ms, 2 at once, 10,000 queued, 30s.</param>
+/// <param name="Idempotency">Request ids of item commands (<c>idempotency</c>).</param>
 public sealed record RefreshSettings(
     string TypeName,
     TimeSpan ResyncPeriod,
@@ -56,23 +52,10 @@ public sealed record RefreshSettings(
     TimeSpan IdleTimeout,
     TimeSpan? WakeInterval,
     int WakeLimit,
-    TimeSpan RetryMinBackoff,
-    TimeSpan RetryMaxBackoff,
-    int WriterBatchSize,
-    TimeSpan WriterBatchDelay,
-    int WriterParallelism,
-    int WriterBufferSize,
-    TimeSpan WriteTimeout)
+    RetrySettings Retry,
+    StoreWriterSettings StoreWriter,
+    RefreshIdempotencySettings Idempotency)
 {
-    /// <summary>
-    /// How long an item's entity remembers the first answer to a <see cref="PutItem"/> or <see cref="DeleteItem"/> that carried a
-    /// request id (<c>idempotency.window</c>); a repeat within it gets that answer and is not applied again. <b>Default</b>: 10 minutes.
-    /// </summary>
-    public TimeSpan IdempotencyWindow { get; init; } = TimeSpan.FromMinutes(10);
-
-    /// <summary>Request ids an item's entity remembers at most, the newest (<c>idempotency.max-ids-per-item</c>). <b>Default</b>: 1,000.</summary>
-    public int IdempotencyMaxIdsPerItem { get; init; } = 1_000;
-
     /// <summary>Path of the refresh section.</summary>
     public const string ConfigPath = "akka.write-behind.refresh";
 
@@ -117,18 +100,11 @@ public sealed record RefreshSettings(
             IdleTimeout: read.PositiveDuration(Keys.IdleTimeout),
             WakeInterval: read.DurationOrOff(Keys.WakeInterval),
             WakeLimit: read.PositiveInt(Keys.WakeLimit),
-            RetryMinBackoff: read.PositiveDuration(Keys.RetryMinBackoff),
-            RetryMaxBackoff: read.PositiveDuration(Keys.RetryMaxBackoff),
-            WriterBatchSize: read.PositiveInt(Keys.WriterBatchSize),
-            WriterBatchDelay: read.PositiveDuration(Keys.WriterBatchDelay),
-            WriterParallelism: read.PositiveInt(Keys.WriterParallelism),
-            WriterBufferSize: read.PositiveInt(Keys.WriterBufferSize),
-            WriteTimeout: read.PositiveDuration(Keys.WriteTimeout))
-        {
-            IdempotencyWindow = read.PositiveDuration(Keys.IdempotencyWindow),
-            IdempotencyMaxIdsPerItem = read.PositiveInt(Keys.IdempotencyMaxIdsPerItem),
-        };
-        read.Require(settings.RetryMaxBackoff >= settings.RetryMinBackoff, Keys.RetryMaxBackoff, "must be >= retry.min-backoff");
+            Retry: SharedSettings.Retry(config, ConfigPath),
+            StoreWriter: SharedSettings.StoreWriter(config, ConfigPath),
+            Idempotency: new RefreshIdempotencySettings(
+                Window: read.PositiveDuration(Keys.IdempotencyWindow),
+                MaxIdsPerItem: read.PositiveInt(Keys.IdempotencyMaxIdsPerItem)));
         return settings;
     }
 
@@ -151,17 +127,20 @@ public sealed record RefreshSettings(
         public const string IdleTimeout = "idle-timeout";
         public const string WakeInterval = "wake-interval";
         public const string WakeLimit = "wake-limit";
-        public const string RetryMinBackoff = "retry.min-backoff";
-        public const string RetryMaxBackoff = "retry.max-backoff";
-        public const string WriterBatchSize = "store-writer.batch-size";
-        public const string WriterBatchDelay = "store-writer.batch-delay";
-        public const string WriterParallelism = "store-writer.parallelism";
-        public const string WriterBufferSize = "store-writer.buffer-size";
+        public const string WriterBatchSize = StoreWriterSettings.Keys.BatchSize;
+        public const string WriterBatchDelay = StoreWriterSettings.Keys.BatchDelay;
+        public const string WriterParallelism = StoreWriterSettings.Keys.Parallelism;
+        public const string WriterBufferSize = StoreWriterSettings.Keys.BufferSize;
         public const string IdempotencyWindow = "idempotency.window";
         public const string IdempotencyMaxIdsPerItem = "idempotency.max-ids-per-item";
-        public const string WriteTimeout = "store-writer.write-timeout";
     }
 }
+
+/// <summary>Request ids of <see cref="PutItem"/> and <see cref="DeleteItem"/> (<c>akka.write-behind.refresh.idempotency</c>).</summary>
+/// <param name="Window">How long an item's entity remembers the first answer to a command that carried a request id; a repeat
+/// within it gets that answer and is not applied again (<c>window</c>). <b>Default</b>: 10 minutes.</param>
+/// <param name="MaxIdsPerItem">Request ids an item's entity remembers at most, the newest (<c>max-ids-per-item</c>). <b>Default</b>: 1,000.</param>
+public sealed record RefreshIdempotencySettings(TimeSpan Window, int MaxIdsPerItem);
 
 /// <summary>The sync rate of one node: <see cref="PerSecond"/> items per second with bursts of <see cref="Burst"/>.</summary>
 /// <param name="PerSecond">Items per second (may be fractional in cluster scope).</param>

@@ -37,7 +37,7 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
         {
             if (!_writes.TryWrite((msg, Sender, Stopwatch.GetTimestamp())))
                 Sender.Tell(new ItemWriteFailed(msg.Write.Id, msg.Version,
-                    $"the node's refresh store writer queue is full ({_settings.WriterBufferSize} writes, store-writer.buffer-size)"));
+                    $"the node's refresh store writer queue is full ({_settings.StoreWriter.BufferSize} writes, store-writer.buffer-size)"));
         });
 
         Receive<Status.Failure>(failure =>
@@ -49,8 +49,8 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
 
     protected override void PreStart()
     {
-        _writes = GroupedChannel.Start<(WriteItem, IActorRef, long)>(Context.Materializer(), Self, _settings.WriterBufferSize,
-            _settings.WriterBatchSize, _settings.WriterBatchDelay, _settings.WriterParallelism, ApplyAsync, "write");
+        _writes = GroupedChannel.Start<(WriteItem, IActorRef, long)>(Context.Materializer(), Self, _settings.StoreWriter.BufferSize,
+            _settings.StoreWriter.BatchSize, _settings.StoreWriter.BatchDelay, _settings.StoreWriter.Parallelism, ApplyAsync, "write");
     }
 
     protected override void PostStop() => _writes.TryComplete();
@@ -60,7 +60,7 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
     {
         // A write queued longer than half the entity's write-timeout is not applied: its entity may have given up on it and
         // sent a newer state, which this older one must not overwrite. The entity retries it (or ignores the answer).
-        var maxWait = _settings.WriteTimeout / 2;
+        var maxWait = _settings.StoreWriter.WriteTimeout / 2;
         var group = new List<(WriteItem Write, IActorRef ReplyTo)>(queued.Length);
         foreach (var (write, replyTo, at) in queued)
         {

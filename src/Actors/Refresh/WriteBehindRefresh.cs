@@ -40,7 +40,7 @@ public static class WriteBehindRefresh
         // its entities see it die and track their items again
         var supervisor = system.ActorOf(BackoffSupervisor.Props(
             Backoff.OnFailure(RefreshSupervisorActor.Props(settings, syncer, ledger), "supervisor",
-                    settings.RetryMinBackoff, settings.RetryMaxBackoff, 0.2, -1)
+                    settings.Retry.MinBackoff, settings.Retry.MaxBackoff, settings.Retry.RandomFactor, -1)
                 .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Restart))), $"{settings.TypeName}-supervisor");
 
         var writer = system.ActorOf(RefreshStoreWriterActor.Props(store, settings), $"{settings.TypeName}-store-writer");

@@ -26,10 +26,10 @@ public sealed class BatchSettingsSpec
         Assert.Equal(TimeSpan.FromSeconds(120), settings.PassivateIdleAfter);
         Assert.Equal(TimeSpan.FromSeconds(10), settings.OperationTimeout);
         Assert.Equal(10_000, settings.MaxInFlight);
-        Assert.Equal(500, settings.SaveManyMaxKeys);
-        Assert.Equal(TimeSpan.FromMilliseconds(5), settings.SaveManyMaxDelay);
-        Assert.Equal(TimeSpan.FromMinutes(10), settings.IdempotencyWindow);
-        Assert.Equal(1_000_000, settings.IdempotencyMaxRemembered);
+        Assert.Equal(500, settings.SaveMany.MaxKeys);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), settings.SaveMany.MaxDelay);
+        Assert.Equal(TimeSpan.FromMinutes(10), settings.Idempotency.Window);
+        Assert.Equal(1_000_000, settings.Idempotency.MaxRemembered);
     }
 
     [Fact]
@@ -102,8 +102,8 @@ public sealed class BatchSettingsSpec
         Assert.Equal(64, accounts.MaxOperations);
         Assert.True(accounts.KeepLoaded);
         Assert.Null(accounts.PassivateIdleAfter);
-        Assert.Equal(TimeSpan.FromMinutes(2), accounts.IdempotencyWindow);
-        Assert.Equal(500, accounts.IdempotencyMaxRemembered);
+        Assert.Equal(TimeSpan.FromMinutes(2), accounts.Idempotency.Window);
+        Assert.Equal(500, accounts.Idempotency.MaxRemembered);
 
         // other types keep the defaults
         Assert.Equal(TimeSpan.FromMilliseconds(100), BatchSettings.FromConfig(config.GetConfig(BatchSettings.ConfigPath), "carts").MinDuration);

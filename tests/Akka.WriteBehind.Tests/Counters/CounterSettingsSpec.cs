@@ -18,15 +18,15 @@ public sealed class CounterSettingsSpec
         Assert.Equal(CounterDurability.Memory, settings.Durability);
         Assert.Equal(TimeSpan.FromSeconds(1), settings.FlushInterval);
         Assert.Equal(0.2, settings.FlushJitter);
-        Assert.Equal(500, settings.WriterBatchSize);
-        Assert.Equal(TimeSpan.FromMilliseconds(10), settings.WriterBatchDelay);
-        Assert.Equal(2, settings.WriterParallelism);
-        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.RetryMinBackoff);
-        Assert.Equal(TimeSpan.FromSeconds(2), settings.RetryMaxBackoff);
-        Assert.Equal(10_000, settings.IngestMaxOutstanding);
+        Assert.Equal(500, settings.StoreWriter.BatchSize);
+        Assert.Equal(TimeSpan.FromMilliseconds(10), settings.StoreWriter.BatchDelay);
+        Assert.Equal(2, settings.StoreWriter.Parallelism);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.Retry.MinBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.Retry.MaxBackoff);
+        Assert.Equal(10_000, settings.Ingest.MaxOutstanding);
         Assert.Equal(TimeSpan.FromSeconds(120), settings.PassivateIdleAfter);
         Assert.Equal(100_000, settings.MaxLiveEntities);
-        Assert.Equal(1_000, settings.FlushAllParallelism);
+        Assert.Equal(1_000, settings.FlushAll.Parallelism);
     }
 
     [Fact]
@@ -61,11 +61,11 @@ public sealed class CounterSettingsSpec
     {
         var settings = Read("akka.write-behind.counters.durability = journal");
         Assert.Equal(CounterDurability.Journal, settings.Durability);
-        Assert.Equal("akka.persistence.journal.sql", settings.JournalPluginId);
-        Assert.Equal(TimeSpan.FromSeconds(10), settings.JournalTrimInterval);
-        Assert.Equal(500, settings.JournalRecoveryParallelism);
-        Assert.Equal(TimeSpan.FromMilliseconds(20), settings.JournalGroupWindow);
-        Assert.Equal(TimeSpan.FromSeconds(30), settings.JournalSweepInterval);
+        Assert.Equal("akka.persistence.journal.sql", settings.Journal.PluginId);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.Journal.TrimInterval);
+        Assert.Equal(500, settings.Journal.RecoveryParallelism);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), settings.Journal.GroupWindow);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.Journal.SweepInterval);
     }
 
     [Fact]
@@ -97,8 +97,8 @@ public sealed class CounterSettingsSpec
 
         var settings = CounterSettings.FromConfig(config.GetConfig(CounterSettings.ConfigPath));
         Assert.Equal(TimeSpan.FromMilliseconds(250), settings.FlushInterval);
-        Assert.Equal(64, settings.WriterBatchSize);
-        Assert.Equal(3, settings.WriterParallelism);
+        Assert.Equal(64, settings.StoreWriter.BatchSize);
+        Assert.Equal(3, settings.StoreWriter.Parallelism);
         Assert.Null(settings.PassivateIdleAfter);
         Assert.Equal(2_000, settings.MaxLiveEntities);
         Assert.Equal(0.2, settings.FlushJitter);

@@ -50,10 +50,10 @@ public sealed class WriteBehindRefreshHostingSpec
             Assert.Equal(7, settings.MaxItemsPerNode);
             Assert.False(settings.SyncOnCreate);
             Assert.Equal(10, settings.Burst); // the library default
-            Assert.Equal(50, settings.WriterBatchSize);
-            Assert.Equal(TimeSpan.FromMilliseconds(3), settings.WriterBatchDelay);
-            Assert.Equal(1, settings.WriterParallelism);
-            Assert.Equal(123, settings.WriterBufferSize);
+            Assert.Equal(50, settings.StoreWriter.BatchSize);
+            Assert.Equal(TimeSpan.FromMilliseconds(3), settings.StoreWriter.BatchDelay);
+            Assert.Equal(1, settings.StoreWriter.Parallelism);
+            Assert.Equal(123, settings.StoreWriter.BufferSize);
 
             var region = await host.Services.GetRequiredService<IRequiredActor<RefreshRegion>>().GetAsync();
             var reply = await region.Ask<IRefreshReply>(new GetOrCreateItem(new RefreshItem("hosted", "{}")), TimeSpan.FromSeconds(15));

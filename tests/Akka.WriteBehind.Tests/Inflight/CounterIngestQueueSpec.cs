@@ -24,9 +24,9 @@ public sealed class CounterIngestQueueSpec(ITestOutputHelper output) : Akka.Test
             ingest { max-outstanding = 1, max-active-keys = {{maxActiveKeys}}, max-pending = 10, buffer-size = 100 }
             """).WithFallback(WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath)));
         var region = CreateTestProbe();
-        var ledger = new QueueLedger(settings.TypeName, settings.IngestMaxActiveKeys);
+        var ledger = new QueueLedger(settings.TypeName, settings.Ingest.MaxActiveKeys);
         var ingest = Sys.ActorOf(CounterIngestActor.Props(region, settings, new CounterLedger(settings.TypeName), ledger,
-            new CounterFastPath(settings.IngestFastPathMaxKeys)));
+            new CounterFastPath(settings.Ingest.FastPathMaxKeys)));
         return (ingest, region, ledger);
     }
 

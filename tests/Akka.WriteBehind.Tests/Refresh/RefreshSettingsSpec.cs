@@ -30,13 +30,14 @@ public sealed class RefreshSettingsSpec
         Assert.Equal(TimeSpan.FromSeconds(60), settings.IdleTimeout);
         Assert.Equal(TimeSpan.FromSeconds(60), settings.WakeInterval);
         Assert.Equal(10_000, settings.WakeLimit);
-        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.RetryMinBackoff);
-        Assert.Equal(TimeSpan.FromSeconds(10), settings.RetryMaxBackoff);
-        Assert.Equal(500, settings.WriterBatchSize);
-        Assert.Equal(TimeSpan.FromMilliseconds(5), settings.WriterBatchDelay);
-        Assert.Equal(2, settings.WriterParallelism);
-        Assert.Equal(10_000, settings.WriterBufferSize);
-        Assert.Equal(TimeSpan.FromSeconds(30), settings.WriteTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), settings.Retry.MinBackoff);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.Retry.MaxBackoff);
+        Assert.Equal(0.2, settings.Retry.RandomFactor);
+        Assert.Equal(500, settings.StoreWriter.BatchSize);
+        Assert.Equal(TimeSpan.FromMilliseconds(5), settings.StoreWriter.BatchDelay);
+        Assert.Equal(2, settings.StoreWriter.Parallelism);
+        Assert.Equal(10_000, settings.StoreWriter.BufferSize);
+        Assert.Equal(TimeSpan.FromSeconds(30), settings.StoreWriter.WriteTimeout);
     }
 
     [Fact]
@@ -59,6 +60,7 @@ public sealed class RefreshSettingsSpec
     [InlineData("tps-scope = planet", "akka.write-behind.refresh.tps-scope")]
     [InlineData("sync-on-create = perhaps", "akka.write-behind.refresh.sync-on-create")]
     [InlineData("retry { min-backoff = 2s, max-backoff = 1s }", "akka.write-behind.refresh.retry.max-backoff")]
+    [InlineData("retry.random-factor = 1.5", "akka.write-behind.refresh.retry.random-factor")]
     [InlineData("store-writer.batch-size = 0", "akka.write-behind.refresh.store-writer.batch-size")]
     [InlineData("store-writer.buffer-size = -1", "akka.write-behind.refresh.store-writer.buffer-size")]
     [InlineData("store-writer.write-timeout = 0s", "akka.write-behind.refresh.store-writer.write-timeout")]
