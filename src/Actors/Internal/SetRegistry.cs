@@ -1,0 +1,67 @@
+namespace Akka.WriteBehind.Internal;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// The sets of one feature started on an actor system, by shard type name and by registry key. A start reserves its type
+/// name and key before it starts anything, so that a clash is refused with <see cref="DuplicateSetException"/> while
+/// nothing of the second set runs yet; a start that fails releases them again.
+/// </para>
+/// </summary>
+internal sealed class SetRegistry<TSet> where TSet : class
+{
+    private readonly object _lock = new();
+    private readonly Dictionary<string, TSet?> _byTypeName = new(StringComparer.Ordinal);
+    private readonly Dictionary<Type, string> _byKey = new();
+    private readonly string _what;
+
+    /// <param name="what">What a set is called in messages, e.g. "counter set".</param>
+    public SetRegistry(string what) => _what = what;
+
+    /// <exception cref="DuplicateSetException">The type name or the key is taken.</exception>
+    public void Reserve(string typeName, Type? key)
+    {
+        lock (_lock)
+        {
+            if (_byTypeName.ContainsKey(typeName))
+                throw new DuplicateSetException(typeName, key,
+                    $"a {_what} with type name '{typeName}' was already started on this actor system; give each set its own type name");
+            if (key is not null && _byKey.TryGetValue(key, out var other))
+                throw new DuplicateSetException(typeName, key,
+                    $"the key {key.Name} already names the {_what} '{other}' on this actor system; give each set its own key");
+            _byTypeName.Add(typeName, null);
+            if (key is not null)
+                _byKey.Add(key, typeName);
+        }
+    }
+
+    /// <summary>Makes a reserved set findable.</summary>
+    public void Complete(string typeName, TSet set)
+    {
+        lock (_lock)
+            _byTypeName[typeName] = set;
+    }
+
+    /// <summary>Frees what a start that failed had reserved.</summary>
+    public void Release(string typeName, Type? key)
+    {
+        lock (_lock)
+        {
+            _byTypeName.Remove(typeName);
+            if (key is not null && _byKey.TryGetValue(key, out var reserved) && reserved == typeName)
+                _byKey.Remove(key);
+        }
+    }
+
+    public TSet? Find(string typeName)
+    {
+        lock (_lock)
+            return _byTypeName.GetValueOrDefault(typeName);
+    }
+
+    public TSet? Find(Type key)
+    {
+        lock (_lock)
+            return _byKey.TryGetValue(key, out var typeName) ? _byTypeName.GetValueOrDefault(typeName) : null;
+    }
+}
