@@ -43,11 +43,8 @@ public sealed class CounterSets : IExtension
         ?? throw new InvalidOperationException(
             $"no counter set was started under the key {typeof(TKey).Name} on this actor system (WithWriteBehindCounters<{typeof(TKey).Name}> starts it)");
 
-    internal void Reserve(string typeName, Type? key) => _sets.Reserve(typeName, key);
-
-    internal void Release(string typeName, Type? key) => _sets.Release(typeName, key);
-
-    internal void Add(CounterSet set) => _sets.Complete(set.Settings.TypeName, set);
+    /// <summary>Runs <paramref name="start"/> under <paramref name="typeName"/> and <paramref name="key"/> (see <see cref="SetRegistry{TSet}.StartAsync"/>).</summary>
+    internal Task<CounterSet> StartAsync(string typeName, Type? key, Func<Task<CounterSet>> start) => _sets.StartAsync(typeName, key, start);
 }
 
 /// <summary>INTERNAL API: creates <see cref="CounterSets"/>.</summary>

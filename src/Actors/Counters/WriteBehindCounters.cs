@@ -127,35 +127,17 @@ public static class WriteBehindCounters
 
     /// <summary>INTERNAL API: <see cref="StartAsync"/> under a registry key (see <see cref="CounterSets.Get{TKey}"/>).</summary>
     internal static Task<CounterSet> StartSetAsync(ActorSystem system, ICounterStore store, CounterSettings settings, string? role, Type? key) =>
-        Reserved(system, settings, key, () => StartHostingAsync(system, store, settings, role));
+        CounterSets.Get(system).StartAsync(settings.TypeName, key, () => StartHostingAsync(system, store, settings, role));
 
     /// <summary>INTERNAL API: <see cref="StartProxyAsync"/> under a registry key.</summary>
     internal static Task<CounterSet> StartProxySetAsync(ActorSystem system, CounterSettings settings, string? role, Type? key) =>
-        Reserved(system, settings, key, async () =>
+        CounterSets.Get(system).StartAsync(settings.TypeName, key, async () =>
         {
             var proxy = await EntityRegions.StartProxyAsync(system, settings.TypeName, role, settings.NumberOfShards,
                 new CounterMessageExtractor(settings.NumberOfShards)).ConfigureAwait(false);
             var ledger = new CounterLedger(settings.TypeName) { Live = new CounterLiveEntities(settings.MaxLiveEntities) };
             return StartFront(system, proxy, settings, ledger);
         });
-
-    // the type name and key are taken before anything starts, so that a clash leaves the first set alone
-    private static async Task<CounterSet> Reserved(ActorSystem system, CounterSettings settings, Type? key, Func<Task<CounterSet>> start)
-    {
-        var sets = CounterSets.Get(system);
-        sets.Reserve(settings.TypeName, key);
-        try
-        {
-            var set = await start().ConfigureAwait(false);
-            sets.Add(set);
-            return set;
-        }
-        catch
-        {
-            sets.Release(settings.TypeName, key);
-            throw;
-        }
-    }
 
     private static async Task<CounterSet> StartHostingAsync(ActorSystem system, ICounterStore store, CounterSettings settings, string? role)
     {

@@ -28,12 +28,22 @@ public static class WriteBehindHostingExtensions
             builder.AddHocon(JournalConfig(options), HoconAddMode.Append);
         builder.WithActors(async (system, registry) =>
         {
-            var store = options.Store ?? OwnedStore(system, system.Settings.Config);
-
+            var store = options.Store ?? KeyedSets.Owned(system, CounterStores.FromConfig(system.Settings.Config));
             var counters = await WriteBehindCounters.StartAsync(system, store, role: options.Role).ConfigureAwait(false);
             registry.Register<CounterRegion>(counters.Region);
         });
         return builder;
+    }
+
+    /// <summary>Starts write-behind counters configured by <paramref name="configure"/>; see <see cref="WithWriteBehindCounters(AkkaConfigurationBuilder, WriteBehindCountersOptions?)"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Sets the options.</param>
+    /// <returns>The same builder.</returns>
+    public static AkkaConfigurationBuilder WithWriteBehindCounters(this AkkaConfigurationBuilder builder, Action<WriteBehindCountersOptions> configure)
+    {
+        var options = new WriteBehindCountersOptions();
+        configure(options);
+        return builder.WithWriteBehindCounters(options);
     }
 
     /// <summary>
@@ -54,14 +64,14 @@ public static class WriteBehindHostingExtensions
     public static AkkaConfigurationBuilder WithWriteBehindCounters<TKey>(this AkkaConfigurationBuilder builder, WriteBehindCountersOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        RequireTypeName(options.TypeName, nameof(options));
+        KeyedSets.RequireTypeName(options.TypeName, "WriteBehindCountersOptions.TypeName", nameof(options));
         builder.AddHocon(WriteBehindConfig.DefaultConfig(), HoconAddMode.Append);
         if (options.Durability == CounterDurability.Journal)
             builder.AddHocon(JournalConfig(options), HoconAddMode.Append);
         builder.WithActors(async (system, registry) =>
         {
-            var config = SetConfig(system, options);
-            var store = options.Store ?? OwnedStore(system, config);
+            var config = KeyedSets.SetConfig(system, options.ToHocon());
+            var store = options.Store ?? KeyedSets.Owned(system, CounterStores.FromConfig(config));
             var settings = CounterSettings.FromConfig(config.GetConfig(CounterSettings.ConfigPath));
             var counters = await WriteBehindCounters.StartSetAsync(system, store, settings, options.Role, typeof(TKey)).ConfigureAwait(false);
             registry.Register<TKey>(counters.Region);
@@ -101,47 +111,17 @@ public static class WriteBehindHostingExtensions
     public static AkkaConfigurationBuilder WithWriteBehindCountersProxy<TKey>(this AkkaConfigurationBuilder builder, string typeName, string? role,
         WriteBehindCountersOptions? options = null)
     {
-        RequireTypeName(typeName, nameof(typeName));
+        KeyedSets.RequireTypeName(typeName, "typeName", nameof(typeName));
         options ??= new WriteBehindCountersOptions();
         builder.AddHocon(WriteBehindConfig.DefaultConfig(), HoconAddMode.Append);
         builder.WithActors(async (system, registry) =>
         {
-            var config = SetConfig(system, options);
+            var config = KeyedSets.SetConfig(system, options.ToHocon());
             var settings = CounterSettings.FromConfig(config.GetConfig(CounterSettings.ConfigPath)) with { TypeName = typeName };
             var counters = await WriteBehindCounters.StartProxySetAsync(system, settings, role, typeof(TKey)).ConfigureAwait(false);
             registry.Register<TKey>(counters.Region);
         });
         return builder;
-    }
-
-    private static void RequireTypeName(string? typeName, string parameterName)
-    {
-        if (string.IsNullOrWhiteSpace(typeName))
-            throw new ArgumentException("A keyed counter set needs its own shard type name (WriteBehindCountersOptions.TypeName).", parameterName);
-    }
-
-    // a keyed set's own options over the application's HOCON and the library defaults, for this set alone
-    private static Akka.Configuration.Config SetConfig(ActorSystem system, WriteBehindCountersOptions options) =>
-        options.ToHocon().WithFallback(system.Settings.Config).WithFallback(WriteBehindConfig.DefaultConfig());
-
-    // the library's own store lives as long as the actor system (a PostgreSQL store holds a connection pool)
-    private static ICounterStore OwnedStore(ActorSystem system, Akka.Configuration.Config config)
-    {
-        var store = CounterStores.FromConfig(config);
-        if (store is IDisposable disposable)
-            system.RegisterOnTermination(disposable.Dispose);
-        return store;
-    }
-
-    /// <summary>Starts write-behind counters configured by <paramref name="configure"/>; see <see cref="WithWriteBehindCounters(AkkaConfigurationBuilder, WriteBehindCountersOptions?)"/>.</summary>
-    /// <param name="builder">The builder.</param>
-    /// <param name="configure">Sets the options.</param>
-    /// <returns>The same builder.</returns>
-    public static AkkaConfigurationBuilder WithWriteBehindCounters(this AkkaConfigurationBuilder builder, Action<WriteBehindCountersOptions> configure)
-    {
-        var options = new WriteBehindCountersOptions();
-        configure(options);
-        return builder.WithWriteBehindCounters(options);
     }
 
     // the journal's fallback configuration, next to the chosen store

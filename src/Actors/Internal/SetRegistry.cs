@@ -18,8 +18,30 @@ internal sealed class SetRegistry<TSet> where TSet : class
     /// <param name="what">What a set is called in messages, e.g. "counter set".</param>
     public SetRegistry(string what) => _what = what;
 
+    /// <summary>
+    /// Reserves <paramref name="typeName"/> and <paramref name="key"/>, runs <paramref name="start"/> and makes its set
+    /// findable; a start that fails frees both again. The type name and key are taken before anything starts, so that a
+    /// clash leaves the first set alone.
+    /// </summary>
     /// <exception cref="DuplicateSetException">The type name or the key is taken.</exception>
-    public void Reserve(string typeName, Type? key)
+    public async Task<TSet> StartAsync(string typeName, Type? key, Func<Task<TSet>> start)
+    {
+        Reserve(typeName, key);
+        try
+        {
+            var set = await start().ConfigureAwait(false);
+            lock (_lock)
+                _byTypeName[typeName] = set;
+            return set;
+        }
+        catch
+        {
+            Release(typeName, key);
+            throw;
+        }
+    }
+
+    private void Reserve(string typeName, Type? key)
     {
         lock (_lock)
         {
@@ -35,15 +57,7 @@ internal sealed class SetRegistry<TSet> where TSet : class
         }
     }
 
-    /// <summary>Makes a reserved set findable.</summary>
-    public void Complete(string typeName, TSet set)
-    {
-        lock (_lock)
-            _byTypeName[typeName] = set;
-    }
-
-    /// <summary>Frees what a start that failed had reserved.</summary>
-    public void Release(string typeName, Type? key)
+    private void Release(string typeName, Type? key)
     {
         lock (_lock)
         {
