@@ -6,6 +6,7 @@ using Akka.Remote.Hosting;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Hosting;
 using Akka.WriteBehind.Tests.Support;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -58,6 +59,7 @@ public sealed class CounterSetKeysSpec
                 o.SqliteDataDir = dir.Path;
                 o.FlushInterval = TimeSpan.FromHours(1);
                 o.NumberOfShards = 7;
+                o.Durability = CounterDurability.Journal;
             }));
         try
         {
@@ -72,6 +74,8 @@ public sealed class CounterSetKeysSpec
             Assert.Equal("likes", sets.Get<Likes>().Settings.TypeName);
             Assert.Equal(7, sets.Get<Likes>().Settings.NumberOfShards);
             Assert.Equal(100, sets.Get<PageViews>().Settings.NumberOfShards);
+            Assert.Equal(CounterDurability.Journal, sets.Get<Likes>().Settings.Durability);
+            Assert.Equal(CounterDurability.Memory, sets.Get<PageViews>().Settings.Durability);
             Assert.Same(views, sets.Get<PageViews>().Region);
             Assert.Null(sets.Find<string>());
 
@@ -88,6 +92,18 @@ public sealed class CounterSetKeysSpec
             var file = SqliteCounterStore.ForDirectory(dir.Path);
             Assert.Equal(5, (await file.WithTable("counters_page_views").ReadAsync(["k"]))["k"].Value);
             Assert.Equal(7, (await file.WithTable("counters_likes").ReadAsync(["k"]))["k"].Value);
+
+            // only the journal set wrote to the journal, under its own persistence ids
+            await using var journal = new SqliteConnection($"Data Source={Path.Combine(dir.Path, "journal.db")}");
+            await journal.OpenAsync();
+            await using var ids = journal.CreateCommand();
+            ids.CommandText = "SELECT DISTINCT persistence_id FROM journal";
+            await using var reader = await ids.ExecuteReaderAsync();
+            var persistenceIds = new List<string>();
+            while (await reader.ReadAsync())
+                persistenceIds.Add(reader.GetString(0));
+            Assert.NotEmpty(persistenceIds);
+            Assert.All(persistenceIds, id => Assert.StartsWith("likes|shard-", id));
         }
         finally
         {
