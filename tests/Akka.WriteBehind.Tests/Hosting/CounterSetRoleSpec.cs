@@ -51,7 +51,7 @@ public sealed class CounterSetRoleSpec : IAsyncLifetime
 
         // every entity lives on A; B is no region of the set
         Assert.Equal(21, await CounterRegions.EntitiesAsync(CounterSets.Get(System(a)).Get<PageViews>()));
-        var regions = await RegionsAsync(facade);
+        var regions = await RegionsAsync(facade.ShardRegion);
         Assert.DoesNotContain(Cluster.Cluster.Get(System(b)).SelfAddress, regions);
     }
 
@@ -68,7 +68,7 @@ public sealed class CounterSetRoleSpec : IAsyncLifetime
         var onB = CounterSets.Get(System(b)).Get<PageViews>();
 
         // B's region answers once it is known to the coordinator: it would be counted as a region by now if it hosted
-        var regions = await RegionsAsync(onB);
+        var regions = await RegionsAsync(onB.ShardRegion);
         Assert.Single(regions);
         Assert.DoesNotContain(Cluster.Cluster.Get(System(b)).SelfAddress, regions);
 
@@ -107,12 +107,12 @@ public sealed class CounterSetRoleSpec : IAsyncLifetime
     }
 
     // the regions the set's coordinator knows, asked through the node's region once it has found the coordinator
-    private static async Task<IReadOnlyCollection<Address>> RegionsAsync(CounterSet set)
+    internal static async Task<IReadOnlyCollection<Address>> RegionsAsync(IActorRef region)
     {
         var deadline = DateTime.UtcNow + Timeout;
         while (true)
         {
-            var current = await set.ShardRegion.Ask<CurrentRegions>(GetCurrentRegions.Instance, Timeout);
+            var current = await region.Ask<CurrentRegions>(GetCurrentRegions.Instance, Timeout);
             if (current.Regions.Count > 0)
                 return current.Regions.ToList();
             Assert.True(DateTime.UtcNow < deadline, "the region found its coordinator");
