@@ -21,6 +21,7 @@ public sealed class DuplicateSetException : InvalidOperationException
     /// <summary>The shard type name of the set that was refused.</summary>
     public string TypeName { get; }
 
-    /// <summary>The registry key the refused set was started under (<c>WithWriteBehindCounters&lt;TKey&gt;</c>), or <c>null</c>.</summary>
+    /// <summary>The registry key the refused set was started under (<c>WithWriteBehindCounters&lt;TKey&gt;</c>), or
+    /// <c>null</c>.</summary>
     public Type? Key { get; }
 }

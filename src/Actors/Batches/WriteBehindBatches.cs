@@ -48,7 +48,8 @@ public static class WriteBehindBatches
     /// <returns>The type's processor on this node.</returns>
     /// <exception cref="InvalidOperationException">A resource type for <typeparamref name="TResource"/> is already started on this system.</exception>
     public static async Task<BatchProcessor<TResource>> StartAsync<TResource>(
-        ActorSystem system, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, string? role = null)
+        ActorSystem system, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler,
+        string? role = null)
         where TResource : notnull
     {
         ArgumentNullException.ThrowIfNull(system);

@@ -41,10 +41,13 @@ public sealed class CounterSets : IExtension
     /// <exception cref="InvalidOperationException">No set was started under that key on this system (yet).</exception>
     public CounterSet Get<TKey>() => Find<TKey>()
         ?? throw new InvalidOperationException(
-            $"no counter set was started under the key {typeof(TKey).Name} on this actor system (WithWriteBehindCounters<{typeof(TKey).Name}> starts it)");
+            $"no counter set was started under the key {typeof(TKey).Name} on this actor system "
+            + $"(WithWriteBehindCounters<{typeof(TKey).Name}> starts it)");
 
-    /// <summary>Runs <paramref name="start"/> under <paramref name="typeName"/> and <paramref name="key"/> (see <see cref="SetRegistry{TSet}.StartAsync"/>).</summary>
-    internal Task<CounterSet> StartAsync(string typeName, Type? key, Func<Task<CounterSet>> start) => _sets.StartAsync(typeName, key, start);
+    /// <summary>Runs <paramref name="start"/> under <paramref name="typeName"/> and <paramref name="key"/>
+    /// (see <see cref="SetRegistry{TSet}.StartAsync"/>).</summary>
+    internal Task<CounterSet> StartAsync(string typeName, Type? key, Func<Task<CounterSet>> start) =>
+        _sets.StartAsync(typeName, key, start);
 }
 
 /// <summary>INTERNAL API: creates <see cref="CounterSets"/>.</summary>

@@ -108,5 +108,6 @@ public static class CounterTables
         return typeName == DefaultTypeName ? DefaultTableName : Sql.SqlTableNames.Derive(DefaultTableName, typeName);
     }
 
-    internal static string Validate(string tableName, string parameterName) => Sql.SqlTableNames.Validate(tableName, "counter", parameterName);
+    internal static string Validate(string tableName, string parameterName) =>
+        Sql.SqlTableNames.Validate(tableName, "counter", parameterName);
 }

@@ -107,7 +107,8 @@ public static class WriteBehindCounters
     /// member (or <c>akka.cluster.sharding.role</c>).</param>
     /// <exception cref="DuplicateSetException">A set with <see cref="CounterSettings.TypeName"/> was already started on
     /// <paramref name="system"/>.</exception>
-    public static Task<CounterSet> StartAsync(ActorSystem system, ICounterStore store, CounterSettings? settings = null, string? role = null) =>
+    public static Task<CounterSet> StartAsync(ActorSystem system, ICounterStore store, CounterSettings? settings = null,
+        string? role = null) =>
         StartSetAsync(system, store, settings ?? CounterSettings.Create(system), role, key: null);
 
     /// <summary>
@@ -126,7 +127,8 @@ public static class WriteBehindCounters
         StartProxySetAsync(system, settings ?? CounterSettings.Create(system), role, key: null);
 
     /// <summary>INTERNAL API: <see cref="StartAsync"/> under a registry key (see <see cref="CounterSets.Get{TKey}"/>).</summary>
-    internal static Task<CounterSet> StartSetAsync(ActorSystem system, ICounterStore store, CounterSettings settings, string? role, Type? key) =>
+    internal static Task<CounterSet> StartSetAsync(ActorSystem system, ICounterStore store, CounterSettings settings, string? role,
+        Type? key) =>
         CounterSets.Get(system).StartAsync(settings.TypeName, key, () => StartHostingAsync(system, store, settings, role));
 
     /// <summary>INTERNAL API: <see cref="StartProxyAsync"/> under a registry key.</summary>
@@ -139,7 +141,8 @@ public static class WriteBehindCounters
             return StartFront(system, proxy, settings, ledger);
         });
 
-    private static async Task<CounterSet> StartHostingAsync(ActorSystem system, ICounterStore store, CounterSettings settings, string? role)
+    private static async Task<CounterSet> StartHostingAsync(ActorSystem system, ICounterStore store, CounterSettings settings,
+        string? role)
     {
         // each set writes its own table, so that sets sharing a database never share rows
         if (store is ICounterTableStore tables)
@@ -178,7 +181,8 @@ public static class WriteBehindCounters
                 : CounterActor.Props(id, settings, writer, ledger, extractor.ShardOfKey(id)),
             settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance, extractor, role).ConfigureAwait(false);
         if (journalTable is not null)
-            system.ActorOf(CounterJournalSweeperActor.Props(region, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
+            system.ActorOf(CounterJournalSweeperActor.Props(region, settings, journalTable),
+                $"{settings.TypeName}-journal-sweeper");
         return StartFront(system, region, settings, ledger);
     }
 

@@ -61,7 +61,8 @@ public static class WriteBehindHostingExtensions
     /// <returns>The same builder.</returns>
     /// <exception cref="ArgumentException">No type name, or journal durability on PostgreSQL without a connection string.</exception>
     /// <exception cref="DuplicateSetException">At start-up: the key or the type name is already taken on the actor system.</exception>
-    public static AkkaConfigurationBuilder WithWriteBehindCounters<TKey>(this AkkaConfigurationBuilder builder, WriteBehindCountersOptions options)
+    public static AkkaConfigurationBuilder WithWriteBehindCounters<TKey>(this AkkaConfigurationBuilder builder,
+        WriteBehindCountersOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         KeyedSets.RequireTypeName(options.TypeName, "WriteBehindCountersOptions.TypeName", nameof(options));
@@ -73,7 +74,8 @@ public static class WriteBehindHostingExtensions
             var config = KeyedSets.SetConfig(system, options.ToHocon());
             var store = options.Store ?? KeyedSets.Owned(system, CounterStores.FromConfig(config));
             var settings = CounterSettings.FromConfig(config.GetConfig(CounterSettings.ConfigPath));
-            var counters = await WriteBehindCounters.StartSetAsync(system, store, settings, options.Role, typeof(TKey)).ConfigureAwait(false);
+            var counters = await WriteBehindCounters.StartSetAsync(system, store, settings, options.Role, typeof(TKey))
+                .ConfigureAwait(false);
             registry.Register<TKey>(counters.Region);
         });
         return builder;
@@ -84,7 +86,8 @@ public static class WriteBehindHostingExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="configure">Sets the options; it must set <see cref="WriteBehindCountersOptions.TypeName"/>.</param>
     /// <returns>The same builder.</returns>
-    public static AkkaConfigurationBuilder WithWriteBehindCounters<TKey>(this AkkaConfigurationBuilder builder, Action<WriteBehindCountersOptions> configure)
+    public static AkkaConfigurationBuilder WithWriteBehindCounters<TKey>(this AkkaConfigurationBuilder builder,
+        Action<WriteBehindCountersOptions> configure)
     {
         var options = new WriteBehindCountersOptions();
         configure(options);
@@ -108,8 +111,8 @@ public static class WriteBehindHostingExtensions
     /// <returns>The same builder.</returns>
     /// <exception cref="ArgumentException">No type name.</exception>
     /// <exception cref="DuplicateSetException">At start-up: the key or the type name is already taken on the actor system.</exception>
-    public static AkkaConfigurationBuilder WithWriteBehindCountersProxy<TKey>(this AkkaConfigurationBuilder builder, string typeName, string? role,
-        WriteBehindCountersOptions? options = null)
+    public static AkkaConfigurationBuilder WithWriteBehindCountersProxy<TKey>(this AkkaConfigurationBuilder builder, string typeName,
+        string? role, WriteBehindCountersOptions? options = null)
     {
         KeyedSets.RequireTypeName(typeName, "typeName", nameof(typeName));
         options ??= new WriteBehindCountersOptions();
@@ -118,7 +121,8 @@ public static class WriteBehindHostingExtensions
         {
             var config = KeyedSets.SetConfig(system, options.ToHocon());
             var settings = CounterSettings.FromConfig(config.GetConfig(CounterSettings.ConfigPath)) with { TypeName = typeName };
-            var counters = await WriteBehindCounters.StartProxySetAsync(system, settings, role, typeof(TKey)).ConfigureAwait(false);
+            var counters = await WriteBehindCounters.StartProxySetAsync(system, settings, role, typeof(TKey))
+                .ConfigureAwait(false);
             registry.Register<TKey>(counters.Region);
         });
         return builder;

@@ -27,7 +27,8 @@ public static class WriteBehindRefreshHostingExtensions
             var store = options.Store ?? KeyedSets.Owned(system,
                 RefreshItemStores.FromConfig(system.Settings.Config, options.TableName ?? RefreshTables.DerivedFrom(settings.TypeName)));
             var syncer = options.Syncer ?? options.SyncerFactory?.Invoke(system);
-            var refresh = await WriteBehindRefresh.StartAsync(system, store, syncer, settings, options.Role).ConfigureAwait(false);
+            var refresh = await WriteBehindRefresh.StartAsync(system, store, syncer, settings, options.Role)
+                .ConfigureAwait(false);
             registry.Register<RefreshRegion>(refresh.Region);
         });
         return builder;
@@ -47,7 +48,8 @@ public static class WriteBehindRefreshHostingExtensions
     /// <returns>The same builder.</returns>
     /// <exception cref="ArgumentException">No type name.</exception>
     /// <exception cref="DuplicateSetException">At start-up: the key or the type name is already taken on the actor system.</exception>
-    public static AkkaConfigurationBuilder WithWriteBehindRefresh<TKey>(this AkkaConfigurationBuilder builder, WriteBehindRefreshOptions options)
+    public static AkkaConfigurationBuilder WithWriteBehindRefresh<TKey>(this AkkaConfigurationBuilder builder,
+        WriteBehindRefreshOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         KeyedSets.RequireTypeName(options.TypeName, "WriteBehindRefreshOptions.TypeName", nameof(options));
@@ -59,7 +61,8 @@ public static class WriteBehindRefreshHostingExtensions
             var store = options.Store ?? KeyedSets.Owned(system,
                 RefreshItemStores.FromConfig(config, options.TableName ?? RefreshTables.DerivedFrom(settings.TypeName)));
             var syncer = options.Syncer ?? options.SyncerFactory?.Invoke(system);
-            var refresh = await WriteBehindRefresh.StartSetAsync(system, store, syncer, settings, options.Role, typeof(TKey)).ConfigureAwait(false);
+            var refresh = await WriteBehindRefresh.StartSetAsync(system, store, syncer, settings, options.Role, typeof(TKey))
+                .ConfigureAwait(false);
             registry.Register<TKey>(refresh.Region);
         });
         return builder;
@@ -70,7 +73,8 @@ public static class WriteBehindRefreshHostingExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="configure">Sets the options; it must set <see cref="WriteBehindRefreshOptions.TypeName"/>.</param>
     /// <returns>The same builder.</returns>
-    public static AkkaConfigurationBuilder WithWriteBehindRefresh<TKey>(this AkkaConfigurationBuilder builder, Action<WriteBehindRefreshOptions> configure)
+    public static AkkaConfigurationBuilder WithWriteBehindRefresh<TKey>(this AkkaConfigurationBuilder builder,
+        Action<WriteBehindRefreshOptions> configure)
     {
         var options = new WriteBehindRefreshOptions();
         configure(options);
@@ -91,8 +95,8 @@ public static class WriteBehindRefreshHostingExtensions
     /// <returns>The same builder.</returns>
     /// <exception cref="ArgumentException">No type name.</exception>
     /// <exception cref="DuplicateSetException">At start-up: the key or the type name is already taken on the actor system.</exception>
-    public static AkkaConfigurationBuilder WithWriteBehindRefreshProxy<TKey>(this AkkaConfigurationBuilder builder, string typeName, string? role,
-        int? numberOfShards = null)
+    public static AkkaConfigurationBuilder WithWriteBehindRefreshProxy<TKey>(this AkkaConfigurationBuilder builder, string typeName,
+        string? role, int? numberOfShards = null)
     {
         KeyedSets.RequireTypeName(typeName, "typeName", nameof(typeName));
         builder.AddHocon(WriteBehindConfig.DefaultConfig(), HoconAddMode.Append);

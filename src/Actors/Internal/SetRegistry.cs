@@ -47,7 +47,8 @@ internal sealed class SetRegistry<TSet> where TSet : class
         {
             if (_byTypeName.ContainsKey(typeName))
                 throw new DuplicateSetException(typeName, key,
-                    $"a {_what} with type name '{typeName}' was already started on this actor system; give each set its own type name");
+                    $"a {_what} with type name '{typeName}' was already started on this actor system; "
+                    + "give each set its own type name");
             if (key is not null && _byKey.TryGetValue(key, out var other))
                 throw new DuplicateSetException(typeName, key,
                     $"the key {key.Name} already names the {_what} '{other}' on this actor system; give each set its own key");

@@ -23,7 +23,8 @@ public sealed class RefreshSets : IExtension
     /// <exception cref="InvalidOperationException">No such cache was started on this system (yet).</exception>
     public RefreshSet Default => Find(_defaultTypeName)
         ?? throw new InvalidOperationException(
-            $"no refresh cache '{_defaultTypeName}' was started on this actor system (WithWriteBehindRefresh or WriteBehindRefresh.StartAsync start it)");
+            $"no refresh cache '{_defaultTypeName}' was started on this actor system "
+            + "(WithWriteBehindRefresh or WriteBehindRefresh.StartAsync start it)");
 
     /// <summary>The cache started with type name <paramref name="typeName"/>, or <c>null</c>.</summary>
     /// <param name="typeName">The cache's shard type name.</param>
@@ -39,15 +40,19 @@ public sealed class RefreshSets : IExtension
     /// <exception cref="InvalidOperationException">No cache was started under that key on this system (yet).</exception>
     public RefreshSet Get<TKey>() => Find<TKey>()
         ?? throw new InvalidOperationException(
-            $"no refresh cache was started under the key {typeof(TKey).Name} on this actor system (WithWriteBehindRefresh<{typeof(TKey).Name}> starts it)");
+            $"no refresh cache was started under the key {typeof(TKey).Name} on this actor system "
+            + $"(WithWriteBehindRefresh<{typeof(TKey).Name}> starts it)");
 
-    /// <summary>Runs <paramref name="start"/> under <paramref name="typeName"/> and <paramref name="key"/> (see <see cref="SetRegistry{TSet}.StartAsync"/>).</summary>
-    internal Task<RefreshSet> StartAsync(string typeName, Type? key, Func<Task<RefreshSet>> start) => _sets.StartAsync(typeName, key, start);
+    /// <summary>Runs <paramref name="start"/> under <paramref name="typeName"/> and <paramref name="key"/>
+    /// (see <see cref="SetRegistry{TSet}.StartAsync"/>).</summary>
+    internal Task<RefreshSet> StartAsync(string typeName, Type? key, Func<Task<RefreshSet>> start) =>
+        _sets.StartAsync(typeName, key, start);
 }
 
 /// <summary>INTERNAL API: creates <see cref="RefreshSets"/>.</summary>
 internal sealed class RefreshSetsProvider : ExtensionIdProvider<RefreshSets>
 {
     public override RefreshSets CreateExtension(ExtendedActorSystem system) =>
-        new(system.Settings.Config.WithFallback(WriteBehindConfig.DefaultConfig()).GetString(RefreshSettings.ConfigPath + "." + RefreshSettings.Keys.TypeName));
+        new(system.Settings.Config.WithFallback(WriteBehindConfig.DefaultConfig())
+            .GetString(RefreshSettings.ConfigPath + "." + RefreshSettings.Keys.TypeName));
 }

@@ -20,5 +20,6 @@ public static class RefreshTables
     public static string DerivedFrom(string typeName) =>
         typeName == DefaultTypeName ? DefaultTableName : SqlTableNames.Derive(DefaultTableName, typeName);
 
-    internal static string Validate(string tableName, string parameterName) => SqlTableNames.Validate(tableName, "refresh item", parameterName);
+    internal static string Validate(string tableName, string parameterName) =>
+        SqlTableNames.Validate(tableName, "refresh item", parameterName);
 }

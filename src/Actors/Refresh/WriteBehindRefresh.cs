@@ -32,8 +32,8 @@ public static class WriteBehindRefresh
     /// without it the region only routes, and no item lives or is refreshed there. <b>Default</b>: <c>null</c>, every member.</param>
     /// <exception cref="DuplicateSetException">A cache with <see cref="RefreshSettings.TypeName"/> was already started on
     /// <paramref name="system"/>.</exception>
-    public static Task<RefreshSet> StartAsync(ActorSystem system, IRefreshItemStore store, IItemSyncer? syncer, RefreshSettings? settings = null,
-        string? role = null)
+    public static Task<RefreshSet> StartAsync(ActorSystem system, IRefreshItemStore store, IItemSyncer? syncer,
+        RefreshSettings? settings = null, string? role = null)
     {
         var resolved = settings ?? RefreshSettings.Create(system);
         return StartSetAsync(system, store, syncer, resolved, role, key: null);
@@ -57,15 +57,16 @@ public static class WriteBehindRefresh
     }
 
     /// <summary>INTERNAL API: <see cref="StartAsync"/> under a registry key (see <see cref="RefreshSets.Get{TKey}"/>).</summary>
-    internal static Task<RefreshSet> StartSetAsync(ActorSystem system, IRefreshItemStore store, IItemSyncer? syncer, RefreshSettings settings,
-        string? role, Type? key) =>
+    internal static Task<RefreshSet> StartSetAsync(ActorSystem system, IRefreshItemStore store, IItemSyncer? syncer,
+        RefreshSettings settings, string? role, Type? key) =>
         RefreshSets.Get(system).StartAsync(settings.TypeName, key, () => StartHostingAsync(system, store, syncer, settings, role));
 
     /// <summary>INTERNAL API: <see cref="StartProxyAsync"/> under a registry key.</summary>
     internal static Task<RefreshSet> StartProxySetAsync(ActorSystem system, RefreshSettings settings, string? role, Type? key) =>
         RefreshSets.Get(system).StartAsync(settings.TypeName, key, async () =>
         {
-            var proxy = await EntityRegions.StartProxyAsync(system, settings.TypeName, role, settings.NumberOfShards).ConfigureAwait(false);
+            var proxy = await EntityRegions.StartProxyAsync(system, settings.TypeName, role, settings.NumberOfShards)
+                .ConfigureAwait(false);
             var front = system.ActorOf(RefreshFrontActor.Props(proxy), $"{settings.TypeName}-front");
             return new RefreshSet(front, proxy, ActorRefs.Nobody, settings);
         });

@@ -29,6 +29,7 @@ internal static class SqlTableNames
     public static string Validate(string tableName, string what, string parameterName) => IsValid(tableName)
         ? tableName
         : throw new ArgumentException(
-            $"\"{tableName}\" is not a {what} table name: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63.",
+            $"\"{tableName}\" is not a {what} table name: a lowercase letter or underscore, "
+            + "then lowercase letters, digits or underscores, at most 63.",
             parameterName);
 }
