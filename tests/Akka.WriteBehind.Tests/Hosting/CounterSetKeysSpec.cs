@@ -1,8 +1,5 @@
 using Akka.Actor;
-using Akka.Cluster.Hosting;
-using Akka.Cluster.Sharding;
 using Akka.Hosting;
-using Akka.Remote.Hosting;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Hosting;
 using Akka.WriteBehind.Tests.Support;
@@ -21,21 +18,9 @@ public sealed class CounterSetKeysSpec
 
     private sealed class Likes;
 
-    internal static IHost Host(string name, Action<AkkaConfigurationBuilder> configure, params string[] roles) =>
-        new HostBuilder()
-            .ConfigureServices(services => services.AddAkka(name, builder =>
-            {
-                builder
-                    .AddHocon("akka.coordinated-shutdown.run-by-clr-shutdown-hook = off", HoconAddMode.Prepend)
-                    .WithRemoting("127.0.0.1", 0)
-                    .WithClustering(new ClusterOptions { Roles = roles });
-                configure(builder);
-            }))
-            .Build();
-
     private static async Task<IHost> OneNodeAsync(string name, Action<AkkaConfigurationBuilder> configure)
     {
-        var host = Host(name, configure);
+        var host = ClusterHosts.Build(name, configure);
         await host.StartAsync();
         var cluster = Cluster.Cluster.Get(host.Services.GetRequiredService<ActorSystem>());
         await cluster.JoinAsync(cluster.SelfAddress).WaitAsync(Timeout);
@@ -111,31 +96,24 @@ public sealed class CounterSetKeysSpec
         }
     }
 
-    [Fact]
-    public async Task Should_refuse_a_second_set_under_the_same_key()
+    [Theory]
+    [InlineData(false, "page-views-2")] // the same key, another type name
+    [InlineData(true, "page-views")] // another key, the same type name
+    public async Task Should_refuse_a_second_set_under_the_same_key_or_type_name(bool otherKey, string otherTypeName)
     {
         var store = new InMemoryCounterStore();
-        using var host = Host("counter-set-same-key", builder => builder
-            .WithWriteBehindCounters<PageViews>(o => (o.TypeName, o.Store) = ("page-views", store))
-            .WithWriteBehindCounters<PageViews>(o => (o.TypeName, o.Store) = ("page-views-2", store)));
+        using var host = ClusterHosts.Build("counter-set-clash", builder =>
+        {
+            builder.WithWriteBehindCounters<PageViews>(o => (o.TypeName, o.Store) = ("page-views", store));
+            if (otherKey)
+                builder.WithWriteBehindCounters<Likes>(o => (o.TypeName, o.Store) = (otherTypeName, store));
+            else
+                builder.WithWriteBehindCounters<PageViews>(o => (o.TypeName, o.Store) = (otherTypeName, store));
+        });
 
         var error = await Assert.ThrowsAsync<DuplicateSetException>(() => host.StartAsync());
-        Assert.Equal(typeof(PageViews), error.Key);
-        Assert.Equal("page-views-2", error.TypeName);
-        await host.StopAsync();
-    }
-
-    [Fact]
-    public async Task Should_refuse_a_second_set_with_the_same_type_name()
-    {
-        var store = new InMemoryCounterStore();
-        using var host = Host("counter-set-same-type", builder => builder
-            .WithWriteBehindCounters<PageViews>(o => (o.TypeName, o.Store) = ("shared", store))
-            .WithWriteBehindCounters<Likes>(o => (o.TypeName, o.Store) = ("shared", store)));
-
-        var error = await Assert.ThrowsAsync<DuplicateSetException>(() => host.StartAsync());
-        Assert.Equal(typeof(Likes), error.Key);
-        Assert.Equal("shared", error.TypeName);
+        Assert.Equal(otherKey ? typeof(Likes) : typeof(PageViews), error.Key);
+        Assert.Equal(otherTypeName, error.TypeName);
         await host.StopAsync();
     }
 
