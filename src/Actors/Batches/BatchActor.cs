@@ -44,6 +44,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly IResourceStore<TResource> _store;
     private readonly OperationHandler<TResource> _handler;
     private readonly IActorRef? _storeWriter;
+    private readonly DeadlineTimer _deadlines; // min-duration, to the millisecond (the scheduler's tick is 10 ms)
+    private readonly BatchMetricsTap _metricsTap;
     private readonly QueueLedger _queues;  // the node's depth for this type: keys with queued operations
     private readonly RequestLedger _ledger; // the node's count of remembered request ids of this type
     private readonly RequestMemory _requests;
@@ -56,15 +58,17 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly List<(IActorRef To, List<IOperationReply> Replies)> _groupedAnswers = new(1);
     private Batch? _batch;           // the open batch; null between batches
     private long _lastBatchId;
-    private List<Ran>? _spareRan;    // the ended batch's list, reused by the next (kept only while small: it stays with an idle entity)
+    private Batch? _spareBatch;      // the ended batch, reused by the next (kept only while its list is small: it stays with an idle entity)
     private bool _holding;           // keep-loaded: _held is the resource as stored after the last successful batch
     private TResource? _held;
     private bool _stopping;
     private bool _countedActive;     // this key is one of the node's active keys (its queue is not empty)
 
     public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
-        QueueLedger queues, RequestLedger ledger)
+        QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines, BatchMetricsTap metricsTap)
     {
+        _deadlines = deadlines;
+        _metricsTap = metricsTap;
         _queues = queues;
         _ledger = ledger;
         _requests = new RequestMemory(ledger, settings.IdempotencyWindow);
@@ -82,8 +86,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     // A producer, not Props.Create(() => new ...): the expression form builds an expression tree and reads its arguments
     // back by reflection for every entity, and an entity is created per key.
     public static Props Props(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
-        QueueLedger queues, RequestLedger ledger) =>
-        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues, ledger)));
+        QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines, BatchMetricsTap metricsTap) =>
+        Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues, ledger, deadlines, metricsTap)));
 
     // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an entity is created per resource
     // key, and building its handler list per activation was a measurable share of a key's first-touch cost.
@@ -251,10 +255,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             return;
         }
 
-        // the last batch's list of operations, emptied: a new list per batch, grown operation by operation, was ~90 bytes per operation
-        var ran = _spareRan ?? new List<Ran>(Math.Max(4, _queue.Count));
-        _spareRan = null;
-        var batch = _batch = new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration, ran);
+        // the last batch, emptied, with its list of operations: a new batch and list per batch, grown operation by operation,
+        // were ~120 bytes per operation
+        var batch = _batch = _spareBatch?.Reset(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration)
+            ?? new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration,
+                new List<Ran>(Math.Max(4, _queue.Count)));
+        _spareBatch = null;
         // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch.
         // min-duration counts from the batch's first operation: one that waited while the previous batch saved has served
         // that part of it already, so no caller waits a save plus a whole min-duration plus its own save
@@ -262,7 +268,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         {
             var left = _settings.MinDuration - Stopwatch.GetElapsedTime(_queue.Peek().ArrivedAt);
             if (left > TimeSpan.Zero)
-                Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), left);
+                _deadlines.Schedule(Self, new MinDurationPassed(batch.Id), left);
             else
                 batch.MinDurationPassed = true;
         }
@@ -371,8 +377,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         var started = Stopwatch.GetTimestamp();
         try
         {
-            outcome = _handler.Apply(_key, batch.Resource!, pending.Run.Operation)
-                ?? OperationOutcome<TResource>.Rejected("the operation handler returned no outcome");
+            outcome = _handler.Apply(_key, batch.Resource!, pending.Run.Operation);
+            if (outcome is { IsAccepted: false, Message: null })
+                outcome = OperationOutcome<TResource>.Rejected("the operation handler returned no outcome");
         }
         catch (Exception e)
         {
@@ -488,7 +495,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     private void Close(Batch batch)
     {
-        Timers.Cancel(MinDurationPassed.Key);
         if (!batch.Changed && (batch.NewRequests == 0 || !_storeKeepsRequests))
         {
             // reads and rejections only: nothing to save
@@ -594,7 +600,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         {
             var left = _settings.MinDuration - Stopwatch.GetElapsedTime(batch.StartTimestamp);
             if (left > TimeSpan.Zero)
-                Timers.StartSingleTimer(MinDurationPassed.Key, new MinDurationPassed(batch.Id), left);
+                _deadlines.Schedule(Self, new MinDurationPassed(batch.Id), left);
             else
                 EndBatch(batch);
         }
@@ -625,28 +631,22 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     private void EndBatch(Batch batch)
     {
-        Timers.Cancel(MinDurationPassed.Key);
         Timers.Cancel(MaxDurationPassed.Key);
         _batch = null;
         if (_requests.Count > 0)
             _requests.Expire(DateTime.UtcNow - _settings.IdempotencyWindow);
 
-        var metric = new BatchMetric(
-            _settings.TypeName,
-            _key,
-            batch.StartUtc,
-            batch.Ran.Count + batch.FailedDirectly,
-            batch.LoadDuration,
-            batch.SaveDuration,
-            Stopwatch.GetElapsedTime(batch.StartTimestamp),
-            batch.FailureMessage is null ? null : batch.FailureCode,
-            batch.FailureMessage);
-        BatchMeters.Record(metric);
-        Context.System.EventStream.Publish(metric);
+        var operations = batch.Ran.Count + batch.FailedDirectly;
+        var total = Stopwatch.GetElapsedTime(batch.StartTimestamp);
+        var error = batch.FailureMessage is null ? (ErrorCode?)null : batch.FailureCode;
+        BatchMeters.Record(_settings.TypeName, operations, total, batch.LoadDuration, batch.SaveDuration, error);
+        if (_metricsTap.Wanted)
+            Context.System.EventStream.Publish(new BatchMetric(_settings.TypeName, _key, batch.StartUtc, operations, batch.LoadDuration,
+                batch.SaveDuration, total, error, batch.FailureMessage));
         if (batch.Ran.Capacity <= 64)
         {
-            batch.Ran.Clear();
-            _spareRan = batch.Ran;
+            batch.Release();
+            _spareBatch = batch;
         }
 
         OpenNextBatch();
@@ -747,13 +747,20 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly record struct Ran(Pending Operation, OperationOutcome<TResource> Outcome, bool NewRequest);
 
     /// <summary>The open batch. Mutable, owned by the actor.</summary>
-    private sealed class Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration, List<Ran> ran)
+    /// <summary>One batch's state. Reused by the entity's next batch (<see cref="Reset"/>): one is needed per batch.</summary>
+    private sealed class Batch
     {
-        public long Id { get; } = id;
-        public DateTime StartUtc { get; } = startUtc;
-        public long StartTimestamp { get; } = startTimestamp;
-        public long MinDeadlineTimestamp { get; } = startTimestamp + (long)(minDuration.TotalSeconds * Stopwatch.Frequency);
-        public long DeadlineTimestamp { get; } = startTimestamp + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
+        public Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration, List<Ran> ran)
+        {
+            Ran = ran;
+            Reset(id, startUtc, startTimestamp, minDuration, maxDuration);
+        }
+
+        public long Id { get; private set; }
+        public DateTime StartUtc { get; private set; }
+        public long StartTimestamp { get; private set; }
+        public long MinDeadlineTimestamp { get; private set; }
+        public long DeadlineTimestamp { get; private set; }
         public Phase Phase { get; set; }
         public TResource? Resource { get; set; }
         public bool Changed { get; set; }
@@ -762,13 +769,42 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         public Dictionary<string, int>? RequestIndex { get; set; } // request id -> index in Ran of its first run
         public int NewRequests { get; set; }
         public List<RememberedRequest>? Remembered { get; set; }
-        public List<Ran> Ran { get; } = ran;
+        public List<Ran> Ran { get; }
         public int FailedDirectly { get; set; }
         public TimeSpan LoadDuration { get; set; }
         public long SaveStarted { get; set; }
         public TimeSpan SaveDuration { get; set; }
         public ErrorCode FailureCode { get; set; }
         public string? FailureMessage { get; set; }
+
+        /// <summary>Makes this the fresh batch <paramref name="id"/>, with an empty <see cref="Ran"/>.</summary>
+        public Batch Reset(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration)
+        {
+            Id = id;
+            StartUtc = startUtc;
+            StartTimestamp = startTimestamp;
+            MinDeadlineTimestamp = startTimestamp + (long)(minDuration.TotalSeconds * Stopwatch.Frequency);
+            DeadlineTimestamp = startTimestamp + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
+            Phase = default;
+            Release();
+            Changed = MinDurationPassed = RanPastMinDuration = false;
+            NewRequests = 0;
+            FailedDirectly = 0;
+            LoadDuration = SaveDuration = TimeSpan.Zero;
+            SaveStarted = 0;
+            FailureCode = default;
+            FailureMessage = null;
+            return this;
+        }
+
+        /// <summary>Lets go of the operations, results and resource of the ended batch, which waits for reuse.</summary>
+        public void Release()
+        {
+            Resource = default;
+            RequestIndex = null;
+            Remembered = null;
+            Ran.Clear();
+        }
 
         /// <summary>Time left until max-duration (at least 1 ms, so a token is never created cancelled by rounding).</summary>
         public TimeSpan Remaining()
@@ -789,10 +825,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         }
     }
 
-    private sealed record MinDurationPassed(long BatchId)
-    {
-        public static readonly object Key = new();
-    }
+    // told by the node's DeadlineTimer, not cancelled: a batch that ended sooner ignores it by id
+    private sealed record MinDurationPassed(long BatchId) : IDeadLetterSuppression;
 
     private sealed record MaxDurationPassed(long BatchId)
     {

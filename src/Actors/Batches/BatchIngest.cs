@@ -195,11 +195,12 @@ internal class BatchCall(RunOperation run, long answerBy, TimeSpan answerWithin)
 /// INTERNAL API: a <c>RunAsync</c> call. The first answer turns the reply into the caller's result or exception and gives the
 /// processor's in-flight slot back; the caller's continuation runs on the thread pool, never on the answering actor's thread.
 /// </summary>
-internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSpan answerWithin, Action exitInFlight, string typeName,
+internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSpan answerWithin, BatchCallOwner owner,
     CancellationToken cancellationToken) : BatchCall(run, answerBy, answerWithin)
 {
     private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private CancellationTokenRegistration _registration;
+    // a call is made per operation: what only cancellable calls need sits in an object of its own
+    private readonly Cancellation? _cancellation = cancellationToken.CanBeCanceled ? new Cancellation(cancellationToken) : null;
     private int _answered;
 
     public Task<TResult> Task => _completion.Task;
@@ -207,7 +208,7 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
     /// <summary>The caller's token registration, released at the answer (also when the answer came first).</summary>
     public void Registered(CancellationTokenRegistration registration)
     {
-        _registration = registration;
+        _cancellation!.Registration = registration;
         Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _answered) != 0)
             registration.Unregister();
@@ -218,8 +219,9 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
         if (Interlocked.Exchange(ref _answered, 1) != 0)
             return false;
         // Unregister, not Dispose: Dispose waits for a callback running on another thread, and this runs on an actor's
-        _registration.Unregister();
-        exitInFlight();
+        _cancellation?.Registration.Unregister();
+        owner.ExitInFlight();
+        var typeName = owner.TypeName;
         var key = Run.Key;
         switch (reply)
         {
@@ -233,8 +235,8 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
                 _completion.TrySetException(new InvalidOperationException(
                     $"The handler of {typeName} answered {Run.Operation.GetType().Name} with {succeeded.Result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."));
                 break;
-            case OperationFailed { Code: ErrorCode.Cancelled } when cancellationToken.IsCancellationRequested:
-                _completion.TrySetCanceled(cancellationToken);
+            case OperationFailed { Code: ErrorCode.Cancelled } when _cancellation is { Token.IsCancellationRequested: true }:
+                _completion.TrySetCanceled(_cancellation.Token);
                 break;
             case OperationFailed failed:
                 _completion.TrySetException(new BatchOperationException(failed.Key, failed.Code, failed.Message, isRejection: false)
@@ -252,6 +254,22 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
 
         return true;
     }
+}
+
+/// <summary>INTERNAL API: what the calls of one processor share: its type name and its in-flight count.</summary>
+internal sealed class BatchCallOwner(string typeName, Action exitInFlight)
+{
+    public string TypeName { get; } = typeName;
+
+    public void ExitInFlight() => exitInFlight();
+}
+
+/// <summary>INTERNAL API: a cancellable call's token and its registration.</summary>
+internal sealed class Cancellation(CancellationToken token)
+{
+    public CancellationToken Token { get; } = token;
+
+    public CancellationTokenRegistration Registration { get; set; }
 }
 
 /// <summary>INTERNAL API: time to answer the calls whose callers stopped waiting. Node-local.</summary>

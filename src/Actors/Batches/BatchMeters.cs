@@ -32,19 +32,35 @@ internal static class BatchMeters
     private static readonly Histogram<double> Save = WriteBehindMeter.Meter.CreateHistogram<double>(
         Prefix + "save_duration", "s", "Time spent saving the resource of a batch (batches that saved).");
 
-    public static void Record(BatchMetric metric)
+    /// <summary>Records one finished batch.</summary>
+    public static void Record(string typeName, int operationCount, TimeSpan total, TimeSpan load, TimeSpan save, ErrorCode? error)
     {
         var tags = new TagList
         {
-            { "resource_type", metric.TypeName },
-            { "outcome", metric.Error is { } error ? error.ToString() : "ok" },
+            { "resource_type", typeName },
+            { "outcome", error is { } code ? code.ToString() : "ok" },
         };
         Finished.Add(1, tags);
-        Operations.Add(metric.OperationCount, tags);
-        Total.Record(metric.TotalDuration.TotalSeconds, tags);
-        if (metric.LoadDuration > TimeSpan.Zero)
-            Load.Record(metric.LoadDuration.TotalSeconds, tags);
-        if (metric.SaveDuration > TimeSpan.Zero)
-            Save.Record(metric.SaveDuration.TotalSeconds, tags);
+        Operations.Add(operationCount, tags);
+        Total.Record(total.TotalSeconds, tags);
+        if (load > TimeSpan.Zero)
+            Load.Record(load.TotalSeconds, tags);
+        if (save > TimeSpan.Zero)
+            Save.Record(save.TotalSeconds, tags);
     }
+}
+
+/// <summary>
+/// INTERNAL API: whether anyone reads a resource type's <see cref="BatchMetric"/> records on this node. The entities make and
+/// publish a record per batch only once a <see cref="BatchProcessor{TResource}.Metrics"/> stream was materialized: the meter
+/// needs no record, and a record nobody reads was an allocation and an event-stream lookup per batch.
+/// </summary>
+internal sealed class BatchMetricsTap
+{
+    private int _streams;
+
+    /// <summary>A metrics stream was materialized (streams are not counted down: an ended one costs only the publication).</summary>
+    public void Opened() => Interlocked.Increment(ref _streams);
+
+    public bool Wanted => Volatile.Read(ref _streams) > 0;
 }

@@ -24,10 +24,10 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
         _shutdown = CoordinatedShutdown.Get(system);
         ShardRegion = shardRegion;
         Settings = settings;
-        _exitInFlight = ExitInFlight;
+        _callOwner = new BatchCallOwner(settings.TypeName, ExitInFlight);
     }
 
-    private readonly Action _exitInFlight;
+    private readonly BatchCallOwner _callOwner;
 
     /// <summary>The resource type's shard region (also registered as <see cref="BatchRegion{TResource}"/> by Akka.Hosting).
     /// Messages sent here directly bypass the key check, the shutdown check and <c>max-in-flight</c>.</summary>
@@ -121,7 +121,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
             return Task.FromException<TResult>(new BatchOperationException(key ?? "", ErrorCode.InvalidKey, keyError!, isRejection: false));
         if (cancellationToken.IsCancellationRequested)
             return Task.FromCanceled<TResult>(cancellationToken);
-        if (Refusal(key) is { } refused)
+        if (Admission(key) is { } refused)
             return Task.FromException<TResult>(refused);
 
         BatchCall<TResult> call;
@@ -131,7 +131,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
             var answerWithin = timeout + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
             var answerBy = Stopwatch.GetTimestamp() + (long)(answerWithin.TotalSeconds * Stopwatch.Frequency);
             call = new BatchCall<TResult>(new RunOperation(key, id, operation, DateTime.UtcNow + timeout, requestId), answerBy, answerWithin,
-                _exitInFlight, Settings.TypeName, cancellationToken);
+                _callOwner, cancellationToken);
             // no timer per call: the ingest actor's sweep answers Timeout ("no answer ... outcome unknown") once answerBy passed
             Ingest.Add(call);
         }
@@ -158,6 +158,12 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     {
         if (!KeyRules.TryValidate(key, out var keyError))
             return new BatchOperationException(key ?? "", ErrorCode.InvalidKey, keyError!, isRejection: false);
+        return Admission(key);
+    }
+
+    /// <summary><see cref="Refusal"/> for a key already validated.</summary>
+    private BatchOperationException? Admission(string key)
+    {
         if (_shutdown.ShutdownReason is not null)
             return new BatchOperationException(key, ErrorCode.ShuttingDown, "the node is shutting down and takes no new operations", isRejection: false);
         if (Interlocked.Increment(ref _inFlight) > Settings.MaxInFlight)
@@ -169,6 +175,9 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
 
         return null;
     }
+
+    /// <summary>INTERNAL API: tells the entities that someone reads <see cref="Metrics"/>.</summary>
+    internal BatchMetricsTap MetricsTap { get; init; } = new();
 
     /// <summary>INTERNAL API: the node-local grouping stage the calls go through (no actor message per operation).</summary>
     internal BatchIngest Ingest { get; init; } = null!;
@@ -219,10 +228,12 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     {
         var system = _system;
         var typeName = Settings.TypeName;
+        var tap = MetricsTap;
         return Source.ActorRef<BatchMetric>(bufferSize, OverflowStrategy.DropHead)
             .MapMaterializedValue(subscriber =>
             {
                 system.EventStream.Subscribe(subscriber, typeof(BatchMetric));
+                tap.Opened();
                 return NotUsed.Instance;
             })
             .Where(metric => metric.TypeName == typeName);

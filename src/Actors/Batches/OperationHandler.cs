@@ -50,9 +50,13 @@ public abstract class OperationHandler<TResource> where TResource : notnull
         OperationOutcome<TResource>.Rejected(message, code);
 }
 
-/// <summary>What an <see cref="OperationHandler{TResource}"/> made of one operation.</summary>
+/// <summary>
+/// What an <see cref="OperationHandler{TResource}"/> made of one operation. A value, not an object: one is made per operation,
+/// and the batch keeps it until it answers. The <c>default</c> value is not an outcome; a batch refuses the operation it
+/// came from.
+/// </summary>
 /// <typeparam name="TResource">The resource type.</typeparam>
-public sealed class OperationOutcome<TResource> where TResource : notnull
+public readonly struct OperationOutcome<TResource> where TResource : notnull
 {
     private OperationOutcome(bool accepted, bool changed, TResource? resource, object? result, ErrorCode code, string? message)
     {
@@ -99,5 +103,5 @@ public sealed class OperationOutcome<TResource> where TResource : notnull
     /// <param name="message">Why, for people.</param>
     /// <param name="code">Why, as a code. <b>Default</b>: <see cref="ErrorCode.Rejected"/>.</param>
     public static OperationOutcome<TResource> Rejected(string message, ErrorCode code = ErrorCode.Rejected) =>
-        new(false, false, default, null, code, message);
+        new(false, false, default, null, code, message ?? "rejected");
 }

@@ -60,6 +60,7 @@ public static class WriteBehindBatches
         var registry = BatchProcessorRegistry.Get(system);
         if (!registry.TryReserve<TResource>())
             throw new InvalidOperationException($"A batch resource type for {typeof(TResource).Name} is already started on actor system {system.Name}.");
+        DeadlineTimer? deadlines = null;
         try
         {
             await store.InitializeAsync().ConfigureAwait(false);
@@ -73,8 +74,11 @@ public static class WriteBehindBatches
                 ? system.ActorOf(ResourceStoreWriterActor<TResource>.Props(bulk, settings), $"{settings.TypeName}-store-writer")
                 : null;
 
+            deadlines = new DeadlineTimer($"{settings.TypeName}-deadlines");
+            system.RegisterOnTermination(deadlines.Dispose);
+            var metricsTap = new BatchMetricsTap();
             var region = await EntityRegions.StartAsync(system, settings.TypeName,
-                key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues, requests),
+                key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues, requests, deadlines, metricsTap),
                 settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance, role: role).ConfigureAwait(false);
 
             var ingest = new BatchIngest();
@@ -82,12 +86,13 @@ public static class WriteBehindBatches
             var sweep = TimeSpan.FromTicks(Math.Clamp(settings.ReplyTimeoutMargin.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
             var ingestActor = system.ActorOf(BatchIngestActor.Props(ingest, region, sweep), $"{settings.TypeName}-ingest");
             ingest.Drainer = ingestActor;
-            var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues, Requests = requests, Ingest = ingest, IngestActor = ingestActor };
+            var processor = new BatchProcessor<TResource>(system, region, settings) { Queues = queues, Requests = requests, Ingest = ingest, IngestActor = ingestActor, MetricsTap = metricsTap };
             registry.Set<TResource>(processor);
             return processor;
         }
         catch
         {
+            deadlines?.Dispose();
             registry.Release<TResource>();
             throw;
         }

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Akka.Actor;
+
+namespace Akka.WriteBehind.Internal;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// Tells actors a message at a deadline, to within about a millisecond. Akka's scheduler rounds every timer up to its
+/// wheel's tick (10 ms at least, and it refuses a finer <c>akka.scheduler.tick-duration</c>), so a latency that is
+/// mostly one timer (a batch open for <c>min-duration</c>) gained up to a tick at every percentile. One thread per timer
+/// sleeps until the earliest deadline; scheduling takes a lock and a heap insertion, with nothing to cancel: a receiver
+/// recognises a deadline that no longer applies (for example by an id in the message) and ignores it.
+/// </para>
+/// <para>Messages should implement <see cref="Akka.Event.IDeadLetterSuppression"/>: one due after its receiver stopped is not news.</para>
+/// </summary>
+internal sealed class DeadlineTimer : IDisposable
+{
+    private readonly PriorityQueue<(IActorRef To, object Message), long> _due = new();
+    private readonly object _gate = new();
+    private readonly List<(IActorRef To, object Message)> _fired = new();
+    private bool _disposed;
+
+    /// <param name="name">The thread's name (seen in dumps and profiles).</param>
+    public DeadlineTimer(string name)
+    {
+        var thread = new Thread(Run) { IsBackground = true, Name = name };
+        thread.Start();
+    }
+
+    /// <summary>Deadlines not yet due (for tests).</summary>
+    public int Pending
+    {
+        get
+        {
+            lock (_gate)
+                return _due.Count;
+        }
+    }
+
+    /// <summary>Tells <paramref name="message"/> to <paramref name="to"/> once <paramref name="after"/> has passed (at once when it is not positive).</summary>
+    public void Schedule(IActorRef to, object message, TimeSpan after)
+    {
+        var at = Stopwatch.GetTimestamp() + (long)(after.TotalSeconds * Stopwatch.Frequency);
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            var earliest = _due.Count == 0 || at < PeekDue();
+            _due.Enqueue((to, message), at);
+            if (earliest)
+                Monitor.Pulse(_gate); // the sleeper waits for a later deadline: it must wake sooner
+        }
+    }
+
+    /// <summary>Stops the thread; deadlines not yet due are not told.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _due.Clear();
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    private long PeekDue() => _due.TryPeek(out _, out var at) ? at : long.MaxValue;
+
+    private void Run()
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                while (true)
+                {
+                    if (_disposed)
+                        return;
+                    var now = Stopwatch.GetTimestamp();
+                    while (_due.TryPeek(out var entry, out var at) && at <= now)
+                    {
+                        _due.Dequeue();
+                        _fired.Add(entry);
+                    }
+
+                    if (_fired.Count > 0)
+                        break;
+                    if (_due.Count == 0)
+                    {
+                        Monitor.Wait(_gate);
+                        continue;
+                    }
+
+                    // rounded up: waking a little early would only loop; the timer's resolution is the millisecond
+                    var waitMs = (PeekDue() - now) * 1000 / Stopwatch.Frequency + 1;
+                    Monitor.Wait(_gate, (int)Math.Min(waitMs, int.MaxValue));
+                }
+            }
+
+            // told outside the lock: a Tell enqueues into a mailbox and may schedule it, which must not hold up Schedule
+            foreach (var (to, message) in _fired)
+                to.Tell(message, ActorRefs.NoSender);
+            _fired.Clear();
+        }
+    }
+}
