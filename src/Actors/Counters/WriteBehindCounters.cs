@@ -14,7 +14,8 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// <summary>INTERNAL API: the ingest stage's queue bookkeeping (depth, size, peaks, saturations).</summary>
     internal QueueLedger? Queue { get; init; }
 
-    /// <summary>The node-local fire-and-forget fast path (no actor message per increment); <c>null</c> on a set not started by <see cref="WriteBehindCounters.StartAsync"/>.</summary>
+    /// <summary>The node-local fire-and-forget fast path (no actor message per increment); <c>null</c> on a set not started by
+    /// <see cref="WriteBehindCounters.StartAsync"/> or <see cref="WriteBehindCounters.StartProxyAsync"/>.</summary>
     public CounterFastPath? FastPath { get; init; }
 
     /// <summary>
@@ -64,7 +65,8 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// reports done while such an increment is unstored. Increments that arrive meanwhile may or may not be included.
     /// </summary>
     /// <param name="timeout">How long to wait for every member. <b>Default</b>: <see cref="CounterSettings.WriteTimeout"/>.</param>
-    /// <exception cref="InvalidOperationException">The set was not started by <see cref="WriteBehindCounters.StartAsync"/>.</exception>
+    /// <exception cref="InvalidOperationException">The set was not started by <see cref="WriteBehindCounters.StartAsync"/> or
+    /// <see cref="WriteBehindCounters.StartProxyAsync"/>.</exception>
     public async Task<IFlushAllReply> FlushAllAsync(TimeSpan? timeout = null)
     {
         var actor = FlushAll ?? throw new InvalidOperationException("this counter set has no flush-all; start it with WriteBehindCounters.StartAsync");

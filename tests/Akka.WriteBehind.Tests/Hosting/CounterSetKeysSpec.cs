@@ -61,6 +61,9 @@ public sealed class CounterSetKeysSpec
             Assert.Equal(100, sets.Get<PageViews>().Settings.NumberOfShards);
             Assert.Equal(CounterDurability.Journal, sets.Get<Likes>().Settings.Durability);
             Assert.Equal(CounterDurability.Memory, sets.Get<PageViews>().Settings.Durability);
+            // a keyed set's options are its own: the application's section keeps the defaults
+            Assert.Equal(TimeSpan.FromSeconds(1), CounterSettings.Create(system).FlushInterval);
+            Assert.Equal(CounterDurability.Memory, CounterSettings.Create(system).Durability);
             Assert.Same(views, sets.Get<PageViews>().Region);
             Assert.Null(sets.Find<string>());
 
