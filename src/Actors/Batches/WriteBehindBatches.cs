@@ -20,7 +20,7 @@ public static class WriteBehindBatches
     /// <summary>
     /// Starts the resource type <paramref name="typeName"/> with the settings of <c>akka.write-behind.batches.types.&lt;typeName&gt;</c>
     /// (falling back to <c>akka.write-behind.batches</c> and the library defaults); see
-    /// <see cref="StartAsync{TResource}(ActorSystem, BatchSettings, IResourceStore{TResource}, OperationHandler{TResource})"/>.
+    /// <see cref="StartAsync{TResource}(ActorSystem, BatchSettings, IResourceStore{TResource}, OperationHandler{TResource}, string?)"/>.
     /// </summary>
     /// <param name="system">An actor system with <c>akka.actor.provider = cluster</c>.</param>
     /// <param name="typeName">The resource type's name: lower-case letters, digits and dashes.</param>
@@ -42,10 +42,15 @@ public static class WriteBehindBatches
     /// <param name="store">Loads and saves the resources.</param>
     /// <param name="handler">Applies operations to a resource.</param>
     /// <typeparam name="TResource">The resource type.</typeparam>
+    /// <param name="role">The cluster role of the members that host the type's entities (as <c>ShardOptions.Role</c>): on a
+    /// member without it the region only routes, and no resource of the type is loaded or saved there.
+    /// <b>Default</b>: <c>null</c>, every member.</param>
     /// <returns>The type's processor on this node.</returns>
     /// <exception cref="InvalidOperationException">A resource type for <typeparamref name="TResource"/> is already started on this system.</exception>
     public static async Task<BatchProcessor<TResource>> StartAsync<TResource>(
-        ActorSystem system, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler) where TResource : notnull
+        ActorSystem system, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler,
+        string? role = null)
+        where TResource : notnull
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(settings);
@@ -74,7 +79,7 @@ public static class WriteBehindBatches
             var metricsTap = new BatchMetricsTap();
             var region = await EntityRegions.StartAsync(system, settings.TypeName,
                 key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues, requests, deadlines, metricsTap),
-                settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance).ConfigureAwait(false);
+                settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance, role: role).ConfigureAwait(false);
 
             var ingest = new BatchIngest();
             // a timeout fires at most a quarter of the reply margin late (between 10 ms and 1 s)

@@ -93,13 +93,9 @@ public static class CounterTables
     /// <summary>The default counter set's type name, whose rows stay in <see cref="DefaultTableName"/>.</summary>
     public const string DefaultTypeName = "write-behind-counters";
 
-    // unquoted in SQL, so lowercase only (PostgreSQL folds unquoted names to lowercase) and within PostgreSQL's 63 bytes
-    private static readonly System.Text.RegularExpressions.Regex Identifier =
-        new("^[a-z_][a-z0-9_]{0,62}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-
     /// <summary>Whether <paramref name="name"/> is a table name the stores accept.</summary>
     /// <param name="name">The candidate.</param>
-    public static bool IsValid(string? name) => name is not null && Identifier.IsMatch(name);
+    public static bool IsValid(string? name) => Sql.SqlTableNames.IsValid(name);
 
     /// <summary>
     /// The table of the counter set <paramref name="typeName"/>: <see cref="DefaultTableName"/> for the default set, else
@@ -109,15 +105,9 @@ public static class CounterTables
     /// <param name="typeName">The set's shard region type name.</param>
     public static string DerivedFrom(string typeName)
     {
-        if (typeName == DefaultTypeName)
-            return DefaultTableName;
-        var chars = typeName.ToLowerInvariant().Select(c => c is >= 'a' and <= 'z' or >= '0' and <= '9' ? c : '_').ToArray();
-        var name = DefaultTableName + "_" + new string(chars);
-        return name.Length > 63 ? name[..63] : name;
+        return typeName == DefaultTypeName ? DefaultTableName : Sql.SqlTableNames.Derive(DefaultTableName, typeName);
     }
 
-    internal static string Validate(string tableName, string parameterName) => IsValid(tableName)
-        ? tableName
-        : throw new ArgumentException($"\"{tableName}\" is not a counter table name: a lowercase letter or underscore, then lowercase letters, digits or underscores, at most 63.",
-            parameterName);
+    internal static string Validate(string tableName, string parameterName) =>
+        Sql.SqlTableNames.Validate(tableName, "counter", parameterName);
 }

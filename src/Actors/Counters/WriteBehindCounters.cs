@@ -14,7 +14,8 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// <summary>INTERNAL API: the ingest stage's queue bookkeeping (depth, size, peaks, saturations).</summary>
     internal QueueLedger? Queue { get; init; }
 
-    /// <summary>The node-local fire-and-forget fast path (no actor message per increment); <c>null</c> on a set not started by <see cref="WriteBehindCounters.StartAsync"/>.</summary>
+    /// <summary>The node-local fire-and-forget fast path (no actor message per increment); <c>null</c> on a set not started by
+    /// <see cref="WriteBehindCounters.StartAsync"/> or <see cref="WriteBehindCounters.StartProxyAsync"/>.</summary>
     public CounterFastPath? FastPath { get; init; }
 
     /// <summary>
@@ -64,7 +65,8 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// reports done while such an increment is unstored. Increments that arrive meanwhile may or may not be included.
     /// </summary>
     /// <param name="timeout">How long to wait for every member. <b>Default</b>: the set's <see cref="StoreWriterSettings.WriteTimeout"/>.</param>
-    /// <exception cref="InvalidOperationException">The set was not started by <see cref="WriteBehindCounters.StartAsync"/>.</exception>
+    /// <exception cref="InvalidOperationException">The set was not started by <see cref="WriteBehindCounters.StartAsync"/> or
+    /// <see cref="WriteBehindCounters.StartProxyAsync"/>.</exception>
     public async Task<IFlushAllReply> FlushAllAsync(TimeSpan? timeout = null)
     {
         var actor = FlushAll ?? throw new InvalidOperationException("this counter set has no flush-all; start it with WriteBehindCounters.StartAsync");
@@ -102,17 +104,54 @@ public static class WriteBehindCounters
     /// <param name="store">Where counters are written behind to. A library store (<see cref="ICounterTableStore"/>) is moved to
     /// the set's table (<see cref="CounterSettings.TableName"/>); a store of your own must keep the rows of two sets apart itself.</param>
     /// <param name="settings">The settings; <b>Default</b>: read from <c>akka.write-behind.counters</c> with the library defaults as fallback.</param>
-    public static async Task<CounterSet> StartAsync(ActorSystem system, ICounterStore store, CounterSettings? settings = null)
+    /// <param name="role">The cluster role of the members that host the set's entities (as <c>ShardOptions.Role</c>): on a
+    /// member without it the region only routes, and no entity of the set lives there. <b>Default</b>: <c>null</c>, every
+    /// member (or <c>akka.cluster.sharding.role</c>).</param>
+    /// <exception cref="DuplicateSetException">A set with <see cref="CounterSettings.TypeName"/> was already started on
+    /// <paramref name="system"/>.</exception>
+    public static Task<CounterSet> StartAsync(ActorSystem system, ICounterStore store, CounterSettings? settings = null,
+        string? role = null) =>
+        StartSetAsync(system, store, settings ?? CounterSettings.Create(system), role, key: null);
+
+    /// <summary>
+    /// Starts a set that hosts no entity on this node: the fast path and the ingest stage aggregate and flow-control this
+    /// node's increments as on a hosting node, then hand them to a shard region proxy that routes them to the set's entities
+    /// on the members with <paramref name="role"/>. No store writer, journal or sweep runs here; those members run them.
+    /// <see cref="CounterSet.FlushAllAsync"/> works from here (it drains this node's fast path and ingest stage too).
+    /// </summary>
+    /// <param name="system">An actor system with <c>akka.actor.provider = cluster</c>.</param>
+    /// <param name="settings">The settings; the type name and <see cref="CounterSettings.NumberOfShards"/> must be those of
+    /// the hosting members. <b>Default</b>: read from <c>akka.write-behind.counters</c>.</param>
+    /// <param name="role">The role of the members that host the set (<c>null</c>: any member).</param>
+    /// <exception cref="DuplicateSetException">A set with <see cref="CounterSettings.TypeName"/> was already started on
+    /// <paramref name="system"/>.</exception>
+    public static Task<CounterSet> StartProxyAsync(ActorSystem system, CounterSettings? settings = null, string? role = null) =>
+        StartProxySetAsync(system, settings ?? CounterSettings.Create(system), role, key: null);
+
+    /// <summary>INTERNAL API: <see cref="StartAsync"/> under a registry key (see <see cref="CounterSets.Get{TKey}"/>).</summary>
+    internal static Task<CounterSet> StartSetAsync(ActorSystem system, ICounterStore store, CounterSettings settings, string? role,
+        Type? key) =>
+        CounterSets.Get(system).StartAsync(settings.TypeName, key, () => StartHostingAsync(system, store, settings, role));
+
+    /// <summary>INTERNAL API: <see cref="StartProxyAsync"/> under a registry key.</summary>
+    internal static Task<CounterSet> StartProxySetAsync(ActorSystem system, CounterSettings settings, string? role, Type? key) =>
+        CounterSets.Get(system).StartAsync(settings.TypeName, key, async () =>
+        {
+            var proxy = await EntityRegions.StartProxyAsync(system, settings.TypeName, role, settings.NumberOfShards,
+                new CounterMessageExtractor(settings.NumberOfShards)).ConfigureAwait(false);
+            var ledger = new CounterLedger(settings.TypeName) { Live = new CounterLiveEntities(settings.MaxLiveEntities) };
+            return StartFront(system, proxy, settings, ledger);
+        });
+
+    private static async Task<CounterSet> StartHostingAsync(ActorSystem system, ICounterStore store, CounterSettings settings,
+        string? role)
     {
-        settings ??= CounterSettings.Create(system);
         // each set writes its own table, so that sets sharing a database never share rows
         if (store is ICounterTableStore tables)
             store = tables.WithTable(settings.TableName);
         await store.InitializeAsync().ConfigureAwait(false);
 
         var ledger = new CounterLedger(settings.TypeName) { Live = new CounterLiveEntities(settings.MaxLiveEntities) };
-        CounterMetrics.Register(ledger);
-        system.RegisterOnTermination(() => CounterMetrics.Unregister(ledger));
         var writer = system.ActorOf(CounterStoreWriterActor.Props(store, settings, ledger), $"{settings.TypeName}-store-writer");
 
         JournalTable? journalTable = null;
@@ -142,7 +181,18 @@ public static class WriteBehindCounters
             id => ShardJournalActor.TryShardOf(id, out var shardId)
                 ? ShardJournalActor.Props(shardId, settings, ledger, journalWriter)
                 : CounterActor.Props(id, settings, writer, ledger, extractor.ShardOfKey(id)),
-            settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance, extractor).ConfigureAwait(false);
+            settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance, extractor, role).ConfigureAwait(false);
+        if (journalTable is not null)
+            system.ActorOf(CounterJournalSweeperActor.Props(region, settings, journalTable),
+                $"{settings.TypeName}-journal-sweeper");
+        return StartFront(system, region, settings, ledger);
+    }
+
+    // the node-local parts in front of a region, hosting or proxy: fast path, ingest stage, its drain on shutdown, flush-all
+    private static CounterSet StartFront(ActorSystem system, IActorRef region, CounterSettings settings, CounterLedger ledger)
+    {
+        CounterMetrics.Register(ledger);
+        system.RegisterOnTermination(() => CounterMetrics.Unregister(ledger));
 
         var queueLedger = new QueueLedger(settings.TypeName, settings.Ingest.MaxActiveKeys);
         InflightMetrics.Register(queueLedger);
@@ -150,8 +200,6 @@ public static class WriteBehindCounters
         var fastPath = new CounterFastPath(settings.Ingest.FastPathMaxKeys);
         var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger, queueLedger, fastPath), $"{settings.TypeName}-ingest");
         fastPath.Wake = () => ingest.Tell(DrainAggregatesNow.Instance, ActorRefs.NoSender);
-        if (journalTable is not null)
-            system.ActorOf(CounterJournalSweeperActor.Props(region, settings, journalTable), $"{settings.TypeName}-journal-sweeper");
 
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, $"{settings.TypeName}-drain-ingest", async () =>
         {
@@ -169,8 +217,6 @@ public static class WriteBehindCounters
 
         var flushAll = system.ActorOf(CounterFlushAllActor.Props(ingest, ledger, settings), CounterFlushAllActor.NameOf(settings));
 
-        var set = new CounterSet(ingest, region, settings) { Queue = queueLedger, FastPath = fastPath, FlushAll = flushAll };
-        CounterSets.Get(system).Add(set);
-        return set;
+        return new CounterSet(ingest, region, settings) { Queue = queueLedger, FastPath = fastPath, FlushAll = flushAll };
     }
 }

@@ -35,7 +35,8 @@ public static class WriteBehindBatchesHostingExtensions
         builder.WithActors(async (system, registry) =>
         {
             var store = options.Store ?? options.StoreFactory!(system);
-            var processor = await WriteBehindBatches.StartAsync(system, typeName, store, handler).ConfigureAwait(false);
+            var processor = await WriteBehindBatches.StartAsync(system, BatchSettings.Create(system, typeName), store, handler, options.Role)
+                .ConfigureAwait(false);
             registry.Register<BatchRegion<TResource>>(processor.ShardRegion);
         });
         return builder;

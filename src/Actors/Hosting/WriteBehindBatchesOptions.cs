@@ -17,6 +17,13 @@ public sealed class WriteBehindBatchesOptions<TResource> where TResource : notnu
     /// <summary>The resource type's name: its shard region and HOCON section. Lower-case letters, digits and dashes. Required.</summary>
     public string? TypeName { get; set; }
 
+    /// <summary>
+    /// The cluster role of the members that host the type's entities, as Akka.Cluster.Hosting's <c>ShardOptions.Role</c>: a
+    /// member without it runs the type's processor in front of a region that only routes, and loads or saves no resource of
+    /// the type. <b>Default</b>: <c>null</c>, every member.
+    /// </summary>
+    public string? Role { get; set; }
+
     /// <summary>Applies operations to a resource. Required.</summary>
     public OperationHandler<TResource>? Handler { get; set; }
 

@@ -92,12 +92,34 @@ public sealed class WriteBehindCountersOptions
     /// </summary>
     public ICounterStore? Store { get; set; }
 
+    /// <summary>
+    /// The set's shard type name (<c>type-name</c>): the name of its shard region, the prefix of its actors, journal
+    /// persistence ids and metrics, and the source of its table (see <see cref="TableName"/>). Each set on an actor system
+    /// needs its own; <c>WithWriteBehindCounters&lt;TKey&gt;</c> requires it. <b>Default</b>: <c>write-behind-counters</c>.
+    /// </summary>
+    public string? TypeName { get; set; }
+
+    /// <summary>
+    /// The table of the set's rows in the library's stores (<c>table-name</c>). <b>Default</b>: <c>counters</c> for the
+    /// type name <c>write-behind-counters</c>, else <c>counters_</c> and the type name (non-identifier characters as <c>_</c>).
+    /// </summary>
+    public string? TableName { get; set; }
+
+    /// <summary>
+    /// The cluster role of the members that host the set's entities, as Akka.Cluster.Hosting's <c>ShardOptions.Role</c>: a
+    /// member without it runs the set's fast path and ingest stage in front of a region that only routes, and hosts none
+    /// of its entities (nor runs its store writer's writes, journal or sweep). <b>Default</b>: <c>null</c>, every member.
+    /// </summary>
+    public string? Role { get; set; }
+
     /// <summary>Renders the set options as HOCON under <c>akka.write-behind</c>.</summary>
     public Config ToHocon()
     {
         const string c = "akka.write-behind.counters.";
         var provider = (StorageProvider ?? Sql.StorageProvider.Sqlite).ToString().ToLowerInvariant();
         return new HoconText()
+            .Add(c + "type-name", TypeName is null ? null : HoconText.Quote(TypeName))
+            .Add(c + "table-name", TableName is null ? null : HoconText.Quote(TableName))
             .Add(c + "durability", Durability?.ToString().ToLowerInvariant())
             .Add(c + "flush-interval", FlushInterval)
             .Add(c + "flush-jitter", FlushJitter?.ToString(CultureInfo.InvariantCulture))

@@ -64,11 +64,36 @@ public sealed class WriteBehindRefreshOptions
     /// <summary>Item writes queued at most per node (<c>store-writer.buffer-size</c>). <b>Default</b>: 10,000.</summary>
     public int? StoreWriterBufferSize { get; set; }
 
+    /// <summary>
+    /// The cache's shard type name (<c>type-name</c>): the name of its shard region, the prefix of its actors and metrics,
+    /// and the source of its table (see <see cref="TableName"/>). Each cache on an actor system needs its own;
+    /// <c>WithWriteBehindRefresh&lt;TKey&gt;</c> requires it. <b>Default</b>: <c>write-behind-refresh</c>.
+    /// </summary>
+    public string? TypeName { get; set; }
+
+    /// <summary>
+    /// The table of the items in the library's store (used only when <see cref="Store"/> is <c>null</c>). <b>Default</b>:
+    /// <c>refresh_items</c> for the type name <c>write-behind-refresh</c>, else <c>refresh_items_</c> and the type name
+    /// (see <see cref="RefreshTables.DerivedFrom"/>).
+    /// </summary>
+    public string? TableName { get; set; }
+
+    /// <summary>
+    /// The cluster role of the members that host and refresh the items, as Akka.Cluster.Hosting's <c>ShardOptions.Role</c>:
+    /// a member without it only routes commands to them. <b>Default</b>: <c>null</c>, every member.
+    /// </summary>
+    public string? Role { get; set; }
+
+    /// <summary>Shards of the item region; a proxy must use the hosting members' count. <b>Default</b>: 100.</summary>
+    public int? NumberOfShards { get; set; }
+
     /// <summary>Renders the set options as HOCON under <c>akka.write-behind.refresh</c>.</summary>
     public Config ToHocon()
     {
         const string r = RefreshSettings.ConfigPath + ".";
         return new HoconText()
+            .Add(r + RefreshSettings.Keys.TypeName, TypeName is null ? null : HoconText.Quote(TypeName))
+            .Add(r + RefreshSettings.Keys.NumberOfShards, NumberOfShards)
             .Add(r + RefreshSettings.Keys.ResyncPeriod, ResyncPeriod)
             .Add(r + RefreshSettings.Keys.Tps, Tps)
             .Add(r + RefreshSettings.Keys.TpsScope, TpsScope?.ToString().ToLowerInvariant())

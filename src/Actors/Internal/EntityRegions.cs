@@ -15,13 +15,16 @@ namespace Akka.WriteBehind.Internal;
 internal static class EntityRegions
 {
     public static Task<IActorRef> StartAsync(ActorSystem system, string typeName, Func<string, Props> entityProps, int numberOfShards,
-        TimeSpan? passivateIdleAfter, object handOffStopMessage, IMessageExtractor? extractor = null)
+        TimeSpan? passivateIdleAfter, object handOffStopMessage, IMessageExtractor? extractor = null, string? role = null)
     {
         var sharding = ClusterSharding.Get(system);
         var settings = ClusterShardingSettings.Create(system)
             .WithStateStoreMode(StateStoreMode.DData)
             .WithRememberEntities(false)
             .WithPassivateIdleAfter(passivateIdleAfter ?? TimeSpan.Zero);
+        // no role of its own: the region keeps akka.cluster.sharding.role
+        if (!string.IsNullOrEmpty(role))
+            settings = settings.WithRole(role);
         return sharding.StartAsync(
             typeName,
             entityProps,
@@ -30,4 +33,14 @@ internal static class EntityRegions
             sharding.DefaultShardAllocationStrategy(settings),
             handOffStopMessage);
     }
+
+    /// <summary>
+    /// A region of <paramref name="typeName"/> that hosts no entity on this node: it routes to the regions of the members
+    /// with <paramref name="role"/> (all members when <c>null</c>), which must use the same shard count.
+    /// </summary>
+    public static Task<IActorRef> StartProxyAsync(ActorSystem system, string typeName, string? role, int numberOfShards,
+        IMessageExtractor? extractor = null) =>
+        // sharding takes a null role as "any member" though its signature says otherwise
+        ClusterSharding.Get(system).StartProxyAsync(typeName, string.IsNullOrEmpty(role) ? null! : role,
+            extractor ?? new KeyMessageExtractor(numberOfShards));
 }

@@ -4,30 +4,31 @@ using Npgsql;
 namespace Akka.WriteBehind.Refresh;
 
 /// <summary>
-/// The PostgreSQL <see cref="IRefreshItemStore"/>: the table <c>refresh_items</c> in the connection's default schema,
+/// The PostgreSQL <see cref="IRefreshItemStore"/>: the table <c>refresh_items</c> (or <see cref="TableName"/>) in the
+/// connection's default schema,
 /// created under an advisory lock so that nodes starting together do not collide.
 /// </summary>
 public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposable, IDisposable
 {
-    private const string InitializeSql = """
-        CREATE TABLE IF NOT EXISTS refresh_items (
+    private string InitializeSql => $"""
+        CREATE TABLE IF NOT EXISTS {_table} (
             id TEXT NOT NULL PRIMARY KEY,
             state TEXT NOT NULL,
             terminal BOOLEAN NOT NULL,
             updated_at TIMESTAMP,
             version BIGINT NOT NULL DEFAULT 0
         );
-        ALTER TABLE refresh_items ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE {_table} ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 0;
         """;
 
-    private const string SaveSql = """
-        INSERT INTO refresh_items (id, state, terminal, updated_at) VALUES ($1, $2, $3, timezone('utc', now()))
+    private string SaveSql => $"""
+        INSERT INTO {_table} (id, state, terminal, updated_at) VALUES ($1, $2, $3, timezone('utc', now()))
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, updated_at = excluded.updated_at
         """;
 
     // one statement for any number of rows; the ids are distinct (ON CONFLICT cannot touch a row twice in one statement)
-    private const string SaveManySql = """
-        INSERT INTO refresh_items (id, state, terminal, updated_at, version)
+    private string SaveManySql => $"""
+        INSERT INTO {_table} (id, state, terminal, updated_at, version)
         SELECT w.id, w.state, w.terminal, timezone('utc', now()), w.version
         FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[]) AS w(id, state, terminal, version)
         ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, updated_at = excluded.updated_at,
@@ -35,40 +36,48 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
         """;
 
     // a sync's result: only over a row older than the result, never creating one (the item was deleted meanwhile)
-    private const string SyncSaveManySql = """
-        UPDATE refresh_items AS r SET state = w.state, terminal = w.terminal, updated_at = timezone('utc', now()), version = w.version
+    private string SyncSaveManySql => $"""
+        UPDATE {_table} AS r SET state = w.state, terminal = w.terminal, updated_at = timezone('utc', now()), version = w.version
         FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[]) AS w(id, state, terminal, version)
         WHERE r.id = w.id AND r.version < w.version
         """;
 
-    private const string SyncDeleteManySql = """
-        DELETE FROM refresh_items AS r USING unnest($1::text[], $2::bigint[]) AS w(id, version)
+    private string SyncDeleteManySql => $"""
+        DELETE FROM {_table} AS r USING unnest($1::text[], $2::bigint[]) AS w(id, version)
         WHERE r.id = w.id AND r.version < w.version
         """;
 
     // COLLATE "C": byte order, the same as the ordinal order of the keyset whatever the database's collation
-    private const string ActiveIdsSql = """
-        SELECT id FROM refresh_items WHERE NOT terminal AND ($1::text IS NULL OR id COLLATE "C" > $1::text)
+    private string ActiveIdsSql => $"""
+        SELECT id FROM {_table} WHERE NOT terminal AND ($1::text IS NULL OR id COLLATE "C" > $1::text)
         ORDER BY id COLLATE "C" LIMIT $2
         """;
 
     // a lease on the node's one pool for this database, shared with the other stores on it
     private readonly PostgresDatabase _database;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _table;
 
     /// <summary>Creates a store over an Npgsql connection string. Nothing connects before the first call.</summary>
     /// <param name="connectionString">For example <c>Host=127.0.0.1;Port=5432;Database=writebehind;Username=app;Password=…</c>.</param>
     /// <param name="defaultMaxPoolSize">Pool size when <paramref name="connectionString"/> sets none. <b>Default</b>: <see cref="SqlStorage.DefaultMaxPoolSize"/>.</param>
-    /// <exception cref="ArgumentException">Empty, or not an Npgsql connection string.</exception>
-    public PostgresRefreshItemStore(string connectionString, int defaultMaxPoolSize = SqlStorage.DefaultMaxPoolSize)
+    /// <param name="tableName">The table of the items (see <see cref="RefreshTables.DerivedFrom"/>). <b>Default</b>: <c>refresh_items</c>.</param>
+    /// <exception cref="ArgumentException">Empty, or not an Npgsql connection string; or <paramref name="tableName"/> is not a
+    /// lowercase SQL identifier.</exception>
+    public PostgresRefreshItemStore(string connectionString, int defaultMaxPoolSize = SqlStorage.DefaultMaxPoolSize,
+        string tableName = RefreshTables.DefaultTableName)
     {
+        _table = RefreshTables.Validate(tableName, nameof(tableName));
         _database = PostgresDatabase.Lease(connectionString, defaultMaxPoolSize);
         _dataSource = _database.DataSource;
     }
 
+    /// <summary>The table of the items.</summary>
+    public string TableName => _table;
+
     /// <inheritdoc />
     public Task InitializeAsync(CancellationToken cancellationToken = default) =>
-        _database.CreateTablesAsync("akka.write-behind:refresh_items", InitializeSql, cancellationToken);
+        _database.CreateTablesAsync("akka.write-behind:" + _table, InitializeSql, cancellationToken);
 
     /// <inheritdoc />
     public async Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default) =>
@@ -77,7 +86,7 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
     /// <inheritdoc />
     public async Task<StoredRefreshItem?> LoadVersionedAsync(string id, CancellationToken cancellationToken = default)
     {
-        await using var command = _dataSource.CreateCommand("SELECT state, terminal, version FROM refresh_items WHERE id = $1");
+        await using var command = _dataSource.CreateCommand($"SELECT state, terminal, version FROM {_table} WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -98,7 +107,7 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
     /// <inheritdoc />
     public async Task DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
-        await using var command = _dataSource.CreateCommand("DELETE FROM refresh_items WHERE id = $1");
+        await using var command = _dataSource.CreateCommand($"DELETE FROM {_table} WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -122,7 +131,7 @@ public sealed class PostgresRefreshItemStore : IRefreshItemStore, IAsyncDisposab
         await SaveManyAsync(SyncSaveManySql, syncSaves, connection, transaction, cancellationToken).ConfigureAwait(false);
         if (deletes.Length > 0)
         {
-            await using var delete = new NpgsqlCommand("DELETE FROM refresh_items WHERE id = ANY($1)", connection, transaction);
+            await using var delete = new NpgsqlCommand($"DELETE FROM {_table} WHERE id = ANY($1)", connection, transaction);
             delete.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = deletes });
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -12,13 +12,15 @@ public static class RefreshItemStores
     /// a <see cref="PostgresRefreshItemStore"/> on <c>storage.postgres.connection-string</c> with a pool of <c>max-pool-size</c>.
     /// </summary>
     /// <param name="root">The actor system's whole configuration.</param>
+    /// <param name="tableName">The table of the items (a cache other than the default has its own, see
+    /// <see cref="RefreshTables.DerivedFrom"/>). <b>Default</b>: <c>refresh_items</c>.</param>
     /// <exception cref="ConfigurationException">An unknown provider, or the chosen provider's section is incomplete; the message names the key.</exception>
-    public static IRefreshItemStore FromConfig(Config root)
+    public static IRefreshItemStore FromConfig(Config root, string tableName = RefreshTables.DefaultTableName)
     {
         if (SqlStorage.ProviderFromConfig(root) == StorageProvider.Sqlite)
-            return new SqliteRefreshItemStore(SqliteStores.ConnectionStringFromConfig(root));
+            return new SqliteRefreshItemStore(SqliteStores.ConnectionStringFromConfig(root), tableName);
 
         var (connectionString, maxPoolSize) = SqlStorage.PostgresFromConfig(root);
-        return new PostgresRefreshItemStore(connectionString, maxPoolSize);
+        return new PostgresRefreshItemStore(connectionString, maxPoolSize, tableName);
     }
 }

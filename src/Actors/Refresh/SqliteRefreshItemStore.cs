@@ -6,17 +6,27 @@ using Microsoft.Data.Sqlite;
 namespace Akka.WriteBehind.Refresh;
 
 /// <summary>
-/// The default <see cref="IRefreshItemStore"/>: the table <c>refresh_items</c> in a SQLite file (WAL mode), by default the
-/// same file as the counters.
+/// The default <see cref="IRefreshItemStore"/>: the table <c>refresh_items</c> (or <see cref="TableName"/>) in a SQLite file
+/// (WAL mode), by default the same file as the counters.
 /// </summary>
 public sealed class SqliteRefreshItemStore : IRefreshItemStore
 {
     // the file's connection string and its write lock, shared with every other store on the file
     private readonly SqliteDatabase _database;
+    private readonly string _table;
 
     /// <summary>Creates a store over a Microsoft.Data.Sqlite connection string.</summary>
     /// <param name="connectionString">For example <c>Data Source=./data/writebehind.db</c>.</param>
-    public SqliteRefreshItemStore(string connectionString) => _database = new SqliteDatabase(connectionString);
+    /// <param name="tableName">The table of the items (see <see cref="RefreshTables.DerivedFrom"/>). <b>Default</b>: <c>refresh_items</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="tableName"/> is not a lowercase SQL identifier.</exception>
+    public SqliteRefreshItemStore(string connectionString, string tableName = RefreshTables.DefaultTableName)
+    {
+        _database = new SqliteDatabase(connectionString);
+        _table = RefreshTables.Validate(tableName, nameof(tableName));
+    }
+
+    /// <summary>The table of the items.</summary>
+    public string TableName => _table;
 
     /// <summary>The database file.</summary>
     public string DataSource => _database.DataSource;
@@ -29,15 +39,15 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
 
     /// <inheritdoc />
     /// <remarks>A table made before rows had versions gets the <c>version</c> column (0 for its rows).</remarks>
-    public Task InitializeAsync(CancellationToken cancellationToken = default) => _database.CreateTablesAsync("""
-        CREATE TABLE IF NOT EXISTS refresh_items (
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => _database.CreateTablesAsync($"""
+        CREATE TABLE IF NOT EXISTS {_table} (
             id TEXT NOT NULL PRIMARY KEY,
             state TEXT NOT NULL,
             terminal BOOLEAN NOT NULL,
             updated_at TIMESTAMP,
             version INTEGER NOT NULL DEFAULT 0
         );
-        """, cancellationToken, ("refresh_items", "version", "INTEGER NOT NULL DEFAULT 0"));
+        """, cancellationToken, (_table, "version", "INTEGER NOT NULL DEFAULT 0"));
 
     /// <inheritdoc />
     public async Task<RefreshItem?> LoadAsync(string id, CancellationToken cancellationToken = default) =>
@@ -48,7 +58,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT state, terminal, version FROM refresh_items WHERE id = @id";
+        command.CommandText = $"SELECT state, terminal, version FROM {_table} WHERE id = @id";
         command.Parameters.AddWithValue("@id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -61,8 +71,8 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            INSERT INTO refresh_items (id, state, terminal, updated_at) VALUES (@id, @state, @terminal, @now)
+        command.CommandText = $"""
+            INSERT INTO {_table} (id, state, terminal, updated_at) VALUES (@id, @state, @terminal, @now)
             ON CONFLICT (id) DO UPDATE SET state = excluded.state, terminal = excluded.terminal, updated_at = excluded.updated_at
             """;
         command.Parameters.AddWithValue("@id", item.Id);
@@ -77,7 +87,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
     {
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM refresh_items WHERE id = @id";
+        command.CommandText = $"DELETE FROM {_table} WHERE id = @id";
         command.Parameters.AddWithValue("@id", id);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -99,7 +109,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
         {
             await using var upsert = connection.CreateCommand();
             upsert.Transaction = transaction;
-            var sql = new StringBuilder("INSERT INTO refresh_items (id, state, terminal, updated_at, version) VALUES ");
+            var sql = new StringBuilder($"INSERT INTO {_table} (id, state, terminal, updated_at, version) VALUES ");
             for (var i = 0; i < chunk.Length; i++)
             {
                 if (i > 0)
@@ -131,7 +141,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
                 delete.Parameters.AddWithValue(names[i], chunk[i].Id);
             }
 
-            delete.CommandText = $"DELETE FROM refresh_items WHERE id IN ({string.Join(',', names)})";
+            delete.CommandText = $"DELETE FROM {_table} WHERE id IN ({string.Join(',', names)})";
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -140,15 +150,15 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
 
     // A sync's result changes the row only if no newer change was stored since the state the sync started from; it never
     // creates a row (the item was deleted meanwhile). One prepared statement per kind, one execution per row.
-    private static async Task ApplySyncResultsAsync(SqliteConnection connection, SqliteTransaction transaction,
+    private async Task ApplySyncResultsAsync(SqliteConnection connection, SqliteTransaction transaction,
         RefreshItemWrite[] writes, string now, CancellationToken cancellationToken)
     {
         if (writes.Length == 0)
             return;
         await using var update = connection.CreateCommand();
         update.Transaction = transaction;
-        update.CommandText = """
-            UPDATE refresh_items SET state = @state, terminal = @terminal, updated_at = @now, version = @version
+        update.CommandText = $"""
+            UPDATE {_table} SET state = @state, terminal = @terminal, updated_at = @now, version = @version
             WHERE id = @id AND version < @version
             """;
         var (uId, uState, uTerminal, uVersion) = (update.Parameters.Add("@id", SqliteType.Text), update.Parameters.Add("@state", SqliteType.Text),
@@ -156,7 +166,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
         update.Parameters.AddWithValue("@now", now);
         await using var delete = connection.CreateCommand();
         delete.Transaction = transaction;
-        delete.CommandText = "DELETE FROM refresh_items WHERE id = @id AND version < @version";
+        delete.CommandText = $"DELETE FROM {_table} WHERE id = @id AND version < @version";
         var (dId, dVersion) = (delete.Parameters.Add("@id", SqliteType.Text), delete.Parameters.Add("@version", SqliteType.Integer));
         foreach (var write in writes)
         {
@@ -179,7 +189,7 @@ public sealed class SqliteRefreshItemStore : IRefreshItemStore
         await using var connection = await _database.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         // TEXT compares with BINARY collation: byte order of UTF-8, the same order as ordinal for the keyset
-        command.CommandText = "SELECT id FROM refresh_items WHERE terminal = 0 AND (@after IS NULL OR id > @after) ORDER BY id LIMIT @limit";
+        command.CommandText = $"SELECT id FROM {_table} WHERE terminal = 0 AND (@after IS NULL OR id > @after) ORDER BY id LIMIT @limit";
         command.Parameters.AddWithValue("@after", (object?)after ?? DBNull.Value);
         command.Parameters.AddWithValue("@limit", limit);
         var ids = new List<string>();

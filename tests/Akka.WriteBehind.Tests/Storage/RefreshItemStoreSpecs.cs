@@ -19,6 +19,39 @@ public abstract class RefreshItemStoreSpecBase : IAsyncLifetime
     /// <summary>Runs <paramref name="sql"/> on the store's database (to set up a table as an older release left it).</summary>
     internal abstract Task ExecuteAsync(string sql);
 
+    /// <summary>A store of the same kind on the same database, on the table <paramref name="table"/>.</summary>
+    internal abstract IRefreshItemStore OnTable(string table);
+
+    [Fact]
+    public async Task Should_keep_the_items_of_another_table_apart()
+    {
+        var other = OnTable("refresh_items_other");
+        await other.InitializeAsync();
+        await Store.SaveAsync(new RefreshItem("a", "mine"));
+        await other.SaveAsync(new RefreshItem("a", "theirs"));
+        await other.ApplyAsync([RefreshItemWrite.Save(new RefreshItem("b", "theirs")) with { Version = 1 }]);
+        await other.ApplyAsync([RefreshItemWrite.Synced("b", new RefreshItem("b", "synced"), 2)]);
+
+        Assert.Equal("mine", (await Store.LoadAsync("a"))!.State);
+        Assert.Equal("theirs", (await other.LoadAsync("a"))!.State);
+        Assert.Null(await Store.LoadAsync("b"));
+        Assert.Equal("synced", (await other.LoadAsync("b"))!.State);
+        Assert.Equal(["a"], await Store.ActiveIdsAsync(null, 10));
+        Assert.Equal(["a", "b"], await other.ActiveIdsAsync(null, 10));
+
+        await other.DeleteAsync("a");
+        Assert.Equal("mine", (await Store.LoadAsync("a"))!.State);
+        Assert.Null(await other.LoadAsync("a"));
+        (other as IDisposable)?.Dispose();
+    }
+
+    [Fact]
+    public void Should_refuse_a_table_name_that_is_no_sql_identifier()
+    {
+        var error = Assert.Throws<ArgumentException>(() => OnTable("items; drop table x"));
+        Assert.Equal("tableName", error.ParamName);
+    }
+
     [Fact]
     public async Task Should_apply_a_sync_result_only_over_an_older_row_and_never_create_one()
     {
@@ -161,6 +194,9 @@ public sealed class SqliteRefreshItemStoreSpec : RefreshItemStoreSpecBase
 
     internal override IRefreshItemStore Store { get; }
 
+    internal override IRefreshItemStore OnTable(string table) =>
+        new SqliteRefreshItemStore(SqliteStores.FileConnectionString(_dir.Path, "writebehind.db"), table);
+
     internal override async Task ExecuteAsync(string sql)
     {
         await using var connection = new SqliteConnection(SqliteStores.FileConnectionString(_dir.Path, "writebehind.db"));
@@ -201,6 +237,8 @@ public sealed class PostgresRefreshItemStoreSpec : RefreshItemStoreSpecBase
     }
 
     internal override IRefreshItemStore Store => _store;
+
+    internal override IRefreshItemStore OnTable(string table) => new PostgresRefreshItemStore(_database.ConnectionString, tableName: table);
 
     internal override async Task ExecuteAsync(string sql)
     {
