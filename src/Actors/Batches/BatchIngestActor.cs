@@ -17,8 +17,9 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
 {
     private readonly BatchIngest _ingest;
     private readonly IActorRef _region;
-    private readonly Dictionary<Guid, BatchCall> _sent = new();
-    private readonly Action<string, BatchCall[]> _send;
+    // by the number of the operation id (BatchIngest.TryNumberOf): a 64-bit key hashed and compared for less than a Guid
+    private readonly Dictionary<long, BatchCall> _sent = new();
+    private readonly Action<string, List<BatchCall>> _send;
     private readonly TimeSpan _sweepInterval;
     private readonly List<BatchCall> _expired = new();
 
@@ -45,22 +46,22 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
         switch (message)
         {
             case DrainBatchCalls:
-                _ingest.DrainReady(_send);
+                _ingest.DrainReadyShared(_send);
                 break;
             case OperationReplies replies:
                 foreach (var each in replies.Replies)
                 {
-                    if (_sent.Remove(each.OperationId, out var grouped))
+                    if (TakeSent(each.OperationId) is { } grouped)
                         Complete(grouped, each);
                 }
 
                 break;
             case IOperationReply reply:
-                if (_sent.Remove(reply.OperationId, out var call))
+                if (TakeSent(reply.OperationId) is { } call)
                     Complete(call, reply);
                 break;
             case CancelBatchCall cancel:
-                if (_sent.ContainsKey(cancel.OperationId))
+                if (_ingest.TryNumberOf(cancel.OperationId, out var number) && _sent.ContainsKey(number))
                     _region.Tell(new CancelOperation(cancel.Key, cancel.OperationId), Self);
                 break;
             case SweepBatchCalls:
@@ -76,7 +77,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
     protected override void PostStop()
     {
         // the system is stopping (or this actor failed): no caller is left waiting for a reply that cannot come any more
-        _ingest.DrainReady((key, calls) =>
+        _ingest.DrainReadyShared((key, calls) =>
         {
             foreach (var call in calls)
                 Complete(call, new OperationFailed(key, call.Run.OperationId, ErrorCode.ShuttingDown, "the node stopped before the operation was sent"));
@@ -95,7 +96,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
                 _expired.Add(call);
         foreach (var call in _expired)
         {
-            _sent.Remove(call.Run.OperationId);
+            TakeSent(call.Run.OperationId);
             if (call.ReplyTo is not null)
                 continue; // a call group settled it at its own deadline
             call.Answer(new OperationFailed(call.Run.Key, call.Run.OperationId, ErrorCode.Timeout,
@@ -107,18 +108,27 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
 
     private static void Complete(BatchCall call, IOperationReply reply) => call.Answer(reply);
 
-    private void Send(string key, BatchCall[] calls)
+    private BatchCall? TakeSent(Guid operationId) =>
+        _ingest.TryNumberOf(operationId, out var number) && _sent.Remove(number, out var call) ? call : null;
+
+    private void Send(string key, List<BatchCall> calls)
     {
         foreach (var call in calls)
-            _sent[call.Run.OperationId] = call;
-        if (calls.Length == 1)
+        {
+            // every id is made by this stage (BatchIngest.NewOperationId); a foreign one could not be found by its reply
+            if (!_ingest.TryNumberOf(call.Run.OperationId, out var number))
+                throw new InvalidOperationException($"operation id {call.Run.OperationId} was not made by this node's {nameof(BatchIngest)}");
+            _sent[number] = call;
+        }
+
+        if (calls.Count == 1)
         {
             _region.Tell(calls[0].Run, Self);
             return;
         }
 
-        var runs = new RunOperation[calls.Length];
-        for (var i = 0; i < calls.Length; i++)
+        var runs = new RunOperation[calls.Count];
+        for (var i = 0; i < calls.Count; i++)
             runs[i] = calls[i].Run;
         // the batch answers the group's operations in one message, not one each
         _region.Tell(new RunOperations(key, runs) { GroupReplies = true }, Self);

@@ -91,8 +91,8 @@ internal sealed class DeadlineTimer : IDisposable
                         continue;
                     }
 
-                    // rounded up: waking a little early would only loop; the timer's resolution is the millisecond
-                    var waitMs = (PeekDue() - now) * 1000 / Stopwatch.Frequency + 1;
+                    // rounded up to the millisecond (the wait's resolution): waking early would only loop
+                    var waitMs = ((PeekDue() - now) * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency;
                     Monitor.Wait(_gate, (int)Math.Min(waitMs, int.MaxValue));
                 }
             }
