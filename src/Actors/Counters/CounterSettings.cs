@@ -245,7 +245,7 @@ public sealed record CounterIngestSettings(
 /// <summary>The shard logs of journal durability (<c>akka.write-behind.counters.journal</c>).</summary>
 /// <param name="PluginId">Akka.Persistence journal plugin (<c>plugin-id</c>). <b>Default</b>: <c>akka.persistence.journal.sql</c>.</param>
 /// <param name="GroupWindow">Shortest time between the starts of two persists of one shard log; deltas that arrive meanwhile
-/// join the next event (<c>group-window</c>). <b>Default</b>: 20ms.</param>
+/// join the next event (<c>group-window</c>). <b>Default</b>: 0s (as soon as the previous persist is done).</param>
 /// <param name="TrimInterval">How often a shard log deletes the events whose deltas every row holds (<c>trim-interval</c>). <b>Default</b>: 10s.</param>
 /// <param name="RecoveryParallelism">Keys a shard log wakes at once after a replay (<c>recovery-parallelism</c>). <b>Default</b>: 500.</param>
 /// <param name="SweepInterval">How often the node wakes the shard logs that still hold events (<c>sweep-interval</c>). <b>Default</b>: 30s.</param>

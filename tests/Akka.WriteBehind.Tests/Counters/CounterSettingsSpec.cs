@@ -64,7 +64,7 @@ public sealed class CounterSettingsSpec
         Assert.Equal("akka.persistence.journal.sql", settings.Journal.PluginId);
         Assert.Equal(TimeSpan.FromSeconds(10), settings.Journal.TrimInterval);
         Assert.Equal(500, settings.Journal.RecoveryParallelism);
-        Assert.Equal(TimeSpan.FromMilliseconds(20), settings.Journal.GroupWindow);
+        Assert.Equal(TimeSpan.Zero, settings.Journal.GroupWindow);
         Assert.Equal(TimeSpan.FromSeconds(30), settings.Journal.SweepInterval);
     }
 
