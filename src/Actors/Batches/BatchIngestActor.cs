@@ -113,24 +113,35 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
 
     private void Send(string key, List<BatchCall> calls)
     {
-        foreach (var call in calls)
-        {
-            // every id is made by this stage (BatchIngest.NewOperationId); a foreign one could not be found by its reply
-            if (!_ingest.TryNumberOf(call.Run.OperationId, out var number))
-                throw new InvalidOperationException($"operation id {call.Run.OperationId} was not made by this node's {nameof(BatchIngest)}");
-            _sent[number] = call;
-        }
-
         if (calls.Count == 1)
         {
-            _region.Tell(calls[0].Run, Self);
+            if (Track(key, calls[0]))
+                _region.Tell(calls[0].Run, Self);
             return;
         }
 
         var runs = new RunOperation[calls.Count];
-        for (var i = 0; i < calls.Count; i++)
-            runs[i] = calls[i].Run;
-        // the batch answers the group's operations in one message, not one each
-        _region.Tell(new RunOperations(key, runs) { GroupReplies = true }, Self);
+        var count = 0;
+        foreach (var call in calls)
+            if (Track(key, call))
+                runs[count++] = call.Run;
+        if (count > 0)
+            // the batch answers the group's operations in one message, not one each
+            _region.Tell(new RunOperations(key, count == runs.Length ? runs : runs[..count]) { GroupReplies = true }, Self);
+    }
+
+    /// <summary>Registers a call about to be sent; false (and the call answered) when its id is not this stage's.</summary>
+    private bool Track(string key, BatchCall call)
+    {
+        // every id is made by this stage (BatchIngest.NewOperationId); a foreign one could not be found by its reply
+        if (!_ingest.TryNumberOf(call.Run.OperationId, out var number))
+        {
+            call.Answer(new OperationFailed(key, call.Run.OperationId, ErrorCode.InvalidArgument,
+                "the operation id was not made by this node's batch processor"));
+            return false;
+        }
+
+        _sent[number] = call;
+        return true;
     }
 }
