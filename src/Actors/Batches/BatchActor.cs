@@ -257,9 +257,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
         // the last batch, emptied, with its list of operations: a new batch and list per batch, grown operation by operation,
         // were ~120 bytes per operation
-        var batch = _batch = _spareBatch?.Reset(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration)
-            ?? new Batch(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration,
-                new List<Ran>(Math.Max(4, _queue.Count)));
+        var batch = _batch = (_spareBatch ?? new Batch(new List<Ran>(Math.Max(4, _queue.Count))))
+            .Reset(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration);
         _spareBatch = null;
         // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch.
         // min-duration counts from the batch's first operation: one that waited while the previous batch saved has served
@@ -750,11 +749,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>One batch's state. Reused by the entity's next batch (<see cref="Reset"/>): one is needed per batch.</summary>
     private sealed class Batch
     {
-        public Batch(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration, List<Ran> ran)
-        {
-            Ran = ran;
-            Reset(id, startUtc, startTimestamp, minDuration, maxDuration);
-        }
+        /// <summary>A batch to <see cref="Reset"/> before use.</summary>
+        public Batch(List<Ran> ran) => Ran = ran;
 
         public long Id { get; private set; }
         public DateTime StartUtc { get; private set; }

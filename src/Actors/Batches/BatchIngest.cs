@@ -240,8 +240,6 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
         // Unregister, not Dispose: Dispose waits for a callback running on another thread, and this runs on an actor's
         _cancellation?.Registration.Unregister();
         owner.ExitInFlight();
-        var typeName = owner.TypeName;
-        var key = Run.Key;
         switch (reply)
         {
             case OperationSucceeded { Result: TResult result }:
@@ -252,7 +250,7 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
                 break;
             case OperationSucceeded succeeded:
                 _completion.TrySetException(new InvalidOperationException(
-                    $"The handler of {typeName} answered {Run.Operation.GetType().Name} with {succeeded.Result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."));
+                    $"The handler of {owner.TypeName} answered {Run.Operation.GetType().Name} with {succeeded.Result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."));
                 break;
             case OperationFailed { Code: ErrorCode.Cancelled } when _cancellation is { Token.IsCancellationRequested: true }:
                 _completion.TrySetCanceled(_cancellation.Token);
@@ -267,7 +265,7 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
                 _completion.TrySetException(new BatchOperationException(rejected.Key, rejected.Code, rejected.Message, isRejection: true));
                 break;
             default:
-                _completion.TrySetException(new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to an operation on [{key}]."));
+                _completion.TrySetException(new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to an operation on [{Run.Key}]."));
                 break;
         }
 
