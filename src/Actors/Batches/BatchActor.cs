@@ -12,7 +12,7 @@ namespace Akka.WriteBehind.Batches;
 /// The sharded entity of one resource key: the cluster's single owner of that key. It runs the key's operations in batches
 /// (the elgopher/batch idea): the first operation for an idle key opens a batch, which loads the resource (unless
 /// <c>keep-loaded</c> still holds it), runs operations one at a time in arrival order through the handler, stays open until
-/// <c>min-duration</c> after its first operation arrived (or until <c>max-operations</c> ran), then saves the resource once and answers every caller: its result,
+/// <c>min-duration</c> after its first operation was called (<see cref="RunOperation.Waited"/>) (or until <c>max-operations</c> ran), then saves the resource once and answers every caller: its result,
 /// its own rejection, or the batch's failure. <c>max-duration</c>, counted from the opening, bounds load and save together.
 /// </para>
 /// <para>
@@ -58,6 +58,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly List<(IActorRef To, List<IOperationReply> Replies)> _groupedAnswers = new(1);
     private Batch? _batch;           // the open batch; null between batches
     private long _lastBatchId;
+    private long _lastBatchEnded;    // Stopwatch timestamp
     private Batch? _spareBatch;      // the ended batch, reused by the next (kept only while its list is small: it stays with an idle entity)
     private bool _holding;           // keep-loaded: _held is the resource as stored after the last successful batch
     private TResource? _held;
@@ -97,7 +98,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         switch (message)
         {
             case RunOperation run:
-                Run(run, Sender);
+                Run(run, Sender, arrivedAt: ArrivedAt(run.Waited));
                 break;
             case RunOperations group:
                 RunGroup(group, Sender);
@@ -157,6 +158,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>The operations of a group queue one after the other first, so that the batch they open takes them all.</summary>
     private void RunGroup(RunOperations group, IActorRef replyTo)
     {
+        var arrivedAt = ArrivedAt(group.Waited);
         foreach (var run in group.Operations ?? [])
         {
             if (run is null)
@@ -164,16 +166,30 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             if (run.Key != _key)
                 Reply(new Pending(run, replyTo), Failed(run, ErrorCode.InvalidArgument, $"the operation's key [{run.Key}] is not the group's key [{_key}]"));
             else
-                Run(run, replyTo, openBatch: false, grouped: group.GroupReplies);
+                Run(run, replyTo, arrivedAt, openBatch: false, grouped: group.GroupReplies);
         }
 
         if (_batch is null)
             OpenNextBatch();
     }
 
-    private void Run(RunOperation run, IActorRef replyTo, bool openBatch = true, bool grouped = false)
+    /// <summary>
+    /// When an operation counts as arrived for <c>min-duration</c>: now, less the wait its sender measured on the caller's node
+    /// (at most <c>min-duration</c>: beyond it the batch closes at once anyway).
+    /// </summary>
+    private long ArrivedAt(TimeSpan waited)
     {
-        var pending = new Pending(run, replyTo, grouped, Stopwatch.GetTimestamp());
+        var now = Stopwatch.GetTimestamp();
+        if (waited <= TimeSpan.Zero)
+            return now;
+        if (waited > _settings.MinDuration)
+            waited = _settings.MinDuration;
+        return now - (long)(waited.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    private void Run(RunOperation run, IActorRef replyTo, long arrivedAt, bool openBatch = true, bool grouped = false)
+    {
+        var pending = new Pending(run, replyTo, grouped, arrivedAt);
         if (_stopping)
         {
             Reply(pending, Failed(run, ErrorCode.ShuttingDown, $"resource [{_key}] is stopping (hand-off or shutdown) and takes no new operations"));
@@ -257,15 +273,21 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
         // the last batch, emptied, with its list of operations: a new batch and list per batch, grown operation by operation,
         // were ~120 bytes per operation
+        // a batch of an idle key opens when its first operation was called (its wait on the way counts); one behind a
+        // previous batch opens when that batch ended
+        var now = Stopwatch.GetTimestamp();
+        var firstArrivedAt = _queue.Peek().ArrivedAt;
+        var opened = Math.Min(now, Math.Max(firstArrivedAt, _lastBatchEnded));
         var batch = _batch = (_spareBatch ?? new Batch(new List<Ran>(Math.Max(4, _queue.Count))))
-            .Reset(++_lastBatchId, DateTime.UtcNow, Stopwatch.GetTimestamp(), _settings.MinDuration, _settings.MaxDuration);
+            .Reset(++_lastBatchId, DateTime.UtcNow - Stopwatch.GetElapsedTime(opened, now), opened, firstArrivedAt, _settings.MinDuration,
+                _settings.MaxDuration);
         _spareBatch = null;
         // early-close needs the min-duration timer only after a failed load (FailLoad starts it): one timer less per batch.
         // min-duration counts from the batch's first operation: one that waited while the previous batch saved has served
         // that part of it already, so no caller waits a save plus a whole min-duration plus its own save
         if (!_settings.EarlyClose)
         {
-            var left = _settings.MinDuration - Stopwatch.GetElapsedTime(_queue.Peek().ArrivedAt);
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), batch.MinDeadlineTimestamp);
             if (left > TimeSpan.Zero)
                 _deadlines.Schedule(Self, new MinDurationPassed(batch.Id), left);
             else
@@ -597,7 +619,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             EndBatch(batch);
         else if (_settings.EarlyClose)
         {
-            var left = _settings.MinDuration - Stopwatch.GetElapsedTime(batch.StartTimestamp);
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), batch.MinDeadlineTimestamp);
             if (left > TimeSpan.Zero)
                 _deadlines.Schedule(Self, new MinDurationPassed(batch.Id), left);
             else
@@ -636,7 +658,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             _requests.Expire(DateTime.UtcNow - _settings.Idempotency.Window);
 
         var operations = batch.Ran.Count + batch.FailedDirectly;
-        var total = Stopwatch.GetElapsedTime(batch.StartTimestamp);
+        _lastBatchEnded = Stopwatch.GetTimestamp();
+        var total = Stopwatch.GetElapsedTime(batch.StartTimestamp, _lastBatchEnded);
         var error = batch.FailureMessage is null ? (ErrorCode?)null : batch.FailureCode;
         BatchMeters.Record(_settings.TypeName, operations, total, batch.LoadDuration, batch.SaveDuration, error);
         if (_metricsTap.Wanted)
@@ -773,13 +796,16 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         public ErrorCode FailureCode { get; set; }
         public string? FailureMessage { get; set; }
 
-        /// <summary>Makes this the fresh batch <paramref name="id"/>, with an empty <see cref="Ran"/>.</summary>
-        public Batch Reset(long id, DateTime startUtc, long startTimestamp, TimeSpan minDuration, TimeSpan maxDuration)
+        /// <summary>
+        /// Makes this the fresh batch <paramref name="id"/>, with an empty <see cref="Ran"/>; <c>min-duration</c> counts from
+        /// <paramref name="firstArrivedAt"/>, when its first operation arrived.
+        /// </summary>
+        public Batch Reset(long id, DateTime startUtc, long startTimestamp, long firstArrivedAt, TimeSpan minDuration, TimeSpan maxDuration)
         {
             Id = id;
             StartUtc = startUtc;
             StartTimestamp = startTimestamp;
-            MinDeadlineTimestamp = startTimestamp + (long)(minDuration.TotalSeconds * Stopwatch.Frequency);
+            MinDeadlineTimestamp = firstArrivedAt + (long)(minDuration.TotalSeconds * Stopwatch.Frequency);
             DeadlineTimestamp = startTimestamp + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
             Phase = default;
             Release();

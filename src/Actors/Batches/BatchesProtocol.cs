@@ -34,7 +34,15 @@ public interface IBatchCommand : IWithKey
 /// <param name="RequestId">Optional: the caller's request id (<see cref="RequestIds"/>). A repeat of an id of this key within the
 /// type's <c>idempotency.window</c> is not applied again: it is answered with the first answer (once that is known).</param>
 public sealed record RunOperation(string Key, Guid OperationId, IBatchOperation Operation, DateTime Deadline, string? RequestId = null)
-    : IBatchCommand;
+    : IBatchCommand
+{
+    /// <summary>
+    /// How long the operation had already waited on its caller's node when it was sent: <c>min-duration</c> of the batch it
+    /// opens counts from the call, not from the operation's arrival, so the sender's grouping wait is part of it (measured by
+    /// the sender, so the nodes' clocks need not agree). <b>Default</b>: zero.
+    /// </summary>
+    public TimeSpan Waited { get; init; }
+}
 
 /// <summary>
 /// Several operations on the resource <paramref name="Key"/>, in arrival order: the entity takes them as if each had come
@@ -52,6 +60,12 @@ public sealed record RunOperations(string Key, IReadOnlyList<RunOperation> Opera
     /// <b>Default</b>: <c>false</c>.
     /// </summary>
     public bool GroupReplies { get; init; }
+
+    /// <summary>
+    /// How long the oldest of the operations had already waited on the sender's node when they were sent, as
+    /// <see cref="RunOperation.Waited"/> for each of them. <b>Default</b>: zero.
+    /// </summary>
+    public TimeSpan Waited { get; init; }
 }
 
 /// <summary>
@@ -119,7 +133,8 @@ public sealed record OperationFailed(string Key, Guid OperationId, ErrorCode Cod
 /// </summary>
 /// <param name="TypeName">The resource type's name (its shard region).</param>
 /// <param name="Key">The resource's key.</param>
-/// <param name="BatchStart">When the batch opened (UTC).</param>
+/// <param name="BatchStart">When the batch opened (UTC): when its first operation was called, or when the batch before it
+/// ended if that operation waited behind it.</param>
 /// <param name="OperationCount">Operations answered by the batch: run, rejected, or failed with it (cancelled ones not counted).</param>
 /// <param name="LoadDuration">Time spent loading; zero when the resource was still held (<c>keep-loaded</c>).</param>
 /// <param name="SaveDuration">Time spent saving; zero when nothing needed saving.</param>

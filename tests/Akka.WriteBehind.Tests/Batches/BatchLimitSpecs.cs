@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
@@ -178,5 +179,52 @@ public sealed class BatchMinDurationFromArrivalSpec(ITestOutputHelper output) : 
         Assert.Equal(3, (await waiting.WaitAsync(AwaitTimeout)).Length);
         Assert.True(released.Elapsed < TimeSpan.FromSeconds(3), $"answered {released.Elapsed} after the save returned");
         Assert.Equal(["a1", "a2", "b"], Store.Entries(key));
+    }
+}
+
+/// <summary>
+/// min-duration counts from the call: the wait the sender measured on the caller's node (<see cref="RunOperation.Waited"/>)
+/// is part of it, so a caller waits about min-duration and a save, not its wait on the way plus a whole min-duration.
+/// </summary>
+public sealed class BatchMinDurationFromCallSpec(ITestOutputHelper output) : TapeSpecBase(output, """
+    akka.write-behind.batches.types.tapes {
+      min-duration = 20s
+      max-duration = 60s
+    }
+    """)
+{
+    private static readonly TimeSpan WellBeforeMinDuration = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Should_close_at_once_a_batch_whose_operation_waited_min_duration_on_its_way()
+    {
+        var run = new RunOperation("waited", Guid.NewGuid(), new Append("a"), DateTime.UtcNow.AddMinutes(1)) { Waited = TimeSpan.FromSeconds(20) };
+        Processor.ShardRegion.Tell(run, TestActor);
+
+        var answer = await ExpectMsgAsync<OperationSucceeded>(WellBeforeMinDuration);
+        Assert.Equal(run.OperationId, answer.OperationId);
+        Assert.Equal(["a"], Store.Entries("waited"));
+    }
+
+    [Fact]
+    public async Task Should_count_a_groups_min_duration_from_its_oldest_call()
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        var runs = new[] { new RunOperation("group", Guid.NewGuid(), new Append("a"), deadline), new RunOperation("group", Guid.NewGuid(), new Append("b"), deadline) };
+        Processor.ShardRegion.Tell(new RunOperations("group", runs) { GroupReplies = true, Waited = TimeSpan.FromSeconds(19) }, TestActor);
+
+        var answers = await ExpectMsgAsync<OperationReplies>(WellBeforeMinDuration);
+        Assert.Equal(runs.Select(r => r.OperationId), answers.Replies.Select(r => r.OperationId));
+        Assert.Equal(["a", "b"], Store.Entries("group"));
+    }
+
+    [Fact]
+    public async Task Should_keep_a_batch_open_for_min_duration_when_its_operation_did_not_wait()
+    {
+        // the control: without a wait on the way the same batch stays open
+        Processor.ShardRegion.Tell(new RunOperation("fresh", Guid.NewGuid(), new Append("a"), DateTime.UtcNow.AddMinutes(1)), TestActor);
+
+        await ExpectNoMsgAsync(TimeSpan.FromSeconds(3));
+        Assert.Empty(Store.Entries("fresh"));
     }
 }
