@@ -44,7 +44,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly IResourceStore<TResource> _store;
     private readonly OperationHandler<TResource> _handler;
     private readonly IActorRef? _storeWriter;
-    private readonly DeadlineTimer _deadlines; // min-duration, to the millisecond (the scheduler's tick is 10 ms)
+    private readonly DeadlineTimer _deadlines; // min-duration, to a tenth of a millisecond (the scheduler's tick is 10 ms)
     private readonly BatchMetricsTap _metricsTap;
     private readonly QueueLedger _queues;  // the node's depth for this type: keys with queued operations
     private readonly RequestLedger _ledger; // the node's count of remembered request ids of this type

@@ -6,7 +6,7 @@ namespace Akka.WriteBehind.Internal;
 /// <summary>
 /// INTERNAL API
 /// <para>
-/// Tells actors a message at a deadline, to within about a millisecond. Akka's scheduler rounds every timer up to its
+/// Tells actors a message at a deadline, to within about a tenth of a millisecond on Linux and macOS (a millisecond elsewhere). Akka's scheduler rounds every timer up to its
 /// wheel's tick (10 ms at least, and it refuses a finer <c>akka.scheduler.tick-duration</c>), so a latency that is
 /// mostly one timer (a batch open for <c>min-duration</c>) gained up to a tick at every percentile. One thread per timer
 /// sleeps until the earliest deadline; scheduling takes a lock and a heap insertion, with nothing to cancel: a receiver
@@ -70,6 +70,7 @@ internal sealed class DeadlineTimer : IDisposable
     {
         while (true)
         {
+            var finalSleep = 0L; // microseconds to the earliest deadline, slept without the lock
             lock (_gate)
             {
                 while (true)
@@ -91,10 +92,34 @@ internal sealed class DeadlineTimer : IDisposable
                         continue;
                     }
 
-                    // rounded up to the millisecond (the wait's resolution): waking early would only loop
-                    var waitMs = ((PeekDue() - now) * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency;
+                    var left = PeekDue() - now;
+                    if (FineSleep.Available)
+                    {
+                        // the wait's resolution is a millisecond, rounded up: wait the whole milliseconds less one (a
+                        // Schedule for an earlier deadline still wakes it), then sleep the rest to the microsecond
+                        var wholeMs = left * 1000 / Stopwatch.Frequency;
+                        if (wholeMs >= 2)
+                        {
+                            Monitor.Wait(_gate, (int)Math.Min(wholeMs - 1, int.MaxValue));
+                            continue;
+                        }
+
+                        // at least 100 µs: under load deadlines come microseconds apart, and one wake-up each would cost
+                        // more than the precision is worth; a wake-up tells every deadline due by then
+                        finalSleep = Math.Max(left * 1_000_000 / Stopwatch.Frequency, 100);
+                        break;
+                    }
+
+                    // rounded up to the millisecond: waking early would only loop
+                    var waitMs = (left * 1000 + Stopwatch.Frequency - 1) / Stopwatch.Frequency;
                     Monitor.Wait(_gate, (int)Math.Min(waitMs, int.MaxValue));
                 }
+            }
+
+            if (finalSleep > 0)
+            {
+                FineSleep.Microseconds(finalSleep);
+                continue;
             }
 
             // told outside the lock: a Tell enqueues into a mailbox and may schedule it, which must not hold up Schedule
@@ -102,5 +127,19 @@ internal sealed class DeadlineTimer : IDisposable
                 to.Tell(message, ActorRefs.NoSender);
             _fired.Clear();
         }
+    }
+
+    /// <summary>
+    /// A sleep finer than the runtime's millisecond waits: the C library's <c>usleep</c> where there is one (Linux, macOS),
+    /// which wakes within the kernel's timer slack (about 50 µs on Linux).
+    /// </summary>
+    private static class FineSleep
+    {
+        public static readonly bool Available = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
+
+        public static void Microseconds(long microseconds) => usleep((uint)Math.Min(microseconds, 1_000_000));
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
+        private static extern int usleep(uint microseconds);
     }
 }
