@@ -11,6 +11,18 @@ internal static class AccountRequests
 {
     public const string Table = "accounts_requests";
 
+    /// <summary>The table's DDL, the same in SQLite and PostgreSQL.</summary>
+    public const string CreateTableSql = """
+        CREATE TABLE IF NOT EXISTS accounts_requests (
+            key TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            balance BIGINT,
+            saved_at BIGINT NOT NULL,
+            PRIMARY KEY (key, request_id)
+        );
+        CREATE INDEX IF NOT EXISTS accounts_requests_saved_at ON accounts_requests (saved_at);
+        """;
+
     /// <summary>The balance column of a request's result.</summary>
     public static object BalanceOf(RememberedRequest request) => request.Result switch
     {
