@@ -58,6 +58,21 @@ public abstract class AccountStoreSpecBase : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Should_save_and_load_a_group_of_thousands_of_accounts_with_awkward_keys_in_one_call()
+    {
+        // more rows than any one statement of fixed parameters would take, keys that need quoting in SQL and in JSON
+        var keys = Enumerable.Range(0, 2_500).Select(i => $"many-{i}-'\"\\ é {i % 7}").ToArray();
+        var stored = await Store.SaveManyAsync(keys.ToDictionary(k => k, k => Account.Empty with { Balance = k.Length }), CancellationToken.None);
+
+        var loaded = await Store.LoadManyAsync(keys, CancellationToken.None);
+
+        Assert.Equal(keys.Length, loaded.Count);
+        Assert.All(keys, k => Assert.Equal(new Account(k.Length, 1), loaded[k]));
+        Assert.Equal(stored, loaded.ToDictionary(e => e.Key, e => e.Value));
+        Assert.Equal(((long)keys[1_234].Length, 1L), await TryReadRowAsync(keys[1_234]));
+    }
+
+    [Fact]
     public async Task Should_refuse_to_save_over_a_version_it_did_not_load_and_save_nothing_of_the_group()
     {
         await Store.SaveAsync("race", Account.Empty with { Balance = 5 }, CancellationToken.None); // version 1
