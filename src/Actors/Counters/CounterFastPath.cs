@@ -23,6 +23,26 @@ public enum FastIncrementStatus
     ShuttingDown,
 }
 
+/// <summary>How a <see cref="FastIncrementStatus"/> reads in the error model every feature shares.</summary>
+public static class FastIncrementStatusExtensions
+{
+    /// <summary>
+    /// The <see cref="ErrorCode"/> of a refusal, the code an acknowledged increment refused for the same reason carries
+    /// (<see cref="CounterRejected.Code"/>, <see cref="WriteBehindException.Code"/>); <c>null</c> for
+    /// <see cref="FastIncrementStatus.Buffered"/>.
+    /// </summary>
+    /// <param name="status">What the fast path did with an increment.</param>
+    public static ErrorCode? ToErrorCode(this FastIncrementStatus status) => status switch
+    {
+        FastIncrementStatus.Buffered => null,
+        FastIncrementStatus.InvalidKey => ErrorCode.InvalidKey,
+        FastIncrementStatus.Saturated => ErrorCode.Saturated,
+        FastIncrementStatus.Overflow => ErrorCode.Overflow,
+        FastIncrementStatus.ShuttingDown => ErrorCode.ShuttingDown,
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, "not a fast increment status"),
+    };
+}
+
 /// <summary>
 /// Buffered increments that their entity refused after <see cref="CounterFastPath.Increment"/> returned
 /// <see cref="FastIncrementStatus.Buffered"/> (the aggregate as a whole, e.g. <see cref="ErrorCode.Overflow"/>).
@@ -146,7 +166,7 @@ public sealed class CounterFastPath
         },
         FastIncrementStatus.Overflow => new CounterRejected(key!, ErrorCode.Overflow,
             $"adding {delta} overflows the key's buffered aggregates"),
-        _ => new CounterRejected(key!, ErrorCode.ShuttingDown, "the node is shutting down"),
+        _ => new CounterRejected(key!, status.ToErrorCode()!.Value, "the node is shutting down"),
     };
 
     private FastIncrementStatus Add(string key, long delta, Waiter? waiter, string? requestId)

@@ -46,6 +46,16 @@ public sealed class ErrorModelSpec(ITestOutputHelper output) : CounterSpecBase(o
     }
 
     [Fact]
+    public void Should_give_the_fire_and_forget_fast_path_the_shared_code_of_each_refusal()
+    {
+        Assert.Equal(ErrorCode.InvalidKey, Counters.Increment(BadKey, 1).ToErrorCode());
+        Assert.Null(Counters.Increment("counter", 1).ToErrorCode());
+        // every refusal is the error model's code of the same name
+        foreach (var status in Enum.GetValues<FastIncrementStatus>().Where(s => s != FastIncrementStatus.Buffered))
+            Assert.Equal(Enum.Parse<ErrorCode>(status.ToString()), status.ToErrorCode());
+    }
+
+    [Fact]
     public async Task Should_refuse_a_bad_key_and_a_bad_request_id_of_a_batch_with_the_shared_codes()
     {
         var badKey = await Assert.ThrowsAnyAsync<WriteBehindException>(() => _accounts.RunAsync(BadKey, new Deposit(1)));
