@@ -133,15 +133,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     {
         switch (message)
         {
-            case RunOperation run:
-                Queue(run);
-                return true;
-            case RunOperations group:
-                QueueGroup(group, Sender);
-                return true;
-            case CancelOperation cancel:
-                Cancel(cancel);
-                return true;
             case ResourceLoaded<TResource> loaded when IsCurrent(loaded.BatchId):
                 OnLoaded(Current, loaded, stopping: false);
                 return true;
@@ -158,7 +149,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 Context.Become(_loadingToStop ??= LoadingToStop); // the loaded batch closes at once
                 return true;
             default:
-                return IsStale(message);
+                return Queued(message) || IsStale(message);
         }
     }
 
@@ -197,15 +188,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     {
         switch (message)
         {
-            case RunOperation run:
-                Queue(run);
-                return true;
-            case RunOperations group:
-                QueueGroup(group, Sender);
-                return true;
-            case CancelOperation cancel:
-                Cancel(cancel);
-                return true;
             case ResourceSaved<TResource> saved when IsCurrent(saved.BatchId):
                 OnSaved(Current, saved, stopping: false);
                 return true;
@@ -219,7 +201,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 Context.Become(_savingToStop ??= SavingToStop); // the next batch opens, or the entity stops, when it returns
                 return true;
             default:
-                return IsStale(message);
+                return Queued(message) || IsStale(message);
         }
     }
 
@@ -265,15 +247,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     {
         switch (message)
         {
-            case RunOperation run:
-                Refuse(run, Sender);
-                return true;
-            case RunOperations group:
-                RefuseGroup(group, Sender);
-                return true;
-            case CancelOperation cancel:
-                Cancel(cancel);
-                return true;
             case ResourceLoaded<TResource> loaded when IsCurrent(loaded.BatchId):
                 OnLoaded(Current, loaded, stopping: true);
                 return true;
@@ -284,12 +257,53 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 LoadTimedOut(Current, stopping: true);
                 return true;
             default:
-                return message is StopBatchEntity || IsStale(message);
+                return Refused(message) || message is StopBatchEntity || IsStale(message);
         }
     }
 
     /// <summary>Stopping, the batch is being saved: then the queued operations run in further batches; new ones are refused.</summary>
     private bool SavingToStop(object message)
+    {
+        switch (message)
+        {
+            case ResourceSaved<TResource> saved when IsCurrent(saved.BatchId):
+                OnSaved(Current, saved, stopping: true);
+                return true;
+            case ResourceSaveFailed failed when IsCurrent(failed.BatchId):
+                OnSaveFailed(Current, failed, stopping: true);
+                return true;
+            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
+                SaveOverdue(Current);
+                return true;
+            default:
+                return Refused(message) || message is StopBatchEntity || IsStale(message);
+        }
+    }
+
+    /// <summary>Stopped (Context.Stop is under way): an operation that still reaches it is refused.</summary>
+    private bool Stopped(object message) => Refused(message) || message is StopBatchEntity || IsStale(message);
+
+    /// <summary>While a batch loads or saves, operations queue for the batch to come (or, cancelled, leave the queue).</summary>
+    private bool Queued(object message)
+    {
+        switch (message)
+        {
+            case RunOperation run:
+                Queue(run);
+                return true;
+            case RunOperations group:
+                QueueGroup(group, Sender);
+                return true;
+            case CancelOperation cancel:
+                Cancel(cancel);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A stopping entity refuses new operations; queued ones may still be cancelled.</summary>
+    private bool Refused(object message)
     {
         switch (message)
         {
@@ -302,33 +316,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             case CancelOperation cancel:
                 Cancel(cancel);
                 return true;
-            case ResourceSaved<TResource> saved when IsCurrent(saved.BatchId):
-                OnSaved(Current, saved, stopping: true);
-                return true;
-            case ResourceSaveFailed failed when IsCurrent(failed.BatchId):
-                OnSaveFailed(Current, failed, stopping: true);
-                return true;
-            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
-                SaveOverdue(Current);
-                return true;
             default:
-                return message is StopBatchEntity || IsStale(message);
-        }
-    }
-
-    /// <summary>Nothing left to do; the entity stops with this message (refusing what its mailbox still holds).</summary>
-    private bool Stopped(object message)
-    {
-        switch (message)
-        {
-            case RunOperation run:
-                Refuse(run, Sender);
-                return true;
-            case RunOperations group:
-                RefuseGroup(group, Sender);
-                return true;
-            default:
-                return message is StopBatchEntity or CancelOperation || IsStale(message);
+                return false;
         }
     }
 
