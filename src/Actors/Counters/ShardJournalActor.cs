@@ -260,6 +260,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private void BeginStop()
     {
         Timers.StartSingleTimer(StopTimedOut.Instance, StopTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
+        TryPersist(atOnce: true); // deltas held for the group window: their counters wait for them before they can stop
         ContinueStop();
     }
 
