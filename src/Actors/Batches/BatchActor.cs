@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Event;
 using Akka.WriteBehind.Internal;
@@ -50,20 +51,20 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private readonly RequestLedger _ledger; // the node's count of remembered request ids of this type
     private readonly RequestMemory _requests;
     private readonly bool _storeKeepsRequests;
-    private bool _requestsKnown;           // _requests holds what the store holds for the key
+    private bool _requestsKnown;           // bookkeeping, not behaviour: _requests holds what the store holds for the key (else the next load reads it)
 
     // a plain queue, no per-operation node or id index: a cancellation (rare) searches it instead
     private readonly Queue<Pending> _queue = new();
     // the answers of the ending batch to grouped operations, one list per sender (OperationReplies)
     private readonly List<(IActorRef To, List<IOperationReply> Replies)> _groupedAnswers = new(1);
-    private Batch? _batch;           // the open batch; null between batches
+    private Batch? _batch;           // the batch of the current behaviour: set in every one but Idle and Stopped
     private long _lastBatchId;
     private long _lastBatchEnded;    // Stopwatch timestamp
     private Batch? _spareBatch;      // the ended batch, reused by the next (kept only while its list is small: it stays with an idle entity)
-    private bool _holding;           // keep-loaded: _held is the resource as stored after the last successful batch
-    private TResource? _held;
-    private bool _stopping;
-    private bool _countedActive;     // this key is one of the node's active keys (its queue is not empty)
+    private Held? _held;             // keep-loaded: the resource as stored after the last successful batch
+    private bool _countedActive;     // bookkeeping, not behaviour: this key is one of the node's active keys (its queue is not empty)
+    // the behaviours, each made once per entity when first entered: Become(Loading) would make a delegate per batch
+    private Receive? _idle, _loading, _open, _saving, _loadFailed, _loadingToStop, _savingToStop, _stopped;
 
     public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
         QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines, BatchMetricsTap metricsTap)
@@ -90,55 +91,252 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines, BatchMetricsTap metricsTap) =>
         Akka.Actor.Props.CreateBy(new Producer(() => new BatchActor<TResource>(key, settings, store, handler, storeWriter, queues, ledger, deadlines, metricsTap)));
 
-    // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an entity is created per resource
-    // key, and building its handler list per activation was a measurable share of a key's first-touch cost.
+    // Each state is a behaviour (Become), and each behaviour a switch statement, not a ReceiveActor handler list: an entity is
+    // created per resource key, and building its handler list per activation was a measurable share of a key's first-touch
+    // cost. A batch's own message that does not apply in the current state (a load or save answer or a timer of a batch that
+    // already ended or moved on) is ignored. Stopping has behaviours of its own only for the states it waits in (a load, a
+    // save); the transitions it shares with the running entity take it as an argument, so no flag outlives a message.
 
     protected override void OnReceive(object message)
+    {
+        if (!Idle(message))
+            Unhandled(message);
+    }
+
+    /// <summary>No batch, and nothing queued: an operation opens a batch.</summary>
+    private bool Idle(object message)
     {
         switch (message)
         {
             case RunOperation run:
-                Run(run, Sender, arrivedAt: ArrivedAt(run.Waited));
-                break;
+                if (Queue(run))
+                    OpenNextBatch(stopping: false);
+                return true;
             case RunOperations group:
-                RunGroup(group, Sender);
-                break;
+                QueueGroup(group, Sender);
+                if (_queue.Count > 0)
+                    OpenNextBatch(stopping: false);
+                return true;
             case CancelOperation cancel:
                 Cancel(cancel);
-                break;
-            case ResourceLoaded<TResource> loaded:
-                Loaded(loaded);
-                break;
-            case ResourceLoadFailed failed:
-                LoadFailed(failed);
-                break;
-            case ResourceSaved<TResource> saved:
-                Saved(saved);
-                break;
-            case ResourceSaveFailed failed:
-                SaveFailed(failed);
-                break;
-            case MinDurationPassed passed:
-                OnMinDurationPassed(passed);
-                break;
-            case MaxDurationPassed passed:
-                OnMaxDurationPassed(passed);
-                break;
+                return true;
             case StopBatchEntity:
-                Stop();
-                break;
+                OpenNextBatch(stopping: true); // nothing is queued: stops at once
+                return true;
             default:
-                Unhandled(message);
-                break;
+                return IsStale(message);
         }
     }
+
+    /// <summary>The batch's resource is being loaded; operations queue for it.</summary>
+    private bool Loading(object message)
+    {
+        switch (message)
+        {
+            case ResourceLoaded<TResource> loaded when IsCurrent(loaded.BatchId):
+                OnLoaded(Current, loaded, stopping: false);
+                return true;
+            case ResourceLoadFailed failed when IsCurrent(failed.BatchId):
+                OnLoadFailed(Current, failed, stopping: false);
+                return true;
+            case MinDurationPassed passed when IsCurrent(passed.BatchId):
+                Current.MinDurationPassed = true; // the batch closes as soon as it has run what is queued
+                return true;
+            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
+                LoadTimedOut(Current, stopping: false);
+                return true;
+            case StopBatchEntity:
+                Context.Become(_loadingToStop ??= LoadingToStop); // the loaded batch closes at once
+                return true;
+            default:
+                return Queued(message) || IsStale(message);
+        }
+    }
+
+    /// <summary>The batch is loaded and takes operations as they come; nothing is queued and it has room.</summary>
+    private bool Open(object message)
+    {
+        switch (message)
+        {
+            case RunOperation run:
+                if (HasOperation(run, Sender))
+                    RunInOpen(Current, new Pending(run, Sender, ArrivedAt: ArrivedAt(run.Waited)));
+                return true;
+            case RunOperations group:
+                RunGroupInOpen(Current, group, Sender);
+                return true;
+            case CancelOperation cancel:
+                Cancel(cancel);
+                return true;
+            case MinDurationPassed passed when IsCurrent(passed.BatchId):
+                Current.MinDurationPassed = true;
+                Close(Current, stopping: false);
+                return true;
+            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
+                FailBatch(Current, ErrorCode.Timeout, MaxDurationMessage(), stopping: false);
+                return true;
+            case StopBatchEntity:
+                Close(Current, stopping: true);
+                return true;
+            default:
+                return IsStale(message);
+        }
+    }
+
+    /// <summary>The batch is being saved; operations queue for the next one.</summary>
+    private bool Saving(object message)
+    {
+        switch (message)
+        {
+            case ResourceSaved<TResource> saved when IsCurrent(saved.BatchId):
+                OnSaved(Current, saved, stopping: false);
+                return true;
+            case ResourceSaveFailed failed when IsCurrent(failed.BatchId):
+                OnSaveFailed(Current, failed, stopping: false);
+                return true;
+            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
+                SaveOverdue(Current);
+                return true;
+            case StopBatchEntity:
+                Context.Become(_savingToStop ??= SavingToStop); // the next batch opens, or the entity stops, when it returns
+                return true;
+            default:
+                return Queued(message) || IsStale(message);
+        }
+    }
+
+    /// <summary>
+    /// The load failed: the batch stays until <c>min-duration</c> (or <c>max-duration</c>), and every operation that joins it
+    /// shares the failure.
+    /// </summary>
+    private bool LoadFailed(object message)
+    {
+        switch (message)
+        {
+            case RunOperation run:
+                if (HasOperation(run, Sender))
+                    ShareFailure(Current, new Pending(run, Sender));
+                return true;
+            case RunOperations group:
+                foreach (var run in group.Operations ?? [])
+                {
+                    if (InGroup(run, Sender) && HasOperation(run, Sender))
+                        ShareFailure(Current, new Pending(run, Sender));
+                }
+
+                return true;
+            case CancelOperation cancel:
+                Cancel(cancel);
+                return true;
+            case MinDurationPassed passed when IsCurrent(passed.BatchId):
+                EndBatch(Current, stopping: false);
+                return true;
+            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
+                EndBatch(Current, stopping: false);
+                return true;
+            case StopBatchEntity:
+                EndBatch(Current, stopping: true);
+                return true;
+            default:
+                return IsStale(message);
+        }
+    }
+
+    /// <summary>Stopping, the batch's resource is being loaded: the batch closes once loaded; new operations are refused.</summary>
+    private bool LoadingToStop(object message)
+    {
+        switch (message)
+        {
+            case ResourceLoaded<TResource> loaded when IsCurrent(loaded.BatchId):
+                OnLoaded(Current, loaded, stopping: true);
+                return true;
+            case ResourceLoadFailed failed when IsCurrent(failed.BatchId):
+                OnLoadFailed(Current, failed, stopping: true);
+                return true;
+            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
+                LoadTimedOut(Current, stopping: true);
+                return true;
+            default:
+                return Refused(message) || message is StopBatchEntity || IsStale(message);
+        }
+    }
+
+    /// <summary>Stopping, the batch is being saved: then the queued operations run in further batches; new ones are refused.</summary>
+    private bool SavingToStop(object message)
+    {
+        switch (message)
+        {
+            case ResourceSaved<TResource> saved when IsCurrent(saved.BatchId):
+                OnSaved(Current, saved, stopping: true);
+                return true;
+            case ResourceSaveFailed failed when IsCurrent(failed.BatchId):
+                OnSaveFailed(Current, failed, stopping: true);
+                return true;
+            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
+                SaveOverdue(Current);
+                return true;
+            default:
+                return Refused(message) || message is StopBatchEntity || IsStale(message);
+        }
+    }
+
+    /// <summary>Stopped (Context.Stop is under way): an operation that still reaches it is refused.</summary>
+    private bool Stopped(object message) => Refused(message) || message is StopBatchEntity || IsStale(message);
+
+    /// <summary>While a batch loads or saves, operations queue for the batch to come (or, cancelled, leave the queue).</summary>
+    private bool Queued(object message)
+    {
+        switch (message)
+        {
+            case RunOperation run:
+                Queue(run);
+                return true;
+            case RunOperations group:
+                QueueGroup(group, Sender);
+                return true;
+            case CancelOperation cancel:
+                Cancel(cancel);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A stopping entity refuses new operations; queued ones may still be cancelled.</summary>
+    private bool Refused(object message)
+    {
+        switch (message)
+        {
+            case RunOperation run:
+                Refuse(run, Sender);
+                return true;
+            case RunOperations group:
+                RefuseGroup(group, Sender);
+                return true;
+            case CancelOperation cancel:
+                Cancel(cancel);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A batch's own message in a state where it does not apply: ignored.</summary>
+    private static bool IsStale(object message) =>
+        message is ResourceLoaded<TResource> or ResourceLoadFailed or ResourceSaved<TResource> or ResourceSaveFailed
+            or MinDurationPassed or MaxDurationPassed;
+
+    private bool IsCurrent(long batchId) => _batch is { } batch && batch.Id == batchId;
+
+    // the batch of every behaviour but Idle and Stopped
+    private Batch Current => _batch!;
 
     protected override void PostStop()
     {
         // only an abnormal stop (a crash, or the system terminating) leaves callers unanswered: tell them
         if (_batch is { } batch)
         {
-            var (code, message) = batch.Phase == Phase.Saving
+            var (code, message) = batch.Saving
                 ? (ErrorCode.Timeout, $"resource [{_key}] stopped while its batch was being saved; the outcome is unknown")
                 : (ErrorCode.ShuttingDown, $"resource [{_key}] stopped before its batch was saved; nothing of it was kept");
             foreach (var ran in batch.Ran)
@@ -156,21 +354,58 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     }
 
     /// <summary>The operations of a group queue one after the other first, so that the batch they open takes them all.</summary>
-    private void RunGroup(RunOperations group, IActorRef replyTo)
+    private void QueueGroup(RunOperations group, IActorRef replyTo)
     {
         var arrivedAt = ArrivedAt(group.Waited);
         foreach (var run in group.Operations ?? [])
         {
-            if (run is null)
+            if (InGroup(run, replyTo) && HasOperation(run, replyTo))
+                Enqueue(new Pending(run, replyTo, group.GroupReplies, arrivedAt));
+        }
+    }
+
+    /// <summary>A group runs in the open batch until that is full (or ran past min-duration); the rest queue for the next.</summary>
+    private void RunGroupInOpen(Batch batch, RunOperations group, IActorRef replyTo)
+    {
+        var arrivedAt = ArrivedAt(group.Waited);
+        var ending = false;
+        foreach (var run in group.Operations ?? [])
+        {
+            if (!InGroup(run, replyTo) || !HasOperation(run, replyTo))
                 continue;
-            if (run.Key != _key)
-                Reply(new Pending(run, replyTo), Failed(run, ErrorCode.InvalidArgument, $"the operation's key [{run.Key}] is not the group's key [{_key}]"));
-            else
-                Run(run, replyTo, arrivedAt, openBatch: false, grouped: group.GroupReplies);
+            var pending = new Pending(run, replyTo, group.GroupReplies, arrivedAt);
+            if (ending)
+            {
+                Enqueue(pending);
+                continue;
+            }
+
+            Execute(batch, pending);
+            ending = EndsAfterThis(batch);
         }
 
-        if (_batch is null)
-            OpenNextBatch();
+        if (ending)
+            Close(batch, stopping: false);
+    }
+
+    private void RefuseGroup(RunOperations group, IActorRef replyTo)
+    {
+        foreach (var run in group.Operations ?? [])
+        {
+            if (InGroup(run, replyTo))
+                Refuse(run, replyTo);
+        }
+    }
+
+    /// <summary>Whether a group's operation is one, for this key; one of another key is refused.</summary>
+    private bool InGroup([NotNullWhen(true)] RunOperation? run, IActorRef replyTo)
+    {
+        if (run is null)
+            return false;
+        if (run.Key == _key)
+            return true;
+        Reply(new Pending(run, replyTo), Failed(run, ErrorCode.InvalidArgument, $"the operation's key [{run.Key}] is not the group's key [{_key}]"));
+        return false;
     }
 
     /// <summary>
@@ -187,39 +422,24 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         return now - (long)(waited.TotalSeconds * Stopwatch.Frequency);
     }
 
-    private void Run(RunOperation run, IActorRef replyTo, long arrivedAt, bool openBatch = true, bool grouped = false)
+    private bool HasOperation(RunOperation run, IActorRef replyTo)
     {
-        var pending = new Pending(run, replyTo, grouped, arrivedAt);
-        if (_stopping)
-        {
-            Reply(pending, Failed(run, ErrorCode.ShuttingDown, $"resource [{_key}] is stopping (hand-off or shutdown) and takes no new operations"));
-            return;
-        }
+        if (run.Operation is not null)
+            return true;
+        Reply(new Pending(run, replyTo), Failed(run, ErrorCode.InvalidArgument, "the operation is missing"));
+        return false;
+    }
 
-        if (run.Operation is null)
-        {
-            Reply(pending, Failed(run, ErrorCode.InvalidArgument, "the operation is missing"));
-            return;
-        }
+    /// <summary>An operation that waits for a batch (the next one, or the loading one): whether it was queued.</summary>
+    private bool Queue(RunOperation run) =>
+        HasOperation(run, Sender) && Enqueue(new Pending(run, Sender, ArrivedAt: ArrivedAt(run.Waited)));
 
-        switch (_batch)
-        {
-            case { Phase: Phase.Failed } failed:
-                // the failed load's batch stays open until min-duration: joining it means sharing its failure
-                failed.FailedDirectly++;
-                Reply(pending, Failed(run, failed.FailureCode, failed.FailureMessage!));
-                return;
-            case { Phase: Phase.Open } open when _queue.Count == 0 && open.Ran.Count < _settings.MaxOperations:
-                Execute(open, pending);
-                if (open.Ran.Count >= _settings.MaxOperations || open.RanPastMinDuration)
-                    Close(open);
-                return;
-        }
-
+    private bool Enqueue(Pending pending)
+    {
         if (_queue.Count >= _settings.MaxPending)
         {
             Saturated(pending, QueueLimit.Width, _queue.Count, _settings.MaxPending);
-            return;
+            return false;
         }
 
         if (!_countedActive)
@@ -227,7 +447,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             if (!_queues.TryEnterKey(out var depth))
             {
                 Saturated(pending, QueueLimit.Depth, depth, _settings.MaxActiveKeys);
-                return;
+                return false;
             }
 
             _countedActive = true;
@@ -236,9 +456,28 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         _queue.Enqueue(pending);
         _queues.QueuedChanged(1);
         _queues.WidthIs(_queue.Count);
-        if (_batch is null && openBatch)
-            OpenNextBatch();
+        return true;
     }
+
+    private void RunInOpen(Batch batch, Pending pending)
+    {
+        Execute(batch, pending);
+        if (EndsAfterThis(batch))
+            Close(batch, stopping: false);
+    }
+
+    /// <summary>The batch ends after the operation it just ran: it is full, or min-duration passed while it ran.</summary>
+    private bool EndsAfterThis(Batch batch) => batch.Ran.Count >= _settings.MaxOperations || batch.RanPastMinDuration;
+
+    /// <summary>The failed load's batch stays open until min-duration: joining it means sharing its failure.</summary>
+    private void ShareFailure(Batch failed, Pending pending)
+    {
+        failed.FailedDirectly++;
+        Reply(pending, Failed(pending.Run, failed.FailureCode, failed.FailureMessage!));
+    }
+
+    private void Refuse(RunOperation run, IActorRef replyTo) =>
+        Reply(new Pending(run, replyTo), Failed(run, ErrorCode.ShuttingDown, $"resource [{_key}] is stopping (hand-off or shutdown) and takes no new operations"));
 
     private void Cancel(CancelOperation cancel)
     {
@@ -260,14 +499,21 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         Reply(found, Failed(found.Run, ErrorCode.Cancelled, "the operation was cancelled by its caller before it ran"));
     }
 
-    private void OpenNextBatch()
+    /// <summary>
+    /// The batch before ended (or there was none): the next opens for the queued operations; with none queued the entity is
+    /// idle, or stops when <paramref name="stopping"/>.
+    /// </summary>
+    private void OpenNextBatch(bool stopping)
     {
-        if (_batch is not null)
-            return;
         if (_queue.Count == 0)
         {
-            if (_stopping)
+            if (stopping)
+            {
                 Context.Stop(Self);
+                Context.Become(_stopped ??= Stopped);
+            }
+            else
+                Context.Become(_idle ??= Idle);
             return;
         }
 
@@ -293,18 +539,18 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             else
                 batch.MinDurationPassed = true;
         }
-        if (_holding)
+        if (_held is { } held)
         {
-            batch.Resource = _held;
-            batch.Phase = Phase.Open;
-            RunQueued(batch);
+            batch.Resource = held.Resource;
+            Context.Become(_open ??= Open);
+            RunQueued(batch, stopping);
             return;
         }
 
         // only a load needs the entity's own max-duration timer (a load that ignores its token still fails in time); a save's
         // token is cancelled at the deadline by whoever runs it, and its callers are answered when the store returns
         Timers.StartSingleTimer(MaxDurationPassed.Key, new MaxDurationPassed(batch.Id), _settings.MaxDuration);
-        batch.Phase = Phase.Loading;
+        Context.Become(stopping ? _loadingToStop ??= LoadingToStop : _loading ??= Loading);
         if (_storeWriter is not null)
         {
             // grouped with the loads of the node's other keys: one LoadManyAsync round trip for many keys
@@ -338,10 +584,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         }).PipeTo(Self);
     }
 
-    private void Loaded(ResourceLoaded<TResource> loaded)
+    private void OnLoaded(Batch batch, ResourceLoaded<TResource> loaded, bool stopping)
     {
-        if (_batch is not { Phase: Phase.Loading } batch || batch.Id != loaded.BatchId)
-            return; // the batch already failed by max-duration
         batch.LoadDuration = loaded.Duration;
         batch.Resource = loaded.Resource;
         if (loaded.Requests is { } stored)
@@ -350,24 +594,28 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             _requestsKnown = true;
         }
 
-        batch.Phase = Phase.Open;
-        RunQueued(batch);
+        Context.Become(_open ??= Open);
+        RunQueued(batch, stopping);
     }
 
-    private void LoadFailed(ResourceLoadFailed failed)
+    private void OnLoadFailed(Batch batch, ResourceLoadFailed failed, bool stopping)
     {
-        if (_batch is not { Phase: Phase.Loading } batch || batch.Id != failed.BatchId)
-            return;
         batch.LoadDuration = failed.Duration;
         _log.Warning("Batch entity [{EntityKey}]: load of batch {BatchId} failed: {Reason}", _key, batch.Id, failed.Reason);
         if (failed.TimedOut)
-            FailLoad(batch, ErrorCode.Timeout, MaxDurationMessage());
+            FailLoad(batch, ErrorCode.Timeout, MaxDurationMessage(), stopping);
         else
-            FailLoad(batch, ErrorCode.StoreFailure, $"loading resource [{_key}] failed: {failed.Reason}");
+            FailLoad(batch, ErrorCode.StoreFailure, $"loading resource [{_key}] failed: {failed.Reason}", stopping);
+    }
+
+    private void LoadTimedOut(Batch batch, bool stopping)
+    {
+        _log.Warning("Batch entity [{EntityKey}]: load of batch {BatchId} did not finish within max-duration {MaxDuration}", _key, batch.Id, _settings.MaxDuration);
+        FailLoad(batch, ErrorCode.Timeout, MaxDurationMessage(), stopping);
     }
 
     /// <summary>Runs queued operations while the batch has room; closes it when full, past min-duration, or stopping.</summary>
-    private void RunQueued(Batch batch)
+    private void RunQueued(Batch batch, bool stopping)
     {
         while (batch.Ran.Count < _settings.MaxOperations && !batch.RanPastMinDuration && _queue.TryDequeue(out var next))
         {
@@ -378,8 +626,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         QueueShrank();
 
         // early-close: nothing else is queued for the key now, so the batch need not wait for min-duration
-        if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || batch.RanPastMinDuration || _stopping || _settings.EarlyClose)
-            Close(batch);
+        if (batch.Ran.Count >= _settings.MaxOperations || batch.MinDurationPassed || batch.RanPastMinDuration || stopping || _settings.EarlyClose)
+            Close(batch, stopping);
     }
 
     private void Execute(Batch batch, Pending pending)
@@ -477,56 +725,27 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         return requests;
     }
 
-    private void OnMinDurationPassed(MinDurationPassed passed)
+    private void SaveOverdue(Batch batch)
     {
-        if (_batch is not { } batch || batch.Id != passed.BatchId)
-            return;
-        batch.MinDurationPassed = true;
-        if (batch.Phase == Phase.Open)
-            Close(batch);
-        else if (batch.Phase == Phase.Failed)
-            EndBatch(batch);
+        // the store's token is cancelled at this deadline; whether the save committed is known only when the store
+        // returns, so the callers are answered then (a save that committed late is a success, not "nothing kept")
+        _log.Warning("Batch entity [{EntityKey}]: save of batch {BatchId} did not finish within max-duration {MaxDuration}; " +
+            "its callers are answered when the store returns", _key, batch.Id, _settings.MaxDuration);
     }
 
-    private void OnMaxDurationPassed(MaxDurationPassed passed)
-    {
-        if (_batch is not { } batch || batch.Id != passed.BatchId)
-            return;
-        var message = MaxDurationMessage();
-        switch (batch.Phase)
-        {
-            case Phase.Loading:
-                _log.Warning("Batch entity [{EntityKey}]: load of batch {BatchId} did not finish within max-duration {MaxDuration}", _key, batch.Id, _settings.MaxDuration);
-                FailLoad(batch, ErrorCode.Timeout, message);
-                break;
-            case Phase.Saving:
-                // the store's token is cancelled at this deadline; whether the save committed is known only when the store
-                // returns, so the callers are answered then (a save that committed late is a success, not "nothing kept")
-                _log.Warning("Batch entity [{EntityKey}]: save of batch {BatchId} did not finish within max-duration {MaxDuration}; " +
-                    "its callers are answered when the store returns", _key, batch.Id, _settings.MaxDuration);
-                break;
-            case Phase.Open:
-                FailBatch(batch, ErrorCode.Timeout, message);
-                break;
-            default:
-                EndBatch(batch);
-                break;
-        }
-    }
-
-    private void Close(Batch batch)
+    private void Close(Batch batch, bool stopping)
     {
         if (!batch.Changed && (batch.NewRequests == 0 || !_storeKeepsRequests))
         {
             // reads and rejections only: nothing to save
-            Succeed(batch, batch.Resource!);
+            Succeed(batch, batch.Resource!, stopping);
             return;
         }
 
         if (batch.NewRequests > 0)
             batch.Remembered = NewRequestsOf(batch, DateTime.UtcNow);
 
-        batch.Phase = Phase.Saving;
+        Context.Become(stopping ? _savingToStop ??= SavingToStop : _saving ??= Saving);
         batch.SaveStarted = Stopwatch.GetTimestamp();
         if (_storeWriter is not null)
         {
@@ -559,30 +778,25 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         }).PipeTo(Self);
     }
 
-    private void Saved(ResourceSaved<TResource> saved)
+    private void OnSaved(Batch batch, ResourceSaved<TResource> saved, bool stopping)
     {
-        if (_batch is not { Phase: Phase.Saving } batch || batch.Id != saved.BatchId)
-            return;
         batch.SaveDuration = Stopwatch.GetElapsedTime(batch.SaveStarted);
-        Succeed(batch, saved.Stored);
+        Succeed(batch, saved.Stored, stopping);
     }
 
-    private void SaveFailed(ResourceSaveFailed failed)
+    private void OnSaveFailed(Batch batch, ResourceSaveFailed failed, bool stopping)
     {
-        if (_batch is not { Phase: Phase.Saving } batch || batch.Id != failed.BatchId)
-            return;
         batch.SaveDuration = Stopwatch.GetElapsedTime(batch.SaveStarted);
         _log.Warning("Batch entity [{EntityKey}]: save of batch {BatchId} failed: {Reason}", _key, batch.Id, failed.Reason);
         if (failed.TimedOut)
-            FailBatch(batch, ErrorCode.Timeout, MaxDurationMessage());
+            FailBatch(batch, ErrorCode.Timeout, MaxDurationMessage(), stopping);
         else
-            FailBatch(batch, ErrorCode.StoreFailure, $"saving resource [{_key}] failed: {failed.Reason}; nothing of the batch was kept");
+            FailBatch(batch, ErrorCode.StoreFailure, $"saving resource [{_key}] failed: {failed.Reason}; nothing of the batch was kept", stopping);
     }
 
-    private void Succeed(Batch batch, TResource stored)
+    private void Succeed(Batch batch, TResource stored, bool stopping)
     {
-        _holding = _settings.KeepLoaded;
-        _held = _settings.KeepLoaded ? stored : default;
+        _held = _settings.KeepLoaded ? new Held(stored) : null;
         foreach (var ran in batch.Ran)
         {
             var run = ran.Operation.Run;
@@ -599,14 +813,14 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 _requests.Remember(request);
         }
 
-        EndBatch(batch);
+        EndBatch(batch, stopping);
     }
 
     /// <summary>The load failed or timed out: every operation waiting for this batch shares the failure.</summary>
-    private void FailLoad(Batch batch, ErrorCode code, string message)
+    private void FailLoad(Batch batch, ErrorCode code, string message, bool stopping)
     {
-        Drop();
-        batch.Phase = Phase.Failed;
+        _held = null;
+        Context.Become(_loadFailed ??= LoadFailed);
         batch.FailureCode = code;
         batch.FailureMessage = message;
         foreach (var pending in _queue)
@@ -615,22 +829,22 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         _queues.QueuedChanged(-_queue.Count);
         _queue.Clear();
         QueueShrank();
-        if (batch.MinDurationPassed || _stopping)
-            EndBatch(batch);
+        if (batch.MinDurationPassed || stopping)
+            EndBatch(batch, stopping);
         else if (_settings.EarlyClose)
         {
             var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), batch.MinDeadlineTimestamp);
             if (left > TimeSpan.Zero)
                 _deadlines.Schedule(Self, new MinDurationPassed(batch.Id), left);
             else
-                EndBatch(batch);
+                EndBatch(batch, stopping: false);
         }
     }
 
     /// <summary>The batch ran but was not saved: every operation of it gets the failure, and nothing of it is kept.</summary>
-    private void FailBatch(Batch batch, ErrorCode code, string message)
+    private void FailBatch(Batch batch, ErrorCode code, string message, bool stopping)
     {
-        Drop();
+        _held = null;
         batch.FailureCode = code;
         batch.FailureMessage = message;
         foreach (var ran in batch.Ran)
@@ -641,16 +855,10 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         _ledger.Release(batch.NewRequests);
         batch.NewRequests = 0;
         _requestsKnown = !_storeKeepsRequests;
-        EndBatch(batch);
+        EndBatch(batch, stopping);
     }
 
-    private void Drop()
-    {
-        _holding = false;
-        _held = default;
-    }
-
-    private void EndBatch(Batch batch)
+    private void EndBatch(Batch batch, bool stopping)
     {
         Timers.Cancel(MaxDurationPassed.Key);
         _batch = null;
@@ -671,25 +879,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             _spareBatch = batch;
         }
 
-        OpenNextBatch();
-    }
-
-    private void Stop()
-    {
-        _stopping = true;
-        switch (_batch)
-        {
-            case null:
-                OpenNextBatch(); // stops at once unless operations are queued
-                break;
-            case { Phase: Phase.Open } open:
-                Close(open);
-                break;
-            case { Phase: Phase.Failed } failed:
-                EndBatch(failed);
-                break;
-            // Loading: RunQueued closes it at once; Saving: the next batch opens (or the entity stops) when it returns
-        }
+        OpenNextBatch(stopping);
     }
 
     /// <summary>The queue is empty again: the key leaves the node's active keys.</summary>
@@ -753,13 +943,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private static string Describe(Exception e) =>
         e is OperationCanceledException ? "cancelled at max-duration" : $"{e.GetType().Name}: {e.Message}";
 
-    private enum Phase
-    {
-        Loading,
-        Open,
-        Saving,
-        Failed,
-    }
+    // keep-loaded's resource: a struct, so holding one costs no object per batch
+    private readonly record struct Held(TResource Resource);
+
 
     // Grouped: it came in a RunOperations with GroupReplies, and its batch's answer goes into one OperationReplies.
     // Structs: an operation costs no queue entry or record of its own on the heap.
@@ -780,7 +966,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         public long StartTimestamp { get; private set; }
         public long MinDeadlineTimestamp { get; private set; }
         public long DeadlineTimestamp { get; private set; }
-        public Phase Phase { get; set; }
         public TResource? Resource { get; set; }
         public bool Changed { get; set; }
         public bool MinDurationPassed { get; set; }
@@ -791,7 +976,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         public List<Ran> Ran { get; }
         public int FailedDirectly { get; set; }
         public TimeSpan LoadDuration { get; set; }
-        public long SaveStarted { get; set; }
+        public long SaveStarted { get; set; } // Stopwatch timestamp; 0 until the batch is handed to the store
         public TimeSpan SaveDuration { get; set; }
         public ErrorCode FailureCode { get; set; }
         public string? FailureMessage { get; set; }
@@ -807,7 +992,6 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             StartTimestamp = startTimestamp;
             MinDeadlineTimestamp = firstArrivedAt + (long)(minDuration.TotalSeconds * Stopwatch.Frequency);
             DeadlineTimestamp = startTimestamp + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
-            Phase = default;
             Release();
             Changed = MinDurationPassed = RanPastMinDuration = false;
             NewRequests = 0;
@@ -827,6 +1011,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
             Remembered = null;
             Ran.Clear();
         }
+
+        /// <summary>Handed to the store to be saved (its outcome unknown until the store returns).</summary>
+        public bool Saving => SaveStarted != 0;
 
         /// <summary>Time left until max-duration (at least 1 ms, so a token is never created cancelled by rounding).</summary>
         public TimeSpan Remaining()

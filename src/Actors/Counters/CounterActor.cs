@@ -49,7 +49,6 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private int _failures;
     private int _attachAttempts;    // journal mode: attaches to the shard log without an answer in a row
     private int _stashed;
-    private bool _stopping;
     private readonly List<IActorRef> _waitingForInFlight = new();
     private readonly List<IActorRef> _waitingForPending = new();
 
@@ -214,7 +213,12 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 StartWrite();
                 break;
             case CounterWritten written:
-                Written(written);
+                if (!Written(written))
+                    break;
+                if (HasUnwritten() && _waitingForPending.Count > 0)
+                    StartWrite();
+                else
+                    ArmFlushTimer();
                 break;
             case CounterWriteFailed failed:
                 if (_write == WriteState.Outstanding && failed.Seq == _writeSeq)
@@ -233,7 +237,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
                 break;
             case StopCounter:
-                _stopping = true;
+                Become(Stopping);
                 ContinueStop();
                 break;
 
@@ -248,11 +252,49 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 Attached(attached, Sender);
                 TryPersist();
                 ArmFlushTimer();
-                ContinueStop();
                 break;
             default:
                 if (!JournalLifecycle(message))
                     Unhandled(message);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Handed off, passivated or shut down: as active, but it writes what is unwritten at once, acknowledges (or refuses)
+    /// every increment waiting for its shard log, refuses them when that log is gone, and stops once nothing is left.
+    /// </summary>
+    private void Stopping(object message)
+    {
+        switch (message)
+        {
+            case CounterEnvelope or CounterCommandSet or ICounterCommand:
+                Active(message);
+                RefuseGroupWithoutLog();
+                break;
+            case CounterWritten written:
+                if (!Written(written))
+                    break;
+                if (HasUnwritten())
+                    StartWrite();
+                ContinueStop();
+                break;
+            case DeltaJournaled or DeltaRejected or JournalAttached:
+                Active(message);
+                ContinueStop();
+                break;
+            case StopCounter:
+                ContinueStop();
+                break;
+            case Terminated t when t.ActorRef.Equals(_journal):
+                // the log is not attached again: what waits for it is refused, so that the stop can go on
+                _journal = null;
+                PersistFailed("journal write failed or the shard log stopped");
+                RefuseGroupWithoutLog();
+                ContinueStop();
+                break;
+            default:
+                Active(message);
                 break;
         }
     }
@@ -516,15 +558,16 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         Timers.StartSingleTimer(WriteTimedOut.Instance, WriteTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
     }
 
-    private void Written(CounterWritten written)
+    /// <returns>Whether it confirmed the write in flight (the behaviour then starts the next write, or the flush timer).</returns>
+    private bool Written(CounterWritten written)
     {
         // a late answer to a write that timed out is still the answer to that write: same key, same seq
         if (_write == WriteState.Idle || written.Seq != _writeSeq)
-            return;
+            return false;
         if (written.Stored.AppliedSeq < written.Seq)
         {
             WriteFailed($"store reports applied_seq {written.Stored.AppliedSeq} after write {written.Seq}");
-            return;
+            return false;
         }
 
         if (written.Stored.AppliedSeq > written.Seq)
@@ -547,12 +590,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
         if (_journal is not null && !HasUnwritten())
             _journal.Tell(new KeyStored(_key, _lastSeq)); // the log may delete this key's events up to here
-
-        if (HasUnwritten() && (_stopping || _waitingForPending.Count > 0))
-            StartWrite();
-        else
-            ArmFlushTimer();
-        ContinueStop();
+        return true;
     }
 
     private void WriteFailed(string reason)
@@ -624,11 +662,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private void TryPersist()
     {
         if (_journal is null)
-        {
-            if (_stopping && _groups.Persisting == 0 && _groups.Grouped > 0)
-                RefuseGroup(ErrorCode.ShuttingDown, "the counter is stopping and its shard log is gone");
-            return; // sent once attached again
-        }
+            return; // sent once attached again (a stopping counter refuses them: RefuseGroupWithoutLog)
 
         if (_groups.TryStartPersist())
             _journal.Tell(new JournalDelta(_key, _groups.PersistingSum, _groups.PersistingRequests));
@@ -656,7 +690,6 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         ArmFlushTimer();
         TryPersist();
         RunDeferred();
-        ContinueStop();
     }
 
     private void PersistFailed(string reason)
@@ -668,7 +701,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         RefuseAll(failed, ErrorCode.StoreFailure, reason);
         TryPersist();
         RunDeferred();
-        ContinueStop();
+    }
+
+    /// <summary>A stopping counter without its shard log refuses the increments waiting for it, so that it can stop.</summary>
+    private void RefuseGroupWithoutLog()
+    {
+        if (_journal is null && _groups.Persisting == 0 && _groups.Grouped > 0)
+            RefuseGroup(ErrorCode.ShuttingDown, "the counter is stopping and its shard log is gone");
     }
 
     /// <summary>Refuses the group waiting for the next persist; reads and flushes waiting for it go on.</summary>
@@ -694,13 +733,6 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         // be in the log), so its callers are told it failed; a new log's replay hands over what this entity does not hold
         _journal = null;
         PersistFailed("journal write failed or the shard log stopped");
-        if (_stopping)
-        {
-            TryPersist();
-            ContinueStop();
-            return;
-        }
-
         // its own attempt count: failed writes of the row (the same outage) must not stretch the way back to the journal
         var backoff = Backoff(++_attachAttempts);
         _log.Debug("Counter [{CounterKey}]: shard log stopped; attaching again in {Backoff}", _key, backoff);
@@ -709,10 +741,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     // ---------------------------------------------------------------- stop
 
+    /// <summary>Stopping: stops once every increment is acknowledged (or refused) and what is unwritten is written.</summary>
     private void ContinueStop()
     {
-        if (!_stopping)
-            return;
         if (!_groups.IsEmpty)
             return; // acknowledge (or refuse) every increment first
         if (HasUnwritten() && _write == WriteState.Idle)

@@ -50,7 +50,6 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private readonly HashSet<IActorRef> _attached = new();
     private List<(IActorRef Counter, KeyDelta Delta)> _group = new();
     private List<(IActorRef Counter, KeyDelta Delta)>? _persisting;
-    private bool _stopping;
     private long _lastPersistStarted; // Stopwatch timestamp
 
     public ShardJournalActor(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer)
@@ -130,22 +129,104 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         }
     }
 
+    // Running and Stopping are behaviours, each a switch of what differs, falling back to what both do (Common).
+
     protected override void OnCommand(object message)
     {
         switch (message)
         {
             case JournalDelta delta:
                 _group.Add((Sender, new KeyDelta(delta.Key, delta.Delta, delta.Requests)));
-                TryPersist();
-                break;
-            case KeyStored stored:
-                Stored(stored);
+                TryPersist(atOnce: false);
                 break;
             case ShardEventWritten written when _persisting is not null && written.Seq == _seq:
                 Persisted(_persisting, written.Seq);
+                TryPersist(atOnce: false);
                 break;
             case ShardEventRejected rejected when _persisting is not null && rejected.Seq == _seq:
                 Rejected(_persisting, rejected.Cause);
+                TryPersist(atOnce: false);
+                break;
+            case Terminated terminated:
+                _attached.Remove(terminated.ActorRef);
+                break;
+            case GroupWindowTick:
+                TryPersist(atOnce: false);
+                break;
+            case DeleteMessagesSuccess success:
+                Trimmed(success);
+                break;
+            case DeleteMessagesFailure failure:
+                TrimFailed(failure);
+                break;
+            case KeepAliveTick:
+                if (_attached.Count > 0)
+                    Region.Tell(new ShardJournalKeepAlive(_shardId));
+                break;
+            case StopCounter:
+                Become(Stopping);
+                BeginStop();
+                break;
+            default:
+                Common(message);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Handing off: persists what it is given at once (no group window), waits for its counters to stop (they store and
+    /// report), trims, then stops; it is no longer kept alive.
+    /// </summary>
+    private void Stopping(object message)
+    {
+        switch (message)
+        {
+            case JournalDelta delta:
+                _group.Add((Sender, new KeyDelta(delta.Key, delta.Delta, delta.Requests)));
+                TryPersist(atOnce: true);
+                break;
+            case ShardEventWritten written when _persisting is not null && written.Seq == _seq:
+                Persisted(_persisting, written.Seq);
+                TryPersist(atOnce: true);
+                ContinueStop();
+                break;
+            case ShardEventRejected rejected when _persisting is not null && rejected.Seq == _seq:
+                Rejected(_persisting, rejected.Cause);
+                TryPersist(atOnce: true);
+                ContinueStop();
+                break;
+            case Terminated terminated:
+                _attached.Remove(terminated.ActorRef);
+                ContinueStop();
+                break;
+            case GroupWindowTick:
+                TryPersist(atOnce: true);
+                break;
+            case DeleteMessagesSuccess success:
+                Trimmed(success);
+                ContinueStop();
+                break;
+            case DeleteMessagesFailure failure:
+                TrimFailed(failure);
+                Context.Stop(Self); // the next incarnation replays them and skips what the rows hold
+                break;
+            case KeepAliveTick:
+                break;
+            case StopCounter:
+                BeginStop();
+                break;
+            default:
+                Common(message);
+                break;
+        }
+    }
+
+    private void Common(object message)
+    {
+        switch (message)
+        {
+            case KeyStored stored:
+                Stored(stored);
                 break;
             case ShardEventFailed failed when _persisting is not null && failed.Seq == _seq:
                 // as a failed persist stops a persistent actor: whether the event is in the journal is unknown, so the next
@@ -156,44 +237,16 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             case AttachToJournal attach:
                 Attach(attach, Sender);
                 break;
-            case Terminated terminated:
-                _attached.Remove(terminated.ActorRef);
-                ContinueStop();
-                break;
             case TrimTick:
                 Trim();
-                break;
-            case GroupWindowTick:
-                TryPersist();
-                break;
-            case DeleteMessagesSuccess success:
-                _trimmedUpTo = Math.Max(_trimmedUpTo, success.ToSequenceNr);
-                _trimming = 0;
-                ContinueStop();
-                break;
-            case DeleteMessagesFailure failure:
-                _log.Warning(failure.Cause, "Deleting events of {0} up to {1} failed; a later trim (or the next replay) deletes them",
-                    PersistenceId, failure.ToSequenceNr);
-                _trimming = 0;
-                if (_stopping)
-                    Context.Stop(Self); // the next incarnation replays them and skips what the rows hold
                 break;
             case RewakeTick:
                 // keys woken but not attached (their wake was lost, or their entity failed to start) are woken again
                 foreach (var key in _woken)
                     Region.Tell(new WakeCounter(key));
                 break;
-            case KeepAliveTick:
-                if (_attached.Count > 0 && !_stopping)
-                    Region.Tell(new ShardJournalKeepAlive(_shardId));
-                break;
             case WakeShardJournal or ShardJournalKeepAlive:
                 break; // being started (or kept) is the point
-            case StopCounter:
-                _stopping = true;
-                Timers.StartSingleTimer(StopTimedOut.Instance, StopTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
-                ContinueStop();
-                break;
             case StopTimedOut:
                 _log.Warning("Shard log {0} stops with {1} counters still attached", PersistenceId, _attached.Count);
                 Context.Stop(Self);
@@ -204,14 +257,32 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         }
     }
 
+    private void BeginStop()
+    {
+        Timers.StartSingleTimer(StopTimedOut.Instance, StopTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
+        TryPersist(atOnce: true); // deltas held for the group window: their counters wait for them before they can stop
+        ContinueStop();
+    }
+
+    private void Trimmed(DeleteMessagesSuccess success)
+    {
+        _trimmedUpTo = Math.Max(_trimmedUpTo, success.ToSequenceNr);
+        _trimming = 0;
+    }
+
+    private void TrimFailed(DeleteMessagesFailure failure)
+    {
+        _log.Warning(failure.Cause, "Deleting events of {0} up to {1} failed; a later trim (or the next replay) deletes them",
+            PersistenceId, failure.ToSequenceNr);
+        _trimming = 0;
+    }
+
     private void Rejected(List<(IActorRef Counter, KeyDelta Delta)> batch, Exception cause)
     {
         _persisting = null;
         _ledger.PersistsInFlightChanged(-1);
         foreach (var (counter, _) in batch)
             counter.Tell(new DeltaRejected($"journal rejected the write: {cause.GetType().Name}: {cause.Message}"));
-        TryPersist();
-        ContinueStop();
     }
 
     private IActorRef Region => _region ??= ClusterSharding.Get(Context.System).ShardRegion(_settings.TypeName);
@@ -240,14 +311,15 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         }
     }
 
-    private void TryPersist()
+    /// <param name="atOnce">A stopping log does not wait for the group window.</param>
+    private void TryPersist(bool atOnce)
     {
         if (_persisting is not null || _group.Count == 0)
             return;
         // persists of one log start at most one group-window apart: each event costs the journal about the same CPU
         // however many deltas it carries, so fewer, fuller events are what lets the journal keep up
         var wait = _settings.Journal.GroupWindow - System.Diagnostics.Stopwatch.GetElapsedTime(_lastPersistStarted);
-        if (!_stopping && wait > TimeSpan.Zero)
+        if (!atOnce && wait > TimeSpan.Zero)
         {
             if (!Timers.IsTimerActive(GroupWindowTick.Instance))
                 Timers.StartSingleTimer(GroupWindowTick.Instance, GroupWindowTick.Instance, wait);
@@ -273,9 +345,6 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             Unstored(delta.Key, seq);
             counter.Tell(new DeltaJournaled(seq, delta.Delta));
         }
-
-        TryPersist();
-        ContinueStop();
     }
 
     private void Unstored(string key, long seq) =>
@@ -311,7 +380,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// <summary>A stopping log persists what it was given, waits for its counters to stop (they store and report), trims, then stops.</summary>
     private void ContinueStop()
     {
-        if (!_stopping || _persisting is not null || _group.Count > 0 || _attached.Count > 0)
+        if (_persisting is not null || _group.Count > 0 || _attached.Count > 0)
             return;
         if (!Trim())
             Context.Stop(Self);
