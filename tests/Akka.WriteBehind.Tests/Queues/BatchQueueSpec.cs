@@ -2,7 +2,7 @@ using Akka.WriteBehind.Queues;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Akka.WriteBehind.Tests.Inflight;
+namespace Akka.WriteBehind.Tests.Queues;
 
 /// <summary>
 /// Batch entities as a bounded queue: width (max-pending per key) and the node's depth (max-active-keys keys with queued

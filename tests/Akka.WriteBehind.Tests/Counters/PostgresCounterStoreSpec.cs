@@ -2,7 +2,7 @@ using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
 using Npgsql;
 
-namespace Akka.WriteBehind.Tests.Storage;
+namespace Akka.WriteBehind.Tests.Counters;
 
 [Collection(PostgresFixture.Collection)]
 public sealed class PostgresCounterStoreSpec(PostgresFixture postgres) : CounterStoreSpecBase(new PostgresTestDatabase(postgres))

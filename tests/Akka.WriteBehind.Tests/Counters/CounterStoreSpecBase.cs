@@ -1,7 +1,7 @@
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
 
-namespace Akka.WriteBehind.Tests.Storage;
+namespace Akka.WriteBehind.Tests.Counters;
 
 /// <summary>
 /// The <see cref="ICounterStore"/> contract against a real database; run against SQLite (<see cref="SqliteCounterStoreSpec"/>)

@@ -3,7 +3,7 @@ using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Batches;
 using Akka.WriteBehind.Tests.Support;
 
-namespace Akka.WriteBehind.Tests.Storage;
+namespace Akka.WriteBehind.Tests.Samples;
 
 public sealed class SqliteAccountStoreSpec : AccountStoreSpecBase
 {

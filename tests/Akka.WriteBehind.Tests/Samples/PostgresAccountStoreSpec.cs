@@ -4,7 +4,7 @@ using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Support;
 using Npgsql;
 
-namespace Akka.WriteBehind.Tests.Storage;
+namespace Akka.WriteBehind.Tests.Samples;
 
 [Collection(PostgresFixture.Collection)]
 public sealed class PostgresAccountStoreSpec(PostgresFixture postgres) : AccountStoreSpecBase

@@ -5,7 +5,7 @@ using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Queues;
 using Xunit.Abstractions;
 
-namespace Akka.WriteBehind.Tests.Inflight;
+namespace Akka.WriteBehind.Tests.Queues;
 
 /// <summary>
 /// The counters' per-key in-flight queue (the ingest stage) against a probe standing in for the shard region: keys take

@@ -1,6 +1,6 @@
 using Akka.WriteBehind.Tests.Support;
 
-namespace Akka.WriteBehind.Tests.Storage;
+namespace Akka.WriteBehind.Tests.Counters;
 
 public sealed class SqliteCounterStoreSpec() : CounterStoreSpecBase(new SqliteTestDatabase())
 {

@@ -5,7 +5,7 @@ using Akka.WriteBehind.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
-namespace Akka.WriteBehind.Tests.Storage;
+namespace Akka.WriteBehind.Tests.Refresh;
 
 /// <summary>The contract of <see cref="IRefreshItemStore"/>, run against each of the library's stores.</summary>
 public abstract class RefreshItemStoreSpecBase : IAsyncLifetime

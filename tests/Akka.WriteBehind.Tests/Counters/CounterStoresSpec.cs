@@ -4,7 +4,7 @@ using Akka.WriteBehind.Hosting;
 using Akka.WriteBehind.Sql;
 using Akka.WriteBehind.Tests.Support;
 
-namespace Akka.WriteBehind.Tests.Storage;
+namespace Akka.WriteBehind.Tests.Counters;
 
 public sealed class CounterStoresSpec
 {

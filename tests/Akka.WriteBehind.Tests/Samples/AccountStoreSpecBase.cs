@@ -2,7 +2,7 @@ using System.Data;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Samples.Accounts;
 
-namespace Akka.WriteBehind.Tests.Storage;
+namespace Akka.WriteBehind.Tests.Samples;
 
 /// <summary>
 /// The contract of an account store, run against each real database (<see cref="SqliteAccountStoreSpec"/>,

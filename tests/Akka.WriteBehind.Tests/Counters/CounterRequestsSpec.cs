@@ -1,6 +1,6 @@
 using Akka.WriteBehind.Counters;
 
-namespace Akka.WriteBehind.Tests.Storage;
+namespace Akka.WriteBehind.Tests.Counters;
 
 /// <summary>The request-id bookkeeping the counter stores share, without a database.</summary>
 public sealed class CounterRequestsSpec

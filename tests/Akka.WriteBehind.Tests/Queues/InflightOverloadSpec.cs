@@ -6,7 +6,7 @@ using Akka.WriteBehind.Queues;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Akka.WriteBehind.Tests.Inflight;
+namespace Akka.WriteBehind.Tests.Queues;
 
 /// <summary>
 /// Overload with tiny limits: many concurrent clients (single asks and call groups) on a few keys. The queue never grows past

@@ -6,7 +6,7 @@ using Akka.WriteBehind.Queues;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Akka.WriteBehind.Tests.Inflight;
+namespace Akka.WriteBehind.Tests.Queues;
 
 /// <summary>
 /// The counters' ingest stage as a bounded per-key queue: width (max-pending per key), depth (max-active-keys), a key's queue

@@ -8,7 +8,7 @@ using Akka.WriteBehind.Samples.Accounts;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 
-namespace Akka.WriteBehind.Tests.Inflight;
+namespace Akka.WriteBehind.Tests.CallGroups;
 
 /// <summary>Call groups over real counters and real accounts (SQLite) on a one-node cluster.</summary>
 public sealed class CallGroupSpec(ITestOutputHelper output) : CounterSpecBase(output, """
