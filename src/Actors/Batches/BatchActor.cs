@@ -13,7 +13,7 @@ namespace Akka.WriteBehind.Batches;
 /// The sharded entity of one resource key: the cluster's single owner of that key. It runs the key's operations in batches
 /// (the elgopher/batch idea): the first operation for an idle key opens a batch, which loads the resource (unless
 /// <c>keep-loaded</c> still holds it), runs operations one at a time in arrival order through the handler, stays open until
-/// <c>min-duration</c> after its first operation was called (<see cref="RunOperation.Waited"/>) (or until <c>max-operations</c> ran), then saves the resource once and answers every caller: its result,
+/// <c>min-duration</c> after its first operation was called (<see cref="RunOperation.CalledAt"/>) (or until <c>max-operations</c> ran), then saves the resource once and answers every caller: its result,
 /// its own rejection, or the batch's failure. <c>max-duration</c>, counted from the opening, bounds load and save together.
 /// </para>
 /// <para>
@@ -160,7 +160,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         {
             case RunOperation run:
                 if (HasOperation(run, Sender))
-                    RunInOpen(Current, new Pending(run, Sender, ArrivedAt: ArrivedAt(run.Waited)));
+                    RunInOpen(Current, new Pending(run, Sender, ArrivedAt: ArrivedAt(run)));
                 return true;
             case RunOperations group:
                 RunGroupInOpen(Current, group, Sender);
@@ -356,7 +356,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>The operations of a group queue one after the other first, so that the batch they open takes them all.</summary>
     private void QueueGroup(RunOperations group, IActorRef replyTo)
     {
-        var arrivedAt = ArrivedAt(group.Waited);
+        var arrivedAt = GroupArrivedAt(group);
         foreach (var run in group.Operations ?? [])
         {
             if (InGroup(run, replyTo) && HasOperation(run, replyTo))
@@ -367,7 +367,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>A group runs in the open batch until that is full (or ran past min-duration); the rest queue for the next.</summary>
     private void RunGroupInOpen(Batch batch, RunOperations group, IActorRef replyTo)
     {
-        var arrivedAt = ArrivedAt(group.Waited);
+        var arrivedAt = GroupArrivedAt(group);
         var ending = false;
         foreach (var run in group.Operations ?? [])
         {
@@ -409,18 +409,25 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     }
 
     /// <summary>
-    /// When an operation counts as arrived for <c>min-duration</c>: now, less the wait its sender measured on the caller's node
-    /// (at most <c>min-duration</c>: beyond it the batch closes at once anyway).
+    /// When an operation counts as arrived for <c>min-duration</c>: when it was called, if its caller said (at most
+    /// <c>min-duration</c> back: beyond it the batch closes at once anyway); else now.
     /// </summary>
-    private long ArrivedAt(TimeSpan waited)
+    private long ArrivedAt(RunOperation run)
     {
         var now = Stopwatch.GetTimestamp();
+        if (run.CalledAt == default)
+            return now;
+        var waited = DateTime.UtcNow - AsUtc(run.CalledAt);
         if (waited <= TimeSpan.Zero)
             return now;
         if (waited > _settings.MinDuration)
             waited = _settings.MinDuration;
         return now - (long)(waited.TotalSeconds * Stopwatch.Frequency);
     }
+
+    // the group's operations count from the call of its first, the oldest: one clock read per group, not per operation
+    private long GroupArrivedAt(RunOperations group) =>
+        group.Operations is { Count: > 0 } operations && operations[0] is { } first ? ArrivedAt(first) : Stopwatch.GetTimestamp();
 
     private bool HasOperation(RunOperation run, IActorRef replyTo)
     {
@@ -432,7 +439,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     /// <summary>An operation that waits for a batch (the next one, or the loading one): whether it was queued.</summary>
     private bool Queue(RunOperation run) =>
-        HasOperation(run, Sender) && Enqueue(new Pending(run, Sender, ArrivedAt: ArrivedAt(run.Waited)));
+        HasOperation(run, Sender) && Enqueue(new Pending(run, Sender, ArrivedAt: ArrivedAt(run)));
 
     private bool Enqueue(Pending pending)
     {

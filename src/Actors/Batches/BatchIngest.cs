@@ -197,9 +197,6 @@ internal class BatchCall(RunOperation run, long answerBy, TimeSpan answerWithin)
     /// <summary>How long the caller waits, for the timeout's message.</summary>
     public TimeSpan AnswerWithin { get; } = answerWithin;
 
-    /// <summary>When the call was made, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp (derived: no field more per call).</summary>
-    public long CalledAt => AnswerBy - (long)(Math.Max(0, AnswerWithin.TotalSeconds) * System.Diagnostics.Stopwatch.Frequency);
-
     /// <summary>An actor that takes the reply instead of a task (a call group); it times out on its own.</summary>
     public IActorRef? ReplyTo { get; init; }
 

@@ -113,12 +113,10 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
 
     private void Send(string key, List<BatchCall> calls)
     {
-        // the batch's min-duration counts from the call: the wait here is part of it
-        var waited = Stopwatch.GetElapsedTime(calls[0].CalledAt);
         if (calls.Count == 1)
         {
             if (Track(key, calls[0]))
-                _region.Tell(calls[0].Run with { Waited = waited }, Self);
+                _region.Tell(calls[0].Run, Self);
             return;
         }
 
@@ -129,7 +127,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
                 runs[count++] = call.Run;
         if (count > 0)
             // the batch answers the group's operations in one message, not one each
-            _region.Tell(new RunOperations(key, count == runs.Length ? runs : runs[..count]) { GroupReplies = true, Waited = waited }, Self);
+            _region.Tell(new RunOperations(key, count == runs.Length ? runs : runs[..count]) { GroupReplies = true }, Self);
     }
 
     /// <summary>Registers a call about to be sent; false (and the call answered) when its id is not this stage's.</summary>

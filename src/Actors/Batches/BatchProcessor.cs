@@ -130,8 +130,9 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
             var id = Ingest.NewOperationId();
             var answerWithin = timeout + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
             var answerBy = Stopwatch.GetTimestamp() + (long)(answerWithin.TotalSeconds * Stopwatch.Frequency);
-            call = new BatchCall<TResult>(new RunOperation(key, id, operation, DateTime.UtcNow + timeout, requestId), answerBy, answerWithin,
-                _callOwner, cancellationToken);
+            var now = DateTime.UtcNow;
+            call = new BatchCall<TResult>(new RunOperation(key, id, operation, now + timeout, requestId) { CalledAt = now }, answerBy,
+                answerWithin, _callOwner, cancellationToken);
             // no timer per call: the ingest actor's sweep answers Timeout ("no answer ... outcome unknown") once answerBy passed
             Ingest.Add(call);
         }

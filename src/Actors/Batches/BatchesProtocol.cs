@@ -37,11 +37,13 @@ public sealed record RunOperation(string Key, Guid OperationId, IBatchOperation 
     : IBatchCommand
 {
     /// <summary>
-    /// How long the operation had already waited on its caller's node when it was sent: <c>min-duration</c> of the batch it
-    /// opens counts from the call, not from the operation's arrival, so the sender's grouping wait is part of it (measured by
-    /// the sender, so the nodes' clocks need not agree). <b>Default</b>: zero.
+    /// When the operation was called (UTC): <c>min-duration</c> of the batch it opens counts from the call, not from the
+    /// operation's arrival at its entity, so its wait on the way is part of it (at most <c>min-duration</c> of it). Like
+    /// <see cref="Deadline"/> it assumes the nodes' clocks agree to well within the durations used; a skew only moves
+    /// when a batch closes. <b>Default</b>: unknown (<c>default(DateTime)</c>): it counts from the arrival.
+    /// <see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, CancellationToken)"/> sets it.
     /// </summary>
-    public TimeSpan Waited { get; init; }
+    public DateTime CalledAt { get; init; }
 }
 
 /// <summary>
@@ -60,12 +62,6 @@ public sealed record RunOperations(string Key, IReadOnlyList<RunOperation> Opera
     /// <b>Default</b>: <c>false</c>.
     /// </summary>
     public bool GroupReplies { get; init; }
-
-    /// <summary>
-    /// How long the oldest of the operations had already waited on the sender's node when they were sent, as
-    /// <see cref="RunOperation.Waited"/> for each of them. <b>Default</b>: zero.
-    /// </summary>
-    public TimeSpan Waited { get; init; }
 }
 
 /// <summary>

@@ -1,15 +1,10 @@
-using System.Diagnostics;
-using Akka.Actor;
 using Akka.WriteBehind.Batches;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Akka.WriteBehind.Tests.Batches;
 
-/// <summary>
-/// The ingest stage's actor sends a key's calls as one group, answers a call it could not track at once, and tells the entity
-/// how long the calls already waited on this node.
-/// </summary>
+/// <summary>The ingest stage's actor sends a key's calls as one group and answers a call it could not track at once.</summary>
 public sealed class BatchIngestActorSpec(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -39,35 +34,5 @@ public sealed class BatchIngestActorSpec(ITestOutputHelper output) : Akka.TestKi
 
         actor.Tell(new OperationSucceeded("k", own.Run.OperationId, new TapeLength(1)), region.Ref);
         Assert.Equal(own.Run.OperationId, (await caller.ExpectMsgAsync<OperationSucceeded>(Timeout)).OperationId);
-    }
-
-    [Fact]
-    public async Task Should_tell_the_entity_how_long_a_call_waited_before_it_was_sent()
-    {
-        var ingest = new BatchIngest();
-        var region = CreateTestProbe();
-        var actor = Sys.ActorOf(BatchIngestActor.Props(ingest, region.Ref, TimeSpan.FromMinutes(1)));
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-
-        // both wait in their key's cell before the drainer is there: they are sent as one group
-        ingest.Add(CalledAgo("pair", TimeSpan.FromSeconds(8)));
-        ingest.Add(CalledAgo("pair", TimeSpan.FromSeconds(2)));
-        ingest.Drainer = actor;
-        actor.Tell(DrainBatchCalls.Instance);
-        var pair = await region.ExpectMsgAsync<RunOperations>(Timeout);
-        Assert.Equal(2, pair.Operations.Count);
-        Assert.InRange(pair.Waited, TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(8) + Timeout); // the oldest call's wait
-
-        ingest.Add(CalledAgo("alone", TimeSpan.FromSeconds(5)));
-        var alone = await region.ExpectMsgAsync<RunOperation>(Timeout);
-        Assert.InRange(alone.Waited, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5) + Timeout);
-
-        BatchCall CalledAgo(string key, TimeSpan ago)
-        {
-            var answerWithin = TimeSpan.FromMinutes(1);
-            var answerBy = Stopwatch.GetTimestamp() + (long)((answerWithin - ago).TotalSeconds * Stopwatch.Frequency);
-            return new BatchCall(new RunOperation(key, ingest.NewOperationId(), new Append("x"), deadline), answerBy, answerWithin)
-                { ReplyTo = TestActor };
-        }
     }
 }

@@ -183,8 +183,8 @@ public sealed class BatchMinDurationFromArrivalSpec(ITestOutputHelper output) : 
 }
 
 /// <summary>
-/// min-duration counts from the call: the wait the sender measured on the caller's node (<see cref="RunOperation.Waited"/>)
-/// is part of it, so a caller waits about min-duration and a save, not its wait on the way plus a whole min-duration.
+/// min-duration counts from the call (<see cref="RunOperation.CalledAt"/>, which <c>RunAsync</c> sets): an operation's wait on
+/// its way is part of it, so a caller waits about min-duration and a save, not its trip to the entity plus a whole min-duration.
 /// </summary>
 public sealed class BatchMinDurationFromCallSpec(ITestOutputHelper output) : TapeSpecBase(output, """
     akka.write-behind.batches.types.tapes {
@@ -196,9 +196,10 @@ public sealed class BatchMinDurationFromCallSpec(ITestOutputHelper output) : Tap
     private static readonly TimeSpan WellBeforeMinDuration = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task Should_close_at_once_a_batch_whose_operation_waited_min_duration_on_its_way()
+    public async Task Should_close_at_once_a_batch_whose_operation_was_called_min_duration_ago()
     {
-        var run = new RunOperation("waited", Guid.NewGuid(), new Append("a"), DateTime.UtcNow.AddMinutes(1)) { Waited = TimeSpan.FromSeconds(20) };
+        var now = DateTime.UtcNow;
+        var run = new RunOperation("waited", Guid.NewGuid(), new Append("a"), now.AddMinutes(1)) { CalledAt = now.AddSeconds(-20) };
         Processor.ShardRegion.Tell(run, TestActor);
 
         var answer = await ExpectMsgAsync<OperationSucceeded>(WellBeforeMinDuration);
@@ -207,11 +208,15 @@ public sealed class BatchMinDurationFromCallSpec(ITestOutputHelper output) : Tap
     }
 
     [Fact]
-    public async Task Should_count_a_groups_min_duration_from_its_oldest_call()
+    public async Task Should_count_a_groups_min_duration_from_the_call_of_its_first_operation()
     {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        var runs = new[] { new RunOperation("group", Guid.NewGuid(), new Append("a"), deadline), new RunOperation("group", Guid.NewGuid(), new Append("b"), deadline) };
-        Processor.ShardRegion.Tell(new RunOperations("group", runs) { GroupReplies = true, Waited = TimeSpan.FromSeconds(19) }, TestActor);
+        var now = DateTime.UtcNow;
+        var runs = new[]
+        {
+            new RunOperation("group", Guid.NewGuid(), new Append("a"), now.AddMinutes(1)) { CalledAt = now.AddSeconds(-19) },
+            new RunOperation("group", Guid.NewGuid(), new Append("b"), now.AddMinutes(1)) { CalledAt = now },
+        };
+        Processor.ShardRegion.Tell(new RunOperations("group", runs) { GroupReplies = true }, TestActor);
 
         var answers = await ExpectMsgAsync<OperationReplies>(WellBeforeMinDuration);
         Assert.Equal(runs.Select(r => r.OperationId), answers.Replies.Select(r => r.OperationId));
@@ -219,12 +224,15 @@ public sealed class BatchMinDurationFromCallSpec(ITestOutputHelper output) : Tap
     }
 
     [Fact]
-    public async Task Should_keep_a_batch_open_for_min_duration_when_its_operation_did_not_wait()
+    public async Task Should_keep_a_batch_open_for_min_duration_when_its_operation_was_just_called_or_says_nothing()
     {
-        // the control: without a wait on the way the same batch stays open
-        Processor.ShardRegion.Tell(new RunOperation("fresh", Guid.NewGuid(), new Append("a"), DateTime.UtcNow.AddMinutes(1)), TestActor);
+        // the controls: called now, and no call time at all (counted from its arrival)
+        var now = DateTime.UtcNow;
+        Processor.ShardRegion.Tell(new RunOperation("fresh", Guid.NewGuid(), new Append("a"), now.AddMinutes(1)) { CalledAt = now }, TestActor);
+        Processor.ShardRegion.Tell(new RunOperation("unknown", Guid.NewGuid(), new Append("a"), now.AddMinutes(1)), TestActor);
 
         await ExpectNoMsgAsync(TimeSpan.FromSeconds(3));
         Assert.Empty(Store.Entries("fresh"));
+        Assert.Empty(Store.Entries("unknown"));
     }
 }
