@@ -135,9 +135,23 @@ internal sealed class DeadlineTimer : IDisposable
     /// </summary>
     private static class FineSleep
     {
-        public static readonly bool Available = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS();
+        // tried once: a C library without usleep (or none named libc) leaves the timer on millisecond waits, not dead
+        public static readonly bool Available = (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Works();
 
         public static void Microseconds(long microseconds) => usleep((uint)Math.Min(microseconds, 1_000_000));
+
+        private static bool Works()
+        {
+            try
+            {
+                usleep(0);
+                return true;
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                return false;
+            }
+        }
 
         [System.Runtime.InteropServices.DllImport("libc", SetLastError = false)]
         private static extern int usleep(uint microseconds);
