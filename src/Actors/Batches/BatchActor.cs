@@ -133,23 +133,33 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     {
         switch (message)
         {
-            case ResourceLoaded<TResource> loaded when IsCurrent(loaded.BatchId):
-                OnLoaded(Current, loaded, stopping: false);
-                return true;
-            case ResourceLoadFailed failed when IsCurrent(failed.BatchId):
-                OnLoadFailed(Current, failed, stopping: false);
-                return true;
             case MinDurationPassed passed when IsCurrent(passed.BatchId):
                 Current.MinDurationPassed = true; // the batch closes as soon as it has run what is queued
-                return true;
-            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
-                LoadTimedOut(Current, stopping: false);
                 return true;
             case StopBatchEntity:
                 Context.Become(_loadingToStop ??= LoadingToStop); // the loaded batch closes at once
                 return true;
             default:
-                return Queued(message) || IsStale(message);
+                return LoadAnswer(message, stopping: false) || Queued(message) || IsStale(message);
+        }
+    }
+
+    /// <summary>What a loading batch waits for, answered alike whether the entity is stopping or not.</summary>
+    private bool LoadAnswer(object message, bool stopping)
+    {
+        switch (message)
+        {
+            case ResourceLoaded<TResource> loaded when IsCurrent(loaded.BatchId):
+                OnLoaded(Current, loaded, stopping);
+                return true;
+            case ResourceLoadFailed failed when IsCurrent(failed.BatchId):
+                OnLoadFailed(Current, failed, stopping);
+                return true;
+            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
+                LoadTimedOut(Current, stopping);
+                return true;
+            default:
+                return false;
         }
     }
 
@@ -186,22 +196,28 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>The batch is being saved; operations queue for the next one.</summary>
     private bool Saving(object message)
     {
+        if (message is not StopBatchEntity)
+            return SaveAnswer(message, stopping: false) || Queued(message) || IsStale(message);
+        Context.Become(_savingToStop ??= SavingToStop); // the next batch opens, or the entity stops, when it returns
+        return true;
+    }
+
+    /// <summary>What a saving batch waits for, answered alike whether the entity is stopping or not.</summary>
+    private bool SaveAnswer(object message, bool stopping)
+    {
         switch (message)
         {
             case ResourceSaved<TResource> saved when IsCurrent(saved.BatchId):
-                OnSaved(Current, saved, stopping: false);
+                OnSaved(Current, saved, stopping);
                 return true;
             case ResourceSaveFailed failed when IsCurrent(failed.BatchId):
-                OnSaveFailed(Current, failed, stopping: false);
+                OnSaveFailed(Current, failed, stopping);
                 return true;
             case MaxDurationPassed passed when IsCurrent(passed.BatchId):
                 SaveOverdue(Current);
                 return true;
-            case StopBatchEntity:
-                Context.Become(_savingToStop ??= SavingToStop); // the next batch opens, or the entity stops, when it returns
-                return true;
             default:
-                return Queued(message) || IsStale(message);
+                return false;
         }
     }
 
@@ -243,42 +259,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     }
 
     /// <summary>Stopping, the batch's resource is being loaded: the batch closes once loaded; new operations are refused.</summary>
-    private bool LoadingToStop(object message)
-    {
-        switch (message)
-        {
-            case ResourceLoaded<TResource> loaded when IsCurrent(loaded.BatchId):
-                OnLoaded(Current, loaded, stopping: true);
-                return true;
-            case ResourceLoadFailed failed when IsCurrent(failed.BatchId):
-                OnLoadFailed(Current, failed, stopping: true);
-                return true;
-            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
-                LoadTimedOut(Current, stopping: true);
-                return true;
-            default:
-                return Refused(message) || message is StopBatchEntity || IsStale(message);
-        }
-    }
+    private bool LoadingToStop(object message) =>
+        LoadAnswer(message, stopping: true) || Refused(message) || message is StopBatchEntity || IsStale(message);
 
     /// <summary>Stopping, the batch is being saved: then the queued operations run in further batches; new ones are refused.</summary>
-    private bool SavingToStop(object message)
-    {
-        switch (message)
-        {
-            case ResourceSaved<TResource> saved when IsCurrent(saved.BatchId):
-                OnSaved(Current, saved, stopping: true);
-                return true;
-            case ResourceSaveFailed failed when IsCurrent(failed.BatchId):
-                OnSaveFailed(Current, failed, stopping: true);
-                return true;
-            case MaxDurationPassed passed when IsCurrent(passed.BatchId):
-                SaveOverdue(Current);
-                return true;
-            default:
-                return Refused(message) || message is StopBatchEntity || IsStale(message);
-        }
-    }
+    private bool SavingToStop(object message) =>
+        SaveAnswer(message, stopping: true) || Refused(message) || message is StopBatchEntity || IsStale(message);
 
     /// <summary>Stopped (Context.Stop is under way): an operation that still reaches it is refused.</summary>
     private bool Stopped(object message) => Refused(message) || message is StopBatchEntity || IsStale(message);
