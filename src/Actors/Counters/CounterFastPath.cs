@@ -395,11 +395,18 @@ public sealed class CounterFastPath
     /// <summary>INTERNAL API: the aggregate's entity refused it; its waiters hear why.</summary>
     internal void Refuse(string key, Aggregate aggregate, ErrorCode code, string message)
     {
-        Interlocked.Add(ref _refused, aggregate.Count);
         if (aggregate.Waiters is { } waiters)
             foreach (var waiter in waiters)
                 waiter.TrySetResult(new CounterRejected(key, code, message));
-        Refused?.Invoke(new FastIncrementRefusal(key, aggregate.Sum, aggregate.Count, code, message));
+        try
+        {
+            Refused?.Invoke(new FastIncrementRefusal(key, aggregate.Sum, aggregate.Count, code, message));
+        }
+        finally
+        {
+            // counted after the report: whoever sees the count sees the refusal reported too
+            Interlocked.Add(ref _refused, aggregate.Count);
+        }
     }
 
     private void TakeCell(string key, Cell cell, Action<string, Aggregate> take, bool retireIdle)
