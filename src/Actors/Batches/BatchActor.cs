@@ -170,7 +170,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         {
             case RunOperation run:
                 if (HasOperation(run, Sender))
-                    RunInOpen(Current, new Pending(run, Sender, ArrivedAt: ArrivedAt(run)));
+                    RunInOpen(Current, new Pending(run, Sender)); // runs at once: its arrival time is never read
                 return true;
             case RunOperations group:
                 RunGroupInOpen(Current, group, Sender);
@@ -353,20 +353,19 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>A group runs in the open batch until that is full (or ran past min-duration); the rest queue for the next.</summary>
     private void RunGroupInOpen(Batch batch, RunOperations group, IActorRef replyTo)
     {
-        var arrivedAt = GroupArrivedAt(group);
+        long? arrivedAt = null; // read only by the operations that queue for the next batch: the clocks are read for them alone
         var ending = false;
         foreach (var run in group.Operations ?? [])
         {
             if (!InGroup(run, replyTo) || !HasOperation(run, replyTo))
                 continue;
-            var pending = new Pending(run, replyTo, group.GroupReplies, arrivedAt);
             if (ending)
             {
-                Enqueue(pending);
+                Enqueue(new Pending(run, replyTo, group.GroupReplies, arrivedAt ??= GroupArrivedAt(group)));
                 continue;
             }
 
-            Execute(batch, pending);
+            Execute(batch, new Pending(run, replyTo, group.GroupReplies));
             ending = EndsAfterThis(batch);
         }
 
