@@ -26,6 +26,15 @@ internal sealed class ConfigReader(Config config, Func<string, string> pathOf)
         return value;
     }
 
+    /// <summary>A duration of zero or more.</summary>
+    public TimeSpan NonNegativeDuration(string key)
+    {
+        Present(key);
+        var value = Parse(key, () => config.GetTimeSpan(key));
+        Require(value >= TimeSpan.Zero, key, "must be zero or a positive duration");
+        return value;
+    }
+
     /// <summary>A positive duration, or <c>null</c> for <c>off</c>.</summary>
     public TimeSpan? DurationOrOff(string key) => IsWord(key, "off") ? null : PositiveDuration(key);
 

@@ -209,3 +209,21 @@ public sealed class BatchCallGroupFastPathSpec(ITestOutputHelper output) : TapeS
         Assert.Equal(["warm", "e0", "e1", "e2", "e3", "e4"], Store.Entries("fan"));
     }
 }
+
+/// <summary>With <c>save-many.max-delay = 0s</c> the store writer waits for no window and still gathers what arrives while it is busy.</summary>
+public sealed class BatchSaveManyWithoutDelaySpec(ITestOutputHelper output) : AccountSpecBase(output, """
+    akka.write-behind.batches.types.accounts.save-many { max-delay = 0s, parallelism = 1 }
+    """)
+{
+    [Fact]
+    public async Task Should_save_the_batches_of_many_keys_and_answer_every_caller()
+    {
+        var keys = Enumerable.Range(0, 200).Select(i => $"nodelay-{i}").ToArray();
+
+        var balances = await Task.WhenAll(keys.Select(key => Processor.RunAsync(key, new Deposit(3)))).WaitAsync(AwaitTimeout);
+
+        Assert.All(balances, b => Assert.Equal(3, b.Balance));
+        var stored = await Sqlite.LoadManyAsync(keys, CancellationToken.None);
+        Assert.All(keys, key => Assert.Equal(3, stored[key].Balance));
+    }
+}

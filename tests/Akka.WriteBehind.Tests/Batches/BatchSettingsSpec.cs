@@ -54,6 +54,10 @@ public sealed class BatchSettingsSpec
         Assert.False(others.KeepLoaded);
     }
 
+    [Fact]
+    public void Should_take_a_zero_save_many_delay_as_grouping_only_while_busy() =>
+        Assert.Equal(TimeSpan.Zero, Read("akka.write-behind.batches.save-many.max-delay = 0s").SaveMany.MaxDelay);
+
     [Theory]
     [InlineData("akka.write-behind.batches.min-duration = 0s", "akka.write-behind.batches.min-duration")]
     [InlineData("akka.write-behind.batches.types.things.max-duration = 50ms", "akka.write-behind.batches.types.things.max-duration")]
@@ -61,6 +65,7 @@ public sealed class BatchSettingsSpec
     [InlineData("akka.write-behind.batches.max-pending = -1", "akka.write-behind.batches.max-pending")]
     [InlineData("akka.write-behind.batches.keep-loaded = maybe", "akka.write-behind.batches.keep-loaded")]
     [InlineData("akka.write-behind.batches.types.things.save-many.max-delay = 60ms", "akka.write-behind.batches.types.things.save-many.max-delay")]
+    [InlineData("akka.write-behind.batches.save-many.max-delay = -1ms", "akka.write-behind.batches.save-many.max-delay")]
     [InlineData("akka.write-behind.batches.operation-timeout = soon", "akka.write-behind.batches.operation-timeout")]
     [InlineData("akka.write-behind.batches.idempotency.window = 0s", "akka.write-behind.batches.idempotency.window")]
     [InlineData("akka.write-behind.batches.types.things.idempotency.max-remembered = 0", "akka.write-behind.batches.types.things.idempotency.max-remembered")]
