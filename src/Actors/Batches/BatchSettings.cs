@@ -145,7 +145,7 @@ public sealed record BatchSettings(
 /// not by a write timeout of its own.
 /// </summary>
 /// <param name="MaxKeys">Most keys per <c>SaveManyAsync</c> call (<c>max-keys</c>). <b>Default</b>: 500.</param>
-/// <param name="MaxDelay">Longest a save waits for its group to fill; shorter than half of <c>max-duration</c> − <c>min-duration</c>; zero groups only the saves that arrive while every slot is busy (<c>max-delay</c>). <b>Default</b>: 5ms.</param>
+/// <param name="MaxDelay">Longest a save that finds a writer slot free waits for others to join its group (zero: not at all; saves that queued while every slot was busy go as soon as one is free); shorter than half of <c>max-duration</c> − <c>min-duration</c> (<c>max-delay</c>). <b>Default</b>: 5ms.</param>
 /// <param name="Parallelism">Groups being saved at the same time, per node (<c>parallelism</c>). <b>Default</b>: 2.</param>
 /// <param name="BufferSize">Saves queued per node for grouping; beyond, the batch fails with <see cref="ErrorCode.StoreFailure"/> (<c>buffer-size</c>). <b>Default</b>: 10,000.</param>
 public sealed record BatchSaveManySettings(int MaxKeys, TimeSpan MaxDelay, int Parallelism, int BufferSize);

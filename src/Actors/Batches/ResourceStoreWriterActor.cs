@@ -12,8 +12,8 @@ namespace Akka.WriteBehind.Batches;
 /// <para>
 /// The node-local store writer of a batch resource type whose store implements <see cref="IBulkResourceStore{TResource}"/>:
 /// saves from the node's batch entities go into a bounded channel feeding an Akka.Streams pipeline,
-/// <c>GroupedWithin(save-many.max-keys, save-many.max-delay)</c> then <c>SelectAsync(save-many.parallelism)</c>, which saves each
-/// group with one <see cref="IBulkResourceStore{TResource}.SaveManyAsync"/> call and tells each entity its outcome; loads go
+/// groups of at most <c>save-many.max-keys</c> (<see cref="Internal.GroupedChannel"/>: what queued while every slot was busy,
+/// or what joined within <c>save-many.max-delay</c>) then <c>SelectAsync(save-many.parallelism)</c>, which saves each group with one <see cref="IBulkResourceStore{TResource}.SaveManyAsync"/> call and tells each entity its outcome; loads go
 /// through a second pipeline of the same shape into <see cref="IBulkResourceStore{TResource}.LoadManyAsync"/>. A full
 /// channel is answered at once with a failure. A group's cancellation token fires at the earliest max-duration deadline of
 /// the group, so no key's save commits after its callers were told it failed. A store that keeps request ids

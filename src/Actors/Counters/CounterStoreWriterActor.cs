@@ -10,8 +10,8 @@ namespace Akka.WriteBehind.Counters;
 /// INTERNAL API
 /// <para>
 /// The node-local store writer of a counter set. Writes and loads from entities go into bounded channels that feed two
-/// Akka.Streams pipelines: <c>GroupedWithin(batch-size, batch-delay)</c> then <c>SelectAsync(parallelism)</c> calling the store
-/// once per group (one transaction for many keys); each entity is told its outcome. A full channel is answered at once with
+/// Akka.Streams pipelines: groups of at most <c>batch-size</c> (<see cref="Internal.GroupedChannel"/>: what queued while every
+/// slot was busy, or what joined within <c>batch-delay</c>) then <c>SelectAsync(parallelism)</c> calling the store once per group (one transaction for many keys); each entity is told its outcome. A full channel is answered at once with
 /// a failure, which the entity retries with back-off: nothing waits unbounded and nothing is dropped.
 /// </para>
 /// </summary>

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using Akka.Util;
 
 namespace Akka.WriteBehind.Internal;
 
@@ -9,10 +11,9 @@ namespace Akka.WriteBehind.Internal;
 /// INTERNAL API
 /// <para>
 /// The node-local writers' pipeline: a bounded channel drained by an Akka.Streams graph that takes groups of at most
-/// <c>batchSize</c> items (or what arrived within <c>delay</c>) and hands at most <c>parallelism</c> groups at a time to
-/// <c>handle</c>. A zero <c>delay</c> waits for nothing: an item goes out at once while fewer than <c>parallelism</c> groups
-/// are being handled, and the items that arrive while all are busy form the next group (group commit). A positive
-/// <c>delay</c> rides Akka's scheduler, whose timers fire on a 10 ms tick, so every item of a quiet pipeline waits for it.
+/// <c>batchSize</c> items and hands at most <c>parallelism</c> groups at a time to <c>handle</c>. The items that arrive while
+/// every slot is busy form the next group and go as soon as a slot is free (group commit); an item that finds a slot free
+/// waits up to <c>delay</c> for others to join it (zero: not at all).
 /// The caller writes with <see cref="ChannelWriter{T}.TryWrite"/> (a full channel refuses at once) and completes the writer in
 /// <c>PostStop</c>. The graph runs on the owning actor's materializer, so it dies with the actor; it never completes on its own, and when it ends anyway (a failed <c>handle</c> task) the actor receives
 /// <see cref="Status.Failure"/>.
@@ -25,7 +26,7 @@ internal static class GroupedChannel
     /// <param name="owner">The owning actor, told <see cref="Status.Failure"/> when the graph ends.</param>
     /// <param name="capacity">Items queued at most.</param>
     /// <param name="batchSize">Most items in one group.</param>
-    /// <param name="delay">Longest an item waits for its group to fill; zero groups only what arrives while every slot is busy.</param>
+    /// <param name="delay">Longest an item that finds a slot free waits for others to join its group; zero: it goes at once.</param>
     /// <param name="parallelism">Groups handled at the same time.</param>
     /// <param name="handle">Handles one group; runs inside the stream, so it must not touch actor state.</param>
     /// <param name="name">What the pipeline does, for the failure message ("write", "load", "save").</param>
@@ -41,17 +42,57 @@ internal static class GroupedChannel
     internal static void Run<T>(ChannelReader<T> reader, IMaterializer materializer, IActorRef owner, int batchSize, TimeSpan delay,
         int parallelism, Func<T[], Task<Done>> handle, string name)
     {
-        var items = ChannelSource.FromReader(reader);
-        var groups = delay > TimeSpan.Zero
-            ? items.GroupedWithin(batchSize, delay).Select(group => group.ToArray())
-            : items.Batch(batchSize, item => new List<T> { item }, (group, item) =>
-            {
-                group.Add(item);
-                return group;
-            }).Select(group => group.ToArray());
-        groups
+        var groups = new Groups<T>(reader, batchSize, delay);
+        Source.UnfoldAsync(groups, next => next.NextAsync())
             .SelectAsync(parallelism, handle)
             .RunWith(Sink.Ignore<Done>(), materializer)
             .PipeTo(owner, success: () => new Status.Failure(new InvalidOperationException($"{name} stream completed")));
+    }
+
+    /// <summary>
+    /// Takes the next group when a slot asks for one. Items that queued while every slot was busy go at once (they waited
+    /// already); into an idle pipeline the first item opens a window of <c>delay</c> for others to join. The window is
+    /// timed by the runtime's timers (about a millisecond), not by Akka's scheduler and its 10 ms tick.
+    /// </summary>
+    private sealed class Groups<T>(ChannelReader<T> reader, int batchSize, TimeSpan delay)
+    {
+        public async Task<Option<(Groups<T>, T[])>> NextAsync()
+        {
+            var group = new List<T>(Math.Min(batchSize, 64));
+            if (!Take(group))
+            {
+                if (!await reader.WaitToReadAsync().ConfigureAwait(false))
+                    return Option<(Groups<T>, T[])>.None;
+                Take(group);
+                var until = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+                while (group.Count < batchSize)
+                {
+                    var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until);
+                    if (left <= TimeSpan.Zero)
+                        break;
+                    using var window = new CancellationTokenSource(left);
+                    var more = reader.WaitToReadAsync(window.Token).AsTask();
+                    // the window ending is no error: waited without throwing, then read as an outcome
+                    await ((Task)more).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    if (!more.IsCompletedSuccessfully || !more.Result)
+                        break;
+                    Take(group);
+                }
+            }
+
+            return group.Count == 0 ? Option<(Groups<T>, T[])>.None : (this, group.ToArray());
+        }
+
+        private bool Take(List<T> group)
+        {
+            var took = false;
+            while (group.Count < batchSize && reader.TryRead(out var item))
+            {
+                group.Add(item);
+                took = true;
+            }
+
+            return took;
+        }
     }
 }

@@ -11,7 +11,7 @@ namespace Akka.WriteBehind.Refresh;
 /// INTERNAL API
 /// <para>
 /// The node-local store writer of a refresh cache. Item writes (<see cref="WriteItem"/>) go into a bounded channel feeding an
-/// Akka.Streams pipeline: <c>GroupedWithin(store-writer.batch-size, store-writer.batch-delay)</c> then
+/// Akka.Streams pipeline: groups of at most <c>store-writer.batch-size</c> (<see cref="Internal.GroupedChannel"/>) then
 /// <c>SelectAsync(store-writer.parallelism)</c> calling <see cref="IRefreshItemStore.ApplyAsync"/> once per group (one
 /// transaction for many items), on the thread pool so that a synchronous provider (Microsoft.Data.Sqlite) never blocks an
 /// actor thread. Each entity is told its outcome; a failed group fails the writes of its items only. A full channel is

@@ -7,8 +7,8 @@ using Xunit.Abstractions;
 namespace Akka.WriteBehind.Tests.Internal;
 
 /// <summary>
-/// With no delay the pipeline groups only what arrives while its slots are busy: the first item of a quiet pipeline goes
-/// out alone at once, and the items written while it is handled go out together next.
+/// The pipeline groups what arrives while its slots are busy, and those items go as soon as a slot is free; only an item
+/// that finds a slot free waits (up to the delay) for others.
 /// </summary>
 public sealed class GroupedChannelSpec(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(output: output)
 {
@@ -25,10 +25,10 @@ public sealed class GroupedChannelSpec(ITestOutputHelper output) : Akka.TestKit.
         return Done.Instance;
     }
 
-    private Channel<int> Start(int batchSize)
+    private Channel<int> Start(int batchSize, TimeSpan delay = default)
     {
         var channel = Channel.CreateBounded<int>(100);
-        GroupedChannel.Run(channel.Reader, Sys.Materializer(), TestActor, batchSize, TimeSpan.Zero, parallelism: 1, HandleAsync, "spec");
+        GroupedChannel.Run(channel.Reader, Sys.Materializer(), TestActor, batchSize, delay, parallelism: 1, HandleAsync, "spec");
         return channel;
     }
 
@@ -41,8 +41,6 @@ public sealed class GroupedChannelSpec(ITestOutputHelper output) : Akka.TestKit.
         await AwaitConditionAsync(() => Task.FromResult(_groups.Count == 1), Generous);
         for (var i = 2; i <= 10; i++)
             Assert.True(channel.Writer.TryWrite(i));
-        // drained from the channel means taken into the next group: the stages are fused
-        await AwaitConditionAsync(() => Task.FromResult(channel.Reader.Count == 0), Generous);
         _gate.SetResult();
 
         await AwaitConditionAsync(() => Task.FromResult(_groups.Count == 2), Generous);
@@ -63,5 +61,35 @@ public sealed class GroupedChannelSpec(ITestOutputHelper output) : Akka.TestKit.
         await AwaitConditionAsync(() => Task.FromResult(_groups.Sum(g => g.Length) == 10), Generous);
         Assert.All(_groups, group => Assert.InRange(group.Length, 1, 4));
         Assert.Equal(Enumerable.Range(1, 10), _groups.SelectMany(g => g));
+    }
+
+    [Fact]
+    public async Task Should_send_what_queued_while_busy_without_waiting_for_the_delay()
+    {
+        var channel = Start(batchSize: 2, delay: TimeSpan.FromHours(1));
+
+        Assert.True(channel.Writer.TryWrite(1));
+        Assert.True(channel.Writer.TryWrite(2));
+        await AwaitConditionAsync(() => Task.FromResult(_groups.Count == 1), Generous); // full: no wait for the delay
+        Assert.True(channel.Writer.TryWrite(3));
+        _gate.SetResult();
+
+        // it queued while the only slot was busy: it goes when the slot is free, not an hour later
+        await AwaitConditionAsync(() => Task.FromResult(_groups.Count == 2), Generous);
+        Assert.Equal([[1, 2], [3]], _groups.ToArray());
+    }
+
+    [Fact]
+    public async Task Should_hold_a_lone_item_for_the_delay_so_others_join_it()
+    {
+        var channel = Start(batchSize: 100, delay: TimeSpan.FromSeconds(2));
+
+        Assert.True(channel.Writer.TryWrite(1));
+        Assert.True(channel.Writer.TryWrite(2));
+        Assert.True(channel.Writer.TryWrite(3));
+        _gate.SetResult();
+
+        await AwaitConditionAsync(() => Task.FromResult(_groups.Count == 1), Generous);
+        Assert.Equal([[1, 2, 3]], _groups.ToArray());
     }
 }
