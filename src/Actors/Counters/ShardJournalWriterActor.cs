@@ -68,12 +68,6 @@ internal sealed class ShardJournalWriterActor : UntypedActor
     {
         switch (message)
         {
-            case WriteShardEvent write:
-                _waitingWrites.Add((Sender, write));
-                break;
-            case TrimShardLog trim:
-                _waitingTrims.Enqueue((Sender, trim));
-                break;
             case WriteMessageSuccess success:
                 Written(success.Persistent)?.Tell(new ShardEventWritten(success.Persistent.SequenceNr));
                 break;
@@ -89,7 +83,7 @@ internal sealed class ShardJournalWriterActor : UntypedActor
                 _log.Warning(batchFailed.Cause, "Writing {0} shard-log events failed; their logs restart and replay", batchFailed.WriteCount);
                 break;
             default:
-                Unhandled(message);
+                Waiting(message);
                 break;
         }
     }
@@ -99,12 +93,6 @@ internal sealed class ShardJournalWriterActor : UntypedActor
     {
         switch (message)
         {
-            case WriteShardEvent write:
-                _waitingWrites.Add((Sender, write));
-                break;
-            case TrimShardLog trim:
-                _waitingTrims.Enqueue((Sender, trim));
-                break;
             case DeleteMessagesSuccess success when success.ToSequenceNr == toSeq:
                 Trimmed();
                 log.Tell(success);
@@ -112,6 +100,23 @@ internal sealed class ShardJournalWriterActor : UntypedActor
             case DeleteMessagesFailure failure when failure.ToSequenceNr == toSeq:
                 Trimmed();
                 log.Tell(failure);
+                break;
+            default:
+                Waiting(message);
+                break;
+        }
+    }
+
+    /// <summary>What Writing and Deleting share: what arrives meanwhile waits for its turn.</summary>
+    private void Waiting(object message)
+    {
+        switch (message)
+        {
+            case WriteShardEvent write:
+                _waitingWrites.Add((Sender, write));
+                break;
+            case TrimShardLog trim:
+                _waitingTrims.Enqueue((Sender, trim));
                 break;
             default:
                 Unhandled(message);
