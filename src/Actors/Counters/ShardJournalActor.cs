@@ -19,8 +19,9 @@ namespace Akka.WriteBehind.Counters;
 /// </para>
 /// <para>
 /// Counters report what their rows hold (<see cref="KeyStored"/>); events are deleted up to the oldest event that holds a
-/// delta not yet stored. After a replay the log wakes the keys that still have events (a bounded number at a time) and
-/// hands each its events when it attaches; the counter keeps only what its row does not hold. Only counters write rows.
+/// delta not yet stored, through the same writer, which never runs a delete at once with a write. After a replay the log
+/// wakes the keys that still have events (a bounded number at a time) and hands each its events when it attaches; the
+/// counter keeps only what its row does not hold. Only counters write rows.
 /// </para>
 /// </summary>
 internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
@@ -372,8 +373,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         if (upTo <= _trimmedUpTo)
             return false;
         _trimming = upTo;
-        // to the journal directly: Eventsourced.DeleteMessages refuses sequence numbers above those this actor persisted itself
-        Journal.Tell(new DeleteMessagesTo(PersistenceId, upTo, Self));
+        // through the node's journal writer, so the delete never runs at once with a write (Eventsourced.DeleteMessages would
+        // also refuse sequence numbers above those this actor persisted itself); the writer hands back the journal's answer
+        _writer.Tell(new TrimShardLog(PersistenceId, upTo));
         return true;
     }
 

@@ -228,3 +228,11 @@ internal sealed record ShardEventRejected(long Seq, Exception Cause) : INoSerial
 
 /// <summary>INTERNAL API: journal writer → shard log: writing event <see cref="Seq"/> failed; it may or may not be in the journal.</summary>
 internal sealed record ShardEventFailed(long Seq, Exception Cause) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// INTERNAL API: shard log → the node's journal writer: delete the events of <see cref="PersistenceId"/> up to
+/// <see cref="ToSeq"/> once nothing else is in flight on the journal; answered with the journal's
+/// <see cref="Akka.Persistence.DeleteMessagesSuccess"/> or <see cref="Akka.Persistence.DeleteMessagesFailure"/>.
+/// A log has at most one such trim outstanding.
+/// </summary>
+internal sealed record TrimShardLog(string PersistenceId, long ToSeq) : INoSerializationVerificationNeeded;
