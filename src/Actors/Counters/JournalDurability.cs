@@ -49,6 +49,10 @@ public static class JournalDurability
             # every batch as one multi-row insert: row by row (the plugin's default below 100 rows) cost the single
             # writer a statement per shard-log event
             akka.persistence.journal.sql.max-row-by-row-size = 0
+            # Microsoft.Data.Sqlite opens every transaction but a read-uncommitted one as BEGIN IMMEDIATE, which takes the
+            # file's write lock: a shard log's replay then met the writer's inserts and slept 150 ms before its retry. In WAL
+            # mode a deferred read sees committed rows only (read_uncommitted matters only to shared-cache connections).
+            akka.persistence.journal.sql.read-isolation-level = read-uncommitted
             """);
     }
 
