@@ -53,6 +53,22 @@ public sealed class CallGroupTimersSpec(ITestOutputHelper output) : VirtualTimeS
         await ExpectTerminatedAsync(aggregator, Timeout);
     }
 
+    [Fact]
+    public async Task Should_stop_at_the_last_late_answer_within_the_grace_and_ignore_a_cancel_while_lingering()
+    {
+        var (answering, silent, aggregator) = await StartGroupAsync();
+        Watch(aggregator);
+        Advance(GroupTimeout);
+        await ExpectMsgAsync<CallGroupCompleted<string>>(Timeout);
+
+        aggregator.Tell(CancelCallGroup.Instance); // completed: nothing left to give up on, no second result
+        aggregator.Tell(new IncrementAccepted("answered", 1), answering.Ref);
+        await ExpectNoMsgAsync(Quiet); // one late answer of two: still lingering
+
+        aggregator.Tell(new IncrementAccepted("silent", 1), silent.Ref);
+        await ExpectTerminatedAsync(aggregator, Timeout); // the last one came: no need to wait out the grace
+    }
+
     /// <summary>A group of one operation that will be answered and one that never is; returns once both were sent.</summary>
     private async Task<(TestProbe Answering, TestProbe Silent, IActorRef Aggregator)> StartGroupAsync()
     {
