@@ -31,7 +31,6 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
     private readonly Dictionary<object, Queue<int>> _waiting = new();    // correlation -> operations waiting for it to be free
     private readonly HashSet<object> _abandoned = new();                 // given up at completion: their answers are swallowed
     private int _unsettled;
-    private bool _completed;
     private DateTime _deadline;
 
     public CallGroupActor(CallGroup<TId> group, TimeSpan timeout, long groupId, IActorRef? replyTo,
@@ -55,10 +54,13 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
         TaskCompletionSource<IReadOnlyDictionary<TId, Outcome>>? completion, CallGroupSettings settings) =>
         Akka.Actor.Props.Create(() => new CallGroupActor<TId>(group, timeout, groupId, replyTo, completion, settings, group.Comparer));
 
-    // The behaviour is a switch statement (UntypedActor), not a ReceiveActor handler list: an aggregator is created per call
+    // The behaviours are switch statements (UntypedActor), not ReceiveActor handler lists: an aggregator is created per call
     // group, and building its handler list per instance is avoidable work on that path (measured on counters).
 
-    protected override void OnReceive(object message)
+    protected override void OnReceive(object message) => Collecting(message);
+
+    /// <summary>Operations are out: answers settle them, the deadline or a cancel gives up on the rest.</summary>
+    private void Collecting(object message)
     {
         switch (message)
         {
@@ -68,11 +70,28 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
             case CancelCallGroup:
                 GiveUp(cancelled: true);
                 break;
+            default:
+                Answer(message); // passes what no reader recognises to Unhandled
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Completed, with operations given up on: their late answers are swallowed until the last one came or the grace ran out.
+    /// A deadline or cancel that comes now has nothing left to give up on.
+    /// </summary>
+    private void Lingering(object message)
+    {
+        switch (message)
+        {
+            case GroupDeadline:
+            case CancelCallGroup:
+                break;
             case LingerOver:
                 Context.Stop(Self);
                 break;
             default:
-                Answer(message); // passes what no reader recognises to Unhandled
+                SwallowLateAnswer(message); // passes what no reader recognises to Unhandled
                 break;
         }
     }
@@ -83,7 +102,7 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
         Timers.StartSingleTimer(GroupDeadline.Instance, GroupDeadline.Instance, _timeout);
         // the grouping stages are woken once all operations are in, so one key's operations reach its entity together
         using var signals = DeferredSignals.Open();
-        for (var i = 0; i < _operations.Count && !_completed; i++)
+        for (var i = 0; i < _operations.Count; i++)
         {
             var correlation = _operations[i].Operation.NewCorrelation();
             if (_outstanding.ContainsKey(correlation))
@@ -103,8 +122,9 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
 
     protected override void PostStop()
     {
-        // stopped before completing (its parent stopped, the system terminates): the caller still gets one answer
-        if (_completed)
+        // stopped before completing (its parent stopped, the system terminates): the caller still gets one answer. Every
+        // settled means delivered: the handler that settles the last operation delivers before it returns.
+        if (_unsettled == 0)
             return;
         for (var i = 0; i < _outcomes.Length; i++)
             Settle(i, new Outcome.TimedOut("the call group's aggregator stopped before the operation was answered", Cancelled: true));
@@ -139,37 +159,56 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
 
     private void Answer(object message)
     {
-        foreach (var reader in _readers)
+        if (!TryRead(message, out var correlation, out var outcome))
         {
-            if (!reader.TryRead(message, out var correlation, out var outcome))
-                continue;
-            if (_outstanding.Remove(correlation, out var index))
-            {
-                _operations[index].Operation.Finish(correlation, answered: true);
-                Settle(index, outcome);
-                SendNext(correlation);
-                CompleteIfSettled();
-            }
-            else if (_abandoned.Remove(correlation))
-            {
-                // a late answer of an operation given up at the deadline: ignored
-                if (_completed && _abandoned.Count == 0)
-                    Context.Stop(Self);
-            }
-            else
-            {
-                _log.Debug("Call group: ignored an answer no operation waits for: {0}", message);
-            }
-
+            Unhandled(message);
             return;
         }
 
-        Unhandled(message);
+        if (_outstanding.Remove(correlation, out var index))
+        {
+            _operations[index].Operation.Finish(correlation, answered: true);
+            Settle(index, outcome);
+            SendNext(correlation);
+            CompleteIfSettled();
+        }
+        else
+        {
+            _log.Debug("Call group: ignored an answer no operation waits for: {0}", message);
+        }
+    }
+
+    private void SwallowLateAnswer(object message)
+    {
+        if (!TryRead(message, out var correlation, out _))
+        {
+            Unhandled(message);
+            return;
+        }
+
+        // a late answer of an operation given up at the deadline: ignored
+        if (!_abandoned.Remove(correlation))
+            _log.Debug("Call group: ignored an answer no operation waits for: {0}", message);
+        else if (_abandoned.Count == 0)
+            Context.Stop(Self);
+    }
+
+    private bool TryRead(object message, out object correlation, out Outcome outcome)
+    {
+        foreach (var reader in _readers)
+        {
+            if (reader.TryRead(message, out correlation, out outcome))
+                return true;
+        }
+
+        correlation = null!;
+        outcome = null!;
+        return false;
     }
 
     private void SendNext(object correlation)
     {
-        if (_completed || !_waiting.TryGetValue(correlation, out var queue))
+        if (!_waiting.TryGetValue(correlation, out var queue))
             return;
         var next = queue.Dequeue();
         if (queue.Count == 0)
@@ -187,8 +226,6 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
 
     private void GiveUp(bool cancelled)
     {
-        if (_completed)
-            return;
         var message = cancelled
             ? "the call group was cancelled before the operation was answered"
             : $"no answer within the call group's deadline ({_timeout})";
@@ -207,19 +244,22 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
 
     private void CompleteIfSettled()
     {
-        if (_completed || _unsettled > 0)
+        if (_unsettled > 0)
             return;
         Timers.Cancel(GroupDeadline.Instance);
         Deliver();
         if (_abandoned.Count == 0)
+        {
             Context.Stop(Self);
-        else
-            Timers.StartSingleTimer(LingerOver.Instance, LingerOver.Instance, _settings.LateReplyGrace);
+            return;
+        }
+
+        Become(Lingering);
+        Timers.StartSingleTimer(LingerOver.Instance, LingerOver.Instance, _settings.LateReplyGrace);
     }
 
     private void Deliver()
     {
-        _completed = true;
         var outcomes = new Dictionary<TId, Outcome>(_operations.Count, _comparer);
         for (var i = 0; i < _operations.Count; i++)
             outcomes[_operations[i].Id] = _outcomes[i]!;

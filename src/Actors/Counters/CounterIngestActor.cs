@@ -43,7 +43,7 @@ internal sealed class CounterIngestDrained
 /// callers that go through this stage.
 /// </para>
 /// </summary>
-internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
+internal sealed class CounterIngestActor : UntypedActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _region;
@@ -55,13 +55,13 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
     private readonly List<IActorRef> _drainWaiters = new();
     private int _queued;
     private long _nextId;
-    private bool _draining;
     private readonly CounterFastPath _fastPath;
     private readonly Action<string, CounterFastPath.Aggregate> _admitAggregate;
     private readonly Func<string, bool> _aggregateInFlight;
     private readonly Func<bool> _mayStart;
     private readonly Dictionary<string, Queue<CounterFastPath.Aggregate>> _fastAwaiting = new(StringComparer.Ordinal); // sent, not answered
-    private bool _fastRestored; // the last drain put aggregates back (a queue bound was reached)
+    private bool _fastRestored; // the last drain put aggregates back (a queue bound was reached): a fact about the fast path's
+                                // buffer that a drain sets and the drain-complete check reads, not a mode of the stage
     private readonly CounterLiveEntities _live;
     private long _headroom;     // aggregates the current timed drain may still hand on (the live-entity bound)
 
@@ -78,106 +78,6 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         _settings = settings;
         _queueLedger = queueLedger;
         _tag = ledger.Tag;
-
-        Receive<ICounterCommand>(command =>
-        {
-            // per-key order and read-your-writes with the fast path: its buffered aggregate of this key goes first
-            if (command.Key is not null)
-                _fastPath.Drain(command.Key, _admitAggregate);
-
-            if (_draining)
-            {
-                Refuse(command, Sender, ErrorCode.ShuttingDown, "the node is shutting down");
-                return;
-            }
-
-            if (!KeyRules.TryValidate(command.Key, out var error))
-            {
-                Refuse(command, Sender, ErrorCode.InvalidKey, error!);
-                return;
-            }
-
-            Admit(command, Sender);
-        });
-
-        Receive<CounterEnvelopeTaken>(taken =>
-        {
-            if (_outstanding.Remove(taken.Id))
-                Release();
-        });
-
-        Receive<SweepOutstanding>(_ =>
-        {
-            var now = Environment.TickCount64;
-            var expired = _outstanding.Where(kv => kv.Value.Deadline <= now).Select(kv => kv.Key).ToList();
-            if (expired.Count == 0)
-                return;
-            var examples = string.Join(", ", expired.Take(3).Select(id => $"[{_outstanding[id].Key}] x{_outstanding[id].Count}"));
-            foreach (var id in expired)
-                _outstanding.Remove(id);
-            _log.Warning("{0} counter messages were not confirmed by their entities within {1} (e.g. {2}); releasing their slots",
-                expired.Count, _settings.Ingest.ConfirmTimeout, examples);
-            Release();
-        });
-
-        // a woken drain leaves the timed one's cadence alone: rescheduling the timer at every wake-up was work per drain
-        Receive<DrainAggregatesNow>(_ =>
-        {
-            if (!_draining)
-                DrainAggregates(holdInFlight: true);
-        });
-
-        Receive<DrainAggregatesTick>(_ =>
-        {
-            DrainAggregates(holdInFlight: !_draining);
-            ArmDrainTick();
-            if (_draining)
-                Release();
-        });
-
-        Receive<IncrementAccepted>(accepted =>
-        {
-            if (AnsweredAggregate(accepted.Key) is { } aggregate)
-                _fastPath.Delivered(accepted.Key, aggregate);
-        });
-
-        Receive<CounterRejected>(rejected =>
-        {
-            if (AnsweredAggregate(rejected.Key) is not { } aggregate)
-                return;
-            if (rejected.Code == ErrorCode.Saturated)
-            {
-                // the entity could not take it (still loading, buffer full): back to the fast path, retried next window
-                _fastPath.Restore(rejected.Key, aggregate);
-                _fastRestored = true;
-                return;
-            }
-
-            // callers of IncrementAsync hear the refusal themselves; a log line is for the fire-and-forget ones nobody tells
-            if ((aggregate.Waiters?.Count ?? 0) < aggregate.Count)
-                _log.Warning("Counter [{0}] refused a fast-path aggregate of {1} increments (delta {2}): {3} {4}",
-                    rejected.Key, aggregate.Count, aggregate.Sum, rejected.Code, rejected.Message);
-            _fastPath.Refuse(rejected.Key, aggregate, rejected.Code, rejected.Message);
-        });
-
-        // flush-all: every key this stage holds work for; the flushes that follow drain each key's aggregate first
-        Receive<ListIngestKeys>(_ => Sender.Tell(new IngestKeys(_fastPath.BufferedKeys()
-            .Concat(_fastAwaiting.Keys).Concat(_queues.Keys).Concat(_outstanding.Values.Select(v => v.Key))
-            .Distinct(StringComparer.Ordinal).ToImmutableArray())));
-
-        Receive<DrainCounterIngest>(_ =>
-        {
-            // the fast path's aggregates first: no new ones from now on, every buffered one into the queues
-            _fastPath.Close();
-            DrainAggregates(holdInFlight: false);
-            ArmDrainTick(); // a drain restarts the window (the ticks go on while the stage drains)
-            if (_outstanding.Count > 0 || _queued > 0)
-                _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued on {3} keys", _outstanding.Count,
-                    string.Join(", ", _outstanding.Values.Take(3).Select(v => v.Key)), _queued, _queues.Count);
-            _draining = true;
-            _drainWaiters.Add(Sender);
-            Release();
-        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -190,6 +90,150 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
         var sweep = TimeSpan.FromTicks(Math.Max(_settings.Ingest.ConfirmTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond));
         Timers.StartPeriodicTimer(SweepOutstanding.Instance, SweepOutstanding.Instance, sweep);
         ArmDrainTick();
+    }
+
+    // The behaviours are switch statements (UntypedActor), not ReceiveActor handler lists: every counter message and every
+    // fast-path aggregate passes through this stage, and a switch matches without a delegate call or allocation per message.
+
+    protected override void OnReceive(object message) => Accepting(message);
+
+    /// <summary>The node runs: commands are admitted, the fast path's aggregates drain on its window and when woken.</summary>
+    private void Accepting(object message)
+    {
+        switch (message)
+        {
+            case ICounterCommand command:
+                // per-key order and read-your-writes with the fast path: its buffered aggregate of this key goes first
+                if (command.Key is not null)
+                    _fastPath.Drain(command.Key, _admitAggregate);
+                if (!KeyRules.TryValidate(command.Key, out var error))
+                {
+                    Refuse(command, Sender, ErrorCode.InvalidKey, error!);
+                    return;
+                }
+
+                Admit(command, Sender);
+                break;
+            // a woken drain leaves the timed one's cadence alone: rescheduling the timer at every wake-up was work per drain
+            case DrainAggregatesNow:
+                DrainAggregates(holdInFlight: true);
+                break;
+            case DrainAggregatesTick:
+                DrainAggregates(holdInFlight: true);
+                ArmDrainTick();
+                break;
+            default:
+                Common(message);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The node shuts down: new commands are refused, what is queued and every aggregate goes on (no holding back), and the
+    /// stage answers <see cref="CounterIngestDrained"/> once nothing is queued or unconfirmed.
+    /// </summary>
+    private void Draining(object message)
+    {
+        switch (message)
+        {
+            case ICounterCommand command:
+                if (command.Key is not null)
+                    _fastPath.Drain(command.Key, _admitAggregate);
+                Refuse(command, Sender, ErrorCode.ShuttingDown, "the node is shutting down");
+                break;
+            case DrainAggregatesNow:
+                break; // the ticks drain everything now
+            case DrainAggregatesTick:
+                DrainAggregates(holdInFlight: false);
+                ArmDrainTick();
+                Release();
+                break;
+            default:
+                Common(message);
+                break;
+        }
+    }
+
+    /// <summary>What the stage does alike whether it accepts or drains.</summary>
+    private void Common(object message)
+    {
+        switch (message)
+        {
+            case CounterEnvelopeTaken taken:
+                if (_outstanding.Remove(taken.Id))
+                    Release();
+                break;
+            case SweepOutstanding:
+                ReleaseExpired();
+                break;
+            case IncrementAccepted accepted:
+                if (AnsweredAggregate(accepted.Key) is { } aggregate)
+                    _fastPath.Delivered(accepted.Key, aggregate);
+                break;
+            case CounterRejected rejected:
+                AggregateRejected(rejected);
+                break;
+            case ListIngestKeys:
+                // flush-all: every key this stage holds work for; the flushes that follow drain each key's aggregate first
+                Sender.Tell(new IngestKeys(_fastPath.BufferedKeys()
+                    .Concat(_fastAwaiting.Keys).Concat(_queues.Keys).Concat(_outstanding.Values.Select(v => v.Key))
+                    .Distinct(StringComparer.Ordinal).ToImmutableArray()));
+                break;
+            case DrainCounterIngest:
+                Drain();
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void ReleaseExpired()
+    {
+        var now = Environment.TickCount64;
+        var expired = _outstanding.Where(kv => kv.Value.Deadline <= now).Select(kv => kv.Key).ToList();
+        if (expired.Count == 0)
+            return;
+        var examples = string.Join(", ", expired.Take(3).Select(id => $"[{_outstanding[id].Key}] x{_outstanding[id].Count}"));
+        foreach (var id in expired)
+            _outstanding.Remove(id);
+        _log.Warning("{0} counter messages were not confirmed by their entities within {1} (e.g. {2}); releasing their slots",
+            expired.Count, _settings.Ingest.ConfirmTimeout, examples);
+        Release();
+    }
+
+    private void AggregateRejected(CounterRejected rejected)
+    {
+        if (AnsweredAggregate(rejected.Key) is not { } aggregate)
+            return;
+        if (rejected.Code == ErrorCode.Saturated)
+        {
+            // the entity could not take it (still loading, buffer full): back to the fast path, retried next window
+            _fastPath.Restore(rejected.Key, aggregate);
+            _fastRestored = true;
+            return;
+        }
+
+        // callers of IncrementAsync hear the refusal themselves; a log line is for the fire-and-forget ones nobody tells
+        if ((aggregate.Waiters?.Count ?? 0) < aggregate.Count)
+            _log.Warning("Counter [{0}] refused a fast-path aggregate of {1} increments (delta {2}): {3} {4}",
+                rejected.Key, aggregate.Count, aggregate.Sum, rejected.Code, rejected.Message);
+        _fastPath.Refuse(rejected.Key, aggregate, rejected.Code, rejected.Message);
+    }
+
+    /// <summary>Also when already draining: a second asker is answered with the first, the drain restarts its window.</summary>
+    private void Drain()
+    {
+        // the fast path's aggregates first: no new ones from now on, every buffered one into the queues
+        _fastPath.Close();
+        DrainAggregates(holdInFlight: false);
+        ArmDrainTick(); // a drain restarts the window (the ticks go on while the stage drains)
+        if (_outstanding.Count > 0 || _queued > 0)
+            _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued on {3} keys", _outstanding.Count,
+                string.Join(", ", _outstanding.Values.Take(3).Select(v => v.Key)), _queued, _queues.Count);
+        Become(Draining);
+        _drainWaiters.Add(Sender);
+        Release();
     }
 
     private void Admit(ICounterCommand command, IActorRef replyTo)
@@ -329,7 +373,8 @@ internal sealed class CounterIngestActor : ReceiveActor, IWithTimers
 
         _queueLedger.ActiveKeysAre(_queues.Count);
 
-        if (_draining && _queued == 0 && _outstanding.Count == 0 && !_fastRestored && _drainWaiters.Count > 0)
+        // only a draining stage has waiters
+        if (_drainWaiters.Count > 0 && _queued == 0 && _outstanding.Count == 0 && !_fastRestored)
         {
             foreach (var waiter in _drainWaiters)
                 waiter.Tell(CounterIngestDrained.Instance);

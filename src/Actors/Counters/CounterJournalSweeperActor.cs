@@ -12,44 +12,18 @@ namespace Akka.WriteBehind.Counters;
 /// it. Shards stopped cleanly leave no events behind, so the sweep touches only shards with work.
 /// </para>
 /// </summary>
-internal sealed class CounterJournalSweeperActor : ReceiveActor, IWithTimers
+internal sealed class CounterJournalSweeperActor : UntypedActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _region;
     private readonly CounterSettings _settings;
     private readonly JournalTable _table;
-    private bool _sweeping;
 
     public CounterJournalSweeperActor(IActorRef region, CounterSettings settings, JournalTable table)
     {
         _region = region;
         _settings = settings;
         _table = table;
-
-        Receive<Sweep>(_ =>
-        {
-            if (_sweeping)
-                return; // one sweep at a time
-            _sweeping = true;
-            var prefix = ShardJournalActor.PersistenceIdPrefix(_settings.TypeName);
-            _table.PersistenceIdsWithEventsAsync(prefix, _settings.Journal.SweepLimit)
-                .PipeTo(Self, success: ids => new SweepResult(ids, null), failure: ex => new SweepResult([], ex));
-        });
-        Receive<SweepResult>(result =>
-        {
-            _sweeping = false;
-            if (result.Error is not null)
-            {
-                _log.Warning(result.Error, "Journal sweep of counter set {0} failed; retrying at the next sweep", _settings.TypeName);
-                return;
-            }
-
-            var prefixLength = ShardJournalActor.PersistenceIdPrefix(_settings.TypeName).Length;
-            foreach (var id in result.PersistenceIds)
-                _region.Tell(new WakeShardJournal(id[prefixLength..]));
-            if (result.PersistenceIds.Count > 0)
-                _log.Info("Journal sweep woke {0} shard logs of {1} that hold events", result.PersistenceIds.Count, _settings.TypeName);
-        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -61,6 +35,57 @@ internal sealed class CounterJournalSweeperActor : ReceiveActor, IWithTimers
     {
         Self.Tell(Sweep.Instance);
         Timers.StartPeriodicTimer(Sweep.Instance, Sweep.Instance, _settings.Journal.SweepInterval);
+    }
+
+    protected override void OnReceive(object message) => Idle(message);
+
+    /// <summary>No sweep in flight: a <see cref="Sweep"/> starts one.</summary>
+    private void Idle(object message)
+    {
+        switch (message)
+        {
+            case Sweep:
+                var prefix = ShardJournalActor.PersistenceIdPrefix(_settings.TypeName);
+                _table.PersistenceIdsWithEventsAsync(prefix, _settings.Journal.SweepLimit)
+                    .PipeTo(Self, success: ids => new SweepResult(ids, null), failure: ex => new SweepResult([], ex));
+                Become(Sweeping);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    /// <summary>One sweep at a time: a tick that comes while the table is read is dropped, the next one sweeps.</summary>
+    private void Sweeping(object message)
+    {
+        switch (message)
+        {
+            case Sweep:
+                break;
+            case SweepResult result:
+                Become(Idle);
+                WakeShardLogs(result);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void WakeShardLogs(SweepResult result)
+    {
+        if (result.Error is not null)
+        {
+            _log.Warning(result.Error, "Journal sweep of counter set {0} failed; retrying at the next sweep", _settings.TypeName);
+            return;
+        }
+
+        var prefixLength = ShardJournalActor.PersistenceIdPrefix(_settings.TypeName).Length;
+        foreach (var id in result.PersistenceIds)
+            _region.Tell(new WakeShardJournal(id[prefixLength..]));
+        if (result.PersistenceIds.Count > 0)
+            _log.Info("Journal sweep woke {0} shard logs of {1} that hold events", result.PersistenceIds.Count, _settings.TypeName);
     }
 
     private sealed record SweepResult(IReadOnlyList<string> PersistenceIds, Exception? Error);

@@ -14,50 +14,19 @@ namespace Akka.WriteBehind.Refresh;
 /// that node is at max-items-per-node). Pages continue where the previous wake-up stopped, so every item is reached.
 /// </para>
 /// </summary>
-internal sealed class RefreshWakeActor : ReceiveActor, IWithTimers
+internal sealed class RefreshWakeActor : UntypedActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _region;
     private readonly IRefreshItemStore _store;
     private readonly RefreshSettings _settings;
     private string? _after;
-    private bool _reading;
 
     public RefreshWakeActor(IActorRef region, IRefreshItemStore store, RefreshSettings settings)
     {
         _region = region;
         _store = store;
         _settings = settings;
-
-        Receive<Wake>(_ =>
-        {
-            if (_reading)
-                return;
-            _reading = true;
-            _store.ActiveIdsAsync(_after, _settings.WakeLimit)
-                .PipeTo(Self, success: ids => new Page(ids, null), failure: e => new Page([], $"{e.GetType().Name}: {e.GetBaseException().Message}"));
-        });
-        Receive<Page>(page =>
-        {
-            _reading = false;
-            if (page.Error is not null)
-            {
-                _log.Warning("Refresh set {0}: reading item ids to wake failed ({1}); retrying at the next wake-up", _settings.TypeName, page.Error);
-                return;
-            }
-
-            foreach (var id in page.Ids)
-                _region.Tell(new WakeItem(id));
-            _after = page.Ids.Count < _settings.WakeLimit ? null : page.Ids[^1];
-            if (page.Ids.Count > 0)
-                _log.Debug("Refresh set {0}: woke {1} items", _settings.TypeName, page.Ids.Count);
-        });
-        Receive<ClusterEvent.MemberRemoved>(_ =>
-        {
-            _after = null;
-            Self.Tell(Wake.Instance);
-        });
-        Receive<ClusterEvent.CurrentClusterState>(_ => { });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -74,6 +43,72 @@ internal sealed class RefreshWakeActor : ReceiveActor, IWithTimers
     }
 
     protected override void PostStop() => Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+
+    protected override void OnReceive(object message) => Idle(message);
+
+    /// <summary>No page is being read: a <see cref="Wake"/> reads the next one.</summary>
+    private void Idle(object message)
+    {
+        switch (message)
+        {
+            case Wake:
+                _store.ActiveIdsAsync(_after, _settings.WakeLimit).PipeTo(Self, success: ids => new Page(ids, null),
+                    failure: e => new Page([], $"{e.GetType().Name}: {e.GetBaseException().Message}"));
+                Become(Reading);
+                break;
+            default:
+                Common(message);
+                break;
+        }
+    }
+
+    /// <summary>One page at a time: a wake-up that comes while a page is read is dropped, the next one reads.</summary>
+    private void Reading(object message)
+    {
+        switch (message)
+        {
+            case Wake:
+                break;
+            case Page page:
+                Become(Idle);
+                WakeItems(page);
+                break;
+            default:
+                Common(message);
+                break;
+        }
+    }
+
+    private void Common(object message)
+    {
+        switch (message)
+        {
+            case ClusterEvent.MemberRemoved:
+                _after = null;
+                Self.Tell(Wake.Instance);
+                break;
+            case ClusterEvent.CurrentClusterState:
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private void WakeItems(Page page)
+    {
+        if (page.Error is not null)
+        {
+            _log.Warning("Refresh set {0}: reading item ids to wake failed ({1}); retrying at the next wake-up", _settings.TypeName, page.Error);
+            return;
+        }
+
+        foreach (var id in page.Ids)
+            _region.Tell(new WakeItem(id));
+        _after = page.Ids.Count < _settings.WakeLimit ? null : page.Ids[^1];
+        if (page.Ids.Count > 0)
+            _log.Debug("Refresh set {0}: woke {1} items", _settings.TypeName, page.Ids.Count);
+    }
 
     private sealed record Page(IReadOnlyList<string> Ids, string? Error);
 

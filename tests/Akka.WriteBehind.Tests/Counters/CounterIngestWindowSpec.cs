@@ -1,0 +1,79 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit;
+using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Queues;
+using Akka.WriteBehind.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Akka.WriteBehind.Tests.Counters;
+
+/// <summary>
+/// The ingest stage's aggregate window on virtual time, with a probe for the shard region and no wake-up wired to the fast
+/// path: what the fast path buffers goes to the entity as one aggregate when the window's timer fires, not before; and
+/// while the stage drains for shutdown, an aggregate the entity could not take goes again at the next window.
+/// </summary>
+public sealed class CounterIngestWindowSpec(ITestOutputHelper output) : VirtualTimeSpecBase("", output)
+{
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(2);
+
+    [Fact]
+    public async Task Should_hand_the_fast_paths_aggregate_on_when_the_aggregate_window_elapses_and_not_before()
+    {
+        var (ingest, region, fastPath) = await StartAsync();
+
+        Assert.Equal(FastIncrementStatus.Buffered, fastPath.Increment("windowed", 2));
+        Assert.Equal(FastIncrementStatus.Buffered, fastPath.Increment("windowed", 3));
+        Advance(Window - Step);
+        await region.ExpectNoMsgAsync(Quiet);
+
+        Advance(Step);
+        var envelope = await region.ExpectMsgAsync<CounterEnvelope>(Timeout);
+        Assert.Equal(new Increment("windowed", 5), envelope.Command);
+        await region.ExpectNoMsgAsync(Quiet); // one aggregate for both increments
+        ingest.Tell(new CounterEnvelopeTaken(envelope.Id));
+    }
+
+    [Fact]
+    public async Task Should_while_draining_refuse_new_commands_and_resend_a_refused_aggregate_at_the_next_window()
+    {
+        var (ingest, region, fastPath) = await StartAsync();
+        Assert.Equal(FastIncrementStatus.Buffered, fastPath.Increment("draining", 4));
+
+        ingest.Tell(DrainCounterIngest.Instance, TestActor); // the shutdown drain hands the aggregate on at once
+        var first = await region.ExpectMsgAsync<CounterEnvelope>(Timeout);
+        Assert.Equal(new Increment("draining", 4), first.Command);
+        ingest.Tell(new Increment("late", 1), TestActor);
+        Assert.Equal(ErrorCode.ShuttingDown, (await ExpectMsgAsync<CounterRejected>(Timeout)).Code);
+
+        // the entity cannot take it yet (refused, then its slot freed, as an entity does): back to the fast path, so the
+        // stage is not drained
+        ingest.Tell(new CounterRejected("draining", ErrorCode.Saturated, "still loading"), region.Ref);
+        ingest.Tell(new CounterEnvelopeTaken(first.Id));
+        Advance(Window - Step);
+        await region.ExpectNoMsgAsync(Quiet);
+        await ExpectNoMsgAsync(TimeSpan.Zero);
+
+        Advance(Step);
+        var again = await region.ExpectMsgAsync<CounterEnvelope>(Timeout);
+        Assert.Equal(new Increment("draining", 4), again.Command);
+        await ExpectNoMsgAsync(Quiet); // not drained while it is unconfirmed
+
+        ingest.Tell(new CounterEnvelopeTaken(again.Id));
+        await ExpectMsgAsync<CounterIngestDrained>(Timeout);
+    }
+
+    /// <summary>A stage alone; returns once its PreStart ran (its timers count from then).</summary>
+    private async Task<(IActorRef Ingest, TestProbe Region, CounterFastPath FastPath)> StartAsync()
+    {
+        var settings = CounterSettings.FromConfig(ConfigurationFactory.ParseString($"ingest.aggregate-window = {Window.TotalMilliseconds}ms")
+            .WithFallback(WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath)));
+        var region = CreateTestProbe();
+        var fastPath = new CounterFastPath(settings.Ingest.FastPathMaxKeys);
+        var ingest = Sys.ActorOf(CounterIngestActor.Props(region.Ref, settings, new CounterLedger(settings.TypeName),
+            new QueueLedger(settings.TypeName, settings.Ingest.MaxActiveKeys), fastPath));
+        ingest.Tell(ListIngestKeys.Instance, TestActor);
+        await ExpectMsgAsync<IngestKeys>(Timeout);
+        return (ingest, region, fastPath);
+    }
+}
