@@ -34,18 +34,12 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private readonly CounterLedger _ledger;
     private readonly KeyValuePair<string, object?> _tag;
     private LinkedListNode<IActorRef>? _live; // this entity's place in the node's least-recently-used order
-    private long _pendingSince;     // Stopwatch timestamp of the oldest pending increment (0: none)
-    private long _inFlightSince;    // ...of the oldest increment of the unconfirmed write
-    private long _pendingCount;     // increments (journal mode: after a recovery, journal events) in _pending, for the gauge
-    private long _inFlightCount;    // ...in _inFlight
+    private readonly CounterSums _sums = new(); // stored, in flight, pending: the numbers and their overflow check
     private long _writeStartedAt;   // Stopwatch timestamp of the write's first attempt, for the flush latency
 
-    private long _stored;           // row value as of the last confirmed write
     private long _lastSeq;          // row applied_seq as of the last confirmed write
-    private WriteState _write;      // of the write (seq _writeSeq, delta _inFlight) not confirmed yet, if any
+    private WriteState _write;      // of the write (seq _writeSeq, delta _sums.InFlight) not confirmed yet, if any
     private long _writeSeq;
-    private long _inFlight;
-    private long _pending;          // accepted (journal mode: journaled), not yet part of a write
     private int _failures;
     private int _attachAttempts;    // journal mode: attaches to the shard log without an answer in a row
     private int _stashed;
@@ -61,7 +55,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     // what durability decides, chosen once: memory acknowledges an increment once it is in the pending sum, journal once its
     // shard log has persisted it, so a loaded journal counter first attaches to its log, and its writes carry log sequence numbers
     private readonly Action _afterLoad;
-    private readonly Func<long, long, ImmutableArray<RequestDelta>, Int128, IActorRef, IActorRef?, long, bool> _accept;
+    private readonly Func<long, long, ImmutableArray<RequestDelta>, long, IActorRef, IActorRef?, long, bool> _accept;
     private readonly Func<long> _nextWriteSeq;
 
     // journal durability
@@ -119,9 +113,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (_live is not null)
             _ledger.Live.Stopped(_live);
         _ledger.Clean(_key);
-        var unflushed = _inFlight + _pending;
-        if (_write != WriteState.Idle || _pending != 0)
-            _log.Warning("Counter [{CounterKey}] stopped with {Unflushed} unflushed (in flight {InFlight}, pending {Pending}){Note}", _key, unflushed, _inFlight, _pending,
+        if (_write != WriteState.Idle || _sums.Pending != 0)
+            _log.Warning("Counter [{CounterKey}] stopped with {Unflushed} unflushed (in flight {InFlight}, pending {Pending}){Note}", _key, _sums.Unstored,
+                _sums.InFlight, _sums.Pending,
                 _settings.Durability == CounterDurability.Journal ? "; it is in the journal and is written after recovery" : "");
         if (!_groups.IsEmpty)
             _log.Warning("Counter [{CounterKey}] stopped with {Increments} increments not yet journaled; their callers were not acknowledged",
@@ -140,7 +134,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         switch (message)
         {
             case CounterLoaded loaded:
-                _stored = loaded.Stored.Value;
+                _sums.Loaded(loaded.Stored.Value);
                 _lastSeq = loaded.Stored.AppliedSeq;
                 _journaledUpTo = _lastSeq;
                 _failures = 0;
@@ -341,8 +335,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             case GetCounter or FlushCounter when DeferredForJournal(command, replyTo):
                 return false;
             case GetCounter:
-                var pending = _inFlight + _pending;
-                Reply(replyTo, new CounterValue(_key, _stored, pending, _stored + pending));
+                Reply(replyTo, new CounterValue(_key, _sums.Stored, _sums.Unstored, _sums.Stored + _sums.Unstored));
                 return false;
             case FlushCounter:
                 Flush(replyTo);
@@ -393,21 +386,15 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 $"adding {requested} without its repeated requests overflows a 64-bit integer");
 
         var unjournaled = _groups.Unjournaled;
-        var pending = (Int128)_pending + unjournaled + delta;
-        var group = (Int128)_groups.GroupSum + delta;
-        var total = (Int128)_stored + _inFlight + pending;
-        if (!FitsInt64(pending) || !FitsInt64(group) || !FitsInt64(total))
-        {
-            var current = (Int128)_stored + _inFlight + _pending + unjournaled;
+        if (!_sums.Fits(delta, unjournaled, _groups.GroupSum, out var group))
             return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Overflow,
-                $"adding {requested} to the counter's total {current} overflows a 64-bit integer");
-        }
+                $"adding {requested} to the counter's total {_sums.Total(unjournaled)} overflows a 64-bit integer");
 
         return _accept(requested, delta, fresh, group, replyTo, ingest, envelopeId);
     }
 
     /// <summary>Memory durability: the increment is acknowledged once it is in the pending sum.</summary>
-    private bool AcceptInMemory(long requested, long delta, ImmutableArray<RequestDelta> fresh, Int128 group, IActorRef replyTo, IActorRef? ingest, long envelopeId)
+    private bool AcceptInMemory(long requested, long delta, ImmutableArray<RequestDelta> fresh, long group, IActorRef replyTo, IActorRef? ingest, long envelopeId)
     {
         AddPending(delta);
         Counted(fresh);
@@ -419,13 +406,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     /// <summary>Journal durability: the increment joins the group for the next persist and is acknowledged once that is done.</summary>
     /// <returns><c>true</c>: the ingest confirmation is deferred with the answer.</returns>
-    private bool Group(long requested, long delta, ImmutableArray<RequestDelta> fresh, Int128 group, IActorRef replyTo, IActorRef? ingest, long envelopeId)
+    private bool Group(long requested, long delta, ImmutableArray<RequestDelta> fresh, long group, IActorRef replyTo, IActorRef? ingest, long envelopeId)
     {
         if (!_groups.HasRoom)
             return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Saturated,
                 $"counter [{_key}] already has {_groups.Grouped} increments waiting for the journal");
 
-        _groups.Add(_lastWaiting = new JournalWaiting(requested, replyTo, ingest, envelopeId), (long)group, fresh);
+        _groups.Add(_lastWaiting = new JournalWaiting(requested, replyTo, ingest, envelopeId), group, fresh);
         TryPersist();
         return ingest is not null;
     }
@@ -493,7 +480,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         }
         else
         {
-            Reply(replyTo, new CounterFlushed(_key, _stored));
+            Reply(replyTo, new CounterFlushed(_key, _sums.Stored));
         }
     }
 
@@ -504,7 +491,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// than the row's <c>applied_seq</c> whose deltas netted out (the row must still record their sequence number, so that a
     /// replay after the log deleted part of them cannot apply the rest; in memory durability the row is never behind).
     /// </summary>
-    private bool HasUnwritten() => _pending != 0 || _pendingRequests is not null || (_write == WriteState.Idle && _journaledUpTo > _lastSeq);
+    private bool HasUnwritten() => _sums.Pending != 0 || _pendingRequests is not null || (_write == WriteState.Idle && _journaledUpTo > _lastSeq);
 
     private void ArmFlushTimer()
     {
@@ -520,8 +507,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private TimeSpan FlushDelay()
     {
         var delay = JitteredInterval();
-        if (_pendingSince != 0)
-            delay -= System.Diagnostics.Stopwatch.GetElapsedTime(_pendingSince);
+        if (_sums.PendingSince != 0)
+            delay -= System.Diagnostics.Stopwatch.GetElapsedTime(_sums.PendingSince);
         return delay > TimeSpan.Zero ? delay : TimeSpan.Zero;
     }
 
@@ -531,20 +518,15 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return;
         if (!HasUnwritten())
         {
-            AnswerAll(_waitingForPending, new CounterFlushed(_key, _stored));
+            AnswerAll(_waitingForPending, new CounterFlushed(_key, _sums.Stored));
             return;
         }
 
         Timers.Cancel(FlushTick.Instance);
-        _inFlight = _pending;
-        _pending = 0;
+        _sums.BeginWrite();
         _inFlightRequests = ToWrite(_pendingRequests);
         _pendingRequests = null;
-        _inFlightCount = _pendingCount;
-        _pendingCount = 0;
         _writeStartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        _inFlightSince = _pendingSince;
-        _pendingSince = 0;
         _writeSeq = _nextWriteSeq();
         _waitingForInFlight.AddRange(_waitingForPending);
         _waitingForPending.Clear();
@@ -554,7 +536,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private void SendWrite()
     {
         _write = WriteState.Outstanding;
-        _storeWriter.Tell(new WriteCounter(new CounterWrite(_key, _inFlight, _writeSeq) { Requests = _inFlightRequests }));
+        _storeWriter.Tell(new WriteCounter(new CounterWrite(_key, _sums.InFlight, _writeSeq) { Requests = _inFlightRequests }));
         Timers.StartSingleTimer(WriteTimedOut.Instance, WriteTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
     }
 
@@ -577,16 +559,14 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         Timers.Cancel(WriteTimedOut.Instance);
         Timers.Cancel(RetryWrite.Instance);
         _write = WriteState.Idle;
-        _stored = written.Stored.Value;
+        _sums.Written(written.Stored.Value);
         _lastSeq = written.Stored.AppliedSeq;
-        _inFlight = 0;
-        _inFlightCount = 0;
         _inFlightRequests = null;
         _failures = 0;
         CounterMetrics.Flushes.Add(1, _tag);
         CounterMetrics.FlushDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_writeStartedAt).TotalSeconds, _tag);
         UpdateLedger();
-        AnswerAll(_waitingForInFlight, new CounterFlushed(_key, _stored));
+        AnswerAll(_waitingForInFlight, new CounterFlushed(_key, _sums.Stored));
 
         if (_journal is not null && !HasUnwritten())
             _journal.Tell(new KeyStored(_key, _lastSeq)); // the log may delete this key's events up to here
@@ -604,7 +584,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         // that is down for a while does not turn every counter's every retry into a log line
         if (_failures == 1)
             _log.Warning("Counter [{CounterKey}] write {FlushSeq} of {Delta} failed: {Reason}; retrying in {Backoff} (further attempts are logged at debug level)",
-                _key, _writeSeq, _inFlight, reason, backoff);
+                _key, _writeSeq, _sums.InFlight, reason, backoff);
         else
             _log.Debug("Counter [{CounterKey}] write {FlushSeq} failed (attempt {Attempt}): {Reason}; retrying in {Backoff}",
                 _key, _writeSeq, _failures, reason, backoff);
@@ -819,26 +799,20 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// <summary>Adds an accepted (journal mode: journaled) delta to the pending sum and keeps the ledger's age current.</summary>
     private void AddPending(long delta, int increments = 1)
     {
-        _pending = checked(_pending + delta);
-        _pendingCount = _pending == 0 ? 0 : _pendingCount + increments; // netted out: nothing left to store
-        if (_pending == 0)
-            _pendingSince = 0; // netted out: nothing to write
-        else if (_pendingSince == 0)
-            _pendingSince = System.Diagnostics.Stopwatch.GetTimestamp();
+        _sums.Add(delta, increments);
         UpdateLedger();
     }
 
     /// <summary>Tells the node's ledger since when this key holds increments not confirmed stored.</summary>
     private void UpdateLedger()
     {
-        var since = _write != WriteState.Idle ? _inFlightSince : _pending != 0 ? _pendingSince : 0;
+        var since = _sums.OldestUnstored(writing: _write != WriteState.Idle);
         if (since == 0)
             _ledger.Clean(_key);
         else
-            _ledger.Dirty(_key, since, _inFlightCount + _pendingCount);
+            _ledger.Dirty(_key, since, _sums.UnstoredCount);
     }
 
-    private static bool FitsInt64(Int128 value) => value >= long.MinValue && value <= long.MaxValue;
 
     private void Refuse(ICounterCommand command, IActorRef replyTo, ErrorCode code, string message)
     {
