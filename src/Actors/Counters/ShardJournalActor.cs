@@ -42,10 +42,8 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private readonly Queue<string> _toWake = new();
     private readonly HashSet<string> _woken = new(StringComparer.Ordinal);
 
-    // per key with events not known stored: its oldest and newest such event; trimming stops below the oldest
-    private readonly Dictionary<string, (long First, long Last)> _unstored = new(StringComparer.Ordinal);
+    private readonly ShardLogTrims _trims = new(); // which events every key's row holds, so how far the log may delete
     private long _confirmedSeq;  // the newest event whose persist is confirmed
-    private long _trimmedUpTo;
     private long _trimming;      // the sequence number a DeleteMessages in flight deletes up to (0: none)
 
     private readonly HashSet<IActorRef> _attached = new();
@@ -111,7 +109,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                     if (!_recovered.TryGetValue(d.Key, out var events))
                         _recovered[d.Key] = events = new List<JournaledDelta>();
                     events.Add(new JournaledDelta(LastSequenceNr, d.Delta, d.Requests));
-                    Unstored(d.Key, LastSequenceNr);
+                    _trims.Unstored(d.Key, LastSequenceNr);
                 }
 
                 break;
@@ -227,7 +225,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         switch (message)
         {
             case KeyStored stored:
-                Stored(stored);
+                _trims.Stored(stored.Key, stored.UpToSeq);
                 break;
             case ShardEventFailed failed when _persisting is not null && failed.Seq == _seq:
                 // as a failed persist stops a persistent actor: whether the event is in the journal is unknown, so the next
@@ -267,7 +265,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
     private void Trimmed(DeleteMessagesSuccess success)
     {
-        _trimmedUpTo = Math.Max(_trimmedUpTo, success.ToSequenceNr);
+        _trims.Trimmed(success.ToSequenceNr);
         _trimming = 0;
     }
 
@@ -343,22 +341,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         _ledger.PersistsInFlightChanged(-1);
         foreach (var (counter, delta) in batch)
         {
-            Unstored(delta.Key, seq);
+            _trims.Unstored(delta.Key, seq);
             counter.Tell(new DeltaJournaled(seq, delta.Delta));
         }
-    }
-
-    private void Unstored(string key, long seq) =>
-        _unstored[key] = _unstored.TryGetValue(key, out var range) ? (range.First, seq) : (seq, seq);
-
-    private void Stored(KeyStored stored)
-    {
-        if (!_unstored.TryGetValue(stored.Key, out var range))
-            return;
-        if (range.Last <= stored.UpToSeq)
-            _unstored.Remove(stored.Key);
-        else if (range.First <= stored.UpToSeq)
-            _unstored[stored.Key] = (stored.UpToSeq + 1, range.Last); // conservative: the next event of the key is at least this
     }
 
     /// <summary>Deletes the events below the oldest one that still holds a delta not stored.</summary>
@@ -367,10 +352,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     {
         if (_trimming != 0)
             return true;
-        var upTo = _confirmedSeq;
-        foreach (var range in _unstored.Values)
-            upTo = Math.Min(upTo, range.First - 1);
-        if (upTo <= _trimmedUpTo)
+        if (_trims.TrimPoint(_confirmedSeq) is not { } upTo)
             return false;
         _trimming = upTo;
         // through the node's journal writer, so the delete never runs at once with a write (Eventsourced.DeleteMessages would

@@ -1,0 +1,50 @@
+namespace Akka.WriteBehind.Counters;
+
+/// <summary>
+/// INTERNAL API
+/// <para>
+/// What a shard log may delete: per key with events whose deltas its row may not hold yet, the oldest and newest such
+/// event; a trim stops below the oldest of them all. A key's counter reports what its row holds (<see cref="Stored"/>),
+/// which moves its oldest event on or forgets the key. Pure bookkeeping, tested without an actor.
+/// </para>
+/// </summary>
+internal sealed class ShardLogTrims
+{
+    private readonly Dictionary<string, (long First, long Last)> _unstored = new(StringComparer.Ordinal);
+
+    /// <summary>How far the log has deleted.</summary>
+    public long TrimmedUpTo { get; private set; }
+
+    /// <summary>Keys with events not known stored, for tests.</summary>
+    public int UnstoredKeys => _unstored.Count;
+
+    /// <summary>Event <paramref name="seq"/> (confirmed persisted, or replayed) holds a delta of <paramref name="key"/>.</summary>
+    public void Unstored(string key, long seq) =>
+        _unstored[key] = _unstored.TryGetValue(key, out var range) ? (range.First, seq) : (seq, seq);
+
+    /// <summary>The row of <paramref name="key"/> holds every delta up to event <paramref name="upToSeq"/>.</summary>
+    public void Stored(string key, long upToSeq)
+    {
+        if (!_unstored.TryGetValue(key, out var range))
+            return;
+        if (range.Last <= upToSeq)
+            _unstored.Remove(key);
+        else if (range.First <= upToSeq)
+            _unstored[key] = (upToSeq + 1, range.Last); // conservative: the key's next event is at least this one
+    }
+
+    /// <summary>
+    /// The event to delete up to, given the newest confirmed one (<paramref name="confirmedSeq"/>): below the oldest event
+    /// not known stored; <c>null</c> when that deletes nothing new.
+    /// </summary>
+    public long? TrimPoint(long confirmedSeq)
+    {
+        var upTo = confirmedSeq;
+        foreach (var range in _unstored.Values)
+            upTo = Math.Min(upTo, range.First - 1);
+        return upTo > TrimmedUpTo ? upTo : null;
+    }
+
+    /// <summary>The journal deleted up to <paramref name="toSeq"/>.</summary>
+    public void Trimmed(long toSeq) => TrimmedUpTo = Math.Max(TrimmedUpTo, toSeq);
+}

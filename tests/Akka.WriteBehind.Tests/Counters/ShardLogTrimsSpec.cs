@@ -1,0 +1,61 @@
+using Akka.WriteBehind.Counters;
+
+namespace Akka.WriteBehind.Tests.Counters;
+
+/// <summary>How far a shard log may delete, without an actor.</summary>
+public sealed class ShardLogTrimsSpec
+{
+    [Fact]
+    public void Should_trim_below_the_oldest_event_a_row_may_not_hold()
+    {
+        var trims = new ShardLogTrims();
+        trims.Unstored("a", 3);
+        trims.Unstored("b", 5);
+        trims.Unstored("a", 7);
+
+        Assert.Equal(2, trims.TrimPoint(confirmedSeq: 7));
+        trims.Stored("a", 7);
+        Assert.Equal(4, trims.TrimPoint(confirmedSeq: 7));
+        trims.Stored("b", 5);
+        Assert.Equal(7, trims.TrimPoint(confirmedSeq: 7));
+        Assert.Equal(0, trims.UnstoredKeys);
+    }
+
+    [Fact]
+    public void Should_move_a_keys_oldest_event_on_when_its_row_holds_part_of_them()
+    {
+        var trims = new ShardLogTrims();
+        trims.Unstored("a", 3);
+        trims.Unstored("a", 9);
+
+        trims.Stored("a", 5); // stored up to 5: the key's next event is at least 6
+
+        Assert.Equal(5, trims.TrimPoint(confirmedSeq: 9));
+        Assert.Equal(1, trims.UnstoredKeys);
+    }
+
+    [Fact]
+    public void Should_ignore_a_report_older_than_the_keys_events()
+    {
+        var trims = new ShardLogTrims();
+        trims.Unstored("a", 4);
+
+        trims.Stored("a", 2);
+        trims.Stored("unknown", 10);
+
+        Assert.Equal(3, trims.TrimPoint(confirmedSeq: 4));
+    }
+
+    [Fact]
+    public void Should_offer_nothing_that_is_already_deleted()
+    {
+        var trims = new ShardLogTrims();
+        Assert.Equal(6, trims.TrimPoint(confirmedSeq: 6));
+
+        trims.Trimmed(6);
+        Assert.Null(trims.TrimPoint(confirmedSeq: 6));
+        trims.Trimmed(4); // a late answer of an older delete does not move it back
+        Assert.Equal(6, trims.TrimmedUpTo);
+        Assert.Equal(8, trims.TrimPoint(confirmedSeq: 8));
+    }
+}
