@@ -56,6 +56,8 @@ internal static class GroupedChannel
     /// </summary>
     private sealed class Groups<T>(ChannelReader<T> reader, int batchSize, TimeSpan delay)
     {
+        private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
+
         public async Task<Option<(Groups<T>, T[])>> NextAsync()
         {
             var group = new List<T>(Math.Min(batchSize, 64));
@@ -70,7 +72,8 @@ internal static class GroupedChannel
                     var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until);
                     if (left <= TimeSpan.Zero)
                         break;
-                    using var window = new CancellationTokenSource(left);
+                    // a timer waits at most ~49 days: a longer window waits again for what is left
+                    using var window = new CancellationTokenSource(left < LongestWait ? left : LongestWait);
                     var more = reader.WaitToReadAsync(window.Token).AsTask();
                     // the window ending is no error: waited without throwing, then read as an outcome
                     await ((Task)more).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

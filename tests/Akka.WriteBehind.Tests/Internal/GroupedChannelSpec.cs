@@ -92,4 +92,17 @@ public sealed class GroupedChannelSpec(ITestOutputHelper output) : Akka.TestKit.
         await AwaitConditionAsync(() => Task.FromResult(_groups.Count == 1), Generous);
         Assert.Equal([[1, 2, 3]], _groups.ToArray());
     }
+
+    [Fact]
+    public async Task Should_hold_a_window_longer_than_a_timer_can_wait()
+    {
+        var channel = Start(batchSize: 2, delay: TimeSpan.FromDays(100));
+
+        Assert.True(channel.Writer.TryWrite(1));
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300)); // the pipeline did not fail (its owner would hear it)
+        Assert.True(channel.Writer.TryWrite(2));
+
+        await AwaitConditionAsync(() => Task.FromResult(_groups.Count == 1), Generous);
+        Assert.Equal([[1, 2]], _groups.ToArray());
+    }
 }
