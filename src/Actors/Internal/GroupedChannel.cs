@@ -57,33 +57,46 @@ internal static class GroupedChannel
     private sealed class Groups<T>(ChannelReader<T> reader, int batchSize, TimeSpan delay)
     {
         private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
+        private bool _asked; // before the first ask no slot was busy: what waits then found the slots free
 
         public async Task<Option<(Groups<T>, T[])>> NextAsync()
         {
             var group = new List<T>(Math.Min(batchSize, 64));
-            if (!Take(group))
+            if (Take(group) && _asked)
+                return (this, group.ToArray()); // queued while every slot was busy: it waited already
+            _asked = true;
+            if (group.Count == 0)
             {
                 if (!await reader.WaitToReadAsync().ConfigureAwait(false))
-                    return Option<(Groups<T>, T[])>.None;
+                    return Option<(Groups<T>, T[])>.None; // the owner completed the channel
                 Take(group);
-                var until = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
-                while (group.Count < batchSize)
-                {
-                    var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until);
-                    if (left <= TimeSpan.Zero)
-                        break;
-                    // a timer waits at most ~49 days: a longer window waits again for what is left
-                    using var window = new CancellationTokenSource(left < LongestWait ? left : LongestWait);
-                    var more = reader.WaitToReadAsync(window.Token).AsTask();
-                    // the window ending is no error: waited without throwing, then read as an outcome
-                    await ((Task)more).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                    if (!more.IsCompletedSuccessfully || !more.Result)
-                        break;
-                    Take(group);
-                }
             }
 
-            return group.Count == 0 ? Option<(Groups<T>, T[])>.None : (this, group.ToArray());
+            await JoinWithinDelayAsync(group).ConfigureAwait(false);
+            return (this, group.ToArray());
+        }
+
+        /// <summary>Lets what arrives within <c>delay</c> of the group's first item join it, up to its size.</summary>
+        private async Task JoinWithinDelayAsync(List<T> group)
+        {
+            var until = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
+            while (group.Count < batchSize)
+            {
+                var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), until);
+                if (left <= TimeSpan.Zero)
+                    return;
+                // a timer waits at most ~49 days: a longer window waits again for what is left
+                using var window = new CancellationTokenSource(left < LongestWait ? left : LongestWait);
+                var more = reader.WaitToReadAsync(window.Token).AsTask();
+                // the window ending is no error: waited without throwing, then read as an outcome; a cancelled wait goes
+                // round again, where the time left says whether the window ended or only this timer
+                await ((Task)more).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (more.IsCanceled)
+                    continue;
+                if (!more.IsCompletedSuccessfully || !more.Result)
+                    return;
+                Take(group);
+            }
         }
 
         private bool Take(List<T> group)
