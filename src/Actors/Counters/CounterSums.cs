@@ -48,8 +48,9 @@ internal sealed class CounterSums
         var pending = (Int128)Pending + unjournaled + delta;
         var grouped = (Int128)groupSum + delta;
         var total = (Int128)Stored + InFlight + pending;
-        group = FitsInt64(grouped) ? (long)grouped : 0;
-        return FitsInt64(pending) && FitsInt64(grouped) && FitsInt64(total);
+        var fits = FitsInt64(pending) && FitsInt64(grouped) && FitsInt64(total);
+        group = fits ? (long)grouped : 0;
+        return fits;
     }
 
     /// <summary>The counter's total with <paramref name="unjournaled"/>, for an overflow's message.</summary>

@@ -44,7 +44,6 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
     private readonly ShardLogTrims _trims = new(); // which events every key's row holds, so how far the log may delete
     private long _confirmedSeq;  // the newest event whose persist is confirmed
-    private long _trimming;      // the sequence number a DeleteMessages in flight deletes up to (0: none)
 
     private readonly HashSet<IActorRef> _attached = new();
     private List<(IActorRef Counter, KeyDelta Delta)> _group = new();
@@ -266,14 +265,13 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private void Trimmed(DeleteMessagesSuccess success)
     {
         _trims.Trimmed(success.ToSequenceNr);
-        _trimming = 0;
     }
 
     private void TrimFailed(DeleteMessagesFailure failure)
     {
         _log.Warning(failure.Cause, "Deleting events of {0} up to {1} failed; a later trim (or the next replay) deletes them",
             PersistenceId, failure.ToSequenceNr);
-        _trimming = 0;
+        _trims.TrimFailed();
     }
 
     private void Rejected(List<(IActorRef Counter, KeyDelta Delta)> batch, Exception cause)
@@ -350,11 +348,10 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// <returns>Whether a delete is in flight.</returns>
     private bool Trim()
     {
-        if (_trimming != 0)
+        if (_trims.Trimming)
             return true;
-        if (_trims.TrimPoint(_confirmedSeq) is not { } upTo)
+        if (_trims.BeginTrim(_confirmedSeq) is not { } upTo)
             return false;
-        _trimming = upTo;
         // through the node's journal writer, so the delete never runs at once with a write (Eventsourced.DeleteMessages would
         // also refuse sequence numbers above those this actor persisted itself); the writer hands back the journal's answer
         _writer.Tell(new TrimShardLog(PersistenceId, upTo));

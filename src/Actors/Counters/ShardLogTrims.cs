@@ -15,6 +15,11 @@ internal sealed class ShardLogTrims
     /// <summary>How far the log has deleted.</summary>
     public long TrimmedUpTo { get; private set; }
 
+    /// <summary>Whether a delete is in flight (a log runs one at a time).</summary>
+    public bool Trimming => _trimming != 0;
+
+    private long _trimming; // what the delete in flight deletes up to (0: none)
+
     /// <summary>Keys with events not known stored, for tests.</summary>
     public int UnstoredKeys => _unstored.Count;
 
@@ -45,6 +50,23 @@ internal sealed class ShardLogTrims
         return upTo > TrimmedUpTo ? upTo : null;
     }
 
+    /// <summary>Starts a delete up to <see cref="TrimPoint"/>, unless one is in flight or there is nothing new to delete.</summary>
+    /// <returns>The event to delete up to, or <c>null</c>: no delete starts.</returns>
+    public long? BeginTrim(long confirmedSeq)
+    {
+        if (Trimming || TrimPoint(confirmedSeq) is not { } upTo)
+            return null;
+        _trimming = upTo;
+        return upTo;
+    }
+
     /// <summary>The journal deleted up to <paramref name="toSeq"/>.</summary>
-    public void Trimmed(long toSeq) => TrimmedUpTo = Math.Max(TrimmedUpTo, toSeq);
+    public void Trimmed(long toSeq)
+    {
+        TrimmedUpTo = Math.Max(TrimmedUpTo, toSeq);
+        _trimming = 0;
+    }
+
+    /// <summary>The delete in flight failed: its events stay for a later trim (or the next replay).</summary>
+    public void TrimFailed() => _trimming = 0;
 }

@@ -18,20 +18,19 @@ internal sealed class ConfigReader(Config config, Func<string, string> pathOf)
             throw new ConfigurationException($"{PathOf(key)} {what}.");
     }
 
-    public TimeSpan PositiveDuration(string key)
-    {
-        Present(key);
-        var value = Parse(key, () => config.GetTimeSpan(key));
-        Require(value > TimeSpan.Zero, key, "must be a positive duration");
-        return value;
-    }
+    public TimeSpan PositiveDuration(string key) => Duration(key, zeroAllowed: false);
 
     /// <summary>A duration of zero or more.</summary>
-    public TimeSpan NonNegativeDuration(string key)
+    public TimeSpan NonNegativeDuration(string key) => Duration(key, zeroAllowed: true);
+
+    private TimeSpan Duration(string key, bool zeroAllowed)
     {
         Present(key);
         var value = Parse(key, () => config.GetTimeSpan(key));
-        Require(value >= TimeSpan.Zero, key, "must be zero or a positive duration");
+        if (zeroAllowed)
+            Require(value >= TimeSpan.Zero, key, "must be zero or a positive duration");
+        else
+            Require(value > TimeSpan.Zero, key, "must be a positive duration");
         return value;
     }
 

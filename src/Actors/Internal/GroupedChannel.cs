@@ -38,7 +38,7 @@ internal static class GroupedChannel
         return channel.Writer;
     }
 
-    /// <summary>Runs the pipeline on <paramref name="reader"/> (the specs watch the channel drain).</summary>
+    /// <summary>Runs the pipeline on <paramref name="reader"/> (specs keep the channel to write to it and watch it).</summary>
     internal static void Run<T>(ChannelReader<T> reader, IMaterializer materializer, IActorRef owner, int batchSize, TimeSpan delay,
         int parallelism, Func<T[], Task<Done>> handle, string name)
     {

@@ -58,4 +58,21 @@ public sealed class ShardLogTrimsSpec
         Assert.Equal(6, trims.TrimmedUpTo);
         Assert.Equal(8, trims.TrimPoint(confirmedSeq: 8));
     }
+
+    [Fact]
+    public void Should_run_one_delete_at_a_time_and_start_again_after_a_failed_one()
+    {
+        var trims = new ShardLogTrims();
+
+        Assert.Equal(4, trims.BeginTrim(confirmedSeq: 4));
+        Assert.True(trims.Trimming);
+        Assert.Null(trims.BeginTrim(confirmedSeq: 9)); // one in flight
+
+        trims.TrimFailed();
+        Assert.False(trims.Trimming);
+        Assert.Equal(9, trims.BeginTrim(confirmedSeq: 9)); // the failed one's events are offered again
+        trims.Trimmed(9);
+        Assert.False(trims.Trimming);
+        Assert.Null(trims.BeginTrim(confirmedSeq: 9));
+    }
 }
