@@ -247,15 +247,17 @@ internal sealed class CallGroupActor<TId> : UntypedActor, IWithTimers where TId 
         if (_unsettled > 0)
             return;
         Timers.Cancel(GroupDeadline.Instance);
-        Deliver();
         if (_abandoned.Count == 0)
         {
+            Deliver();
             Context.Stop(Self);
             return;
         }
 
+        // the grace starts before the result goes out, so whoever holds the result knows the grace is already counting
         Become(Lingering);
         Timers.StartSingleTimer(LingerOver.Instance, LingerOver.Instance, _settings.LateReplyGrace);
+        Deliver();
     }
 
     private void Deliver()

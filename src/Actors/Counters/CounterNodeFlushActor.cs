@@ -40,8 +40,9 @@ internal sealed class CounterNodeFlushActor : UntypedActor, IWithTimers
 
     protected override void PreStart()
     {
-        _ingest.Tell(ListIngestKeys.Instance);
+        // the deadline runs before anything goes out: whoever sees the request knows the deadline is counting
         Timers.StartSingleTimer(Deadline.Instance, Deadline.Instance, _request.Timeout);
+        _ingest.Tell(ListIngestKeys.Instance);
     }
 
     protected override void OnReceive(object message)
