@@ -206,13 +206,25 @@ internal sealed class HostProcess : IDisposable
         }
     }
 
-    /// <summary>A TCP port on 127.0.0.1 that is free now.</summary>
+    /// <summary>A TCP port on 127.0.0.1 that is free now and that this process has not handed out before.</summary>
     public static int FreeTcpPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        // the kernel may hand the same free port to two binds in a row once the first is released: a Host then got one port
+        // for HTTP and Akka and failed to start. Ports are never handed out twice by this process.
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                    return port;
+            }
+        }
     }
+
+    private static readonly HashSet<int> HandedOut = new();
 
     /// <summary>The Host built next to this test assembly: tests/…/bin/&lt;Config&gt;/&lt;tfm&gt; → src/Host/bin/&lt;Config&gt;/&lt;tfm&gt;.</summary>
     private static string HostAssemblyPath()
