@@ -455,8 +455,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     private void RunDeferred()
     {
-        foreach (var deferred in _groups.TakeReady())
-            Handle(deferred.Command, deferred.ReplyTo, null, 0);
+        var ready = _groups.TakeReady();
+        for (var i = 0; i < ready.Count; i++)
+            Handle(ready[i].Command, ready[i].ReplyTo, null, 0);
     }
 
     private void Flush(IActorRef replyTo)

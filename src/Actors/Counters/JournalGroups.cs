@@ -18,6 +18,7 @@ internal sealed class JournalGroups
     private long _groupSum;
     private List<RequestDelta>? _groupRequests;
     private List<JournalWaiting>? _persisting;
+    private List<JournalWaiting>? _spare; // the list of the last persist ended, reused for the next group once answered
     private long _persistsStarted;
     private long _persistsCompleted;
     private readonly List<DeferredCommand> _deferred = new();
@@ -83,17 +84,24 @@ internal sealed class JournalGroups
         PersistingSum = _groupSum;
         PersistingRequests = _groupRequests?.ToImmutableArray() ?? default;
         _persistsStarted++;
-        _group = new List<JournalWaiting>();
+        // with about one increment per key per persist, a new list (and its array) per persist was paid per increment
+        _group = _spare ?? new List<JournalWaiting>();
+        _group.Clear();
+        _spare = null;
         _groupSum = 0;
         _groupRequests = null;
         return true;
     }
 
-    /// <summary>Ends the persist in flight (journaled or failed) and returns its increments, to be answered.</summary>
+    /// <summary>
+    /// Ends the persist in flight (journaled or failed) and returns its increments, to be answered. The list is reused for
+    /// a later group: answer them before the next <see cref="TryStartPersist"/>.
+    /// </summary>
     public List<JournalWaiting> EndPersist()
     {
         var ended = _persisting ?? throw new InvalidOperationException("no persist in flight");
         _persisting = null;
+        _spare = ended;
         PersistingSum = 0;
         PersistingRequests = default;
         _persistsCompleted++;
@@ -128,9 +136,11 @@ internal sealed class JournalGroups
     }
 
     /// <summary>The deferred reads and flushes whose persists are done, in arrival order; they leave the list.</summary>
-    public List<DeferredCommand> TakeReady()
+    public IReadOnlyList<DeferredCommand> TakeReady()
     {
-        if (_deferred.Count == 0)
+        // deferred in the order of the persists they wait for: when the first is not ready none is (and nothing is allocated,
+        // which asking after every persist used to do)
+        if (_deferred.Count == 0 || _deferred[0].NeededPersist > _persistsCompleted)
             return [];
         var ready = _deferred.Where(d => d.NeededPersist <= _persistsCompleted).ToList();
         _deferred.RemoveAll(d => d.NeededPersist <= _persistsCompleted);
