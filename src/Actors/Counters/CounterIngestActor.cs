@@ -215,7 +215,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         }
 
         // callers of IncrementAsync hear the refusal themselves; a log line is for the fire-and-forget ones nobody tells
-        if ((aggregate.Waiters?.Count ?? 0) < aggregate.Count)
+        if (aggregate.WaiterCount() < aggregate.Count)
             _log.Warning("Counter [{0}] refused a fast-path aggregate of {1} increments (delta {2}): {3} {4}",
                 rejected.Key, aggregate.Count, aggregate.Sum, rejected.Code, rejected.Message);
         _fastPath.Refuse(rejected.Key, aggregate, rejected.Code, rejected.Message);
