@@ -62,7 +62,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private IActorRef? _journal;             // the shard log while attached (null: not attached)
     private long _journaledUpTo;             // the newest shard-log event holding a delta of this key
     private readonly JournalGroups _groups;  // increments and reads on their way through the log
-    private JournalWaiting? _lastWaiting;    // the increment last put in a group (a command set's slot is freed with it)
+    private JournalGroups.Slot? _lastWaiting; // the increment last put in a group (a command set's slot is freed with it)
 
     public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId)
     {
@@ -355,7 +355,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// </summary>
     private void HandleSet(CounterCommandSet set, IActorRef ingest)
     {
-        JournalWaiting? last = null;
+        JournalGroups.Slot? last = null;
         foreach (var queued in set.Commands)
         {
             _lastWaiting = null;
@@ -363,11 +363,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             last = _lastWaiting ?? last;
         }
 
-        if (last is not null)
-        {
-            last.Ingest = ingest;
-            last.EnvelopeId = set.Id;
-        }
+        if (last is { } slot)
+            JournalGroups.HandOver(slot, ingest, set.Id);
         else
             ingest.Tell(new CounterEnvelopeTaken(set.Id));
     }
@@ -412,7 +409,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Saturated,
                 $"counter [{_key}] already has {_groups.Grouped} increments waiting for the journal");
 
-        _groups.Add(_lastWaiting = new JournalWaiting(requested, replyTo, ingest, envelopeId), group, fresh);
+        _groups.Add(new JournalWaiting(requested, replyTo, ingest, envelopeId), group, fresh);
+        _lastWaiting = _groups.Last;
         TryPersist();
         return ingest is not null;
     }
@@ -431,7 +429,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return false;
         }
 
-        _lastWaiting = refusal;
+        _lastWaiting = _groups.Last;
         return ingest is not null;
     }
 

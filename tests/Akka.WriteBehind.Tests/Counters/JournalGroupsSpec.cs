@@ -93,8 +93,6 @@ public sealed class JournalGroupsSpec
     public void Should_allocate_nothing_per_persist_once_warm()
     {
         var groups = new JournalGroups(10);
-        var waiting = Inc(1);
-        var read = new GetCounter("k");
         for (var i = 0; i < 3; i++)
             Persist(); // the lists reach their size and the code is jitted
 
@@ -105,12 +103,29 @@ public sealed class JournalGroupsSpec
 
         void Persist()
         {
-            groups.Add(waiting, 1, default);
+            groups.Add(Inc(1), 1, default); // a struct in the group's list: nothing allocated per increment
             Assert.True(groups.TryStartPersist());
             // counted, not enumerated: an enumerator through the interface would be the test's own allocation
             Assert.True(groups.TakeReady().Count == 0);
             Assert.True(groups.EndPersist().Count == 1);
         }
+    }
+
+    [Fact]
+    public void Should_hand_a_command_sets_ingest_slot_to_its_last_increment_wherever_it_waits()
+    {
+        var groups = new JournalGroups(10);
+        groups.Add(Inc(1), 1, default);
+        var first = groups.Last;
+        Assert.True(groups.TryStartPersist()); // the increment now waits in the persist in flight
+        Assert.True(groups.TryQueueRefusal(new JournalWaiting(2, ActorRefs.Nobody, null, 0, new CounterRejected("k", ErrorCode.Overflow, "x"))));
+        var refusal = groups.Last;
+
+        JournalGroups.HandOver(first, ActorRefs.Nobody, 7);
+        JournalGroups.HandOver(refusal, ActorRefs.Nobody, 8);
+        var answered = groups.EndPersist();
+        Assert.Equal([(1L, 7L), (2L, 8L)], answered.Select(w => (w.Delta, w.EnvelopeId)));
+        Assert.All(answered, w => Assert.Same(ActorRefs.Nobody, w.Ingest));
     }
 
     [Fact]
