@@ -63,6 +63,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private long _journaledUpTo;             // the newest shard-log event holding a delta of this key
     private readonly JournalGroups _groups;  // increments and reads on their way through the log
     private JournalGroups.Slot? _lastWaiting; // the increment last put in a group (a command set's slot is freed with it)
+    private IncrementAccepted? _lastAccepted; // the answer last given to an accepted increment (see Accepted)
 
     public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId)
     {
@@ -396,7 +397,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         AddPending(delta);
         Counted(fresh);
         CounterMetrics.Increments.Add(1, _tag);
-        Reply(replyTo, new IncrementAccepted(_key, requested));
+        Reply(replyTo, Accepted(requested));
         ArmFlushTimer();
         return false;
     }
@@ -662,7 +663,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             if (waiting.Refusal is { } refusal)
                 Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, refusal.Code, refusal.Message);
             else
-                Reply(waiting.ReplyTo, new IncrementAccepted(_key, waiting.Delta));
+                Reply(waiting.ReplyTo, Accepted(waiting.Delta));
             waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
         }
 
@@ -821,6 +822,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         else
             _log.Warning("Counter [{CounterKey}] refused {Command} ({ErrorCode}): {Reason}", _key, command, code, message);
     }
+
+    /// <summary>
+    /// The answer to an accepted increment of <paramref name="delta"/>: the previous one again when the delta is the same (an
+    /// immutable message; mostly the same delta, e.g. 1, so not a new one per acknowledged increment).
+    /// </summary>
+    private IncrementAccepted Accepted(long delta) =>
+        _lastAccepted is { } last && last.Delta == delta ? last : _lastAccepted = new IncrementAccepted(_key, delta);
 
     private static void Reply(IActorRef replyTo, ICounterReply reply)
     {

@@ -387,11 +387,17 @@ public sealed class CounterFastPath
     }
 
     /// <summary>INTERNAL API: the aggregate is durable under the set's durability; its waiters hear so.</summary>
-    internal void Delivered(string key, Aggregate aggregate)
+    /// <param name="key">The aggregate's key.</param>
+    /// <param name="aggregate">The aggregate.</param>
+    /// <param name="answer">The entity's answer to it, if any: handed on as it is to a waiter whose delta it names (an
+    /// immutable message, so a lone caller of a key costs no answer of its own).</param>
+    internal void Delivered(string key, Aggregate aggregate, IncrementAccepted? answer = null)
     {
         Interlocked.Add(ref _delivered, aggregate.Count);
         for (var waiter = aggregate.Waiters; waiter is not null; waiter = waiter.Next)
-            waiter.TrySetResult(new IncrementAccepted(key, waiter.Delta));
+            waiter.TrySetResult(answer is not null && answer.Delta == waiter.Delta && answer.Key == key
+                ? answer
+                : new IncrementAccepted(key, waiter.Delta));
     }
 
     /// <summary>INTERNAL API: the aggregate's entity refused it; its waiters hear why.</summary>

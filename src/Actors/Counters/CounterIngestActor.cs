@@ -168,7 +168,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 break;
             case IncrementAccepted accepted:
                 if (AnsweredAggregate(accepted.Key) is { } aggregate)
-                    _fastPath.Delivered(accepted.Key, aggregate);
+                    _fastPath.Delivered(accepted.Key, aggregate, accepted);
                 break;
             case CounterRejected rejected:
                 AggregateRejected(rejected);

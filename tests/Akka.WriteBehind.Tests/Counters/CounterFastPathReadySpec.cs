@@ -112,4 +112,19 @@ public sealed class CounterFastPathReadySpec
         var replies = await Task.WhenAll(tasks.Prepend(first));
         Assert.Equal(Enumerable.Range(1, 101).Select(d => (long)d), replies.Cast<IncrementAccepted>().Select(r => r.Delta));
     }
+
+    [Fact]
+    public async Task Should_hand_the_entitys_answer_to_the_waiters_whose_delta_it_names()
+    {
+        var path = new CounterFastPath(10);
+        var one = path.IncrementAsync("k", 1);
+        var other = path.IncrementAsync("k", 2);
+        var drained = new List<CounterFastPath.Aggregate>();
+        path.DrainReady((_, aggregate) => drained.Add(aggregate), _ => false, () => true);
+
+        var answer = new IncrementAccepted("k", 1);
+        path.Delivered("k", Assert.Single(drained), answer);
+        Assert.Same(answer, await one); // no answer of its own
+        Assert.Equal(new IncrementAccepted("k", 2), await other);
+    }
 }
