@@ -62,7 +62,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private IActorRef? _journal;             // the shard log while attached (null: not attached)
     private long _journaledUpTo;             // the newest shard-log event holding a delta of this key
     private readonly JournalGroups _groups;  // increments and reads on their way through the log
-    private JournalWaiting? _lastWaiting;    // the increment last put in a group (a command set's slot is freed with it)
+    private JournalGroups.Slot? _lastWaiting; // the increment last put in a group (a command set's slot is freed with it)
+    private IncrementAccepted? _lastAccepted; // the answer last given to an accepted increment (see Accepted)
 
     public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId)
     {
@@ -355,7 +356,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// </summary>
     private void HandleSet(CounterCommandSet set, IActorRef ingest)
     {
-        JournalWaiting? last = null;
+        JournalGroups.Slot? last = null;
         foreach (var queued in set.Commands)
         {
             _lastWaiting = null;
@@ -363,11 +364,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             last = _lastWaiting ?? last;
         }
 
-        if (last is not null)
-        {
-            last.Ingest = ingest;
-            last.EnvelopeId = set.Id;
-        }
+        if (last is { } slot)
+            JournalGroups.HandOver(slot, ingest, set.Id);
         else
             ingest.Tell(new CounterEnvelopeTaken(set.Id));
     }
@@ -399,7 +397,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         AddPending(delta);
         Counted(fresh);
         CounterMetrics.Increments.Add(1, _tag);
-        Reply(replyTo, new IncrementAccepted(_key, requested));
+        Reply(replyTo, Accepted(requested));
         ArmFlushTimer();
         return false;
     }
@@ -412,7 +410,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Saturated,
                 $"counter [{_key}] already has {_groups.Grouped} increments waiting for the journal");
 
-        _groups.Add(_lastWaiting = new JournalWaiting(requested, replyTo, ingest, envelopeId), group, fresh);
+        _groups.Add(new JournalWaiting(requested, replyTo, ingest, envelopeId), group, fresh);
+        _lastWaiting = _groups.Last;
         TryPersist();
         return ingest is not null;
     }
@@ -431,7 +430,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return false;
         }
 
-        _lastWaiting = refusal;
+        _lastWaiting = _groups.Last;
         return ingest is not null;
     }
 
@@ -455,8 +454,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     private void RunDeferred()
     {
-        foreach (var deferred in _groups.TakeReady())
-            Handle(deferred.Command, deferred.ReplyTo, null, 0);
+        var ready = _groups.TakeReady();
+        for (var i = 0; i < ready.Count; i++)
+            Handle(ready[i].Command, ready[i].ReplyTo, null, 0);
     }
 
     private void Flush(IActorRef replyTo)
@@ -663,7 +663,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             if (waiting.Refusal is { } refusal)
                 Refuse(new Increment(_key, waiting.Delta), waiting.ReplyTo, refusal.Code, refusal.Message);
             else
-                Reply(waiting.ReplyTo, new IncrementAccepted(_key, waiting.Delta));
+                Reply(waiting.ReplyTo, Accepted(waiting.Delta));
             waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
         }
 
@@ -822,6 +822,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         else
             _log.Warning("Counter [{CounterKey}] refused {Command} ({ErrorCode}): {Reason}", _key, command, code, message);
     }
+
+    /// <summary>
+    /// The answer to an accepted increment of <paramref name="delta"/>: the previous one again when the delta is the same (an
+    /// immutable message; mostly the same delta, e.g. 1, so not a new one per acknowledged increment).
+    /// </summary>
+    private IncrementAccepted Accepted(long delta) =>
+        _lastAccepted is { } last && last.Delta == delta ? last : _lastAccepted = new IncrementAccepted(_key, delta);
 
     private static void Reply(IActorRef replyTo, ICounterReply reply)
     {

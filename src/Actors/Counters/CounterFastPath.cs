@@ -213,7 +213,10 @@ public sealed class CounterFastPath
                 }
 
                 if (waiter is not null)
-                    (cell.Waiters ??= new List<Waiter>()).Add(waiter);
+                {
+                    waiter.Next = cell.Waiters; // a chain through the waiters: no list per key per drain
+                    cell.Waiters = waiter;
+                }
                 if (requestId is not null)
                     (cell.Requests ??= new List<RequestDelta>()).Add(new RequestDelta(requestId, delta));
                 MarkReady(key, cell);
@@ -384,20 +387,24 @@ public sealed class CounterFastPath
     }
 
     /// <summary>INTERNAL API: the aggregate is durable under the set's durability; its waiters hear so.</summary>
-    internal void Delivered(string key, Aggregate aggregate)
+    /// <param name="key">The aggregate's key.</param>
+    /// <param name="aggregate">The aggregate.</param>
+    /// <param name="answer">The entity's answer to it, if any: handed on as it is to a waiter whose delta it names (an
+    /// immutable message, so a lone caller of a key costs no answer of its own).</param>
+    internal void Delivered(string key, Aggregate aggregate, IncrementAccepted? answer = null)
     {
         Interlocked.Add(ref _delivered, aggregate.Count);
-        if (aggregate.Waiters is { } waiters)
-            foreach (var waiter in waiters)
-                waiter.TrySetResult(new IncrementAccepted(key, waiter.Delta));
+        for (var waiter = aggregate.Waiters; waiter is not null; waiter = waiter.Next)
+            waiter.TrySetResult(answer is not null && answer.Delta == waiter.Delta && answer.Key == key
+                ? answer
+                : new IncrementAccepted(key, waiter.Delta));
     }
 
     /// <summary>INTERNAL API: the aggregate's entity refused it; its waiters hear why.</summary>
     internal void Refuse(string key, Aggregate aggregate, ErrorCode code, string message)
     {
-        if (aggregate.Waiters is { } waiters)
-            foreach (var waiter in waiters)
-                waiter.TrySetResult(new CounterRejected(key, code, message));
+        for (var waiter = aggregate.Waiters; waiter is not null; waiter = waiter.Next)
+            waiter.TrySetResult(new CounterRejected(key, code, message));
         try
         {
             Refused?.Invoke(new FastIncrementRefusal(key, aggregate.Sum, aggregate.Count, code, message));
@@ -453,9 +460,21 @@ public sealed class CounterFastPath
         }
     }
 
-    /// <summary>INTERNAL API: the sum of <see cref="Count"/> buffered increments of one key, and the callers waiting for its outcome.</summary>
-    internal readonly record struct Aggregate(long Sum, long Count, List<Waiter>? Waiters = null, List<RequestDelta>? Requests = null)
+    /// <summary>
+    /// INTERNAL API: the sum of <see cref="Count"/> buffered increments of one key, and the callers waiting for its outcome
+    /// (<see cref="Waiters"/>: the newest, chained through <see cref="Waiter.Next"/>).
+    /// </summary>
+    internal readonly record struct Aggregate(long Sum, long Count, Waiter? Waiters = null, List<RequestDelta>? Requests = null)
     {
+        /// <summary>How many callers wait for this aggregate's outcome.</summary>
+        public int WaiterCount()
+        {
+            var count = 0;
+            for (var waiter = Waiters; waiter is not null; waiter = waiter.Next)
+                count++;
+            return count;
+        }
+
         /// <summary>The increment the entity is sent for this aggregate: with the request ids when some increments had one.</summary>
         public ICounterCommand ToCommand(string key) => Requests is null
             ? new Increment(key, Sum)
@@ -466,6 +485,9 @@ public sealed class CounterFastPath
     internal sealed class Waiter(long delta) : TaskCompletionSource<ICounterReply>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
         public long Delta { get; } = delta;
+
+        /// <summary>The caller added to the same aggregate before this one (set under the cell's lock, read once it is drained).</summary>
+        public Waiter? Next { get; set; }
     }
 
     private sealed class Cell
@@ -473,7 +495,7 @@ public sealed class CounterFastPath
         public long Sum;
         public long Count;
         public List<Aggregate>? Splits; // earlier aggregates, closed because adding to them overflowed (or restored)
-        public List<Waiter>? Waiters;   // callers of IncrementAsync whose increments are in Sum
+        public Waiter? Waiters;         // callers of IncrementAsync whose increments are in Sum, newest first
         public List<RequestDelta>? Requests; // increments in Sum sent with a request id
         public bool Retired;
         public bool Queued;             // the key is on the ready queue

@@ -59,7 +59,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     private readonly Action<string, CounterFastPath.Aggregate> _admitAggregate;
     private readonly Func<string, bool> _aggregateInFlight;
     private readonly Func<bool> _mayStart;
-    private readonly Dictionary<string, Queue<CounterFastPath.Aggregate>> _fastAwaiting = new(StringComparer.Ordinal); // sent, not answered
+    private readonly AggregatesInFlight _fastAwaiting = new(); // sent, not answered
     private bool _fastRestored; // the last drain put aggregates back (a queue bound was reached): a fact about the fast path's
                                 // buffer that a drain sets and the drain-complete check reads, not a mode of the stage
     private readonly CounterLiveEntities _live;
@@ -73,7 +73,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         _fastPath = fastPath;
         _admitAggregate = AdmitAggregate;
         _live = ledger.Live;
-        _aggregateInFlight = key => _fastAwaiting.ContainsKey(key);
+        _aggregateInFlight = _fastAwaiting.Contains;
         _mayStart = () => _headroom-- > 0;
         _settings = settings;
         _queueLedger = queueLedger;
@@ -168,7 +168,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 break;
             case IncrementAccepted accepted:
                 if (AnsweredAggregate(accepted.Key) is { } aggregate)
-                    _fastPath.Delivered(accepted.Key, aggregate);
+                    _fastPath.Delivered(accepted.Key, aggregate, accepted);
                 break;
             case CounterRejected rejected:
                 AggregateRejected(rejected);
@@ -215,7 +215,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         }
 
         // callers of IncrementAsync hear the refusal themselves; a log line is for the fire-and-forget ones nobody tells
-        if ((aggregate.Waiters?.Count ?? 0) < aggregate.Count)
+        if (aggregate.WaiterCount() < aggregate.Count)
             _log.Warning("Counter [{0}] refused a fast-path aggregate of {1} increments (delta {2}): {3} {4}",
                 rejected.Key, aggregate.Count, aggregate.Sum, rejected.Code, rejected.Message);
         _fastPath.Refuse(rejected.Key, aggregate, rejected.Code, rejected.Message);
@@ -299,9 +299,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             return;
         }
 
-        if (!_fastAwaiting.TryGetValue(key, out var awaiting))
-            _fastAwaiting[key] = awaiting = new Queue<CounterFastPath.Aggregate>();
-        awaiting.Enqueue(aggregate);
+        _fastAwaiting.Add(key, aggregate);
     }
 
     /// <summary>
@@ -329,15 +327,10 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// <summary>The entity's answer to an aggregate: answers of one key come in the order the aggregates were sent.</summary>
     private CounterFastPath.Aggregate? AnsweredAggregate(string key)
     {
-        if (!_fastAwaiting.TryGetValue(key, out var awaiting))
+        if (!_fastAwaiting.TryTake(key, out var aggregate, out var wasLast))
             return null;
-        var aggregate = awaiting.Dequeue();
-        if (awaiting.Count == 0)
-        {
-            _fastAwaiting.Remove(key);
+        if (wasLast)
             _fastPath.Requeue(key); // what grew while it was in flight goes with the next drain
-        }
-
         return aggregate;
     }
 

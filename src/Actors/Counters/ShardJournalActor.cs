@@ -48,6 +48,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private readonly HashSet<IActorRef> _attached = new();
     private List<(IActorRef Counter, KeyDelta Delta)> _group = new();
     private List<(IActorRef Counter, KeyDelta Delta)>? _persisting;
+    private List<(IActorRef Counter, KeyDelta Delta)>? _spare; // the answered persist's list, the next group's
     private long _lastPersistStarted; // Stopwatch timestamp
 
     public ShardJournalActor(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer)
@@ -280,6 +281,14 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         _ledger.PersistsInFlightChanged(-1);
         foreach (var (counter, _) in batch)
             counter.Tell(new DeltaRejected($"journal rejected the write: {cause.GetType().Name}: {cause.Message}"));
+        Recycle(batch);
+    }
+
+    /// <summary>An answered persist's list becomes the next group's.</summary>
+    private void Recycle(List<(IActorRef Counter, KeyDelta Delta)> batch)
+    {
+        batch.Clear();
+        _spare = batch;
     }
 
     private IActorRef Region => _region ??= ClusterSharding.Get(Context.System).ShardRegion(_settings.TypeName);
@@ -325,11 +334,16 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
         _lastPersistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var batch = _group;
-        _group = new List<(IActorRef, KeyDelta)>();
+        // the two lists take turns: a new one per persist, grown delta by delta, was paid per increment
+        _group = _spare ?? new List<(IActorRef, KeyDelta)>(batch.Count);
+        _spare = null;
         _persisting = batch;
         _ledger.PersistsInFlightChanged(1);
-        var deltas = batch.Select(b => b.Delta).ToImmutableArray();
-        _writer.Tell(new WriteShardEvent(PersistenceId, ++_seq, new ShardIncrements(deltas), _writerGuid));
+        var deltas = new KeyDelta[batch.Count]; // the event's own array, exactly its size (it lives on in the journal's write)
+        for (var i = 0; i < deltas.Length; i++)
+            deltas[i] = batch[i].Delta;
+        _writer.Tell(new WriteShardEvent(PersistenceId, ++_seq,
+            new ShardIncrements(System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(deltas)), _writerGuid));
     }
 
     private void Persisted(List<(IActorRef Counter, KeyDelta Delta)> batch, long seq)
@@ -342,6 +356,8 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             _trims.Unstored(delta.Key, seq);
             counter.Tell(new DeltaJournaled(seq, delta.Delta));
         }
+
+        Recycle(batch);
     }
 
     /// <summary>Deletes the events below the oldest one that still holds a delta not stored.</summary>

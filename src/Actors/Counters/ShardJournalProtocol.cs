@@ -106,14 +106,18 @@ internal sealed class CounterEventSerializer : SerializerWithStringManifest
 
     private static byte[] Write(ShardIncrements e)
     {
+        // sized exactly first: a buffer of the largest possible size and a copy of its used part cost twice the event's bytes
         var withRequests = HasRequests(e);
-        var size = 10;
+        var size = VarintSize((ulong)e.Deltas.Length);
         foreach (var d in e.Deltas)
         {
-            size += 20 + Encoding.UTF8.GetMaxByteCount(d.Key.Length);
-            if (withRequests && !d.Requests.IsDefaultOrEmpty)
-                foreach (var r in d.Requests)
-                    size += 20 + Encoding.UTF8.GetMaxByteCount(r.Id.Length);
+            size += StringSize(d.Key) + VarintSize(ZigZag(d.Delta));
+            if (!withRequests)
+                continue;
+            var requests = d.Requests.IsDefault ? ImmutableArray<RequestDelta>.Empty : d.Requests;
+            size += VarintSize((ulong)requests.Length);
+            foreach (var r in requests)
+                size += StringSize(r.Id) + VarintSize(ZigZag(r.Delta));
         }
 
         var buffer = new byte[size];
@@ -133,7 +137,7 @@ internal sealed class CounterEventSerializer : SerializerWithStringManifest
             }
         }
 
-        return buffer.AsSpan(0, at).ToArray();
+        return at == size ? buffer : throw new InvalidOperationException($"counter event sized {size} bytes but wrote {at}");
     }
 
     private static ShardIncrements Read(byte[] bytes, bool withRequests)
@@ -164,14 +168,28 @@ internal sealed class CounterEventSerializer : SerializerWithStringManifest
 
     private static long UnZigZag(ulong zigzag) => (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
 
+    private static int StringSize(string text)
+    {
+        var length = Encoding.UTF8.GetByteCount(text);
+        return VarintSize((ulong)length) + length;
+    }
+
     private static int WriteString(byte[] buffer, int at, string text)
     {
-        var length = Encoding.UTF8.GetBytes(text, 0, text.Length, buffer, at + 5);
-        // the length is written in front of the bytes already in place; move them if its varint is shorter than 5
-        var lengthBytes = WriteVarint(buffer, at, (ulong)length) - at;
-        if (lengthBytes < 5)
-            Buffer.BlockCopy(buffer, at + 5, buffer, at + lengthBytes, length);
-        return at + lengthBytes + length;
+        at = WriteVarint(buffer, at, (ulong)Encoding.UTF8.GetByteCount(text));
+        return at + Encoding.UTF8.GetBytes(text, 0, text.Length, buffer, at);
+    }
+
+    private static int VarintSize(ulong value)
+    {
+        var size = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            size++;
+        }
+
+        return size;
     }
 
     private static string ReadString(byte[] bytes, ref int at)

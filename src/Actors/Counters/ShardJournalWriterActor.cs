@@ -28,7 +28,7 @@ internal sealed class ShardJournalWriterActor : UntypedActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _journal;
-    private List<(IActorRef Log, WriteShardEvent Write)> _waitingWrites = new();
+    private readonly List<(IActorRef Log, WriteShardEvent Write)> _waitingWrites = new();
     private readonly Dictionary<string, IActorRef> _writesInFlight = new(StringComparer.Ordinal); // persistence id → its log
     private readonly Queue<(IActorRef Log, TrimShardLog Trim)> _waitingTrims = new();
 
@@ -154,7 +154,7 @@ internal sealed class ShardJournalWriterActor : UntypedActor
             writes.Add(new AtomicWrite(new Persistent(write.Event, write.Seq, write.PersistenceId, "", false, ActorRefs.NoSender, write.WriterGuid)));
         }
 
-        _waitingWrites = new List<(IActorRef, WriteShardEvent)>(_waitingWrites.Count);
+        _waitingWrites.Clear(); // copied into the write: the list is kept for the next one
         _journal.Tell(new WriteMessages(writes, Self, 0));
         Become(Writing);
         return true;

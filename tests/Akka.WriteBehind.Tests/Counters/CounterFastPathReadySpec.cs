@@ -88,4 +88,43 @@ public sealed class CounterFastPathReadySpec
         Drain(path);
         Assert.Equal(FastIncrementStatus.Buffered, path.Increment("fresh", 1)); // the idle ones were retired
     }
+
+    [Fact]
+    public async Task Should_answer_every_waiter_of_an_aggregate_and_add_nothing_per_caller_but_its_task()
+    {
+        var path = new CounterFastPath(10);
+        var first = path.IncrementAsync("k", 1); // the key's cell and its place on the ready queue
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        _ = new CounterFastPath.Waiter(0);
+        var perCaller = GC.GetAllocatedBytesForCurrentThread() - before; // the waiter and its task
+
+        var tasks = new Task<ICounterReply>[100];
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < tasks.Length; i++)
+            tasks[i] = path.IncrementAsync("k", i + 2);
+        Assert.Equal(perCaller * tasks.Length, GC.GetAllocatedBytesForCurrentThread() - before); // no list growing per key
+
+        var drained = new List<CounterFastPath.Aggregate>();
+        path.DrainReady((_, aggregate) => drained.Add(aggregate), _ => false, () => true);
+        var aggregate = Assert.Single(drained);
+        Assert.Equal(101, aggregate.WaiterCount());
+        path.Delivered("k", aggregate);
+        var replies = await Task.WhenAll(tasks.Prepend(first));
+        Assert.Equal(Enumerable.Range(1, 101).Select(d => (long)d), replies.Cast<IncrementAccepted>().Select(r => r.Delta));
+    }
+
+    [Fact]
+    public async Task Should_hand_the_entitys_answer_to_the_waiters_whose_delta_it_names()
+    {
+        var path = new CounterFastPath(10);
+        var one = path.IncrementAsync("k", 1);
+        var other = path.IncrementAsync("k", 2);
+        var drained = new List<CounterFastPath.Aggregate>();
+        path.DrainReady((_, aggregate) => drained.Add(aggregate), _ => false, () => true);
+
+        var answer = new IncrementAccepted("k", 1);
+        path.Delivered("k", Assert.Single(drained), answer);
+        Assert.Same(answer, await one); // no answer of its own
+        Assert.Equal(new IncrementAccepted("k", 2), await other);
+    }
 }

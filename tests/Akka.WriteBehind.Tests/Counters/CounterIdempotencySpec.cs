@@ -147,6 +147,24 @@ public sealed class CounterEventSerializerSpec : Akka.TestKit.Xunit2.TestKit
         }
     }
 
+    [Fact]
+    public void Should_write_an_event_into_one_array_of_its_exact_size()
+    {
+        var serializer = new CounterEventSerializer((ExtendedActorSystem)Sys);
+        var e = new ShardIncrements([.. Enumerable.Range(0, 50).Select(i => new KeyDelta($"bench:{i}", i - 25))]);
+        var expected = serializer.ToBinary(e); // warm: jitted, the encoder's statics in place
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var bytes = serializer.ToBinary(e);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(expected, bytes);
+        // the stored format: count, then per delta the key's length and UTF-8 bytes and the zigzag delta, as varints
+        Assert.Equal([1, 1, (byte)'a', 10], serializer.ToBinary(new ShardIncrements([new KeyDelta("a", 5)])));
+        // one byte[]: its length plus the array header (24 B on 64-bit) rounded up to 8; no buffer of the largest size
+        Assert.InRange(allocated, bytes.Length, bytes.Length + 32);
+    }
+
     private static string Describe(ShardIncrements e) => string.Join(";", e.Deltas.Select(d =>
         $"{d.Key}={d.Delta}[{string.Join(",", (d.Requests.IsDefault ? ImmutableArray<RequestDelta>.Empty : d.Requests).Select(r => $"{r.Id}:{r.Delta}"))}]"));
 }

@@ -38,6 +38,16 @@ public abstract class CounterJournalSpecBase(ITestOutputHelper output, TestDatab
     }
 
     [Fact]
+    public async Task Should_answer_increments_of_the_same_delta_with_one_immutable_answer()
+    {
+        var first = await AskAsync(new Increment("same-answer", 1));
+        var second = await AskAsync(new Increment("same-answer", 1));
+        Assert.Equal(new IncrementAccepted("same-answer", 1), first);
+        Assert.Same(first, second); // not a new message per acknowledged increment
+        Assert.Equal(new IncrementAccepted("same-answer", 5), await AskAsync(new Increment("same-answer", 5)));
+    }
+
+    [Fact]
     public async Task Should_group_increments_that_arrive_during_a_persist()
     {
         for (var i = 0; i < 2000; i++)
