@@ -792,6 +792,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         foreach (var ran in batch.Ran)
         {
             var run = ran.Operation.Run;
+            if (ran.Outcome.IsAccepted && run.LocalCall is { } call)
+            {
+                call.Succeed(ran.Outcome.Result); // this node's caller: its result, without a reply object
+                continue;
+            }
+
             Answer(ran.Operation, ran.Outcome.IsAccepted
                 ? new OperationSucceeded(_key, run.OperationId, ran.Outcome.Result)
                 : new OperationRejected(_key, run.OperationId, ran.Outcome.Code, ran.Outcome.Message ?? "rejected"), batch.Ran.Count);

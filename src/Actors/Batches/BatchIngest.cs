@@ -217,8 +217,23 @@ internal class BatchCall(RunOperation run, long answerBy, TimeSpan answerWithin)
         return true;
     }
 
+    /// <summary>
+    /// Gives the caller the operation's result, as <see cref="Answer"/> does with <see cref="OperationSucceeded"/>: the entity
+    /// of the same node answers a success this way, without a reply object per operation.
+    /// </summary>
+    public bool Succeed(object? result)
+    {
+        if (Interlocked.Exchange(ref _answered, 1) != 0)
+            return false;
+        DeliverResult(result);
+        return true;
+    }
+
     /// <summary>Hands the first answer to whoever waits for it.</summary>
     protected virtual void Deliver(IOperationReply reply) => ReplyTo?.Tell(reply);
+
+    /// <summary>Hands a success, the first answer, to whoever waits for it.</summary>
+    protected virtual void DeliverResult(object? result) => ReplyTo?.Tell(new OperationSucceeded(Run.Key, Run.OperationId, result));
 }
 
 /// <summary>
@@ -243,22 +258,19 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
             registration.Unregister();
     }
 
+    protected override void DeliverResult(object? result)
+    {
+        Release();
+        Complete(result);
+    }
+
     protected override void Deliver(IOperationReply reply)
     {
-        // Unregister, not Dispose: Dispose waits for a callback running on another thread, and this runs on an actor's
-        _cancellation?.Registration.Unregister();
-        owner.ExitInFlight();
+        Release();
         switch (reply)
         {
-            case OperationSucceeded { Result: TResult result }:
-                _completion.TrySetResult(result);
-                break;
-            case OperationSucceeded { Result: null } when default(TResult) is null:
-                _completion.TrySetResult(default!);
-                break;
             case OperationSucceeded succeeded:
-                _completion.TrySetException(new InvalidOperationException(
-                    $"The handler of {owner.TypeName} answered {Run.Operation.GetType().Name} with {succeeded.Result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."));
+                Complete(succeeded.Result);
                 break;
             case OperationFailed { Code: ErrorCode.Cancelled } when _cancellation is { Token.IsCancellationRequested: true }:
                 _completion.TrySetCanceled(_cancellation.Token);
@@ -274,6 +286,30 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
                 break;
             default:
                 _completion.TrySetException(new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to an operation on [{Run.Key}]."));
+                break;
+        }
+    }
+
+    private void Release()
+    {
+        // Unregister, not Dispose: Dispose waits for a callback running on another thread, and this runs on an actor's
+        _cancellation?.Registration.Unregister();
+        owner.ExitInFlight();
+    }
+
+    private void Complete(object? result)
+    {
+        switch (result)
+        {
+            case TResult typed:
+                _completion.TrySetResult(typed);
+                break;
+            case null when default(TResult) is null:
+                _completion.TrySetResult(default!);
+                break;
+            default:
+                _completion.TrySetException(new InvalidOperationException(
+                    $"The handler of {owner.TypeName} answered {Run.Operation.GetType().Name} with {result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."));
                 break;
         }
     }
