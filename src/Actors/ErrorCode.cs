@@ -68,16 +68,17 @@ public static class KeyRules
             return false;
         }
 
-        foreach (var c in key)
+        // the control characters (char.IsControl) are U+0000-U+001F and U+007F-U+009F: one vectorized scan each, since
+        // every operation's key passes here on its caller's thread
+        var control = key.AsSpan().IndexOfAnyInRange('\u0000', '\u001F') is var low and >= 0 ? low : key.AsSpan().IndexOfAnyInRange('\u007F', '\u009F');
+        if (control >= 0)
         {
-            if (char.IsControl(c))
-            {
-                error = $"key must not contain control characters (found U+{(int)c:X4})";
-                return false;
-            }
+            error = $"key must not contain control characters (found U+{(int)key[control]:X4})";
+            return false;
         }
 
-        var bytes = System.Text.Encoding.UTF8.GetByteCount(key);
+        // a UTF-16 unit is at most 3 UTF-8 bytes: a short key needs no count
+        var bytes = key.Length <= MaxKeyBytes / 3 ? 0 : System.Text.Encoding.UTF8.GetByteCount(key);
         if (bytes > MaxKeyBytes)
         {
             error = $"key is {bytes} UTF-8 bytes; at most {MaxKeyBytes} are allowed";

@@ -792,6 +792,12 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         foreach (var ran in batch.Ran)
         {
             var run = ran.Operation.Run;
+            if (ran.Outcome.IsAccepted && run.LocalCall is { } call)
+            {
+                call.Succeed(ran.Outcome.Result); // this node's caller: its result, without a reply object
+                continue;
+            }
+
             Answer(ran.Operation, ran.Outcome.IsAccepted
                 ? new OperationSucceeded(_key, run.OperationId, ran.Outcome.Result)
                 : new OperationRejected(_key, run.OperationId, ran.Outcome.Code, ran.Outcome.Message ?? "rejected"), batch.Ran.Count);
@@ -897,7 +903,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>A batch's answer: collected for one <see cref="OperationReplies"/> per sender when the operation came grouped.</summary>
     private void Answer(Pending pending, IOperationReply reply, int batchSize)
     {
-        if (!pending.Grouped)
+        if (!pending.Grouped || pending.Run.LocalCall is not null)
         {
             Reply(pending, reply);
             return;
@@ -924,7 +930,10 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     private void Reply(Pending pending, IOperationReply reply)
     {
-        if (pending.ReplyTo.CanReceiveReplies())
+        // sent by this process's grouping stage: its call is answered here, on the entity's thread (no message, no hop)
+        if (pending.Run.LocalCall is { } call)
+            call.Answer(reply);
+        else if (pending.ReplyTo.CanReceiveReplies())
             pending.ReplyTo.Tell(reply);
         else if (reply is OperationFailed or OperationRejected)
             _log.Warning("Batch entity [{EntityKey}]: {ReplyType} of an operation sent without a sender: {Reply}", _key, reply.GetType().Name, reply);

@@ -200,14 +200,40 @@ internal class BatchCall(RunOperation run, long answerBy, TimeSpan answerWithin)
     /// <summary>An actor that takes the reply instead of a task (a call group); it times out on its own.</summary>
     public IActorRef? ReplyTo { get; init; }
 
-    /// <summary>Gives the caller <paramref name="reply"/>; false when it had its answer already.</summary>
-    public virtual bool Answer(IOperationReply reply)
+    private int _answered;
+
+    /// <summary>Whether the caller had its answer (the grouping stage then forgets the call).</summary>
+    public bool IsAnswered => Volatile.Read(ref _answered) != 0;
+
+    /// <summary>
+    /// Gives the caller <paramref name="reply"/> unless it had its answer already (then false). Thread-safe: an entity of the
+    /// same node answers from its own thread, the grouping stage's actor answers replies that came by message and timeouts.
+    /// </summary>
+    public bool Answer(IOperationReply reply)
     {
-        if (ReplyTo is null)
+        if (Interlocked.Exchange(ref _answered, 1) != 0)
             return false;
-        ReplyTo.Tell(reply);
+        Deliver(reply);
         return true;
     }
+
+    /// <summary>
+    /// Gives the caller the operation's result, as <see cref="Answer"/> does with <see cref="OperationSucceeded"/>: the entity
+    /// of the same node answers a success this way, without a reply object per operation.
+    /// </summary>
+    public bool Succeed(object? result)
+    {
+        if (Interlocked.Exchange(ref _answered, 1) != 0)
+            return false;
+        DeliverResult(result);
+        return true;
+    }
+
+    /// <summary>Hands the first answer to whoever waits for it.</summary>
+    protected virtual void Deliver(IOperationReply reply) => ReplyTo?.Tell(reply);
+
+    /// <summary>Hands a success, the first answer, to whoever waits for it.</summary>
+    protected virtual void DeliverResult(object? result) => ReplyTo?.Tell(new OperationSucceeded(Run.Key, Run.OperationId, result));
 }
 
 /// <summary>
@@ -220,7 +246,6 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
     private readonly TaskCompletionSource<TResult> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     // a call is made per operation: what only cancellable calls need sits in an object of its own
     private readonly Cancellation? _cancellation = cancellationToken.CanBeCanceled ? new Cancellation(cancellationToken) : null;
-    private int _answered;
 
     public Task<TResult> Task => _completion.Task;
 
@@ -229,28 +254,23 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
     {
         _cancellation!.Registration = registration;
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _answered) != 0)
+        if (IsAnswered)
             registration.Unregister();
     }
 
-    public override bool Answer(IOperationReply reply)
+    protected override void DeliverResult(object? result)
     {
-        if (Interlocked.Exchange(ref _answered, 1) != 0)
-            return false;
-        // Unregister, not Dispose: Dispose waits for a callback running on another thread, and this runs on an actor's
-        _cancellation?.Registration.Unregister();
-        owner.ExitInFlight();
+        Release();
+        Complete(result);
+    }
+
+    protected override void Deliver(IOperationReply reply)
+    {
+        Release();
         switch (reply)
         {
-            case OperationSucceeded { Result: TResult result }:
-                _completion.TrySetResult(result);
-                break;
-            case OperationSucceeded { Result: null } when default(TResult) is null:
-                _completion.TrySetResult(default!);
-                break;
             case OperationSucceeded succeeded:
-                _completion.TrySetException(new InvalidOperationException(
-                    $"The handler of {owner.TypeName} answered {Run.Operation.GetType().Name} with {succeeded.Result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."));
+                Complete(succeeded.Result);
                 break;
             case OperationFailed { Code: ErrorCode.Cancelled } when _cancellation is { Token.IsCancellationRequested: true }:
                 _completion.TrySetCanceled(_cancellation.Token);
@@ -268,8 +288,30 @@ internal sealed class BatchCall<TResult>(RunOperation run, long answerBy, TimeSp
                 _completion.TrySetException(new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to an operation on [{Run.Key}]."));
                 break;
         }
+    }
 
-        return true;
+    private void Release()
+    {
+        // Unregister, not Dispose: Dispose waits for a callback running on another thread, and this runs on an actor's
+        _cancellation?.Registration.Unregister();
+        owner.ExitInFlight();
+    }
+
+    private void Complete(object? result)
+    {
+        switch (result)
+        {
+            case TResult typed:
+                _completion.TrySetResult(typed);
+                break;
+            case null when default(TResult) is null:
+                _completion.TrySetResult(default!);
+                break;
+            default:
+                _completion.TrySetException(new InvalidOperationException(
+                    $"The handler of {owner.TypeName} answered {Run.Operation.GetType().Name} with {result?.GetType().Name ?? "null"}, not {typeof(TResult).Name}."));
+                break;
+        }
     }
 }
 

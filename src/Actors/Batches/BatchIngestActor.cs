@@ -7,8 +7,9 @@ namespace Akka.WriteBehind.Batches;
 /// INTERNAL API
 /// <para>
 /// The node-local sender of a batch resource type's calls (<see cref="BatchIngest"/>): on <see cref="DrainBatchCalls"/> it sends
-/// each ready key's calls to the shard region as one <see cref="RunOperations"/> (one <see cref="RunOperation"/> when alone),
-/// is the sender the entities answer, and completes each call with its reply. Cancellations of calls already sent go to the
+/// each ready key's calls to the shard region as one <see cref="RunOperations"/> (one <see cref="RunOperation"/> when alone).
+/// An entity in this process answers the calls themselves (<see cref="RunOperation.LocalCall"/>); one on another node answers
+/// this actor, which completes each call with its reply. Cancellations of calls already sent go to the
 /// entity after the calls (same sender, same region: never before them). No Ask, no temporary actor and no timer per
 /// operation: a periodic sweep answers the calls whose callers' wait ran out with <see cref="ErrorCode.Timeout"/>.
 /// </para>
@@ -22,6 +23,9 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
     private readonly Action<string, List<BatchCall>> _send;
     private readonly TimeSpan _sweepInterval;
     private readonly List<BatchCall> _expired = new();
+    private readonly List<long> _answered = new();
+    private const int MinPurgeAt = 4096;
+    private int _purgeAt = MinPurgeAt;
 
     public BatchIngestActor(BatchIngest ingest, IActorRef region, TimeSpan sweepInterval)
     {
@@ -32,6 +36,9 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Calls sent and not yet forgotten (for tests).</summary>
+    internal int Tracked => _sent.Count;
 
     /// <param name="ingest">The grouping stage.</param>
     /// <param name="region">The type's shard region.</param>
@@ -61,7 +68,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
                     Complete(call, reply);
                 break;
             case CancelBatchCall cancel:
-                if (_ingest.TryNumberOf(cancel.OperationId, out var number) && _sent.ContainsKey(number))
+                if (_ingest.TryNumberOf(cancel.OperationId, out var number) && _sent.TryGetValue(number, out var cancelled) && !cancelled.IsAnswered)
                     _region.Tell(new CancelOperation(cancel.Key, cancel.OperationId), Self);
                 break;
             case SweepBatchCalls:
@@ -90,6 +97,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
 
     private void Sweep()
     {
+        ForgetAnswered();
         var now = Stopwatch.GetTimestamp();
         foreach (var call in _sent.Values)
             if (call.AnswerBy <= now)
@@ -126,7 +134,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
             if (Track(key, call))
                 runs[count++] = call.Run;
         if (count > 0)
-            // the batch answers the group's operations in one message, not one each
+            // an entity on another node answers the group's operations in one message, not one each
             _region.Tell(new RunOperations(key, count == runs.Length ? runs : runs[..count]) { GroupReplies = true }, Self);
     }
 
@@ -142,6 +150,24 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
         }
 
         _sent[number] = call;
+        if (_sent.Count >= _purgeAt)
+        {
+            // calls answered by their entity in this process stay here until a sweep: between sweeps they are dropped once
+            // they are as many again as the calls still waiting, so the map stays within twice what is in flight
+            ForgetAnswered();
+            _purgeAt = Math.Max(MinPurgeAt, 2 * _sent.Count);
+        }
+
         return true;
+    }
+
+    private void ForgetAnswered()
+    {
+        foreach (var (number, call) in _sent)
+            if (call.IsAnswered)
+                _answered.Add(number);
+        foreach (var number in _answered)
+            _sent.Remove(number);
+        _answered.Clear();
     }
 }

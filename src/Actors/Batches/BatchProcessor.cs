@@ -133,6 +133,7 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
             var now = DateTime.UtcNow;
             call = new BatchCall<TResult>(new RunOperation(key, id, operation, now + timeout, requestId) { CalledAt = now }, answerBy,
                 answerWithin, _callOwner, cancellationToken);
+            call.Run.LocalCall = call;
             // no timer per call: the ingest actor's sweep answers Timeout ("no answer ... outcome unknown") once answerBy passed
             Ingest.Add(call);
         }
@@ -205,7 +206,9 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     {
         var answerWithin = run.Deadline - DateTime.UtcNow + Settings.MaxDuration + Settings.ReplyTimeoutMargin;
         var answerBy = Stopwatch.GetTimestamp() + (long)(Math.Max(0, answerWithin.TotalSeconds) * Stopwatch.Frequency);
-        Ingest.Add(new BatchCall(run, answerBy, answerWithin) { ReplyTo = replyTo });
+        var call = new BatchCall(run, answerBy, answerWithin) { ReplyTo = replyTo };
+        run.LocalCall = call;
+        Ingest.Add(call);
     }
 
     /// <summary>INTERNAL API: the sender of <see cref="Send"/> gave up on the operation: not run if it has not run yet.</summary>

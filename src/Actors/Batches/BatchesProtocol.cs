@@ -44,6 +44,22 @@ public sealed record RunOperation(string Key, Guid OperationId, IBatchOperation 
     /// <see cref="BatchProcessor{TResource}.RunAsync{TResult}(string, IBatchOperation{TResult}, CancellationToken)"/> sets it.
     /// </summary>
     public DateTime CalledAt { get; init; }
+
+    // never serialized (a private field no serializer writes): a copy that crossed nodes, or went through serialize-messages,
+    // has none, and its entity answers the sender by message
+    [NonSerialized]
+    private BatchCall? _localCall;
+
+    /// <summary>
+    /// INTERNAL API: the call of this node's grouping stage that sent the operation, set once before it is sent. An entity
+    /// that gets the operation in the same process answers the call directly, without a reply message and the grouping
+    /// stage's hop.
+    /// </summary>
+    internal BatchCall? LocalCall
+    {
+        get => _localCall;
+        set => _localCall = value;
+    }
 }
 
 /// <summary>
