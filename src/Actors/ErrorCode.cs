@@ -70,7 +70,9 @@ public static class KeyRules
 
         // the control characters (char.IsControl) are U+0000-U+001F and U+007F-U+009F: one vectorized scan each, since
         // every operation's key passes here on its caller's thread
-        var control = key.AsSpan().IndexOfAnyInRange('\u0000', '\u001F') is var low and >= 0 ? low : key.AsSpan().IndexOfAnyInRange('\u007F', '\u009F');
+        var control = key.AsSpan().IndexOfAnyInRange('\u0000', '\u001F');
+        if (control < 0)
+            control = key.AsSpan().IndexOfAnyInRange('\u007F', '\u009F');
         if (control >= 0)
         {
             error = $"key must not contain control characters (found U+{(int)key[control]:X4})";

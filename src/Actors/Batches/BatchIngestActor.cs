@@ -23,7 +23,6 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
     private readonly Action<string, List<BatchCall>> _send;
     private readonly TimeSpan _sweepInterval;
     private readonly List<BatchCall> _expired = new();
-    private readonly List<long> _answered = new();
     private const int MinPurgeAt = 4096;
     private int _purgeAt = MinPurgeAt;
 
@@ -97,11 +96,16 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
 
     private void Sweep()
     {
-        ForgetAnswered();
+        // one pass: the calls answered in place are forgotten, the ones past their callers' wait collected
         var now = Stopwatch.GetTimestamp();
-        foreach (var call in _sent.Values)
-            if (call.AnswerBy <= now)
+        foreach (var (number, call) in _sent)
+        {
+            if (call.IsAnswered)
+                _sent.Remove(number); // allowed while enumerating a Dictionary since .NET Core 3.0
+            else if (call.AnswerBy <= now)
                 _expired.Add(call);
+        }
+
         foreach (var call in _expired)
         {
             TakeSent(call.Run.OperationId);
@@ -165,9 +169,6 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
     {
         foreach (var (number, call) in _sent)
             if (call.IsAnswered)
-                _answered.Add(number);
-        foreach (var number in _answered)
-            _sent.Remove(number);
-        _answered.Clear();
+                _sent.Remove(number); // allowed while enumerating a Dictionary since .NET Core 3.0
     }
 }
