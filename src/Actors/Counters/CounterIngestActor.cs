@@ -167,11 +167,19 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 ReleaseExpired();
                 break;
             case IncrementAccepted accepted:
-                if (AnsweredAggregate(accepted.Key) is { } aggregate)
-                    _fastPath.Delivered(accepted.Key, aggregate, accepted);
+                AggregateAccepted(accepted);
                 break;
             case CounterRejected rejected:
                 AggregateRejected(rejected);
+                break;
+            case AggregateAnswered answered:
+                // the answer first, as when it came apart from its confirmation: a refusal may put the aggregate back
+                if (answered.Answer is IncrementAccepted answer)
+                    AggregateAccepted(answer);
+                else if (answered.Answer is CounterRejected refusal)
+                    AggregateRejected(refusal);
+                if (_outstanding.Remove(answered.Id))
+                    Release();
                 break;
             case ListIngestKeys:
                 // flush-all: every key this stage holds work for; the flushes that follow drain each key's aggregate first
@@ -200,6 +208,12 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         _log.Warning("{0} counter messages were not confirmed by their entities within {1} (e.g. {2}); releasing their slots",
             expired.Count, _settings.Ingest.ConfirmTimeout, examples);
         Release();
+    }
+
+    private void AggregateAccepted(IncrementAccepted accepted)
+    {
+        if (AnsweredAggregate(accepted.Key) is { } aggregate)
+            _fastPath.Delivered(accepted.Key, aggregate, accepted);
     }
 
     private void AggregateRejected(CounterRejected rejected)

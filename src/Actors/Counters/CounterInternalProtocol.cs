@@ -28,6 +28,13 @@ internal sealed record QueuedCounterCommand(ICounterCommand Command, IActorRef R
 /// <summary>INTERNAL API: the entity took the envelope <see cref="Id"/> out of its mailbox.</summary>
 internal sealed record CounterEnvelopeTaken(long Id);
 
+/// <summary>
+/// INTERNAL API: the answer to one of the ingest stage's own aggregates whose confirmation waited for it (journal
+/// durability), and that confirmation: one message to the stage where <see cref="Answer"/> and a
+/// <see cref="CounterEnvelopeTaken"/> of <see cref="Id"/> were two.
+/// </summary>
+internal sealed record AggregateAnswered(long Id, ICounterReply Answer);
+
 /// <summary>INTERNAL API: hand-off / passivation stop message of counter entities: flush, then stop.</summary>
 internal sealed class StopCounter
 {
