@@ -56,7 +56,7 @@ public static class CounterEndpoints
         var (counters, unavailable) = await gateway.CountersAsync(context.RequestAborted).ConfigureAwait(false);
         if (counters is null)
             return unavailable!;
-        var reply = (await gateway.OutcomesAsync([counters.IncrementAsync(key, delta, requestId)], context.RequestAborted).ConfigureAwait(false))[0];
+        var reply = await gateway.OutcomeAsync(counters.IncrementAsync(key, delta, requestId), context.RequestAborted).ConfigureAwait(false);
         return reply switch
         {
             null => ErrorMapping.Error(StatusCodes.Status503ServiceUnavailable, ErrorMapping.Timeout,

@@ -57,6 +57,24 @@ public sealed class CounterGateway
     }
 
     /// <summary>
+    /// Waits for the outcome of one acknowledged fast-path increment, at most the ask timeout: <c>null</c> when it has none by
+    /// then (its outcome is unknown to the caller). The single-increment endpoint's path, without the fan-out's task list.
+    /// </summary>
+    /// <param name="increment">The task of <see cref="CounterSet.IncrementAsync(string, long, string?)"/>.</param>
+    /// <param name="cancellationToken">The request's abort token.</param>
+    public async Task<ICounterReply?> OutcomeAsync(Task<ICounterReply> increment, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await increment.WaitAsync(AskTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Waits for the outcomes of acknowledged fast-path increments, at most the ask timeout; an increment without an outcome by
     /// then is <c>null</c> (its outcome is unknown to the caller).
     /// </summary>
