@@ -35,9 +35,9 @@ internal sealed record BenchOptions(
           --batch-config H  batches: HOCON laid over akka.write-behind.batches of the batches-* systems, e.g. "early-close = on"
           --counter-config H  HOCON laid over akka.write-behind.counters of the in-process ours-* systems, e.g. "journal.group-window = 5ms"
           --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
-          --cold            no warm-up: latency: the first touch of every key falls in the measured window; uniform, zipf-*: no
-                            warm-up on other keys (default 200,000 increments over 1,000 bench:warm: keys, quick 10,000 over 100,
-                            at most 3 s for write-through), so the process's start-up and JIT fall in the measured window
+          --cold            no warm-up: latency: the first touch of every key falls in the measured window; uniform, zipf-*:
+                            no warm-up on other keys (200,000 increments over 1,000 bench:warm: keys, quick 10,000 over 100,
+                            at most 3 s where --duration stops a system): start-up and JIT fall in the measured window
           --connections N   http: keep-alive connections, one concurrent sender each (default 64, quick 16);
                             --keys defaults to 1,000 there and --increments (default 10,000,000) bounds a round's count
           --api-key KEY     http: sent as "Authorization: Bearer KEY" (or set WRITEBEHIND_BENCH_API_KEY); the Host gets it as WRITEBEHIND_API_KEY

@@ -254,7 +254,7 @@ internal static class Round
             accepted += sent.Accepted;
             total = await WaitDurableAsync(target, dbFile, accepted);
             if (total != accepted)
-                throw new InvalidOperationException($"warm-up on other keys: {accepted} increments accepted, database total {total}");
+                throw new InvalidOperationException($"warm-up on other keys: {accepted} accepted, database total {total}");
             await SettleTierUpAsync(warm.TierUpLimit);
         }
 

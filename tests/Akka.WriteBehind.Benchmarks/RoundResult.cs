@@ -137,7 +137,7 @@ internal sealed record RoundResult(
     /// <summary>recovery (with a caller): keys ÷ time until GetCounter of every key answered (activation and replay included).</summary>
     public double? AnsweredKeysPerSecond { get; init; }
 
-    /// <summary>uniform, zipf-*: warm-up increments on other keys accepted and durable before the clock; <c>null</c> = none (<c>--cold</c>).</summary>
+    /// <summary>uniform, zipf-*: warm-up increments on other keys, accepted and durable before the clock; <c>null</c> = none.</summary>
     public long? WarmUpIncrements { get; init; }
 
     /// <summary>uniform, zipf-*: seconds the warm-up took (sending, the durable wait and the tier-up settling).</summary>

@@ -56,7 +56,8 @@ internal static class Runner
                           $"{(result.AnsweredKeysPerSecond is { } answered ? $", GetCounter {answered:N0} keys/s" : "")}  cpu {result.CpuMicrosPerIncrement:N0} µs/key  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}"
                         : $"   {system,-22} round {round}: ingest {result.IngestPerSecond,12:N0}/s  durable {result.DurablePerSecond,12:N0}/s  " +
                           $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}  gc {result.Gc}  alloc {result.AllocatedBytesPerIncrement:N0} B/inc  " +
-                          $"jit {result.JitMethodsInRound:N0} methods {result.JitMillisecondsInRound:N0} ms{(result.WarmUpIncrements is { } warmed ? $"  warm-up {warmed:N0} in {result.WarmUpSeconds:0.0} s" : "")}");
+                          $"jit {result.JitMethodsInRound:N0} methods {result.JitMillisecondsInRound:N0} ms" +
+                          (result.WarmUpIncrements is { } warmed ? $"  warm-up {warmed:N0} in {result.WarmUpSeconds:0.0} s" : ""));
                 }
             }
         }

@@ -23,7 +23,7 @@ internal sealed record RatePlan(double Rate, double BurstFactor, TimeSpan BurstL
 /// measured keys stay cold (no entity, grain or row cache for them) while the process's code is jitted and tiered up.
 /// </summary>
 /// <param name="Keys">Warm-up keys, split evenly over the passes.</param>
-/// <param name="Increments">Warm-up increments (delta 1 each, closed loop, uniform over a pass's keys), split over the passes.</param>
+/// <param name="Increments">Warm-up increments (delta 1 each, closed loop, uniform over a pass's keys), split evenly too.</param>
 /// <param name="PassCount">
 /// Passes, each on new keys, each followed by the durable wait and the tier-up settling. The runtime starts counting calls
 /// for tier 1 only once it has compiled no new method for a while, so paths that run while keys are new (entity and grain
@@ -33,30 +33,30 @@ internal sealed record RatePlan(double Rate, double BurstFactor, TimeSpan BurstL
 /// The warm-up's own time cap, shared by its passes, passed where the measured round passes <see cref="Scenario.SlowCap"/>:
 /// a system that stops after its cap (write-through) warms up for at most this long, so it does not eat its measured window.
 /// </param>
-/// <param name="TierUpLimit">The longest wait for the tier-up to settle after a pass (a process that keeps compiling is measured anyway).</param>
+/// <param name="TierUpLimit">The longest wait for the tier-up to settle after a pass (one that keeps compiling is measured anyway).</param>
 internal sealed record WarmUpPlan(int Keys, long Increments, int PassCount, TimeSpan Cap, TimeSpan TierUpLimit)
 {
     public const string KeyPrefix = "bench:warm:";
 
     /// <summary>
     /// The warm-up of a full run (200,000 increments over 1,000 keys in two passes) and of <c>--quick</c> (10,000 over 100
-    /// in one, settling at most 1 s: a smoke run); the cap 3 s, never longer than the measured round's.
+    /// in one, settling at most 0.5 s: a smoke run); the cap 3 s, never longer than the measured round's.
     /// </summary>
     public static WarmUpPlan For(bool quick, TimeSpan slowCap)
     {
         var cap = slowCap < TimeSpan.FromSeconds(3) ? slowCap : TimeSpan.FromSeconds(3);
         return quick
-            ? new WarmUpPlan(100, 10_000, 1, cap, TimeSpan.FromSeconds(1))
+            ? new WarmUpPlan(100, 10_000, 1, cap, TimeSpan.FromSeconds(0.5))
             : new WarmUpPlan(1_000, 200_000, 2, cap, TimeSpan.FromSeconds(3));
     }
 
     /// <summary>Each pass's share of <see cref="Cap"/>.</summary>
     public TimeSpan PassCap => Cap / PassCount;
 
-    /// <summary>Warm-up key names: under the <c>bench:</c> prefix, so the durable wait counts them, and never a measured key.</summary>
+    /// <summary>Warm-up key names: under <c>bench:</c>, so the durable wait counts them, and never a measured key.</summary>
     public string[] KeyNames() => Enumerable.Range(0, Keys).Select(k => $"{KeyPrefix}{k}").ToArray();
 
-    /// <summary>Each pass's keys (a slice of <paramref name="keyNames"/>) and the key index of each of its increments, the same for every system.</summary>
+    /// <summary>Each pass's keys (a slice of <paramref name="keyNames"/>) and its increments' key indexes, the same for every system.</summary>
     public IEnumerable<(string[] Keys, int[] Sequence)> Passes(string[] keyNames)
     {
         var random = new Random(9);
@@ -130,7 +130,9 @@ internal sealed record Scenario(
     /// </summary>
     public string WarmUpSummary => Name switch
     {
-        "latency" => WarmUp ? "after a warm-up (every key once and durable before the clock)" : "cold (--cold: every key's first touch in the measured window)",
+        "latency" => WarmUp
+            ? "after a warm-up (every key once and durable before the clock)"
+            : "cold (--cold: every key's first touch in the measured window)",
         _ when Scenarios.WarmsUpOnOtherKeys(Name) => OtherKeysWarmUp?.Description ?? "cold process (--cold)",
         _ => "",
     };
