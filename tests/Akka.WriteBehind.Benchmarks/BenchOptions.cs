@@ -35,7 +35,9 @@ internal sealed record BenchOptions(
           --batch-config H  batches: HOCON laid over akka.write-behind.batches of the batches-* systems, e.g. "early-close = on"
           --counter-config H  HOCON laid over akka.write-behind.counters of the in-process ours-* systems, e.g. "journal.group-window = 5ms"
           --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
-          --cold            latency: no warm-up; the first touch of every key falls in the measured window
+          --cold            no warm-up: latency: the first touch of every key falls in the measured window; uniform, zipf-*:
+                            no warm-up on other keys (200,000 increments over 1,000 bench:warm: keys, quick 10,000 over 100,
+                            at most 3 s where --duration stops a system): start-up and JIT fall in the measured window
           --connections N   http: keep-alive connections, one concurrent sender each (default 64, quick 16);
                             --keys defaults to 1,000 there and --increments (default 10,000,000) bounds a round's count
           --api-key KEY     http: sent as "Authorization: Bearer KEY" (or set WRITEBEHIND_BENCH_API_KEY); the Host gets it as WRITEBEHIND_API_KEY
@@ -56,7 +58,10 @@ internal sealed record BenchOptions(
     /// <summary>refresh: the configured <c>burst</c>; <c>null</c> = tps / 100, at least 10.</summary>
     public int? Burst { get; init; }
 
-    /// <summary>latency: skip the warm-up (every key touched once and durable before the clock starts).</summary>
+    /// <summary>
+    /// Skip the warm-up: latency's (every key touched once and durable before the clock starts) and uniform's and zipf's
+    /// (increments on other keys, durable and the tier-up settled before the clock starts: <see cref="WarmUpPlan"/>).
+    /// </summary>
     public bool Cold { get; init; }
 
     /// <summary>batches: operations in flight at most; <c>null</c> = 1,000.</summary>

@@ -12,9 +12,13 @@ internal sealed record SendResult(long Sent, long Accepted, long Rejected);
 internal interface IBenchTarget : IAsyncDisposable
 {
     /// <summary>Starts the system on the SQLite file <paramref name="dbFile"/> (schema created); not measured.</summary>
+    /// <param name="keys">Every key the round sends to: the measured keys and the warm-up's (<see cref="WarmUpPlan"/>).</param>
     Task StartAsync(string dbFile, Scenario scenario, string[] keys);
 
-    /// <summary>Sends the increments (delta 1 each) in order; returns once the system has taken them (its ingest).</summary>
+    /// <summary>
+    /// Sends the increments (delta 1 each) in order; returns once the system has taken them (its ingest). Called twice in
+    /// a round that warms up (the warm-up's keys, then the measured ones).
+    /// </summary>
     /// <param name="keys">Key names.</param>
     /// <param name="sequence">The key index of each increment.</param>
     /// <param name="pacer">Holds each increment back to its intended send time (open loop), or not at all (closed loop).</param>

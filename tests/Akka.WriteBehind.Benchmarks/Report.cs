@@ -26,7 +26,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
         {
             started,
             machine = Machine(),
-            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate, options.Burst, options.Connections },
+            options = new { options.Scenario, options.Rounds, options.Quick, options.Keys, options.Increments, Duration = options.Duration?.ToString(), options.Rate, options.Burst, options.Connections, options.Cold },
             scenarios,
             systems = BenchSystems.Descriptions.Concat(Systems.BatchTarget.Descriptions).Concat(Http.HttpSystems.Descriptions)
             .Append(new KeyValuePair<string, string>(Systems.PostgresWriteThroughTarget.Name, Systems.PostgresWriteThroughTarget.Description)).ToDictionary(),
@@ -93,7 +93,7 @@ internal sealed class Report(DateTimeOffset started, BenchOptions options, IRead
                 : scenario.Rate is { } p
                 ? $"open loop {p.Rate * p.BurstFactor:N0}/s for {p.BurstLength.TotalSeconds:0} s then {p.Rate:N0}/s, {p.Length.TotalSeconds:0} s"
                 : "closed loop";
-            sb.AppendLine(CultureInfo.InvariantCulture, $"### {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {pace}, flush interval {scenario.FlushInterval.TotalSeconds:0.###} s{(scenario.Name != "latency" ? "" : scenario.WarmUp ? ", after a warm-up (every key once and durable before the clock)" : ", cold (--cold: every key's first touch in the measured window)")}");
+            sb.AppendLine(CultureInfo.InvariantCulture, $"### {scenario.Name}: {scenario.Keys:N0} keys, {scenario.Distribution}, {scenario.Increments:N0} increments, {pace}, flush interval {scenario.FlushInterval.TotalSeconds:0.###} s{(scenario.WarmUpSummary is { Length: > 0 } warm ? $", {warm}" : "")}");
             sb.AppendLine();
             if (scenario.Name == "idle-keys")
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
@@ -13,6 +14,11 @@ internal static class Round
     private static readonly TimeSpan DurableTimeout = TimeSpan.FromSeconds(120);
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>How long the runtime must have compiled nothing for the warm-up's tier-up to count as settled.</summary>
+    private static readonly TimeSpan TierUpQuiet = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan TierUpPoll = TimeSpan.FromMilliseconds(100);
 
     public static async Task<int> RunAsync(BenchOptions options)
     {
@@ -48,12 +54,22 @@ internal static class Round
                     ?? Systems.WriteThroughOpsTarget.TryCreate(system)
                     ?? Systems.PostgresWriteThroughTarget.TryCreate(system)
                     ?? BenchSystems.Create(system);
-                await target.StartAsync(dbFile, scenario, keys);
+                var warmKeys = scenario.OtherKeysWarmUp?.KeyNames() ?? [];
+                // the write-through systems create a row for every key they will UPDATE: the warm-up's keys too
+                await target.StartAsync(dbFile, scenario, warmKeys.Length == 0 ? keys : [.. keys, .. warmKeys]);
                 var baseline = 0L;
+                var rowsBefore = 0L;
                 if (scenario.WarmUp)
                 {
                     baseline = await WarmUpAsync(target, dbFile, keys);
                     commits = CommitLog.Current = new CommitLog(); // only rows committed after the warm-up was durable
+                }
+                else if (scenario.OtherKeysWarmUp is { } warm)
+                {
+                    var warmClock = Stopwatch.StartNew();
+                    (baseline, var warmed) = await WarmUpOnOtherKeysAsync(target, dbFile, warm, warmKeys);
+                    rowsBefore = target.RowsWritten; // the table reports the measured round's rows only
+                    result = result with { WarmUpIncrements = warmed, WarmUpSeconds = warmClock.Elapsed.TotalSeconds };
                 }
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
@@ -66,6 +82,8 @@ internal static class Round
                 var cpuBefore = process.TotalProcessorTime;
                 var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
                 var statBefore = ProcStat.Read();
+                var jitMethodsBefore = JitInfo.GetCompiledMethodCount();
+                var jitTimeBefore = JitInfo.GetCompilationTime();
                 var startTimestamp = Stopwatch.GetTimestamp();
                 var clock = Stopwatch.StartNew();
                 // idle-keys: the first increment of the second pass marks the end of the first (one activation per key)
@@ -82,6 +100,9 @@ internal static class Round
                 var cpu = process.TotalProcessorTime - cpuBefore;
                 var allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
                 var outside = ProcStat.OutsideLoad(statBefore, ProcStat.Read(), cpu);
+                var jitMethods = JitInfo.GetCompiledMethodCount() - jitMethodsBefore;
+                var jitTime = JitInfo.GetCompilationTime() - jitTimeBefore;
+                var rows = target.RowsWritten - rowsBefore;
                 var verified = total == sent.Accepted;
                 result = result with
                 {
@@ -96,11 +117,13 @@ internal static class Round
                     DurablePerSecond = sent.Accepted / durable.TotalSeconds,
                     CpuMicrosPerIncrement = cpu.TotalMicroseconds / Math.Max(1, sent.Sent),
                     AllocatedBytesPerIncrement = allocated / (double)Math.Max(1, sent.Sent),
-                    RowsWritten = target.RowsWritten,
-                    RowsPerIncrement = (double)target.RowsWritten / Math.Max(1, sent.Accepted),
+                    RowsWritten = rows,
+                    RowsPerIncrement = (double)rows / Math.Max(1, sent.Accepted),
                     RowsFloorPerIncrement = RowsFloor(sequence, sent.Sent, scenario.Keys, ingest, scenario.FlushInterval),
                     PeakWorkingSetMb = process.PeakWorkingSet64 / (1024.0 * 1024.0),
                     OutsideLoad = outside,
+                    JitMethodsInRound = jitMethods,
+                    JitMillisecondsInRound = jitTime.TotalMilliseconds,
                     Error = verified
                         ? null
                         : $"database total {total} != accepted increments {sent.Accepted}" +
@@ -212,6 +235,49 @@ internal static class Round
         if (sent.Accepted != keys.Length || total != sent.Accepted)
             throw new InvalidOperationException($"warm-up: {sent.Accepted} of {keys.Length} increments accepted, database total {total}");
         return total;
+    }
+
+    /// <summary>
+    /// uniform, zipf-*: the warm-up on other keys (<see cref="WarmUpPlan"/>) through the system's own send path, closed loop,
+    /// pass after pass, each on keys of its own: sends, waits until the database holds everything sent so far, then for the
+    /// runtime's tier-up to settle. Returns the durable total (the measured round counts on top of it) and the accepted
+    /// warm-up increments. Throws when the total differs from what was accepted.
+    /// </summary>
+    private static async Task<(long Total, long Accepted)> WarmUpOnOtherKeysAsync(
+        IBenchTarget target, string dbFile, WarmUpPlan warm, string[] warmKeys)
+    {
+        var accepted = 0L;
+        var total = 0L;
+        foreach (var (keys, sequence) in warm.Passes(warmKeys))
+        {
+            var sent = await target.SendAsync(keys, sequence, Pacer.Closed(Stopwatch.StartNew()), warm.PassCap);
+            accepted += sent.Accepted;
+            total = await WaitDurableAsync(target, dbFile, accepted);
+            if (total != accepted)
+                throw new InvalidOperationException($"warm-up on other keys: {accepted} accepted, database total {total}");
+            await SettleTierUpAsync(warm.TierUpLimit);
+        }
+
+        return (total, accepted);
+    }
+
+    /// <summary>
+    /// Waits while the runtime recompiles, at tier 1 on a background thread, the methods the warm-up called often: until it
+    /// compiled nothing for <see cref="TierUpQuiet"/>, at most <paramref name="limit"/>. A fixed pause would be too short on
+    /// a loaded 2-core box (up to 3 s measured) or wasted on a quiet one.
+    /// </summary>
+    private static async Task SettleTierUpAsync(TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        var compiled = JitInfo.GetCompiledMethodCount();
+        var quietSince = TimeSpan.Zero;
+        while (clock.Elapsed - quietSince < TierUpQuiet && clock.Elapsed < limit)
+        {
+            await Task.Delay(TierUpPoll);
+            var now = JitInfo.GetCompiledMethodCount();
+            if (now != compiled)
+                (compiled, quietSince) = (now, clock.Elapsed);
+        }
     }
 
     /// <summary>Tell→durable percentiles from the commit log (<see cref="CommitLog"/>); fails the round when a key's commits do not add up.</summary>

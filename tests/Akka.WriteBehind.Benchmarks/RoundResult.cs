@@ -137,6 +137,18 @@ internal sealed record RoundResult(
     /// <summary>recovery (with a caller): keys ÷ time until GetCounter of every key answered (activation and replay included).</summary>
     public double? AnsweredKeysPerSecond { get; init; }
 
+    /// <summary>uniform, zipf-*: warm-up increments on other keys, accepted and durable before the clock; <c>null</c> = none.</summary>
+    public long? WarmUpIncrements { get; init; }
+
+    /// <summary>uniform, zipf-*: seconds the warm-up took (sending, the durable wait and the tier-up settling).</summary>
+    public double? WarmUpSeconds { get; init; }
+
+    /// <summary>Methods the runtime compiled (first time or a higher tier) between the clock's start and all durable.</summary>
+    public long? JitMethodsInRound { get; init; }
+
+    /// <summary>Time the runtime spent compiling over the same span, milliseconds (all threads).</summary>
+    public double? JitMillisecondsInRound { get; init; }
+
     /// <summary>http: requests, non-2xx answers, client CPU, round-trip times (<see cref="Http.HttpRound"/>).</summary>
     public Http.HttpFigures? Http { get; init; }
 }

@@ -55,7 +55,9 @@ internal static class Runner
                         ? $"   {system,-22} round {round}: {result.EventsReplayed:N0} events, recovered {recovered,8:N0} keys/s in {result.RecoverySeconds:0.00} s" +
                           $"{(result.AnsweredKeysPerSecond is { } answered ? $", GetCounter {answered:N0} keys/s" : "")}  cpu {result.CpuMicrosPerIncrement:N0} µs/key  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}"
                         : $"   {system,-22} round {round}: ingest {result.IngestPerSecond,12:N0}/s  durable {result.DurablePerSecond,12:N0}/s  " +
-                          $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}  gc {result.Gc}  alloc {result.AllocatedBytesPerIncrement:N0} B/inc");
+                          $"cpu {result.CpuMicrosPerIncrement,7:N2} µs/inc  rows/inc {result.RowsPerIncrement:0.####}  outside {result.OutsideLoad:P0}  verified {result.DatabaseTotal:N0}  gc {result.Gc}  alloc {result.AllocatedBytesPerIncrement:N0} B/inc  " +
+                          $"jit {result.JitMethodsInRound:N0} methods {result.JitMillisecondsInRound:N0} ms" +
+                          (result.WarmUpIncrements is { } warmed ? $"  warm-up {warmed:N0} in {result.WarmUpSeconds:0.0} s" : ""));
                 }
             }
         }
@@ -81,7 +83,8 @@ internal static class Runner
     /// </summary>
     private static async Task<double?> CalibrateAsync(BenchOptions options)
     {
-        var probe = options with { Keys = null, Increments = options.Quick ? 50_000 : 200_000, Duration = null };
+        // cold, as the latency rate has always been calibrated: uniform's warm-up on other keys would raise the peak
+        var probe = options with { Keys = null, Increments = options.Quick ? 50_000 : 200_000, Duration = null, Cold = true };
         var result = await RunChildAsync(probe, "uniform", BenchSystems.OursTell, 1, TimeSpan.FromSeconds(options.Quick ? 90 : 300));
         if (result.Error is null)
             return result.IngestPerSecond;

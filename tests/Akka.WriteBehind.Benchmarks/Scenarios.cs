@@ -18,6 +18,63 @@ internal sealed record RatePlan(double Rate, double BurstFactor, TimeSpan BurstL
             : BurstLength.TotalSeconds + (i - BurstIncrements) / Rate;
 }
 
+/// <summary>
+/// uniform, zipf-*: what every system gets before the clock starts, on keys of its own (<c>bench:warm:&lt;i&gt;</c>), so the
+/// measured keys stay cold (no entity, grain or row cache for them) while the process's code is jitted and tiered up.
+/// </summary>
+/// <param name="Keys">Warm-up keys, split evenly over the passes.</param>
+/// <param name="Increments">Warm-up increments (delta 1 each, closed loop, uniform over a pass's keys), split evenly too.</param>
+/// <param name="PassCount">
+/// Passes, each on new keys, each followed by the durable wait and the tier-up settling. The runtime starts counting calls
+/// for tier 1 only once it has compiled no new method for a while, so paths that run while keys are new (entity and grain
+/// creation) are counted in a later pass, not in the busy first one.
+/// </param>
+/// <param name="Cap">
+/// The warm-up's own time cap, shared by its passes, passed where the measured round passes <see cref="Scenario.SlowCap"/>:
+/// a system that stops after its cap (write-through) warms up for at most this long, so it does not eat its measured window.
+/// </param>
+/// <param name="TierUpLimit">The longest wait for the tier-up to settle after a pass (one that keeps compiling is measured anyway).</param>
+internal sealed record WarmUpPlan(int Keys, long Increments, int PassCount, TimeSpan Cap, TimeSpan TierUpLimit)
+{
+    public const string KeyPrefix = "bench:warm:";
+
+    /// <summary>
+    /// The warm-up of a full run (200,000 increments over 1,000 keys in two passes) and of <c>--quick</c> (10,000 over 100
+    /// in one, settling at most 0.5 s: a smoke run); the cap 3 s, never longer than the measured round's.
+    /// </summary>
+    public static WarmUpPlan For(bool quick, TimeSpan slowCap)
+    {
+        var cap = slowCap < TimeSpan.FromSeconds(3) ? slowCap : TimeSpan.FromSeconds(3);
+        return quick
+            ? new WarmUpPlan(100, 10_000, 1, cap, TimeSpan.FromSeconds(0.5))
+            : new WarmUpPlan(1_000, 200_000, 2, cap, TimeSpan.FromSeconds(3));
+    }
+
+    /// <summary>Each pass's share of <see cref="Cap"/>.</summary>
+    public TimeSpan PassCap => Cap / PassCount;
+
+    /// <summary>Warm-up key names: under <c>bench:</c>, so the durable wait counts them, and never a measured key.</summary>
+    public string[] KeyNames() => Enumerable.Range(0, Keys).Select(k => $"{KeyPrefix}{k}").ToArray();
+
+    /// <summary>Each pass's keys (a slice of <paramref name="keyNames"/>) and its increments' key indexes, the same for every system.</summary>
+    public IEnumerable<(string[] Keys, int[] Sequence)> Passes(string[] keyNames)
+    {
+        var random = new Random(9);
+        var keysPerPass = Keys / PassCount;
+        for (var pass = 0; pass < PassCount; pass++)
+        {
+            var sequence = new int[Increments / PassCount];
+            for (var i = 0; i < sequence.Length; i++)
+                sequence[i] = random.Next(keysPerPass);
+            yield return (keyNames[(pass * keysPerPass)..((pass + 1) * keysPerPass)], sequence);
+        }
+    }
+
+    /// <summary>How the report's heading says it.</summary>
+    public string Description => $"after a warm-up on other keys ({Increments:N0} increments over {Keys:N0} keys" +
+        (PassCount > 1 ? $", in {PassCount} passes" : "") + ")";
+}
+
 /// <summary>One workload: keys, how increments are spread over them, how many, and at what pace.</summary>
 /// <param name="Name">Scenario name on the command line.</param>
 /// <param name="Keys">Number of distinct keys.</param>
@@ -61,6 +118,25 @@ internal sealed record Scenario(
     /// </summary>
     public bool WarmUp { get; init; }
 
+    /// <summary>
+    /// uniform, zipf-*: the warm-up on other keys before the clock (<see cref="WarmUpPlan"/>); <c>null</c> = a cold process
+    /// (<c>--cold</c>), or a scenario that has none.
+    /// </summary>
+    public WarmUpPlan? OtherKeysWarmUp { get; init; }
+
+    /// <summary>
+    /// The heading's words on warming up: the latency warm-up (measured keys) or the warm-up on other keys (uniform,
+    /// zipf-*), or that the process is cold; empty for the scenarios that measure start-up on purpose.
+    /// </summary>
+    public string WarmUpSummary => Name switch
+    {
+        "latency" => WarmUp
+            ? "after a warm-up (every key once and durable before the clock)"
+            : "cold (--cold: every key's first touch in the measured window)",
+        _ when Scenarios.WarmsUpOnOtherKeys(Name) => OtherKeysWarmUp?.Description ?? "cold process (--cold)",
+        _ => "",
+    };
+
     /// <summary>batches: operations waiting for their answers at most (the sender's window).</summary>
     public int InFlight { get; init; } = 1_000;
 
@@ -89,15 +165,19 @@ internal sealed record Scenario(
         "batches" => $"{Keys:N0} accounts, {Distribution}, {Increments:N0} operations, {InFlight:N0} in flight" +
                      (Rate is { } r ? $", open loop at {r.Rate:N0}/s" : ", closed loop") + (BatchConfig is { } c ? $", batches {{ {c} }}" : ""),
         "http" => $"{Keys:N0} keys, {Distribution}, {Connections} keep-alive connections, {Window.TotalSeconds:0.#} s a round (at most {Increments:N0} increments), flush interval {FlushInterval.TotalSeconds:0.###} s",
-        "latency" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, " +
-                     (WarmUp ? "after a warm-up (every key once, durable, before the clock)" : "cold (each key's first touch in the measured window)"),
-        _ => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments",
+        _ => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments" + (WarmUpSummary is { Length: > 0 } w ? $", {w}" : ""),
     };
 }
 
 internal static class Scenarios
 {
     public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches", "idle-keys", "refresh", "recovery", "http"];
+
+    /// <summary>
+    /// The closed-loop increment scenarios whose systems warm up on other keys first (<see cref="WarmUpPlan"/>); not
+    /// burst and idle-keys, which measure start-up and activation on purpose, nor latency, which warms up its own keys.
+    /// </summary>
+    public static bool WarmsUpOnOtherKeys(string scenario) => scenario is "uniform" or "zipf-0.99" or "zipf-1.2";
 
     /// <summary>recovery: increments per key before the crash (two passes over every key in order: two journal events per key).</summary>
     public const int RecoveryIncrementsPerKey = 2;
@@ -164,6 +244,8 @@ internal static class Scenarios
             },
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
+        if (WarmsUpOnOtherKeys(name) && !options.Cold)
+            scenario = scenario with { OtherKeysWarmUp = WarmUpPlan.For(options.Quick, cap) };
         return options.CounterConfig is { } counters ? scenario with { CounterConfig = counters } : scenario;
     }
 
