@@ -704,8 +704,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     /// <summary>
     /// Answers an increment that waited for the journal and frees its ingest slot, if it holds one. The ingest stage's own
-    /// aggregate hears both in one <see cref="AggregateAnswered"/>: on the acknowledged fast path every increment is such an
-    /// aggregate, and a message fewer per key and persist is a measurable share of its cost.
+    /// aggregate hears both in one <see cref="AggregateAnswered"/>: on the acknowledged fast path every increment travels in
+    /// such an aggregate, so that is a message fewer per key and persist.
     /// </summary>
     private void Answer(in JournalWaiting waiting, ICounterReply answer)
     {
