@@ -321,7 +321,10 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
 
     // ---------------------------------------------------------------- commands
 
-    /// <returns><c>true</c> when the ingest confirmation of the command is deferred (journal mode increments).</returns>
+    /// <returns>
+    /// <c>true</c> when the ingest confirmation of the command went with its answer (the stage's own aggregate) or waits for
+    /// it (journal mode increments).
+    /// </returns>
     private bool Handle(ICounterCommand command, IActorRef replyTo, IActorRef? ingest, long envelopeId)
     {
         switch (command)
@@ -392,13 +395,20 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     }
 
     /// <summary>Memory durability: the increment is acknowledged once it is in the pending sum.</summary>
+    /// <returns><c>true</c> when the answer went with the ingest confirmation (the stage's own aggregate).</returns>
     private bool AcceptInMemory(long requested, long delta, ImmutableArray<RequestDelta> fresh, long group, IActorRef replyTo, IActorRef? ingest, long envelopeId)
     {
         AddPending(delta);
         Counted(fresh);
         CounterMetrics.Increments.Add(1, _tag);
-        Reply(replyTo, Accepted(requested));
         ArmFlushTimer();
+        if (IsIngestsOwn(replyTo, ingest))
+        {
+            ingest.Tell(new AggregateAnswered(envelopeId, Accepted(requested)));
+            return true;
+        }
+
+        Reply(replyTo, Accepted(requested));
         return false;
     }
 
@@ -420,12 +430,18 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// Refuses an increment, answering in arrival order: after the increments before it that are still waiting for the
     /// journal (the fast path matches its answers to its aggregates by order).
     /// </summary>
-    /// <returns><c>true</c> when the ingest confirmation is deferred with the answer.</returns>
+    /// <returns><c>true</c> when the ingest confirmation went with the answer or waits for it.</returns>
     private bool RefuseInOrder(long delta, IActorRef replyTo, IActorRef? ingest, long envelopeId, ErrorCode code, string message)
     {
         var refusal = new JournalWaiting(delta, replyTo, ingest, envelopeId, new CounterRejected(_key, code, message));
         if (!_groups.TryQueueRefusal(refusal))
         {
+            if (IsIngestsOwn(replyTo, ingest))
+            {
+                ingest.Tell(new AggregateAnswered(envelopeId, Refused(refusal.Refusal!)));
+                return true;
+            }
+
             Refuse(new Increment(_key, delta), replyTo, code, message);
             return false;
         }
@@ -709,9 +725,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// </summary>
     private void Answer(in JournalWaiting waiting, ICounterReply answer)
     {
-        if (waiting.Ingest is { } ingest && ingest.Equals(waiting.ReplyTo))
+        if (IsIngestsOwn(waiting.ReplyTo, waiting.Ingest))
         {
-            ingest.Tell(new AggregateAnswered(waiting.EnvelopeId, answer));
+            waiting.Ingest.Tell(new AggregateAnswered(waiting.EnvelopeId, answer));
             return;
         }
 
@@ -721,6 +737,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             _log.Warning("Counter [{CounterKey}] refused an increment of {Delta} ({ErrorCode}): {Reason}", _key, waiting.Delta, rejected.Code, rejected.Message);
         waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
     }
+
+    /// <summary>
+    /// Whether the answer goes to the ingest stage that also waits for the envelope's confirmation (its own fast-path
+    /// aggregate): then both travel in one <see cref="AggregateAnswered"/>.
+    /// </summary>
+    private static bool IsIngestsOwn(IActorRef replyTo, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] IActorRef? ingest) =>
+        ingest is not null && ingest.Equals(replyTo);
 
     /// <summary>Counts a refusal (the refusals metric) and returns it.</summary>
     private CounterRejected Refused(CounterRejected refusal)

@@ -29,9 +29,9 @@ internal sealed record QueuedCounterCommand(ICounterCommand Command, IActorRef R
 internal sealed record CounterEnvelopeTaken(long Id);
 
 /// <summary>
-/// INTERNAL API: the answer to one of the ingest stage's own aggregates whose confirmation waited for it (journal
-/// durability), and that confirmation: one message to the stage where <see cref="Answer"/> and a
-/// <see cref="CounterEnvelopeTaken"/> of <see cref="Id"/> were two.
+/// INTERNAL API: the answer to one of the ingest stage's own aggregates (its envelope <see cref="Id"/>) and that envelope's
+/// confirmation, in one message where <see cref="Answer"/> and a <see cref="CounterEnvelopeTaken"/> were two: sent when the
+/// entity answers at once (memory durability, or a refusal) and when a journaled aggregate's persist is done.
 /// </summary>
 internal sealed record AggregateAnswered(long Id, ICounterReply Answer);
 

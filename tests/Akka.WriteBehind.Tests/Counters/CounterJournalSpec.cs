@@ -48,24 +48,6 @@ public abstract class CounterJournalSpecBase(ITestOutputHelper output, TestDatab
     }
 
     [Fact]
-    public async Task Should_answer_an_aggregate_of_the_ingest_stage_with_its_confirmation_in_one_message()
-    {
-        // the test actor plays the ingest stage: it sends the envelopes and is the reply-to of its own aggregates
-        var shards = Counters.ShardRegion; // the entities' own region, behind the ingest stage
-        shards.Tell(new CounterEnvelope(new AggregatedIncrement("agg", long.MaxValue - 1, default), TestActor, 41), TestActor);
-        var accepted = await ExpectMsgAsync<AggregateAnswered>(AskTimeout);
-        Assert.Equal(new AggregateAnswered(41, new IncrementAccepted("agg", long.MaxValue - 1)), accepted);
-
-        // a caller of its own hears its answer, and the stage the confirmation, apart
-        var caller = CreateTestProbe();
-        shards.Tell(new CounterEnvelope(new Increment("agg", 1), caller.Ref, 43), TestActor);
-        Assert.Equal(new IncrementAccepted("agg", 1), await caller.ExpectMsgAsync<IncrementAccepted>(AskTimeout));
-        Assert.Equal(new CounterEnvelopeTaken(43), await ExpectMsgAsync<CounterEnvelopeTaken>(AskTimeout));
-        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
-        Assert.Equal(long.MaxValue, Assert.IsType<CounterValue>(await AskAsync(new GetCounter("agg"))).Total);
-    }
-
-    [Fact]
     public async Task Should_group_increments_that_arrive_during_a_persist()
     {
         for (var i = 0; i < 2000; i++)
