@@ -10,8 +10,8 @@ namespace Akka.WriteBehind.Tests.Counters;
 /// <summary>
 /// A PostgreSQL outage under load ends cleanly: one node with journal durability on a server of this spec's own, steady
 /// load through <see cref="CounterSet.IncrementAsync(string, long)"/>, the server stopped for 15 s and started again. Within
-/// 5 s of the restart the node acknowledges at least half its pre-outage rate (both measured in this run, so a loaded
-/// machine slows both alike), and every key ends with acknowledged ≤ stored ≤ sent. The library's own retry, back-off and
+/// 5 s of the restart the node acknowledges at least half its pre-outage rate (both measured in this run over 8 s, so a
+/// loaded machine slows both alike), and every key ends with acknowledged ≤ stored ≤ sent. The library's own retry, back-off and
 /// journal settings are in force (not the short ones of the other specs), since they decide how fast it comes back.
 /// </summary>
 [Collection(PostgresFixture.Collection)] // runs alone, after the other collections
@@ -20,7 +20,9 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
     private const int KeyCount = 500;
     private const int Workers = 32;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan Window = TimeSpan.FromSeconds(5);
+    // 8 s, not 5: on a loaded 2-core box single seconds swing by 2x (a collection, the server's checkpoint), and one such
+    // second in a short window on either side decided the verdict rather than the node's recovery
+    private static readonly TimeSpan Window = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private readonly PostgresFixture _server = new(); // its own server: stopping it must not touch other specs
@@ -59,10 +61,10 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
         var windowStart = restarted + TimeSpan.FromSeconds(5);
         await Task.Delay(windowStart + Window - load.Elapsed);
         var rateAfter = load.Rate(windowStart, windowStart + Window);
-        for (var s = stopped - TimeSpan.FromSeconds(2); s < windowStart + Window; s += TimeSpan.FromSeconds(1))
+        for (var s = before; s < windowStart + Window; s += TimeSpan.FromSeconds(1))
             output.WriteLine($"  {s.TotalSeconds,5:F0}s: {load.Rate(s, s + TimeSpan.FromSeconds(1)),7:F0} acknowledged/s");
         await load.StopAsync();
-        output.WriteLine($"before {rateBefore:F0}/s, 5-10s after the restart {rateAfter:F0}/s; {load}");
+        output.WriteLine($"before {rateBefore:F0}/s, 5-13s after the restart {rateAfter:F0}/s; {load}");
 
         // everything acknowledged gets stored (the flushes' retries may need a moment after the outage)
         var deadline = DateTime.UtcNow + Timeout;
@@ -78,7 +80,7 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
         Assert.True(wrong.Count == 0, $"{wrong.Count} keys break acknowledged <= stored <= sent, e.g. {string.Join(", ", wrong.Take(5))}");
 
         Assert.True(rateAfter >= 0.5 * rateBefore,
-            $"5-10s after the store returned the node acknowledged {rateAfter:F0}/s, against {rateBefore:F0}/s before the outage");
+            $"5-13s after the store returned the node acknowledged {rateAfter:F0}/s, against {rateBefore:F0}/s before the outage");
     }
 
     public async Task InitializeAsync()
