@@ -60,6 +60,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private Batch? _batch;           // the batch of the current behaviour: set in every one but Idle and Stopped
     private long _lastBatchId;
     private long _lastBatchEnded;    // Stopwatch timestamp
+    private long _started;           // Stopwatch timestamp: idle since then when no batch has ended yet
     private Batch? _spareBatch;      // the ended batch, reused by the next (kept only while its list is small: it stays with an idle entity)
     private Held? _held;             // keep-loaded: the resource as stored after the last successful batch
     private bool _countedActive;     // bookkeeping, not behaviour: this key is one of the node's active keys (its queue is not empty)
@@ -122,6 +123,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 return true;
             case StopBatchEntity:
                 OpenNextBatch(stopping: true); // nothing is queued: stops at once
+                return true;
+            case PassivateIfIdle:
+                PassivateWhenIdleLongEnough();
                 return true;
             default:
                 return IsStale(message);
@@ -307,10 +311,31 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         }
     }
 
-    /// <summary>A batch's own message in a state where it does not apply: ignored.</summary>
+    /// <summary>A batch's own message in a state where it does not apply (an idle check while a batch runs, too): ignored.</summary>
     private static bool IsStale(object message) =>
         message is ResourceLoaded<TResource> or ResourceLoadFailed or ResourceSaved<TResource> or ResourceSaveFailed
-            or MinDurationPassed or MaxDurationPassed;
+            or MinDurationPassed or MaxDurationPassed or PassivateIfIdle;
+
+    protected override void PreStart()
+    {
+        _started = Stopwatch.GetTimestamp();
+        if (_settings.PassivateIdleAfter is { } idle)
+            Timers.StartPeriodicTimer(PassivateIfIdle.Instance, PassivateIfIdle.Instance, IdleCheckInterval(idle));
+    }
+
+    /// <summary>How often an entity looks at its idle time: a quarter of <c>passivate-idle-after</c>, so it is passivated
+    /// after between one and one and a quarter of it.</summary>
+    internal static TimeSpan IdleCheckInterval(TimeSpan passivateIdleAfter) => passivateIdleAfter / 4;
+
+    /// <summary>Idle since its last batch ended (or since it started) for <c>passivate-idle-after</c>: asks its shard to
+    /// passivate it, which delivers <see cref="StopBatchEntity"/> and holds the key's new operations until it stopped.</summary>
+    private void PassivateWhenIdleLongEnough()
+    {
+        if (Stopwatch.GetElapsedTime(Math.Max(_started, _lastBatchEnded)) < _settings.PassivateIdleAfter!.Value)
+            return;
+        Timers.Cancel(PassivateIfIdle.Instance);
+        Context.Parent.Tell(new Akka.Cluster.Sharding.Passivate(StopBatchEntity.Instance));
+    }
 
     private bool IsCurrent(long batchId) => _batch is { } batch && batch.Id == batchId;
 

@@ -12,6 +12,20 @@ internal sealed class StopBatchEntity
     }
 }
 
+/// <summary>
+/// INTERNAL API: a batch entity's periodic look at how long it has been idle (<c>passivate-idle-after</c>). The entity
+/// keeps its own idle time, not the shard: sharding's idle passivation stamps every message it delivers (a dictionary write
+/// and a clock read per operation), where an entity knows when its last batch ended for free. A local timer message.
+/// </summary>
+internal sealed class PassivateIfIdle
+{
+    public static readonly PassivateIfIdle Instance = new();
+
+    private PassivateIfIdle()
+    {
+    }
+}
+
 /// <summary>INTERNAL API: the load of batch <see cref="BatchId"/> returned <see cref="Resource"/>. Node-local.</summary>
 internal sealed record ResourceLoaded<TResource>(long BatchId, TResource Resource, TimeSpan Duration) : INoSerializationVerificationNeeded
 {

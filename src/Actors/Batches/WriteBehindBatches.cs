@@ -79,7 +79,8 @@ public static class WriteBehindBatches
             var metricsTap = new BatchMetricsTap();
             var region = await EntityRegions.StartAsync(system, settings.TypeName,
                 key => BatchActor<TResource>.Props(key, settings, store, handler, writer, queues, requests, deadlines, metricsTap),
-                settings.NumberOfShards, settings.PassivateIdleAfter, StopBatchEntity.Instance, role: role).ConfigureAwait(false);
+                // idle passivation is the entity's own (PassivateIfIdle): the shard's would stamp every operation it delivers
+                settings.NumberOfShards, passivateIdleAfter: null, StopBatchEntity.Instance, role: role).ConfigureAwait(false);
 
             var ingest = new BatchIngest();
             // a timeout fires at most a quarter of the reply margin late (between 10 ms and 1 s)
