@@ -35,9 +35,10 @@ internal sealed record BenchOptions(
           --batch-config H  batches: HOCON laid over akka.write-behind.batches of the batches-* systems, e.g. "early-close = on"
           --counter-config H  HOCON laid over akka.write-behind.counters of the in-process ours-* systems, e.g. "journal.group-window = 5ms"
           --burst N         refresh: the configured burst (default tps / 100, at least 10: 10 ms of budget)
-          --cold            no warm-up: latency: the first touch of every key falls in the measured window; uniform, zipf-*:
-                            no warm-up on other keys (200,000 increments over 1,000 bench:warm: keys, quick 10,000 over 100,
-                            at most 3 s where --duration stops a system): start-up and JIT fall in the measured window
+          --cold            no warm-up: latency: the first touch of every key falls in the measured window; uniform, zipf-*,
+                            batches: no warm-up on other keys (200,000 increments or operations over 1,000 bench:warm: keys,
+                            quick 10,000 over 100, closed loop also before a paced batches run, at most 3 s where --duration
+                            stops a system): start-up and JIT fall in the measured window
           --connections N   http: keep-alive connections, one concurrent sender each (default 64, quick 16);
                             --keys defaults to 1,000 there and --increments (default 10,000,000) bounds a round's count
           --api-key KEY     http: sent as "Authorization: Bearer KEY" (or set WRITEBEHIND_BENCH_API_KEY); the Host gets it as WRITEBEHIND_API_KEY
@@ -59,8 +60,8 @@ internal sealed record BenchOptions(
     public int? Burst { get; init; }
 
     /// <summary>
-    /// Skip the warm-up: latency's (every key touched once and durable before the clock starts) and uniform's and zipf's
-    /// (increments on other keys, durable and the tier-up settled before the clock starts: <see cref="WarmUpPlan"/>).
+    /// Skip the warm-up: latency's (every key touched once and durable before the clock starts) and uniform's, zipf's and
+    /// batches' (increments on other keys, durable and the tier-up settled before the clock starts: <see cref="WarmUpPlan"/>).
     /// </summary>
     public bool Cold { get; init; }
 

@@ -68,6 +68,8 @@ internal static class Round
                 {
                     var warmClock = Stopwatch.StartNew();
                     (baseline, var warmed) = await WarmUpOnOtherKeysAsync(target, dbFile, warm, warmKeys);
+                    // batches: counts, saves and failures from here on; before the rows are read (write-through-ops counts its rows there too)
+                    (target as Systems.IBatchCounts)?.ResetCounts();
                     rowsBefore = target.RowsWritten; // the table reports the measured round's rows only
                     result = result with { WarmUpIncrements = warmed, WarmUpSeconds = warmClock.Elapsed.TotalSeconds };
                 }
@@ -238,7 +240,7 @@ internal static class Round
     }
 
     /// <summary>
-    /// uniform, zipf-*: the warm-up on other keys (<see cref="WarmUpPlan"/>) through the system's own send path, closed loop,
+    /// uniform, zipf-*, batches: the warm-up on other keys (<see cref="WarmUpPlan"/>) through the system's own send path, closed loop,
     /// pass after pass, each on keys of its own: sends, waits until the database holds everything sent so far, then for the
     /// runtime's tier-up to settle. Returns the durable total (the measured round counts on top of it) and the accepted
     /// warm-up increments. Throws when the total differs from what was accepted.

@@ -137,10 +137,10 @@ internal sealed record RoundResult(
     /// <summary>recovery (with a caller): keys ÷ time until GetCounter of every key answered (activation and replay included).</summary>
     public double? AnsweredKeysPerSecond { get; init; }
 
-    /// <summary>uniform, zipf-*: warm-up increments on other keys, accepted and durable before the clock; <c>null</c> = none.</summary>
+    /// <summary>uniform, zipf-*, batches: warm-up increments (operations) on other keys, accepted and durable before the clock; <c>null</c> = none.</summary>
     public long? WarmUpIncrements { get; init; }
 
-    /// <summary>uniform, zipf-*: seconds the warm-up took (sending, the durable wait and the tier-up settling).</summary>
+    /// <summary>uniform, zipf-*, batches: seconds the warm-up took (sending, the durable wait and the tier-up settling).</summary>
     public double? WarmUpSeconds { get; init; }
 
     /// <summary>Methods the runtime compiled (first time or a higher tier) between the clock's start and all durable.</summary>

@@ -19,11 +19,11 @@ internal sealed record RatePlan(double Rate, double BurstFactor, TimeSpan BurstL
 }
 
 /// <summary>
-/// uniform, zipf-*: what every system gets before the clock starts, on keys of its own (<c>bench:warm:&lt;i&gt;</c>), so the
-/// measured keys stay cold (no entity, grain or row cache for them) while the process's code is jitted and tiered up.
+/// uniform, zipf-*, batches: what every system gets before the clock starts, on keys of its own (<c>bench:warm:&lt;i&gt;</c>), so
+/// the measured keys stay cold (no entity, grain or row cache for them) while the process's code is jitted and tiered up.
 /// </summary>
 /// <param name="Keys">Warm-up keys, split evenly over the passes.</param>
-/// <param name="Increments">Warm-up increments (delta 1 each, closed loop, uniform over a pass's keys), split evenly too.</param>
+/// <param name="Increments">Warm-up increments (delta 1 each, batches: Deposit(1); closed loop, uniform over a pass's keys), split evenly too.</param>
 /// <param name="PassCount">
 /// Passes, each on new keys, each followed by the durable wait and the tier-up settling. The runtime starts counting calls
 /// for tier 1 only once it has compiled no new method for a while, so paths that run while keys are new (entity and grain
@@ -70,8 +70,8 @@ internal sealed record WarmUpPlan(int Keys, long Increments, int PassCount, Time
         }
     }
 
-    /// <summary>How the report's heading says it.</summary>
-    public string Description => $"after a warm-up on other keys ({Increments:N0} increments over {Keys:N0} keys" +
+    /// <summary>How the report's heading says it, counting <paramref name="what"/> (increments, or batches' operations).</summary>
+    public string Describe(string what) => $"after a warm-up on other keys ({Increments:N0} {what} over {Keys:N0} keys" +
         (PassCount > 1 ? $", in {PassCount} passes" : "") + ")";
 }
 
@@ -119,21 +119,22 @@ internal sealed record Scenario(
     public bool WarmUp { get; init; }
 
     /// <summary>
-    /// uniform, zipf-*: the warm-up on other keys before the clock (<see cref="WarmUpPlan"/>); <c>null</c> = a cold process
+    /// uniform, zipf-*, batches: the warm-up on other keys before the clock (<see cref="WarmUpPlan"/>); <c>null</c> = a cold process
     /// (<c>--cold</c>), or a scenario that has none.
     /// </summary>
     public WarmUpPlan? OtherKeysWarmUp { get; init; }
 
     /// <summary>
     /// The heading's words on warming up: the latency warm-up (measured keys) or the warm-up on other keys (uniform,
-    /// zipf-*), or that the process is cold; empty for the scenarios that measure start-up on purpose.
+    /// zipf-*, batches), or that the process is cold; empty for the scenarios that measure start-up on purpose.
     /// </summary>
     public string WarmUpSummary => Name switch
     {
         "latency" => WarmUp
             ? "after a warm-up (every key once and durable before the clock)"
             : "cold (--cold: every key's first touch in the measured window)",
-        _ when Scenarios.WarmsUpOnOtherKeys(Name) => OtherKeysWarmUp?.Description ?? "cold process (--cold)",
+        _ when Scenarios.WarmsUpOnOtherKeys(Name) =>
+            OtherKeysWarmUp?.Describe(Name == "batches" ? "operations" : "increments") ?? "cold process (--cold)",
         _ => "",
     };
 
@@ -163,7 +164,8 @@ internal sealed record Scenario(
         "refresh" => $"{Keys:N0} items, tps {RefreshTps:N0}, burst {RefreshBurst:N0}, resync-period {ResyncPeriod.TotalMilliseconds:0} ms, batch-size 10, parallelism 4, measured over {Window.TotalSeconds:0} s",
         "recovery" => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments, flush interval {FlushInterval.TotalSeconds:0.###} s after the restart",
         "batches" => $"{Keys:N0} accounts, {Distribution}, {Increments:N0} operations, {InFlight:N0} in flight" +
-                     (Rate is { } r ? $", open loop at {r.Rate:N0}/s" : ", closed loop") + (BatchConfig is { } c ? $", batches {{ {c} }}" : ""),
+                     (Rate is { } r ? $", open loop at {r.Rate:N0}/s" : ", closed loop") + (BatchConfig is { } c ? $", batches {{ {c} }}" : "") +
+                     $", {WarmUpSummary}",
         "http" => $"{Keys:N0} keys, {Distribution}, {Connections} keep-alive connections, {Window.TotalSeconds:0.#} s a round (at most {Increments:N0} increments), flush interval {FlushInterval.TotalSeconds:0.###} s",
         _ => $"{Keys:N0} keys, {Distribution}, {Increments:N0} increments" + (WarmUpSummary is { Length: > 0 } w ? $", {w}" : ""),
     };
@@ -174,10 +176,11 @@ internal static class Scenarios
     public static readonly IReadOnlyList<string> Names = ["uniform", "zipf-0.99", "zipf-1.2", "burst", "latency", "batches", "idle-keys", "refresh", "recovery", "http"];
 
     /// <summary>
-    /// The closed-loop increment scenarios whose systems warm up on other keys first (<see cref="WarmUpPlan"/>); not
-    /// burst and idle-keys, which measure start-up and activation on purpose, nor latency, which warms up its own keys.
+    /// The scenarios whose systems warm up on other keys first (<see cref="WarmUpPlan"/>): the closed-loop increment ones
+    /// and batches (closed loop or paced, the warm-up is closed loop); not burst and idle-keys, which measure start-up and
+    /// activation on purpose, nor latency, which warms up its own keys.
     /// </summary>
-    public static bool WarmsUpOnOtherKeys(string scenario) => scenario is "uniform" or "zipf-0.99" or "zipf-1.2";
+    public static bool WarmsUpOnOtherKeys(string scenario) => scenario is "uniform" or "zipf-0.99" or "zipf-1.2" or "batches";
 
     /// <summary>recovery: increments per key before the crash (two passes over every key in order: two journal events per key).</summary>
     public const int RecoveryIncrementsPerKey = 2;
@@ -244,8 +247,9 @@ internal static class Scenarios
             },
             _ => throw new ArgumentException($"unknown scenario {name}"),
         };
+        // capped by the scenario's own cap (batches --rate: the paced run's length), so a capped system keeps its window
         if (WarmsUpOnOtherKeys(name) && !options.Cold)
-            scenario = scenario with { OtherKeysWarmUp = WarmUpPlan.For(options.Quick, cap) };
+            scenario = scenario with { OtherKeysWarmUp = WarmUpPlan.For(options.Quick, scenario.SlowCap) };
         return options.CounterConfig is { } counters ? scenario with { CounterConfig = counters } : scenario;
     }
 

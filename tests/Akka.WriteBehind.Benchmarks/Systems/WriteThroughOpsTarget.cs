@@ -33,6 +33,8 @@ internal sealed class WriteThroughOpsTarget : IBenchTarget, IOwnTotal, IBatchCou
     /// <summary>No batches: each operation is its own transaction, its latency the save.</summary>
     public double? SaveP99Ms => null;
 
+    public void ResetCounts() => Interlocked.Exchange(ref _operations, 0);
+
     public async Task StartAsync(string dbFile, Scenario scenario, string[] keys)
     {
         await new SqliteAccountStore($"Data Source={dbFile}").InitializeAsync();
