@@ -115,6 +115,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 break;
             case RecoveryCompleted:
                 _confirmedSeq = _seq = LastSequenceNr;
+                KeepMisplacedKeysInTheJournal();
                 foreach (var key in _recovered.Keys)
                     _toWake.Enqueue(key);
                 if (_recovered.Count > 0)
@@ -303,6 +304,32 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         counter.Tell(new JournalAttached(_confirmedSeq, events));
         if (_woken.Remove(attach.CounterKey))
             WakeMore();
+    }
+
+    /// <summary>
+    /// Replayed keys that the set's <c>number-of-shards</c> now places in other shards: it changed while this log held
+    /// their events. Their counters attach to the logs of their new shards and would never take these events, so they are
+    /// not woken; the events stay in the journal (their keys never confirm them stored, so no trim passes them) and the
+    /// error says how to get them applied.
+    /// </summary>
+    private void KeepMisplacedKeysInTheJournal()
+    {
+        var shards = new CounterMessageExtractor(_settings.NumberOfShards);
+        List<string>? misplaced = null;
+        foreach (var key in _recovered.Keys)
+        {
+            if (shards.ShardOfKey(key) != _shardId)
+                (misplaced ??= new List<string>()).Add(key);
+        }
+
+        if (misplaced is null)
+            return;
+        foreach (var key in misplaced)
+            _recovered.Remove(key);
+        _log.Error("Shard log {0} holds events of {1} keys that number-of-shards = {2} places in other shards (e.g. [{3}] in shard {4}): " +
+                   "it changed while the journal held events. They stay in the journal, not applied: start the set with the " +
+                   "number-of-shards they were written with, flush it (FlushAllAsync; POST /counters/flush on the Host), then change it.",
+            PersistenceId, misplaced.Count, _settings.NumberOfShards, misplaced[0], shards.ShardOfKey(misplaced[0]));
     }
 
     /// <summary>Wakes replayed keys until <c>journal.recovery-parallelism</c> are woken and not yet attached.</summary>

@@ -208,6 +208,50 @@ public abstract class CounterJournalCrashSpecBase(ITestOutputHelper output) : Ak
         }
     }
 
+    [Fact]
+    public async Task Should_keep_in_the_journal_the_events_a_changed_number_of_shards_places_in_other_shards()
+    {
+        using var db = NewDatabase();
+        var expected = new Dictionary<string, long>();
+        const string hourly = "\nakka.write-behind.counters.flush-interval = 1h";
+
+        var node1 = await StartNodeAsync(db, Crashable + hourly, db.CreateStore());
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.IsType<IncrementAccepted>(await node1.Counters.Region.Ask<ICounterReply>(new Increment($"moved-{i}", i + 1), Timeout));
+            expected[$"moved-{i}"] = i + 1;
+        }
+
+        await node1.System.Terminate();
+
+        // node 2 has 7 shards instead of 100: most replayed keys now belong to other shards than the logs that hold them
+        var errors = CreateTestProbe();
+        var node2 = ActorSystem.Create("journal-crash-spec", TestConfig.Cluster(Crashable + hourly + "\nakka.write-behind.counters.number-of-shards = 7", db));
+        try
+        {
+            node2.EventStream.Subscribe(errors.Ref, typeof(Akka.Event.Error));
+            await Cluster.Cluster.Get(node2).JoinAsync(Cluster.Cluster.Get(node2).SelfAddress);
+            await WriteBehindCounters.StartAsync(node2, db.CreateStore());
+            var error = await errors.FishForMessageAsync<Akka.Event.Error>(e => e.ToString().Contains("number-of-shards = 7"), TimeSpan.FromSeconds(60));
+            Assert.Contains("stay in the journal", error.ToString());
+        }
+        finally
+        {
+            await node2.Terminate();
+        }
+
+        // with the number they were written with, every acknowledged increment is written exactly once
+        var node3 = await StartNodeAsync(db, Crashable + hourly, db.CreateStore());
+        try
+        {
+            await AwaitAssertAsync(async () => Assert.Equal(expected, await db.ReadCountersAsync()), TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await node3.System.Terminate();
+        }
+    }
+
     private static async Task<(ActorSystem System, CounterSet Counters)> StartNodeAsync(TestDatabase db, string config, ICounterStore store)
     {
         var system = ActorSystem.Create("journal-crash-spec", TestConfig.Cluster(config, db));
