@@ -325,7 +325,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     /// <summary>How often an entity looks at its idle time: a quarter of <c>passivate-idle-after</c>, so it is passivated
     /// after between one and one and a quarter of it.</summary>
-    internal static TimeSpan IdleCheckInterval(TimeSpan passivateIdleAfter) => passivateIdleAfter / 4;
+    private static TimeSpan IdleCheckInterval(TimeSpan passivateIdleAfter) => passivateIdleAfter / 4;
 
     /// <summary>Idle since its last batch ended (or since it started) for <c>passivate-idle-after</c>: asks its shard to
     /// passivate it, which delivers <see cref="StopBatchEntity"/> and holds the key's new operations until it stopped.</summary>

@@ -731,10 +731,10 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return;
         }
 
-        if (waiting.ReplyTo.CanReceiveReplies())
-            waiting.ReplyTo.Tell(answer);
-        else if (answer is CounterRejected rejected)
-            _log.Warning("Counter [{CounterKey}] refused an increment of {Delta} ({ErrorCode}): {Reason}", _key, waiting.Delta, rejected.Code, rejected.Message);
+        if (answer is CounterRejected rejected)
+            Deliver(waiting.ReplyTo, rejected, new Increment(_key, waiting.Delta));
+        else
+            Reply(waiting.ReplyTo, answer);
         waiting.Ingest?.Tell(new CounterEnvelopeTaken(waiting.EnvelopeId));
     }
 
@@ -859,13 +859,16 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     }
 
 
-    private void Refuse(ICounterCommand command, IActorRef replyTo, ErrorCode code, string message)
+    private void Refuse(ICounterCommand command, IActorRef replyTo, ErrorCode code, string message) =>
+        Deliver(replyTo, Refused(new CounterRejected(command.Key, code, message)), command);
+
+    /// <summary>Hands a counted refusal of <paramref name="command"/> to its caller, or logs it when nobody waits for an answer.</summary>
+    private void Deliver(IActorRef replyTo, CounterRejected refusal, ICounterCommand command)
     {
-        CounterMetrics.Refusals.Add(1, _tag, new KeyValuePair<string, object?>("reason", code.ToString()));
         if (replyTo.CanReceiveReplies())
-            replyTo.Tell(new CounterRejected(command.Key, code, message));
+            replyTo.Tell(refusal);
         else
-            _log.Warning("Counter [{CounterKey}] refused {Command} ({ErrorCode}): {Reason}", _key, command, code, message);
+            _log.Warning("Counter [{CounterKey}] refused {Command} ({ErrorCode}): {Reason}", _key, command, refusal.Code, refusal.Message);
     }
 
     /// <summary>
