@@ -36,6 +36,10 @@ namespace Akka.WriteBehind.Batches;
 /// <para>Hand-off, passivation and CoordinatedShutdown deliver <see cref="StopBatchEntity"/>: the open batch closes at once and
 /// is saved, queued operations run in further batches, then the entity stops; operations arriving after it are refused
 /// with <see cref="ErrorCode.ShuttingDown"/>.</para>
+/// <para>Operations of this node's grouping stage may come without the shard's hop (<see cref="BatchIngestActor"/>): the entity
+/// offers that route when it took the stage's last send through the shard, and a stopping entity closes it before it stops,
+/// running what the stage told it directly until the stage answered (those operations are older than any the shard holds
+/// for the key).</para>
 /// </summary>
 internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TResource : notnull
 {
@@ -64,8 +68,11 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private Batch? _spareBatch;      // the ended batch, reused by the next (kept only while its list is small: it stays with an idle entity)
     private Held? _held;             // keep-loaded: the resource as stored after the last successful batch
     private bool _countedActive;     // bookkeeping, not behaviour: this key is one of the node's active keys (its queue is not empty)
+    private IActorRef? _routeFrom;   // the grouping stage offered a direct route and has not answered its closing yet
+    private long _offeredSend;       // the stage's send through the shard that the last offer named: one offer per send
+    private long _closeId;           // names this entity's route closing, so an answer to an earlier incarnation's is not taken
     // the behaviours, each made once per entity when first entered: Become(Loading) would make a delegate per batch
-    private Receive? _idle, _loading, _open, _saving, _loadFailed, _loadingToStop, _savingToStop, _stopped;
+    private Receive? _idle, _loading, _open, _saving, _loadFailed, _loadingToStop, _savingToStop, _closingRoute, _stopped;
 
     public BatchActor(string key, BatchSettings settings, IResourceStore<TResource> store, OperationHandler<TResource> handler, IActorRef? storeWriter,
         QueueLedger queues, RequestLedger ledger, DeadlineTimer deadlines, BatchMetricsTap metricsTap)
@@ -122,7 +129,8 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 Cancel(cancel);
                 return true;
             case StopBatchEntity:
-                OpenNextBatch(stopping: true); // nothing is queued: stops at once
+                CloseRoute();
+                OpenNextBatch(stopping: true); // nothing is queued: stops once no operation can come directly
                 return true;
             case PassivateIfIdle:
                 PassivateWhenIdleLongEnough();
@@ -141,6 +149,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 Current.MinDurationPassed = true; // the batch closes as soon as it has run what is queued
                 return true;
             case StopBatchEntity:
+                CloseRoute();
                 Context.Become(_loadingToStop ??= LoadingToStop); // the loaded batch closes at once
                 return true;
             default:
@@ -173,7 +182,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         switch (message)
         {
             case RunOperation run:
-                if (HasOperation(run, Sender))
+                if (Accept(run, Sender))
                     RunInOpen(Current, new Pending(run, Sender)); // runs at once: its arrival time is never read
                 return true;
             case RunOperations group:
@@ -190,6 +199,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 FailBatch(Current, ErrorCode.Timeout, MaxDurationMessage(), stopping: false);
                 return true;
             case StopBatchEntity:
+                CloseRoute();
                 Close(Current, stopping: true);
                 return true;
             default:
@@ -202,6 +212,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     {
         if (message is not StopBatchEntity)
             return SaveAnswer(message, stopping: false) || Queued(message) || IsStale(message);
+        CloseRoute();
         Context.Become(_savingToStop ??= SavingToStop); // the next batch opens, or the entity stops, when it returns
         return true;
     }
@@ -234,13 +245,13 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         switch (message)
         {
             case RunOperation run:
-                if (HasOperation(run, Sender))
+                if (Accept(run, Sender))
                     ShareFailure(Current, new Pending(run, Sender));
                 return true;
             case RunOperations group:
                 foreach (var run in group.Operations ?? [])
                 {
-                    if (InGroup(run, Sender) && HasOperation(run, Sender))
+                    if (InGroup(run, Sender) && Accept(run, Sender))
                         ShareFailure(Current, new Pending(run, Sender));
                 }
 
@@ -255,6 +266,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 EndBatch(Current, stopping: false);
                 return true;
             case StopBatchEntity:
+                CloseRoute();
                 EndBatch(Current, stopping: true);
                 return true;
             default:
@@ -264,11 +276,59 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     /// <summary>Stopping, the batch's resource is being loaded: the batch closes once loaded; new operations are refused.</summary>
     private bool LoadingToStop(object message) =>
-        LoadAnswer(message, stopping: true) || Refused(message) || message is StopBatchEntity || IsStale(message);
+        LoadAnswer(message, stopping: true) || TakenWhileStopping(message) || message is StopBatchEntity || IsStale(message);
 
     /// <summary>Stopping, the batch is being saved: then the queued operations run in further batches; new ones are refused.</summary>
     private bool SavingToStop(object message) =>
-        SaveAnswer(message, stopping: true) || Refused(message) || message is StopBatchEntity || IsStale(message);
+        SaveAnswer(message, stopping: true) || TakenWhileStopping(message) || message is StopBatchEntity || IsStale(message);
+
+    /// <summary>
+    /// Stopping with nothing queued, the route's closing not answered yet: the grouping stage may still tell operations
+    /// directly. They run in further batches once it answered, then the entity stops.
+    /// </summary>
+    private bool ClosingRoute(object message)
+    {
+        switch (message)
+        {
+            case RouteClosed closed when closed.CloseId == _closeId:
+                _routeFrom = null;
+                OpenNextBatch(stopping: true);
+                return true;
+            default:
+                return TakenWhileStopping(message) || message is StopBatchEntity || IsStale(message);
+        }
+    }
+
+    /// <summary>
+    /// A stopping entity refuses new operations, but runs those the grouping stage told it directly before it answered the
+    /// route's closing: they are older than anything the shard holds for the key, so none may wait for the next entity.
+    /// </summary>
+    private bool TakenWhileStopping(object message)
+    {
+        switch (message)
+        {
+            case RunOperation run when IsDirect(run):
+                Queue(run);
+                return true;
+            case RunOperations { Operations: [var first, ..] } group when IsDirect(first):
+                QueueGroup(group, Sender);
+                return true;
+            case RouteClosed closed when closed.CloseId == _closeId:
+                _routeFrom = null;
+                return true;
+            default:
+                return Refused(message);
+        }
+    }
+
+    private static bool IsDirect(RunOperation? run) => run?.LocalCall is { SentDirect: true };
+
+    /// <summary>The stopping entity's first step: no operation may come directly once the stage answered.</summary>
+    private void CloseRoute()
+    {
+        if (_routeFrom is { } stage)
+            stage.Tell(new CloseRoute(_key, Self, _closeId = Stopwatch.GetTimestamp()));
+    }
 
     /// <summary>Stopped (Context.Stop is under way): an operation that still reaches it is refused.</summary>
     private bool Stopped(object message) => Refused(message) || message is StopBatchEntity || IsStale(message);
@@ -314,7 +374,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     /// <summary>A batch's own message in a state where it does not apply (an idle check while a batch runs, too): ignored.</summary>
     private static bool IsStale(object message) =>
         message is ResourceLoaded<TResource> or ResourceLoadFailed or ResourceSaved<TResource> or ResourceSaveFailed
-            or MinDurationPassed or MaxDurationPassed or PassivateIfIdle;
+            or MinDurationPassed or MaxDurationPassed or PassivateIfIdle or RouteClosed;
 
     protected override void PreStart()
     {
@@ -344,6 +404,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
 
     protected override void PostStop()
     {
+        // a crash or a restart (a normal stop waits for the route's closing): what is told to this actor from now on is lost
+        _routeFrom?.Tell(new ForgetRoute(_key, Self));
+
         // only an abnormal stop (a crash, or the system terminating) leaves callers unanswered: tell them
         if (_batch is { } batch)
         {
@@ -370,7 +433,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         var arrivedAt = GroupArrivedAt(group);
         foreach (var run in group.Operations ?? [])
         {
-            if (InGroup(run, replyTo) && HasOperation(run, replyTo))
+            if (InGroup(run, replyTo) && Accept(run, replyTo))
                 Enqueue(new Pending(run, replyTo, group.GroupReplies, arrivedAt));
         }
     }
@@ -382,7 +445,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
         var ending = false;
         foreach (var run in group.Operations ?? [])
         {
-            if (!InGroup(run, replyTo) || !HasOperation(run, replyTo))
+            if (!InGroup(run, replyTo) || !Accept(run, replyTo))
                 continue;
             if (ending)
             {
@@ -439,17 +502,31 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private long GroupArrivedAt(RunOperations group) =>
         group.Operations is { Count: > 0 } operations && operations[0] is { } first ? ArrivedAt(first) : Stopwatch.GetTimestamp();
 
-    private bool HasOperation(RunOperation run, IActorRef replyTo)
+    /// <summary>
+    /// Whether the operation can run (it has one). One that came through the shard from this node's grouping stage offers the
+    /// stage a direct route for the key's next operations; the stage takes it when that was its last send through the shard.
+    /// </summary>
+    private bool Accept(RunOperation run, IActorRef replyTo)
     {
-        if (run.Operation is not null)
-            return true;
-        Reply(new Pending(run, replyTo), Failed(run, ErrorCode.InvalidArgument, "the operation is missing"));
-        return false;
+        if (run.Operation is null)
+        {
+            Reply(new Pending(run, replyTo), Failed(run, ErrorCode.InvalidArgument, "the operation is missing"));
+            return false;
+        }
+
+        if (run.LocalCall is { RegionSend: var send and > 0 } && send != _offeredSend)
+        {
+            _offeredSend = send;
+            _routeFrom = replyTo;
+            replyTo.Tell(new OfferRoute(_key, send, Self));
+        }
+
+        return true;
     }
 
     /// <summary>An operation that waits for a batch (the next one, or the loading one): whether it was queued.</summary>
     private bool Queue(RunOperation run) =>
-        HasOperation(run, Sender) && Enqueue(new Pending(run, Sender, ArrivedAt: ArrivedAt(run)));
+        Accept(run, Sender) && Enqueue(new Pending(run, Sender, ArrivedAt: ArrivedAt(run)));
 
     private bool Enqueue(Pending pending)
     {
@@ -524,7 +601,9 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     {
         if (_queue.Count == 0)
         {
-            if (stopping)
+            if (stopping && _routeFrom is not null)
+                Context.Become(_closingRoute ??= ClosingRoute); // the grouping stage may still be telling operations directly
+            else if (stopping)
             {
                 Context.Stop(Self);
                 Context.Become(_stopped ??= Stopped);

@@ -14,6 +14,8 @@ namespace Akka.WriteBehind.Batches;
 /// key's next group, so groups grow with load. A drained cell stays for its key's next calls (a new cell, dictionary entry
 /// and list per group were ~110 bytes per operation); <see cref="RetireIdleCells"/> retires the cells that stayed empty.
 /// </para>
+/// <para>A cell also holds its key's direct route (<see cref="TryOpenRoute"/>): the key's entity in this process, which the
+/// drainer then tells without the shard region's and the shard's hops. Only the drainer reads and writes routes.</para>
 /// </summary>
 internal sealed class BatchIngest
 {
@@ -105,13 +107,13 @@ internal sealed class BatchIngest
     }
 
     /// <summary>The drainer's side: hands every ready key's waiting calls, in arrival order, to <paramref name="send"/>.</summary>
-    public void DrainReady(Action<string, BatchCall[]> send) => DrainReadyShared((key, calls) => send(key, calls.ToArray()));
+    public void DrainReady(Action<string, BatchCall[]> send) => DrainReadyShared((cell, calls) => send(cell.Key, calls.ToArray()));
 
     /// <summary>
-    /// <see cref="DrainReady(Action{string, BatchCall[]})"/> without an array per key: <paramref name="send"/> gets a list that
-    /// is reused for the next key, so it must not keep it.
+    /// <see cref="DrainReady(Action{string, BatchCall[]})"/> without an array per key: <paramref name="send"/> gets the key's
+    /// cell (for its route) and a list that is reused for the next key, so it must not keep it.
     /// </summary>
-    public void DrainReadyShared(Action<string, List<BatchCall>> send)
+    public void DrainReadyShared(Action<Cell, List<BatchCall>> send)
     {
         // cleared first: a call added from here on schedules another drain, so none is left waiting
         Volatile.Write(ref _drainScheduled, 0);
@@ -126,7 +128,7 @@ internal sealed class BatchIngest
                 cell.Calls.Clear();
             }
 
-            send(cell.Key, _draining);
+            send(cell, _draining);
             _draining.Clear();
         }
     }
@@ -160,7 +162,37 @@ internal sealed class BatchIngest
     /// <summary>Cells held, for tests.</summary>
     public int Cells => _cells.Count;
 
-    private sealed class Cell(string key)
+    /// <summary>
+    /// The drainer's side: <paramref name="entity"/> took the calls of <paramref name="key"/> that the drainer's send number
+    /// <paramref name="regionSend"/> carried through the shard region. When that was the key's last send through the region,
+    /// every call sent that way has reached the entity, so calls told to it directly from now on cannot overtake one: the key's
+    /// calls go to it directly until <see cref="CloseRoute"/>. False when a later send is still on its way (the entity offers
+    /// again when that one arrives) or the key's cell was retired.
+    /// </summary>
+    public bool TryOpenRoute(string key, long regionSend, IActorRef entity)
+    {
+        if (!_cells.TryGetValue(key, out var cell) || cell.Retired || cell.LastRegionSend != regionSend)
+            return false;
+        cell.Route = entity;
+        return true;
+    }
+
+    /// <summary>
+    /// The drainer's side: the key's calls go through the shard region again, unless the route leads to another entity. A
+    /// call told to <paramref name="entity"/> before this is in its mailbox already, so one sent through the region after it
+    /// arrives behind it.
+    /// </summary>
+    public void CloseRoute(string key, IActorRef entity)
+    {
+        if (_cells.TryGetValue(key, out var cell) && Equals(cell.Route, entity))
+            cell.Route = null;
+    }
+
+    /// <summary>The direct route of <paramref name="key"/>, if open (for tests; the drainer's side).</summary>
+    public IActorRef? RouteOf(string key) => _cells.TryGetValue(key, out var cell) && !cell.Retired ? cell.Route : null;
+
+    /// <summary>INTERNAL API: the calls of one key waiting to be sent, and the drainer's route to the key's entity.</summary>
+    internal sealed class Cell(string key)
     {
         /// <summary>Empty at the last <see cref="RetireIdleCells"/> and no call since.</summary>
         public bool WasIdle { get; set; }
@@ -170,6 +202,12 @@ internal sealed class BatchIngest
         public List<BatchCall> Calls { get; } = new(4);
 
         public bool Retired { get; set; }
+
+        /// <summary>The drainer's: the key's entity in this process, told the key's calls directly; null: through the shard region.</summary>
+        public IActorRef? Route { get; set; }
+
+        /// <summary>The drainer's: the number of its last send of this key's calls through the shard region.</summary>
+        public long LastRegionSend { get; set; }
 
         public int Count
         {
@@ -196,6 +234,16 @@ internal class BatchCall(RunOperation run, long answerBy, TimeSpan answerWithin)
 
     /// <summary>How long the caller waits, for the timeout's message.</summary>
     public TimeSpan AnswerWithin { get; } = answerWithin;
+
+    /// <summary>
+    /// Set by the drainer before it sends the call: the number of its send through the shard region that carries it (an
+    /// entity in this process offers a direct route with it), or 0 when it was told to the entity directly
+    /// (<see cref="SentDirect"/>). Read by the entity after the message arrived.
+    /// </summary>
+    public long RegionSend { get; set; }
+
+    /// <summary>Set by the drainer: the call was told to its entity directly, not through the shard region.</summary>
+    public bool SentDirect { get; set; }
 
     /// <summary>An actor that takes the reply instead of a task (a call group); it times out on its own.</summary>
     public IActorRef? ReplyTo { get; init; }
@@ -354,3 +402,20 @@ internal sealed class DrainBatchCalls : INoSerializationVerificationNeeded
 /// <summary>INTERNAL API: the caller of an operation already sent cancelled it: pass the cancellation to the entity. Node-local.</summary>
 internal sealed record CancelBatchCall(string Key, Guid OperationId) : INoSerializationVerificationNeeded;
 
+/// <summary>
+/// INTERNAL API: an entity in this process took calls of <paramref name="Key"/> that the grouping stage's send number
+/// <paramref name="RegionSend"/> carried through the shard region, and offers to take the key's calls directly. Node-local.
+/// </summary>
+internal sealed record OfferRoute(string Key, long RegionSend, IActorRef Entity) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// INTERNAL API: a stopping entity asks the grouping stage to send its key's calls through the shard region again; the
+/// stage answers <see cref="RouteClosed"/>, behind every call it told the entity directly. Node-local.
+/// </summary>
+internal sealed record CloseRoute(string Key, IActorRef Entity, long CloseId) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: the grouping stage's answer to <see cref="CloseRoute"/>: no call comes directly any more. Node-local.</summary>
+internal sealed record RouteClosed(long CloseId) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: an entity stopped or restarted without closing its route (a crash): the stage forgets it. Node-local.</summary>
+internal sealed record ForgetRoute(string Key, IActorRef Entity) : INoSerializationVerificationNeeded;
