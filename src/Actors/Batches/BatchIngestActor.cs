@@ -85,6 +85,8 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
                 _ingest.CloseRoute(forget.Key, forget.Entity);
                 break;
             case CancelBatchCall cancel:
+                // the call may still wait in the queue (its wake-up behind this message): sent first, it is cancelled behind
+                _ingest.DrainReadyShared(_send);
                 if (_ingest.TryNumberOf(cancel.OperationId, out var number) && _sent.TryGetValue(number, out var cancelled) && !cancelled.IsAnswered)
                     _region.Tell(new CancelOperation(cancel.Key, cancel.OperationId), Self);
                 break;

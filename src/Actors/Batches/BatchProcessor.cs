@@ -214,9 +214,8 @@ public sealed class BatchProcessor<TResource> where TResource : notnull
     /// <summary>INTERNAL API: the sender of <see cref="Send"/> gave up on the operation: not run if it has not run yet.</summary>
     internal void CancelSent(string key, Guid operationId)
     {
-        // withdrawn while still waiting: never sent, and nobody waits for an answer any more
-        if (!Ingest.TryWithdraw(key, operationId))
-            IngestActor.Tell(new CancelBatchCall(key, operationId), ActorRefs.NoSender);
+        // the stage's actor sends what waits first, so the cancellation follows the operation to its entity
+        IngestActor.Tell(new CancelBatchCall(key, operationId), ActorRefs.NoSender);
     }
 
     /// <summary>INTERNAL API: an operation admitted by <see cref="Refusal"/> is answered or given up.</summary>
