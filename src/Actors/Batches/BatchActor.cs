@@ -129,7 +129,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 Cancel(cancel);
                 return true;
             case StopBatchEntity:
-                CloseRoute();
+                CloseDirectRoute();
                 OpenNextBatch(stopping: true); // nothing is queued: stops once no operation can come directly
                 return true;
             case PassivateIfIdle:
@@ -149,7 +149,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 Current.MinDurationPassed = true; // the batch closes as soon as it has run what is queued
                 return true;
             case StopBatchEntity:
-                CloseRoute();
+                CloseDirectRoute();
                 Context.Become(_loadingToStop ??= LoadingToStop); // the loaded batch closes at once
                 return true;
             default:
@@ -199,7 +199,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 FailBatch(Current, ErrorCode.Timeout, MaxDurationMessage(), stopping: false);
                 return true;
             case StopBatchEntity:
-                CloseRoute();
+                CloseDirectRoute();
                 Close(Current, stopping: true);
                 return true;
             default:
@@ -212,7 +212,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     {
         if (message is not StopBatchEntity)
             return SaveAnswer(message, stopping: false) || Queued(message) || IsStale(message);
-        CloseRoute();
+        CloseDirectRoute();
         Context.Become(_savingToStop ??= SavingToStop); // the next batch opens, or the entity stops, when it returns
         return true;
     }
@@ -266,7 +266,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
                 EndBatch(Current, stopping: false);
                 return true;
             case StopBatchEntity:
-                CloseRoute();
+                CloseDirectRoute();
                 EndBatch(Current, stopping: true);
                 return true;
             default:
@@ -324,7 +324,7 @@ internal sealed class BatchActor<TResource> : UntypedActor, IWithTimers where TR
     private static bool IsDirect(RunOperation? run) => run?.LocalCall is { SentDirect: true };
 
     /// <summary>The stopping entity's first step: no operation may come directly once the stage answered.</summary>
-    private void CloseRoute()
+    private void CloseDirectRoute()
     {
         if (_routeFrom is { } stage)
             stage.Tell(new CloseRoute(_key, Self, _closeId = Stopwatch.GetTimestamp()));

@@ -10,7 +10,7 @@ namespace Akka.WriteBehind.Batches;
 /// each ready key's calls to the shard region as one <see cref="RunOperations"/> (one <see cref="RunOperation"/> when alone).
 /// An entity in this process answers the calls themselves (<see cref="RunOperation.LocalCall"/>); one on another node answers
 /// this actor, which completes each call with its reply. Cancellations of calls already sent go to the
-/// entity after the calls (same sender, same region: never before them). No Ask, no temporary actor and no timer per
+/// entity after the calls, through the region (never before them: a call told directly is in the entity's mailbox already). No Ask, no temporary actor and no timer per
 /// operation: a periodic sweep answers the calls whose callers' wait ran out with <see cref="ErrorCode.Timeout"/>.
 /// </para>
 /// <para>
