@@ -49,7 +49,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private List<(IActorRef Counter, KeyDelta Delta)> _group = new();
     private List<(IActorRef Counter, KeyDelta Delta)>? _persisting;
     private List<(IActorRef Counter, KeyDelta Delta)>? _spare; // the answered persist's list, the next group's
-    private long _lastPersistStarted; // Stopwatch timestamp
+    private long _lastPersistStarted; // Stopwatch timestamp; 0: none yet
 
     public ShardJournalActor(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer)
     {
@@ -351,7 +351,11 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             return;
         // persists of one log start at most one group-window apart: each event costs the journal about the same CPU
         // however many deltas it carries, so fewer, fuller events are what lets the journal keep up
-        var wait = _settings.Journal.GroupWindow - System.Diagnostics.Stopwatch.GetElapsedTime(_lastPersistStarted);
+        // the log's first persist goes at once: a Stopwatch timestamp counts from the machine's boot, which on a fresh
+        // machine is less than a window ago
+        var wait = _lastPersistStarted == 0
+            ? TimeSpan.Zero
+            : _settings.Journal.GroupWindow - System.Diagnostics.Stopwatch.GetElapsedTime(_lastPersistStarted);
         if (!atOnce && wait > TimeSpan.Zero)
         {
             if (!Timers.IsTimerActive(GroupWindowTick.Instance))
