@@ -189,13 +189,16 @@ internal class BatchCall(RunOperation run, long answerBy, TimeSpan answerWithin)
 
     /// <summary>
     /// Set by the drainer before it sends the call: the number of its send through the shard region that carries it (an
-    /// entity in this process offers a direct route with it), or 0 when it was told to the entity directly
-    /// (<see cref="SentDirect"/>). Read by the entity after the message arrived.
+    /// entity in this process offers a direct route with it), or <see cref="ToldDirectly"/>. Read by the entity after the
+    /// message arrived.
     /// </summary>
     public long RegionSend { get; set; }
 
-    /// <summary>Set by the drainer: the call was told to its entity directly, not through the shard region.</summary>
-    public bool SentDirect { get; set; }
+    /// <summary>The <see cref="RegionSend"/> of a call told to its entity directly, not through the shard region.</summary>
+    public const long ToldDirectly = -1;
+
+    /// <summary>The call was told to its entity directly, not through the shard region.</summary>
+    public bool SentDirect => RegionSend == ToldDirectly;
 
     /// <summary>An actor that takes the reply instead of a task (a call group); it times out on its own.</summary>
     public IActorRef? ReplyTo { get; init; }

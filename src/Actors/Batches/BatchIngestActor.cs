@@ -151,7 +151,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
         if (cell.Route is { } entity)
         {
             to = entity;
-            regionSend = 0;
+            regionSend = BatchCall.ToldDirectly;
         }
         else
         {
@@ -164,7 +164,7 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
             var call = calls[0];
             if (Track(key, call))
             {
-                Stamp(call, regionSend);
+                call.RegionSend = regionSend;
                 to.Tell(call.Run, Self);
             }
 
@@ -177,19 +177,13 @@ internal sealed class BatchIngestActor : UntypedActor, IWithTimers
         {
             if (!Track(key, call))
                 continue;
-            Stamp(call, regionSend);
+            call.RegionSend = regionSend;
             runs[count++] = call.Run;
         }
 
         if (count > 0)
             // an entity on another node answers the group's operations in one message, not one each
             to.Tell(new RunOperations(key, count == runs.Length ? runs : runs[..count]) { GroupReplies = true }, Self);
-    }
-
-    private static void Stamp(BatchCall call, long regionSend)
-    {
-        call.RegionSend = regionSend;
-        call.SentDirect = regionSend == 0;
     }
 
     /// <summary>Registers a call about to be sent; false (and the call answered) when its id is not this stage's.</summary>
