@@ -9,9 +9,10 @@ namespace Akka.WriteBehind.Batches;
 /// The node-local sender of a batch resource type's calls (<see cref="BatchIngest"/>): on <see cref="DrainBatchCalls"/> it sends
 /// each ready key's calls to the shard region as one <see cref="RunOperations"/> (one <see cref="RunOperation"/> when alone).
 /// An entity in this process answers the calls themselves (<see cref="RunOperation.LocalCall"/>); one on another node answers
-/// this actor, which completes each call with its reply. Cancellations of calls already sent go to the
-/// entity after the calls, through the region (never before them: a call told directly is in the entity's mailbox already). No Ask, no temporary actor and no timer per
-/// operation: a periodic sweep answers the calls whose callers' wait ran out with <see cref="ErrorCode.Timeout"/>.
+/// this actor, which completes each call with its reply. Cancellations of calls already sent go to the entity after the
+/// calls, through the region (never before them: a call told directly is in the entity's mailbox already). No Ask, no
+/// temporary actor and no timer per operation: a periodic sweep answers the calls whose callers' wait ran out with
+/// <see cref="ErrorCode.Timeout"/>.
 /// </para>
 /// <para>
 /// A key whose entity lives in this process gets its calls without the region's and the shard's hops (about a sixth of an
