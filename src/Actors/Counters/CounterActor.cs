@@ -65,6 +65,14 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private JournalGroups.Slot? _lastWaiting; // the increment last put in a group (a command set's slot is freed with it)
     private IncrementAccepted? _lastAccepted; // the answer last given to an accepted increment (see Accepted)
 
+    // journal durability, the route through the shard log: this node's ingest stage sends the key's aggregates to the log,
+    // which persists them and hands this entity their deltas (RoutedDeltaJournaled), so an acknowledged increment costs no
+    // message to and from this entity on its way
+    private IActorRef? _routeIngest;   // the ingest stage of the route offered or open (null: none)
+    private long _routeId;             // the number of the route last offered
+    private IActorRef? _routeCandidate; // this node's ingest stage, once it sent this entity an aggregate of its own
+    private long _routeForcedClosedAt; // Stopwatch timestamp: the route last closed for another sender's increment (0: never)
+
     public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId)
     {
         _key = key;
@@ -155,26 +163,17 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 Attached(attached, Sender);
                 BecomeActive();
                 break;
-            case CounterEnvelope envelope:
-                if (StashBounded())
-                    break;
-                Refuse(envelope.Command, envelope.ReplyTo, ErrorCode.Saturated, SaturatedMessage());
-                Sender.Tell(new CounterEnvelopeTaken(envelope.Id)); // refused at once: free the ingest slot
-                break;
-            case CounterCommandSet set:
-                if (StashBounded())
-                    break;
-                foreach (var queued in set.Commands)
-                    Refuse(queued.Command, queued.ReplyTo, ErrorCode.Saturated, SaturatedMessage());
-                Sender.Tell(new CounterEnvelopeTaken(set.Id));
-                break;
-            case ICounterCommand command:
+            case CounterEnvelope or CounterCommandSet or ICounterCommand:
                 if (!StashBounded())
-                    Refuse(command, Sender, ErrorCode.Saturated, SaturatedMessage());
+                    RefuseBusy(message);
                 break;
-            case StopCounter:
-                Stash.Stash(); // handled once loaded: buffered commands are applied and flushed first
+            case StopCounter or RoutedDeltaJournaled:
+                // handled once loaded: buffered commands are applied and flushed first; a routed delta (sent to this entity
+                // before a restart) is acknowledged already, so it is never refused (the log hands on one per key and event)
+                Stash.Stash();
                 break;
+            case CounterRouteClosed:
+                break; // of an incarnation before a restart
             default:
                 if (!JournalLifecycle(message))
                     Unhandled(message);
@@ -194,15 +193,11 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         switch (message)
         {
-            case CounterEnvelope envelope:
-                if (!Handle(envelope.Command, envelope.ReplyTo, Sender, envelope.Id))
-                    Sender.Tell(new CounterEnvelopeTaken(envelope.Id));
+            case CounterEnvelope or CounterCommandSet or ICounterCommand when _routeIngest is not null && IsForeignIncrement(message):
+                CloseRouteFirst(message);
                 break;
-            case CounterCommandSet set:
-                HandleSet(set, Sender);
-                break;
-            case ICounterCommand command:
-                Handle(command, Sender, null, 0);
+            case CounterEnvelope or CounterCommandSet or ICounterCommand:
+                TakeCommand(message);
                 break;
             case FlushTick:
                 StartWrite();
@@ -233,12 +228,21 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 break;
             case StopCounter:
                 Become(Stopping);
+                CloseRouteToStop();
                 ContinueStop();
                 break;
 
             // journal mode
             case DeltaJournaled persisted:
                 Persisted(persisted);
+                OfferRoute();
+                break;
+            case RoutedDeltaJournaled routed:
+                RoutedPersisted(routed);
+                break;
+            case CounterRouteClosed closed:
+                if (closed.RouteId == _routeId)
+                    _routeIngest = null;
                 break;
             case DeltaRejected rejected:
                 PersistFailed(rejected.Reason);
@@ -263,8 +267,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         switch (message)
         {
+            case CounterEnvelope or CounterCommandSet or ICounterCommand when _routeIngest is not null && IsForeignIncrement(message):
+                // checked once every routed delta is here (the route is closing)
+                if (!StashBounded())
+                    RefuseBusy(message);
+                break;
             case CounterEnvelope or CounterCommandSet or ICounterCommand:
-                Active(message);
+                TakeCommand(message);
                 RefuseGroupWithoutLog();
                 break;
             case CounterWritten written:
@@ -274,7 +283,22 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                     StartWrite();
                 ContinueStop();
                 break;
-            case DeltaJournaled or DeltaRejected or JournalAttached:
+            case DeltaJournaled persisted:
+                Persisted(persisted);
+                ContinueStop();
+                break;
+            case RoutedDeltaJournaled routed:
+                RoutedPersisted(routed);
+                ContinueStop();
+                break;
+            case CounterRouteClosed closed:
+                if (closed.RouteId != _routeId)
+                    break;
+                _routeIngest = null;
+                Stash.UnstashAll();
+                ContinueStop();
+                break;
+            case DeltaRejected or JournalAttached:
                 Active(message);
                 ContinueStop();
                 break;
@@ -282,8 +306,10 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 ContinueStop();
                 break;
             case Terminated t when t.ActorRef.Equals(_journal):
-                // the log is not attached again: what waits for it is refused, so that the stop can go on
+                // the log is not attached again: what waits for it is refused, so that the stop can go on; its routes are gone
                 _journal = null;
+                _routeIngest = null;
+                Stash.UnstashAll();
                 PersistFailed("journal write failed or the shard log stopped");
                 RefuseGroupWithoutLog();
                 ContinueStop();
@@ -292,6 +318,156 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 Active(message);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Active, with an increment from another sender waiting until the route through the shard log is closed: the log answers
+    /// once every delta routed through it has been handed to this entity, so that the increment is checked against every one.
+    /// Commands wait in the stash meanwhile; everything else is handled as when active.
+    /// </summary>
+    private void ClosingRoute(object message)
+    {
+        switch (message)
+        {
+            case CounterEnvelope or CounterCommandSet or ICounterCommand:
+                if (!StashBounded())
+                    RefuseBusy(message);
+                break;
+            case StopCounter:
+                Stash.Stash();
+                break;
+            case CounterRouteClosed closed when closed.RouteId == _routeId:
+                RouteClosedNow();
+                break;
+            case Terminated t when t.ActorRef.Equals(_journal):
+                RouteClosedNow(); // the route died with its log
+                JournalDied();
+                break;
+            default:
+                Active(message);
+                break;
+        }
+    }
+
+    private void RouteClosedNow()
+    {
+        _routeIngest = null;
+        Become(Active);
+        _stashed = 0;
+        Stash.UnstashAll();
+    }
+
+    /// <summary>A command as the active entity handles it.</summary>
+    private void TakeCommand(object message)
+    {
+        switch (message)
+        {
+            case CounterEnvelope envelope:
+                if (!Handle(envelope.Command, envelope.ReplyTo, Sender, envelope.Id))
+                    Sender.Tell(new CounterEnvelopeTaken(envelope.Id));
+                break;
+            case CounterCommandSet set:
+                HandleSet(set, Sender);
+                break;
+            case ICounterCommand command:
+                Handle(command, Sender, null, 0);
+                break;
+        }
+    }
+
+    /// <summary>Refuses a command this entity cannot buffer now (loading, or waiting for its route to close).</summary>
+    private void RefuseBusy(object message)
+    {
+        switch (message)
+        {
+            case CounterEnvelope envelope:
+                Refuse(envelope.Command, envelope.ReplyTo, ErrorCode.Saturated, SaturatedMessage());
+                Sender.Tell(new CounterEnvelopeTaken(envelope.Id)); // refused at once: free the ingest slot
+                break;
+            case CounterCommandSet set:
+                foreach (var queued in set.Commands)
+                    Refuse(queued.Command, queued.ReplyTo, ErrorCode.Saturated, SaturatedMessage());
+                Sender.Tell(new CounterEnvelopeTaken(set.Id));
+                break;
+            case ICounterCommand command:
+                Refuse(command, Sender, ErrorCode.Saturated, SaturatedMessage());
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="message"/> holds an increment that is not the route's ingest stage's own aggregate. Only those
+    /// are sure to find every routed delta here already: the stage sends a key's next aggregate, routed or not, once the
+    /// previous one is answered, and holds the key's other commands while a routed one is on its way.
+    /// </summary>
+    private bool IsForeignIncrement(object message) => message switch
+    {
+        CounterEnvelope envelope => IsIncrement(envelope.Command) && !IsRoutesOwn(envelope.ReplyTo, Sender),
+        CounterCommandSet set => set.Commands.Any(q => IsIncrement(q.Command) && !IsRoutesOwn(q.ReplyTo, Sender)),
+        ICounterCommand command => IsIncrement(command),
+        _ => false,
+    };
+
+    private bool IsRoutesOwn(IActorRef replyTo, IActorRef sender) => replyTo.Equals(_routeIngest) && sender.Equals(_routeIngest);
+
+    private static bool IsIncrement(ICounterCommand command) => command is Increment or AggregatedIncrement;
+
+    /// <summary>An increment from another sender while the route is open: the route closes first (see <see cref="ClosingRoute"/>).</summary>
+    private void CloseRouteFirst(object message)
+    {
+        _routeForcedClosedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_journal is null)
+        {
+            _routeIngest = null; // the route died with the log
+            TakeCommand(message);
+            return;
+        }
+
+        _journal.Tell(new CloseRoute(_key, _routeId));
+        Become(ClosingRoute);
+        _stashed = 0;
+        Stash.Stash();
+        _stashed++;
+    }
+
+    /// <summary>A stopping entity closes its route, and stops once the log has handed it every delta routed through it.</summary>
+    private void CloseRouteToStop()
+    {
+        if (_routeIngest is null)
+            return;
+        if (_journal is null)
+            _routeIngest = null;
+        else
+            _journal.Tell(new CloseRoute(_key, _routeId));
+    }
+
+    /// <summary>
+    /// Offers the shard log a route for this node's ingest stage once nothing of this key waits for the log: the stage's next
+    /// aggregates then go to the log and this entity hears their deltas. Not within a second of a route closed for another
+    /// sender's increment (a key written from several nodes keeps the plain path), nor for numbers near the 64-bit bound.
+    /// </summary>
+    private void OfferRoute()
+    {
+        if (_routeIngest is not null || _routeCandidate is null || _journal is null || !_groups.IsEmpty)
+            return;
+        if (_routeForcedClosedAt != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(_routeForcedClosedAt) < RouteQuietPeriod)
+            return;
+        var magnitude = Magnitude(_sums.Stored) + Magnitude(_sums.InFlight) + Magnitude(_sums.Pending);
+        if (magnitude > ShardLogRoutes.Limit / 2)
+            return;
+        _routeIngest = _routeCandidate;
+        _journal.Tell(new OfferRoute(_key, _routeIngest, ++_routeId, (long)magnitude));
+    }
+
+    private static Int128 Magnitude(long value) => value < 0 ? -(Int128)value : value;
+
+    /// <summary>Routed increments are in the log: they are pending here now, like the entity's own journaled ones.</summary>
+    private void RoutedPersisted(RoutedDeltaJournaled routed)
+    {
+        AddPending(routed.Delta, (int)Math.Min(routed.Increments, int.MaxValue));
+        CounterMetrics.Increments.Add(routed.Increments, _tag);
+        _journaledUpTo = Math.Max(_journaledUpTo, routed.Seq);
+        ArmFlushTimer();
     }
 
     /// <summary>The shard log's death and the re-attach, handled alike while loading and active.</summary>
@@ -419,6 +595,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (!_groups.HasRoom)
             return RefuseInOrder(requested, replyTo, ingest, envelopeId, ErrorCode.Saturated,
                 $"counter [{_key}] already has {_groups.Grouped} increments waiting for the journal");
+        if (_routeCandidate is null && IsIngestsOwn(replyTo, ingest) && ingest is IInternalActorRef { IsLocal: true })
+            _routeCandidate = ingest; // this node's ingest stage: routes are node-local (the log lives in this shard too)
 
         _groups.Add(new JournalWaiting(requested, replyTo, ingest, envelopeId), group, fresh);
         _lastWaiting = _groups.Last;
@@ -757,6 +935,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         // the log stops on a failed persist, or when idle or handed off: the outcome of the delta in flight is unknown (it may
         // be in the log), so its callers are told it failed; a new log's replay hands over what this entity does not hold
         _journal = null;
+        _routeIngest = null; // its routes are gone with it
         PersistFailed("journal write failed or the shard log stopped");
         // its own attempt count: failed writes of the row (the same outage) must not stretch the way back to the journal
         var backoff = Backoff(++_attachAttempts);
@@ -769,6 +948,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// <summary>Stopping: stops once every increment is acknowledged (or refused) and what is unwritten is written.</summary>
     private void ContinueStop()
     {
+        if (_routeIngest is not null)
+            return; // every delta routed through the log reaches this entity first (the log answers the close after them)
         if (!_groups.IsEmpty)
             return; // acknowledge (or refuse) every increment first
         if (HasUnwritten() && _write == WriteState.Idle)
@@ -810,7 +991,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     // ---------------------------------------------------------------- helpers
 
     private string SaturatedMessage() =>
-        $"counter [{_key}] is loading and already buffers {_settings.EntityBufferSize} messages";
+        $"counter [{_key}] is loading (or closing its route through the journal) and already buffers {_settings.EntityBufferSize} messages";
 
     private TimeSpan JitteredInterval() =>
         _settings.FlushInterval * (1 - _settings.FlushJitter * Random.Shared.NextDouble());
@@ -903,6 +1084,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         /// <summary>The write failed or timed out; it is sent again when <see cref="RetryWrite"/> fires.</summary>
         AwaitingRetry,
     }
+
+    /// <summary>How long after a route closed for another sender's increment the entity offers none.</summary>
+    private static readonly TimeSpan RouteQuietPeriod = TimeSpan.FromSeconds(1);
 
     private sealed class FlushTick
     {

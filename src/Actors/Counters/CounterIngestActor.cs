@@ -63,7 +63,20 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     private bool _fastRestored; // the last drain put aggregates back (a queue bound was reached): a fact about the fast path's
                                 // buffer that a drain sets and the drain-complete check reads, not a mode of the stage
     private readonly CounterLiveEntities _live;
+    private readonly CounterLedger _ledger;
     private long _headroom;     // aggregates the current timed drain may still hand on (the live-entity bound)
+
+    // journal durability: keys whose entity opened a route through its shard log (this node's logs only); a timed drain sends
+    // their aggregates to the log, one message per log, and the log answers once for all of them after its persist
+    private readonly Action<string, CounterFastPath.Aggregate> _routeAggregate;
+    private readonly Dictionary<string, IActorRef> _routes = new(StringComparer.Ordinal);
+    private readonly HashSet<IActorRef> _routeLogs = new();                     // watched
+    private readonly Dictionary<IActorRef, RoutedBatch> _batching = new();     // the current drain's, per log
+    private readonly Dictionary<long, RoutedBatch> _routedOut = new();         // sent, not answered
+    private readonly HashSet<string> _routedKeys = new(StringComparer.Ordinal); // keys with a routed aggregate on its way
+    // commands for those keys wait here until it is answered: their entity then holds the routed delta (read-your-writes)
+    private readonly Dictionary<string, List<QueuedCounterCommand>> _held = new(StringComparer.Ordinal);
+    private long _nextBatchId;
 
     private readonly KeyValuePair<string, object?> _tag;
 
@@ -72,7 +85,9 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         _region = region;
         _fastPath = fastPath;
         _admitAggregate = AdmitAggregate;
+        _routeAggregate = RouteAggregate;
         _live = ledger.Live;
+        _ledger = ledger;
         _aggregateInFlight = _fastAwaiting.Contains;
         _mayStart = () => _headroom-- > 0;
         _settings = settings;
@@ -102,17 +117,16 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
+            case ICounterCommand command when command.Key is not null && _routedKeys.Contains(command.Key):
+                Hold(command, Sender);
+                break;
             case ICounterCommand command:
-                // per-key order and read-your-writes with the fast path: its buffered aggregate of this key goes first
-                if (command.Key is not null)
-                    _fastPath.Drain(command.Key, _admitAggregate);
-                if (!KeyRules.TryValidate(command.Key, out var error))
-                {
-                    Refuse(command, Sender, ErrorCode.InvalidKey, error!);
-                    return;
-                }
-
-                Admit(command, Sender);
+                Take(command, Sender);
+                break;
+            case RouteOpened opened:
+                _routes[opened.Key] = Sender;
+                if (_routeLogs.Add(Sender))
+                    Context.Watch(Sender);
                 break;
             // a woken drain leaves the timed one's cadence alone: rescheduling the timer at every wake-up was work per drain
             case DrainAggregatesNow:
@@ -136,11 +150,14 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
-            case ICounterCommand command:
-                if (command.Key is not null)
-                    _fastPath.Drain(command.Key, _admitAggregate);
-                Refuse(command, Sender, ErrorCode.ShuttingDown, "the node is shutting down");
+            case ICounterCommand command when command.Key is not null && _routedKeys.Contains(command.Key):
+                Hold(command, Sender);
                 break;
+            case ICounterCommand command:
+                TakeWhileDraining(command, Sender);
+                break;
+            case RouteOpened:
+                break; // a draining stage routes nothing more
             case DrainAggregatesNow:
                 break; // the ticks drain everything now
             case DrainAggregatesTick:
@@ -181,6 +198,20 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 if (_outstanding.Remove(answered.Id))
                     Release();
                 break;
+            case RoutedAnswers answers:
+                RoutedAnswered(answers);
+                Release();
+                break;
+            case RouteClosed closed:
+                if (_routes.TryGetValue(closed.Key, out var log) && log.Equals(Sender))
+                    _routes.Remove(closed.Key);
+                break;
+            case Terminated terminated when _routeLogs.Remove(terminated.ActorRef):
+                RouteLogStopped(terminated.ActorRef);
+                Release();
+                break;
+            case Terminated:
+                break; // a log already forgotten
             case ListIngestKeys:
                 // flush-all: every key this stage holds work for; the flushes that follow drain each key's aggregate first
                 Sender.Tell(new IngestKeys(_fastPath.BufferedKeys()
@@ -193,6 +224,164 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             default:
                 Unhandled(message);
                 break;
+        }
+    }
+
+    /// <summary>A command as the accepting stage takes it.</summary>
+    private void Take(ICounterCommand command, IActorRef sender)
+    {
+        // per-key order and read-your-writes with the fast path: its buffered aggregate of this key goes first
+        if (command.Key is not null)
+            _fastPath.Drain(command.Key, _admitAggregate);
+        if (!KeyRules.TryValidate(command.Key, out var error))
+        {
+            Refuse(command, sender, ErrorCode.InvalidKey, error!);
+            return;
+        }
+
+        Admit(command, sender);
+    }
+
+    /// <summary>A command as the draining stage takes it: refused, after its key's buffered aggregate goes on.</summary>
+    private void TakeWhileDraining(ICounterCommand command, IActorRef sender)
+    {
+        if (command.Key is not null)
+            _fastPath.Drain(command.Key, _admitAggregate);
+        Refuse(command, sender, ErrorCode.ShuttingDown, "the node is shutting down");
+    }
+
+    /// <summary>A command for a key whose routed aggregate is on its way waits for its answer (bounded like a key's queue).</summary>
+    private void Hold(ICounterCommand command, IActorRef sender)
+    {
+        if (!_held.TryGetValue(command.Key, out var held))
+            _held[command.Key] = held = new List<QueuedCounterCommand>();
+        if (held.Count >= _settings.Ingest.MaxPending)
+        {
+            Saturated(command, sender, QueueLimit.Width, held.Count, _settings.Ingest.MaxPending);
+            return;
+        }
+
+        held.Add(new QueuedCounterCommand(command, sender));
+    }
+
+    /// <summary>The routed aggregate of <paramref name="key"/> is answered: its held commands go on, in order.</summary>
+    private void ReleaseHeld(string key)
+    {
+        _routedKeys.Remove(key);
+        if (!_held.Remove(key, out var held))
+            return;
+        var draining = _drainWaiters.Count > 0; // only a draining stage has waiters
+        foreach (var queued in held)
+        {
+            if (draining)
+                TakeWhileDraining(queued.Command, queued.ReplyTo);
+            else
+                Take(queued.Command, queued.ReplyTo);
+        }
+    }
+
+    /// <summary>
+    /// The timed drains' hand-on: a routed key's aggregate joins its log's batch for this drain, any other goes to its entity
+    /// (<see cref="AdmitAggregate"/>). Aggregates with request ids always go to the entity, which remembers the ids.
+    /// </summary>
+    private void RouteAggregate(string key, CounterFastPath.Aggregate aggregate)
+    {
+        if (aggregate.Requests is not null || aggregate.Sum == 0 || !_routes.TryGetValue(key, out var log))
+        {
+            AdmitAggregate(key, aggregate);
+            return;
+        }
+
+        if (!_batching.TryGetValue(log, out var batch))
+            _batching[log] = batch = new RoutedBatch(log);
+        batch.Keys.Add(key);
+        batch.Deltas.Add(aggregate.Sum);
+        batch.Increments.Add(aggregate.Count);
+        _fastAwaiting.Add(key, aggregate);
+        _routedKeys.Add(key);
+    }
+
+    /// <summary>Sends each log the batch of this drain.</summary>
+    private void SendRouted()
+    {
+        if (_batching.Count == 0)
+            return;
+        foreach (var (log, batch) in _batching)
+        {
+            var id = ++_nextBatchId;
+            _routedOut[id] = batch;
+            log.Tell(new RoutedIncrements(id, batch.Keys.ToArray(), batch.Deltas.ToArray(), batch.Increments.ToArray()));
+        }
+
+        _batching.Clear();
+    }
+
+    private void RoutedAnswered(RoutedAnswers answers)
+    {
+        if (!_routedOut.Remove(answers.BatchId, out var batch))
+            return;
+        long routed = 0;
+        for (var i = 0; i < batch.Keys.Count; i++)
+        {
+            var key = batch.Keys[i];
+            var outcome = answers.Outcomes[i];
+            switch (outcome.Kind)
+            {
+                case RoutedOutcomeKind.Accepted:
+                    if (AnsweredAggregate(key) is { } aggregate)
+                    {
+                        _fastPath.Delivered(key, aggregate);
+                        routed += aggregate.Count;
+                    }
+
+                    break;
+                case RoutedOutcomeKind.NotRouted:
+                    if (_routes.TryGetValue(key, out var log) && log.Equals(batch.Log))
+                        _routes.Remove(key);
+                    Readmit(key);
+                    break;
+                default:
+                    AggregateRejected(new CounterRejected(key, outcome.Code, outcome.Message ?? outcome.Code.ToString()));
+                    break;
+            }
+
+            ReleaseHeld(key);
+        }
+
+        _ledger.Routed(routed);
+    }
+
+    /// <summary>A routed aggregate the log did not take goes to its entity, still the key's one aggregate in flight.</summary>
+    private void Readmit(string key)
+    {
+        if (!_fastAwaiting.TryTake(key, out var aggregate, out _))
+            return;
+        if (TryAdmit(aggregate.ToCommand(key), Self) is null)
+        {
+            _fastAwaiting.Add(key, aggregate);
+            return;
+        }
+
+        _fastPath.Restore(key, aggregate);
+        _fastRestored = true;
+    }
+
+    /// <summary>
+    /// A shard log stopped (it answers what it took before it stops, so this is a crash): its routes are gone, and the
+    /// aggregates it did not answer are refused as when a key's own log write fails (they may or may not be in the journal).
+    /// </summary>
+    private void RouteLogStopped(IActorRef log)
+    {
+        foreach (var key in _routes.Where(r => r.Value.Equals(log)).Select(r => r.Key).ToList())
+            _routes.Remove(key);
+        foreach (var (id, batch) in _routedOut.Where(b => b.Value.Log.Equals(log)).ToList())
+        {
+            _routedOut.Remove(id);
+            foreach (var key in batch.Keys)
+            {
+                AggregateRejected(new CounterRejected(key, ErrorCode.StoreFailure, "journal write failed or the shard log stopped"));
+                ReleaseHeld(key);
+            }
         }
     }
 
@@ -238,8 +427,10 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// <summary>Also when already draining: a second asker is answered with the first, the drain restarts its window.</summary>
     private void Drain()
     {
-        // the fast path's aggregates first: no new ones from now on, every buffered one into the queues
+        // the fast path's aggregates first: no new ones from now on, every buffered one into the queues (to the entities: a
+        // draining stage routes nothing more)
         _fastPath.Close();
+        _routes.Clear();
         DrainAggregates(holdInFlight: false);
         ArmDrainTick(); // a drain restarts the window (the ticks go on while the stage drains)
         if (_outstanding.Count > 0 || _queued > 0)
@@ -300,6 +491,14 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// </summary>
     private void AdmitAggregate(string key, CounterFastPath.Aggregate aggregate)
     {
+        if (_routedKeys.Count > 0 && _routedKeys.Contains(key))
+        {
+            // the shutdown drain: the key's routed aggregate is still on its way, and the key's aggregates are answered in order
+            _fastPath.Restore(key, aggregate);
+            _fastRestored = true;
+            return;
+        }
+
         if (aggregate.Sum == 0 && aggregate.Requests is null)
         {
             _fastPath.Delivered(key, aggregate); // nets out: nothing to add (request ids still go, so that repeats are known)
@@ -329,7 +528,10 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         // aggregates sent and not answered yet may each be starting an entity: they count against the headroom too
         _headroom = _live.Headroom - _fastAwaiting.Count;
         if (holdInFlight)
-            _fastPath.DrainReady(_admitAggregate, _aggregateInFlight, _mayStart);
+        {
+            _fastPath.DrainReady(_routeAggregate, _aggregateInFlight, _mayStart);
+            SendRouted();
+        }
         else
             _fastPath.DrainAll(_admitAggregate);
     }
@@ -381,7 +583,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         _queueLedger.ActiveKeysAre(_queues.Count);
 
         // only a draining stage has waiters
-        if (_drainWaiters.Count > 0 && _queued == 0 && _outstanding.Count == 0 && !_fastRestored)
+        if (_drainWaiters.Count > 0 && _queued == 0 && _outstanding.Count == 0 && _routedOut.Count == 0 && !_fastRestored)
         {
             foreach (var waiter in _drainWaiters)
                 waiter.Tell(CounterIngestDrained.Instance);
@@ -402,6 +604,18 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             replyTo.Tell(new CounterRejected(command.Key, code, message) { Saturation = saturation });
         else
             _log.Warning("Refused {0} ({1}): {2}", command, code, message);
+    }
+
+    /// <summary>The routed aggregates of one drain for one shard log, in the order the log answers them.</summary>
+    private sealed class RoutedBatch(IActorRef log)
+    {
+        public IActorRef Log { get; } = log;
+
+        public List<string> Keys { get; } = new();
+
+        public List<long> Deltas { get; } = new();
+
+        public List<long> Increments { get; } = new();
     }
 
     private sealed class DrainAggregatesTick

@@ -99,6 +99,7 @@ internal sealed class CounterLedger
     // key -> since when (Stopwatch timestamp) and how many increments; the entry is updated in place (no allocation per increment)
     private readonly ConcurrentDictionary<string, Entry> _dirty = new(StringComparer.Ordinal);
     private long _persistsInFlight;
+    private long _routedIncrements;
 
     public CounterLedger(string counterSet) => Tag = new KeyValuePair<string, object?>("counter_set", counterSet);
 
@@ -154,6 +155,12 @@ internal sealed class CounterLedger
 
     /// <summary>A shard log started (+1) or finished (-1) a persist.</summary>
     public void PersistsInFlightChanged(int by) => Interlocked.Add(ref _persistsInFlight, by);
+
+    /// <summary>Increments this node's ingest stage had acknowledged through a route of a shard log (specs read it).</summary>
+    public long RoutedIncrements => Interlocked.Read(ref _routedIncrements);
+
+    /// <summary>The ingest stage had <paramref name="increments"/> routed increments acknowledged.</summary>
+    public void Routed(long increments) => Interlocked.Add(ref _routedIncrements, increments);
 
     private sealed class Entry
     {

@@ -45,10 +45,15 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private readonly ShardLogTrims _trims = new(); // which events every key's row holds, so how far the log may delete
     private long _confirmedSeq;  // the newest event whose persist is confirmed
 
-    private readonly HashSet<IActorRef> _attached = new();
-    private List<(IActorRef Counter, KeyDelta Delta)> _group = new();
-    private List<(IActorRef Counter, KeyDelta Delta)>? _persisting;
-    private List<(IActorRef Counter, KeyDelta Delta)>? _spare; // the answered persist's list, the next group's
+    private readonly Dictionary<IActorRef, string> _attached = new(); // attached counters and their keys
+    private readonly Dictionary<string, IActorRef> _counters = new(StringComparer.Ordinal); // attached counters by key
+    private readonly ShardLogRoutes _routes = new();
+    private List<GroupEntry> _group = new();
+    private List<GroupEntry>? _persisting;
+    private List<GroupEntry>? _spare; // the answered persist's list, the next group's
+    // the ingest stages' routed batches answered with the group's persist, and with the one in flight
+    private List<BatchAnswer> _groupAnswers = new();
+    private List<BatchAnswer> _persistingAnswers = new();
     private long _lastPersistStarted; // Stopwatch timestamp; 0: none yet
 
     public ShardJournalActor(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer)
@@ -92,6 +97,12 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
     protected override void PostStop()
     {
+        // routed increments are never left without an answer: whether a persist in flight is in the journal is unknown, so
+        // they hear the same as the counters' own increments do when their log stops
+        AnswerBatches(_persistingAnswers, new RoutedOutcome(RoutedOutcomeKind.Refused, ErrorCode.StoreFailure,
+            "journal write failed or the shard log stopped"));
+        AnswerBatches(_groupAnswers, new RoutedOutcome(RoutedOutcomeKind.Refused, ErrorCode.StoreFailure,
+            "the shard log stopped before it persisted the increment"));
         if (_persisting is not null)
             _ledger.PersistsInFlightChanged(-1);
         if (_group.Count > 0)
@@ -136,8 +147,15 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         switch (message)
         {
             case JournalDelta delta:
-                _group.Add((Sender, new KeyDelta(delta.Key, delta.Delta, delta.Requests)));
+                Group(delta, Sender);
                 TryPersist(atOnce: false);
+                break;
+            case RoutedIncrements routed:
+                TakeRouted(routed, Sender);
+                TryPersist(atOnce: false);
+                break;
+            case OfferRoute offer:
+                OpenRoute(offer, Sender);
                 break;
             case ShardEventWritten written when _persisting is not null && written.Seq == _seq:
                 Persisted(_persisting, written.Seq);
@@ -148,7 +166,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 TryPersist(atOnce: false);
                 break;
             case Terminated terminated:
-                _attached.Remove(terminated.ActorRef);
+                Detached(terminated.ActorRef);
                 break;
             case GroupWindowTick:
                 TryPersist(atOnce: false);
@@ -182,8 +200,15 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         switch (message)
         {
             case JournalDelta delta:
-                _group.Add((Sender, new KeyDelta(delta.Key, delta.Delta, delta.Requests)));
+                Group(delta, Sender);
                 TryPersist(atOnce: true);
+                break;
+            case RoutedIncrements routed:
+                // every route closed as the stop began: the ingest stage sends these aggregates to their entities
+                Sender.Tell(new RoutedAnswers(routed.BatchId, Enumerable.Repeat(RoutedOutcome.NotRouted, routed.Keys.Length).ToArray()));
+                break;
+            case OfferRoute offer:
+                Sender.Tell(new CounterRouteClosed(offer.Key, offer.RouteId));
                 break;
             case ShardEventWritten written when _persisting is not null && written.Seq == _seq:
                 Persisted(_persisting, written.Seq);
@@ -196,7 +221,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 ContinueStop();
                 break;
             case Terminated terminated:
-                _attached.Remove(terminated.ActorRef);
+                Detached(terminated.ActorRef);
                 ContinueStop();
                 break;
             case GroupWindowTick:
@@ -237,6 +262,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             case AttachToJournal attach:
                 Attach(attach, Sender);
                 break;
+            case CloseRoute close:
+                CloseRouteOf(close, Sender);
+                break;
             case TrimTick:
                 Trim();
                 break;
@@ -260,6 +288,8 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private void BeginStop()
     {
         Timers.StartSingleTimer(StopTimedOut.Instance, StopTimedOut.Instance, _settings.StoreWriter.WriteTimeout);
+        foreach (var route in _routes.All.ToList())
+            BeginClose(route);
         TryPersist(atOnce: true); // deltas held for the group window: their counters wait for them before they can stop
         ContinueStop();
     }
@@ -276,28 +306,167 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         _trims.TrimFailed();
     }
 
-    private void Rejected(List<(IActorRef Counter, KeyDelta Delta)> batch, Exception cause)
+    private void Rejected(List<GroupEntry> batch, Exception cause)
     {
         _persisting = null;
         _ledger.PersistsInFlightChanged(-1);
-        foreach (var (counter, _) in batch)
-            counter.Tell(new DeltaRejected($"journal rejected the write: {cause.GetType().Name}: {cause.Message}"));
+        var reason = $"journal rejected the write: {cause.GetType().Name}: {cause.Message}";
+        foreach (var entry in batch)
+        {
+            if (entry.Route is { } route)
+                RoutedHandedOn(route);
+            else
+                entry.Counter.Tell(new DeltaRejected(reason));
+        }
+
+        AnswerBatches(_persistingAnswers, new RoutedOutcome(RoutedOutcomeKind.Refused, ErrorCode.StoreFailure, reason));
         Recycle(batch);
     }
 
     /// <summary>An answered persist's list becomes the next group's.</summary>
-    private void Recycle(List<(IActorRef Counter, KeyDelta Delta)> batch)
+    private void Recycle(List<GroupEntry> batch)
     {
         batch.Clear();
         _spare = batch;
+    }
+
+    /// <summary>A counter's own delta for the next event; the bound of its route, if it has one, grows with it.</summary>
+    private void Group(JournalDelta delta, IActorRef counter)
+    {
+        _group.Add(new GroupEntry(counter, new KeyDelta(delta.Key, delta.Delta, delta.Requests)));
+        if (_routes.Of(delta.Key, counter) is { Closing: false } route && ShardLogRoutes.Journaling(route, delta.Delta))
+            BeginClose(route);
+    }
+
+    /// <summary>
+    /// Opens a route for an attached counter; the ingest stage hears of it from this log, so that its routed aggregates and
+    /// the route's closing come to it in one order.
+    /// </summary>
+    private void OpenRoute(OfferRoute offer, IActorRef counter)
+    {
+        if (!_attached.ContainsKey(counter) || _routes.TryOpen(offer.Key, counter, offer.Ingest, offer.RouteId, offer.Magnitude) is null)
+        {
+            counter.Tell(new CounterRouteClosed(offer.Key, offer.RouteId));
+            return;
+        }
+
+        offer.Ingest.Tell(new RouteOpened(offer.Key));
+    }
+
+    /// <summary>
+    /// The routed aggregates of one drain: each taken into the next event if its key's route is open, else answered
+    /// <see cref="RoutedOutcomeKind.NotRouted"/>. The batch is answered once, with the persist of what was taken.
+    /// </summary>
+    private void TakeRouted(RoutedIncrements routed, IActorRef ingest)
+    {
+        var outcomes = new RoutedOutcome[routed.Keys.Length];
+        var taken = false;
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            var key = routed.Keys[i];
+            switch (_routes.TryTake(key, ingest, routed.Deltas[i], out var route))
+            {
+                case RouteTake.Taken:
+                    _group.Add(new GroupEntry(route!.Counter, new KeyDelta(key, routed.Deltas[i]), route, routed.Increments[i]));
+                    taken = true;
+                    break;
+                case RouteTake.BoundReached:
+                    BeginClose(route!);
+                    outcomes[i] = RoutedOutcome.NotRouted;
+                    break;
+                default:
+                    outcomes[i] = RoutedOutcome.NotRouted;
+                    break;
+            }
+        }
+
+        if (taken)
+            _groupAnswers.Add(new BatchAnswer(ingest, routed.BatchId, outcomes));
+        else
+            ingest.Tell(new RoutedAnswers(routed.BatchId, outcomes));
+    }
+
+    private void CloseRouteOf(CloseRoute close, IActorRef counter)
+    {
+        if (_routes.Of(close.Key, counter) is { } route && route.RouteId == close.RouteId)
+            BeginClose(route);
+        else
+            counter.Tell(new CounterRouteClosed(close.Key, close.RouteId)); // already closed, or a log that never opened it
+    }
+
+    /// <summary>
+    /// Takes no more aggregates through <paramref name="route"/> and tells its ingest stage so; its counter hears that it is
+    /// closed once every delta taken through it was handed on.
+    /// </summary>
+    private void BeginClose(ShardLogRoutes.Route route)
+    {
+        if (ShardLogRoutes.BeginClose(route))
+            route.Ingest.Tell(new RouteClosed(route.Key));
+        if (_routes.TryFinish(route))
+            route.Counter.Tell(new CounterRouteClosed(route.Key, route.RouteId));
+    }
+
+    /// <summary>A routed delta was handed on (or refused): a closing route may be done.</summary>
+    private void RoutedHandedOn(ShardLogRoutes.Route route)
+    {
+        if (_routes.Forwarded(route))
+            route.Counter.Tell(new CounterRouteClosed(route.Key, route.RouteId));
+    }
+
+    /// <summary>A counter stopped: its route closes; deltas still on their way to it go to its next incarnation.</summary>
+    private void Detached(IActorRef counter)
+    {
+        if (!_attached.Remove(counter, out var key))
+            return;
+        if (_counters.TryGetValue(key, out var current) && current.Equals(counter))
+            _counters.Remove(key);
+        if (_routes.Of(key, counter) is { } route)
+            BeginClose(route);
+    }
+
+    /// <summary>
+    /// Hands a persisted routed delta to its key's counter; with no counter attached (it stopped meanwhile) the delta waits
+    /// for the key's next incarnation like a replayed one, and the key is woken.
+    /// </summary>
+    private void HandRouted(string key, long seq, long delta, long increments)
+    {
+        if (_counters.TryGetValue(key, out var counter))
+        {
+            counter.Tell(new RoutedDeltaJournaled(seq, delta, increments));
+            return;
+        }
+
+        if (!_recovered.TryGetValue(key, out var events))
+            _recovered[key] = events = new List<JournaledDelta>();
+        events.Add(new JournaledDelta(seq, delta));
+        if (!_woken.Contains(key))
+            _toWake.Enqueue(key);
+        WakeMore();
+    }
+
+    private static void AnswerBatches(List<BatchAnswer> answers, RoutedOutcome outcome)
+    {
+        foreach (var answer in answers)
+        {
+            for (var i = 0; i < answer.Outcomes.Length; i++)
+                if (answer.Outcomes[i].Kind == RoutedOutcomeKind.Waiting)
+                    answer.Outcomes[i] = outcome;
+            answer.Ingest.Tell(new RoutedAnswers(answer.BatchId, answer.Outcomes));
+        }
+
+        answers.Clear();
     }
 
     private IActorRef Region => _region ??= ClusterSharding.Get(Context.System).ShardRegion(_settings.TypeName);
 
     private void Attach(AttachToJournal attach, IActorRef counter)
     {
-        if (_attached.Add(counter))
+        if (_attached.TryAdd(counter, attach.CounterKey))
             Context.Watch(counter);
+        _counters[attach.CounterKey] = counter;
+        // a counter attaching again (restarted) starts without its route: close it (its deltas still reach it)
+        if (_routes.Of(attach.CounterKey) is { } stale)
+            BeginClose(stale);
         var events = ImmutableArray<JournaledDelta>.Empty;
         if (_recovered.Remove(attach.CounterKey, out var recovered))
             events = recovered.Where(e => e.Seq > attach.AfterSeq).ToImmutableArray();
@@ -366,9 +535,10 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         _lastPersistStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var batch = _group;
         // the two lists take turns: a new one per persist, grown delta by delta, was paid per increment
-        _group = _spare ?? new List<(IActorRef, KeyDelta)>(batch.Count);
+        _group = _spare ?? new List<GroupEntry>(batch.Count);
         _spare = null;
         _persisting = batch;
+        (_persistingAnswers, _groupAnswers) = (_groupAnswers, _persistingAnswers);
         _ledger.PersistsInFlightChanged(1);
         var deltas = new KeyDelta[batch.Count]; // the event's own array, exactly its size (it lives on in the journal's write)
         for (var i = 0; i < deltas.Length; i++)
@@ -377,17 +547,26 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             new ShardIncrements(System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(deltas)), _writerGuid));
     }
 
-    private void Persisted(List<(IActorRef Counter, KeyDelta Delta)> batch, long seq)
+    private void Persisted(List<GroupEntry> batch, long seq)
     {
         _confirmedSeq = seq;
         _persisting = null;
         _ledger.PersistsInFlightChanged(-1);
-        foreach (var (counter, delta) in batch)
+        foreach (var entry in batch)
         {
-            _trims.Unstored(delta.Key, seq);
-            counter.Tell(new DeltaJournaled(seq, delta.Delta));
+            _trims.Unstored(entry.Delta.Key, seq);
+            if (entry.Route is { } route)
+            {
+                HandRouted(entry.Delta.Key, seq, entry.Delta.Delta, entry.Routed);
+                RoutedHandedOn(route);
+            }
+            else
+                entry.Counter.Tell(new DeltaJournaled(seq, entry.Delta.Delta));
         }
 
+        // after the counters: an ingest stage that hears its increments acknowledged and sends the key a read finds the
+        // read behind the delta in the counter's mailbox
+        AnswerBatches(_persistingAnswers, RoutedOutcome.Accepted);
         Recycle(batch);
     }
 
@@ -413,6 +592,12 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         if (!Trim())
             Context.Stop(Self);
     }
+
+    /// <summary>A delta in the next event: a counter's own (answered to it), or routed (<see cref="Routed"/> increments through <see cref="Route"/>).</summary>
+    private readonly record struct GroupEntry(IActorRef Counter, KeyDelta Delta, ShardLogRoutes.Route? Route = null, long Routed = 0);
+
+    /// <summary>A routed batch of an ingest stage, answered once the event holding what was taken is persisted.</summary>
+    private readonly record struct BatchAnswer(IActorRef Ingest, long BatchId, RoutedOutcome[] Outcomes);
 
     private sealed class TrimTick
     {

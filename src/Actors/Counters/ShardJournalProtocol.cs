@@ -254,3 +254,66 @@ internal sealed record ShardEventFailed(long Seq, Exception Cause) : INoSerializ
 /// A log has at most one such trim outstanding.
 /// </summary>
 internal sealed record TrimShardLog(string PersistenceId, long ToSeq) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// INTERNAL API: counter → its shard log: route the fast-path aggregates of <see cref="Key"/> from <see cref="Ingest"/> (this
+/// node's ingest stage) through the log, which persists them and hands the counter their deltas afterwards
+/// (<see cref="RoutedDeltaJournaled"/>). <see cref="Magnitude"/> bounds the counter's numbers (|stored| + |unstored|), from
+/// which the log keeps them within 64 bits. Answered with <see cref="RouteOpened"/> to the ingest stage, or
+/// <see cref="CounterRouteClosed"/> to the counter when the log does not open it.
+/// </summary>
+internal sealed record OfferRoute(string Key, IActorRef Ingest, long RouteId, long Magnitude) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: counter → its shard log: close the route <see cref="RouteId"/> (answered with <see cref="CounterRouteClosed"/>).</summary>
+internal sealed record CloseRoute(string Key, long RouteId) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// INTERNAL API: shard log → counter: the route <see cref="RouteId"/> is closed (or was never opened), and every delta routed
+/// through it has been handed to the counter before this message.
+/// </summary>
+internal sealed record CounterRouteClosed(string Key, long RouteId) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: shard log (the sender) → ingest stage: send the aggregates of <see cref="Key"/> to this log.</summary>
+internal sealed record RouteOpened(string Key) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: shard log (the sender) → ingest stage: send the aggregates of <see cref="Key"/> to its entity again.</summary>
+internal sealed record RouteClosed(string Key) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// INTERNAL API: ingest stage → a shard log: the aggregates of routed keys from one drain (the sums of
+/// <see cref="Increments"/> increments each), answered once with <see cref="RoutedAnswers"/> in the same order.
+/// </summary>
+internal sealed record RoutedIncrements(long BatchId, string[] Keys, long[] Deltas, long[] Increments) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: shard log → ingest stage: the outcome of each aggregate of <see cref="RoutedIncrements"/> <see cref="BatchId"/>.</summary>
+internal sealed record RoutedAnswers(long BatchId, RoutedOutcome[] Outcomes) : INoSerializationVerificationNeeded;
+
+/// <summary>INTERNAL API: what a shard log did with one routed aggregate.</summary>
+internal readonly record struct RoutedOutcome(RoutedOutcomeKind Kind, ErrorCode Code = default, string? Message = null)
+{
+    public static readonly RoutedOutcome Accepted = new(RoutedOutcomeKind.Accepted);
+
+    public static readonly RoutedOutcome NotRouted = new(RoutedOutcomeKind.NotRouted);
+}
+
+/// <summary>INTERNAL API: the kinds of <see cref="RoutedOutcome"/>.</summary>
+internal enum RoutedOutcomeKind
+{
+    /// <summary>Taken, its persist not answered yet (never sent to the ingest stage).</summary>
+    Waiting,
+
+    /// <summary>In the log: the ingest stage acknowledges its increments.</summary>
+    Accepted,
+
+    /// <summary>Refused with <see cref="RoutedOutcome.Code"/>: not in the log.</summary>
+    Refused,
+
+    /// <summary>The key has no route through this log (any more): the ingest stage sends the aggregate to its entity.</summary>
+    NotRouted,
+}
+
+/// <summary>
+/// INTERNAL API: shard log → counter: routed increments of its key (<see cref="Increments"/> of them, summing
+/// <see cref="Delta"/>) are in the log, in the event <see cref="Seq"/>, and acknowledged.
+/// </summary>
+internal sealed record RoutedDeltaJournaled(long Seq, long Delta, long Increments) : INoSerializationVerificationNeeded;

@@ -14,6 +14,9 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// <summary>INTERNAL API: the ingest stage's queue bookkeeping (depth, size, peaks, saturations).</summary>
     internal QueueLedger? Queue { get; init; }
 
+    /// <summary>INTERNAL API: the set's node ledger (pending keys, persists in flight, routed increments).</summary>
+    internal CounterLedger? Ledger { get; init; }
+
     /// <summary>The node-local fire-and-forget fast path (no actor message per increment); <c>null</c> on a set not started by
     /// <see cref="WriteBehindCounters.StartAsync"/> or <see cref="WriteBehindCounters.StartProxyAsync"/>.</summary>
     public CounterFastPath? FastPath { get; init; }
@@ -217,6 +220,6 @@ public static class WriteBehindCounters
 
         var flushAll = system.ActorOf(CounterFlushAllActor.Props(ingest, ledger, settings), CounterFlushAllActor.NameOf(settings));
 
-        return new CounterSet(ingest, region, settings) { Queue = queueLedger, FastPath = fastPath, FlushAll = flushAll };
+        return new CounterSet(ingest, region, settings) { Queue = queueLedger, Ledger = ledger, FastPath = fastPath, FlushAll = flushAll };
     }
 }
