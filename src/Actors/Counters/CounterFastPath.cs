@@ -68,7 +68,7 @@ public sealed record FastIncrementRefusal(string Key, long Delta, long Increment
 /// beyond <c>ingest.fast-path-max-keys</c> are refused at once with <see cref="FastIncrementStatus.Saturated"/>.
 /// CoordinatedShutdown drains every aggregate before the ingest stage drains. Durability: a buffered increment lives in this
 /// process's memory until its window drains (then it has the set's durability); <see cref="Increment"/> has no
-/// acknowledgement per increment, <see cref="IncrementAsync"/> has one: its task completes when the aggregate that holds it
+/// acknowledgement per increment, <see cref="IncrementAsync(string, long, string?)"/> has one: its task completes when the aggregate that holds it
 /// is durable under the set's durability (journal: persisted in the shard log; memory: taken by the entity).
 /// </para>
 /// </summary>
@@ -95,7 +95,7 @@ public sealed class CounterFastPath
     internal CounterFastPath(int maxKeys) => _maxKeys = maxKeys;
 
     /// <summary>
-    /// INTERNAL API: asks the ingest stage for a drain now. An acknowledged increment (<see cref="IncrementAsync"/>) does not
+    /// INTERNAL API: asks the ingest stage for a drain now. An acknowledged increment (<see cref="IncrementAsync(string, long, string?)"/>) does not
     /// wait for the aggregate window: its caller waits for it, and a key whose previous aggregate is in flight keeps growing
     /// anyway, so increments still group under load while a lone caller is answered in one round trip.
     /// </summary>
@@ -146,13 +146,65 @@ public sealed class CounterFastPath
     {
         if (requestId is not null && !RequestIds.TryValidate(requestId, out var error))
             return Task.FromResult<ICounterReply>(new CounterRejected(key ?? "", ErrorCode.InvalidArgument, error!));
-        var waiter = new Waiter(delta);
+        var waiter = new TaskWaiter(delta);
         var status = Add(key, delta, waiter, requestId);
         if (status != FastIncrementStatus.Buffered)
             return Task.FromResult<ICounterReply>(Refusal(key, delta, status));
         if (Wake is { } wake && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
             DeferredSignals.Signal(wake); // once per drain, and after the last increment of a fan-out
         return waiter.Task;
+    }
+
+    /// <summary>
+    /// Adds many increments, each like <see cref="IncrementAsync(string, long, string?)"/> (its own outcome, its own request
+    /// id), with one task for all of them: it completes once every increment has its outcome, given in the order of
+    /// <paramref name="increments"/>, or once <paramref name="timeout"/> has passed; an increment without an outcome by then is
+    /// <c>null</c> in the array (its outcome is unknown to the caller: it may still be applied). Increments of one key are
+    /// applied in their order. The ingest stage is woken once, after the last of them is buffered.
+    /// </summary>
+    /// <param name="increments">The keys and deltas, each with its <see cref="Counters.Increment.RequestId"/> if it has one.</param>
+    /// <param name="timeout">How long to wait for the outcomes at most.</param>
+    /// <param name="cancellationToken">Stops the wait (the task is cancelled; the increments are not withdrawn).</param>
+    public async Task<ICounterReply?[]> IncrementAsync(IReadOnlyList<Increment> increments, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        var group = Start(increments);
+        try
+        {
+            return await group.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return group.Snapshot();
+        }
+    }
+
+    /// <summary>
+    /// INTERNAL API: buffers every increment of <paramref name="increments"/> with one shared completion: a fan-out of many
+    /// awaited increments then costs one continuation, not one per increment.
+    /// </summary>
+    internal WaiterGroup Start(IReadOnlyList<Increment> increments)
+    {
+        var group = new WaiterGroup(increments.Count);
+        var buffered = false;
+        for (var i = 0; i < increments.Count; i++)
+        {
+            var (key, delta, requestId) = (increments[i].Key, increments[i].Delta, increments[i].RequestId);
+            if (requestId is not null && !RequestIds.TryValidate(requestId, out var error))
+            {
+                group.Set(i, new CounterRejected(key ?? "", ErrorCode.InvalidArgument, error!));
+                continue;
+            }
+
+            var status = Add(key, delta, new GroupWaiter(delta, group, i), requestId);
+            if (status == FastIncrementStatus.Buffered)
+                buffered = true;
+            else
+                group.Set(i, Refusal(key, delta, status));
+        }
+
+        if (buffered && Wake is { } wake && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+            DeferredSignals.Signal(wake);
+        return group;
     }
 
     private CounterRejected Refusal(string? key, long delta, FastIncrementStatus status) => status switch
@@ -395,7 +447,7 @@ public sealed class CounterFastPath
     {
         Interlocked.Add(ref _delivered, aggregate.Count);
         for (var waiter = aggregate.Waiters; waiter is not null; waiter = waiter.Next)
-            waiter.TrySetResult(answer is not null && answer.Delta == waiter.Delta && answer.Key == key
+            waiter.Complete(answer is not null && answer.Delta == waiter.Delta && answer.Key == key
                 ? answer
                 : new IncrementAccepted(key, waiter.Delta));
     }
@@ -404,7 +456,7 @@ public sealed class CounterFastPath
     internal void Refuse(string key, Aggregate aggregate, ErrorCode code, string message)
     {
         for (var waiter = aggregate.Waiters; waiter is not null; waiter = waiter.Next)
-            waiter.TrySetResult(new CounterRejected(key, code, message));
+            waiter.Complete(new CounterRejected(key, code, message));
         try
         {
             Refused?.Invoke(new FastIncrementRefusal(key, aggregate.Sum, aggregate.Count, code, message));
@@ -481,13 +533,71 @@ public sealed class CounterFastPath
             : new AggregatedIncrement(key, Sum, Requests.ToImmutableArray());
     }
 
-    /// <summary>INTERNAL API: a caller of <see cref="IncrementAsync"/> waiting for the outcome of its increment.</summary>
-    internal sealed class Waiter(long delta) : TaskCompletionSource<ICounterReply>(TaskCreationOptions.RunContinuationsAsynchronously)
+    /// <summary>INTERNAL API: a caller of <see cref="IncrementAsync(string, long, string?)"/> waiting for the outcome of its increment.</summary>
+    internal abstract class Waiter(long delta)
     {
         public long Delta { get; } = delta;
 
         /// <summary>The caller added to the same aggregate before this one (set under the cell's lock, read once it is drained).</summary>
         public Waiter? Next { get; set; }
+
+        /// <summary>Tells the caller the outcome (the first outcome counts).</summary>
+        public abstract void Complete(ICounterReply reply);
+    }
+
+    /// <summary>INTERNAL API: one awaited increment with a task of its own; its continuation never runs on the ingest stage's thread.</summary>
+    internal sealed class TaskWaiter(long delta) : Waiter(delta)
+    {
+        private readonly TaskCompletionSource<ICounterReply> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<ICounterReply> Task => _completion.Task;
+
+        public override void Complete(ICounterReply reply) => _completion.TrySetResult(reply);
+    }
+
+    /// <summary>INTERNAL API: one increment of a <see cref="WaiterGroup"/>, its slot <paramref name="slot"/>.</summary>
+    internal sealed class GroupWaiter(long delta, WaiterGroup group, int slot) : Waiter(delta)
+    {
+        public override void Complete(ICounterReply reply) => group.Set(slot, reply);
+    }
+
+    /// <summary>
+    /// INTERNAL API: the outcomes of many increments with one task, completed (asynchronously) when the last one has its outcome.
+    /// </summary>
+    internal sealed class WaiterGroup
+    {
+        private readonly ICounterReply?[] _replies;
+        private readonly TaskCompletionSource<ICounterReply?[]> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _remaining;
+
+        public WaiterGroup(int count)
+        {
+            _replies = new ICounterReply?[count];
+            _remaining = count;
+            if (count == 0)
+                _completion.TrySetResult(_replies);
+        }
+
+        /// <summary>Every outcome, once all are in.</summary>
+        public Task<ICounterReply?[]> Task => _completion.Task;
+
+        /// <summary>The outcome of increment <paramref name="slot"/> (the first one counts).</summary>
+        public void Set(int slot, ICounterReply reply)
+        {
+            if (Interlocked.CompareExchange(ref _replies[slot], reply, null) is not null)
+                return;
+            if (Interlocked.Decrement(ref _remaining) == 0)
+                _completion.TrySetResult(_replies);
+        }
+
+        /// <summary>The outcomes in so far (<c>null</c>: none yet), as a copy.</summary>
+        public ICounterReply?[] Snapshot()
+        {
+            var copy = new ICounterReply?[_replies.Length];
+            for (var i = 0; i < copy.Length; i++)
+                copy[i] = Volatile.Read(ref _replies[i]);
+            return copy;
+        }
     }
 
     private sealed class Cell

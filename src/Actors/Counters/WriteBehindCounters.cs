@@ -35,12 +35,12 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// Adds <paramref name="delta"/> to <paramref name="key"/> and completes when the increment is durable under the set's
     /// durability — journal: persisted in the log of the key's shard; memory: taken by its entity — with
     /// <see cref="IncrementAccepted"/>, or with <see cref="CounterRejected"/> and an <see cref="ErrorCode"/> to switch on.
-    /// Aggregated underneath like <see cref="Increment"/> (no actor message per increment); see <see cref="CounterFastPath.IncrementAsync"/>.
+    /// Aggregated underneath like <see cref="Increment"/> (no actor message per increment); see <see cref="CounterFastPath.IncrementAsync(string, long, string?)"/>.
     /// </summary>
     /// <param name="key">The counter's key.</param>
     /// <param name="delta">Any 64-bit value, negative included.</param>
     /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
-    /// <param name="requestId">Makes the increment safe to retry (see <see cref="CounterFastPath.IncrementAsync"/>); <c>null</c>: no id.</param>
+    /// <param name="requestId">Makes the increment safe to retry (see <see cref="CounterFastPath.IncrementAsync(string, long, string?)"/>); <c>null</c>: no id.</param>
     public Task<ICounterReply> IncrementAsync(string key, long delta, string? requestId = null) => FastPathOrThrow.IncrementAsync(key, delta, requestId);
 
     /// <summary>
@@ -49,13 +49,25 @@ public sealed record CounterSet(IActorRef Region, IActorRef ShardRegion, Counter
     /// </summary>
     /// <param name="increments">The keys and deltas, each with its <see cref="Increment.RequestId"/> if it has one.</param>
     /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
-    public Task<ICounterReply[]> IncrementAsync(IEnumerable<Increment> increments)
+    public async Task<ICounterReply[]> IncrementAsync(IEnumerable<Increment> increments)
     {
         var fastPath = FastPathOrThrow;
-        // the ingest stage is woken once, after the last of them is buffered, not at the first
-        using (DeferredSignals.Open())
-            return Task.WhenAll(increments.Select(i => fastPath.IncrementAsync(i.Key, i.Delta, i.RequestId)).ToArray());
+        // one task for all of them: a continuation per increment was a thread-pool work item each
+        var replies = await fastPath.Start(increments as IReadOnlyList<Increment> ?? increments.ToList()).Task.ConfigureAwait(false);
+        return replies!;
     }
+
+    /// <summary>
+    /// Adds many increments at once like <see cref="IncrementAsync(IEnumerable{Increment})"/>, and waits for their outcomes at
+    /// most <paramref name="timeout"/>: an increment without an outcome by then is <c>null</c> in the array (its outcome is
+    /// unknown to the caller: it may still be applied). See <see cref="CounterFastPath.IncrementAsync(IReadOnlyList{Increment}, TimeSpan, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="increments">The keys and deltas, each with its <see cref="Increment.RequestId"/> if it has one.</param>
+    /// <param name="timeout">How long to wait for the outcomes at most.</param>
+    /// <param name="cancellationToken">Stops the wait (the task is cancelled; the increments are not withdrawn).</param>
+    /// <exception cref="InvalidOperationException">The set has no fast path.</exception>
+    public Task<ICounterReply?[]> IncrementAsync(IReadOnlyList<Increment> increments, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        FastPathOrThrow.IncrementAsync(increments, timeout, cancellationToken);
 
     /// <summary>INTERNAL API: the node's flush-all actor (<see cref="CounterFlushAllActor"/>).</summary>
     internal IActorRef? FlushAll { get; init; }

@@ -58,7 +58,7 @@ public sealed class CounterGateway
 
     /// <summary>
     /// Waits for the outcome of one acknowledged fast-path increment, at most the ask timeout: <c>null</c> when it has none by
-    /// then (its outcome is unknown to the caller). The single-increment endpoint's path, without the fan-out's task list.
+    /// then (its outcome is unknown to the caller). The single-increment endpoint's path.
     /// </summary>
     /// <param name="increment">The task of <see cref="CounterSet.IncrementAsync(string, long, string?)"/>.</param>
     /// <param name="cancellationToken">The request's abort token.</param>
@@ -72,25 +72,5 @@ public sealed class CounterGateway
         {
             return null;
         }
-    }
-
-    /// <summary>
-    /// Waits for the outcomes of acknowledged fast-path increments, at most the ask timeout; an increment without an outcome by
-    /// then is <c>null</c> (its outcome is unknown to the caller).
-    /// </summary>
-    /// <param name="increments">The tasks of <see cref="CounterSet.IncrementAsync(string, long, string?)"/>.</param>
-    /// <param name="cancellationToken">The request's abort token.</param>
-    public async Task<ICounterReply?[]> OutcomesAsync(IReadOnlyList<Task<ICounterReply>> increments, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await Task.WhenAll(increments).WaitAsync(AskTimeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // the completed ones are answered; the rest are timeouts
-        }
-
-        return increments.Select(t => t.IsCompletedSuccessfully ? t.Result : null).ToArray();
     }
 }

@@ -73,19 +73,24 @@ public static class FanOutEndpoints
 
             var durability = settings.Durability.ToString().ToLowerInvariant();
             var results = new FanOutItemResult?[items.Count];
-            var sent = new List<(int Index, Task<ICounterReply> Reply)>(items.Count);
+            var sent = new List<int>(items.Count);
+            var increments = new List<Increment>(items.Count);
             for (var i = 0; i < items.Count; i++)
             {
                 if (KeyRules.TryValidate(items[i].Key, out var invalid))
-                    sent.Add((i, counters.IncrementAsync(items[i].Key, items[i].Delta, items[i].Id)));
+                {
+                    sent.Add(i);
+                    increments.Add(new Increment(items[i].Key, items[i].Delta) { RequestId = items[i].Id });
+                }
                 else
                     results[i] = ErrorMapping.ItemError(i, items[i].Key, ErrorCode.InvalidKey, invalid!);
             }
 
-            var replies = await gateway.OutcomesAsync(sent.Select(s => s.Reply).ToArray(), context.RequestAborted).ConfigureAwait(false);
+            // one task for the request's increments; one without an outcome within the ask timeout is null (unknown)
+            var replies = await counters.IncrementAsync(increments, gateway.AskTimeout, context.RequestAborted).ConfigureAwait(false);
             for (var n = 0; n < sent.Count; n++)
             {
-                var i = sent[n].Index;
+                var i = sent[n];
                 results[i] = replies[n] switch
                 {
                     IncrementAccepted accepted => new FanOutItemResult(i, accepted.Key, StatusCodes.Status202Accepted, Delta: accepted.Delta, Durability: durability),

@@ -75,3 +75,31 @@ public sealed class CounterAcknowledgedMemoryFastPathSpec(ITestOutputHelper outp
         Assert.Equal(new CounterValue("mem-ack", 0, 5050, 5050), await AskAsync(new GetCounter("mem-ack")));
     }
 }
+
+/// <summary>The many-increments form with a time limit: outcomes in so far, <c>null</c> for the rest, which still count.</summary>
+public sealed class CounterAcknowledgedManySpec(ITestOutputHelper output)
+    : CounterSpecBase(output, Journal.Durable + "\nakka.write-behind.counters.flush-interval = 1h")
+{
+    [Fact]
+    public async Task Should_give_the_outcomes_in_so_far_when_the_time_limit_passes_first()
+    {
+        Increment[] increments = [new("limit-a", 1), new("", 2), new("limit-a", 3) { RequestId = "bad id!" }, new("limit-b", 4)];
+
+        // nothing buffered can be journaled at once: only the refusals are in when a zero limit passes
+        var early = await Counters.IncrementAsync(increments, TimeSpan.Zero);
+        Assert.Null(early[0]);
+        Assert.Equal(ErrorCode.InvalidKey, Assert.IsType<CounterRejected>(early[1]).Code);
+        Assert.Equal(ErrorCode.InvalidArgument, Assert.IsType<CounterRejected>(early[2]).Code);
+        Assert.Null(early[3]);
+
+        // the unanswered ones still count (their outcome was unknown to the caller, not a refusal)
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(new CounterValue("limit-b", 0, 4, 4), await AskAsync(new GetCounter("limit-b"))), AwaitTimeout);
+        Assert.Equal(new CounterValue("limit-a", 0, 1, 1), await AskAsync(new GetCounter("limit-a")));
+
+        var all = await Counters.IncrementAsync(increments.Where(i => i.RequestId is null).ToList(), AwaitTimeout);
+        Assert.Equal([new IncrementAccepted("limit-a", 1), null, new IncrementAccepted("limit-b", 4)],
+            all.Select(r => r as IncrementAccepted));
+        Assert.Equal(ErrorCode.InvalidKey, Assert.IsType<CounterRejected>(all[1]).Code);
+    }
+}

@@ -95,8 +95,8 @@ public sealed class CounterFastPathReadySpec
         var path = new CounterFastPath(10);
         var first = path.IncrementAsync("k", 1); // the key's cell and its place on the ready queue
         var before = GC.GetAllocatedBytesForCurrentThread();
-        _ = new CounterFastPath.Waiter(0);
-        var perCaller = GC.GetAllocatedBytesForCurrentThread() - before; // the waiter and its task
+        _ = new CounterFastPath.TaskWaiter(0);
+        var perCaller = GC.GetAllocatedBytesForCurrentThread() - before; // the waiter, its completion and its task
 
         var tasks = new Task<ICounterReply>[100];
         before = GC.GetAllocatedBytesForCurrentThread();
