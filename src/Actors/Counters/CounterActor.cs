@@ -69,7 +69,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     // which persists them and hands this entity their deltas (RoutedDeltaJournaled), so an acknowledged increment costs no
     // message to and from this entity on its way
     private IActorRef? _routeIngest;   // the ingest stage of the route offered or open (null: none)
-    private long _routeId;             // the number of the route last offered
+    private long _routeId = Random.Shared.NextInt64(); // the number of the route last offered (apart from a restarted incarnation's)
     private IActorRef? _routeCandidate; // this node's ingest stage, once it sent this entity an aggregate of its own
     private long _routeForcedClosedAt; // Stopwatch timestamp: the route last closed for another sender's increment (0: never)
 
@@ -109,7 +109,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             case EvictCounter:
                 Context.Parent.Tell(new Passivate(StopCounter.Instance)); // the shard sends StopCounter: flush, then stop
                 return true;
-            case CounterEnvelope or CounterCommandSet or ICounterCommand when _live is not null:
+            case CounterEnvelope or CounterCommandSet or ICounterCommand or RoutedDeltaJournaled when _live is not null:
                 _ledger.Live.Touch(_live);
                 break;
         }

@@ -403,13 +403,20 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         if (ShardLogRoutes.BeginClose(route))
             route.Ingest.Tell(new RouteClosed(route.Key));
         if (_routes.TryFinish(route))
-            route.Counter.Tell(new CounterRouteClosed(route.Key, route.RouteId));
+            TellClosed(route);
     }
 
     /// <summary>A routed delta was handed on (or refused): a closing route may be done.</summary>
     private void RoutedHandedOn(ShardLogRoutes.Route route)
     {
         if (_routes.Forwarded(route))
+            TellClosed(route);
+    }
+
+    /// <summary>Tells a closed route's counter, unless it has stopped meanwhile.</summary>
+    private void TellClosed(ShardLogRoutes.Route route)
+    {
+        if (_attached.ContainsKey(route.Counter))
             route.Counter.Tell(new CounterRouteClosed(route.Key, route.RouteId));
     }
 
