@@ -171,3 +171,60 @@ public sealed class CounterRouteCrashSpec(ITestOutputHelper output) : CounterSpe
         Assert.Equal(new CounterFlushed("crash", sent + 5), await AskAsync(new FlushCounter("crash")));
     }
 }
+
+/// <summary>
+/// Two nodes on one SQLite file, both incrementing every key at once: each node's own keys are routed through their
+/// shard logs while the other node's increments reach the same entities as another sender's, which close the route
+/// first. Every acknowledged increment is counted once.
+/// </summary>
+public sealed class CounterRouteTwoNodeSpec(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly SqliteTestDatabase _database = new();
+    private readonly List<ActorSystem> _systems = new();
+
+    [Fact]
+    public async Task Should_count_routed_increments_and_those_of_the_other_node_each_once()
+    {
+        var nodes = await TwoNodeCluster.StartAsync("route-two-nodes",
+            TestConfig.Cluster(Journal.Durable + "\nakka.write-behind.counters.flush-interval = 1h", _database), Timeout);
+        _systems.AddRange(nodes);
+        var counters = await Task.WhenAll(nodes.Select(n => WriteBehindCounters.StartAsync(n, _database.CreateStore()))).WaitAsync(Timeout);
+        await CounterRegions.AwaitRegionsAsync(counters[0], 2, Timeout);
+
+        const int keys = 20, callersPerNode = 8, perCaller = 200;
+        var accepted = new long[keys];
+        await Task.WhenAll(counters.SelectMany(set => Enumerable.Range(0, callersPerNode).Select(async c =>
+        {
+            for (var i = 0; i < perCaller; i++)
+            {
+                var k = (c * 7 + i) % keys;
+                if (await set.IncrementAsync($"two-{k}", 1) is IncrementAccepted)
+                    Interlocked.Increment(ref accepted[k]);
+            }
+        }))).WaitAsync(TimeSpan.FromMinutes(2));
+
+        var routed = counters.Select(c => c.Ledger!.RoutedIncrements).ToArray();
+        output.WriteLine($"accepted {accepted.Sum()}, routed per node {string.Join(", ", routed)}");
+        Assert.Equal(2 * callersPerNode * perCaller, accepted.Sum());
+        Assert.All(routed, r => Assert.True(r > 0, "each node routes the increments of the keys it hosts"));
+        for (var k = 0; k < keys; k++)
+            Assert.Equal(new CounterFlushed($"two-{k}", accepted[k]),
+                await counters[k % 2].Region.Ask<ICounterReply>(new FlushCounter($"two-{k}"), CounterSpecBase.AskTimeout));
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        try
+        {
+            await Task.WhenAll(_systems.Where(s => !s.WhenTerminated.IsCompleted)
+                .Select(s => CoordinatedShutdown.Get(s).Run(CoordinatedShutdown.ClrExitReason.Instance))).WaitAsync(Timeout);
+        }
+        finally
+        {
+            _database.Dispose();
+        }
+    }
+}
