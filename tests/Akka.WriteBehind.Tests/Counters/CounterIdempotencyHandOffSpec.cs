@@ -48,16 +48,5 @@ public sealed class CounterIdempotencyHandOffSpec(ITestOutputHelper output) : IA
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        try
-        {
-            await Task.WhenAll(_systems.Where(s => !s.WhenTerminated.IsCompleted)
-                .Select(s => CoordinatedShutdown.Get(s).Run(CoordinatedShutdown.ClrExitReason.Instance))).WaitAsync(Timeout);
-        }
-        finally
-        {
-            _database.Dispose();
-        }
-    }
+    public Task DisposeAsync() => ClusterNodes.StopAsync(_systems, _database, Timeout);
 }
