@@ -268,7 +268,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     private void ReleaseHeld(string key)
     {
         _routedKeys.Remove(key);
-        if (!_held.Remove(key, out var held))
+        if (_held.Count == 0 || !_held.Remove(key, out var held))
             return;
         var draining = _drainWaiters.Count > 0; // only a draining stage has waiters
         foreach (var queued in held)
