@@ -144,14 +144,10 @@ public sealed class CounterFastPath
     /// </param>
     public Task<ICounterReply> IncrementAsync(string key, long delta, string? requestId = null)
     {
-        if (requestId is not null && !RequestIds.TryValidate(requestId, out var error))
-            return Task.FromResult<ICounterReply>(new CounterRejected(key ?? "", ErrorCode.InvalidArgument, error!));
         var waiter = new TaskWaiter(delta);
-        var status = Add(key, delta, waiter, requestId);
-        if (status != FastIncrementStatus.Buffered)
-            return Task.FromResult<ICounterReply>(Refusal(key, delta, status));
-        if (Wake is { } wake && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
-            DeferredSignals.Signal(wake); // once per drain, and after the last increment of a fan-out
+        if (Buffer(key, delta, requestId, waiter) is { } refusal)
+            return Task.FromResult<ICounterReply>(refusal);
+        RequestDrain();
         return waiter.Task;
     }
 
@@ -189,22 +185,31 @@ public sealed class CounterFastPath
         for (var i = 0; i < increments.Count; i++)
         {
             var (key, delta, requestId) = (increments[i].Key, increments[i].Delta, increments[i].RequestId);
-            if (requestId is not null && !RequestIds.TryValidate(requestId, out var error))
-            {
-                group.Set(i, new CounterRejected(key ?? "", ErrorCode.InvalidArgument, error!));
-                continue;
-            }
-
-            var status = Add(key, delta, new GroupWaiter(delta, group, i), requestId);
-            if (status == FastIncrementStatus.Buffered)
-                buffered = true;
+            if (Buffer(key, delta, requestId, new GroupWaiter(delta, group, i)) is { } refusal)
+                group.Set(i, refusal);
             else
-                group.Set(i, Refusal(key, delta, status));
+                buffered = true;
         }
 
-        if (buffered && Wake is { } wake && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
-            DeferredSignals.Signal(wake);
+        if (buffered)
+            RequestDrain();
         return group;
+    }
+
+    /// <summary>Buffers one awaited increment with its waiter: <c>null</c> when buffered, else why it was refused (nothing changed).</summary>
+    private CounterRejected? Buffer(string key, long delta, string? requestId, Waiter waiter)
+    {
+        if (requestId is not null && !RequestIds.TryValidate(requestId, out var error))
+            return new CounterRejected(key ?? "", ErrorCode.InvalidArgument, error!);
+        var status = Add(key, delta, waiter, requestId);
+        return status == FastIncrementStatus.Buffered ? null : Refusal(key, delta, status);
+    }
+
+    /// <summary>Asks the ingest stage for a drain: once per drain, and after the last increment of a fan-out (<see cref="DeferredSignals"/>).</summary>
+    private void RequestDrain()
+    {
+        if (Wake is { } wake && Interlocked.Exchange(ref _wakeRequested, 1) == 0)
+            DeferredSignals.Signal(wake);
     }
 
     private CounterRejected Refusal(string? key, long delta, FastIncrementStatus status) => status switch

@@ -117,9 +117,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             case ShardIncrements e:
                 foreach (var d in e.Deltas)
                 {
-                    if (!_recovered.TryGetValue(d.Key, out var events))
-                        _recovered[d.Key] = events = new List<JournaledDelta>();
-                    events.Add(new JournaledDelta(LastSequenceNr, d.Delta, d.Requests));
+                    KeepForAttach(d.Key, new JournaledDelta(LastSequenceNr, d.Delta, d.Requests));
                     _trims.Unstored(d.Key, LastSequenceNr);
                 }
 
@@ -443,12 +441,18 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             return;
         }
 
-        if (!_recovered.TryGetValue(key, out var events))
-            _recovered[key] = events = new List<JournaledDelta>();
-        events.Add(new JournaledDelta(seq, delta));
+        KeepForAttach(key, new JournaledDelta(seq, delta));
         if (!_woken.Contains(key))
             _toWake.Enqueue(key);
         WakeMore();
+    }
+
+    /// <summary>An event of <paramref name="key"/> its counter takes when it attaches (replayed, or routed to a counter gone).</summary>
+    private void KeepForAttach(string key, JournaledDelta e)
+    {
+        if (!_recovered.TryGetValue(key, out var events))
+            _recovered[key] = events = new List<JournaledDelta>();
+        events.Add(e);
     }
 
     private static void AnswerBatches(List<BatchAnswer> answers, RoutedOutcome outcome)
