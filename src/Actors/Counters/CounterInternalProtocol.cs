@@ -45,7 +45,11 @@ internal sealed class StopCounter
     }
 }
 
-/// <summary>INTERNAL API: starts the entity of <see cref="Key"/> (the journal sweep uses it so journaled increments reach the target).</summary>
+/// <summary>
+/// INTERNAL API: starts the entity of <see cref="Key"/> (the journal sweep uses it so journaled increments reach the target),
+/// or, sent to a running one through its shard, keeps sharding from passivating it as idle (its shard log does that for a
+/// counter whose increments all take the log's route).
+/// </summary>
 internal sealed record WakeCounter(string Key) : ICounterCommand;
 
 /// <summary>INTERNAL API: an increment a caller sent with a request id: the id and the increment's own delta.</summary>

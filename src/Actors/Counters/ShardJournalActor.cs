@@ -178,6 +178,8 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             case KeepAliveTick:
                 if (_attached.Count > 0)
                     Region.Tell(new ShardJournalKeepAlive(_shardId));
+                foreach (var key in _routes.TakeBusy())
+                    Region.Tell(new WakeCounter(key));
                 break;
             case StopCounter:
                 Become(Stopping);

@@ -60,7 +60,26 @@ internal sealed class ShardLogRoutes
             return RouteTake.BoundReached;
         route.Bound = bound;
         route.Unforwarded++;
+        route.TookSinceKeepAlive = true;
         return RouteTake.Taken;
+    }
+
+    /// <summary>
+    /// The keys whose routes took a delta since the last call. Routed deltas do not pass the counters' shard, so sharding
+    /// would see these counters idle and passivate them while they are busy; the log keeps them alive through the shard.
+    /// </summary>
+    public List<string> TakeBusy()
+    {
+        var busy = new List<string>();
+        foreach (var route in _byKey.Values)
+        {
+            if (!route.TookSinceKeepAlive)
+                continue;
+            route.TookSinceKeepAlive = false;
+            busy.Add(route.Key);
+        }
+
+        return busy;
     }
 
     /// <summary>
@@ -122,6 +141,9 @@ internal sealed class ShardLogRoutes
         public int Unforwarded { get; set; }
 
         public bool Closing { get; set; }
+
+        /// <summary>A delta was taken through it since the log last kept its counter alive.</summary>
+        public bool TookSinceKeepAlive { get; set; }
     }
 }
 

@@ -138,6 +138,45 @@ public sealed class CounterRouteEvictionSpec(ITestOutputHelper output) : Counter
 }
 
 /// <summary>
+/// A counter whose increments all take its shard log's route gets nothing through its shard, which would see it idle and
+/// passivate it every <c>passivate-idle-after</c> while it is busy (a flush, a closed route and a restart each time). The log
+/// keeps such counters alive through the shard; with the flush interval at an hour, only a passivation writes the row.
+/// </summary>
+public sealed class CounterRouteIdleSpec(ITestOutputHelper output) : CounterSpecBase(output,
+    Journal.Durable + """
+
+        akka.write-behind.counters.flush-interval = 1h
+        akka.write-behind.counters.passivate-idle-after = 3s
+        """)
+{
+    [Fact]
+    public async Task Should_not_passivate_a_counter_as_idle_while_its_increments_take_the_log_s_route()
+    {
+        var sent = 0L;
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("busy", 1));
+            sent++;
+            Assert.True(Counters.Ledger!.RoutedIncrements > 0);
+        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+
+        // three idle periods of routed increments only
+        var routedBefore = Counters.Ledger!.RoutedIncrements;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(9))
+        {
+            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("busy", 1));
+            sent++;
+        }
+
+        Output?.WriteLine($"sent {sent}, routed meanwhile {Counters.Ledger!.RoutedIncrements - routedBefore}");
+        Assert.True(Counters.Ledger!.RoutedIncrements - routedBefore > 100);
+        Assert.Equal(0, await StoredValueAsync("busy"));
+        Assert.Equal(new CounterFlushed("busy", sent), await AskAsync(new FlushCounter("busy")));
+    }
+}
+
+/// <summary>
 /// A routed counter that stops without closing its route (a crash): the log persists what it took for the key and hands it
 /// to the key's next incarnation, as it does with replayed events. Its persists are a second apart here, so the routed
 /// delta is still in the log when the entity stops.

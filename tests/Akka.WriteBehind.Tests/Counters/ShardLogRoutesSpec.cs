@@ -3,7 +3,10 @@ using Akka.WriteBehind.Counters;
 
 namespace Akka.WriteBehind.Tests.Counters;
 
-/// <summary>A shard log's route bookkeeping on its own: who may route, the 64-bit bound, and when a closing route is done.</summary>
+/// <summary>
+/// A shard log's route bookkeeping on its own: who may route, the 64-bit bound, which routed counters to keep alive, and
+/// when a closing route is done.
+/// </summary>
 public sealed class ShardLogRoutesSpec
 {
     private static readonly IActorRef Counter = new Ref("counter");
@@ -18,6 +21,21 @@ public sealed class ShardLogRoutesSpec
         Assert.NotNull(routes.TryOpen("k", Counter, Ingest, 1, (long)(ShardLogRoutes.Limit / 2)));
         Assert.Null(routes.TryOpen("k", Counter, Ingest, 2, 0));
         Assert.Equal(1, routes.Count);
+    }
+
+    [Fact]
+    public void Should_name_each_route_that_took_a_delta_once_per_keep_alive()
+    {
+        var routes = new ShardLogRoutes();
+        routes.TryOpen("busy", Counter, Ingest, 1, 0);
+        routes.TryOpen("quiet", new Ref("quiet-counter"), Ingest, 2, 0);
+        Assert.Empty(routes.TakeBusy());
+
+        Assert.Equal(RouteTake.Taken, routes.TryTake("busy", Ingest, 1, out _));
+        Assert.Equal(RouteTake.Taken, routes.TryTake("busy", Ingest, 1, out _));
+        Assert.Equal(RouteTake.NotRouted, routes.TryTake("quiet", OtherIngest, 1, out _));
+        Assert.Equal(["busy"], routes.TakeBusy());
+        Assert.Empty(routes.TakeBusy());
     }
 
     [Fact]
