@@ -125,7 +125,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (_write != WriteState.Idle || _sums.Pending != 0)
             _log.Warning("Counter [{CounterKey}] stopped with {Unflushed} unflushed (in flight {InFlight}, pending {Pending}){Note}", _key, _sums.Unstored,
                 _sums.InFlight, _sums.Pending,
-                _settings.Durability == CounterDurability.Journal ? "; it is in the journal and is written after recovery" : "");
+                _settings.Durability == CounterDurability.Journal ? "; it is in the journal, and the key's next entity takes it from there" : "");
         if (!_groups.IsEmpty)
             _log.Warning("Counter [{CounterKey}] stopped with {Increments} increments not yet journaled; their callers were not acknowledged",
                 _key, _groups.Persisting + _groups.Grouped);

@@ -41,6 +41,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private readonly Dictionary<string, List<JournaledDelta>> _recovered = new(StringComparer.Ordinal);
     private readonly Queue<string> _toWake = new();
     private readonly HashSet<string> _woken = new(StringComparer.Ordinal);
+    // keys whose counter stopped with deltas from this log that its row may not hold: the next one's are read from the journal
+    private readonly HashSet<string> _readOnAttach = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IActorRef> _reading = new(StringComparer.Ordinal); // reads in flight: key → its counter
 
     private readonly ShardLogTrims _trims = new(); // which events every key's row holds, so how far the log may delete
     private long _confirmedSeq;  // the newest event whose persist is confirmed
@@ -262,6 +265,14 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             case AttachToJournal attach:
                 Attach(attach, Sender);
                 break;
+            case KeyEventsRead read:
+                KeyEventsReadFor(read);
+                break;
+            case KeyEventsReadFailed failed:
+                // as when a write fails: the next incarnation replays, and the counter attaches to it again
+                _log.Error(failed.Cause, "Reading the events of [{0}] from {1} failed; the log stops and its next incarnation replays", failed.Key, PersistenceId);
+                Context.Stop(Self);
+                break;
             case CloseRoute close:
                 CloseRouteOf(close, Sender);
                 break;
@@ -427,6 +438,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             return;
         if (_counters.TryGetValue(key, out var current) && current.Equals(counter))
             _counters.Remove(key);
+        // a clean stop reports its row first (KeyStored); a killed counter, or one whose last write failed, does not
+        if (_trims.HasUnstored(key))
+            _readOnAttach.Add(key);
         if (_routes.Of(key, counter) is { } route)
             BeginClose(route);
     }
@@ -474,18 +488,46 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
     private void Attach(AttachToJournal attach, IActorRef counter)
     {
-        if (_attached.TryAdd(counter, attach.CounterKey))
+        var key = attach.CounterKey;
+        var fresh = _attached.TryAdd(counter, key);
+        if (fresh)
             Context.Watch(counter);
-        _counters[attach.CounterKey] = counter;
+        // the counter before may not be detached yet (its Terminated still on its way)
+        var replaced = _counters.TryGetValue(key, out var before) && !before.Equals(counter);
+        _counters[key] = counter;
         // a counter attaching again (restarted) starts without its route: close it (its deltas still reach it)
-        if (_routes.Of(attach.CounterKey) is { } stale)
+        if (_routes.Of(key) is { } stale)
             BeginClose(stale);
-        var events = ImmutableArray<JournaledDelta>.Empty;
-        if (_recovered.Remove(attach.CounterKey, out var recovered))
-            events = recovered.Where(e => e.Seq > attach.AfterSeq).ToImmutableArray();
-        counter.Tell(new JournalAttached(_confirmedSeq, events));
-        if (_woken.Remove(attach.CounterKey))
+        if (_reading.TryGetValue(key, out var reader) && reader.Equals(counter))
+            return; // asked again while its events are read: the read answers it
+        var read = _readOnAttach.Remove(key) | replaced;
+        if (fresh && read && _trims.HasUnstored(key))
+        {
+            _reading[key] = counter;
+            // the counter before stopped without storing deltas this log had handed it; the journal has them (and whatever
+            // was kept for this attach): the answer waits for the read
+            _recovered.Remove(key);
+            Context.ActorOf(ShardLogKeyReader.Props(Akka.Persistence.Persistence.Instance.Apply(Context.System).JournalFor(JournalPluginId),
+                PersistenceId, key, counter, attach.AfterSeq + 1, _confirmedSeq, _settings.StoreWriter.WriteTimeout));
+        }
+        else
+        {
+            var events = ImmutableArray<JournaledDelta>.Empty;
+            if (_recovered.Remove(key, out var recovered))
+                events = recovered.Where(e => e.Seq > attach.AfterSeq).ToImmutableArray();
+            counter.Tell(new JournalAttached(_confirmedSeq, events));
+        }
+
+        if (_woken.Remove(key))
             WakeMore();
+    }
+
+    private void KeyEventsReadFor(KeyEventsRead read)
+    {
+        if (_reading.TryGetValue(read.Key, out var reader) && reader.Equals(read.Counter))
+            _reading.Remove(read.Key);
+        if (_attached.TryGetValue(read.Counter, out var key) && key == read.Key)
+            read.Counter.Tell(new JournalAttached(_confirmedSeq, read.Events));
     }
 
     /// <summary>

@@ -23,6 +23,9 @@ internal sealed class ShardLogTrims
     /// <summary>Keys with events not known stored, for tests.</summary>
     public int UnstoredKeys => _unstored.Count;
 
+    /// <summary>Whether some event of <paramref name="key"/> holds a delta its row may not hold yet.</summary>
+    public bool HasUnstored(string key) => _unstored.ContainsKey(key);
+
     /// <summary>Event <paramref name="seq"/> (confirmed persisted, or replayed) holds a delta of <paramref name="key"/>.</summary>
     public void Unstored(string key, long seq) =>
         _unstored[key] = _unstored.TryGetValue(key, out var range) ? (range.First, seq) : (seq, seq);
