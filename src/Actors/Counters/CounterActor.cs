@@ -117,6 +117,14 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         return base.AroundReceive(receive, message);
     }
 
+    /// <summary>
+    /// A counter that failed stops instead of going on as a new instance under the same reference: that instance would start
+    /// from its row, while what its shard log counts as handed over (deltas the failed one held) is gone with the old one,
+    /// and deltas still in the mailbox would come on top. The key's next counter attaches afresh and takes from its log every
+    /// delta its row does not hold.
+    /// </summary>
+    protected override void PostRestart(Exception reason) => Context.Stop(Self);
+
     protected override void PostStop()
     {
         if (_live is not null)

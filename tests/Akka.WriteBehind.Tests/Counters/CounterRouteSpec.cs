@@ -254,6 +254,28 @@ public sealed class CounterKilledSpec(ITestOutputHelper output) : CounterSpecBas
         Assert.Equal(new CounterFlushed("killed", sent + 1), await AskAsync(new FlushCounter("killed")));
         Assert.Equal(sent + 1, await StoredValueAsync("killed"));
     }
+
+    [Fact]
+    public async Task Should_stop_a_failed_counter_so_that_the_key_s_next_one_takes_its_unstored_deltas()
+    {
+        var sent = 0L;
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("failed", 1));
+            sent++;
+            Assert.True(Counters.Ledger!.RoutedIncrements > 0);
+        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        Assert.Equal(0, await StoredValueAsync("failed"));
+
+        // failure injection: a delta that overflows the pending sum throws inside the entity (no journal event holds it)
+        var entity = await Sys.ActorSelection($"/system/sharding/{Counters.Settings.TypeName}/*/failed").ResolveOne(AwaitTimeout);
+        Watch(entity);
+        entity.Tell(new RoutedDeltaJournaled(long.MaxValue, long.MaxValue, 1));
+        await ExpectTerminatedAsync(entity, AwaitTimeout);
+
+        Assert.Equal(sent, ((CounterValue)await AskAsync(new GetCounter("failed"))).Total);
+        Assert.Equal(new CounterFlushed("failed", sent), await AskAsync(new FlushCounter("failed")));
+    }
 }
 
 /// <summary>
