@@ -167,7 +167,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 TryPersist(atOnce: false);
                 break;
             case Terminated terminated:
-                Detached(terminated.ActorRef);
+                // a counter gone with deltas its row may not hold: its key is woken, so they are written without a caller
+                if (Detached(terminated.ActorRef) is { } unstored && !_counters.ContainsKey(unstored))
+                    Wake(unstored);
                 break;
             case GroupWindowTick:
                 TryPersist(atOnce: false);
@@ -432,17 +434,20 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     }
 
     /// <summary>A counter stopped: its route closes; deltas still on their way to it go to its next incarnation.</summary>
-    private void Detached(IActorRef counter)
+    /// <returns>The counter's key when it stopped with deltas its row may not hold (read from the journal for the next one).</returns>
+    private string? Detached(IActorRef counter)
     {
         if (!_attached.Remove(counter, out var key))
-            return;
+            return null;
         if (_counters.TryGetValue(key, out var current) && current.Equals(counter))
             _counters.Remove(key);
-        // a clean stop reports its row first (KeyStored); a killed counter, or one whose last write failed, does not
-        if (_trims.HasUnstored(key))
-            _readOnAttach.Add(key);
         if (_routes.Of(key, counter) is { } route)
             BeginClose(route);
+        // a clean stop reports its row first (KeyStored); a killed or failed counter, or one whose last write failed, does not
+        if (!_trims.HasUnstored(key))
+            return null;
+        _readOnAttach.Add(key);
+        return key;
     }
 
     /// <summary>
@@ -458,6 +463,12 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         }
 
         KeepForAttach(key, new JournaledDelta(seq, delta));
+        Wake(key);
+    }
+
+    /// <summary>Wakes <paramref name="key"/> (within <c>recovery-parallelism</c>) to take what this log keeps for it.</summary>
+    private void Wake(string key)
+    {
         if (!_woken.Contains(key))
             _toWake.Enqueue(key);
         WakeMore();
@@ -561,7 +572,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     {
         while (_woken.Count < _settings.Journal.RecoveryParallelism && _toWake.TryDequeue(out var key))
         {
-            if (!_recovered.ContainsKey(key))
+            if (!_recovered.ContainsKey(key) && !_readOnAttach.Contains(key))
                 continue; // attached meanwhile
             _woken.Add(key);
             Region.Tell(new WakeCounter(key));

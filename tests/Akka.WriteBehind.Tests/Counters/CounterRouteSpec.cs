@@ -213,9 +213,9 @@ public sealed class CounterRouteCrashSpec(ITestOutputHelper output) : CounterSpe
 
 /// <summary>
 /// A counter killed (stopped without its flush) while its shard log has handed it acknowledged deltas that its row does not
-/// hold: its own and routed ones. The key's next incarnation takes them from the log's events in the journal, so a read
-/// sees them at once and the row gets them, instead of them waiting for the log's next replay (and a later write of the key
-/// recording a newer sequence number past them, after which no replay would apply them).
+/// hold: its own and routed ones. The log wakes the key, whose next incarnation takes them from the log's events in the
+/// journal and stores them, instead of them waiting for the log's next replay (and a later write of the key recording a
+/// newer sequence number past them, after which no replay would apply them).
 /// </summary>
 public sealed class CounterKilledSpec(ITestOutputHelper output) : CounterSpecBase(output,
     Journal.Durable + """
@@ -249,6 +249,8 @@ public sealed class CounterKilledSpec(ITestOutputHelper output) : CounterSpecBas
         entity.Tell(PoisonPill.Instance);
         await ExpectTerminatedAsync(entity, AwaitTimeout);
 
+        // the log wakes the key: its next counter stores them without any caller touching it
+        await AwaitAssertAsync(async () => Assert.Equal(sent, await StoredValueAsync("killed")), AwaitTimeout, TimeSpan.FromMilliseconds(200));
         Assert.Equal(sent, ((CounterValue)await AskAsync(new GetCounter("killed"))).Total);
         Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("killed", 1));
         Assert.Equal(new CounterFlushed("killed", sent + 1), await AskAsync(new FlushCounter("killed")));
