@@ -215,13 +215,14 @@ public sealed class CounterRouteCrashSpec(ITestOutputHelper output) : CounterSpe
 /// A counter killed (stopped without its flush) while its shard log has handed it acknowledged deltas that its row does not
 /// hold: its own and routed ones. The log wakes the key, whose next incarnation takes them from the log's events in the
 /// journal and stores them, instead of them waiting for the log's next replay (and a later write of the key recording a
-/// newer sequence number past them, after which no replay would apply them).
+/// newer sequence number past them, after which no replay would apply them). Run against SQLite
+/// (<see cref="CounterKilledSpec"/>) and PostgreSQL (<see cref="PostgresCounterKilledSpec"/>).
 /// </summary>
-public sealed class CounterKilledSpec(ITestOutputHelper output) : CounterSpecBase(output,
+public abstract class CounterKilledSpecBase(ITestOutputHelper output, TestDatabase database) : CounterSpecBase(output,
     Journal.Durable + """
 
         akka.write-behind.counters.flush-interval = 1h
-        """)
+        """, database)
 {
     [Fact]
     public async Task Should_give_the_key_s_next_incarnation_every_acknowledged_delta_its_row_does_not_hold()
@@ -279,6 +280,12 @@ public sealed class CounterKilledSpec(ITestOutputHelper output) : CounterSpecBas
         Assert.Equal(new CounterFlushed("failed", sent), await AskAsync(new FlushCounter("failed")));
     }
 }
+
+public sealed class CounterKilledSpec(ITestOutputHelper output) : CounterKilledSpecBase(output, new SqliteTestDatabase());
+
+[Collection(PostgresFixture.Collection)]
+public sealed class PostgresCounterKilledSpec(ITestOutputHelper output, PostgresFixture postgres)
+    : CounterKilledSpecBase(output, new PostgresTestDatabase(postgres));
 
 /// <summary>
 /// Two nodes on one SQLite file, both incrementing every key at once: each node's own keys are routed through their
