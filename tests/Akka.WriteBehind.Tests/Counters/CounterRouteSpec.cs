@@ -16,13 +16,7 @@ public sealed class CounterRouteSpec(ITestOutputHelper output)
     [Fact]
     public async Task Should_acknowledge_a_key_s_increments_through_its_shard_log_once_its_entity_offered_a_route()
     {
-        var sent = 0;
-        await AwaitAssertAsync(async () =>
-        {
-            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("routed", 1));
-            sent++;
-            Assert.True(Counters.Ledger!.RoutedIncrements > 0);
-        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        var sent = await IncrementUntilRoutedAsync("routed");
 
         for (var i = 0; i < 20; i++)
             Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("routed", 1));
@@ -152,13 +146,7 @@ public sealed class CounterRouteIdleSpec(ITestOutputHelper output) : CounterSpec
     [Fact]
     public async Task Should_not_passivate_a_counter_as_idle_while_its_increments_take_the_log_s_route()
     {
-        var sent = 0L;
-        await AwaitAssertAsync(async () =>
-        {
-            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("busy", 1));
-            sent++;
-            Assert.True(Counters.Ledger!.RoutedIncrements > 0);
-        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        var sent = await IncrementUntilRoutedAsync("busy");
 
         // three idle periods of routed increments only
         var routedBefore = Counters.Ledger!.RoutedIncrements;
@@ -191,13 +179,7 @@ public sealed class CounterRouteCrashSpec(ITestOutputHelper output) : CounterSpe
     [Fact]
     public async Task Should_hand_a_routed_delta_to_the_key_s_next_incarnation_when_its_entity_stopped_without_closing_the_route()
     {
-        var sent = 0L;
-        await AwaitAssertAsync(async () =>
-        {
-            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("crash", 1));
-            sent++;
-            Assert.True(Counters.Ledger!.RoutedIncrements > 0);
-        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        var sent = await IncrementUntilRoutedAsync("crash");
 
         // the row holds those: what is left is the routed delta on its way (a killed entity's unstored deltas are CounterKilledSpec's)
         Assert.Equal(new CounterFlushed("crash", sent), await AskAsync(new FlushCounter("crash")));
@@ -227,22 +209,11 @@ public abstract class CounterKilledSpecBase(ITestOutputHelper output, TestDataba
     [Fact]
     public async Task Should_give_the_key_s_next_incarnation_every_acknowledged_delta_its_row_does_not_hold()
     {
-        var sent = 0L;
-        await AwaitAssertAsync(async () =>
-        {
-            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("killed", 1));
-            sent++;
-            Assert.True(Counters.Ledger!.RoutedIncrements > 0);
-        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        var sent = await IncrementUntilRoutedAsync("killed");
         for (var i = 0; i < 3; i++)
             Assert.IsType<IncrementAccepted>(await AskAsync(new Increment("killed", 10))); // the entity's own path
         sent += 30;
-        await AwaitAssertAsync(async () =>
-        {
-            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("killed", 1)); // routed again once reopened
-            sent++;
-            Assert.True(Counters.Ledger!.RoutedIncrements > 1);
-        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        sent += await IncrementUntilRoutedAsync("killed", Counters.Ledger!.RoutedIncrements); // the route reopens
         Assert.Equal(0, await StoredValueAsync("killed"));
 
         var entity = await Sys.ActorSelection($"/system/sharding/{Counters.Settings.TypeName}/*/killed").ResolveOne(AwaitTimeout);
@@ -261,13 +232,7 @@ public abstract class CounterKilledSpecBase(ITestOutputHelper output, TestDataba
     [Fact]
     public async Task Should_stop_a_failed_counter_so_that_the_key_s_next_one_takes_its_unstored_deltas()
     {
-        var sent = 0L;
-        await AwaitAssertAsync(async () =>
-        {
-            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("failed", 1));
-            sent++;
-            Assert.True(Counters.Ledger!.RoutedIncrements > 0);
-        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        var sent = await IncrementUntilRoutedAsync("failed");
         Assert.Equal(0, await StoredValueAsync("failed"));
 
         // failure injection: a delta that overflows the pending sum throws inside the entity (no journal event holds it)

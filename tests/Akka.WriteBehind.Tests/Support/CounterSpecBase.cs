@@ -61,4 +61,21 @@ public abstract class CounterSpecBase : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
     internal Task<ICounterReply> AskAsync(ICounterCommand command) => Region.Ask<ICounterReply>(command, AskTimeout);
 
     internal async Task<long> StoredValueAsync(string key) => (await Target.ReadAsync([key]))[key].Value;
+
+    /// <summary>
+    /// Acknowledged increments of 1 to <paramref name="key"/> until more than <paramref name="routedBefore"/> increments went
+    /// through a shard log's route (journal durability: the key's entity offers its route once nothing of it waits for the log).
+    /// </summary>
+    /// <returns>How many were sent.</returns>
+    internal async Task<long> IncrementUntilRoutedAsync(string key, long routedBefore = 0)
+    {
+        var sent = 0L;
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync(key, 1));
+            sent++;
+            Assert.True(Counters.Ledger!.RoutedIncrements > routedBefore);
+        }, AwaitTimeout, TimeSpan.FromMilliseconds(100));
+        return sent;
+    }
 }
