@@ -25,6 +25,12 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
     private readonly KeyValuePair<string, object?>[] _failed;
     private ChannelWriter<(CounterWrite Write, IActorRef ReplyTo)> _writes = null!;
     private ChannelWriter<(string Key, IActorRef ReplyTo)> _loads = null!;
+    private IActorRef _self = ActorRefs.Nobody; // for the stream's answers (Self is only valid inside a receive)
+    // keys with writes not answered yet, and loads of those keys held until they are: an entity that stopped with a write in
+    // flight (killed, or failed) must not have its next one read the row before that write, or the next one starts from a
+    // row without the write while its shard log hands it the write's deltas, and they are stored twice
+    private readonly Dictionary<string, int> _writing = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<IActorRef>> _heldLoads = new(StringComparer.Ordinal);
 
     public CounterStoreWriterActor(ICounterStore store, CounterSettings settings, CounterLedger ledger)
     {
@@ -36,14 +42,41 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
         Receive<WriteCounter>(msg =>
         {
             if (!_writes.TryWrite((msg.Write, Sender)))
+            {
                 Sender.Tell(new CounterWriteFailed(msg.Write.Key, msg.Write.Seq,
                     $"store writer queue is full ({_settings.StoreWriter.BufferSize} writes); retrying"));
+                return;
+            }
+
+            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_writing, msg.Write.Key, out _)++;
         });
 
         Receive<LoadCounter>(msg =>
         {
-            if (!_loads.TryWrite((msg.Key, Sender)))
-                Sender.Tell(new CounterLoadFailed(msg.Key, $"store writer queue is full ({_settings.StoreWriter.BufferSize} loads); retrying"));
+            if (_writing.ContainsKey(msg.Key))
+            {
+                if (!_heldLoads.TryGetValue(msg.Key, out var held))
+                    _heldLoads[msg.Key] = held = new List<IActorRef>(1);
+                held.Add(Sender);
+                return;
+            }
+
+            Load(msg.Key, Sender);
+        });
+
+        Receive<WritesAnswered>(answered =>
+        {
+            foreach (var write in answered.Batch)
+            {
+                ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_writing, write.Write.Key);
+                if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref count) || --count > 0)
+                    continue;
+                _writing.Remove(write.Write.Key);
+                if (!_heldLoads.Remove(write.Write.Key, out var held))
+                    continue;
+                foreach (var replyTo in held)
+                    Load(write.Write.Key, replyTo);
+            }
         });
 
         Receive<CleanupTick>(_ =>
@@ -66,8 +99,15 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    private void Load(string key, IActorRef replyTo)
+    {
+        if (!_loads.TryWrite((key, replyTo)))
+            replyTo.Tell(new CounterLoadFailed(key, $"store writer queue is full ({_settings.StoreWriter.BufferSize} loads); retrying"));
+    }
+
     protected override void PreStart()
     {
+        _self = Self;
         Timers.StartPeriodicTimer(CleanupTick.Instance, CleanupTick.Instance, _settings.Idempotency.CleanupInterval);
         var materializer = Context.Materializer();
         _writes = GroupedChannel.Start<(CounterWrite, IActorRef)>(materializer, Self, _settings.StoreWriter.BufferSize,
@@ -112,6 +152,7 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
                 replyTo.Tell(new CounterWriteFailed(write.Key, write.Seq, reason));
         }
 
+        _self.Tell(new WritesAnswered(batch));
         return Done.Instance;
     }
 
@@ -141,6 +182,9 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
 
         return Done.Instance;
     }
+
+    /// <summary>The stream answered every write of <see cref="Batch"/>.</summary>
+    private sealed record WritesAnswered((CounterWrite Write, IActorRef ReplyTo)[] Batch);
 
     private sealed class CleanupTick
     {

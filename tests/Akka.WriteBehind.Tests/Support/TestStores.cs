@@ -115,3 +115,47 @@ internal static class SqliteTable
         return (reader.GetInt64(0), reader.GetInt64(1));
     }
 }
+
+/// <summary>
+/// Failure injection for a write that a counter left in flight when it stopped: the first write of <c>key</c> is held until
+/// a read of the key has read the row (then it commits before that read returns, so the reader holds a row older than the
+/// table's), or until <c>holdAtMost</c> has passed.
+/// </summary>
+internal sealed class FirstWriteHeldStore(ICounterStore inner, string key, TimeSpan holdAtMost) : ICounterStore
+{
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _held;
+
+    /// <summary>Whether the first write of the key is being held.</summary>
+    public bool Holding => Volatile.Read(ref _held) == 1 && !_committed.Task.IsCompleted;
+
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
+    public async Task<IReadOnlyDictionary<string, StoredCounter>> ApplyAsync(IReadOnlyList<CounterWrite> writes, CancellationToken cancellationToken = default)
+    {
+        if (!writes.Any(w => w.Key == key) || Interlocked.CompareExchange(ref _held, 1, 0) != 0)
+            return await inner.ApplyAsync(writes, cancellationToken);
+        await Task.WhenAny(_release.Task, Task.Delay(holdAtMost, cancellationToken));
+        try
+        {
+            return await inner.ApplyAsync(writes, cancellationToken);
+        }
+        finally
+        {
+            _committed.TrySetResult();
+        }
+    }
+
+    public async Task<IReadOnlyDictionary<string, StoredCounter>> ReadAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default)
+    {
+        var rows = await inner.ReadAsync(keys, cancellationToken);
+        if (keys.Contains(key) && Holding)
+        {
+            _release.TrySetResult();
+            await _committed.Task.WaitAsync(cancellationToken);
+        }
+
+        return rows;
+    }
+}
