@@ -69,7 +69,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     // which persists them and hands this entity their deltas (RoutedDeltaJournaled), so an acknowledged increment costs no
     // message to and from this entity on its way
     private IActorRef? _routeIngest;   // the ingest stage of the route offered or open (null: none)
-    private long _routeId = Random.Shared.NextInt64(); // the number of the route last offered (apart from a restarted incarnation's)
+    private long _routeId = Random.Shared.NextInt64(); // the number of the route last offered (random: no earlier route's answer matches it)
     private IActorRef? _routeCandidate; // this node's ingest stage, once it sent this entity an aggregate of its own
     private long _routeForcedClosedAt; // Stopwatch timestamp: the route last closed for another sender's increment (0: never)
 
@@ -176,12 +176,11 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                     RefuseBusy(message);
                 break;
             case StopCounter or RoutedDeltaJournaled:
-                // handled once loaded: buffered commands are applied and flushed first; a routed delta (sent to this entity
-                // before a restart) is acknowledged already, so it is never refused (the log hands on one per key and event)
+                // handled once loaded: buffered commands are applied and flushed first; a routed delta (the log hands this
+                // entity one as soon as it asked to attach, while the answer may still wait for a journal read) is
+                // acknowledged already, so it is never refused (the log hands on one per key and event)
                 Stash.Stash();
                 break;
-            case CounterRouteClosed:
-                break; // of an incarnation before a restart
             default:
                 if (!JournalLifecycle(message))
                     Unhandled(message);

@@ -506,7 +506,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         // the counter before may not be detached yet (its Terminated still on its way)
         var replaced = _counters.TryGetValue(key, out var before) && !before.Equals(counter);
         _counters[key] = counter;
-        // a counter attaching again (restarted) starts without its route: close it (its deltas still reach it)
+        // a counter attaching (again, or anew) starts without a route: close any left (its deltas still reach the key)
         if (_routes.Of(key) is { } stale)
             BeginClose(stale);
         if (_reading.TryGetValue(key, out var reader) && reader.Equals(counter))
@@ -518,7 +518,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             // the counter before stopped without storing deltas this log had handed it; the journal has them (and whatever
             // was kept for this attach): the answer waits for the read
             _recovered.Remove(key);
-            Context.ActorOf(ShardLogKeyReader.Props(Akka.Persistence.Persistence.Instance.Apply(Context.System).JournalFor(JournalPluginId),
+            Context.ActorOf(ShardLogKeyReader.Props(Journal,
                 PersistenceId, key, counter, attach.AfterSeq + 1, _confirmedSeq, _settings.StoreWriter.WriteTimeout));
         }
         else
