@@ -27,6 +27,7 @@ namespace Akka.WriteBehind.Counters;
 internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 {
     private const string EntityPrefix = "\u0001journal-";
+    private const string RewakeSoon = "rewake-soon"; // a timer key: one rewake (RewakeTick) besides the periodic one
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _shardId;
@@ -169,7 +170,13 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             case Terminated terminated:
                 // a counter gone with deltas its row may not hold: its key is woken, so they are written without a caller
                 if (Detached(terminated.ActorRef) is { } unstored && !_counters.ContainsKey(unstored))
+                {
                     Wake(unstored);
+                    // the shard may hear of the stop after this wake and drop it (a dead letter): wake again soon, not only
+                    // at the next sweep
+                    Timers.StartSingleTimer(RewakeSoon, RewakeTick.Instance, TimeSpan.FromSeconds(1));
+                }
+
                 break;
             case GroupWindowTick:
                 TryPersist(atOnce: false);
