@@ -119,9 +119,9 @@ internal static class SqliteTable
 /// <summary>
 /// Failure injection for a write that a counter left in flight when it stopped: the first write of <c>key</c> is held until
 /// a read of the key has read the row (then it commits before that read returns, so the reader holds a row older than the
-/// table's), or until <c>holdAtMost</c> has passed.
+/// table's), or until the time given to <see cref="ReleaseAfter"/> has passed.
 /// </summary>
-internal sealed class FirstWriteHeldStore(ICounterStore inner, string key, TimeSpan holdAtMost) : ICounterStore
+internal sealed class FirstWriteHeldStore(ICounterStore inner, string key) : ICounterStore
 {
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -130,13 +130,17 @@ internal sealed class FirstWriteHeldStore(ICounterStore inner, string key, TimeS
     /// <summary>Whether the first write of the key is being held.</summary>
     public bool Holding => Volatile.Read(ref _held) == 1 && !_committed.Task.IsCompleted;
 
+    /// <summary>Lets the held write commit after <paramref name="delay"/> if no read of the key came first.</summary>
+    public void ReleaseAfter(TimeSpan delay) =>
+        _ = Task.Delay(delay).ContinueWith(_ => _release.TrySetResult(), TaskScheduler.Default);
+
     public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
 
     public async Task<IReadOnlyDictionary<string, StoredCounter>> ApplyAsync(IReadOnlyList<CounterWrite> writes, CancellationToken cancellationToken = default)
     {
         if (!writes.Any(w => w.Key == key) || Interlocked.CompareExchange(ref _held, 1, 0) != 0)
             return await inner.ApplyAsync(writes, cancellationToken);
-        await Task.WhenAny(_release.Task, Task.Delay(holdAtMost, cancellationToken));
+        await _release.Task.WaitAsync(cancellationToken);
         try
         {
             return await inner.ApplyAsync(writes, cancellationToken);
