@@ -60,9 +60,10 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private List<BatchAnswer> _persistingAnswers = new();
     private long _lastPersistStarted; // Stopwatch timestamp; 0: none yet
 
-    public ShardJournalActor(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer)
+    public ShardJournalActor(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer, IActorRef? region)
     {
         _writer = writer;
+        _region = region;
         _shardId = shardId;
         _settings = settings;
         _ledger = ledger;
@@ -79,8 +80,10 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// <param name="settings">The set's settings.</param>
     /// <param name="ledger">The set's node ledger.</param>
     /// <param name="writer">The node's <see cref="ShardJournalWriterActor"/> of the set, which writes this log's events.</param>
-    public static Props Props(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer) =>
-        Akka.Actor.Props.Create(() => new ShardJournalActor(shardId, settings, ledger, writer));
+    /// <param name="region">The set's shard region, which wakes keys and keeps the log alive (<c>null</c>: looked up by the
+    /// set's type name; specs give a probe).</param>
+    public static Props Props(string shardId, CounterSettings settings, CounterLedger ledger, IActorRef writer, IActorRef? region = null) =>
+        Akka.Actor.Props.Create(() => new ShardJournalActor(shardId, settings, ledger, writer, region));
 
     /// <summary>The entity id of the shard log of <paramref name="shardId"/> (a control character keeps it apart from every valid key).</summary>
     public static string EntityIdOf(string shardId) => EntityPrefix + shardId;
@@ -169,7 +172,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 break;
             case Terminated terminated:
                 // a counter gone with deltas its row may not hold: its key is woken, so they are written without a caller
-                if (Detached(terminated.ActorRef) is { } unstored && !_counters.ContainsKey(unstored))
+                if (Detached(terminated.ActorRef) is { } unstored)
                 {
                     Wake(unstored);
                     // the shard may hear of the stop after this wake and drop it (a dead letter): wake again soon, not only
@@ -441,17 +444,22 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     }
 
     /// <summary>A counter stopped: its route closes; deltas still on their way to it go to its next incarnation.</summary>
-    /// <returns>The counter's key when it stopped with deltas its row may not hold (read from the journal for the next one).</returns>
+    /// <returns>
+    /// The counter's key when it stopped with deltas its row may not hold and the key has no counter since (the next one
+    /// reads them from the journal).
+    /// </returns>
     private string? Detached(IActorRef counter)
     {
         if (!_attached.Remove(counter, out var key))
             return null;
-        if (_counters.TryGetValue(key, out var current) && current.Equals(counter))
+        var replaced = _counters.TryGetValue(key, out var current) && !current.Equals(counter);
+        if (!replaced)
             _counters.Remove(key);
         if (_routes.Of(key, counter) is { } route)
             BeginClose(route);
-        // a clean stop reports its row first (KeyStored); a killed or failed counter, or one whose last write failed, does not
-        if (!_trims.HasUnstored(key))
+        // a clean stop reports its row first (KeyStored); a killed or failed counter, or one whose last write failed, does
+        // not. A counter that replaced it before this stop was heard of read the journal when it attached
+        if (replaced || !_trims.HasUnstored(key))
             return null;
         _readOnAttach.Add(key);
         return key;
