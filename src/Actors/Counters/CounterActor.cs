@@ -472,6 +472,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private void RoutedPersisted(RoutedDeltaJournaled routed)
     {
         AddPending(routed.Delta, (int)Math.Min(routed.Increments, int.MaxValue));
+        Counted(routed.Requests); // a stopped counter's ids: a retry of them is a repeat here, and the row records them
         CounterMetrics.Increments.Add(routed.Increments, _tag);
         _journaledUpTo = Math.Max(_journaledUpTo, routed.Seq);
         ArmFlushTimer();

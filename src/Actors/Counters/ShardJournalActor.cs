@@ -466,18 +466,18 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// Hands a persisted routed delta to its key's counter; with no counter attached (it stopped meanwhile) the delta waits
-    /// for the key's next incarnation like a replayed one, and the key is woken.
+    /// Hands a persisted delta its key's counter did not send itself to that counter; with no counter attached (it stopped
+    /// meanwhile) the delta waits for the key's next incarnation like a replayed one, and the key is woken.
     /// </summary>
-    private void HandRouted(string key, long seq, long delta, long increments)
+    private void HandRouted(string key, long seq, long delta, long increments, ImmutableArray<RequestDelta> requests = default)
     {
         if (_counters.TryGetValue(key, out var counter))
         {
-            counter.Tell(new RoutedDeltaJournaled(seq, delta, increments));
+            counter.Tell(new RoutedDeltaJournaled(seq, delta, increments, requests));
             return;
         }
 
-        KeepForAttach(key, new JournaledDelta(seq, delta));
+        KeepForAttach(key, new JournaledDelta(seq, delta, requests));
         Wake(key);
     }
 
@@ -641,8 +641,14 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 HandRouted(entry.Delta.Key, seq, entry.Delta.Delta, entry.Routed);
                 RoutedHandedOn(route);
             }
-            else
+            else if (_counters.TryGetValue(entry.Delta.Key, out var current) && current.Equals(entry.Counter))
                 entry.Counter.Tell(new DeltaJournaled(seq, entry.Delta.Delta));
+            else
+            {
+                // its counter stopped, or was replaced, before this answer (its callers heard nothing): what the journal
+                // holds is applied, by the key's counter now or its next one, as a replay after a crash would apply it
+                HandRouted(entry.Delta.Key, seq, entry.Delta.Delta, 1, entry.Delta.Requests);
+            }
         }
 
         // after the counters: an ingest stage that hears its increments acknowledged and sends the key a read finds the

@@ -313,7 +313,10 @@ internal enum RoutedOutcomeKind
 }
 
 /// <summary>
-/// INTERNAL API: shard log → counter: routed increments of its key (<see cref="Increments"/> of them, summing
-/// <see cref="Delta"/>) are in the log, in the event <see cref="Seq"/>, and acknowledged.
+/// INTERNAL API: shard log → counter: increments of its key that the counter did not send itself (<see cref="Increments"/>
+/// of them, summing <see cref="Delta"/>, with the request ids of <see cref="Requests"/>) are in the log, in the event
+/// <see cref="Seq"/>: routed increments, acknowledged, or the delta of the key's counter before, which stopped before its
+/// persist was answered.
 /// </summary>
-internal sealed record RoutedDeltaJournaled(long Seq, long Delta, long Increments) : INoSerializationVerificationNeeded;
+internal sealed record RoutedDeltaJournaled(long Seq, long Delta, long Increments, ImmutableArray<RequestDelta> Requests = default)
+    : INoSerializationVerificationNeeded;

@@ -244,6 +244,23 @@ public abstract class CounterKilledSpecBase(ITestOutputHelper output, TestDataba
         Assert.Equal(sent, ((CounterValue)await AskAsync(new GetCounter("failed"))).Total);
         Assert.Equal(new CounterFlushed("failed", sent), await AskAsync(new FlushCounter("failed")));
     }
+
+    [Fact]
+    public async Task Should_take_a_stopped_counter_s_request_ids_with_its_delta_so_that_a_retry_is_not_counted_again()
+    {
+        Assert.IsType<IncrementAccepted>(await AskAsync(new Increment("handed", 1))); // its first event has a sequence number >= 1
+        var entity = await Sys.ActorSelection($"/system/sharding/{Counters.Settings.TypeName}/*/handed").ResolveOne(AwaitTimeout);
+
+        // as the log hands on the journaled delta of the key's counter before, which stopped before its caller was answered
+        // (ShardLogAttachSpec); the sequence number is one the counter has seen, so only the delta and its id are new
+        entity.Tell(new RoutedDeltaJournaled(1, 2, 1, [new RequestDelta("order-17", 2)]));
+        // the caller retries
+        Assert.Equal(new IncrementAccepted("handed", 2), await AskAsync(new Increment("handed", 2) { RequestId = "order-17" }));
+
+        Assert.Equal(3, ((CounterValue)await AskAsync(new GetCounter("handed"))).Total);
+        Assert.Equal(new CounterFlushed("handed", 3), await AskAsync(new FlushCounter("handed")));
+        Assert.Equal(3, await StoredValueAsync("handed"));
+    }
 }
 
 public sealed class CounterKilledSpec(ITestOutputHelper output) : CounterKilledSpecBase(output, new SqliteTestDatabase());

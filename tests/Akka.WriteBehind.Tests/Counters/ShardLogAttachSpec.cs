@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.WriteBehind.Counters;
@@ -7,9 +8,9 @@ using Xunit.Abstractions;
 namespace Akka.WriteBehind.Tests.Counters;
 
 /// <summary>
-/// A shard log on a real SQLite journal, with probes as its counters and its shard region: a counter that attaches while
-/// the log still has the key's counter before it attached (its stop not heard of yet) gets that counter's unstored deltas
-/// from the journal, and the stop, when the log hears of it, wakes nobody.
+/// A shard log on a real SQLite journal, with probes as its counters and its shard region, when a key's counter stops and
+/// the next one attaches: the next one gets every delta of the one before that the journal holds and its row may not, from
+/// the journal or as the log's answer comes, and nothing is woken for a key that has a counter.
 /// </summary>
 public sealed class ShardLogAttachSpec : Akka.TestKit.Xunit2.TestKit
 {
@@ -59,6 +60,33 @@ public sealed class ShardLogAttachSpec : Akka.TestKit.Xunit2.TestKit
         next.Send(log, new JournalDelta("k", 1));
         Assert.Equal(4, (await next.ExpectMsgAsync<DeltaJournaled>(Timeout)).Seq); // the log carries on with the new counter
         await region.ExpectNoMsgAsync(TimeSpan.FromSeconds(2)); // the rewake after a wake comes 1 s later
+    }
+
+    [Fact]
+    public async Task Should_hand_a_stopped_counter_s_journaled_delta_to_the_key_s_next_counter()
+    {
+        var settings = CounterSettings.FromConfig(WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath));
+        var writer = CreateTestProbe(); // the node's journal writer: the test answers the write when it wants
+        var log = Sys.ActorOf(ShardJournalActor.Props("1", settings, new CounterLedger("set"), writer.Ref, CreateTestProbe().Ref));
+        var (before, next) = (CreateTestProbe(), CreateTestProbe());
+
+        before.Send(log, new AttachToJournal("1", "k", 0));
+        await before.ExpectMsgAsync<JournalAttached>(Timeout);
+        var requests = ImmutableArray.Create(new RequestDelta("order-17", 2));
+        before.Send(log, new JournalDelta("k", 5, requests));
+        var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
+
+        // the counter stops with its delta in the write, and the key's next counter attaches before the write is answered
+        Watch(before.Ref);
+        Sys.Stop(before.Ref);
+        await ExpectTerminatedAsync(before.Ref, Timeout);
+        next.Send(log, new AttachToJournal("1", "k", 0));
+        Assert.Empty((await next.ExpectMsgAsync<JournalAttached>(Timeout)).Events);
+
+        log.Tell(new ShardEventWritten(write.Seq), writer.Ref);
+        var handed = await next.ExpectMsgAsync<RoutedDeltaJournaled>(Timeout);
+        Assert.Equal((write.Seq, 5L), (handed.Seq, handed.Delta));
+        Assert.Equal(requests.ToArray(), handed.Requests.ToArray()); // the ids go with it: a retry of them is not counted again
     }
 
     protected override void AfterAll()
