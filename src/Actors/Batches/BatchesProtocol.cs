@@ -60,6 +60,15 @@ public sealed record RunOperation(string Key, Guid OperationId, IBatchOperation 
         get => _localCall;
         set => _localCall = value;
     }
+
+    /// <summary>Whether <paramref name="other"/> is the same operation: every property equal (how it travels does not count).</summary>
+    /// <param name="other">The operation to compare with.</param>
+    public bool Equals(RunOperation? other) =>
+        other is not null && Key == other.Key && OperationId == other.OperationId && Equals(Operation, other.Operation)
+        && Deadline == other.Deadline && RequestId == other.RequestId && CalledAt == other.CalledAt;
+
+    /// <summary>A hash of the properties <see cref="Equals(RunOperation?)"/> compares.</summary>
+    public override int GetHashCode() => HashCode.Combine(Key, OperationId, Operation, Deadline, RequestId, CalledAt);
 }
 
 /// <summary>
