@@ -252,7 +252,7 @@ public abstract class CounterKilledSpecBase(ITestOutputHelper output, TestDataba
         var entity = await Sys.ActorSelection($"/system/sharding/{Counters.Settings.TypeName}/*/handed").ResolveOne(AwaitTimeout);
 
         // as the log hands on the journaled delta of the key's counter before, which stopped before its caller was answered
-        // (ShardLogAttachSpec); the sequence number is one the counter has seen, so only the delta and its id are new
+        // (ShardLogSpec); the sequence number is one the counter has seen, so only the delta and its id are new
         entity.Tell(new RoutedDeltaJournaled(1, 2, 1, [new RequestDelta("order-17", 2)]));
         // the caller retries
         Assert.Equal(new IncrementAccepted("handed", 2), await AskAsync(new Increment("handed", 2) { RequestId = "order-17" }));

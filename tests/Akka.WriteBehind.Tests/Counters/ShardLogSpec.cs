@@ -10,18 +10,19 @@ namespace Akka.WriteBehind.Tests.Counters;
 /// <summary>
 /// A shard log on a real SQLite journal, with probes as its counters and its shard region, when a key's counter stops and
 /// the next one attaches: the next one gets every delta of the one before that the journal holds and its row may not, from
-/// the journal or as the log's answer comes, and nothing is woken for a key that has a counter.
+/// the journal or as the log's answer comes, and nothing is woken for a key that has a counter; and a counter closing its
+/// route hears that it is closed only once every delta taken through the route has reached it.
 /// </summary>
-public sealed class ShardLogAttachSpec : Akka.TestKit.Xunit2.TestKit
+public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
     private readonly TempDirectory _dir;
 
-    public ShardLogAttachSpec(ITestOutputHelper output) : this(new TempDirectory(), output)
+    public ShardLogSpec(ITestOutputHelper output) : this(new TempDirectory(), output)
     {
     }
 
-    private ShardLogAttachSpec(TempDirectory dir, ITestOutputHelper output)
+    private ShardLogSpec(TempDirectory dir, ITestOutputHelper output)
         : base(JournalDurability.Config(Path.Combine(dir.Path, "journal.db")).WithFallback(WriteBehindConfig.DefaultConfig()), output: output)
     {
         _dir = dir;
@@ -87,6 +88,32 @@ public sealed class ShardLogAttachSpec : Akka.TestKit.Xunit2.TestKit
         var handed = await next.ExpectMsgAsync<RoutedDeltaJournaled>(Timeout);
         Assert.Equal((write.Seq, 5L), (handed.Seq, handed.Delta));
         Assert.Equal(requests.ToArray(), handed.Requests.ToArray()); // the ids go with it: a retry of them is not counted again
+    }
+
+    [Fact]
+    public async Task Should_tell_a_counter_its_route_is_closed_only_after_every_delta_taken_through_it()
+    {
+        var settings = CounterSettings.FromConfig(WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath));
+        var writer = CreateTestProbe(); // the node's journal writer: the test answers the write when it wants
+        var log = Sys.ActorOf(ShardJournalActor.Props("1", settings, new CounterLedger("set"), writer.Ref, CreateTestProbe().Ref));
+        var (counter, ingest) = (CreateTestProbe(), CreateTestProbe());
+
+        counter.Send(log, new AttachToJournal("1", "k", 0));
+        await counter.ExpectMsgAsync<JournalAttached>(Timeout);
+        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0));
+        await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
+        ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
+        var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
+
+        // the counter closes its route (it is about to stop) while a delta taken through it is in the write
+        counter.Send(log, new CloseRoute("k", 1));
+        Assert.Equal(new RouteClosed("k"), await ingest.ExpectMsgAsync<RouteClosed>(Timeout)); // nothing more is routed
+        log.Tell(new ShardEventWritten(write.Seq), writer.Ref);
+
+        // the delta first: a counter that stopped at the close would leave it for a next incarnation, woken at once
+        Assert.Equal(new RoutedDeltaJournaled(write.Seq, 3, 2), await counter.ExpectMsgAsync<RoutedDeltaJournaled>(Timeout));
+        Assert.Equal(new CounterRouteClosed("k", 1), await counter.ExpectMsgAsync<CounterRouteClosed>(Timeout));
+        Assert.Equal(1, (await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout)).BatchId); // and the increments acknowledged
     }
 
     protected override void AfterAll()
