@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.TestKit;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
@@ -31,17 +32,13 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Should_read_the_journal_for_a_counter_that_replaces_one_whose_stop_it_has_not_heard_of()
     {
-        var settings = CounterSettings.FromConfig(WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath));
         var region = CreateTestProbe();
-        var writer = Sys.ActorOf(ShardJournalWriterActor.Props(settings.Journal.PluginId));
-        var log = Sys.ActorOf(ShardJournalActor.Props("1", settings, new CounterLedger("set"), writer, region.Ref));
+        var log = StartLog(Sys.ActorOf(ShardJournalWriterActor.Props(Settings.Journal.PluginId)), region.Ref);
         var (before, other, next) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
 
         // the counter before: two deltas journaled, none stored (it never reports a row); another key's delta between them
-        before.Send(log, new AttachToJournal("1", "k", 0));
-        Assert.Empty((await before.ExpectMsgAsync<JournalAttached>(Timeout)).Events);
-        other.Send(log, new AttachToJournal("1", "j", 0));
-        await other.ExpectMsgAsync<JournalAttached>(Timeout);
+        Assert.Empty(await AttachAsync(before, log, "k"));
+        await AttachAsync(other, log, "j");
         before.Send(log, new JournalDelta("k", 5));
         Assert.Equal(1, (await before.ExpectMsgAsync<DeltaJournaled>(Timeout)).Seq);
         other.Send(log, new JournalDelta("j", 100));
@@ -50,9 +47,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(3, (await before.ExpectMsgAsync<DeltaJournaled>(Timeout)).Seq);
 
         // the key's next counter attaches from an empty row while the log still counts the one before as attached
-        next.Send(log, new AttachToJournal("1", "k", 0));
-        var attached = await next.ExpectMsgAsync<JournalAttached>(Timeout);
-        Assert.Equal([(1L, 5L), (3L, 2L)], attached.Events.Select(e => (e.Seq, e.Delta)).ToArray());
+        Assert.Equal([(1L, 5L), (3L, 2L)], (await AttachAsync(next, log, "k")).Select(e => (e.Seq, e.Delta)).ToArray());
 
         // now the log hears of the stop: the key has a counter, which took everything, so nothing is woken
         Watch(before.Ref);
@@ -66,13 +61,11 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Should_hand_a_stopped_counter_s_journaled_delta_to_the_key_s_next_counter()
     {
-        var settings = CounterSettings.FromConfig(WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath));
         var writer = CreateTestProbe(); // the node's journal writer: the test answers the write when it wants
-        var log = Sys.ActorOf(ShardJournalActor.Props("1", settings, new CounterLedger("set"), writer.Ref, CreateTestProbe().Ref));
+        var log = StartLog(writer.Ref, CreateTestProbe().Ref);
         var (before, next) = (CreateTestProbe(), CreateTestProbe());
 
-        before.Send(log, new AttachToJournal("1", "k", 0));
-        await before.ExpectMsgAsync<JournalAttached>(Timeout);
+        await AttachAsync(before, log, "k");
         var requests = ImmutableArray.Create(new RequestDelta("order-17", 2));
         before.Send(log, new JournalDelta("k", 5, requests));
         var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
@@ -81,8 +74,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         Watch(before.Ref);
         Sys.Stop(before.Ref);
         await ExpectTerminatedAsync(before.Ref, Timeout);
-        next.Send(log, new AttachToJournal("1", "k", 0));
-        Assert.Empty((await next.ExpectMsgAsync<JournalAttached>(Timeout)).Events);
+        Assert.Empty(await AttachAsync(next, log, "k"));
 
         log.Tell(new ShardEventWritten(write.Seq), writer.Ref);
         var handed = await next.ExpectMsgAsync<RoutedDeltaJournaled>(Timeout);
@@ -93,13 +85,11 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public async Task Should_tell_a_counter_its_route_is_closed_only_after_every_delta_taken_through_it()
     {
-        var settings = CounterSettings.FromConfig(WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath));
         var writer = CreateTestProbe(); // the node's journal writer: the test answers the write when it wants
-        var log = Sys.ActorOf(ShardJournalActor.Props("1", settings, new CounterLedger("set"), writer.Ref, CreateTestProbe().Ref));
+        var log = StartLog(writer.Ref, CreateTestProbe().Ref);
         var (counter, ingest) = (CreateTestProbe(), CreateTestProbe());
 
-        counter.Send(log, new AttachToJournal("1", "k", 0));
-        await counter.ExpectMsgAsync<JournalAttached>(Timeout);
+        await AttachAsync(counter, log, "k");
         counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0));
         await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
         ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
@@ -114,6 +104,20 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(new RoutedDeltaJournaled(write.Seq, 3, 2), await counter.ExpectMsgAsync<RoutedDeltaJournaled>(Timeout));
         Assert.Equal(new CounterRouteClosed("k", 1), await counter.ExpectMsgAsync<CounterRouteClosed>(Timeout));
         Assert.Equal(1, (await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout)).BatchId); // and the increments acknowledged
+    }
+
+    private static CounterSettings Settings { get; } =
+        CounterSettings.FromConfig(WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath));
+
+    /// <summary>The log of shard 1, writing through <paramref name="writer"/> and waking keys through <paramref name="region"/>.</summary>
+    private IActorRef StartLog(IActorRef writer, IActorRef region) =>
+        Sys.ActorOf(ShardJournalActor.Props("1", Settings, new CounterLedger("set"), writer, region));
+
+    /// <summary><paramref name="counter"/> attaches for <paramref name="key"/> from an empty row; the events the log hands it.</summary>
+    private static async Task<ImmutableArray<JournaledDelta>> AttachAsync(TestProbe counter, IActorRef log, string key)
+    {
+        counter.Send(log, new AttachToJournal("1", key, 0));
+        return (await counter.ExpectMsgAsync<JournalAttached>(Timeout)).Events;
     }
 
     protected override void AfterAll()
