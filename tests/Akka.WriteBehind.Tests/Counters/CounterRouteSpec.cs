@@ -132,6 +132,39 @@ public sealed class CounterRouteEvictionSpec(ITestOutputHelper output) : Counter
 }
 
 /// <summary>
+/// A routed counter told to stop (a hand-off, passivation or eviction) while a delta routed through it is in a journal
+/// write (held here): it stops only once the log has handed it that delta, and its last write stores it. Stopping at once
+/// would leave the delta to a next incarnation, woken just to store it.
+/// </summary>
+public sealed class CounterRouteStopSpec(ITestOutputHelper output) : CounterSpecBase(output,
+    Journal.Durable + "\n" + HeldJournal.Hocon + "\nakka.write-behind.counters.flush-interval = 1h")
+{
+    [Fact]
+    public async Task Should_stop_only_once_every_delta_routed_through_it_is_stored()
+    {
+        var sent = await IncrementUntilRoutedAsync("stopping");
+        var entity = await Sys.ActorSelection($"/system/sharding/{Counters.Settings.TypeName}/*/stopping").ResolveOne(AwaitTimeout);
+        var journal = HeldJournal.Of(Sys);
+
+        await journal.Ask<Done>(HeldJournal.Hold.Instance, AwaitTimeout);
+        var routedBefore = Counters.Ledger!.RoutedIncrements;
+        var held = Counters.IncrementAsync("stopping", 1);
+        await AwaitConditionAsync(async () => await journal.Ask<int>(HeldJournal.CountHeld.Instance, AwaitTimeout) > 0, AwaitTimeout);
+
+        Watch(entity);
+        entity.Tell(StopCounter.Instance);
+        await ExpectNoMsgAsync(TimeSpan.FromSeconds(1)); // not stopped: the routed delta is still in the write
+        Assert.False(held.IsCompleted);
+
+        await journal.Ask<Done>(HeldJournal.Release.Instance, AwaitTimeout);
+        Assert.IsType<IncrementAccepted>(await held);
+        Assert.True(Counters.Ledger!.RoutedIncrements > routedBefore); // it took the route
+        await ExpectTerminatedAsync(entity, AwaitTimeout);
+        Assert.Equal(sent + 1, await StoredValueAsync("stopping")); // its last write
+    }
+}
+
+/// <summary>
 /// A counter whose increments all take its shard log's route gets nothing through its shard, which would see it idle and
 /// passivate it every <c>passivate-idle-after</c> while it is busy (a flush, a closed route and a restart each time). The log
 /// keeps such counters alive through the shard; with the flush interval at an hour, only a passivation writes the row.
