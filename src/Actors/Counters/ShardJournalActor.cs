@@ -469,7 +469,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// Hands a persisted delta its key's counter did not send itself to that counter; with no counter attached (it stopped
     /// meanwhile) the delta waits for the key's next incarnation like a replayed one, and the key is woken.
     /// </summary>
-    private void HandRouted(string key, long seq, long delta, long increments, ImmutableArray<RequestDelta> requests = default)
+    private void HandOn(string key, long seq, long delta, long increments, ImmutableArray<RequestDelta> requests = default)
     {
         if (_counters.TryGetValue(key, out var counter))
         {
@@ -638,7 +638,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             _trims.Unstored(entry.Delta.Key, seq);
             if (entry.Route is { } route)
             {
-                HandRouted(entry.Delta.Key, seq, entry.Delta.Delta, entry.Routed);
+                HandOn(entry.Delta.Key, seq, entry.Delta.Delta, entry.Routed);
                 RoutedHandedOn(route);
             }
             else if (_counters.TryGetValue(entry.Delta.Key, out var current) && current.Equals(entry.Counter))
@@ -647,7 +647,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             {
                 // its counter stopped, or was replaced, before this answer (its callers heard nothing): what the journal
                 // holds is applied, by the key's counter now or its next one, as a replay after a crash would apply it
-                HandRouted(entry.Delta.Key, seq, entry.Delta.Delta, 1, entry.Delta.Requests);
+                HandOn(entry.Delta.Key, seq, entry.Delta.Delta, 1, entry.Delta.Requests);
             }
         }
 
