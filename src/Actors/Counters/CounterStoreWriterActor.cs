@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Akka.Actor;
 using Akka.Event;
@@ -48,7 +50,7 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
                 return;
             }
 
-            System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_writing, msg.Write.Key, out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(_writing, msg.Write.Key, out _)++;
         });
 
         Receive<LoadCounter>(msg =>
@@ -68,8 +70,8 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
         {
             foreach (var write in answered.Batch)
             {
-                ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_writing, write.Write.Key);
-                if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref count) || --count > 0)
+                ref var count = ref CollectionsMarshal.GetValueRefOrNullRef(_writing, write.Write.Key);
+                if (Unsafe.IsNullRef(ref count) || --count > 0)
                     continue;
                 _writing.Remove(write.Write.Key);
                 if (!_heldLoads.Remove(write.Write.Key, out var held))
