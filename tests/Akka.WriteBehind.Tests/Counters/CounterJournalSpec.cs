@@ -273,14 +273,15 @@ public sealed class PostgresCounterJournalCrashSpec(ITestOutputHelper output, Po
 }
 
 public sealed class CounterJournalFailureSpec(ITestOutputHelper output)
-    : CounterSpecBase(output, Journal.Durable + "\n" + FlakyJournal.Hocon + "\nakka.write-behind.counters.flush-interval = 1h")
+    : CounterSpecBase(output, Journal.Durable + "\n" + HeldJournal.Hocon + "\nakka.write-behind.counters.flush-interval = 1h")
 {
     [Fact]
     public async Task Should_refuse_with_a_typed_error_when_the_journal_fails_and_recover()
     {
         Assert.IsType<IncrementAccepted>(await AskAsync(new Increment("flaky-j", 1)));
 
-        FlakyJournal.Failing = true;
+        var journal = HeldJournal.Of(Sys);
+        await journal.Ask<Done>(new HeldJournal.Fail(true), AwaitTimeout);
         try
         {
             var rejected = Assert.IsType<CounterRejected>(await AskAsync(new Increment("flaky-j", 100)));
@@ -288,7 +289,7 @@ public sealed class CounterJournalFailureSpec(ITestOutputHelper output)
         }
         finally
         {
-            FlakyJournal.Failing = false;
+            await journal.Ask<Done>(new HeldJournal.Fail(false), AwaitTimeout);
         }
 
         // the journal restarts with back-off and replays; new increments are accepted again
