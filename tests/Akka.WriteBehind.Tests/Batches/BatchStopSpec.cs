@@ -95,18 +95,31 @@ public sealed class BatchPassivationSpec(ITestOutputHelper output) : TapeSpecBas
         Assert.Equal(2, Store.Loads("idle"));
         Assert.Equal(["a", "b"], Store.Entries("idle"));
     }
+}
 
+public sealed class BatchBusyPassivationSpec(ITestOutputHelper output) : TapeSpecBase(output, """
+    akka.write-behind.batches.types.tapes {
+      keep-loaded = on
+      passivate-idle-after = 4s
+    }
+    """)
+{
     [Fact]
     public async Task Should_keep_an_entity_whose_batches_keep_coming()
     {
-        // a batch every ~300 ms (min-duration 100 ms, then a 200 ms pause) for 3 s: never idle for the 1 s of
-        // passivate-idle-after, so one incarnation, which loaded the tape once
-        for (var i = 0; i < 10; i++)
+        // a batch every ~300 ms (min-duration 100 ms, then a 200 ms pause) for ~9 s, more than twice passivate-idle-after:
+        // never idle for its 4 s, so one incarnation, which loaded the tape once. The 4 s leave a loaded box's stalls room.
+        for (var i = 0; i < 30; i++)
         {
             Assert.Equal(new TapeLength(i + 1), await RunAsync("busy", new Append($"{i}")).WaitAsync(AwaitTimeout));
             await Task.Delay(TimeSpan.FromMilliseconds(200)); // the caller's pace, not a wait for a condition
         }
 
         Assert.Equal(1, Store.Loads("busy"));
+
+        // once the batches stop coming, the same setting passivates it
+        var entity = await Sys.ActorSelection($"/system/sharding/{TypeName}/*/busy").ResolveOne(AwaitTimeout);
+        Watch(entity);
+        await ExpectTerminatedAsync(entity, AwaitTimeout);
     }
 }
