@@ -471,8 +471,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// <summary>Routed increments are in the log: they are pending here now, like the entity's own journaled ones.</summary>
     private void RoutedPersisted(RoutedDeltaJournaled routed)
     {
-        AddPending(routed.Delta, (int)Math.Min(routed.Increments, int.MaxValue));
-        Counted(routed.Requests); // a stopped counter's ids: a retry of them is a repeat here, and the row records them
+        // a stopped counter's ids: a retry of them is a repeat here, and the row records them
+        TakeJournaled(routed.Delta, routed.Requests, (int)Math.Min(routed.Increments, int.MaxValue));
         CounterMetrics.Increments.Add(routed.Increments, _tag);
         _journaledUpTo = Math.Max(_journaledUpTo, routed.Seq);
         ArmFlushTimer();
@@ -827,8 +827,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         {
             if (e.Seq <= baseSeq)
                 continue;
-            AddPending(e.Delta);
-            Counted(e.Requests);
+            TakeJournaled(e.Delta, e.Requests);
             _journaledUpTo = Math.Max(_journaledUpTo, e.Seq);
             taken++;
         }
@@ -1019,6 +1018,20 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             return;
         RequestMemory.Remember(requests, NowMs());
         (_pendingRequests ??= new List<RequestDelta>()).AddRange(requests);
+    }
+
+    /// <summary>
+    /// A journaled delta this entity did not group itself (replayed, or a stopped counter's handed on) joins the pending sum
+    /// without the increments whose id it counted already: the store would leave them out of the row, and a read must not
+    /// count them meanwhile.
+    /// </summary>
+    private void TakeJournaled(long delta, ImmutableArray<RequestDelta> requests, int increments = 1)
+    {
+        // a delta that leaves the 64-bit range without its repeats goes whole: the store still counts each id once
+        if (!requests.IsDefaultOrEmpty && RequestMemory.TryFilter(delta, requests, NowMs(), out var counted, out var fresh))
+            (delta, requests) = (counted, fresh);
+        AddPending(delta, increments);
+        Counted(requests);
     }
 
     /// <summary>The pending requests as the store records them, remembered for the window from now.</summary>
