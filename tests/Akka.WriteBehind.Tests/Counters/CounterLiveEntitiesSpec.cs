@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
@@ -23,9 +22,8 @@ public sealed class CounterLiveEntitiesSpec : CounterSpecBase, IDisposable
     private const int Slack = 2 * Limit;
 
     private readonly ITestOutputHelper _output;
-    private readonly MeterListener _listener = new();
-    private long _live = -1;
-    private long _evictions = -1;
+    private readonly CounterGauge _live = new("akka.write_behind.counters.live_entities", CounterSet);
+    private readonly CounterGauge _evictions = new("akka.write_behind.counters.evictions", CounterSet);
 
     public CounterLiveEntitiesSpec(ITestOutputHelper output) : base(output, $$"""
         akka.write-behind.counters {
@@ -35,18 +33,6 @@ public sealed class CounterLiveEntitiesSpec : CounterSpecBase, IDisposable
         """)
     {
         _output = output;
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Name is "akka.write_behind.counters.live_entities" or "akka.write_behind.counters.evictions")
-                listener.EnableMeasurementEvents(instrument);
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-                if (tag is { Key: "counter_set", Value: CounterSet })
-                    Interlocked.Exchange(ref instrument.Name.EndsWith("live_entities", StringComparison.Ordinal) ? ref _live : ref _evictions, value);
-        });
-        _listener.Start();
     }
 
     [Fact]
@@ -96,21 +82,14 @@ public sealed class CounterLiveEntitiesSpec : CounterSpecBase, IDisposable
 
     public new void Dispose()
     {
-        _listener.Dispose();
+        _live.Dispose();
+        _evictions.Dispose();
         base.Dispose();
     }
 
-    private long Live()
-    {
-        _listener.RecordObservableInstruments();
-        return Interlocked.Read(ref _live);
-    }
+    private long Live() => _live.Read();
 
-    private long Evictions()
-    {
-        _listener.RecordObservableInstruments();
-        return Interlocked.Read(ref _evictions);
-    }
+    private long Evictions() => _evictions.Read();
 }
 
 /// <summary>

@@ -12,7 +12,8 @@ namespace Akka.WriteBehind.Tests.Counters;
 /// load through <see cref="CounterSet.IncrementAsync(string, long)"/>, the server stopped for 15 s and started again. Within
 /// 5 s of the restart the node acknowledges at least half its pre-outage rate (both measured in this run over 8 s, so a
 /// loaded machine slows both alike), and every key ends with acknowledged ≤ stored ≤ sent. The library's own retry, back-off and
-/// journal settings are in force (not the short ones of the other specs), since they decide how fast it comes back.
+/// journal settings are in force (not the short ones of the other specs), since they decide how fast it comes back. The
+/// second case bounds the live counters far below the keys, so that counters are evicted and woken throughout.
 /// </summary>
 [Collection(PostgresFixture.Collection)] // runs alone, after the other collections
 public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLifetime
@@ -30,7 +31,24 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
     private ActorSystem? _system;
 
     [Fact]
-    public async Task Should_be_back_at_its_earlier_rate_within_5s_after_the_store_returns()
+    public Task Should_be_back_at_its_earlier_rate_within_5s_after_the_store_returns() => OutageAsync("");
+
+    /// <summary>
+    /// The same with 100 live counters for 500 keys: counters are evicted (flush, then stop) and woken all the time, during
+    /// the outage too, when an evicted counter cannot flush and a woken one must load its row.
+    /// </summary>
+    [Fact]
+    public async Task Should_be_back_at_its_earlier_rate_within_5s_while_its_live_counters_churn()
+    {
+        // the set's default name: this collection runs alone, so no other actor system reports evictions under it
+        using var evictions = new CounterGauge("akka.write_behind.counters.evictions", CounterTables.DefaultTypeName);
+        await OutageAsync("max-live-entities = 100");
+
+        output.WriteLine($"{evictions.Read()} evictions");
+        Assert.True(evictions.Read() >= 10 * KeyCount, $"only {evictions.Read()} evictions: the live counters did not churn");
+    }
+
+    private async Task OutageAsync(string settings)
     {
         var database = _database!;
         var defaults = WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath);
@@ -40,6 +58,7 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
               flush-interval = 1s
               retry { min-backoff = {{defaults.GetString("retry.min-backoff")}}, max-backoff = {{defaults.GetString("retry.max-backoff")}} }
               store-writer.write-timeout = {{defaults.GetString("store-writer.write-timeout")}}
+              {{settings}}
             }
             """, database));
         await Akka.Cluster.Cluster.Get(_system).JoinAsync(Akka.Cluster.Cluster.Get(_system).SelfAddress).WaitAsync(Timeout);
