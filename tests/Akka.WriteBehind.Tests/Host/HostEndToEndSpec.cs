@@ -121,6 +121,10 @@ public sealed class HostEndToEndSpec : IDisposable
             .ToList();
         Assert.True(wrong.Count == 0, $"{wrong.Count} counters differ, e.g.: {string.Join(" | ", wrong.Take(5))}");
         Assert.Equal(expected.Count, rows.Count);
+
+        // a SQLite file serves one node: its 1,000 keys journaled into one shard log (hocon/sqlite.conf)
+        if (durability == "journal")
+            Assert.Equal(["write-behind-counters|shard-0"], HostProcess.ReadJournalPersistenceIds(Path.Combine(_dataDir, "journal.db")));
     }
 
     public void Dispose()

@@ -193,6 +193,22 @@ internal sealed class HostProcess : IDisposable
         return rows;
     }
 
+    /// <summary>The persistence ids with rows in the journal table of <paramref name="journalFile"/>.</summary>
+    public static string[] ReadJournalPersistenceIds(string journalFile)
+    {
+        Assert.True(File.Exists(journalFile), $"{journalFile} does not exist");
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = journalFile, Pooling = false }.ToString();
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var select = connection.CreateCommand();
+        select.CommandText = "SELECT DISTINCT persistence_id FROM journal ORDER BY persistence_id";
+        using var reader = select.ExecuteReader();
+        var ids = new List<string>();
+        while (reader.Read())
+            ids.Add(reader.GetString(0));
+        return ids.ToArray();
+    }
+
     private async Task WaitForExitAsync()
     {
         using var exit = new CancellationTokenSource(ExitTimeout);

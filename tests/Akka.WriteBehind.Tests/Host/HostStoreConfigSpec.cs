@@ -18,9 +18,9 @@ public sealed class HostStoreConfigSpec
     }
 
     [Fact]
-    public void Should_give_the_counters_of_a_sqlite_node_10_shards()
+    public void Should_give_the_counters_of_a_sqlite_node_one_shard()
     {
-        Assert.Equal(10, Counters("sqlite.conf").NumberOfShards);
+        Assert.Equal(1, Counters("sqlite.conf").NumberOfShards);
     }
 
     [Fact]
