@@ -49,16 +49,16 @@ internal static class BenchSystems
     {
         [OursTell] = "Akka.WriteBehind, Tell (fire-and-forget) through CounterRegion, memory durability",
         [OursFast] = "Akka.WriteBehind, CounterSet.Increment fast path (per-key aggregates drained every 5ms), memory durability",
-        [OursFastJournal] = "Akka.WriteBehind, the fast path with journal durability (Akka.Persistence.Sql on SQLite): drained aggregates grouped into shard-log events",
+        [OursFastJournal] = "Akka.WriteBehind, the fast path with journal durability (Akka.Persistence.Sql on SQLite, one shard): drained aggregates grouped into shard-log events",
         [OursAsk] = "Akka.WriteBehind, Ask (acknowledged), memory durability, 1,000 Asks in flight",
-        [OursAskJournal] = "Akka.WriteBehind, Ask, journal durability (Akka.Persistence.Sql on SQLite), 1,000 Asks in flight",
-        [OursDurable] = "Akka.WriteBehind, callers awaiting CounterSet.IncrementAsync (acknowledged once in the shard log), journal durability (Akka.Persistence.Sql on SQLite), 10,000 in flight",
+        [OursAskJournal] = "Akka.WriteBehind, Ask, journal durability (Akka.Persistence.Sql on SQLite, one shard), 1,000 Asks in flight",
+        [OursDurable] = "Akka.WriteBehind, callers awaiting CounterSet.IncrementAsync (acknowledged once in the shard log), journal durability (Akka.Persistence.Sql on SQLite, one shard as on a one-node SQLite file), 10,000 in flight",
         [Dictionary] = "ConcurrentDictionary<string,long> + timer swap + the same SQLite upsert (in-process upper bound)",
         [WriteThroughFull] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=FULL",
         [WriteThroughNormal] = "one autocommit UPDATE per increment, SQLite WAL, synchronous=NORMAL",
         [Orleans] = $"Microsoft Orleans 10.4.2 at its best: in-process silo, a grain per key, [OneWay] increments from {Systems.OrleansTarget.SenderThreads} sender threads ({(Systems.OrleansTarget.SenderThreads == Environment.ProcessorCount ? "one per core" : $"{Systems.OrleansTarget.SenderThreadsVariable}; the default is one per core")}), grain timer flushing through the same SQLite upsert",
         [RefreshSqlite] = "Akka.WriteBehind refresh cache on a one-node cluster, items in refresh_items on a SQLite file, an in-process syncer that answers every sync with a new state (a version counter), so every sync is a store write",
-        [RecoverySweep] = "Akka.WriteBehind, journal durability on SQLite: after a crash a fresh node recovers the keys without any caller (the journal sweep wakes the shard logs; each replays once and wakes its keys, which flush)",
+        [RecoverySweep] = "Akka.WriteBehind, journal durability on SQLite (one shard): after a crash a fresh node recovers the keys without any caller (the journal sweep wakes the shard log; it replays once and wakes its keys, which flush)",
         [RecoveryGet] = "the same, with a caller: GetCounter over every key (1,000 in flight) activates and recovers each entity, while the sweep runs too",
     };
 

@@ -130,6 +130,7 @@ internal static class RecoveryRound
                   flush-interval = {{(long)flushInterval.TotalMilliseconds}}ms
                   # one sweep (right after start) wakes every key
                   journal.sweep-limit = {{Math.Max(10_000, scenario.Keys)}}
+                  {{Systems.OursNode.SqliteJournalShards}}
                 }
                 """))
             .WithFallback(JournalDurability.Config(journalFile));
