@@ -6,8 +6,10 @@ namespace Akka.WriteBehind.Counters;
 /// INTERNAL API
 /// <para>
 /// Flushes every key of one node that holds pending increments: the keys the ingest stage holds work for (fast-path
-/// aggregates, queued and in-flight messages) and then the keys the node's <see cref="CounterLedger"/> knows unstored — an
-/// increment is always in one of those places until it is stored. Each key gets a <see cref="FlushCounter"/> through the
+/// aggregates, queued and in-flight messages), then the keys with unstored events in the shard logs the ingest stage routes
+/// through (a routed increment is acknowledged by its log before its entity takes it), and then the keys the node's
+/// <see cref="CounterLedger"/> knows unstored — an acknowledged increment is always in one of those places until it is
+/// stored. Each key gets a <see cref="FlushCounter"/> through the
 /// ingest stage, which hands the key's buffered aggregate to the entity first, so the flush covers it; at most
 /// <c>flush-all.parallelism</c> are asked at once. Answers <see cref="NodeCountersFlushed"/>, or
 /// <see cref="NodeCountersFlushFailed"/> with the first refusal or at the deadline. Then stops.
@@ -22,6 +24,8 @@ internal sealed class CounterNodeFlushActor : UntypedActor, IWithTimers
     private readonly IActorRef _replyTo;
     private readonly Queue<string> _toFlush = new();
     private readonly HashSet<string> _flushing = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _keys = new(StringComparer.Ordinal);   // gathered before the flushes start
+    private readonly HashSet<IActorRef> _logsToHear = new();
     private long _flushed;
 
     public CounterNodeFlushActor(IActorRef ingest, CounterLedger ledger, int parallelism, FlushNodeCounters request, IActorRef replyTo)
@@ -45,19 +49,60 @@ internal sealed class CounterNodeFlushActor : UntypedActor, IWithTimers
         _ingest.Tell(ListIngestKeys.Instance);
     }
 
+    /// <summary>Waits for the ingest stage's keys and route logs.</summary>
     protected override void OnReceive(object message)
     {
         switch (message)
         {
             case IngestKeys ingestKeys:
-                // the ledger is read after the ingest answered: a key that left the ingest before is at its entity by now,
-                // and the entity marks it unstored before it acknowledges anything
-                var keys = new HashSet<string>(ingestKeys.Keys, StringComparer.Ordinal);
-                keys.UnionWith(_ledger.DirtyKeys);
-                foreach (var key in keys)
-                    _toFlush.Enqueue(key);
-                SendMore();
+                _keys.UnionWith(ingestKeys.Keys);
+                foreach (var log in ingestKeys.RouteLogs)
+                {
+                    // asked after the ingest answered: a routed increment it saw acknowledged is in its log's list by then
+                    Context.Watch(log);
+                    log.Tell(ListUnstoredKeys.Instance);
+                    _logsToHear.Add(log);
+                }
+
+                if (_logsToHear.Count == 0)
+                    StartFlushing();
+                else
+                    Become(HearingLogs);
                 break;
+            default:
+                Common(message);
+                break;
+        }
+    }
+
+    /// <summary>Waits for each route log's keys with unstored events.</summary>
+    private void HearingLogs(object message)
+    {
+        switch (message)
+        {
+            case UnstoredKeys unstored when _logsToHear.Remove(Sender):
+                Context.Unwatch(Sender);
+                _keys.UnionWith(unstored.Keys);
+                if (_logsToHear.Count == 0)
+                    StartFlushing();
+                break;
+            case Terminated terminated when _logsToHear.Remove(terminated.ActorRef):
+                // a log that stopped on a hand-off had its counters store first; after a crash its next incarnation
+                // replays what is unstored, which no flush here can reach
+                if (_logsToHear.Count == 0)
+                    StartFlushing();
+                break;
+            default:
+                Common(message);
+                break;
+        }
+    }
+
+    /// <summary>Flushes the keys, at most <c>parallelism</c> at once, until every one is answered.</summary>
+    private void Flushing(object message)
+    {
+        switch (message)
+        {
             case CounterFlushed flushed when _flushing.Remove(flushed.Key):
                 _flushed++;
                 SendMore();
@@ -65,17 +110,40 @@ internal sealed class CounterNodeFlushActor : UntypedActor, IWithTimers
             case CounterRejected rejected when _flushing.Contains(rejected.Key):
                 Finish(new NodeCountersFlushFailed(_request.Node, rejected.Code, $"counter [{rejected.Key}]: {rejected.Message}"));
                 break;
-            case Deadline:
-                var example = _flushing.Concat(_toFlush).FirstOrDefault();
-                Finish(new NodeCountersFlushFailed(_request.Node, ErrorCode.Timeout,
-                    $"{_flushing.Count + _toFlush.Count} keys not flushed within {_request.Timeout} (e.g. [{example}])"));
+            default:
+                Common(message);
                 break;
-            case ICounterReply:
+        }
+    }
+
+    private void Common(object message)
+    {
+        switch (message)
+        {
+            case Deadline:
+                var example = _flushing.Concat(_toFlush).Concat(_keys).FirstOrDefault();
+                var waiting = _logsToHear.Count > 0 ? $"; {_logsToHear.Count} shard logs did not list their keys" : "";
+                Finish(new NodeCountersFlushFailed(_request.Node, ErrorCode.Timeout,
+                    $"{_flushing.Count + _toFlush.Count + _keys.Count} keys not flushed within {_request.Timeout} (e.g. [{example}]){waiting}"));
+                break;
+            case ICounterReply or UnstoredKeys or Terminated:
                 break; // a late answer
             default:
                 Unhandled(message);
                 break;
         }
+    }
+
+    private void StartFlushing()
+    {
+        // the ledger is read last: a key that left the ingest stage before is at its entity by now, and the entity marks
+        // it unstored before it acknowledges anything (a routed key's log listed it above)
+        _keys.UnionWith(_ledger.DirtyKeys);
+        foreach (var key in _keys)
+            _toFlush.Enqueue(key);
+        _keys.Clear();
+        Become(Flushing);
+        SendMore();
     }
 
     private void SendMore()

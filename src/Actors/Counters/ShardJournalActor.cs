@@ -268,6 +268,10 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             case KeyStored stored:
                 _trims.Stored(stored.Key, stored.UpToSeq);
                 break;
+            case ListUnstoredKeys:
+                // a flush-all: a routed delta is acknowledged before its counter takes it, so its key may be known here only
+                Sender.Tell(new UnstoredKeys(_trims.Keys.ToImmutableArray()));
+                break;
             case ShardEventFailed failed when _persisting is not null && failed.Seq == _seq:
                 // as a failed persist stops a persistent actor: whether the event is in the journal is unknown, so the next
                 // incarnation replays to learn it; the counters attach to it again and send their deltas again

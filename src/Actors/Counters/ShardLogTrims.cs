@@ -23,6 +23,9 @@ internal sealed class ShardLogTrims
     /// <summary>Keys with events not known stored, for tests.</summary>
     public int UnstoredKeys => _unstored.Count;
 
+    /// <summary>The keys with events whose deltas their rows may not hold yet.</summary>
+    public IEnumerable<string> Keys => _unstored.Keys;
+
     /// <summary>Whether some event of <paramref name="key"/> holds a delta its row may not hold yet.</summary>
     public bool HasUnstored(string key) => _unstored.ContainsKey(key);
 

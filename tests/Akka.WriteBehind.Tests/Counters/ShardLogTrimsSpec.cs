@@ -14,8 +14,10 @@ public sealed class ShardLogTrimsSpec
         trims.Unstored("a", 7);
 
         Assert.Equal(2, trims.TrimPoint(confirmedSeq: 7));
+        Assert.Equal(["a", "b"], trims.Keys.Order());
         trims.Stored("a", 7);
         Assert.Equal(4, trims.TrimPoint(confirmedSeq: 7));
+        Assert.Equal(["b"], trims.Keys);
         trims.Stored("b", 5);
         Assert.Equal(7, trims.TrimPoint(confirmedSeq: 7));
         Assert.Equal(0, trims.UnstoredKeys);
