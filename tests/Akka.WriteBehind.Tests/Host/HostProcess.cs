@@ -176,37 +176,34 @@ internal sealed class HostProcess : IDisposable
     /// <summary>Every row of the counters table; each must have a positive applied_seq.</summary>
     public static Dictionary<string, long> ReadCounters(string databaseFile)
     {
-        Assert.True(File.Exists(databaseFile), $"{databaseFile} does not exist");
         var rows = new Dictionary<string, long>(StringComparer.Ordinal);
-        var connectionString = new SqliteConnectionStringBuilder { DataSource = databaseFile, Pooling = false }.ToString();
-        using var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        using var select = connection.CreateCommand();
-        select.CommandText = "SELECT key, value, applied_seq FROM counters";
-        using var reader = select.ExecuteReader();
-        while (reader.Read())
+        foreach (var (key, value, appliedSeq) in Query(databaseFile, "SELECT key, value, applied_seq FROM counters",
+                     r => (r.GetString(0), r.GetInt64(1), r.GetInt64(2))))
         {
-            Assert.True(reader.GetInt64(2) > 0, $"{reader.GetString(0)} has applied_seq {reader.GetInt64(2)}");
-            rows.Add(reader.GetString(0), reader.GetInt64(1));
+            Assert.True(appliedSeq > 0, $"{key} has applied_seq {appliedSeq}");
+            rows.Add(key, value);
         }
 
         return rows;
     }
 
     /// <summary>The persistence ids with rows in the journal table of <paramref name="journalFile"/>.</summary>
-    public static string[] ReadJournalPersistenceIds(string journalFile)
+    public static string[] ReadJournalPersistenceIds(string journalFile) =>
+        Query(journalFile, "SELECT DISTINCT persistence_id FROM journal ORDER BY persistence_id", r => r.GetString(0)).ToArray();
+
+    private static List<T> Query<T>(string databaseFile, string sql, Func<SqliteDataReader, T> row)
     {
-        Assert.True(File.Exists(journalFile), $"{journalFile} does not exist");
-        var connectionString = new SqliteConnectionStringBuilder { DataSource = journalFile, Pooling = false }.ToString();
+        Assert.True(File.Exists(databaseFile), $"{databaseFile} does not exist");
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = databaseFile, Pooling = false }.ToString();
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
         using var select = connection.CreateCommand();
-        select.CommandText = "SELECT DISTINCT persistence_id FROM journal ORDER BY persistence_id";
+        select.CommandText = sql;
         using var reader = select.ExecuteReader();
-        var ids = new List<string>();
+        var rows = new List<T>();
         while (reader.Read())
-            ids.Add(reader.GetString(0));
-        return ids.ToArray();
+            rows.Add(row(reader));
+        return rows;
     }
 
     private async Task WaitForExitAsync()
