@@ -43,12 +43,8 @@ internal sealed class ListIngestKeys
     }
 }
 
-/// <summary>
-/// INTERNAL API: the keys the ingest stage holds work for, answering <see cref="ListIngestKeys"/>, and the shard logs it
-/// routes increments through: a routed increment is acknowledged by its log before its entity has taken it, so until then
-/// only the log knows its key (<see cref="ListUnstoredKeys"/>).
-/// </summary>
-internal sealed record IngestKeys(ImmutableArray<string> Keys, ImmutableArray<Akka.Actor.IActorRef> RouteLogs);
+/// <summary>INTERNAL API: the keys the ingest stage holds work for, answering <see cref="ListIngestKeys"/>.</summary>
+internal sealed record IngestKeys(ImmutableArray<string> Keys);
 
 /// <summary>INTERNAL API: asks a shard log which keys have events whose deltas their rows may not hold yet.</summary>
 internal sealed class ListUnstoredKeys

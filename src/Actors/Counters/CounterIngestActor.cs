@@ -216,7 +216,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 // flush-all: every key this stage holds work for; the flushes that follow drain each key's aggregate first
                 Sender.Tell(new IngestKeys(_fastPath.BufferedKeys()
                     .Concat(_fastAwaiting.Keys).Concat(_queues.Keys).Concat(_outstanding.Values.Select(v => v.Key))
-                    .Distinct(StringComparer.Ordinal).ToImmutableArray(), _routeLogs.ToImmutableArray()));
+                    .Distinct(StringComparer.Ordinal).ToImmutableArray()));
                 break;
             case DrainCounterIngest:
                 Drain();

@@ -100,6 +100,7 @@ internal sealed class CounterLedger
     private readonly ConcurrentDictionary<string, Entry> _dirty = new(StringComparer.Ordinal);
     private long _persistsInFlight;
     private long _routedIncrements;
+    private readonly ConcurrentDictionary<Akka.Actor.IActorRef, byte> _logs = new(); // the set's shard logs alive on this node
 
     public CounterLedger(string counterSet) => Tag = new KeyValuePair<string, object?>("counter_set", counterSet);
 
@@ -152,6 +153,18 @@ internal sealed class CounterLedger
 
     /// <summary>Everything the key held is confirmed stored (or the entity stopped).</summary>
     public void Clean(string key) => _dirty.TryRemove(key, out _);
+
+    /// <summary>
+    /// The set's shard logs alive on this node. A flush-all asks each which keys have events not known stored: a log
+    /// acknowledges a routed increment, or replays one after a restart, before the key's counter has taken it.
+    /// </summary>
+    public ICollection<Akka.Actor.IActorRef> Logs => _logs.Keys;
+
+    /// <summary>A shard log started on this node.</summary>
+    public void LogStarted(Akka.Actor.IActorRef log) => _logs.TryAdd(log, 0);
+
+    /// <summary>A shard log stopped.</summary>
+    public void LogStopped(Akka.Actor.IActorRef log) => _logs.TryRemove(log, out _);
 
     /// <summary>A shard log started (+1) or finished (-1) a persist.</summary>
     public void PersistsInFlightChanged(int by) => Interlocked.Add(ref _persistsInFlight, by);

@@ -6,8 +6,8 @@ namespace Akka.WriteBehind.Counters;
 /// INTERNAL API
 /// <para>
 /// Flushes every key of one node that holds pending increments: the keys the ingest stage holds work for (fast-path
-/// aggregates, queued and in-flight messages), then the keys with unstored events in the shard logs the ingest stage routes
-/// through (a routed increment is acknowledged by its log before its entity takes it), and then the keys the node's
+/// aggregates, queued and in-flight messages), then the keys with unstored events in the node's shard logs (a log
+/// acknowledges a routed increment, or replays one after a restart, before the key's entity takes it), and then the keys the node's
 /// <see cref="CounterLedger"/> knows unstored — an acknowledged increment is always in one of those places until it is
 /// stored. Each key gets a <see cref="FlushCounter"/> through the
 /// ingest stage, which hands the key's buffered aggregate to the entity first, so the flush covers it; at most
@@ -49,14 +49,14 @@ internal sealed class CounterNodeFlushActor : UntypedActor, IWithTimers
         _ingest.Tell(ListIngestKeys.Instance);
     }
 
-    /// <summary>Waits for the ingest stage's keys and route logs.</summary>
+    /// <summary>Waits for the ingest stage's keys.</summary>
     protected override void OnReceive(object message)
     {
         switch (message)
         {
             case IngestKeys ingestKeys:
                 _keys.UnionWith(ingestKeys.Keys);
-                foreach (var log in ingestKeys.RouteLogs)
+                foreach (var log in _ledger.Logs)
                 {
                     // asked after the ingest answered: a routed increment it saw acknowledged is in its log's list by then
                     Context.Watch(log);
@@ -75,7 +75,7 @@ internal sealed class CounterNodeFlushActor : UntypedActor, IWithTimers
         }
     }
 
-    /// <summary>Waits for each route log's keys with unstored events.</summary>
+    /// <summary>Waits for each shard log's keys with unstored events.</summary>
     private void HearingLogs(object message)
     {
         switch (message)

@@ -102,8 +102,15 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// <summary>What every shard log persistence id of the counter set <paramref name="typeName"/> starts with.</summary>
     public static string PersistenceIdPrefix(string typeName) => typeName + "|shard-";
 
+    protected override void PreStart()
+    {
+        _ledger.LogStarted(Self); // asked by a flush-all once it has replayed (a persistent actor stashes commands until then)
+        base.PreStart();
+    }
+
     protected override void PostStop()
     {
+        _ledger.LogStopped(Self);
         // routed increments are never left without an answer: whether a persist in flight is in the journal is unknown, so
         // they hear the same as the counters' own increments do when their log stops
         AnswerBatches(_persistingAnswers, new RoutedOutcome(RoutedOutcomeKind.Refused, ErrorCode.StoreFailure,
@@ -269,7 +276,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 _trims.Stored(stored.Key, stored.UpToSeq);
                 break;
             case ListUnstoredKeys:
-                // a flush-all: a routed delta is acknowledged before its counter takes it, so its key may be known here only
+                // a flush-all: a routed or replayed delta is here before its counter takes it, so its key may be known here only
                 Sender.Tell(new UnstoredKeys(_trims.Keys.ToImmutableArray()));
                 break;
             case ShardEventFailed failed when _persisting is not null && failed.Seq == _seq:

@@ -20,7 +20,7 @@ public sealed class CounterNodeFlushDeadlineSpec(ITestOutputHelper output) : Vir
             new FlushNodeCounters("node-1", FlushTimeout), TestActor));
         Watch(flush);
         await ingest.ExpectMsgAsync<ListIngestKeys>(Timeout);
-        flush.Tell(new IngestKeys(["answered", "never"], []), ingest.Ref);
+        flush.Tell(new IngestKeys(["answered", "never"]), ingest.Ref);
         // the keys are asked after PreStart started the deadline's timer: from here virtual time counts for it
         var asked = new[] { await ingest.ExpectMsgAsync<FlushCounter>(Timeout), await ingest.ExpectMsgAsync<FlushCounter>(Timeout) };
         Assert.Equal(["answered", "never"], asked.Select(f => f.Key).Order());

@@ -106,12 +106,38 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(1, (await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout)).BatchId); // and the increments acknowledged
     }
 
+    [Fact]
+    public async Task Should_list_a_routed_key_as_unstored_once_acknowledged_and_leave_the_node_s_logs_when_it_stops()
+    {
+        var writer = CreateTestProbe(); // the node's journal writer: the test answers the write when it wants
+        var ledger = new CounterLedger("set");
+        var log = StartLog(writer.Ref, CreateTestProbe().Ref, ledger);
+        var (counter, ingest) = (CreateTestProbe(), CreateTestProbe());
+
+        await AttachAsync(counter, log, "k");
+        Assert.Contains(log, ledger.Logs); // a flush-all on this node asks it
+        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0));
+        await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
+        ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
+        log.Tell(new ShardEventWritten((await writer.ExpectMsgAsync<WriteShardEvent>(Timeout)).Seq), writer.Ref);
+        await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout);
+
+        // acknowledged, and the counter (a probe) never takes the delta: only the log knows the key is unstored
+        log.Tell(ListUnstoredKeys.Instance, TestActor);
+        Assert.Equal(["k"], (await ExpectMsgAsync<UnstoredKeys>(Timeout)).Keys.ToArray());
+
+        Watch(log);
+        Sys.Stop(log);
+        await ExpectTerminatedAsync(log, Timeout);
+        Assert.DoesNotContain(log, ledger.Logs);
+    }
+
     private static CounterSettings Settings { get; } =
         CounterSettings.FromConfig(WriteBehindConfig.DefaultConfig().GetConfig(CounterSettings.ConfigPath));
 
     /// <summary>The log of shard 1, writing through <paramref name="writer"/> and waking keys through <paramref name="region"/>.</summary>
-    private IActorRef StartLog(IActorRef writer, IActorRef region) =>
-        Sys.ActorOf(ShardJournalActor.Props("1", Settings, new CounterLedger("set"), writer, region));
+    private IActorRef StartLog(IActorRef writer, IActorRef region, CounterLedger? ledger = null) =>
+        Sys.ActorOf(ShardJournalActor.Props("1", Settings, ledger ?? new CounterLedger("set"), writer, region));
 
     /// <summary><paramref name="counter"/> attaches for <paramref name="key"/> from an empty row; the events the log hands it.</summary>
     private static async Task<ImmutableArray<JournaledDelta>> AttachAsync(TestProbe counter, IActorRef log, string key)
