@@ -274,7 +274,7 @@ public abstract class CounterKilledSpecBase(ITestOutputHelper output, TestDataba
         entity.Tell(new RoutedDeltaJournaled(long.MaxValue, long.MaxValue, 1));
         await ExpectTerminatedAsync(entity, AwaitTimeout);
 
-        Assert.Equal(sent, ((CounterValue)await AskAsync(new GetCounter("failed"))).Total);
+        Assert.Equal(sent, ((CounterValue)await AskAfterStopAsync(new GetCounter("failed"))).Total);
         Assert.Equal(new CounterFlushed("failed", sent), await AskAsync(new FlushCounter("failed")));
     }
 
@@ -348,7 +348,7 @@ public sealed class CounterKilledInFlightSpec : CounterSpecBase
         // a read of the row lets the write commit at once; the store writer reads it only after the write, so it goes in time
         _held.ReleaseAfter(TimeSpan.FromSeconds(3));
 
-        Assert.Equal(new CounterFlushed("in-flight", sent), await AskAsync(new FlushCounter("in-flight")));
+        Assert.Equal(new CounterFlushed("in-flight", sent), await AskAfterStopAsync(new FlushCounter("in-flight")));
         Assert.Equal(sent, await StoredValueAsync("in-flight"));
     }
 }

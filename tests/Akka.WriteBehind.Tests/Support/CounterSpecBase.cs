@@ -60,6 +60,27 @@ public abstract class CounterSpecBase : Akka.TestKit.Xunit2.TestKit, IAsyncLifet
 
     internal Task<ICounterReply> AskAsync(ICounterCommand command) => Region.Ask<ICounterReply>(command, AskTimeout);
 
+    /// <summary>
+    /// Asks <paramref name="command"/> (a read or a flush: safe to repeat) of a key whose entity just stopped without
+    /// passivating, again until it is answered: until the shard hears of the stop it may still hand the key's messages to
+    /// the stopped entity, and Akka drops them.
+    /// </summary>
+    internal async Task<ICounterReply> AskAfterStopAsync(ICounterCommand command)
+    {
+        var deadline = DateTime.UtcNow + AwaitTimeout;
+        while (true)
+        {
+            try
+            {
+                return await Region.Ask<ICounterReply>(command, TimeSpan.FromSeconds(10));
+            }
+            catch (AskTimeoutException) when (DateTime.UtcNow < deadline)
+            {
+                // dropped on the way to the stopped entity: the shard knows of the stop by now
+            }
+        }
+    }
+
     internal async Task<long> StoredValueAsync(string key) => (await Target.ReadAsync([key]))[key].Value;
 
     /// <summary>
