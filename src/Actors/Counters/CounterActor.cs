@@ -32,8 +32,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private readonly IActorRef _storeWriter;
     private readonly string _shardId;
     private readonly CounterLedger _ledger;
+    private CounterLedger.Entry? _ledgerEntry; // this key's entry in the ledger while it holds increments not stored
     private readonly KeyValuePair<string, object?> _tag;
-    private LinkedListNode<IActorRef>? _live; // this entity's place in the node's least-recently-used order
+    private CounterLiveEntities.Entity? _live; // this entity's place in the node's least-recently-used order
     private readonly CounterSums _sums = new(); // stored, in flight, pending: the numbers and their overflow check
     private long _writeStartedAt;   // Stopwatch timestamp of the write's first attempt, for the flush latency
 
@@ -129,7 +130,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         if (_live is not null)
             _ledger.Live.Stopped(_live);
-        _ledger.Clean(_key);
+        _ledger.Clean(_key, ref _ledgerEntry);
         if (_write != WriteState.Idle || _sums.Pending != 0)
             _log.Warning("Counter [{CounterKey}] stopped with {Unflushed} unflushed (in flight {InFlight}, pending {Pending}){Note}", _key, _sums.Unstored,
                 _sums.InFlight, _sums.Pending,
@@ -1055,9 +1056,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     {
         var since = _sums.OldestUnstored(writing: _write != WriteState.Idle);
         if (since == 0)
-            _ledger.Clean(_key);
+            _ledger.Clean(_key, ref _ledgerEntry);
         else
-            _ledger.Dirty(_key, since, _sums.UnstoredCount);
+            _ledger.Dirty(_key, since, _sums.UnstoredCount, ref _ledgerEntry);
     }
 
 

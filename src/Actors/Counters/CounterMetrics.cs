@@ -142,17 +142,29 @@ internal sealed class CounterLedger
     /// The oldest increment of <paramref name="key"/> not yet confirmed stored arrived at <paramref name="since"/> (a
     /// <see cref="Stopwatch"/> timestamp); the key holds <paramref name="increments"/> such increments.
     /// </summary>
-    public void Dirty(string key, long since, long increments = 1)
+    /// <param name="key">The key.</param>
+    /// <param name="since">A <see cref="Stopwatch"/> timestamp.</param>
+    /// <param name="increments">Increments not confirmed stored.</param>
+    /// <param name="entry">
+    /// The key's entry as the entity last had it from here (<c>null</c>: none); set to it. The entity keeps it until
+    /// <see cref="Clean"/>, so that an increment costs two writes, not a dictionary lookup.
+    /// </param>
+    public void Dirty(string key, long since, long increments, ref Entry? entry)
     {
-        // only the key's entity writes its entry (one at a time); readers may see the two fields from different updates
+        // only the key's entity writes its entry (one at a time), and only it removes it (Clean), so the entity's own
+        // reference stays the one in the dictionary; readers may see the two fields from different updates
         // a new entry is complete before it is visible: a reader never sees Since = 0
-        var entry = _dirty.GetOrAdd(key, static (_, state) => new Entry { Since = state.since, Increments = state.increments }, (since, increments));
+        entry ??= _dirty.GetOrAdd(key, static (_, state) => new Entry { Since = state.since, Increments = state.increments }, (since, increments));
         Volatile.Write(ref entry.Increments, increments);
         Volatile.Write(ref entry.Since, since);
     }
 
-    /// <summary>Everything the key held is confirmed stored (or the entity stopped).</summary>
-    public void Clean(string key) => _dirty.TryRemove(key, out _);
+    /// <summary>Everything the key held is confirmed stored (or the entity stopped); the entity drops its <paramref name="entry"/>.</summary>
+    public void Clean(string key, ref Entry? entry)
+    {
+        entry = null;
+        _dirty.TryRemove(key, out _);
+    }
 
     /// <summary>
     /// The set's shard logs alive on this node. A flush-all asks each which keys have events not known stored: a log
@@ -175,7 +187,8 @@ internal sealed class CounterLedger
     /// <summary>The ingest stage had <paramref name="increments"/> routed increments acknowledged.</summary>
     public void Routed(long increments) => Interlocked.Add(ref _routedIncrements, increments);
 
-    private sealed class Entry
+    /// <summary>A key's age and count of increments not confirmed stored; written by its entity only.</summary>
+    public sealed class Entry
     {
         public long Since;
         public long Increments;

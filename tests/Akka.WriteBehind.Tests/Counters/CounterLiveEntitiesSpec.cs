@@ -137,3 +137,48 @@ public sealed class CounterLiveEntitiesBackPressureSpec : CounterSpecBase
 
     private async Task<int> LiveAsync() => await CounterRegions.EntitiesAsync(Counters);
 }
+
+/// <summary>The order of evictions, without actors: the least recently used goes first, a touched entity gets a second chance.</summary>
+public sealed class CounterLiveEntitiesOrderSpec
+{
+    [Fact]
+    public void Should_evict_the_oldest_entity_not_touched_since()
+    {
+        var live = new CounterLiveEntities(limit: 2);
+        var a = live.Started(Akka.Actor.ActorRefs.Nobody);
+        var b = live.Started(Akka.Actor.ActorRefs.Nobody);
+        live.Touch(a);
+
+        var c = live.Started(Akka.Actor.ActorRefs.Nobody);
+
+        Assert.True(Evicted(b), "b is the least recently used");
+        Assert.False(Evicted(a), "a was touched after b started");
+        Assert.False(Evicted(c));
+        Assert.Equal(1, live.Evictions);
+        Assert.Equal(3, live.Live); // b counts until it stops
+
+        // a's second chance put it behind c, which was never touched
+        var d = live.Started(Akka.Actor.ActorRefs.Nobody);
+        Assert.True(Evicted(c));
+        Assert.False(Evicted(a) || Evicted(d));
+        Assert.Equal(2, live.Evictions);
+    }
+
+    [Fact]
+    public void Should_evict_in_start_order_when_nothing_was_touched_and_forget_stopped_entities()
+    {
+        var live = new CounterLiveEntities(limit: 2);
+        var a = live.Started(Akka.Actor.ActorRefs.Nobody);
+        var b = live.Started(Akka.Actor.ActorRefs.Nobody);
+        live.Stopped(a);
+        var c = live.Started(Akka.Actor.ActorRefs.Nobody);
+        Assert.Equal(0, live.Evictions);
+
+        var d = live.Started(Akka.Actor.ActorRefs.Nobody);
+        Assert.True(Evicted(b));
+        Assert.False(Evicted(c) || Evicted(d));
+        Assert.Equal(3, live.Live);
+    }
+
+    private static bool Evicted(CounterLiveEntities.Entity entity) => entity.Node.List is null;
+}

@@ -21,7 +21,8 @@ public sealed class CounterNodeFlushShardLogsSpec(ITestOutputHelper output) : Vi
         var ingest = CreateTestProbe();
         var log = CreateTestProbe();
         var ledger = new CounterLedger("flush-shard-logs");
-        ledger.Dirty("in-a-counter", Stopwatch.GetTimestamp());
+        CounterLedger.Entry? entry = null;
+        ledger.Dirty("in-a-counter", Stopwatch.GetTimestamp(), 1, ref entry);
         ledger.LogStarted(log.Ref);
         var flush = Sys.ActorOf(CounterNodeFlushActor.Props(ingest.Ref, ledger, parallelism: 4,
             new FlushNodeCounters("node-1", FlushTimeout), TestActor));
