@@ -145,11 +145,11 @@ public sealed class CounterLiveEntitiesOrderSpec
     public void Should_evict_the_oldest_entity_not_touched_since()
     {
         var live = new CounterLiveEntities(limit: 2);
-        var a = live.Started(Akka.Actor.ActorRefs.Nobody);
-        var b = live.Started(Akka.Actor.ActorRefs.Nobody);
+        var a = Start(live);
+        var b = Start(live);
         live.Touch(a);
 
-        var c = live.Started(Akka.Actor.ActorRefs.Nobody);
+        var c = Start(live);
 
         Assert.True(Evicted(b), "b is the least recently used");
         Assert.False(Evicted(a), "a was touched after b started");
@@ -158,7 +158,7 @@ public sealed class CounterLiveEntitiesOrderSpec
         Assert.Equal(3, live.Live); // b counts until it stops
 
         // a's second chance put it behind c, which was never touched
-        var d = live.Started(Akka.Actor.ActorRefs.Nobody);
+        var d = Start(live);
         Assert.True(Evicted(c));
         Assert.False(Evicted(a) || Evicted(d));
         Assert.Equal(2, live.Evictions);
@@ -168,17 +168,20 @@ public sealed class CounterLiveEntitiesOrderSpec
     public void Should_evict_in_start_order_when_nothing_was_touched_and_forget_stopped_entities()
     {
         var live = new CounterLiveEntities(limit: 2);
-        var a = live.Started(Akka.Actor.ActorRefs.Nobody);
-        var b = live.Started(Akka.Actor.ActorRefs.Nobody);
+        var a = Start(live);
+        var b = Start(live);
         live.Stopped(a);
-        var c = live.Started(Akka.Actor.ActorRefs.Nobody);
+        var c = Start(live);
         Assert.Equal(0, live.Evictions);
 
-        var d = live.Started(Akka.Actor.ActorRefs.Nobody);
+        var d = Start(live);
         Assert.True(Evicted(b));
         Assert.False(Evicted(c) || Evicted(d));
         Assert.Equal(3, live.Live);
     }
+
+    // nobody hears the eviction here: the entity's place in the order tells it
+    private static CounterLiveEntities.Entity Start(CounterLiveEntities live) => live.Started(Akka.Actor.ActorRefs.Nobody);
 
     private static bool Evicted(CounterLiveEntities.Entity entity) => entity.Node.List is null;
 }
