@@ -12,7 +12,7 @@ namespace Akka.WriteBehind.Counters;
 /// until they stop (that is the slack above the limit), but are never told twice.
 /// </para>
 /// <para>
-/// The order is a clock (second chance): a touch only marks the entity used, without a lock, because every command of
+/// The order is a clock (second chance): a touch only marks the entity used (a new one starts marked), without a lock, because every command of
 /// every entity touches it and a shared list reordered under a lock per command cost the acknowledged path a few percent
 /// of its CPU. An eviction walks from the oldest: a marked entity loses its mark and goes to the back, the first unmarked
 /// one is evicted.
@@ -53,12 +53,13 @@ internal sealed class CounterLiveEntities
         lock (_lock)
         {
             _order.AddLast(started.Node);
+            // second chances are bounded by one lap, so that entities touched again meanwhile cannot keep the lock held
+            var chances = _order.Count;
             while (_limit > 0 && _order.Count > _limit)
             {
-                // ends: each pass clears the marks it meets, and a touch marks at most once between passes
                 var oldest = _order.First!;
                 _order.RemoveFirst();
-                if (Volatile.Read(ref oldest.Value.Used) != 0)
+                if (chances-- > 0 && Volatile.Read(ref oldest.Value.Used) != 0)
                 {
                     Volatile.Write(ref oldest.Value.Used, 0);
                     _order.AddLast(oldest);
@@ -111,7 +112,9 @@ internal sealed class CounterLiveEntities
 
         public LinkedListNode<Entity> Node { get; }
 
-        public int Used; // 1: touched since the last pass of an eviction met it
+        // 1: started or touched since the last pass of an eviction met it. A new entity starts marked: its first command
+        // follows at once, and unmarked it would be the first victim of a lap that found every older entity marked
+        public int Used = 1;
     }
 }
 

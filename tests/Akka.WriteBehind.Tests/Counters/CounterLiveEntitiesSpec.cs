@@ -138,7 +138,7 @@ public sealed class CounterLiveEntitiesBackPressureSpec : CounterSpecBase
     private async Task<int> LiveAsync() => await CounterRegions.EntitiesAsync(Counters);
 }
 
-/// <summary>The order of evictions, without actors: the least recently used goes first, a touched entity gets a second chance.</summary>
+/// <summary>The order of evictions, without actors: the oldest goes first, an entity used since the last lap gets a second chance.</summary>
 public sealed class CounterLiveEntitiesOrderSpec
 {
     [Fact]
@@ -147,21 +147,36 @@ public sealed class CounterLiveEntitiesOrderSpec
         var live = new CounterLiveEntities(limit: 2);
         var a = Start(live);
         var b = Start(live);
+
+        // every entity is marked by its start: one lap clears the marks, then the oldest goes
+        var c = Start(live);
+        Assert.True(Evicted(a), "a is the oldest");
+        Assert.False(Evicted(b) || Evicted(c));
+        Assert.Equal(1, live.Evictions);
+        Assert.Equal(3, live.Live); // a counts until it stops
+
+        // b is older than c, but used since the lap
+        live.Touch(b);
+        var d = Start(live);
+        Assert.True(Evicted(c), "c was not used since the lap");
+        Assert.False(Evicted(b) || Evicted(d));
+        Assert.Equal(2, live.Evictions);
+    }
+
+    [Fact]
+    public void Should_not_evict_the_entity_just_started_when_every_older_one_was_used()
+    {
+        var live = new CounterLiveEntities(limit: 2);
+        var a = Start(live);
+        var b = Start(live);
         live.Touch(a);
+        live.Touch(b);
 
         var c = Start(live);
 
-        Assert.True(Evicted(b), "b is the least recently used");
-        Assert.False(Evicted(a), "a was touched after b started");
-        Assert.False(Evicted(c));
-        Assert.Equal(1, live.Evictions);
-        Assert.Equal(3, live.Live); // b counts until it stops
-
-        // a's second chance put it behind c, which was never touched
-        var d = Start(live);
-        Assert.True(Evicted(c));
-        Assert.False(Evicted(a) || Evicted(d));
-        Assert.Equal(2, live.Evictions);
+        Assert.False(Evicted(c), "the new entity is about to take its first command");
+        Assert.True(Evicted(a), "after one lap the oldest goes");
+        Assert.False(Evicted(b));
     }
 
     [Fact]
