@@ -43,7 +43,7 @@ internal sealed class CounterLiveEntities
     /// <summary>Entities told to passivate because of the limit, since the start.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
 
-    /// <summary>A started entity, the newest. Evicts the least recently used beyond the limit.</summary>
+    /// <summary>A started entity, the newest. Beyond the limit evicts the oldest entities not used since the last lap met them.</summary>
     /// <returns>The entity's place, for <see cref="Touch"/> and <see cref="Stopped"/>.</returns>
     public Entity Started(IActorRef entity)
     {
