@@ -67,12 +67,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private IncrementAccepted? _lastAccepted; // the answer last given to an accepted increment (see Accepted)
 
     // journal durability, the route through the shard log: this node's ingest stage sends the key's aggregates to the log,
-    // which persists them and hands this entity their deltas (RoutedDeltaJournaled), so an acknowledged increment costs no
-    // message to and from this entity on its way
+    // which persists them and leaves their deltas in this entity's inbox, so an acknowledged increment costs no message to
+    // and from this entity on its way, and a busy key one message per take from the inbox instead of one per event
     private IActorRef? _routeIngest;   // the ingest stage of the route offered or open (null: none)
     private long _routeId = Random.Shared.NextInt64(); // the number of the route last offered (random: no earlier route's answer matches it)
     private IActorRef? _routeCandidate; // this node's ingest stage, once it sent this entity an aggregate of its own
     private long _routeForcedClosedAt; // Stopwatch timestamp: the route last closed for another sender's increment (0: never)
+    private CounterRouteInbox? _inbox; // created with the first route offered, and the same for every later one
 
     public CounterActor(string key, CounterSettings settings, IActorRef storeWriter, CounterLedger ledger, string shardId)
     {
@@ -102,7 +103,11 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         RequestLoad();
     }
 
-    /// <summary>The node's live-entity bound: commands make this entity the most recently used; an eviction passivates it.</summary>
+    /// <summary>
+    /// The node's live-entity bound: commands make this entity the most recently used; an eviction passivates it. And the
+    /// route's inbox: whatever its log left there is handled first, as if it had arrived just before this message, so every
+    /// message finds every routed delta persisted before it was sent (as the log's own messages would have been).
+    /// </summary>
     protected override bool AroundReceive(Receive receive, object message)
     {
         switch (message)
@@ -110,11 +115,15 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
             case EvictCounter:
                 Context.Parent.Tell(new Passivate(StopCounter.Instance)); // the shard sends StopCounter: flush, then stop
                 return true;
-            case CounterEnvelope or CounterCommandSet or ICounterCommand or RoutedDeltaJournaled when _live is not null:
+            case CounterEnvelope or CounterCommandSet or ICounterCommand or RoutedDeltaJournaled or RoutedInboxFilled when _live is not null:
                 _ledger.Live.Touch(_live);
                 break;
         }
 
+        // taking a routed delta never changes the behaviour, so the one given for the message still holds; the inbox's own
+        // signal only makes sure a flush comes, which takes it
+        if (_inbox is not null && message is not RoutedInboxFilled && _inbox.TryTake(out var routed))
+            base.AroundReceive(receive, routed);
         return base.AroundReceive(receive, message);
     }
 
@@ -176,6 +185,8 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 if (!StashBounded())
                     RefuseBusy(message);
                 break;
+            case RoutedInboxFilled:
+                break; // a loading entity has offered no route yet, so no log fills its inbox
             case StopCounter or RoutedDeltaJournaled:
                 // handled once loaded: buffered commands are applied and flushed first; a routed delta (the log hands this
                 // entity one as soon as it asked to attach, while the answer may still wait for a journal read) is
@@ -247,6 +258,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
                 break;
             case RoutedDeltaJournaled routed:
                 RoutedPersisted(routed);
+                break;
+            case RoutedInboxFilled:
+                ArmFlushTimerForInbox();
                 break;
             case CounterRouteClosed closed:
                 if (closed.RouteId == _routeId)
@@ -464,7 +478,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (magnitude > ShardLogRoutes.Limit / 2)
             return;
         _routeIngest = _routeCandidate;
-        _journal.Tell(new OfferRoute(_key, _routeIngest, ++_routeId, (long)magnitude));
+        _journal.Tell(new OfferRoute(_key, _routeIngest, ++_routeId, (long)magnitude, _inbox ??= new CounterRouteInbox()));
     }
 
     private static Int128 Magnitude(long value) => value < 0 ? -(Int128)value : value;
@@ -473,8 +487,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private void RoutedPersisted(RoutedDeltaJournaled routed)
     {
         // a stopped counter's ids: a retry of them is a repeat here, and the row records them
-        TakeJournaled(routed.Delta, routed.Requests, (int)Math.Min(routed.Increments, int.MaxValue));
-        CounterMetrics.Increments.Add(routed.Increments, _tag);
+        TakeJournaled(routed.Delta, routed.Requests, (int)Math.Min(routed.Increments, int.MaxValue), routed.Since);
+        if (!routed.Counted)
+            CounterMetrics.Increments.Add(routed.Increments, _tag);
         _journaledUpTo = Math.Max(_journaledUpTo, routed.Seq);
         ArmFlushTimer();
     }
@@ -695,6 +710,19 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// replay after the log deleted part of them cannot apply the rest; in memory durability the row is never behind).
     /// </summary>
     private bool HasUnwritten() => _sums.Pending != 0 || _pendingRequests is not null || (_write == WriteState.Idle && _journaledUpTo > _lastSeq);
+
+    /// <summary>
+    /// The route's inbox holds deltas: the next flush takes them (as does any other message before it), so that a busy key
+    /// costs this entity a message per flush, not one per event of its log.
+    /// </summary>
+    private void ArmFlushTimerForInbox()
+    {
+        // the node's gauges count the key as holding unstored increments from now (the inbox's are counted there)
+        if (_ledgerEntry is null)
+            _ledger.Dirty(_key, System.Diagnostics.Stopwatch.GetTimestamp(), _sums.UnstoredCount, ref _ledgerEntry, _inbox);
+        if (_write == WriteState.Idle && !Timers.IsTimerActive(FlushTick.Instance))
+            Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, FlushDelay());
+    }
 
     private void ArmFlushTimer()
     {
@@ -1026,12 +1054,12 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     /// without the increments whose id it counted already: the store would leave them out of the row, and a read must not
     /// count them meanwhile.
     /// </summary>
-    private void TakeJournaled(long delta, ImmutableArray<RequestDelta> requests, int increments = 1)
+    private void TakeJournaled(long delta, ImmutableArray<RequestDelta> requests, int increments = 1, long since = 0)
     {
         // a delta that leaves the 64-bit range without its repeats goes whole: the store still counts each id once
         if (!requests.IsDefaultOrEmpty && RequestMemory.TryFilter(delta, requests, NowMs(), out var counted, out var fresh))
             (delta, requests) = (counted, fresh);
-        AddPending(delta, increments);
+        AddPending(delta, increments, since);
         Counted(requests);
     }
 
@@ -1045,9 +1073,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     }
 
     /// <summary>Adds an accepted (journal mode: journaled) delta to the pending sum and keeps the ledger's age current.</summary>
-    private void AddPending(long delta, int increments = 1)
+    private void AddPending(long delta, int increments = 1, long since = 0)
     {
-        _sums.Add(delta, increments);
+        _sums.Add(delta, increments, since);
         UpdateLedger();
     }
 
@@ -1058,7 +1086,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (since == 0)
             _ledger.Clean(_key, ref _ledgerEntry);
         else
-            _ledger.Dirty(_key, since, _sums.UnstoredCount, ref _ledgerEntry);
+            _ledger.Dirty(_key, since, _sums.UnstoredCount, ref _ledgerEntry, _inbox);
     }
 
 

@@ -349,6 +349,9 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         }
 
         _ledger.Routed(routed);
+        // counted here, as acknowledged: their entity takes them from its route's inbox only at its next flush
+        if (routed > 0)
+            CounterMetrics.Increments.Add(routed, _tag);
     }
 
     /// <summary>A routed aggregate the log did not take goes to its entity, still the key's one aggregate in flight.</summary>

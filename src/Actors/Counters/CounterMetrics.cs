@@ -117,7 +117,7 @@ internal sealed class CounterLedger
         {
             long sum = 0;
             foreach (var entry in _dirty.Values)
-                sum += Volatile.Read(ref entry.Increments);
+                sum += Volatile.Read(ref entry.Increments) + (Volatile.Read(ref entry.Inbox)?.Increments ?? 0);
             return sum;
         }
     }
@@ -149,7 +149,8 @@ internal sealed class CounterLedger
     /// The key's entry as the entity last had it from here (<c>null</c>: none); set to it. The entity keeps it until
     /// <see cref="Clean"/>, so that an increment costs two writes, not a dictionary lookup.
     /// </param>
-    public void Dirty(string key, long since, long increments, ref Entry? entry)
+    /// <param name="inbox">The inbox of the key's route, if it has had one: its increments are counted with the key's.</param>
+    public void Dirty(string key, long since, long increments, ref Entry? entry, CounterRouteInbox? inbox = null)
     {
         // only the key's entity writes its entry (one at a time), and only it removes it (Clean), so the entity's own
         // reference stays the one in the dictionary; readers may see the two fields from different updates
@@ -157,6 +158,8 @@ internal sealed class CounterLedger
         entry ??= _dirty.GetOrAdd(key, static (_, state) => new Entry { Since = state.since, Increments = state.increments }, (since, increments));
         Volatile.Write(ref entry.Increments, increments);
         Volatile.Write(ref entry.Since, since);
+        if (inbox is not null)
+            Volatile.Write(ref entry.Inbox, inbox);
     }
 
     /// <summary>Everything the key held is confirmed stored (or the entity stopped); the entity drops its <paramref name="entry"/>.</summary>
@@ -192,5 +195,6 @@ internal sealed class CounterLedger
     {
         public long Since;
         public long Increments;
+        public CounterRouteInbox? Inbox; // routed increments not taken by the entity yet
     }
 }

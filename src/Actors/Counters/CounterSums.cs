@@ -57,15 +57,20 @@ internal sealed class CounterSums
     public Int128 Total(Int128 unjournaled) => (Int128)Stored + InFlight + Pending + unjournaled;
 
     /// <summary>Adds an accepted delta of <paramref name="increments"/> increments to the pending sum.</summary>
+    /// <param name="delta">The delta.</param>
+    /// <param name="increments">How many increments it sums.</param>
+    /// <param name="since"><see cref="Stopwatch"/> timestamp of its oldest increment (0: now).</param>
     /// <exception cref="OverflowException">The sum leaves 64 bits (<see cref="Fits"/> was not asked).</exception>
-    public void Add(long delta, int increments = 1)
+    public void Add(long delta, int increments = 1, long since = 0)
     {
         Pending = checked(Pending + delta);
         _pendingCount = Pending == 0 ? 0 : _pendingCount + increments; // netted out: nothing left to store
         if (Pending == 0)
             PendingSince = 0; // netted out: nothing to write
         else if (PendingSince == 0)
-            PendingSince = Stopwatch.GetTimestamp();
+            PendingSince = since != 0 ? since : Stopwatch.GetTimestamp();
+        else if (since != 0 && since < PendingSince)
+            PendingSince = since;
     }
 
     /// <summary>The pending delta becomes the write in flight.</summary>

@@ -378,7 +378,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void OpenRoute(OfferRoute offer, IActorRef counter)
     {
-        if (!_attached.ContainsKey(counter) || _routes.TryOpen(offer.Key, counter, offer.Ingest, offer.RouteId, offer.Magnitude) is null)
+        if (!_attached.ContainsKey(counter) || _routes.TryOpen(offer.Key, counter, offer.Ingest, offer.RouteId, offer.Magnitude, offer.Inbox) is null)
         {
             counter.Tell(new CounterRouteClosed(offer.Key, offer.RouteId));
             return;
@@ -478,18 +478,36 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
     /// <summary>
     /// Hands a persisted delta its key's counter did not send itself to that counter; with no counter attached (it stopped
-    /// meanwhile) the delta waits for the key's next incarnation like a replayed one, and the key is woken.
+    /// meanwhile) the delta waits for the key's next incarnation like a replayed one, and the key is woken. Routed increments
+    /// are <paramref name="counted"/> already: the ingest stage counted them in the increments metric.
     /// </summary>
-    private void HandOn(string key, long seq, long delta, long increments, ImmutableArray<RequestDelta> requests = default)
+    private void HandOn(string key, long seq, long delta, long increments, ImmutableArray<RequestDelta> requests = default, bool counted = false)
     {
         if (_counters.TryGetValue(key, out var counter))
         {
-            counter.Tell(new RoutedDeltaJournaled(seq, delta, increments, requests));
+            counter.Tell(new RoutedDeltaJournaled(seq, delta, increments, requests) { Counted = counted });
             return;
         }
 
         KeepForAttach(key, new JournaledDelta(seq, delta, requests));
         Wake(key);
+    }
+
+    /// <summary>
+    /// Hands a persisted routed delta to the route's counter through its inbox: the counter is told only when the inbox was
+    /// empty, so a busy key costs its counter one message per take, not one per event. A counter replaced meanwhile, or gone,
+    /// gets it as any other delta it did not send itself.
+    /// </summary>
+    private void HandOnRouted(ShardLogRoutes.Route route, long seq, long delta, long increments)
+    {
+        if (!_counters.TryGetValue(route.Key, out var counter) || !counter.Equals(route.Counter))
+        {
+            HandOn(route.Key, seq, delta, increments, counted: true);
+            return;
+        }
+
+        if (route.Inbox.Add(seq, delta, increments))
+            counter.Tell(RoutedInboxFilled.Instance);
     }
 
     /// <summary>Wakes <paramref name="key"/> (within <c>recovery-parallelism</c>) to take what this log keeps for it.</summary>
@@ -649,7 +667,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             _trims.Unstored(entry.Delta.Key, seq);
             if (entry.Route is { } route)
             {
-                HandOn(entry.Delta.Key, seq, entry.Delta.Delta, entry.Routed);
+                HandOnRouted(route, seq, entry.Delta.Delta, entry.Routed);
                 RoutedHandedOn(route);
             }
             else if (_counters.TryGetValue(entry.Delta.Key, out var current) && current.Equals(entry.Counter))

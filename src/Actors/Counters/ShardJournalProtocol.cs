@@ -257,12 +257,13 @@ internal sealed record TrimShardLog(string PersistenceId, long ToSeq) : INoSeria
 
 /// <summary>
 /// INTERNAL API: counter → its shard log: route the fast-path aggregates of <see cref="Key"/> from <see cref="Ingest"/> (this
-/// node's ingest stage) through the log, which persists them and hands the counter their deltas afterwards
-/// (<see cref="RoutedDeltaJournaled"/>). <see cref="Magnitude"/> bounds the counter's numbers (|stored| + |unstored|), from
+/// node's ingest stage) through the log, which persists them and leaves their deltas in the counter's <see cref="Inbox"/>
+/// afterwards. <see cref="Magnitude"/> bounds the counter's numbers (|stored| + |unstored|), from
 /// which the log keeps them within 64 bits. Answered with <see cref="RouteOpened"/> to the ingest stage, or
 /// <see cref="CounterRouteClosed"/> to the counter when the log does not open it.
 /// </summary>
-internal sealed record OfferRoute(string Key, IActorRef Ingest, long RouteId, long Magnitude) : INoSerializationVerificationNeeded;
+internal sealed record OfferRoute(string Key, IActorRef Ingest, long RouteId, long Magnitude, CounterRouteInbox Inbox)
+    : INoSerializationVerificationNeeded;
 
 /// <summary>INTERNAL API: counter → its shard log: close the route <see cref="RouteId"/> (answered with <see cref="CounterRouteClosed"/>).</summary>
 internal sealed record CloseRoute(string Key, long RouteId) : INoSerializationVerificationNeeded;
@@ -319,4 +320,21 @@ internal enum RoutedOutcomeKind
 /// persist was answered.
 /// </summary>
 internal sealed record RoutedDeltaJournaled(long Seq, long Delta, long Increments, ImmutableArray<RequestDelta> Requests = default)
-    : INoSerializationVerificationNeeded;
+    : INoSerializationVerificationNeeded
+{
+    /// <summary><see cref="System.Diagnostics.Stopwatch"/> timestamp of the oldest increment in it (0: now).</summary>
+    public long Since { get; init; }
+
+    /// <summary>Routed increments: the ingest stage counted them in the increments metric when it acknowledged them.</summary>
+    public bool Counted { get; init; }
+}
+
+/// <summary>INTERNAL API: shard log → counter: its route's <see cref="CounterRouteInbox"/> was empty and holds a delta now.</summary>
+internal sealed class RoutedInboxFilled : INoSerializationVerificationNeeded
+{
+    public static readonly RoutedInboxFilled Instance = new();
+
+    private RoutedInboxFilled()
+    {
+    }
+}

@@ -31,11 +31,11 @@ internal sealed class ShardLogRoutes
     public IEnumerable<Route> All => _byKey.Values;
 
     /// <summary>Opens a route for <paramref name="key"/>, unless it has one or its counter's numbers are too large to route.</summary>
-    public Route? TryOpen(string key, IActorRef counter, IActorRef ingest, long routeId, long magnitude)
+    public Route? TryOpen(string key, IActorRef counter, IActorRef ingest, long routeId, long magnitude, CounterRouteInbox inbox)
     {
         if (magnitude < 0 || magnitude > Limit / 2 || _byKey.ContainsKey(key))
             return null;
-        var route = new Route(key, counter, ingest, routeId) { Bound = magnitude };
+        var route = new Route(key, counter, ingest, routeId, inbox) { Bound = magnitude };
         _byKey[key] = route;
         return route;
     }
@@ -123,13 +123,16 @@ internal sealed class ShardLogRoutes
     private static Int128 Magnitude(long delta) => delta < 0 ? -(Int128)delta : delta;
 
     /// <summary>One key's route.</summary>
-    internal sealed class Route(string key, IActorRef counter, IActorRef ingest, long routeId)
+    internal sealed class Route(string key, IActorRef counter, IActorRef ingest, long routeId, CounterRouteInbox inbox)
     {
         public string Key { get; } = key;
 
         public IActorRef Counter { get; } = counter;
 
         public IActorRef Ingest { get; } = ingest;
+
+        /// <summary>Where the counter takes the deltas persisted through the route.</summary>
+        public CounterRouteInbox Inbox { get; } = inbox;
 
         /// <summary>The counter's number for it (its answer names it).</summary>
         public long RouteId { get; } = routeId;

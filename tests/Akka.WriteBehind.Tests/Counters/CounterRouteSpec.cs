@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Akka.Actor;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
@@ -94,6 +95,71 @@ public sealed class CounterRouteSpec(ITestOutputHelper output)
         for (var i = 0; i < OpenRouteIncrements; i++)
             Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync(key, 1));
         Assert.True(Counters.Ledger.RoutedIncrements > routedBefore, "the route did not open within 30 acknowledged increments");
+    }
+}
+
+/// <summary>
+/// A routed counter takes its log's deltas from its inbox only at its next flush (or its next message): until then the
+/// node's gauges count them through the inbox, and the increments metric has counted them once, as acknowledged.
+/// </summary>
+public sealed class CounterRouteMetricsSpec : CounterSpecBase
+{
+    private const string CounterSet = "route-metrics-spec-counters";
+    private readonly MeterListener _listener = new();
+    private long _incrementsMetric;
+
+    public CounterRouteMetricsSpec(ITestOutputHelper output) : base(output, Journal.Durable + $"""
+
+        akka.write-behind.counters.type-name = {CounterSet}
+        akka.write-behind.counters.flush-interval = 1h
+        """)
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Name == "akka.write_behind.counters.increments")
+                listener.EnableMeasurementEvents(instrument);
+        };
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag is { Key: "counter_set" } && Equals(tag.Value, CounterSet))
+                    Interlocked.Add(ref _incrementsMetric, value);
+        });
+        _listener.Start();
+    }
+
+    [Fact]
+    public async Task Should_count_routed_increments_in_the_gauges_before_their_entity_takes_them_and_in_the_metric_once()
+    {
+        var sent = await IncrementUntilRoutedAsync("gauged");
+        Assert.Equal(new CounterFlushed("gauged", sent), await AskAsync(new FlushCounter("gauged")));
+        var ledger = Counters.Ledger!;
+        Assert.Equal((0L, 0L), (ledger.PendingKeys, ledger.PendingIncrements));
+
+        // the ingest stage counts an acknowledged batch just after it answers its callers
+        await AwaitAssertAsync(() => Assert.Equal(sent, Interlocked.Read(ref _incrementsMetric)), AwaitTimeout);
+        var routedBefore = ledger.RoutedIncrements;
+        for (var i = 0; i < 20; i++)
+            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("gauged", 1));
+
+        await AwaitAssertAsync(() =>
+        {
+            Assert.Equal(20, ledger.RoutedIncrements - routedBefore); // each through the route: the entity took none yet
+            Assert.Equal((1L, 20L), (ledger.PendingKeys, ledger.PendingIncrements));
+            Assert.True(ledger.OldestUnflushedAge > TimeSpan.Zero);
+            Assert.Equal(sent + 20, Interlocked.Read(ref _incrementsMetric));
+        }, AwaitTimeout);
+
+        // the flush takes them: stored, counted once
+        Assert.Equal(new CounterFlushed("gauged", sent + 20), await AskAsync(new FlushCounter("gauged")));
+        Assert.Equal((0L, 0L), (ledger.PendingKeys, ledger.PendingIncrements));
+        Assert.Equal(sent + 20, Interlocked.Read(ref _incrementsMetric));
+    }
+
+    public override async Task DisposeAsync()
+    {
+        _listener.Dispose();
+        await base.DisposeAsync();
     }
 }
 

@@ -17,9 +17,9 @@ public sealed class ShardLogRoutesSpec
     public void Should_open_one_route_per_key_and_only_for_numbers_far_from_the_64_bit_bound()
     {
         var routes = new ShardLogRoutes();
-        Assert.Null(routes.TryOpen("big", Counter, Ingest, 1, (long)(ShardLogRoutes.Limit / 2) + 1));
-        Assert.NotNull(routes.TryOpen("k", Counter, Ingest, 1, (long)(ShardLogRoutes.Limit / 2)));
-        Assert.Null(routes.TryOpen("k", Counter, Ingest, 2, 0));
+        Assert.Null(routes.TryOpen("big", Counter, Ingest, 1, (long)(ShardLogRoutes.Limit / 2) + 1, new CounterRouteInbox()));
+        Assert.NotNull(routes.TryOpen("k", Counter, Ingest, 1, (long)(ShardLogRoutes.Limit / 2), new CounterRouteInbox()));
+        Assert.Null(routes.TryOpen("k", Counter, Ingest, 2, 0, new CounterRouteInbox()));
         Assert.Equal(1, routes.Count);
     }
 
@@ -27,8 +27,8 @@ public sealed class ShardLogRoutesSpec
     public void Should_name_each_route_that_took_a_delta_once_per_keep_alive()
     {
         var routes = new ShardLogRoutes();
-        routes.TryOpen("busy", Counter, Ingest, 1, 0);
-        routes.TryOpen("quiet", new Ref("quiet-counter"), Ingest, 2, 0);
+        routes.TryOpen("busy", Counter, Ingest, 1, 0, new CounterRouteInbox());
+        routes.TryOpen("quiet", new Ref("quiet-counter"), Ingest, 2, 0, new CounterRouteInbox());
         Assert.Empty(routes.TakeBusy());
 
         Assert.Equal(RouteTake.Taken, routes.TryTake("busy", Ingest, 1, out _));
@@ -42,7 +42,7 @@ public sealed class ShardLogRoutesSpec
     public void Should_take_only_the_route_s_own_ingest_stage_s_deltas_while_the_bound_holds()
     {
         var routes = new ShardLogRoutes();
-        var route = routes.TryOpen("k", Counter, Ingest, 1, (long)(ShardLogRoutes.Limit / 2))!;
+        var route = routes.TryOpen("k", Counter, Ingest, 1, (long)(ShardLogRoutes.Limit / 2), new CounterRouteInbox())!;
         Assert.Equal(RouteTake.NotRouted, routes.TryTake("k", OtherIngest, 1, out _));
         Assert.Equal(RouteTake.NotRouted, routes.TryTake("unknown", Ingest, 1, out _));
 
@@ -59,11 +59,11 @@ public sealed class ShardLogRoutesSpec
     public void Should_count_the_counter_s_own_deltas_and_the_most_negative_one_in_the_bound()
     {
         var routes = new ShardLogRoutes();
-        var route = routes.TryOpen("k", Counter, Ingest, 1, 0)!;
+        var route = routes.TryOpen("k", Counter, Ingest, 1, 0, new CounterRouteInbox())!;
         Assert.False(ShardLogRoutes.Journaling(route, (long)ShardLogRoutes.Limit));
         Assert.True(ShardLogRoutes.Journaling(route, -1));
 
-        var other = routes.TryOpen("min", Counter, Ingest, 1, 0)!;
+        var other = routes.TryOpen("min", Counter, Ingest, 1, 0, new CounterRouteInbox())!;
         Assert.Equal(RouteTake.BoundReached, routes.TryTake("min", Ingest, long.MinValue, out _));
         Assert.Equal(0, other.Bound);
     }
@@ -72,7 +72,7 @@ public sealed class ShardLogRoutesSpec
     public void Should_finish_closing_a_route_only_once_every_delta_taken_through_it_is_handed_on()
     {
         var routes = new ShardLogRoutes();
-        var route = routes.TryOpen("k", Counter, Ingest, 1, 0)!;
+        var route = routes.TryOpen("k", Counter, Ingest, 1, 0, new CounterRouteInbox())!;
         Assert.Equal(RouteTake.Taken, routes.TryTake("k", Ingest, 5, out _));
 
         Assert.True(ShardLogRoutes.BeginClose(route));
@@ -83,7 +83,7 @@ public sealed class ShardLogRoutesSpec
 
         Assert.True(routes.Forwarded(route));
         Assert.Null(routes.Of("k"));
-        Assert.NotNull(routes.TryOpen("k", Counter, Ingest, 2, 0)); // the key may be routed again
+        Assert.NotNull(routes.TryOpen("k", Counter, Ingest, 2, 0, new CounterRouteInbox())); // the key may be routed again
         Assert.False(routes.TryFinish(route)); // the old route does not remove the new one
         Assert.Null(routes.Of("k", OtherIngest));
     }

@@ -90,7 +90,8 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         var (counter, ingest) = (CreateTestProbe(), CreateTestProbe());
 
         await AttachAsync(counter, log, "k");
-        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0));
+        var inbox = new CounterRouteInbox();
+        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0, inbox));
         await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
         ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
         var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
@@ -101,9 +102,45 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         log.Tell(new ShardEventWritten(write.Seq), writer.Ref);
 
         // the delta first: a counter that stopped at the close would leave it for a next incarnation, woken at once
-        Assert.Equal(new RoutedDeltaJournaled(write.Seq, 3, 2), await counter.ExpectMsgAsync<RoutedDeltaJournaled>(Timeout));
+        await counter.ExpectMsgAsync<RoutedInboxFilled>(Timeout);
         Assert.Equal(new CounterRouteClosed("k", 1), await counter.ExpectMsgAsync<CounterRouteClosed>(Timeout));
+        Assert.True(inbox.TryTake(out var handed));
+        Assert.Equal((write.Seq, 3L, 2L), (handed.Seq, handed.Delta, handed.Increments));
         Assert.Equal(1, (await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout)).BatchId); // and the increments acknowledged
+    }
+
+    [Fact]
+    public async Task Should_tell_a_routed_counter_once_for_every_event_it_has_not_taken_from_its_inbox()
+    {
+        var writer = CreateTestProbe(); // the node's journal writer: the test answers the write when it wants
+        var log = StartLog(writer.Ref, CreateTestProbe().Ref);
+        var (counter, ingest) = (CreateTestProbe(), CreateTestProbe());
+
+        await AttachAsync(counter, log, "k");
+        var inbox = new CounterRouteInbox();
+        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0, inbox));
+        await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
+
+        // three events through the route, the counter (a probe) taking nothing: one message, for the first
+        var seqs = new List<long>();
+        for (var batch = 1; batch <= 3; batch++)
+        {
+            ingest.Send(log, new RoutedIncrements(batch, ["k"], [batch], [1]));
+            var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
+            log.Tell(new ShardEventWritten(write.Seq), writer.Ref);
+            Assert.Equal(batch, (await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout)).BatchId); // acknowledged
+            seqs.Add(write.Seq);
+        }
+
+        await counter.ExpectMsgAsync<RoutedInboxFilled>(Timeout);
+        Assert.True(inbox.TryTake(out var taken));
+        Assert.Equal((seqs[^1], 1L + 2 + 3, 3L), (taken.Seq, taken.Delta, taken.Increments));
+        await counter.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        // taken: the next event's delta is told again
+        ingest.Send(log, new RoutedIncrements(4, ["k"], [4], [1]));
+        log.Tell(new ShardEventWritten((await writer.ExpectMsgAsync<WriteShardEvent>(Timeout)).Seq), writer.Ref);
+        await counter.ExpectMsgAsync<RoutedInboxFilled>(Timeout);
     }
 
     [Fact]
@@ -116,7 +153,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
 
         await AttachAsync(counter, log, "k");
         Assert.Contains(log, ledger.Logs); // a flush-all on this node asks it
-        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0));
+        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0, new CounterRouteInbox()));
         await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
         ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
         log.Tell(new ShardEventWritten((await writer.ExpectMsgAsync<WriteShardEvent>(Timeout)).Seq), writer.Ref);
