@@ -144,6 +144,35 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task Should_keep_a_routed_delta_for_the_key_s_next_counter_when_the_route_s_counter_stopped_before_the_write_was_answered()
+    {
+        var writer = CreateTestProbe(); // the node's journal writer: the test answers the write when it wants
+        var region = CreateTestProbe();
+        var log = StartLog(writer.Ref, region.Ref);
+        var (before, next, ingest) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+
+        await AttachAsync(before, log, "k");
+        var inbox = new CounterRouteInbox();
+        before.Send(log, new OfferRoute("k", ingest.Ref, 1, 0, inbox));
+        await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
+        ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
+        var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
+
+        // the route's counter dies with the delta in the write: its inbox is gone with it
+        Watch(before.Ref);
+        Sys.Stop(before.Ref);
+        await ExpectTerminatedAsync(before.Ref, Timeout);
+        await ingest.ExpectMsgAsync<RouteClosed>(Timeout); // the log heard of the stop
+        log.Tell(new ShardEventWritten(write.Seq), writer.Ref);
+        Assert.Equal(1, (await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout)).BatchId); // acknowledged
+
+        // kept for the key, which is woken; its next counter takes the delta when it attaches
+        Assert.Equal(new WakeCounter("k"), await region.ExpectMsgAsync<WakeCounter>(Timeout));
+        Assert.False(inbox.TryTake(out _));
+        Assert.Equal([(write.Seq, 3L)], (await AttachAsync(next, log, "k")).Select(e => (e.Seq, e.Delta)).ToArray());
+    }
+
+    [Fact]
     public async Task Should_list_a_routed_key_as_unstored_once_acknowledged_and_leave_the_node_s_logs_when_it_stops()
     {
         var writer = CreateTestProbe(); // the node's journal writer: the test answers the write when it wants
