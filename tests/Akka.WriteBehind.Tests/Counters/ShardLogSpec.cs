@@ -89,10 +89,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         var log = StartLog(writer.Ref, CreateTestProbe().Ref);
         var (counter, ingest) = (CreateTestProbe(), CreateTestProbe());
 
-        await AttachAsync(counter, log, "k");
-        var inbox = new CounterRouteInbox();
-        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0, inbox));
-        await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
+        var inbox = await OpenRouteAsync(counter, ingest, log, "k");
         ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
         var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
 
@@ -116,10 +113,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         var log = StartLog(writer.Ref, CreateTestProbe().Ref);
         var (counter, ingest) = (CreateTestProbe(), CreateTestProbe());
 
-        await AttachAsync(counter, log, "k");
-        var inbox = new CounterRouteInbox();
-        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0, inbox));
-        await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
+        var inbox = await OpenRouteAsync(counter, ingest, log, "k");
 
         // three events through the route, the counter (a probe) taking nothing: one message, for the first
         var seqs = new List<long>();
@@ -151,10 +145,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         var log = StartLog(writer.Ref, region.Ref);
         var (before, next, ingest) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
 
-        await AttachAsync(before, log, "k");
-        var inbox = new CounterRouteInbox();
-        before.Send(log, new OfferRoute("k", ingest.Ref, 1, 0, inbox));
-        await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
+        var inbox = await OpenRouteAsync(before, ingest, log, "k");
         ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
         var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
 
@@ -180,10 +171,8 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         var log = StartLog(writer.Ref, CreateTestProbe().Ref, ledger);
         var (counter, ingest) = (CreateTestProbe(), CreateTestProbe());
 
-        await AttachAsync(counter, log, "k");
+        await OpenRouteAsync(counter, ingest, log, "k");
         Assert.Contains(log, ledger.Logs); // a flush-all on this node asks it
-        counter.Send(log, new OfferRoute("k", ingest.Ref, 1, 0, new CounterRouteInbox()));
-        await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
         ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
         log.Tell(new ShardEventWritten((await writer.ExpectMsgAsync<WriteShardEvent>(Timeout)).Seq), writer.Ref);
         await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout);
@@ -206,6 +195,16 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         Sys.ActorOf(ShardJournalActor.Props("1", Settings, ledger ?? new CounterLedger("set"), writer, region));
 
     /// <summary><paramref name="counter"/> attaches for <paramref name="key"/> from an empty row; the events the log hands it.</summary>
+    /// <summary>Attaches <paramref name="counter"/> for <paramref name="key"/> and opens its route (number 1) for <paramref name="ingest"/>.</summary>
+    private static async Task<CounterRouteInbox> OpenRouteAsync(TestProbe counter, TestProbe ingest, IActorRef log, string key)
+    {
+        await AttachAsync(counter, log, key);
+        var inbox = new CounterRouteInbox();
+        counter.Send(log, new OfferRoute(key, ingest.Ref, 1, 0, inbox));
+        await ingest.ExpectMsgAsync<RouteOpened>(Timeout);
+        return inbox;
+    }
+
     private static async Task<ImmutableArray<JournaledDelta>> AttachAsync(TestProbe counter, IActorRef log, string key)
     {
         counter.Send(log, new AttachToJournal("1", key, 0));

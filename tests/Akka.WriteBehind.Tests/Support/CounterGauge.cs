@@ -4,15 +4,19 @@ namespace Akka.WriteBehind.Tests.Support;
 
 /// <summary>
 /// The latest value one observable instrument of the counters' metrics reports for one counter set (its
-/// <c>counter_set</c> tag), e.g. <c>akka.write_behind.counters.evictions</c>; -1 before it reported any.
+/// <c>counter_set</c> tag), e.g. <c>akka.write_behind.counters.evictions</c>; -1 before it reported any. With
+/// <c>sum</c>, the total a counter instrument (e.g. <c>akka.write_behind.counters.increments</c>) has added for the set
+/// since this listener started, 0 before any.
 /// </summary>
 internal sealed class CounterGauge : IDisposable
 {
     private readonly MeterListener _listener = new();
     private long _value = -1;
 
-    public CounterGauge(string instrument, string counterSet)
+    public CounterGauge(string instrument, string counterSet, bool sum = false)
     {
+        if (sum)
+            _value = 0;
         _listener.InstrumentPublished = (published, listener) =>
         {
             if (published.Name == instrument)
@@ -22,7 +26,10 @@ internal sealed class CounterGauge : IDisposable
         {
             foreach (var tag in tags)
                 if (tag is { Key: "counter_set" } && Equals(tag.Value, counterSet))
-                    Interlocked.Exchange(ref _value, value);
+                    if (sum)
+                        Interlocked.Add(ref _value, value);
+                    else
+                        Interlocked.Exchange(ref _value, value);
         });
         _listener.Start();
     }
