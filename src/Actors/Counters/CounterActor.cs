@@ -720,13 +720,13 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         // the node's gauges count the key as holding unstored increments from now (the inbox's are counted there)
         if (_ledgerEntry is null)
             _ledger.Dirty(_key, System.Diagnostics.Stopwatch.GetTimestamp(), _sums.UnstoredCount, ref _ledgerEntry, _inbox);
-        if (_write == WriteState.Idle && !Timers.IsTimerActive(FlushTick.Instance))
-            Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, FlushDelay());
+        ArmFlushTimer(unwritten: true);
     }
 
-    private void ArmFlushTimer()
+    /// <param name="unwritten">Whether something waits to be written that <see cref="HasUnwritten"/> does not see (an inbox).</param>
+    private void ArmFlushTimer(bool unwritten = false)
     {
-        if (_write == WriteState.Idle && HasUnwritten() && !Timers.IsTimerActive(FlushTick.Instance))
+        if (_write == WriteState.Idle && (unwritten || HasUnwritten()) && !Timers.IsTimerActive(FlushTick.Instance))
             Timers.StartSingleTimer(FlushTick.Instance, FlushTick.Instance, FlushDelay());
     }
 
