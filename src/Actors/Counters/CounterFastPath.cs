@@ -101,6 +101,9 @@ public sealed class CounterFastPath
     /// </summary>
     internal Action? Wake { get; set; }
 
+    /// <summary>INTERNAL API: an increment asked for a drain that has not started yet (it asks no more until one does).</summary>
+    internal bool WakeRequested => Volatile.Read(ref _wakeRequested) != 0;
+
     /// <summary>
     /// Raised (on the ingest stage's thread; keep it short) for each buffered aggregate its entity refused. The refusal is also
     /// counted in <see cref="RefusedIncrements"/>, in the <c>akka.write_behind.counters.refusals</c> metric and logged as a warning.

@@ -11,7 +11,8 @@ namespace Akka.WriteBehind.Tests.Counters;
 /// <summary>
 /// The ingest stage's aggregate window on virtual time, with a probe for the shard region and no wake-up wired to the fast
 /// path: what the fast path buffers goes to the entity as one aggregate when the window's timer fires, not before; and
-/// while the stage drains for shutdown, an aggregate the entity could not take goes again at the next window.
+/// while the stage drains for shutdown, an aggregate the entity could not take goes again at the next window; a drain woken
+/// by an awaited increment waits while the shard log holds two of its batches unanswered.
 /// </summary>
 public sealed class CounterIngestWindowSpec(ITestOutputHelper output) : VirtualTimeSpecBase("", output)
 {
@@ -61,6 +62,34 @@ public sealed class CounterIngestWindowSpec(ITestOutputHelper output) : VirtualT
 
         ingest.Tell(new CounterEnvelopeTaken(again.Id));
         await ExpectMsgAsync<CounterIngestDrained>(Timeout);
+    }
+
+    [Fact]
+    public async Task Should_defer_a_woken_drain_while_two_routed_batches_are_unanswered_and_drain_at_the_next_answer()
+    {
+        var (ingest, _, fastPath) = await StartAsync();
+        fastPath.Wake = () => ingest.Tell(DrainAggregatesNow.Instance);
+        var log = CreateTestProbe();
+        foreach (var key in new[] { "a", "b", "c" })
+            ingest.Tell(new RouteOpened(key), log.Ref);
+
+        var a = fastPath.IncrementAsync("a", 1);
+        var first = await log.ExpectMsgAsync<RoutedIncrements>(Timeout);
+        Assert.Equal(["a"], first.Keys);
+        _ = fastPath.IncrementAsync("b", 2);
+        Assert.Equal(["b"], (await log.ExpectMsgAsync<RoutedIncrements>(Timeout)).Keys);
+
+        // the log holds two drains' batches: the wake-up waits, and the key sums meanwhile
+        _ = fastPath.IncrementAsync("c", 3);
+        _ = fastPath.IncrementAsync("c", 4);
+        await log.ExpectNoMsgAsync(Quiet);
+        Assert.False(a.IsCompleted);
+
+        ingest.Tell(new RoutedAnswers(first.BatchId, [RoutedOutcome.Accepted]), log.Ref);
+        var third = await log.ExpectMsgAsync<RoutedIncrements>(Timeout);
+        Assert.Equal(["c"], third.Keys);
+        Assert.Equal([7L], third.Deltas);
+        Assert.Equal(new IncrementAccepted("a", 1), await a.WaitAsync(Timeout));
     }
 
     /// <summary>A stage alone; returns once its PreStart ran (its timers count from then).</summary>
