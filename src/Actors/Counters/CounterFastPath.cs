@@ -84,6 +84,9 @@ public sealed class CounterFastPath
     private List<(string Key, Cell Cell)> _taken = new();
     private List<(string Key, Cell Cell)> _takenBefore = new();
     private readonly int _maxKeys;
+    private readonly int _retireEvery;
+    private int _timedDrains;  // since the last retiring drain
+    private int _generation;   // retiring drains so far: a cell records the one it was last taken or answered in
     private int _cellCount;
     private volatile bool _closed;
     private long _drained;
@@ -92,7 +95,20 @@ public sealed class CounterFastPath
 
     private int _wakeRequested;
 
-    internal CounterFastPath(int maxKeys) => _maxKeys = maxKeys;
+    /// <summary>How long a cell stays idle before it is retired, about: the retiring drains are this far apart.</summary>
+    internal static readonly TimeSpan RetireIdleAfter = TimeSpan.FromMilliseconds(100);
+
+    /// <param name="maxKeys">Keys holding a cell at most (<c>ingest.fast-path-max-keys</c>).</param>
+    /// <param name="retireEvery">Every how many timed drains idle cells are retired (<see cref="RetireEveryFor"/>); every one
+    /// while half the cells or more are in use.</param>
+    internal CounterFastPath(int maxKeys, int retireEvery = 1)
+    {
+        _maxKeys = maxKeys;
+        _retireEvery = Math.Max(1, retireEvery);
+    }
+
+    /// <summary>The timed drains in <see cref="RetireIdleAfter"/> at the aggregate window <paramref name="window"/>.</summary>
+    internal static int RetireEveryFor(TimeSpan window) => (int)Math.Max(1, RetireIdleAfter.Ticks / Math.Max(1, window.Ticks));
 
     /// <summary>
     /// INTERNAL API: asks the ingest stage for a drain now. An acknowledged increment (<see cref="IncrementAsync(string, long, string?)"/>) does not
@@ -109,6 +125,9 @@ public sealed class CounterFastPath
     /// counted in <see cref="RefusedIncrements"/>, in the <c>akka.write_behind.counters.refusals</c> metric and logged as a warning.
     /// </summary>
     public event Action<FastIncrementRefusal>? Refused;
+
+    /// <summary>INTERNAL API: keys holding a cell now.</summary>
+    internal int CellCount => Volatile.Read(ref _cellCount);
 
     /// <summary>Buffered increments handed to the ingest stage so far.</summary>
     public long DrainedIncrements => Interlocked.Read(ref _drained);
@@ -313,19 +332,18 @@ public sealed class CounterFastPath
     /// INTERNAL API: the timed drain. Hands on the aggregates of the keys that got increments since they were last taken,
     /// in order, visiting only those keys (a scan of every cell per window cost the durable path a tenth of its CPU). A key
     /// whose previous aggregate is <paramref name="inFlight"/> keeps growing until <see cref="Requeue"/> after its answer;
-    /// once <paramref name="mayStart"/> says no, the remaining keys wait for the next drain. Cells taken at the previous drain
-    /// that stayed idle (and are not in flight) are retired.
+    /// once <paramref name="mayStart"/> says no, the remaining keys wait for the next drain. Every few
+    /// <paramref name="timed"/> drains (the window's timer; see the constructor), the cells that were neither taken nor
+    /// answered since the retiring drain before, and are idle and not in flight, are retired.
     /// </summary>
-    internal void DrainReady(Action<string, Aggregate> take, Func<string, bool> inFlight, Func<bool> mayStart)
+    internal void DrainReady(Action<string, Aggregate> take, Func<string, bool> inFlight, Func<bool> mayStart, bool timed)
     {
         Volatile.Write(ref _wakeRequested, 0); // cleared first: an increment from here on asks for another drain
-        (_takenBefore, _taken) = (_taken, _takenBefore);
-        // a key still in flight is not carried over: its answer (Requeue) makes it a candidate again. Carrying every
-        // in-flight key from drain to drain was a dictionary lookup per key in flight per drain, a tenth of the CPU
-        foreach (var (key, cell) in _takenBefore)
-            if (!inFlight(key))
-                Retire(key, cell);
-        _takenBefore.Clear();
+        if (timed && (++_timedDrains >= _retireEvery || Volatile.Read(ref _cellCount) >= _maxKeys / 2))
+        {
+            _timedDrains = 0;
+            RetireIdle(inFlight);
+        }
 
         var visits = _ready.Count; // keys queued again meanwhile (restored aggregates) wait for the next drain
         List<string>? later = null;
@@ -354,6 +372,23 @@ public sealed class CounterFastPath
                 _ready.Enqueue(key); // still marked queued
     }
 
+    /// <summary>
+    /// Retires the cells taken or answered before the last retiring drain and not since: idle for a whole period. An awaiting
+    /// caller's next increment of a key comes some milliseconds after its answer, and retiring cells idle only at the instant
+    /// of a drain cost a new cell for about every third acknowledged increment.
+    /// </summary>
+    private void RetireIdle(Func<string, bool> inFlight)
+    {
+        // a key still in flight is not carried over: its answer (Requeue) makes it a candidate again. Carrying every
+        // in-flight key from drain to drain was a dictionary lookup per key in flight per drain, a tenth of the CPU
+        foreach (var (key, cell) in _takenBefore)
+            if (!inFlight(key))
+                Retire(key, cell);
+        _takenBefore.Clear();
+        (_takenBefore, _taken) = (_taken, _takenBefore);
+        _generation++;
+    }
+
     /// <summary>INTERNAL API: the aggregate of <paramref name="key"/> in flight was answered: what grew meanwhile goes with the next drain.</summary>
     internal void Requeue(string key)
     {
@@ -368,17 +403,19 @@ public sealed class CounterFastPath
                 MarkReady(key, cell);
                 return;
             }
+
+            cell.Touched = _generation;
         }
 
-        _taken.Add((key, cell)); // idle now: retired at the next drain unless it gets increments meanwhile
+        _taken.Add((key, cell)); // idle now: retired unless it gets increments before the retiring drain after next
     }
 
     private void Retire(string key, Cell cell)
     {
         lock (cell)
         {
-            if (cell.Retired || cell.Queued || cell.Count != 0 || cell.Splits is not null)
-                return;
+            if (cell.Retired || cell.Queued || cell.Count != 0 || cell.Splits is not null || cell.Touched == _generation)
+                return; // busy, or taken again since: it is on the newer list too
             cell.Retired = true;
         }
 
@@ -502,6 +539,7 @@ public sealed class CounterFastPath
             cell.Waiters = null;
             cell.Requests = null;
             cell.Queued = false; // an entry left on the ready queue finds it empty
+            cell.Touched = _generation;
         }
 
         _taken.Add((key, cell));
@@ -617,5 +655,6 @@ public sealed class CounterFastPath
         public List<RequestDelta>? Requests; // increments in Sum sent with a request id
         public bool Retired;
         public bool Queued;             // the key is on the ready queue
+        public int Touched;             // the retiring period it was last taken or answered in
     }
 }

@@ -131,17 +131,17 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             // a woken drain leaves the timed one's cadence alone: rescheduling the timer at every wake-up was work per drain
             case DrainAggregatesNow:
                 if (!RoutedBacklogFull)
-                    DrainAggregates(holdInFlight: true);
+                    DrainAggregates(holdInFlight: true, timed: false);
                 break;
             case RoutedAnswers answers:
                 RoutedAnswered(answers);
                 Release();
                 // the wake-up deferred while the logs held two drains' batches; the fast path asks no more meanwhile
                 if (_fastPath.WakeRequested && !RoutedBacklogFull)
-                    DrainAggregates(holdInFlight: true);
+                    DrainAggregates(holdInFlight: true, timed: false);
                 break;
             case DrainAggregatesTick:
-                DrainAggregates(holdInFlight: true);
+                DrainAggregates(holdInFlight: true, timed: true);
                 ArmDrainTick();
                 break;
             default:
@@ -169,7 +169,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             case DrainAggregatesNow:
                 break; // the ticks drain everything now
             case DrainAggregatesTick:
-                DrainAggregates(holdInFlight: false);
+                DrainAggregates(holdInFlight: false, timed: true);
                 ArmDrainTick();
                 Release();
                 break;
@@ -442,7 +442,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         // draining stage routes nothing more)
         _fastPath.Close();
         _routes.Clear();
-        DrainAggregates(holdInFlight: false);
+        DrainAggregates(holdInFlight: false, timed: true);
         ArmDrainTick(); // a drain restarts the window (the ticks go on while the stage drains)
         if (_outstanding.Count > 0 || _queued > 0)
             _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued on {3} keys", _outstanding.Count,
@@ -531,16 +531,17 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// whose previous aggregate is not answered yet keeps its aggregate for a later drain: at most one fast-path message per key
     /// is in flight, and while the entities lag the aggregates grow instead of the messages (fewer, larger messages under load).
     /// Beyond the node's live-entity headroom (<see cref="CounterLiveEntities.Headroom"/>) keys keep their aggregates too.
-    /// Reads and other commands for a key still drain it at once (read-your-writes), and so does the shutdown drain.
+    /// Reads and other commands for a key still drain it at once (read-your-writes), and so does the shutdown drain. Only
+    /// <paramref name="timed"/> drains retire idle cells.
     /// </summary>
-    private void DrainAggregates(bool holdInFlight)
+    private void DrainAggregates(bool holdInFlight, bool timed)
     {
         _fastRestored = false;
         // aggregates sent and not answered yet may each be starting an entity: they count against the headroom too
         _headroom = _live.Headroom - _fastAwaiting.Count;
         if (holdInFlight)
         {
-            _fastPath.DrainReady(_routeAggregate, _aggregateInFlight, _mayStart);
+            _fastPath.DrainReady(_routeAggregate, _aggregateInFlight, _mayStart, timed);
             SendRouted();
         }
         else

@@ -212,7 +212,7 @@ public static class WriteBehindCounters
         var queueLedger = new QueueLedger(settings.TypeName, settings.Ingest.MaxActiveKeys);
         InflightMetrics.Register(queueLedger);
         system.RegisterOnTermination(() => InflightMetrics.Unregister(queueLedger));
-        var fastPath = new CounterFastPath(settings.Ingest.FastPathMaxKeys);
+        var fastPath = new CounterFastPath(settings.Ingest.FastPathMaxKeys, CounterFastPath.RetireEveryFor(settings.Ingest.AggregateWindow));
         var ingest = system.ActorOf(CounterIngestActor.Props(region, settings, ledger, queueLedger, fastPath), $"{settings.TypeName}-ingest");
         fastPath.Wake = () => ingest.Tell(DrainAggregatesNow.Instance, ActorRefs.NoSender);
 

@@ -2,14 +2,14 @@ using Akka.WriteBehind.Counters;
 
 namespace Akka.WriteBehind.Tests.Counters;
 
-/// <summary>The fast path's timed drain, without an actor: it visits the keys that got increments, holds back keys in flight
-/// until their answer, and retires cells that stayed idle.</summary>
+/// <summary>The fast path's drains, without an actor: they visit the keys that got increments, hold back keys in flight
+/// until their answer, and the timed ones retire cells that stayed idle for a whole period.</summary>
 public sealed class CounterFastPathReadySpec
 {
-    private static List<(string Key, long Sum)> Drain(CounterFastPath path, Func<string, bool>? inFlight = null, bool mayStart = true)
+    private static List<(string Key, long Sum)> Drain(CounterFastPath path, Func<string, bool>? inFlight = null, bool mayStart = true, bool timed = true)
     {
         var taken = new List<(string, long)>();
-        path.DrainReady((key, aggregate) => taken.Add((key, aggregate.Sum)), inFlight ?? (_ => false), () => mayStart);
+        path.DrainReady((key, aggregate) => taken.Add((key, aggregate.Sum)), inFlight ?? (_ => false), () => mayStart, timed);
         return taken;
     }
 
@@ -50,23 +50,75 @@ public sealed class CounterFastPathReadySpec
     }
 
     [Fact]
-    public void Should_retire_a_cell_that_stayed_idle_unless_its_aggregate_is_in_flight()
+    public void Should_retire_a_cell_that_stayed_idle_for_a_whole_period_unless_its_aggregate_is_in_flight()
     {
         var path = new CounterFastPath(2);
         path.Increment("a", 1);
         path.Increment("b", 1);
-        Assert.Equal(FastIncrementStatus.Saturated, path.Increment("c", 1)); // two cells at most
         Assert.Equal(2, Drain(path).Count);
+        Assert.Equal(FastIncrementStatus.Saturated, path.Increment("c", 1)); // two cells at most
 
         var inFlight = new HashSet<string> { "a" };
-        Drain(path, inFlight.Contains); // b idle since it was taken: retired; a still in flight: kept
+        Drain(path, inFlight.Contains); // the period they were taken in ends: nothing retired yet
+        Assert.Equal(FastIncrementStatus.Saturated, path.Increment("c", 1));
+        Drain(path, inFlight.Contains); // b idle a whole period: retired; a still in flight: kept
         Assert.Equal(FastIncrementStatus.Buffered, path.Increment("c", 1));
         Assert.Equal(FastIncrementStatus.Saturated, path.Increment("d", 1));
 
         inFlight.Clear();
         path.Requeue("a"); // its answer came, and nothing grew meanwhile
-        Assert.Equal([("c", 1L)], Drain(path, inFlight.Contains)); // and a is retired now
+        Assert.Equal([("c", 1L)], Drain(path));
+        Assert.Equal(FastIncrementStatus.Saturated, path.Increment("d", 1)); // a was answered in the period just ended
+        Drain(path); // and stayed idle through the next one
         Assert.Equal(FastIncrementStatus.Buffered, path.Increment("d", 1));
+    }
+
+    [Fact]
+    public void Should_keep_a_cell_taken_again_in_the_period_before_the_retiring_drain()
+    {
+        var path = new CounterFastPath(10);
+        path.Increment("k", 1);
+        Drain(path);
+        Drain(path);
+        path.Increment("k", 2);
+        Assert.Equal([("k", 2L)], Drain(path, timed: false)); // taken again, by a woken drain
+        Drain(path); // k was taken two periods ago, but also in the one ending now: kept
+        Assert.Equal(1, path.CellCount);
+        Drain(path); // idle through a whole period since
+        Assert.Equal(0, path.CellCount);
+    }
+
+    [Fact]
+    public void Should_retire_only_at_timed_drains_and_every_few_of_them_while_under_half_full()
+    {
+        var path = new CounterFastPath(10, retireEvery: 3);
+        path.Increment("k", 1);
+        Drain(path);
+        for (var i = 0; i < 10; i++)
+            Drain(path, timed: false); // woken drains never retire
+        Drain(path);
+        Drain(path); // the third timed drain: the first retiring one, k was taken before it
+        Assert.Equal(1, path.CellCount);
+        Drain(path);
+        Drain(path);
+        Assert.Equal(1, path.CellCount);
+        Drain(path); // the second retiring drain: k idle since before the first
+        Assert.Equal(0, path.CellCount);
+
+        // half full: every timed drain retires
+        for (var i = 0; i < 5; i++)
+            path.Increment($"h{i}", 1);
+        Drain(path);
+        Drain(path);
+        Drain(path);
+        Assert.Equal(0, path.CellCount);
+    }
+
+    [Fact]
+    public void Should_retire_every_100_ms_of_timed_drains()
+    {
+        Assert.Equal(20, CounterFastPath.RetireEveryFor(TimeSpan.FromMilliseconds(5)));
+        Assert.Equal(1, CounterFastPath.RetireEveryFor(TimeSpan.FromMilliseconds(250)));
     }
 
     [Fact]
@@ -80,11 +132,12 @@ public sealed class CounterFastPathReadySpec
         var lookups = 0;
         for (var drain = 0; drain < 10; drain++)
             Drain(path, _ => ++lookups > 0); // every key still in flight
-        Assert.Equal(1_000, lookups); // once each, at the first drain after they were taken; not once per drain
+        Assert.Equal(1_000, lookups); // once each, at the first retiring drain after they were taken; not once per drain
 
         for (var i = 0; i < 1_000; i++)
             path.Requeue($"k{i}"); // answered, idle
         Assert.Equal(FastIncrementStatus.Saturated, path.Increment("fresh", 1)); // a thousand cells at most
+        Drain(path);
         Drain(path);
         Assert.Equal(FastIncrementStatus.Buffered, path.Increment("fresh", 1)); // the idle ones were retired
     }
@@ -105,7 +158,7 @@ public sealed class CounterFastPathReadySpec
         Assert.Equal(perCaller * tasks.Length, GC.GetAllocatedBytesForCurrentThread() - before); // no list growing per key
 
         var drained = new List<CounterFastPath.Aggregate>();
-        path.DrainReady((_, aggregate) => drained.Add(aggregate), _ => false, () => true);
+        path.DrainReady((_, aggregate) => drained.Add(aggregate), _ => false, () => true, timed: true);
         var aggregate = Assert.Single(drained);
         Assert.Equal(101, aggregate.WaiterCount());
         path.Delivered("k", aggregate);
@@ -120,7 +173,7 @@ public sealed class CounterFastPathReadySpec
         var one = path.IncrementAsync("k", 1);
         var other = path.IncrementAsync("k", 2);
         var drained = new List<CounterFastPath.Aggregate>();
-        path.DrainReady((_, aggregate) => drained.Add(aggregate), _ => false, () => true);
+        path.DrainReady((_, aggregate) => drained.Add(aggregate), _ => false, () => true, timed: true);
 
         var answer = new IncrementAccepted("k", 1);
         path.Delivered("k", Assert.Single(drained), answer);
