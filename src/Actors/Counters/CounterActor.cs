@@ -478,7 +478,15 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (magnitude > ShardLogRoutes.Limit / 2)
             return;
         _routeIngest = _routeCandidate;
-        _journal.Tell(new OfferRoute(_key, _routeIngest, ++_routeId, (long)magnitude, _inbox ??= new CounterRouteInbox()));
+        if (_inbox is null)
+        {
+            _inbox = new CounterRouteInbox();
+            // increments not stored yet: the ledger counts the inbox from now on, not only from this entity's next update
+            if (_ledgerEntry is not null)
+                UpdateLedger();
+        }
+
+        _journal.Tell(new OfferRoute(_key, _routeIngest, ++_routeId, (long)magnitude, _inbox));
     }
 
     private static Int128 Magnitude(long value) => value < 0 ? -(Int128)value : value;

@@ -142,6 +142,19 @@ public sealed class CounterRouteMetricsSpec : CounterSpecBase
         Assert.Equal(sent + 20, _incrementsMetric.Read());
     }
 
+    [Fact]
+    public async Task Should_count_the_inbox_in_the_gauges_when_the_key_held_unstored_increments_before_its_first_route()
+    {
+        var ledger = Counters.Ledger!;
+        var sent = await IncrementUntilRoutedAsync("first-route"); // none stored: the first ones were the entity's own
+        for (var i = 0; i < 20; i++)
+            Assert.IsType<IncrementAccepted>(await Counters.IncrementAsync("first-route", 1));
+
+        await AwaitAssertAsync(() => Assert.Equal((1L, sent + 20), (ledger.PendingKeys, ledger.PendingIncrements)), AwaitTimeout);
+        Assert.Equal(new CounterFlushed("first-route", sent + 20), await AskAsync(new FlushCounter("first-route")));
+        Assert.Equal((0L, 0L), (ledger.PendingKeys, ledger.PendingIncrements));
+    }
+
     public override async Task DisposeAsync()
     {
         _incrementsMetric.Dispose();
