@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Akka.WriteBehind.Counters;
 
 /// <summary>
@@ -30,8 +32,11 @@ internal sealed class ShardLogTrims
     public bool HasUnstored(string key) => _unstored.ContainsKey(key);
 
     /// <summary>Event <paramref name="seq"/> (confirmed persisted, or replayed) holds a delta of <paramref name="key"/>.</summary>
-    public void Unstored(string key, long seq) =>
-        _unstored[key] = _unstored.TryGetValue(key, out var range) ? (range.First, seq) : (seq, seq);
+    public void Unstored(string key, long seq)
+    {
+        ref var range = ref CollectionsMarshal.GetValueRefOrAddDefault(_unstored, key, out var exists);
+        range = exists ? (range.First, seq) : (seq, seq);
+    }
 
     /// <summary>The row of <paramref name="key"/> holds every delta up to event <paramref name="upToSeq"/>.</summary>
     public void Stored(string key, long upToSeq)
