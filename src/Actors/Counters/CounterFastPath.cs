@@ -153,8 +153,9 @@ public sealed class CounterFastPath
     /// set's durability (journal: persisted in its shard's log; memory: taken by its entity), or with
     /// <see cref="CounterRejected"/> and the reason as an <see cref="ErrorCode"/> (invalid key, saturated, overflow, shutting
     /// down, store failure). Aggregated like <see cref="Increment"/>: no actor message per increment. It does not wait for
-    /// <c>ingest.aggregate-window</c>: the ingest stage drains at once (while the shard logs hold two of its drains
-    /// unanswered, at their next answer), and a key whose previous aggregate is still on its way keeps summing meanwhile.
+    /// <c>ingest.aggregate-window</c>: the ingest stage drains at once (while a batch of its routed aggregates waits at its
+    /// shard log for an event, once the log writes it), and a key whose previous aggregate is still on its way keeps summing
+    /// meanwhile.
     /// Thread-safe; continuations run asynchronously, never on the ingest stage's thread.
     /// </summary>
     /// <param name="key">The counter's key.</param>

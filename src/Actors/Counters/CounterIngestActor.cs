@@ -73,6 +73,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     private readonly HashSet<IActorRef> _routeLogs = new();                     // watched
     private readonly Dictionary<IActorRef, RoutedBatch> _batching = new();     // the current drain's, per log
     private readonly Dictionary<long, RoutedBatch> _routedOut = new();         // sent, not answered
+    private int _routedWaiting;                                                 // of those, not in an event being written yet
     private readonly HashSet<string> _routedKeys = new(StringComparer.Ordinal); // keys with a routed aggregate on its way
     // commands for those keys wait here until it is answered: their entity then holds the routed delta (read-your-writes)
     private readonly Dictionary<string, List<QueuedCounterCommand>> _held = new(StringComparer.Ordinal);
@@ -133,12 +134,14 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 if (!RoutedBacklogFull)
                     DrainAggregates(holdInFlight: true, timed: false);
                 break;
+            case RoutedPersisting persisting:
+                RoutedBatchPersisting(persisting.BatchId);
+                DrainIfDeferred();
+                break;
             case RoutedAnswers answers:
                 RoutedAnswered(answers);
                 Release();
-                // the wake-up deferred while the logs held two drains' batches; the fast path asks no more meanwhile
-                if (_fastPath.WakeRequested && !RoutedBacklogFull)
-                    DrainAggregates(holdInFlight: true, timed: false);
+                DrainIfDeferred(); // a batch answered without an event never said it was persisting
                 break;
             case DrainAggregatesTick:
                 DrainAggregates(holdInFlight: true, timed: true);
@@ -205,6 +208,9 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                     AggregateRejected(refusal);
                 if (_outstanding.Remove(answered.Id))
                     Release();
+                break;
+            case RoutedPersisting persisting:
+                RoutedBatchPersisting(persisting.BatchId);
                 break;
             case RoutedAnswers answers:
                 RoutedAnswered(answers);
@@ -318,6 +324,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         {
             var id = ++_nextBatchId;
             _routedOut[id] = batch;
+            _routedWaiting++;
             log.Tell(new RoutedIncrements(id, batch.Keys.ToArray(), batch.Deltas.ToArray(), batch.Increments.ToArray()));
         }
 
@@ -328,6 +335,8 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     {
         if (!_routedOut.Remove(answers.BatchId, out var batch))
             return;
+        if (!batch.Persisting)
+            _routedWaiting--; // answered without an event: nothing of it was taken
         long routed = 0;
         for (var i = 0; i < batch.Keys.Count; i++)
         {
@@ -362,6 +371,23 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             CounterMetrics.Increments.Add(routed, _tag);
     }
 
+    /// <summary>Drains now if an increment asked for a drain while the logs still held a batch (the fast path asks no more meanwhile).</summary>
+    private void DrainIfDeferred()
+    {
+        if (_fastPath.WakeRequested && !RoutedBacklogFull)
+            DrainAggregates(holdInFlight: true, timed: false);
+    }
+
+    /// <summary>The log writes batch <paramref name="batchId"/> in its current event: it no longer holds back a drain.</summary>
+    private void RoutedBatchPersisting(long batchId)
+    {
+        if (_routedOut.TryGetValue(batchId, out var batch) && !batch.Persisting)
+        {
+            batch.Persisting = true;
+            _routedWaiting--;
+        }
+    }
+
     /// <summary>A routed aggregate the log did not take goes to its entity, still the key's one aggregate in flight.</summary>
     private void Readmit(string key)
     {
@@ -388,6 +414,8 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         foreach (var (id, batch) in _routedOut.Where(b => b.Value.Log.Equals(log)).ToList())
         {
             _routedOut.Remove(id);
+            if (!batch.Persisting)
+                _routedWaiting--;
             foreach (var key in batch.Keys)
             {
                 AggregateRejected(new CounterRejected(key, ErrorCode.StoreFailure, "journal write failed or the shard log stopped"));
@@ -549,11 +577,12 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// Whether two drains' routed batches are unanswered: a woken drain then waits for an answer. A log takes what arrives
-    /// while it persists into its next event anyway, so one batch waiting behind the persist keeps the log busy, and a drain
-    /// per wake-up was a batch and an answer for every two or three increments under load. The timed drains go on as before.
+    /// Whether batches sent to the logs still wait for their events (one per log the stage routes to, counted together): a
+    /// woken drain then waits until a log starts writing one (<see cref="RoutedPersisting"/>). A log takes whatever arrives
+    /// while it writes into its next event, so a drain at that moment loses an increment no event, and a drain per wake-up
+    /// was a batch and an answer for every two or three increments under load. The timed drains go on as before.
     /// </summary>
-    private bool RoutedBacklogFull => _routedOut.Count >= 2 * Math.Max(1, _routeLogs.Count);
+    private bool RoutedBacklogFull => _routedWaiting >= Math.Max(1, _routeLogs.Count);
 
     /// <summary>Single-shot, re-armed after each timed drain: a busy stage drains less often and the aggregates grow instead.</summary>
     private void ArmDrainTick() =>
@@ -635,6 +664,9 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         public List<long> Deltas { get; } = new();
 
         public List<long> Increments { get; } = new();
+
+        /// <summary>The log said the batch is in the event it is writing.</summary>
+        public bool Persisting { get; set; }
     }
 
     private sealed class DrainAggregatesTick

@@ -649,6 +649,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         _spare = null;
         _persisting = batch;
         (_persistingAnswers, _groupAnswers) = (_groupAnswers, _persistingAnswers);
+        // the ingest stages hold their next drain while a batch of theirs waits for an event: this one has it now
+        foreach (var answer in _persistingAnswers)
+            answer.Ingest.Tell(new RoutedPersisting(answer.BatchId));
         _ledger.PersistsInFlightChanged(1);
         var deltas = new KeyDelta[batch.Count]; // the event's own array, exactly its size (it lives on in the journal's write)
         for (var i = 0; i < deltas.Length; i++)

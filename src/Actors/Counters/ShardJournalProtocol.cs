@@ -286,6 +286,12 @@ internal sealed record RouteClosed(string Key) : INoSerializationVerificationNee
 /// </summary>
 internal sealed record RoutedIncrements(long BatchId, string[] Keys, long[] Deltas, long[] Increments) : INoSerializationVerificationNeeded;
 
+/// <summary>
+/// INTERNAL API: shard log → ingest stage: the aggregates of <see cref="RoutedIncrements"/> <see cref="BatchId"/> are in the
+/// event the log is writing now; what the stage sends from here on goes into the event after it.
+/// </summary>
+internal sealed record RoutedPersisting(long BatchId) : INoSerializationVerificationNeeded;
+
 /// <summary>INTERNAL API: shard log → ingest stage: the outcome of each aggregate of <see cref="RoutedIncrements"/> <see cref="BatchId"/>.</summary>
 internal sealed record RoutedAnswers(long BatchId, RoutedOutcome[] Outcomes) : INoSerializationVerificationNeeded;
 

@@ -92,6 +92,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         var inbox = await OpenRouteAsync(counter, ingest, log, "k");
         ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
         var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
+        Assert.Equal(new RoutedPersisting(1), await ingest.ExpectMsgAsync<RoutedPersisting>(Timeout)); // in this write
 
         // the counter closes its route (it is about to stop) while a delta taken through it is in the write
         counter.Send(log, new CloseRoute("k", 1));
@@ -121,6 +122,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         {
             ingest.Send(log, new RoutedIncrements(batch, ["k"], [batch], [1]));
             var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
+            await ingest.ExpectMsgAsync<RoutedPersisting>(Timeout);
             log.Tell(new ShardEventWritten(write.Seq), writer.Ref);
             Assert.Equal(batch, (await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout)).BatchId); // acknowledged
             seqs.Add(write.Seq);
@@ -148,6 +150,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         var inbox = await OpenRouteAsync(before, ingest, log, "k");
         ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
         var write = await writer.ExpectMsgAsync<WriteShardEvent>(Timeout);
+        await ingest.ExpectMsgAsync<RoutedPersisting>(Timeout);
 
         // the route's counter dies with the delta in the write: its inbox is gone with it
         Watch(before.Ref);
@@ -175,6 +178,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Contains(log, ledger.Logs); // a flush-all on this node asks it
         ingest.Send(log, new RoutedIncrements(1, ["k"], [3], [2]));
         log.Tell(new ShardEventWritten((await writer.ExpectMsgAsync<WriteShardEvent>(Timeout)).Seq), writer.Ref);
+        await ingest.ExpectMsgAsync<RoutedPersisting>(Timeout);
         await ingest.ExpectMsgAsync<RoutedAnswers>(Timeout);
 
         // acknowledged, and the counter (a probe) never takes the delta: only the log knows the key is unstored
@@ -194,7 +198,6 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
     private IActorRef StartLog(IActorRef writer, IActorRef region, CounterLedger? ledger = null) =>
         Sys.ActorOf(ShardJournalActor.Props("1", Settings, ledger ?? new CounterLedger("set"), writer, region));
 
-    /// <summary><paramref name="counter"/> attaches for <paramref name="key"/> from an empty row; the events the log hands it.</summary>
     /// <summary>Attaches <paramref name="counter"/> for <paramref name="key"/> and opens its route (number 1) for <paramref name="ingest"/>.</summary>
     private static async Task<CounterRouteInbox> OpenRouteAsync(TestProbe counter, TestProbe ingest, IActorRef log, string key)
     {
@@ -205,6 +208,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         return inbox;
     }
 
+    /// <summary><paramref name="counter"/> attaches for <paramref name="key"/> from an empty row; the events the log hands it.</summary>
     private static async Task<ImmutableArray<JournaledDelta>> AttachAsync(TestProbe counter, IActorRef log, string key)
     {
         counter.Send(log, new AttachToJournal("1", key, 0));
