@@ -155,8 +155,7 @@ public sealed class CounterFastPath
     /// down, store failure). Aggregated like <see cref="Increment"/>: no actor message per increment. It does not wait for
     /// <c>ingest.aggregate-window</c>: the ingest stage drains at once (while a batch of its routed aggregates waits at its
     /// shard log for an event, once the log writes it), and a key whose previous aggregate is still on its way keeps summing
-    /// meanwhile.
-    /// Thread-safe; continuations run asynchronously, never on the ingest stage's thread.
+    /// meanwhile. Thread-safe; continuations run asynchronously, never on the ingest stage's thread.
     /// </summary>
     /// <param name="key">The counter's key.</param>
     /// <param name="delta">Any 64-bit value, negative included.</param>
