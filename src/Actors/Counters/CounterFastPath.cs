@@ -80,7 +80,8 @@ public sealed class CounterFastPath
     private readonly ConcurrentDictionary<string, Cell> _cells = new(StringComparer.Ordinal);
     // keys whose cell got increments since it was last taken: a timed drain visits these, not every cell
     private readonly ConcurrentQueue<string> _ready = new();
-    // cells taken by the ingest stage since its last timed drain: retired at the next one if still idle
+    // cells taken or answered since the last retiring drain, and in the period before it: a retiring drain retires those of
+    // the earlier period that stayed idle since
     private List<(string Key, Cell Cell)> _taken = new();
     private List<(string Key, Cell Cell)> _takenBefore = new();
     private readonly int _maxKeys;

@@ -131,8 +131,8 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 break;
             // a woken drain leaves the timed one's cadence alone: rescheduling the timer at every wake-up was work per drain
             case DrainAggregatesNow:
-                if (!RoutedBacklogFull)
-                    DrainAggregates(holdInFlight: true, timed: false);
+                if (!RoutedBatchesWaiting)
+                    DrainAggregates(AggregateDrain.Woken);
                 break;
             case RoutedPersisting persisting:
                 RoutedBatchPersisting(persisting.BatchId);
@@ -144,7 +144,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 DrainIfDeferred(); // a batch answered without an event never said it was persisting
                 break;
             case DrainAggregatesTick:
-                DrainAggregates(holdInFlight: true, timed: true);
+                DrainAggregates(AggregateDrain.Timed);
                 ArmDrainTick();
                 break;
             default:
@@ -172,7 +172,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             case DrainAggregatesNow:
                 break; // the ticks drain everything now
             case DrainAggregatesTick:
-                DrainAggregates(holdInFlight: false, timed: true);
+                DrainAggregates(AggregateDrain.Everything);
                 ArmDrainTick();
                 Release();
                 break;
@@ -374,8 +374,8 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// <summary>Drains now if an increment asked for a drain while the logs still held a batch (the fast path asks no more meanwhile).</summary>
     private void DrainIfDeferred()
     {
-        if (_fastPath.WakeRequested && !RoutedBacklogFull)
-            DrainAggregates(holdInFlight: true, timed: false);
+        if (_fastPath.WakeRequested && !RoutedBatchesWaiting)
+            DrainAggregates(AggregateDrain.Woken);
     }
 
     /// <summary>The log writes batch <paramref name="batchId"/> in its current event: it no longer holds back a drain.</summary>
@@ -470,7 +470,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         // draining stage routes nothing more)
         _fastPath.Close();
         _routes.Clear();
-        DrainAggregates(holdInFlight: false, timed: true);
+        DrainAggregates(AggregateDrain.Everything);
         ArmDrainTick(); // a drain restarts the window (the ticks go on while the stage drains)
         if (_outstanding.Count > 0 || _queued > 0)
             _log.Info("Draining counter ingest: {0} in flight (e.g. {1}), {2} queued on {3} keys", _outstanding.Count,
@@ -555,34 +555,36 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// Hands the buffered aggregates to the flow-controlled path. With <paramref name="holdInFlight"/> (the timed drains), a key
-    /// whose previous aggregate is not answered yet keeps its aggregate for a later drain: at most one fast-path message per key
-    /// is in flight, and while the entities lag the aggregates grow instead of the messages (fewer, larger messages under load).
-    /// Beyond the node's live-entity headroom (<see cref="CounterLiveEntities.Headroom"/>) keys keep their aggregates too.
-    /// Reads and other commands for a key still drain it at once (read-your-writes), and so does the shutdown drain. Only
-    /// <paramref name="timed"/> drains retire idle cells.
+    /// Hands the buffered aggregates to the flow-controlled path. In a woken or timed drain a key whose previous aggregate is
+    /// not answered yet keeps its aggregate for a later drain: at most one fast-path message per key is in flight, and while
+    /// the entities lag the aggregates grow instead of the messages (fewer, larger messages under load). Beyond the node's
+    /// live-entity headroom (<see cref="CounterLiveEntities.Headroom"/>) keys keep their aggregates too. Reads and other
+    /// commands for a key still drain it at once (read-your-writes), and so does the shutdown drain
+    /// (<see cref="AggregateDrain.Everything"/>). Only timed drains retire idle cells.
     /// </summary>
-    private void DrainAggregates(bool holdInFlight, bool timed)
+    private void DrainAggregates(AggregateDrain drain)
     {
         _fastRestored = false;
         // aggregates sent and not answered yet may each be starting an entity: they count against the headroom too
         _headroom = _live.Headroom - _fastAwaiting.Count;
-        if (holdInFlight)
+        if (drain == AggregateDrain.Everything)
         {
-            _fastPath.DrainReady(_routeAggregate, _aggregateInFlight, _mayStart, timed);
-            SendRouted();
-        }
-        else
             _fastPath.DrainAll(_admitAggregate);
+            return;
+        }
+
+        _fastPath.DrainReady(_routeAggregate, _aggregateInFlight, _mayStart, timed: drain == AggregateDrain.Timed);
+        SendRouted();
     }
 
     /// <summary>
     /// Whether batches sent to the logs still wait for their events (one per log the stage routes to, counted together): a
-    /// woken drain then waits until a log starts writing one (<see cref="RoutedPersisting"/>). A log takes whatever arrives
-    /// while it writes into its next event, so a drain at that moment loses an increment no event, and a drain per wake-up
-    /// was a batch and an answer for every two or three increments under load. The timed drains go on as before.
+    /// woken drain then waits until a log starts writing one (<see cref="RoutedPersisting"/>). A log puts whatever arrives
+    /// while it writes into its next event, so waiting until then delays no increment beyond the event it would have joined,
+    /// and a drain per wake-up was a batch and an answer for every two or three increments under load. The timed drains go
+    /// on as before.
     /// </summary>
-    private bool RoutedBacklogFull => _routedWaiting >= Math.Max(1, _routeLogs.Count);
+    private bool RoutedBatchesWaiting => _routedWaiting >= Math.Max(1, _routeLogs.Count);
 
     /// <summary>Single-shot, re-armed after each timed drain: a busy stage drains less often and the aggregates grow instead.</summary>
     private void ArmDrainTick() =>
@@ -667,6 +669,19 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
 
         /// <summary>The log said the batch is in the event it is writing.</summary>
         public bool Persisting { get; set; }
+    }
+
+    /// <summary>What a drain of the fast path is for.</summary>
+    private enum AggregateDrain
+    {
+        /// <summary>An awaited increment asked for it.</summary>
+        Woken,
+
+        /// <summary>The aggregate window's timer: also retires idle cells.</summary>
+        Timed,
+
+        /// <summary>The shutdown drain: every aggregate, nothing held back, nothing routed.</summary>
+        Everything,
     }
 
     private sealed class DrainAggregatesTick
