@@ -596,7 +596,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         if (!_fastAwaiting.TryTake(key, out var aggregate, out var wasLast))
             return null;
         if (wasLast)
-            _fastPath.Requeue(key); // what grew while it was in flight goes with the next drain
+            _fastPath.Requeue(key, aggregate.Source); // what grew while it was in flight goes with the next drain
         return aggregate;
     }
 

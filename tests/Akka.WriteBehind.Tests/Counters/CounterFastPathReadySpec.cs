@@ -180,4 +180,40 @@ public sealed class CounterFastPathReadySpec
         Assert.Same(answer, await one); // no answer of its own
         Assert.Equal(new IncrementAccepted("k", 2), await other);
     }
+
+    [Fact]
+    public async Task Should_hand_a_keys_callers_the_same_answer_while_their_delta_repeats()
+    {
+        var path = new CounterFastPath(10);
+        async Task<ICounterReply> Answered(long delta)
+        {
+            var task = path.IncrementAsync("k", delta);
+            var drained = new List<CounterFastPath.Aggregate>();
+            path.DrainReady((_, aggregate) => drained.Add(aggregate), _ => false, () => true, timed: false);
+            path.Delivered("k", Assert.Single(drained));
+            return await task;
+        }
+
+        var first = await Answered(1);
+        Assert.Same(first, await Answered(1)); // the next aggregate of the key: no answer made per caller
+        Assert.Equal(new IncrementAccepted("k", 5), await Answered(5)); // another delta gets its own
+        Assert.Equal(new IncrementAccepted("k", 1), await Answered(1));
+    }
+
+    [Fact]
+    public void Should_requeue_the_keys_new_cell_when_the_answered_aggregates_cell_was_retired()
+    {
+        var path = new CounterFastPath(10);
+        _ = path.IncrementAsync("k", 1);
+        var taken = new List<CounterFastPath.Aggregate>();
+        path.DrainReady((_, aggregate) => taken.Add(aggregate), _ => false, () => true, timed: false);
+        var inFlight = Assert.Single(taken);
+        path.DrainAll((_, _) => { }); // finds the cell empty and retires it while its aggregate is still in flight
+        Assert.Equal(FastIncrementStatus.Buffered, path.Increment("k", 2)); // a new cell for the key
+        Assert.Empty(Drain(path, inFlight: _ => true)); // waits for the answer
+
+        path.Requeue("k", inFlight.Source);
+
+        Assert.Equal(2, Assert.Single(Drain(path)).Sum);
+    }
 }
