@@ -71,7 +71,9 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     private readonly Action<string, CounterFastPath.Aggregate> _routeAggregate;
     private readonly Dictionary<string, IActorRef> _routes = new(StringComparer.Ordinal);
     private readonly HashSet<IActorRef> _routeLogs = new();                     // watched
-    private readonly Dictionary<IActorRef, RoutedBatch> _batching = new();     // the current drain's, per log
+    // the current drain's, per log: kept from drain to drain, so that their lists grow once, not per batch
+    private readonly Dictionary<IActorRef, BatchBuilder> _batching = new();
+    private bool _batchingAny;
     private readonly Dictionary<long, RoutedBatch> _routedOut = new();         // sent, not answered
     private int _routedWaiting;                                                 // of those, not in an event being written yet
     private readonly HashSet<string> _routedKeys = new(StringComparer.Ordinal); // keys with a routed aggregate on its way
@@ -307,10 +309,11 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         }
 
         if (!_batching.TryGetValue(log, out var batch))
-            _batching[log] = batch = new RoutedBatch(log);
+            _batching[log] = batch = new BatchBuilder();
         batch.Keys.Add(key);
         batch.Deltas.Add(aggregate.Sum);
         batch.Increments.Add(aggregate.Count);
+        _batchingAny = true;
         _fastAwaiting.Add(key, aggregate);
         _routedKeys.Add(key);
     }
@@ -318,17 +321,20 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// <summary>Sends each log the batch of this drain.</summary>
     private void SendRouted()
     {
-        if (_batching.Count == 0)
+        if (!_batchingAny)
             return;
-        foreach (var (log, batch) in _batching)
+        _batchingAny = false;
+        foreach (var (log, builder) in _batching)
         {
+            if (builder.Keys.Count == 0)
+                continue;
             var id = ++_nextBatchId;
-            _routedOut[id] = batch;
+            var keys = builder.Keys.ToArray();
+            _routedOut[id] = new RoutedBatch(log, keys);
             _routedWaiting++;
-            log.Tell(new RoutedIncrements(id, batch.Keys.ToArray(), batch.Deltas.ToArray(), batch.Increments.ToArray()));
+            log.Tell(new RoutedIncrements(id, keys, builder.Deltas.ToArray(), builder.Increments.ToArray()));
+            builder.Clear();
         }
-
-        _batching.Clear();
     }
 
     private void RoutedAnswered(RoutedAnswers answers)
@@ -338,7 +344,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         if (!batch.Persisting)
             _routedWaiting--; // answered without an event: nothing of it was taken
         long routed = 0;
-        for (var i = 0; i < batch.Keys.Count; i++)
+        for (var i = 0; i < batch.Keys.Length; i++)
         {
             var key = batch.Keys[i];
             var outcome = answers.Outcomes[i];
@@ -411,6 +417,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     {
         foreach (var key in _routes.Where(r => r.Value.Equals(log)).Select(r => r.Key).ToList())
             _routes.Remove(key);
+        _batching.Remove(log);
         foreach (var (id, batch) in _routedOut.Where(b => b.Value.Log.Equals(log)).ToList())
         {
             _routedOut.Remove(id);
@@ -657,18 +664,32 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     }
 
     /// <summary>The routed aggregates of one drain for one shard log, in the order the log answers them.</summary>
-    private sealed class RoutedBatch(IActorRef log)
+    /// <summary>A batch sent to <see cref="Log"/> and not answered yet: its keys, in the order the answer gives outcomes.</summary>
+    private sealed class RoutedBatch(IActorRef log, string[] keys)
     {
         public IActorRef Log { get; } = log;
 
+        public string[] Keys { get; } = keys;
+
+        /// <summary>The log said the batch is in the event it is writing.</summary>
+        public bool Persisting { get; set; }
+    }
+
+    /// <summary>The aggregates of the current drain for one log.</summary>
+    private sealed class BatchBuilder
+    {
         public List<string> Keys { get; } = new();
 
         public List<long> Deltas { get; } = new();
 
         public List<long> Increments { get; } = new();
 
-        /// <summary>The log said the batch is in the event it is writing.</summary>
-        public bool Persisting { get; set; }
+        public void Clear()
+        {
+            Keys.Clear();
+            Deltas.Clear();
+            Increments.Clear();
+        }
     }
 
     /// <summary>What a drain of the fast path is for.</summary>
