@@ -59,7 +59,8 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     private readonly Action<string, CounterFastPath.Aggregate> _admitAggregate;
     private readonly Func<string, bool> _aggregateInFlight;
     private readonly Func<bool> _mayStart;
-    private readonly AggregatesInFlight _fastAwaiting = new(); // sent, not answered
+    // per key: its route, its aggregates sent and not answered, whether a routed one is on its way
+    private readonly IngestKeyStates _keys = new();
     private bool _fastRestored; // the last drain put aggregates back (a queue bound was reached): a fact about the fast path's
                                 // buffer that a drain sets and the drain-complete check reads, not a mode of the stage
     private readonly CounterLiveEntities _live;
@@ -69,14 +70,12 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     // journal durability: keys whose entity opened a route through its shard log (this node's logs only); a timed drain sends
     // their aggregates to the log, one message per log, and the log answers once for all of them after its persist
     private readonly Action<string, CounterFastPath.Aggregate> _routeAggregate;
-    private readonly Dictionary<string, IActorRef> _routes = new(StringComparer.Ordinal);
     private readonly HashSet<IActorRef> _routeLogs = new();                     // watched
     // the current drain's, per log: kept from drain to drain, so that their lists grow once, not per batch
     private readonly Dictionary<IActorRef, BatchBuilder> _batching = new();
     private bool _batchingAny;
     private readonly Dictionary<long, RoutedBatch> _routedOut = new();         // sent, not answered
     private int _routedWaiting;                                                 // of those, not in an event being written yet
-    private readonly HashSet<string> _routedKeys = new(StringComparer.Ordinal); // keys with a routed aggregate on its way
     // commands for those keys wait here until it is answered: their entity then holds the routed delta (read-your-writes)
     private readonly Dictionary<string, List<QueuedCounterCommand>> _held = new(StringComparer.Ordinal);
     private long _nextBatchId;
@@ -91,7 +90,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         _routeAggregate = RouteAggregate;
         _live = ledger.Live;
         _ledger = ledger;
-        _aggregateInFlight = _fastAwaiting.Contains;
+        _aggregateInFlight = _keys.InFlight;
         _mayStart = () => _headroom-- > 0;
         _settings = settings;
         _queueLedger = queueLedger;
@@ -120,14 +119,14 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
-            case ICounterCommand command when command.Key is not null && _routedKeys.Contains(command.Key):
+            case ICounterCommand command when command.Key is not null && _keys.IsRouted(command.Key):
                 Hold(command, Sender);
                 break;
             case ICounterCommand command:
                 Take(command, Sender);
                 break;
             case RouteOpened opened:
-                _routes[opened.Key] = Sender;
+                _keys.OpenRoute(opened.Key, Sender);
                 if (_routeLogs.Add(Sender))
                     Context.Watch(Sender);
                 break;
@@ -163,7 +162,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
-            case ICounterCommand command when command.Key is not null && _routedKeys.Contains(command.Key):
+            case ICounterCommand command when command.Key is not null && _keys.IsRouted(command.Key):
                 Hold(command, Sender);
                 break;
             case ICounterCommand command:
@@ -219,8 +218,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 Release();
                 break;
             case RouteClosed closed:
-                if (_routes.TryGetValue(closed.Key, out var log) && log.Equals(Sender))
-                    _routes.Remove(closed.Key);
+                _keys.CloseRoute(closed.Key, Sender);
                 break;
             case Terminated terminated when _routeLogs.Remove(terminated.ActorRef):
                 RouteLogStopped(terminated.ActorRef);
@@ -231,7 +229,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             case ListIngestKeys:
                 // flush-all: every key this stage holds work for; the flushes that follow drain each key's aggregate first
                 Sender.Tell(new IngestKeys(_fastPath.BufferedKeys()
-                    .Concat(_fastAwaiting.Keys).Concat(_queues.Keys).Concat(_outstanding.Values.Select(v => v.Key))
+                    .Concat(_keys.KeysInFlight).Concat(_queues.Keys).Concat(_outstanding.Values.Select(v => v.Key))
                     .Distinct(StringComparer.Ordinal).ToImmutableArray()));
                 break;
             case DrainCounterIngest:
@@ -283,7 +281,13 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// <summary>The routed aggregate of <paramref name="key"/> is answered: its held commands go on, in order.</summary>
     private void ReleaseHeld(string key)
     {
-        _routedKeys.Remove(key);
+        _keys.RouteAnswered(key);
+        ReleaseHeldCommands(key);
+    }
+
+    /// <summary>Hands on the commands held for <paramref name="key"/>, once its routed aggregate is answered.</summary>
+    private void ReleaseHeldCommands(string key)
+    {
         if (_held.Count == 0 || !_held.Remove(key, out var held))
             return;
         var draining = _drainWaiters.Count > 0; // only a draining stage has waiters
@@ -302,7 +306,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// </summary>
     private void RouteAggregate(string key, CounterFastPath.Aggregate aggregate)
     {
-        if (aggregate.Requests is not null || aggregate.Sum == 0 || !_routes.TryGetValue(key, out var log))
+        if (aggregate.Requests is not null || aggregate.Sum == 0 || !_keys.TryRoute(key, aggregate, out var log))
         {
             AdmitAggregate(key, aggregate);
             return;
@@ -314,8 +318,6 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         batch.Deltas.Add(aggregate.Sum);
         batch.Increments.Add(aggregate.Count);
         _batchingAny = true;
-        _fastAwaiting.Add(key, aggregate);
-        _routedKeys.Add(key);
     }
 
     /// <summary>Sends each log the batch of this drain.</summary>
@@ -351,24 +353,24 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             switch (outcome.Kind)
             {
                 case RoutedOutcomeKind.Accepted:
-                    if (AnsweredAggregate(key) is { } aggregate)
+                    if (AnsweredAggregate(key, routeAnswered: true) is { } aggregate)
                     {
                         _fastPath.Delivered(key, aggregate);
                         routed += aggregate.Count;
                     }
 
+                    ReleaseHeldCommands(key);
                     break;
                 case RoutedOutcomeKind.NotRouted:
-                    if (_routes.TryGetValue(key, out var log) && log.Equals(batch.Log))
-                        _routes.Remove(key);
+                    _keys.CloseRoute(key, batch.Log);
                     Readmit(key);
+                    ReleaseHeld(key);
                     break;
                 default:
                     AggregateRejected(new CounterRejected(key, outcome.Code, outcome.Message ?? outcome.Code.ToString()));
+                    ReleaseHeld(key);
                     break;
             }
-
-            ReleaseHeld(key);
         }
 
         _ledger.Routed(routed);
@@ -397,11 +399,11 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// <summary>A routed aggregate the log did not take goes to its entity, still the key's one aggregate in flight.</summary>
     private void Readmit(string key)
     {
-        if (!_fastAwaiting.TryTake(key, out var aggregate, out _))
+        if (!_keys.TryTake(key, out var aggregate, out _))
             return;
         if (TryAdmit(aggregate.ToCommand(key), Self) is null)
         {
-            _fastAwaiting.Add(key, aggregate);
+            _keys.Add(key, aggregate);
             return;
         }
 
@@ -415,8 +417,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// </summary>
     private void RouteLogStopped(IActorRef log)
     {
-        foreach (var key in _routes.Where(r => r.Value.Equals(log)).Select(r => r.Key).ToList())
-            _routes.Remove(key);
+        _keys.CloseRoutesOf(log);
         _batching.Remove(log);
         foreach (var (id, batch) in _routedOut.Where(b => b.Value.Log.Equals(log)).ToList())
         {
@@ -476,7 +477,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         // the fast path's aggregates first: no new ones from now on, every buffered one into the queues (to the entities: a
         // draining stage routes nothing more)
         _fastPath.Close();
-        _routes.Clear();
+        _keys.CloseRoutes();
         DrainAggregates(AggregateDrain.Everything);
         ArmDrainTick(); // a drain restarts the window (the ticks go on while the stage drains)
         if (_outstanding.Count > 0 || _queued > 0)
@@ -537,7 +538,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// </summary>
     private void AdmitAggregate(string key, CounterFastPath.Aggregate aggregate)
     {
-        if (_routedKeys.Count > 0 && _routedKeys.Contains(key))
+        if (_keys.IsRouted(key))
         {
             // the shutdown drain: the key's routed aggregate is still on its way, and the key's aggregates are answered in order
             _fastPath.Restore(key, aggregate);
@@ -558,7 +559,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             return;
         }
 
-        _fastAwaiting.Add(key, aggregate);
+        _keys.Add(key, aggregate);
     }
 
     /// <summary>
@@ -573,7 +574,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     {
         _fastRestored = false;
         // aggregates sent and not answered yet may each be starting an entity: they count against the headroom too
-        _headroom = _live.Headroom - _fastAwaiting.Count;
+        _headroom = _live.Headroom - _keys.InFlightKeys;
         if (drain == AggregateDrain.Everything)
         {
             _fastPath.DrainAll(_admitAggregate);
@@ -597,10 +598,13 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     private void ArmDrainTick() =>
         Timers.StartSingleTimer(DrainAggregatesTick.Instance, DrainAggregatesTick.Instance, _settings.Ingest.AggregateWindow);
 
-    /// <summary>The entity's answer to an aggregate: answers of one key come in the order the aggregates were sent.</summary>
-    private CounterFastPath.Aggregate? AnsweredAggregate(string key)
+    /// <summary>
+    /// The entity's or log's answer to an aggregate: answers of one key come in the order the aggregates were sent.
+    /// <paramref name="routeAnswered"/>: a log's answer, which also ends the key's routed aggregate on its way.
+    /// </summary>
+    private CounterFastPath.Aggregate? AnsweredAggregate(string key, bool routeAnswered = false)
     {
-        if (!_fastAwaiting.TryTake(key, out var aggregate, out var wasLast))
+        if (!_keys.TryTake(key, out var aggregate, out var wasLast, routeAnswered))
             return null;
         if (wasLast)
             _fastPath.Requeue(key, aggregate.Source); // what grew while it was in flight goes with the next drain
