@@ -378,7 +378,11 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void OpenRoute(OfferRoute offer, IActorRef counter)
     {
-        if (!_attached.ContainsKey(counter) || _routes.TryOpen(offer.Key, counter, offer.Ingest, offer.RouteId, offer.Magnitude, offer.Inbox) is null)
+        // only the key's counter now: a counter replaced since it attached is refused, so an open route's counter is its
+        // key's counter until the route closes (every change of a key's counter closes its route)
+        if (!_attached.ContainsKey(counter)
+            || !_counters.TryGetValue(offer.Key, out var current) || !current.Equals(counter)
+            || _routes.TryOpen(offer.Key, counter, offer.Ingest, offer.RouteId, offer.Magnitude, offer.Inbox) is null)
         {
             counter.Tell(new CounterRouteClosed(offer.Key, offer.RouteId));
             return;
@@ -500,14 +504,16 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void HandOnRouted(ShardLogRoutes.Route route, long seq, long delta, long increments)
     {
-        if (!_counters.TryGetValue(route.Key, out var counter) || !counter.Equals(route.Counter))
+        // an open route's counter is its key's counter (see OpenRoute): only a closing one needs the lookup, which was paid
+        // per key and event
+        if (route.Closing && (!_counters.TryGetValue(route.Key, out var counter) || !counter.Equals(route.Counter)))
         {
             HandOn(route.Key, seq, delta, increments, counted: true);
             return;
         }
 
         if (route.Inbox.Add(seq, delta, increments))
-            counter.Tell(RoutedInboxFilled.Instance);
+            route.Counter.Tell(RoutedInboxFilled.Instance);
     }
 
     /// <summary>Wakes <paramref name="key"/> (within <c>recovery-parallelism</c>) to take what this log keeps for it.</summary>

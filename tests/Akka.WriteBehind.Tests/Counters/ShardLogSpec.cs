@@ -83,6 +83,22 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public async Task Should_refuse_a_route_offered_by_a_counter_the_key_has_replaced()
+    {
+        var log = StartLog(CreateTestProbe().Ref, CreateTestProbe().Ref);
+        var (before, next, ingest) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        await AttachAsync(before, log, "k");
+        await AttachAsync(next, log, "k"); // the log has not heard of the stop of the counter before
+
+        // its offer comes late: a route to it would hand the key's persisted deltas to a counter that is going away
+        before.Send(log, new OfferRoute("k", ingest.Ref, 1, 0, new CounterRouteInbox()));
+        Assert.Equal(new CounterRouteClosed("k", 1), await before.ExpectMsgAsync<CounterRouteClosed>(Timeout));
+
+        next.Send(log, new OfferRoute("k", ingest.Ref, 2, 0, new CounterRouteInbox()));
+        Assert.Equal(new RouteOpened("k"), await ingest.ExpectMsgAsync<RouteOpened>(Timeout)); // the key's counter gets one
+    }
+
+    [Fact]
     public async Task Should_tell_a_counter_its_route_is_closed_only_after_every_delta_taken_through_it()
     {
         var writer = CreateTestProbe(); // the node's journal writer: the test answers the write when it wants
