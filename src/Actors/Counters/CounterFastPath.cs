@@ -221,7 +221,7 @@ public sealed class CounterFastPath
     }
 
     /// <summary>Buffers one awaited increment with its waiter: <c>null</c> when buffered, else why it was refused (nothing changed).</summary>
-    private CounterRejected? Buffer(string key, long delta, string? requestId, Waiter waiter)
+    private CounterRejected? Buffer(string key, long delta, string? requestId, IWaiter waiter)
     {
         if (requestId is not null && !RequestIds.TryValidate(requestId, out var error))
             return new CounterRejected(key ?? "", ErrorCode.InvalidArgument, error!);
@@ -252,7 +252,7 @@ public sealed class CounterFastPath
         _ => new CounterRejected(key!, status.ToErrorCode()!.Value, "the node is shutting down"),
     };
 
-    private FastIncrementStatus Add(string key, long delta, Waiter? waiter, string? requestId)
+    private FastIncrementStatus Add(string key, long delta, IWaiter? waiter, string? requestId)
     {
         if (key is null)
             return FastIncrementStatus.InvalidKey;
@@ -586,10 +586,10 @@ public sealed class CounterFastPath
 
     /// <summary>
     /// INTERNAL API: the sum of <see cref="Count"/> buffered increments of one key, and the callers waiting for its outcome
-    /// (<see cref="Waiters"/>: the newest, chained through <see cref="Waiter.Next"/>); <see cref="Source"/> is the cell it
+    /// (<see cref="Waiters"/>: the newest, chained through <see cref="IWaiter.Next"/>); <see cref="Source"/> is the cell it
     /// was taken from, so that its answer finds the cell without a lookup.
     /// </summary>
-    internal readonly record struct Aggregate(long Sum, long Count, Waiter? Waiters = null, List<RequestDelta>? Requests = null, Cell? Source = null)
+    internal readonly record struct Aggregate(long Sum, long Count, IWaiter? Waiters = null, List<RequestDelta>? Requests = null, Cell? Source = null)
     {
         /// <summary>How many callers wait for this aggregate's outcome.</summary>
         public int WaiterCount()
@@ -606,32 +606,41 @@ public sealed class CounterFastPath
             : new AggregatedIncrement(key, Sum, Requests.ToImmutableArray());
     }
 
-    /// <summary>INTERNAL API: a caller of <see cref="IncrementAsync(string, long, string?)"/> waiting for the outcome of its increment.</summary>
-    internal abstract class Waiter(long delta)
+    /// <summary>
+    /// INTERNAL API: a caller of <see cref="IncrementAsync(string, long, string?)"/> waiting for the outcome of its increment.
+    /// An interface, so that a lone caller's waiter can be its task's completion source itself: one object per acknowledged
+    /// increment fewer.
+    /// </summary>
+    internal interface IWaiter
     {
-        public long Delta { get; } = delta;
+        long Delta { get; }
 
         /// <summary>The caller added to the same aggregate before this one (set under the cell's lock, read once it is drained).</summary>
-        public Waiter? Next { get; set; }
+        IWaiter? Next { get; set; }
 
         /// <summary>Tells the caller the outcome (the first outcome counts).</summary>
-        public abstract void Complete(ICounterReply reply);
+        void Complete(ICounterReply reply);
     }
 
     /// <summary>INTERNAL API: one awaited increment with a task of its own; its continuation never runs on the ingest stage's thread.</summary>
-    internal sealed class TaskWaiter(long delta) : Waiter(delta)
+    internal sealed class TaskWaiter(long delta)
+        : TaskCompletionSource<ICounterReply>(TaskCreationOptions.RunContinuationsAsynchronously), IWaiter
     {
-        private readonly TaskCompletionSource<ICounterReply> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long Delta { get; } = delta;
 
-        public Task<ICounterReply> Task => _completion.Task;
+        public IWaiter? Next { get; set; }
 
-        public override void Complete(ICounterReply reply) => _completion.TrySetResult(reply);
+        public void Complete(ICounterReply reply) => TrySetResult(reply);
     }
 
     /// <summary>INTERNAL API: one increment of a <see cref="WaiterGroup"/>, its slot <paramref name="slot"/>.</summary>
-    internal sealed class GroupWaiter(long delta, WaiterGroup group, int slot) : Waiter(delta)
+    internal sealed class GroupWaiter(long delta, WaiterGroup group, int slot) : IWaiter
     {
-        public override void Complete(ICounterReply reply) => group.Set(slot, reply);
+        public long Delta { get; } = delta;
+
+        public IWaiter? Next { get; set; }
+
+        public void Complete(ICounterReply reply) => group.Set(slot, reply);
     }
 
     /// <summary>
@@ -687,7 +696,7 @@ public sealed class CounterFastPath
         public long Sum;
         public long Count;
         public List<Aggregate>? Splits; // earlier aggregates, closed because adding to them overflowed (or restored)
-        public Waiter? Waiters;         // callers of IncrementAsync whose increments are in Sum, newest first
+        public IWaiter? Waiters;        // callers of IncrementAsync whose increments are in Sum, newest first
         public List<RequestDelta>? Requests; // increments in Sum sent with a request id
         public bool Retired;
         public bool Queued;             // the key is on the ready queue

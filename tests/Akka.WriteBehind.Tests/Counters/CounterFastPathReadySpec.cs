@@ -149,7 +149,11 @@ public sealed class CounterFastPathReadySpec
         var first = path.IncrementAsync("k", 1); // the key's cell and its place on the ready queue
         var before = GC.GetAllocatedBytesForCurrentThread();
         _ = new CounterFastPath.TaskWaiter(0);
-        var perCaller = GC.GetAllocatedBytesForCurrentThread() - before; // the waiter, its completion and its task
+        var perCaller = GC.GetAllocatedBytesForCurrentThread() - before; // the waiter, which completes its task, and the task
+        before = GC.GetAllocatedBytesForCurrentThread();
+        _ = new TaskCompletionSource<ICounterReply>();
+        var bare = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(perCaller <= bare + 2 * sizeof(long), $"{perCaller} B per caller, a bare completion source {bare} B"); // + delta, chain
 
         var tasks = new Task<ICounterReply>[100];
         before = GC.GetAllocatedBytesForCurrentThread();
