@@ -1,13 +1,14 @@
 using Akka.Actor;
 using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Tests.Support;
 
 namespace Akka.WriteBehind.Tests.Counters;
 
 /// <summary>The ingest stage's record per key (route, aggregates in flight, a routed one on its way), without an actor.</summary>
 public sealed class IngestKeyStatesSpec
 {
-    private static readonly IActorRef LogA = new StubRef("log-a");
-    private static readonly IActorRef LogB = new StubRef("log-b");
+    private static readonly IActorRef LogA = new NamedActorRef("log-a");
+    private static readonly IActorRef LogB = new NamedActorRef("log-b");
 
     [Fact]
     public void Should_hand_back_a_keys_aggregates_in_the_order_they_were_sent()
@@ -119,12 +120,5 @@ public sealed class IngestKeyStatesSpec
             foreach (var key in names)
                 Assert.True(keys.TryTake(key, out _, out _, routeAnswered: true));
         }
-    }
-
-    private sealed class StubRef(string name) : MinimalActorRef
-    {
-        public override ActorPath Path { get; } = new RootActorPath(new Address("akka", "spec")) / name;
-
-        public override IActorRefProvider Provider => throw new NotSupportedException();
     }
 }

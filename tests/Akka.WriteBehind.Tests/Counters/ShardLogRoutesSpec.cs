@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.WriteBehind.Counters;
+using Akka.WriteBehind.Tests.Support;
 
 namespace Akka.WriteBehind.Tests.Counters;
 
@@ -9,9 +10,9 @@ namespace Akka.WriteBehind.Tests.Counters;
 /// </summary>
 public sealed class ShardLogRoutesSpec
 {
-    private static readonly IActorRef Counter = new Ref("counter");
-    private static readonly IActorRef Ingest = new Ref("ingest");
-    private static readonly IActorRef OtherIngest = new Ref("other-ingest");
+    private static readonly IActorRef Counter = new NamedActorRef("counter");
+    private static readonly IActorRef Ingest = new NamedActorRef("ingest");
+    private static readonly IActorRef OtherIngest = new NamedActorRef("other-ingest");
 
     [Fact]
     public void Should_open_one_route_per_key_and_only_for_numbers_far_from_the_64_bit_bound()
@@ -28,7 +29,7 @@ public sealed class ShardLogRoutesSpec
     {
         var routes = new ShardLogRoutes();
         routes.TryOpen("busy", Counter, Ingest, 1, 0, new CounterRouteInbox());
-        routes.TryOpen("quiet", new Ref("quiet-counter"), Ingest, 2, 0, new CounterRouteInbox());
+        routes.TryOpen("quiet", new NamedActorRef("quiet-counter"), Ingest, 2, 0, new CounterRouteInbox());
         Assert.Empty(routes.TakeBusy());
 
         Assert.Equal(RouteTake.Taken, routes.TryTake("busy", Ingest, 1, out _));
@@ -86,13 +87,5 @@ public sealed class ShardLogRoutesSpec
         Assert.NotNull(routes.TryOpen("k", Counter, Ingest, 2, 0, new CounterRouteInbox())); // the key may be routed again
         Assert.False(routes.TryFinish(route)); // the old route does not remove the new one
         Assert.Null(routes.Of("k", OtherIngest));
-    }
-
-    /// <summary>A reference to compare, without an actor system.</summary>
-    private sealed class Ref(string name) : MinimalActorRef
-    {
-        public override ActorPath Path { get; } = new RootActorPath(Address.AllSystems) / name;
-
-        public override IActorRefProvider Provider => throw new NotSupportedException();
     }
 }
