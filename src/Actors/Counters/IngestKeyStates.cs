@@ -26,10 +26,10 @@ internal sealed class IngestKeyStates
     public int InFlightKeys { get; private set; }
 
     /// <summary>Those keys.</summary>
-    public IEnumerable<string> KeysInFlight => _byKey.Where(e => e.Value.InFlight > 0).Select(e => e.Key);
+    public IEnumerable<string> KeysInFlight => _byKey.Where(e => e.Value.InFlight).Select(e => e.Key);
 
     /// <summary>Whether <paramref name="key"/> has an aggregate in flight.</summary>
-    public bool InFlight(string key) => _byKey.TryGetValue(key, out var entry) && entry.InFlight > 0;
+    public bool InFlight(string key) => _byKey.TryGetValue(key, out var entry) && entry.InFlight;
 
     /// <summary>Whether a routed aggregate of <paramref name="key"/> is on its way to its log.</summary>
     public bool IsRouted(string key) => _routedKeys > 0 && _byKey.TryGetValue(key, out var entry) && entry.Routed;
@@ -83,7 +83,7 @@ internal sealed class IngestKeyStates
 
         if (routeAnswered)
             EndRouted(ref entry);
-        if (entry.InFlight == 0)
+        if (!entry.InFlight)
         {
             aggregate = default;
             wasLast = false;
@@ -95,13 +95,12 @@ internal sealed class IngestKeyStates
         if (entry.More is { Count: > 0 } more)
         {
             entry.First = more.Dequeue();
-            entry.InFlight--;
             wasLast = false;
             return true;
         }
 
         entry.First = default;
-        entry.InFlight = 0;
+        entry.InFlight = false;
         InFlightKeys--;
         wasLast = true;
         RemoveIfEmpty(key, ref entry);
@@ -148,14 +147,14 @@ internal sealed class IngestKeyStates
 
     private void Push(ref Entry entry, CounterFastPath.Aggregate aggregate)
     {
-        if (entry.InFlight == 0)
+        if (!entry.InFlight)
         {
             entry.First = aggregate;
+            entry.InFlight = true;
             InFlightKeys++;
         }
         else
             (entry.More ??= new Queue<CounterFastPath.Aggregate>()).Enqueue(aggregate);
-        entry.InFlight++;
     }
 
     private void EndRouted(ref Entry entry)
@@ -169,16 +168,16 @@ internal sealed class IngestKeyStates
     // a key keeps its entry while it has a route: the entry is made once per key, not per aggregate
     private void RemoveIfEmpty(string key, ref Entry entry)
     {
-        if (entry.Route is null && entry.InFlight == 0 && !entry.Routed)
+        if (entry.Route is null && !entry.InFlight && !entry.Routed)
             _byKey.Remove(key);
     }
 
     private struct Entry
     {
         public IActorRef? Route;
-        public CounterFastPath.Aggregate First;
-        public Queue<CounterFastPath.Aggregate>? More;
-        public int InFlight;
+        public CounterFastPath.Aggregate First;  // the oldest in flight, while InFlight
+        public Queue<CounterFastPath.Aggregate>? More; // the newer ones
+        public bool InFlight;
         public bool Routed;
     }
 }
