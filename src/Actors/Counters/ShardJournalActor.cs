@@ -378,10 +378,9 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void OpenRoute(OfferRoute offer, IActorRef counter)
     {
-        // only the key's counter now: a counter replaced since it attached is refused, so an open route's counter is its
-        // key's counter until the route closes (every change of a key's counter closes its route)
-        if (!_attached.ContainsKey(counter)
-            || !_counters.TryGetValue(offer.Key, out var current) || !current.Equals(counter)
+        // only the key's counter now (so an attached one): a counter replaced since it attached is refused, so an open
+        // route's counter is its key's counter until the route closes (every change of a key's counter closes its route)
+        if (!_counters.TryGetValue(offer.Key, out var current) || !current.Equals(counter)
             || _routes.TryOpen(offer.Key, counter, offer.Ingest, offer.RouteId, offer.Magnitude, offer.Inbox) is null)
         {
             counter.Tell(new CounterRouteClosed(offer.Key, offer.RouteId));
