@@ -113,5 +113,6 @@ public sealed partial class HostJsonContext : JsonSerializerContext
     public static HostJsonContext Api { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new FanOutItemResultConverter() },
     });
 }
