@@ -70,9 +70,9 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     // journal durability: keys whose entity opened a route through its shard log (this node's logs only); a timed drain sends
     // their aggregates to the log, one message per log, and the log answers once for all of them after its persist
     private readonly Action<string, CounterFastPath.Aggregate> _routeAggregate;
-    private readonly HashSet<IActorRef> _routeLogs = new();                     // watched
+    private readonly HashSet<IActorRef> _routeLogs = new(ActorRefComparer.Instance); // watched
     // the current drain's, per log: kept from drain to drain, so that their lists grow once, not per batch
-    private readonly Dictionary<IActorRef, BatchBuilder> _batching = new();
+    private readonly Dictionary<IActorRef, BatchBuilder> _batching = new(ActorRefComparer.Instance);
     private bool _batchingAny;
     private readonly Dictionary<long, RoutedBatch> _routedOut = new();         // sent, not answered
     private int _routedWaiting;                                                 // of those, not in an event being written yet

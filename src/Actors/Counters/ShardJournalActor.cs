@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Persistence;
+using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Counters;
 
@@ -49,7 +50,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
     private readonly ShardLogTrims _trims = new(); // which events every key's row holds, so how far the log may delete
     private long _confirmedSeq;  // the newest event whose persist is confirmed
 
-    private readonly Dictionary<IActorRef, string> _attached = new(); // attached counters and their keys
+    private readonly Dictionary<IActorRef, string> _attached = new(ActorRefComparer.Instance); // attached counters and their keys
     private readonly Dictionary<string, IActorRef> _counters = new(StringComparer.Ordinal); // attached counters by key
     private readonly ShardLogRoutes _routes = new();
     private List<GroupEntry> _group = new();
