@@ -130,6 +130,9 @@ public sealed class CounterFastPath
     /// <summary>INTERNAL API: keys holding a cell now.</summary>
     internal int CellCount => Volatile.Read(ref _cellCount);
 
+    /// <summary>INTERNAL API: cells taken or answered in this retiring period (the next retiring drain but one looks at them).</summary>
+    internal int TouchedThisPeriod => _taken.Count;
+
     /// <summary>Buffered increments handed to the ingest stage so far.</summary>
     public long DrainedIncrements => Interlocked.Read(ref _tallies.Drained);
 
@@ -415,10 +418,24 @@ public sealed class CounterFastPath
                 return;
             }
 
-            cell.Touched = _generation;
+            if (!Touch(cell))
+                return; // on this period's list already
         }
 
         _taken.Add((key, cell)); // idle now: retired unless it gets increments before the retiring drain after next
+    }
+
+    /// <summary>
+    /// Marks the cell taken or answered in this retiring period; whether it was not yet (it goes on the period's list then).
+    /// Once per period, not per take: a key takes about one increment per take under load, and a list entry per take was
+    /// an entry, a lookup and a lock per acknowledged increment in the retiring drain. Called under the cell's lock.
+    /// </summary>
+    private bool Touch(Cell cell)
+    {
+        if (cell.Touched == _generation)
+            return false;
+        cell.Touched = _generation;
+        return true;
     }
 
     private void Retire(string key, Cell cell)
@@ -543,6 +560,7 @@ public sealed class CounterFastPath
     {
         List<Aggregate>? splits;
         Aggregate last;
+        bool touched;
         lock (cell)
         {
             if (cell.Count == 0 && cell.Splits is null)
@@ -565,10 +583,11 @@ public sealed class CounterFastPath
             cell.Waiters = null;
             cell.Requests = null;
             cell.Queued = false; // an entry left on the ready queue finds it empty
-            cell.Touched = _generation;
+            touched = Touch(cell);
         }
 
-        _taken.Add((key, cell));
+        if (touched)
+            _taken.Add((key, cell));
 
         if (splits is not null)
             foreach (var split in splits)
@@ -700,7 +719,7 @@ public sealed class CounterFastPath
         public List<RequestDelta>? Requests; // increments in Sum sent with a request id
         public bool Retired;
         public bool Queued;             // the key is on the ready queue
-        public int Touched;             // the retiring period it was last taken or answered in
+        public int Touched = -1;        // the retiring period it was last taken or answered in (none yet: -1)
         public IncrementAccepted? Accepted; // the last answer made for the key (the ingest stage's thread only)
     }
 }

@@ -74,6 +74,26 @@ public sealed class CounterFastPathReadySpec
     }
 
     [Fact]
+    public void Should_list_a_cell_once_per_period_however_often_it_is_taken_and_answered()
+    {
+        var path = new CounterFastPath(10, retireEvery: 1000); // no retiring drain in this spec
+        path.Increment("k", 1);
+        Assert.Equal([("k", 1L)], Drain(path));
+        Assert.Equal(1, path.TouchedThisPeriod); // a new cell is listed at its first take
+
+        for (var i = 0; i < 50; i++)
+        {
+            path.Increment("k", 1);
+            Assert.Single(Drain(path));
+            path.Requeue("k"); // answered, idle again
+        }
+
+        path.Increment("other", 1);
+        Drain(path);
+        Assert.Equal(2, path.TouchedThisPeriod);
+    }
+
+    [Fact]
     public void Should_keep_a_cell_taken_again_in_the_period_before_the_retiring_drain()
     {
         var path = new CounterFastPath(10);
