@@ -667,7 +667,6 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             _log.Warning("Refused {0} ({1}): {2}", command, code, message);
     }
 
-    /// <summary>The routed aggregates of one drain for one shard log, in the order the log answers them.</summary>
     /// <summary>A batch sent to <see cref="Log"/> and not answered yet: its keys, in the order the answer gives outcomes.</summary>
     private sealed class RoutedBatch(IActorRef log, string[] keys)
     {
