@@ -209,7 +209,7 @@ internal static class RecoveryRound
     }
 
     /// <summary>Undeleted events of the shard logs (Akka.Persistence.Sql's default table mapping).</summary>
-    private static async Task<long> JournalEventsAsync(string journalFile)
+    internal static async Task<long> JournalEventsAsync(string journalFile)
     {
         await using var connection = new SqliteConnection($"Data Source={journalFile};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();

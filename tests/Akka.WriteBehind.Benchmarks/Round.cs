@@ -242,7 +242,8 @@ internal static class Round
     /// <summary>
     /// uniform, zipf-*, batches: the warm-up on other keys (<see cref="WarmUpPlan"/>) through the system's own send path, closed loop,
     /// pass after pass, each on keys of its own: sends, waits until the database holds everything sent so far, then for the
-    /// runtime's tier-up to settle. Returns the durable total (the measured round counts on top of it) and the accepted
+    /// runtime's tier-up to settle; after the last, for the system's own one-time work (<see cref="WarmUpPlan.SettleLimit"/>)
+    /// and the tier-up again. Returns the durable total (the measured round counts on top of it) and the accepted
     /// warm-up increments. Throws when the total differs from what was accepted.
     /// </summary>
     private static async Task<(long Total, long Accepted)> WarmUpOnOtherKeysAsync(
@@ -257,6 +258,12 @@ internal static class Round
             total = await WaitDurableAsync(target, dbFile, accepted);
             if (total != accepted)
                 throw new InvalidOperationException($"warm-up on other keys: {accepted} accepted, database total {total}");
+            await SettleTierUpAsync(warm.TierUpLimit);
+        }
+
+        if (target is Systems.IWarmUpSettle settle && warm.SettleLimit > TimeSpan.Zero)
+        {
+            await settle.SettleAsync(warm.SettleLimit);
             await SettleTierUpAsync(warm.TierUpLimit);
         }
 

@@ -42,6 +42,9 @@ internal static class OursNode
         }
     }
 
+    /// <summary>The shard logs' SQLite file of a journal-durable round: beside its counters file.</summary>
+    public static string JournalFile(string dbFile) => Path.Combine(Path.GetDirectoryName(dbFile)!, "journal.db");
+
     /// <summary>
     /// Starts the actor system, joins it to itself and starts the counters (memory or journal durability, the scenario's
     /// flush interval and idle passivation) writing through a <see cref="CountingStore"/>.
@@ -59,7 +62,7 @@ internal static class OursNode
                   {{(scenario.PassivateIdleAfter is { } idle ? $"passivate-idle-after = {(long)idle.TotalMilliseconds}ms" : "")}}
                 }
                 """)
-            .WithFallback(journal ? JournalDurability.Config(Path.Combine(Path.GetDirectoryName(dbFile)!, "journal.db")) : Config.Empty);
+            .WithFallback(journal ? JournalDurability.Config(JournalFile(dbFile)) : Config.Empty);
         if (scenario.CounterConfig is { } extra)
             config = ConfigurationFactory.ParseString($"akka.write-behind.counters {{ {extra} }}").WithFallback(config); // --counter-config wins
         var system = await StartSystemAsync(config);
