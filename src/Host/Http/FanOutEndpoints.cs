@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.WriteBehind.CallGroups;
@@ -46,62 +47,58 @@ public static class FanOutEndpoints
 
     private static async Task<IResult> IncrementsAsync(HttpContext context, CounterGateway gateway, HostSettings settings)
     {
-        var (document, error) = await RequestInput.ReadArrayAsync(context, MaxItems, IncrementsShape).ConfigureAwait(false);
-        if (document is null)
-            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, error!);
-
-        using (document)
+        var (body, length, bodyError) = await RequestInput.ReadFanOutBodyAsync(context, IncrementsShape).ConfigureAwait(false);
+        if (body is null)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, bodyError!);
+        var items = new List<IncrementItem>();
+        string? error;
+        try
         {
-            var items = new List<(string Key, long Delta, string? Id)>();
-            var index = 0;
-            foreach (var item in document.RootElement.EnumerateArray())
-            {
-                if (StringField(item, "key", index, IncrementsShape, out var key) is { } keyError)
-                    return keyError;
-                if (Int64Field(item, "delta", index, IncrementsShape, out var delta) is { } deltaError)
-                    return deltaError;
-                if (RequestIdField(item, index, IncrementsShape, out var id) is { } idError)
-                    return idError;
-                items.Add((key, delta, id));
-                index++;
-            }
-
-            // the acknowledged fast path: no actor message per item; items of one key are applied in the request's order
-            var (counters, unavailable) = await gateway.CountersAsync(context.RequestAborted).ConfigureAwait(false);
-            if (counters is null)
-                return unavailable!;
-
-            var durability = settings.Durability.ToString().ToLowerInvariant();
-            var results = new FanOutItemResult?[items.Count];
-            var sent = new List<int>(items.Count);
-            var increments = new List<Increment>(items.Count);
-            for (var i = 0; i < items.Count; i++)
-            {
-                if (KeyRules.TryValidate(items[i].Key, out var invalid))
-                {
-                    sent.Add(i);
-                    increments.Add(new Increment(items[i].Key, items[i].Delta) { RequestId = items[i].Id });
-                }
-                else
-                    results[i] = ErrorMapping.ItemError(i, items[i].Key, ErrorCode.InvalidKey, invalid!);
-            }
-
-            // one task for the request's increments; one without an outcome within the ask timeout is null (unknown)
-            var replies = await counters.IncrementAsync(increments, gateway.AskTimeout, context.RequestAborted).ConfigureAwait(false);
-            for (var n = 0; n < sent.Count; n++)
-            {
-                var i = sent[n];
-                results[i] = replies[n] switch
-                {
-                    IncrementAccepted accepted => new FanOutItemResult(i, accepted.Key, StatusCodes.Status202Accepted, Delta: accepted.Delta, Durability: durability),
-                    CounterRejected rejected => ErrorMapping.ItemError(i, items[i].Key,
-                        new Outcome.Failed(rejected.Code, rejected.Message) { Saturation = rejected.Saturation }),
-                    _ => ErrorMapping.ItemError(i, items[i].Key, new Outcome.TimedOut($"no answer from counter [{items[i].Key}] within {gateway.AskTimeout}")),
-                };
-            }
-
-            return Results.Json(new FanOutResponse(results!), HostJsonContext.Api.FanOutResponse);
+            error = IncrementItemsReader.TryRead(body.AsSpan(0, length), MaxItems, IncrementsShape, items);
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+        }
+
+        if (error is not null)
+            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, error);
+
+        // the acknowledged fast path: no actor message per item; items of one key are applied in the request's order
+        var (counters, unavailable) = await gateway.CountersAsync(context.RequestAborted).ConfigureAwait(false);
+        if (counters is null)
+            return unavailable!;
+
+        var durability = settings.Durability.ToString().ToLowerInvariant();
+        var results = new FanOutItemResult?[items.Count];
+        var sent = new List<int>(items.Count);
+        var increments = new List<Increment>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (KeyRules.TryValidate(items[i].Key, out var invalid))
+            {
+                sent.Add(i);
+                increments.Add(new Increment(items[i].Key, items[i].Delta) { RequestId = items[i].Id });
+            }
+            else
+                results[i] = ErrorMapping.ItemError(i, items[i].Key, ErrorCode.InvalidKey, invalid!);
+        }
+
+        // one task for the request's increments; one without an outcome within the ask timeout is null (unknown)
+        var replies = await counters.IncrementAsync(increments, gateway.AskTimeout, context.RequestAborted).ConfigureAwait(false);
+        for (var n = 0; n < sent.Count; n++)
+        {
+            var i = sent[n];
+            results[i] = replies[n] switch
+            {
+                IncrementAccepted accepted => new FanOutItemResult(i, accepted.Key, StatusCodes.Status202Accepted, Delta: accepted.Delta, Durability: durability),
+                CounterRejected rejected => ErrorMapping.ItemError(i, items[i].Key,
+                    new Outcome.Failed(rejected.Code, rejected.Message) { Saturation = rejected.Saturation }),
+                _ => ErrorMapping.ItemError(i, items[i].Key, new Outcome.TimedOut($"no answer from counter [{items[i].Key}] within {gateway.AskTimeout}")),
+            };
+        }
+
+        return Results.Json(new FanOutResponse(results!), HostJsonContext.Api.FanOutResponse);
     }
 
     private static async Task<IResult> OperationsAsync(HttpContext context, AccountGateway gateway, ActorSystem system)
@@ -190,21 +187,6 @@ public static class FanOutEndpoints
                 $"item {index}: \"{name}\" is {element.GetRawText()}, not a string; {shape}");
         value = element.GetString()!;
         return null;
-    }
-
-    /// <summary>The optional <c>"id"</c> of an item: absent or null is no id; otherwise a string that follows <see cref="RequestIds"/>.</summary>
-    private static IResult? RequestIdField(JsonElement item, int index, string shape, out string? value)
-    {
-        value = null;
-        if (!item.TryGetProperty("id", out var element) || element.ValueKind == JsonValueKind.Null)
-            return null;
-        if (element.ValueKind != JsonValueKind.String)
-            return ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument,
-                $"item {index}: \"id\" is {element.GetRawText()}, not a string; {shape}");
-        value = element.GetString()!;
-        return RequestIds.TryValidate(value, out var error)
-            ? null
-            : ErrorMapping.Error(StatusCodes.Status400BadRequest, ErrorMapping.InvalidArgument, $"item {index}: \"id\" is invalid: {error}; {shape}");
     }
 
     private static IResult? Int64Field(JsonElement item, string name, int index, string shape, out long value)

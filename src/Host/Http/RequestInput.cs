@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -57,6 +58,43 @@ public static class RequestInput
 
     /// <summary>Largest body of a fan-out request (<c>POST /counters/increments</c>, <c>POST /accounts/operations</c>), in bytes: 1 MiB.</summary>
     public const int MaxFanOutBodyBytes = 1 << 20;
+
+    /// <summary>
+    /// Reads a fan-out body whole, at most <see cref="MaxFanOutBodyBytes"/>, into a buffer rented from
+    /// <see cref="ArrayPool{T}.Shared"/> (the caller returns it); or an error message ending with <paramref name="shape"/>.
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="shape">What the body must look like, for the error message.</param>
+    public static async Task<(byte[]? Buffer, int Length, string? Error)> ReadFanOutBodyAsync(HttpContext context, string shape)
+    {
+        var bodyLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (bodyLimit is { IsReadOnly: false })
+            bodyLimit.MaxRequestBodySize = MaxFanOutBodyBytes;
+
+        var body = context.Request.BodyReader;
+        try
+        {
+            while (true)
+            {
+                var read = await body.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+                var buffer = read.Buffer;
+                if (read.IsCompleted || read.IsCanceled)
+                {
+                    var length = (int)buffer.Length;
+                    var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+                    buffer.CopyTo(bytes);
+                    body.AdvanceTo(buffer.End);
+                    return (bytes, length, null);
+                }
+
+                body.AdvanceTo(buffer.Start, buffer.End); // nothing taken yet: wait for the rest
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, 0, $"the body is larger than {MaxFanOutBodyBytes} bytes; {shape}");
+        }
+    }
 
     /// <summary>
     /// Reads a fan-out body: a JSON array of 1 to <paramref name="maxItems"/> objects. Returns the parsed document (the caller
