@@ -55,7 +55,7 @@ public static class IncrementItemsReader
                         continue;
                     }
 
-                    var item = ReadItem(ref reader, body);
+                    var item = ReadItem(ref reader);
                     if (count <= maxItems)
                         fields.Add(item);
                 }
@@ -100,7 +100,7 @@ public static class IncrementItemsReader
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
     /// <summary>Reads one object item, the reader on its start; the last of a repeated property counts.</summary>
-    private static ItemFields ReadItem(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
+    private static ItemFields ReadItem(ref Utf8JsonReader reader)
     {
         var item = new ItemFields();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)

@@ -78,7 +78,7 @@ public static class RequestInput
             {
                 var read = await body.ReadAsync(context.RequestAborted).ConfigureAwait(false);
                 var buffer = read.Buffer;
-                if (read.IsCompleted || read.IsCanceled)
+                if (read.IsCompleted)
                 {
                     var length = (int)buffer.Length;
                     var bytes = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
