@@ -30,7 +30,7 @@ internal static class RecoveryRound
     public static async Task<RoundResult> RunAsync(Scenario scenario, string system, string dbFile, RoundResult result)
     {
         var keys = Scenarios.KeyNames(scenario.Keys);
-        var journalFile = Path.Combine(Path.GetDirectoryName(dbFile)!, "journal.db");
+        var journalFile = Systems.OursNode.JournalFile(dbFile);
         var withCaller = system == BenchSystems.RecoveryGet;
 
         // node 1: acknowledged increments, journaled, never flushed; then the crash
