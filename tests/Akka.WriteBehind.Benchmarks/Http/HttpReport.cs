@@ -25,7 +25,7 @@ internal static class HttpReport
 
     public static void Table(StringBuilder sb, RoundResult[] rows, Scenario scenario)
     {
-        sb.AppendLine("Each round starts the server as its own process on free loopback ports with a fresh data directory, warms it up on other keys, " +
+        sb.AppendLine("Each round starts the server as its own process on free loopback ports with a fresh data directory, warms it up on other keys (15 s of the round's load; --quick: at most 10 requests a connection in 3 s), " +
                       "then a .NET HttpClient load generator (SocketsHttpHandler, one keep-alive connection per sender, closed loop, Content-Type: application/json) sends for the window. " +
                       "increments/s: acknowledged (a 2xx answer, 202 today, or a fan-out item's 2xx status) ÷ window; CPU: the server process's, per acknowledged increment (cores: its CPU ÷ window); " +
                       "client: the load generator's. After the window the round waits until the database holds every acknowledged increment, stops the server with SIGTERM " +
