@@ -65,11 +65,18 @@ public static class RequestInput
     /// </summary>
     /// <param name="context">The request.</param>
     /// <param name="shape">What the body must look like, for the error message.</param>
-    public static async Task<(byte[]? Buffer, int Length, string? Error)> ReadFanOutBodyAsync(HttpContext context, string shape)
+    public static Task<(byte[]? Buffer, int Length, string? Error)> ReadFanOutBodyAsync(HttpContext context, string shape) =>
+        ReadBodyAsync(context, MaxFanOutBodyBytes, shape);
+
+    /// <summary>
+    /// Reads a body whole, at most <paramref name="maxBytes"/>, into a buffer rented from <see cref="ArrayPool{T}.Shared"/>
+    /// (the caller returns it); or an error message ending with <paramref name="shape"/>.
+    /// </summary>
+    private static async Task<(byte[]? Buffer, int Length, string? Error)> ReadBodyAsync(HttpContext context, int maxBytes, string shape)
     {
         var bodyLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (bodyLimit is { IsReadOnly: false })
-            bodyLimit.MaxRequestBodySize = MaxFanOutBodyBytes;
+            bodyLimit.MaxRequestBodySize = maxBytes;
 
         var body = context.Request.BodyReader;
         try
@@ -92,7 +99,7 @@ public static class RequestInput
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, 0, $"the body is larger than {MaxFanOutBodyBytes} bytes; {shape}");
+            return (null, 0, $"the body is larger than {maxBytes} bytes; {shape}");
         }
     }
 
@@ -138,41 +145,26 @@ public static class RequestInput
     }
 
     /// <summary>
-    /// Reads a JSON object body with the integer property <paramref name="property"/> in the 64-bit range; returns an error
-    /// message (ending with <paramref name="shape"/>) for anything else.
+    /// Reads a JSON object body with the integer property <paramref name="property"/> in the 64-bit range
+    /// (<see cref="Int64PropertyReader"/>), at most <see cref="MaxBodyBytes"/>; returns an error message (ending with
+    /// <paramref name="shape"/>) for anything else.
     /// </summary>
     /// <param name="context">The request.</param>
     /// <param name="property">The property, e.g. <c>delta</c>.</param>
     /// <param name="shape">What the body must look like, for the error message.</param>
     public static async Task<(long Value, string? Error)> ReadInt64Async(HttpContext context, string property, string shape)
     {
-        var bodyLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (bodyLimit is { IsReadOnly: false })
-            bodyLimit.MaxRequestBodySize = MaxBodyBytes;
-
-        JsonDocument document;
+        var (body, length, bodyError) = await ReadBodyAsync(context, MaxBodyBytes, shape).ConfigureAwait(false);
+        if (body is null)
+            return (0, bodyError);
         try
         {
-            document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
+            var error = Int64PropertyReader.TryRead(body.AsSpan(0, length), property, shape, out var value);
+            return (value, error);
         }
-        catch (JsonException e)
+        finally
         {
-            return (0, $"the body is not valid JSON ({e.Message}); {shape}");
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return (0, $"the body is larger than {MaxBodyBytes} bytes; {shape}");
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                return (0, shape);
-            if (!document.RootElement.TryGetProperty(property, out var element))
-                return (0, $"\"{property}\" is missing; {shape}");
-            if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var value))
-                return (0, $"\"{property}\" is {element.GetRawText()}; {shape}");
-            return (value, null);
+            ArrayPool<byte>.Shared.Return(body);
         }
     }
 }

@@ -98,6 +98,8 @@ public sealed class HostEndToEndSpec : IDisposable
         await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"delta\":1.5}"), HttpStatusCode.BadRequest, "invalid_argument");
         await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"delta\":9223372036854775808}"), HttpStatusCode.BadRequest, "invalid_argument");
         await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", "{\"other\":1}"), HttpStatusCode.BadRequest, "invalid_argument");
+        await HostHttp.AssertErrorAsync(PostIncrementAsync(http, "e2e:bad-body", $"{{\"delta\":1,\"pad\":\"{new string('x', 5000)}\"}}"),
+            HttpStatusCode.BadRequest, "invalid_argument");
 
         // overflow: the second maximum on one key is refused, the first is kept
         using (var first = await PostIncrementAsync(http, "e2e:overflow", "{\"delta\":9223372036854775807}"))
