@@ -181,6 +181,12 @@ internal sealed class CounterLedger
     /// <summary>A shard log stopped.</summary>
     public void LogStopped(Akka.Actor.IActorRef log) => _logs.TryRemove(log, out _);
 
+    /// <summary>
+    /// Failed journal calls of the set's shard logs and journal writer on this node since the journal last answered: in an
+    /// outage every log fails alike, and again each time a counter starts it, so only the first failure is logged in full.
+    /// </summary>
+    public Internal.FailureStreak JournalFailures { get; } = new();
+
     /// <summary>A shard log started (+1) or finished (-1) a persist.</summary>
     public void PersistsInFlightChanged(int by) => Interlocked.Add(ref _persistsInFlight, by);
 

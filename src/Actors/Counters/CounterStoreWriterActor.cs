@@ -33,6 +33,7 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
     // row without the write while its shard log hands it the write's deltas, and they are stored twice
     private readonly Dictionary<string, int> _writing = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<IActorRef>> _heldLoads = new(StringComparer.Ordinal);
+    private readonly FailureStreak _failures = new(); // writes and reads alike: an outage fails both
 
     public CounterStoreWriterActor(ICounterStore store, CounterSettings settings, CounterLedger ledger)
     {
@@ -132,6 +133,7 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
         try
         {
             var stored = await _store.ApplyAsync(batch.Select(e => e.Write).ToArray()).ConfigureAwait(false);
+            _failures.Succeeded(_log, "Counter store");
             CounterMetrics.Batches.Add(1, _ok);
             CounterMetrics.RowsWritten.Add(batch.Length, _ok[0]);
             CounterMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, _ok);
@@ -147,9 +149,13 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
             // the failure is not hidden: every entity of the batch is told, keeps its delta and retries
             CounterMetrics.Batches.Add(1, _failed);
             CounterMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, _failed);
-            _log.Warning(ex, "Counter store write {StoreBatch} of {BatchSize} keys ({Keys}) failed; the entities keep their deltas and retry",
-                transaction, batch.Length, KeySample(batch.Select(e => e.Write.Key)));
             var reason = $"{ex.GetType().Name}: {ex.Message}";
+            if (_failures.Failed())
+                _log.Warning(ex, "Counter store write {StoreBatch} of {BatchSize} keys ({Keys}) failed; the entities keep their deltas and retry " +
+                    "(further failed reads and writes are logged at debug level until one succeeds)", transaction, batch.Length, KeySample(batch.Select(e => e.Write.Key)));
+            else
+                _log.Debug("Counter store write {StoreBatch} of {BatchSize} keys ({Keys}) failed: {Reason}", transaction, batch.Length,
+                    KeySample(batch.Select(e => e.Write.Key)), reason);
             foreach (var (write, replyTo) in batch)
                 replyTo.Tell(new CounterWriteFailed(write.Key, write.Seq, reason));
         }
@@ -171,13 +177,18 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
         try
         {
             var stored = await _store.ReadAsync(batch.Select(e => e.Key).ToArray()).ConfigureAwait(false);
+            _failures.Succeeded(_log, "Counter store");
             foreach (var (key, replyTo) in batch)
                 replyTo.Tell(new CounterLoaded(key, stored.GetValueOrDefault(key, StoredCounter.Empty)));
         }
         catch (Exception ex)
         {
-            _log.Warning(ex, "Counter store read of {BatchSize} keys ({Keys}) failed; the entities retry", batch.Length, KeySample(batch.Select(e => e.Key)));
             var reason = $"{ex.GetType().Name}: {ex.Message}";
+            if (_failures.Failed())
+                _log.Warning(ex, "Counter store read of {BatchSize} keys ({Keys}) failed; the entities retry " +
+                    "(further failed reads and writes are logged at debug level until one succeeds)", batch.Length, KeySample(batch.Select(e => e.Key)));
+            else
+                _log.Debug("Counter store read of {BatchSize} keys ({Keys}) failed: {Reason}", batch.Length, KeySample(batch.Select(e => e.Key)), reason);
             foreach (var (key, replyTo) in batch)
                 replyTo.Tell(new CounterLoadFailed(key, reason));
         }

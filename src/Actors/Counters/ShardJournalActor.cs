@@ -138,6 +138,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
                 break;
             case RecoveryCompleted:
+                _ledger.JournalFailures.Succeeded(_log, "The shard-log journal");
                 _confirmedSeq = _seq = LastSequenceNr;
                 KeepMisplacedKeysInTheJournal();
                 foreach (var key in _recovered.Keys)
@@ -151,6 +152,28 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                     Timers.StartPeriodicTimer(KeepAliveTick.Instance, KeepAliveTick.Instance, idle / 3);
                 break;
         }
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        if (message is not null)
+            base.OnRecoveryFailure(reason, message); // an event this log cannot apply is not an outage: Akka's error, in full
+        else
+            JournalFailed(reason, error: false, $"Shard log {PersistenceId} could not replay its events; it stops, and a counter of its shard starts it again");
+    }
+
+    /// <summary>
+    /// A journal call failed. In an outage every log fails alike, and again each time a counter starts it: only the first
+    /// failure since the journal last answered is logged with its cause, the others at debug level.
+    /// </summary>
+    private void JournalFailed(Exception cause, bool error, string what)
+    {
+        if (!_ledger.JournalFailures.Failed())
+            _log.Debug("{0}: {1}: {2}", what, cause.GetType().Name, cause.Message);
+        else if (error)
+            _log.Error(cause, "{0} (further journal failures of the counter set are logged at debug level until the journal answers)", what);
+        else
+            _log.Warning(cause, "{0} (further journal failures of the counter set are logged at debug level until the journal answers)", what);
     }
 
     // Running and Stopping are behaviours, each a switch of what differs, falling back to what both do (Common).
@@ -283,7 +306,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
             case ShardEventFailed failed when _persisting is not null && failed.Seq == _seq:
                 // as a failed persist stops a persistent actor: whether the event is in the journal is unknown, so the next
                 // incarnation replays to learn it; the counters attach to it again and send their deltas again
-                _log.Error(failed.Cause, "Writing event {0} of {1} failed; the log stops and its next incarnation replays", failed.Seq, PersistenceId);
+                JournalFailed(failed.Cause, error: true, $"Writing event {failed.Seq} of {PersistenceId} failed; the log stops and its next incarnation replays");
                 Context.Stop(Self);
                 break;
             case AttachToJournal attach:
@@ -294,7 +317,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
                 break;
             case KeyEventsReadFailed failed:
                 // as when a write fails: the next incarnation replays, and the counter attaches to it again
-                _log.Error(failed.Cause, "Reading the events of [{0}] from {1} failed; the log stops and its next incarnation replays", failed.Key, PersistenceId);
+                JournalFailed(failed.Cause, error: true, $"Reading the events of [{failed.Key}] from {PersistenceId} failed; the log stops and its next incarnation replays");
                 Context.Stop(Self);
                 break;
             case CloseRoute close:
@@ -331,13 +354,13 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
     private void Trimmed(DeleteMessagesSuccess success)
     {
+        _ledger.JournalFailures.Succeeded(_log, "The shard-log journal");
         _trims.Trimmed(success.ToSequenceNr);
     }
 
     private void TrimFailed(DeleteMessagesFailure failure)
     {
-        _log.Warning(failure.Cause, "Deleting events of {0} up to {1} failed; a later trim (or the next replay) deletes them",
-            PersistenceId, failure.ToSequenceNr);
+        JournalFailed(failure.Cause, error: false, $"Deleting events of {PersistenceId} up to {failure.ToSequenceNr} failed; a later trim (or the next replay) deletes them");
         _trims.TrimFailed();
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Counters;
 
@@ -32,14 +33,27 @@ internal sealed class ShardJournalWriterActor : UntypedActor
     private readonly Dictionary<string, IActorRef> _writesInFlight = new(StringComparer.Ordinal); // persistence id → its log
     private readonly Queue<(IActorRef Log, TrimShardLog Trim)> _waitingTrims = new();
 
-    public ShardJournalWriterActor(string journalPluginId) =>
-        _journal = Akka.Persistence.Persistence.Instance.Apply(Context.System).JournalFor(journalPluginId);
+    private readonly FailureStreak _failures;
 
-    public ShardJournalWriterActor(IActorRef journal) => _journal = journal;
+    public ShardJournalWriterActor(string journalPluginId, FailureStreak failures)
+    {
+        _journal = Akka.Persistence.Persistence.Instance.Apply(Context.System).JournalFor(journalPluginId);
+        _failures = failures;
+    }
+
+    public ShardJournalWriterActor(IActorRef journal)
+    {
+        _journal = journal;
+        _failures = new FailureStreak();
+    }
 
     /// <param name="journalPluginId">The journal plugin the set's shard logs recover from.</param>
-    public static Props Props(string journalPluginId) =>
-        Akka.Actor.Props.Create(() => new ShardJournalWriterActor(journalPluginId));
+    /// <param name="failures">The set's journal failures on this node, which its shard logs count too.</param>
+    public static Props Props(string journalPluginId, FailureStreak failures) =>
+        Akka.Actor.Props.Create(() => new ShardJournalWriterActor(journalPluginId, failures));
+
+    /// <param name="journalPluginId">The journal plugin the set's shard logs recover from.</param>
+    public static Props Props(string journalPluginId) => Props(journalPluginId, new FailureStreak());
 
     /// <param name="journal">The journal actor itself (specs give a probe).</param>
     public static Props Props(IActorRef journal) => Akka.Actor.Props.Create(() => new ShardJournalWriterActor(journal));
@@ -69,6 +83,7 @@ internal sealed class ShardJournalWriterActor : UntypedActor
         switch (message)
         {
             case WriteMessageSuccess success:
+                _failures.Succeeded(_log, "The shard-log journal");
                 Written(success.Persistent)?.Tell(new ShardEventWritten(success.Persistent.SequenceNr));
                 break;
             case WriteMessageRejected rejected:
@@ -80,7 +95,11 @@ internal sealed class ShardJournalWriterActor : UntypedActor
             case WriteMessagesSuccessful:
                 break; // each event's own answer follows
             case WriteMessagesFailed batchFailed:
-                _log.Warning(batchFailed.Cause, "Writing {0} shard-log events failed; their logs restart and replay", batchFailed.WriteCount);
+                if (_failures.Failed())
+                    _log.Warning(batchFailed.Cause, "Writing {0} shard-log events failed; their logs restart and replay " +
+                        "(further journal failures of the counter set are logged at debug level until the journal answers)", batchFailed.WriteCount);
+                else
+                    _log.Debug("Writing {0} shard-log events failed: {1}: {2}", batchFailed.WriteCount, batchFailed.Cause.GetType().Name, batchFailed.Cause.Message);
                 break;
             default:
                 Waiting(message);

@@ -189,7 +189,7 @@ public static class WriteBehindCounters
         // journal durability: the shard logs are entities of the same region (see CounterMessageExtractor), whose events
         // the node's journal writer carries to the journal together
         var journalWriter = settings.Durability == CounterDurability.Journal
-            ? system.ActorOf(ShardJournalWriterActor.Props(settings.Journal.PluginId), $"{settings.TypeName}-journal-writer")
+            ? system.ActorOf(ShardJournalWriterActor.Props(settings.Journal.PluginId, ledger.JournalFailures), $"{settings.TypeName}-journal-writer")
             : ActorRefs.Nobody;
         var extractor = new CounterMessageExtractor(settings.NumberOfShards);
         var region = await EntityRegions.StartAsync(system, settings.TypeName,

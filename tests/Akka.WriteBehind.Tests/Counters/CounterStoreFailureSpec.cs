@@ -32,7 +32,7 @@ public sealed class CounterStoreFailureSpec : CounterSpecBase
     }
 }
 
-/// <summary>A store that stays down makes each counter warn once, not once per retry.</summary>
+/// <summary>A store that stays down makes each counter warn once, not once per retry, and its writer warn once for all of them.</summary>
 public sealed class CounterRetryLoggingSpec : CounterSpecBase
 {
     private readonly FailingStore _failing;
@@ -53,6 +53,19 @@ public sealed class CounterRetryLoggingSpec : CounterSpecBase
             Assert.IsType<CounterRejected>(await AskAsync(new FlushCounter("down")));
             await AwaitAssertAsync(async () => Assert.Equal(3, await StoredValueAsync("down")), AwaitTimeout);
         }, AwaitTimeout);
+        Assert.Equal(8, _failing.Failed);
+    }
+
+    [Fact]
+    public async Task Should_log_the_failing_store_once_with_its_cause_and_once_when_it_answers_again()
+    {
+        await AskAsync(new Increment("down", 3));
+        await EventFilter.Info(contains: "Counter store answers again after 8 failed calls").ExpectAsync(1, async () =>
+            await EventFilter.Warning(contains: "Counter store write").ExpectAsync(1, async () =>
+            {
+                Assert.IsType<CounterRejected>(await AskAsync(new FlushCounter("down")));
+                await AwaitAssertAsync(async () => Assert.Equal(3, await StoredValueAsync("down")), AwaitTimeout);
+            }, AwaitTimeout), AwaitTimeout);
         Assert.Equal(8, _failing.Failed);
     }
 }
