@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
+using Akka.Event;
 using Akka.WriteBehind.Counters;
 using Akka.WriteBehind.Tests.Support;
 using Xunit.Abstractions;
@@ -10,8 +11,9 @@ namespace Akka.WriteBehind.Tests.Counters;
 /// <summary>
 /// A PostgreSQL outage under load ends cleanly: one node with journal durability on a server of this spec's own, steady
 /// load through <see cref="CounterSet.IncrementAsync(string, long)"/>, the server stopped for 15 s and started again. Within
-/// 5 s of the restart the node acknowledges at least half its pre-outage rate (both measured in this run over 8 s, so a
-/// loaded machine slows both alike), and every key ends with acknowledged ≤ stored ≤ sent. The library's own retry, back-off and
+/// 5 s of the restart the node acknowledges at least half its pre-outage rate (both the median second of 8 in this run, so
+/// a loaded machine slows both alike and a few stalled seconds of the box do not decide), every key ends with
+/// acknowledged ≤ stored ≤ sent, and the outage is logged a few times with its cause, not once per failed call. The library's own retry, back-off and
 /// journal settings are in force (not the short ones of the other specs), since they decide how fast it comes back. The
 /// second case bounds the live counters far below the keys, so that counters are evicted and woken throughout.
 /// </summary>
@@ -61,6 +63,8 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
               {{settings}}
             }
             """, database));
+        var logged = new LoggedCauses();
+        _system.EventStream.Subscribe(_system.ActorOf(Props.Create(() => new LoggedCausesActor(logged))), typeof(LogEvent));
         await Akka.Cluster.Cluster.Get(_system).JoinAsync(Akka.Cluster.Cluster.Get(_system).SelfAddress).WaitAsync(Timeout);
         var counters = await WriteBehindCounters.StartAsync(_system, database.CreateStore()).WaitAsync(Timeout);
 
@@ -68,7 +72,7 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
         await Task.Delay(TimeSpan.FromSeconds(3)); // warm-up: every key's entity started
         var before = load.Elapsed;
         await Task.Delay(Window);
-        var rateBefore = load.Rate(before, before + Window);
+        var rateBefore = load.MedianSecond(before, Window);
 
         await _server.StopServerAsync();
         var stopped = load.Elapsed;
@@ -79,11 +83,21 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
 
         var windowStart = restarted + TimeSpan.FromSeconds(5);
         await Task.Delay(windowStart + Window - load.Elapsed);
-        var rateAfter = load.Rate(windowStart, windowStart + Window);
+        var rateAfter = load.MedianSecond(windowStart, Window);
+        var seconds = new List<string>();
         for (var s = before; s < windowStart + Window; s += TimeSpan.FromSeconds(1))
-            output.WriteLine($"  {s.TotalSeconds,5:F0}s: {load.Rate(s, s + TimeSpan.FromSeconds(1)),7:F0} acknowledged/s");
+        {
+            var rate = load.Rate(s, s + TimeSpan.FromSeconds(1));
+            output.WriteLine($"  {s.TotalSeconds,5:F0}s: {rate,7:F0} acknowledged/s");
+            seconds.Add((rate / 1000).ToString("F1", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         await load.StopAsync();
-        output.WriteLine($"before {rateBefore:F0}/s, 5-13s after the restart {rateAfter:F0}/s; {load}");
+        output.WriteLine($"median second before {rateBefore:F0}/s, 5-13s after the restart {rateAfter:F0}/s; {load}");
+        output.WriteLine($"{logged.Count} log events with a cause: {logged}");
+        // the whole run in the verdict's first line, which CI prints: thousands acknowledged per second
+        var timeline = $"thousands acknowledged per second from {before.TotalSeconds:F0}s (outage {stopped.TotalSeconds:F0}-{restarted.TotalSeconds:F0}s): " +
+                       string.Join(" ", seconds);
 
         // everything acknowledged gets stored (the flushes' retries may need a moment after the outage)
         var deadline = DateTime.UtcNow + Timeout;
@@ -99,7 +113,11 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
         Assert.True(wrong.Count == 0, $"{wrong.Count} keys break acknowledged <= stored <= sent, e.g. {string.Join(", ", wrong.Take(5))}");
 
         Assert.True(rateAfter >= 0.5 * rateBefore,
-            $"5-13s after the store returned the node acknowledged {rateAfter:F0}/s, against {rateBefore:F0}/s before the outage");
+            $"5-13s after the store returned the node acknowledged {rateAfter:F0}/s (median second), against {rateBefore:F0}/s before the outage; {timeline}");
+
+        // one stack trace per kind of call at the start of the outage (and again if a call succeeds in between), not one
+        // per failed call: thousands of them cost the node CPU while it comes back
+        Assert.True(logged.Count <= 20, $"{logged.Count} log events with a cause during a 15 s outage: {logged}");
     }
 
     public async Task InitializeAsync()
@@ -120,6 +138,27 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
             _database?.Dispose();
             await _server.DisposeAsync();
         }
+    }
+
+    /// <summary>Log events that carry an exception (a stack trace in the log), by the first words of their message.</summary>
+    private sealed class LoggedCauses
+    {
+        private readonly ConcurrentDictionary<string, int> _byMessage = new(StringComparer.Ordinal);
+
+        public int Count => _byMessage.Values.Sum();
+
+        public void Add(LogEvent e)
+        {
+            var message = e.Message?.ToString() ?? "";
+            _byMessage.AddOrUpdate(message[..Math.Min(message.Length, 40)], 1, (_, n) => n + 1);
+        }
+
+        public override string ToString() => string.Join("; ", _byMessage.Select(kv => $"{kv.Value} × {kv.Key}"));
+    }
+
+    private sealed class LoggedCausesActor : ReceiveActor
+    {
+        public LoggedCausesActor(LoggedCauses logged) => Receive<LogEvent>(e => e.Cause is not null, logged.Add);
     }
 
     /// <summary>Workers incrementing random keys by one as fast as they are answered; acknowledgements counted per 100 ms.</summary>
@@ -147,6 +186,17 @@ public sealed class CounterStoreOutageSpec(ITestOutputHelper output) : IAsyncLif
         public long Sent(string key) => _sent.GetValueOrDefault(key);
 
         public long Acknowledged(string key) => _acknowledged.GetValueOrDefault(key);
+
+        /// <summary>The median of the one-second rates of the <paramref name="seconds"/> from <paramref name="from"/>.</summary>
+        public double MedianSecond(TimeSpan from, TimeSpan seconds)
+        {
+            var rates = Enumerable.Range(0, (int)seconds.TotalSeconds)
+                .Select(i => Rate(from + TimeSpan.FromSeconds(i), from + TimeSpan.FromSeconds(i + 1)))
+                .Order()
+                .ToArray();
+            var middle = rates.Length / 2;
+            return rates.Length % 2 == 1 ? rates[middle] : (rates[middle - 1] + rates[middle]) / 2;
+        }
 
         public double Rate(TimeSpan from, TimeSpan to)
         {
