@@ -23,6 +23,8 @@ namespace Akka.WriteBehind.Batches;
 internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where TResource : notnull
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly FailureStreak _failures = new(); // loads and saves alike: an outage fails both
+    private readonly string _storeName; // for the line that ends a run of failures
     private static readonly IReadOnlyDictionary<string, IReadOnlyList<RememberedRequest>> NoRequests =
         new Dictionary<string, IReadOnlyList<RememberedRequest>>();
 
@@ -37,6 +39,7 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
         _store = store;
         _requests = store as IIdempotentResourceStore<TResource>;
         _settings = settings;
+        _storeName = $"The resource store of {settings.TypeName}";
 
         Receive<SaveResource<TResource>>(save =>
         {
@@ -72,6 +75,18 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
         _loads.TryComplete();
     }
 
+    /// <summary>
+    /// A load or save failed; every entity of the group is told. Only the first failure since a call last succeeded is
+    /// logged with its cause: in an outage every call fails alike.
+    /// </summary>
+    private void StoreFailed(Exception cause, string reason, string what)
+    {
+        if (_failures.Failed())
+            _log.Warning(cause, "{0} (further failed loads and saves are logged at debug level until one succeeds)", what);
+        else
+            _log.Debug("{0}: {1}", what, reason);
+    }
+
     // Runs inside the stream: touches no actor state, only tells the entities (thread-safe).
     private async Task<Done> LoadAsync((LoadResource Load, IActorRef ReplyTo)[] group)
     {
@@ -105,6 +120,7 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
                     : await _requests!.LoadRequestsAsync(requestKeys, DateTime.UtcNow - _settings.Idempotency.Window, cancel.Token).ConfigureAwait(false);
                 return (resources, remembered);
             }, cancel.Token).ConfigureAwait(false);
+            _failures.Succeeded(_log, _storeName);
             var duration = Stopwatch.GetElapsedTime(started);
             foreach (var (load, replyTo) in live)
             {
@@ -119,8 +135,8 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
         catch (Exception e)
         {
             // not hidden: every entity of the group is told and answers its callers with it
-            _log.Warning(e, "Loading {0} resources of {1} in one call failed", live.Count, _settings.TypeName);
             var reason = e is OperationCanceledException ? "cancelled at max-duration" : $"{e.GetType().Name}: {e.Message}";
+            StoreFailed(e, reason, $"Loading {live.Count} resources of {_settings.TypeName} in one call failed");
             var duration = Stopwatch.GetElapsedTime(started);
             foreach (var (load, replyTo) in live)
                 replyTo.Tell(new ResourceLoadFailed(load.BatchId, reason, duration, cancel.IsCancellationRequested));
@@ -156,6 +172,7 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
                 var requests = live.SelectMany(e => e.Save.Requests.Select(r => KeyValuePair.Create(e.Save.Key, r))).ToArray();
                 return _requests.SaveManyWithRequestsAsync(resources, requests, DateTime.UtcNow - _settings.Idempotency.Window, cancel.Token);
             }, cancel.Token).ConfigureAwait(false);
+            _failures.Succeeded(_log, _storeName);
             foreach (var (save, replyTo) in live)
             {
                 replyTo.Tell(stored.TryGetValue(save.Key, out var resource) && resource is not null
@@ -166,8 +183,8 @@ internal sealed class ResourceStoreWriterActor<TResource> : ReceiveActor where T
         catch (Exception e)
         {
             // not hidden: every entity of the group is told and answers its callers with it
-            _log.Warning(e, "Saving {0} resources of {1} in one call failed", live.Count, _settings.TypeName);
             var reason = e is OperationCanceledException ? "cancelled at max-duration" : $"{e.GetType().Name}: {e.Message}";
+            StoreFailed(e, reason, $"Saving {live.Count} resources of {_settings.TypeName} in one call failed");
             foreach (var (save, replyTo) in live)
                 replyTo.Tell(new ResourceSaveFailed(save.BatchId, reason, cancel.IsCancellationRequested));
         }

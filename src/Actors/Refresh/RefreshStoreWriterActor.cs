@@ -26,6 +26,7 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
     private readonly IRefreshItemStore _store;
     private readonly RefreshSettings _settings;
     private long _transactions; // numbers the store transactions, for the logs
+    private readonly FailureStreak _failures = new();
     private ChannelWriter<(WriteItem Write, IActorRef ReplyTo, long Queued)> _writes = null!;
 
     public RefreshStoreWriterActor(IRefreshItemStore store, RefreshSettings settings)
@@ -78,15 +79,19 @@ internal sealed class RefreshStoreWriterActor : ReceiveActor
         {
             var writes = group.Select(e => e.Write.Write).ToArray();
             await Task.Run(() => _store.ApplyAsync(writes)).ConfigureAwait(false);
+            _failures.Succeeded(_log, "Refresh store");
             foreach (var (write, replyTo) in group)
                 replyTo.Tell(new ItemWritten(write.Write.Id, write.Version));
         }
         catch (Exception e)
         {
             // not hidden: every entity of the group is told, keeps its change and retries
-            _log.Warning(e, "Refresh store write {0} of {1} items ({2}) failed; the items keep their changes and retry",
-                transaction, group.Count, IdSample(group.Select(g => g.Write.Write.Id)));
             var reason = $"{e.GetType().Name}: {e.GetBaseException().Message}";
+            if (_failures.Failed())
+                _log.Warning(e, "Refresh store write {0} of {1} items ({2}) failed; the items keep their changes and retry " +
+                    "(further failed writes are logged at debug level until one succeeds)", transaction, group.Count, IdSample(group.Select(g => g.Write.Write.Id)));
+            else
+                _log.Debug("Refresh store write {0} of {1} items ({2}) failed: {3}", transaction, group.Count, IdSample(group.Select(g => g.Write.Write.Id)), reason);
             foreach (var (write, replyTo) in group)
                 replyTo.Tell(new ItemWriteFailed(write.Write.Id, write.Version, reason));
         }

@@ -122,7 +122,10 @@ public sealed class BatchEarlyCloseSpec(ITestOutputHelper output) : TapeSpecBase
     }
 }
 
-/// <summary>A bulk store's loads are grouped across keys into LoadManyAsync calls, as its saves are into SaveManyAsync.</summary>
+/// <summary>
+/// A bulk store's loads are grouped across keys into LoadManyAsync calls, as its saves are into SaveManyAsync; its failing
+/// calls are logged once, not once each.
+/// </summary>
 public sealed class BatchBulkLoadSpec : AccountSpecBase
 {
     private readonly CountingLoads _counting;
@@ -147,6 +150,20 @@ public sealed class BatchBulkLoadSpec : AccountSpecBase
         Assert.True(_counting.LoadManyCalls < 50, $"{_counting.LoadManyCalls} LoadManyAsync calls for 50 keys");
     }
 
+    [Fact]
+    public async Task Should_log_failing_store_calls_once_with_their_cause_and_once_when_the_store_answers_again()
+    {
+        _counting.FailNextLoads(3);
+
+        await EventFilter.Info(contains: "answers again after 3 failed calls").ExpectAsync(1, async () =>
+            await EventFilter.Warning(contains: "in one call failed").ExpectAsync(1, async () =>
+            {
+                for (var i = 0; i < 3; i++)
+                    Assert.Equal(ErrorCode.StoreFailure, (await FailureOf(Processor.RunAsync($"outage-{i}", new Deposit(1)))).Code);
+                Assert.Equal(1, (await Processor.RunAsync("outage-over", new Deposit(1)).WaitAsync(AwaitTimeout)).Balance);
+            }, AwaitTimeout), AwaitTimeout);
+    }
+
     private sealed class CountingLoads(SqliteAccountStore inner) : IBulkResourceStore<Account>
     {
         private int _singleLoads;
@@ -156,6 +173,11 @@ public sealed class BatchBulkLoadSpec : AccountSpecBase
         public int SingleLoads => Volatile.Read(ref _singleLoads);
         public int LoadManyCalls => Volatile.Read(ref _loadManyCalls);
         public int KeysLoaded => Volatile.Read(ref _keysLoaded);
+
+        private int _failLoads;
+
+        /// <summary>The next <paramref name="n"/> LoadManyAsync calls throw.</summary>
+        public void FailNextLoads(int n) => Volatile.Write(ref _failLoads, n);
 
         public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
 
@@ -169,6 +191,8 @@ public sealed class BatchBulkLoadSpec : AccountSpecBase
         {
             Interlocked.Increment(ref _loadManyCalls);
             Interlocked.Add(ref _keysLoaded, keys.Count);
+            if (Interlocked.Decrement(ref _failLoads) >= 0)
+                throw new InvalidOperationException("injected load failure");
             return inner.LoadManyAsync(keys, cancellationToken);
         }
 
