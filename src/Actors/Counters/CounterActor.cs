@@ -32,6 +32,7 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
     private readonly IActorRef _storeWriter;
     private readonly string _shardId;
     private readonly CounterLedger _ledger;
+    private const string OthersAtDebugLevel = "; other counters' failures are logged at debug level until the store answers again";
     private CounterLedger.Entry? _ledgerEntry; // this key's entry in the ledger while it holds increments not stored
     private readonly KeyValuePair<string, object?> _tag;
     private CounterLiveEntities.Entity? _live; // this entity's place in the node's least-recently-used order
@@ -819,11 +820,12 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         CounterMetrics.FlushFailures.Add(1, _tag);
         _failures++;
         var backoff = Backoff(_failures);
-        // the store writer logs every failed transaction with its keys; each counter warns once per outage, so that a store
-        // that is down for a while does not turn every counter's every retry into a log line
-        if (_failures == 1)
-            _log.Warning("Counter [{CounterKey}] write {FlushSeq} of {Delta} failed: {Reason}; retrying in {Backoff} (further attempts are logged at debug level)",
-                _key, _writeSeq, _sums.InFlight, reason, backoff);
+        // the store writer logs a run of failed transactions once, with its keys; a counter warns once per run of its own
+        // failures, and only the first few counters of an outage do, so that a store that is down for a while does not
+        // turn every counter's every retry, or every counter, into a log line
+        if (_failures == 1 && _ledger.MayWarnOfFailure(out var last))
+            _log.Warning("Counter [{CounterKey}] write {FlushSeq} of {Delta} failed: {Reason}; retrying in {Backoff} (further attempts are logged at debug level{Others})",
+                _key, _writeSeq, _sums.InFlight, reason, backoff, last ? OthersAtDebugLevel : "");
         else
             _log.Debug("Counter [{CounterKey}] write {FlushSeq} failed (attempt {Attempt}): {Reason}; retrying in {Backoff}",
                 _key, _writeSeq, _failures, reason, backoff);
@@ -914,7 +916,11 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         if (_groups.Persisting == 0)
             return;
         var failed = _groups.EndPersist();
-        _log.Warning("Counter [{CounterKey}]: {Increments} increments were not journaled: {Reason}", _key, failed.Count, reason);
+        if (_ledger.MayWarnOfFailure(out var last))
+            _log.Warning("Counter [{CounterKey}]: {Increments} increments were not journaled: {Reason}{Others}", _key, failed.Count, reason,
+                last ? OthersAtDebugLevel : "");
+        else
+            _log.Debug("Counter [{CounterKey}]: {Increments} increments were not journaled: {Reason}", _key, failed.Count, reason);
         RefuseAll(failed, ErrorCode.StoreFailure, reason);
         TryPersist();
         RunDeferred();
@@ -1016,8 +1022,9 @@ internal sealed class CounterActor : UntypedActor, IWithTimers, IWithStash
         Timers.Cancel(LoadTimedOut.Instance);
         _failures++;
         var backoff = Backoff(_failures);
-        if (_failures == 1)
-            _log.Warning("Counter [{CounterKey}] load failed: {Reason}; retrying in {Backoff} (further attempts are logged at debug level)", _key, reason, backoff);
+        if (_failures == 1 && _ledger.MayWarnOfFailure(out var last))
+            _log.Warning("Counter [{CounterKey}] load failed: {Reason}; retrying in {Backoff} (further attempts are logged at debug level{Others})",
+                _key, reason, backoff, last ? OthersAtDebugLevel : "");
         else
             _log.Debug("Counter [{CounterKey}] load failed (attempt {Attempt}): {Reason}; retrying in {Backoff}", _key, _failures, reason, backoff);
         Timers.StartSingleTimer(RetryLoad.Instance, RetryLoad.Instance, backoff);

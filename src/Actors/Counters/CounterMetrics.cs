@@ -100,6 +100,7 @@ internal sealed class CounterLedger
     private readonly ConcurrentDictionary<string, Entry> _dirty = new(StringComparer.Ordinal);
     private long _persistsInFlight;
     private long _routedIncrements;
+    private long _failureWarnings; // counters that warned of a failure since a store or journal call last succeeded
     private readonly ConcurrentDictionary<Akka.Actor.IActorRef, byte> _logs = new(); // the set's shard logs alive on this node
 
     public CounterLedger(string counterSet) => Tag = new KeyValuePair<string, object?>("counter_set", counterSet);
@@ -180,6 +181,29 @@ internal sealed class CounterLedger
 
     /// <summary>A shard log stopped.</summary>
     public void LogStopped(Akka.Actor.IActorRef log) => _logs.TryRemove(log, out _);
+
+    /// <summary>The counters that warn of their failed writes, loads or journal writes in one outage; the others log at debug level.</summary>
+    public const int FailureWarningsPerOutage = 10;
+
+    /// <summary>
+    /// A counter's first failure of a run (a write, a load or a journal write of its own): whether it warns. An outage fails
+    /// every counter with increments not stored at once, one log line each; so the first
+    /// <see cref="FailureWarningsPerOutage"/> warn, naming their keys, and the others log at debug level until the store or
+    /// the journal answers again (<see cref="StoreAnswered"/>). <paramref name="last"/> is set for the last that warns.
+    /// </summary>
+    public bool MayWarnOfFailure(out bool last)
+    {
+        var warned = Interlocked.Increment(ref _failureWarnings);
+        last = warned == FailureWarningsPerOutage;
+        return warned <= FailureWarningsPerOutage;
+    }
+
+    /// <summary>A store or journal call succeeded: the counters of the next outage warn again.</summary>
+    public void StoreAnswered()
+    {
+        if (Volatile.Read(ref _failureWarnings) != 0) // a read, not a write, on every successful call
+            Interlocked.Exchange(ref _failureWarnings, 0);
+    }
 
     /// <summary>
     /// Failed journal calls of the set's shard logs and journal writer on this node since the journal last answered: in an

@@ -34,10 +34,12 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, int> _writing = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<IActorRef>> _heldLoads = new(StringComparer.Ordinal);
     private readonly FailureStreak _failures = new(); // writes and reads alike: an outage fails both
+    private readonly CounterLedger _ledger;
 
     public CounterStoreWriterActor(ICounterStore store, CounterSettings settings, CounterLedger ledger)
     {
         _store = store;
+        _ledger = ledger;
         _settings = settings;
         _ok = [ledger.Tag, new("outcome", "ok")];
         _failed = [ledger.Tag, new("outcome", "failed")];
@@ -134,6 +136,7 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
         {
             var stored = await _store.ApplyAsync(batch.Select(e => e.Write).ToArray()).ConfigureAwait(false);
             _failures.Succeeded(_log, "Counter store");
+            _ledger.StoreAnswered();
             CounterMetrics.Batches.Add(1, _ok);
             CounterMetrics.RowsWritten.Add(batch.Length, _ok[0]);
             CounterMetrics.BatchDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, _ok);
@@ -178,6 +181,7 @@ internal sealed class CounterStoreWriterActor : ReceiveActor, IWithTimers
         {
             var stored = await _store.ReadAsync(batch.Select(e => e.Key).ToArray()).ConfigureAwait(false);
             _failures.Succeeded(_log, "Counter store");
+            _ledger.StoreAnswered();
             foreach (var (key, replyTo) in batch)
                 replyTo.Tell(new CounterLoaded(key, stored.GetValueOrDefault(key, StoredCounter.Empty)));
         }

@@ -691,6 +691,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
 
     private void Persisted(List<GroupEntry> batch, long seq)
     {
+        _ledger.StoreAnswered(); // the counters of the next outage warn again
         _confirmedSeq = seq;
         _persisting = null;
         _ledger.PersistsInFlightChanged(-1);

@@ -120,3 +120,76 @@ public sealed class CounterLostAcknowledgementSpec : CounterSpecBase
         Assert.Equal(new CounterValue("once", 100, 0, 100), await AskAsync(new GetCounter("once")));
     }
 }
+
+/// <summary>
+/// An outage fails every counter holding increments at once: the first few warn, naming their keys, the others log at
+/// debug level; once the store answers, the first few of the next outage warn again.
+/// </summary>
+public sealed class CounterOutageLoggingSpec : CounterSpecBase
+{
+    private const int Keys = 25;
+    private readonly SwitchedStore _switched;
+
+    public CounterOutageLoggingSpec(ITestOutputHelper output)
+        : base(output, "akka.write-behind.counters { flush-interval = 1h, retry { min-backoff = 10ms, max-backoff = 50ms } }")
+    {
+        _switched = new SwitchedStore(Target);
+        Store = _switched;
+    }
+
+    [Fact]
+    public async Task Should_let_the_first_few_counters_of_an_outage_warn_and_the_others_log_at_debug_level()
+    {
+        for (var outage = 0; outage < 2; outage++)
+        {
+            var keys = Enumerable.Range(0, Keys).Select(i => $"outage-{outage}-{i}").ToArray();
+            foreach (var key in keys)
+                Assert.IsType<IncrementAccepted>(await AskAsync(new Increment(key, 1))); // loaded while the store is up
+
+            _switched.Down = true;
+            await EventFilter.Warning(contains: "] write ").ExpectAsync(CounterLedger.FailureWarningsPerOutage, async () =>
+            {
+                var flushes = await Task.WhenAll(keys.Select(key => AskAsync(new FlushCounter(key))));
+                Assert.All(flushes, reply => Assert.IsType<CounterRejected>(reply));
+                var failed = _switched.Failed;
+                await AwaitConditionAsync(() => Task.FromResult(_switched.Failed >= failed + 5), AwaitTimeout); // the retries fail too
+            }, AwaitTimeout);
+
+            _switched.Down = false;
+            await AwaitAssertAsync(async () =>
+            {
+                var rows = await Database.ReadCountersAsync();
+                Assert.All(keys, key => Assert.Equal(1, rows.GetValueOrDefault(key)));
+            }, AwaitTimeout);
+        }
+    }
+
+    /// <summary>Fails every read and write while <see cref="Down"/>.</summary>
+    private sealed class SwitchedStore(ICounterStore inner) : ICounterStore
+    {
+        private volatile bool _down;
+        private int _failed;
+
+        public bool Down
+        {
+            get => _down;
+            set => _down = value;
+        }
+
+        public int Failed => Volatile.Read(ref _failed);
+
+        public Task InitializeAsync(CancellationToken cancellationToken = default) => inner.InitializeAsync(cancellationToken);
+
+        public Task<IReadOnlyDictionary<string, StoredCounter>> ApplyAsync(IReadOnlyList<CounterWrite> writes, CancellationToken cancellationToken = default) =>
+            _down ? Fail<IReadOnlyDictionary<string, StoredCounter>>() : inner.ApplyAsync(writes, cancellationToken);
+
+        public Task<IReadOnlyDictionary<string, StoredCounter>> ReadAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken = default) =>
+            _down ? Fail<IReadOnlyDictionary<string, StoredCounter>>() : inner.ReadAsync(keys, cancellationToken);
+
+        private Task<T> Fail<T>()
+        {
+            Interlocked.Increment(ref _failed);
+            return Task.FromException<T>(new InvalidOperationException("injected outage"));
+        }
+    }
+}
