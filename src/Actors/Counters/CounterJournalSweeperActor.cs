@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Akka.WriteBehind.Internal;
 
 namespace Akka.WriteBehind.Counters;
 
@@ -18,18 +19,24 @@ internal sealed class CounterJournalSweeperActor : UntypedActor, IWithTimers
     private readonly IActorRef _region;
     private readonly CounterSettings _settings;
     private readonly JournalTable _table;
+    private readonly FailureStreak _failures;
 
-    public CounterJournalSweeperActor(IActorRef region, CounterSettings settings, JournalTable table)
+    public CounterJournalSweeperActor(IActorRef region, CounterSettings settings, JournalTable table, FailureStreak failures)
     {
         _region = region;
         _settings = settings;
         _table = table;
+        _failures = failures;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef region, CounterSettings settings, JournalTable table) =>
-        Akka.Actor.Props.Create(() => new CounterJournalSweeperActor(region, settings, table));
+    /// <param name="region">The set's shard region, which starts the woken shard logs.</param>
+    /// <param name="settings">The set's settings.</param>
+    /// <param name="table">The journal table the sweep reads.</param>
+    /// <param name="failures">The set's journal failures on this node, which its shard logs and journal writer count too.</param>
+    public static Props Props(IActorRef region, CounterSettings settings, JournalTable table, FailureStreak failures) =>
+        Akka.Actor.Props.Create(() => new CounterJournalSweeperActor(region, settings, table, failures));
 
     protected override void PreStart()
     {
@@ -77,9 +84,15 @@ internal sealed class CounterJournalSweeperActor : UntypedActor, IWithTimers
     {
         if (result.Error is not null)
         {
-            _log.Warning(result.Error, "Journal sweep of counter set {0} failed; retrying at the next sweep", _settings.TypeName);
+            // a sweep in an outage fails as the shard logs do: logged in full only if it is the outage's first failure
+            if (_failures.Failed())
+                _log.Warning(result.Error, "Journal sweep of counter set {0} failed; retrying at the next sweep", _settings.TypeName);
+            else
+                _log.Debug("Journal sweep of counter set {0} failed: {1}: {2}", _settings.TypeName, result.Error.GetType().Name, result.Error.Message);
             return;
         }
+
+        _failures.Succeeded(_log, "The shard-log journal");
 
         var prefixLength = ShardJournalActor.PersistenceIdPrefix(_settings.TypeName).Length;
         foreach (var id in result.PersistenceIds)

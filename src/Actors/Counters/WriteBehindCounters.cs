@@ -198,7 +198,7 @@ public static class WriteBehindCounters
                 : CounterActor.Props(id, settings, writer, ledger, extractor.ShardOfKey(id)),
             settings.NumberOfShards, settings.PassivateIdleAfter, StopCounter.Instance, extractor, role).ConfigureAwait(false);
         if (journalTable is not null)
-            system.ActorOf(CounterJournalSweeperActor.Props(region, settings, journalTable),
+            system.ActorOf(CounterJournalSweeperActor.Props(region, settings, journalTable, ledger.JournalFailures),
                 $"{settings.TypeName}-journal-sweeper");
         return StartFront(system, region, settings, ledger);
     }

@@ -7,8 +7,8 @@ namespace Akka.WriteBehind.Internal;
 /// INTERNAL API
 /// <para>
 /// Consecutive failures of one kind of store call, so that an outage is logged once with its cause and once when it ends,
-/// not once per call: a 15 s PostgreSQL outage under load otherwise wrote thousands of stack traces, and formatting them
-/// took CPU from the node just when it came back. Thread-safe: the calls it counts may run concurrently.
+/// not once per call: a 15 s PostgreSQL outage under load otherwise wrote thousands of stack traces (about 18 MB), still
+/// hundreds a second as the node came back. Thread-safe: the calls it counts may run concurrently.
 /// </para>
 /// </summary>
 internal sealed class FailureStreak
