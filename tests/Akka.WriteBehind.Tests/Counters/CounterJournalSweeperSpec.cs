@@ -74,19 +74,15 @@ public sealed class CounterJournalSweeperSpec(ITestOutputHelper output) : Virtua
 
     private string ConnectionString => $"Data Source={_dir.DatabaseFile}";
 
-    /// <summary>The journal file with the plugin's table name and the two columns the sweep reads, holding the given events.</summary>
+    /// <summary>
+    /// Adds the given events to the journal file, creating its table (the plugin's name and the two columns the sweep reads)
+    /// if it is missing.
+    /// </summary>
     private async Task AddEventsAsync(params (string PersistenceId, bool Deleted)[] events)
     {
-        await using var connection = new SqliteConnection(ConnectionString);
-        await connection.OpenAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "CREATE TABLE IF NOT EXISTS journal (persistence_id TEXT NOT NULL, deleted INTEGER NOT NULL)";
-        await command.ExecuteNonQueryAsync();
+        await ExecuteAsync("CREATE TABLE IF NOT EXISTS journal (persistence_id TEXT NOT NULL, deleted INTEGER NOT NULL)");
         foreach (var (id, deleted) in events)
-        {
-            command.CommandText = $"INSERT INTO journal VALUES ('{id}', {(deleted ? 1 : 0)})";
-            await command.ExecuteNonQueryAsync();
-        }
+            await ExecuteAsync($"INSERT INTO journal VALUES ('{id}', {(deleted ? 1 : 0)})");
     }
 
     private async Task ExecuteAsync(string sql)
