@@ -343,7 +343,7 @@ public sealed class CounterFastPath
     /// <paramref name="timed"/> drains (the window's timer; see the constructor), the cells that were neither taken nor
     /// answered since the retiring drain before, and are idle and not in flight, are retired.
     /// </summary>
-    internal void DrainReady(Action<string, Aggregate> take, Func<string, bool> inFlight, Func<bool> mayStart, bool timed)
+    internal void DrainReady(Action<string, Aggregate> take, Func<Cell, bool> inFlight, Func<bool> mayStart, bool timed)
     {
         Volatile.Write(ref _wakeRequested, 0); // cleared first: an increment from here on asks for another drain
         if (timed && (++_timedDrains >= _retireEvery || Volatile.Read(ref _cellCount) >= _maxKeys / 2))
@@ -360,7 +360,7 @@ public sealed class CounterFastPath
             if (cell.Retired)
                 continue;
             var key = cell.Key;
-            if (inFlight(key))
+            if (inFlight(cell))
             {
                 lock (cell)
                     cell.Queued = false; // Requeue puts it back after the answer
@@ -386,12 +386,12 @@ public sealed class CounterFastPath
     /// caller's next increment of a key comes some milliseconds after its answer, and retiring cells idle only at the instant
     /// of a drain cost a new cell for about every third acknowledged increment.
     /// </summary>
-    private void RetireIdle(Func<string, bool> inFlight)
+    private void RetireIdle(Func<Cell, bool> inFlight)
     {
         // a key still in flight is not carried over: its answer (Requeue) makes it a candidate again. Carrying every
         // in-flight key from drain to drain was a dictionary lookup per key in flight per drain, a tenth of the CPU
         foreach (var (key, cell) in _takenBefore)
-            if (!inFlight(key))
+            if (!inFlight(cell))
                 Retire(key, cell);
         _takenBefore.Clear();
         (_takenBefore, _taken) = (_taken, _takenBefore);
@@ -721,5 +721,6 @@ public sealed class CounterFastPath
         public bool Queued;             // the key is on the ready queue
         public int Touched = -1;        // the retiring period it was last taken or answered in (none yet: -1)
         public IncrementAccepted? Accepted; // the last answer made for the key (the ingest stage's thread only)
+        public IngestKeyStates.KeyState? Stage; // the ingest stage's entry for the key, kept by it (its thread only)
     }
 }

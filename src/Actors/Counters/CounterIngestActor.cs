@@ -57,7 +57,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     private long _nextId;
     private readonly CounterFastPath _fastPath;
     private readonly Action<string, CounterFastPath.Aggregate> _admitAggregate;
-    private readonly Func<string, bool> _aggregateInFlight;
+    private readonly Func<CounterFastPath.Cell, bool> _aggregateInFlight;
     private readonly Func<bool> _mayStart;
     // per key: its route, its aggregates sent and not answered, whether a routed one is on its way
     private readonly IngestKeyStates _keys = new();
@@ -126,7 +126,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 Take(command, Sender);
                 break;
             case RouteOpened opened:
-                _keys.OpenRoute(opened.Key, Sender);
+                _keys.OpenRoute(opened.Key, Sender, opened.Route);
                 if (_routeLogs.Add(Sender))
                     Context.Watch(Sender);
                 break;
@@ -306,7 +306,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     /// </summary>
     private void RouteAggregate(string key, CounterFastPath.Aggregate aggregate)
     {
-        if (aggregate.Requests is not null || aggregate.Sum == 0 || !_keys.TryRoute(key, aggregate, out var log))
+        if (aggregate.Requests is not null || aggregate.Sum == 0 || !_keys.TryRoute(key, aggregate, out var log, out var entry, out var route))
         {
             AdmitAggregate(key, aggregate);
             return;
@@ -315,6 +315,8 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         if (!_batching.TryGetValue(log, out var batch))
             _batching[log] = batch = new BatchBuilder();
         batch.Keys.Add(key);
+        batch.Entries.Add(entry);
+        batch.Routes.Add(route);
         batch.Deltas.Add(aggregate.Sum);
         batch.Increments.Add(aggregate.Count);
         _batchingAny = true;
@@ -332,9 +334,9 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
                 continue;
             var id = ++_nextBatchId;
             var keys = builder.Keys.ToArray();
-            _routedOut[id] = new RoutedBatch(log, keys);
+            _routedOut[id] = new RoutedBatch(log, keys, builder.Entries.ToArray());
             _routedWaiting++;
-            log.Tell(new RoutedIncrements(id, keys, builder.Deltas.ToArray(), builder.Increments.ToArray()));
+            log.Tell(new RoutedIncrements(id, keys, builder.Deltas.ToArray(), builder.Increments.ToArray()) { Routes = builder.Routes.ToArray() });
             builder.Clear();
         }
     }
@@ -353,7 +355,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             switch (outcome.Kind)
             {
                 case RoutedOutcomeKind.Accepted:
-                    if (AnsweredAggregate(key, routeAnswered: true) is { } aggregate)
+                    if (AnsweredRouted(batch.Entries[i], key) is { } aggregate)
                     {
                         _fastPath.Delivered(key, aggregate);
                         routed += aggregate.Count;
@@ -611,6 +613,16 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
         return aggregate;
     }
 
+    /// <summary>A log's answer to the routed aggregate of <paramref name="key"/>, whose entry was kept since it was routed.</summary>
+    private CounterFastPath.Aggregate? AnsweredRouted(IngestKeyStates.KeyState entry, string key)
+    {
+        if (!_keys.TryTake(entry, key, out var aggregate, out var wasLast, routeAnswered: true))
+            return null;
+        if (wasLast)
+            _fastPath.Requeue(key, aggregate.Source);
+        return aggregate;
+    }
+
     private void Enqueue(List<QueuedCounterCommand> queue, ICounterCommand command, IActorRef replyTo)
     {
         queue.Add(new QueuedCounterCommand(command, replyTo));
@@ -668,11 +680,14 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
     }
 
     /// <summary>A batch sent to <see cref="Log"/> and not answered yet: its keys, in the order the answer gives outcomes.</summary>
-    private sealed class RoutedBatch(IActorRef log, string[] keys)
+    private sealed class RoutedBatch(IActorRef log, string[] keys, IngestKeyStates.KeyState[] entries)
     {
         public IActorRef Log { get; } = log;
 
         public string[] Keys { get; } = keys;
+
+        /// <summary>The keys' entries, found again at the answer without a lookup.</summary>
+        public IngestKeyStates.KeyState[] Entries { get; } = entries;
 
         /// <summary>The log said the batch is in the event it is writing.</summary>
         public bool Persisting { get; set; }
@@ -687,9 +702,15 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
 
         public List<long> Increments { get; } = new();
 
+        public List<IngestKeyStates.KeyState> Entries { get; } = new();
+
+        public List<object?> Routes { get; } = new();
+
         public void Clear()
         {
             Keys.Clear();
+            Entries.Clear();
+            Routes.Clear();
             Deltas.Clear();
             Increments.Clear();
         }

@@ -405,13 +405,13 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         // only the key's counter now (so an attached one): a counter replaced since it attached is refused, so an open
         // route's counter is its key's counter until the route closes (every change of a key's counter closes its route)
         if (!_counters.TryGetValue(offer.Key, out var current) || !current.Equals(counter)
-            || _routes.TryOpen(offer.Key, counter, offer.Ingest, offer.RouteId, offer.Magnitude, offer.Inbox) is null)
+            || _routes.TryOpen(offer.Key, counter, offer.Ingest, offer.RouteId, offer.Magnitude, offer.Inbox) is not { } route)
         {
             counter.Tell(new CounterRouteClosed(offer.Key, offer.RouteId));
             return;
         }
 
-        offer.Ingest.Tell(new RouteOpened(offer.Key));
+        offer.Ingest.Tell(new RouteOpened(offer.Key, route));
     }
 
     /// <summary>
@@ -425,7 +425,7 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         for (var i = 0; i < outcomes.Length; i++)
         {
             var key = routed.Keys[i];
-            switch (_routes.TryTake(key, ingest, routed.Deltas[i], out var route))
+            switch (_routes.TryTake(key, routed.Routes?[i] as ShardLogRoutes.Route, ingest, routed.Deltas[i], out var route))
             {
                 case RouteTake.Taken:
                     _group.Add(new GroupEntry(route!.Counter, new KeyDelta(key, routed.Deltas[i]), route, routed.Increments[i]));
@@ -697,19 +697,23 @@ internal sealed class ShardJournalActor : UntypedPersistentActor, IWithTimers
         _ledger.PersistsInFlightChanged(-1);
         foreach (var entry in batch)
         {
-            _trims.Unstored(entry.Delta.Key, seq);
             if (entry.Route is { } route)
             {
+                _trims.Unstored(route.Key, seq, ref route.Unstored);
                 HandOnRouted(route, seq, entry.Delta.Delta, entry.Routed);
                 RoutedHandedOn(route);
             }
-            else if (_counters.TryGetValue(entry.Delta.Key, out var current) && current.Equals(entry.Counter))
-                entry.Counter.Tell(new DeltaJournaled(seq, entry.Delta.Delta));
             else
             {
-                // its counter stopped, or was replaced, before this answer (its callers heard nothing): what the journal
-                // holds is applied, by the key's counter now or its next one, as a replay after a crash would apply it
-                HandOn(entry.Delta.Key, seq, entry.Delta.Delta, 1, entry.Delta.Requests);
+                _trims.Unstored(entry.Delta.Key, seq);
+                if (_counters.TryGetValue(entry.Delta.Key, out var current) && current.Equals(entry.Counter))
+                    entry.Counter.Tell(new DeltaJournaled(seq, entry.Delta.Delta));
+                else
+                {
+                    // its counter stopped, or was replaced, before this answer (its callers heard nothing): what the
+                    // journal holds is applied, by the key's counter now or its next one, as a replay after a crash would
+                    HandOn(entry.Delta.Key, seq, entry.Delta.Delta, 1, entry.Delta.Requests);
+                }
             }
         }
 

@@ -274,8 +274,11 @@ internal sealed record CloseRoute(string Key, long RouteId) : INoSerializationVe
 /// </summary>
 internal sealed record CounterRouteClosed(string Key, long RouteId) : INoSerializationVerificationNeeded;
 
-/// <summary>INTERNAL API: shard log (the sender) → ingest stage: send the aggregates of <see cref="Key"/> to this log.</summary>
-internal sealed record RouteOpened(string Key) : INoSerializationVerificationNeeded;
+/// <summary>
+/// INTERNAL API: shard log (the sender) → ingest stage: send the aggregates of <see cref="Key"/> to this log, each with
+/// <see cref="Route"/>, the log's own record of the route, which the stage hands back without reading it (node-local).
+/// </summary>
+internal sealed record RouteOpened(string Key, object? Route = null) : INoSerializationVerificationNeeded;
 
 /// <summary>INTERNAL API: shard log (the sender) → ingest stage: send the aggregates of <see cref="Key"/> to its entity again.</summary>
 internal sealed record RouteClosed(string Key) : INoSerializationVerificationNeeded;
@@ -283,8 +286,13 @@ internal sealed record RouteClosed(string Key) : INoSerializationVerificationNee
 /// <summary>
 /// INTERNAL API: ingest stage → a shard log: the aggregates of routed keys from one drain (the sums of
 /// <see cref="Increments"/> increments each), answered once with <see cref="RoutedAnswers"/> in the same order.
+/// <see cref="Routes"/> holds, per key, the log's record of the route the key was sent through
+/// (<see cref="RouteOpened.Route"/>), or is <c>null</c>.
 /// </summary>
-internal sealed record RoutedIncrements(long BatchId, string[] Keys, long[] Deltas, long[] Increments) : INoSerializationVerificationNeeded;
+internal sealed record RoutedIncrements(long BatchId, string[] Keys, long[] Deltas, long[] Increments) : INoSerializationVerificationNeeded
+{
+    public object?[]? Routes { get; init; }
+}
 
 /// <summary>
 /// INTERNAL API: shard log → ingest stage: the aggregates of <see cref="RoutedIncrements"/> <see cref="BatchId"/> are in the

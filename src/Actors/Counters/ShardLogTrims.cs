@@ -9,10 +9,14 @@ namespace Akka.WriteBehind.Counters;
 /// event; a trim stops below the oldest of them all. A key's counter reports what its row holds (<see cref="Stored"/>),
 /// which moves its oldest event on or forgets the key. Pure bookkeeping, tested without an actor.
 /// </para>
+/// <para>
+/// A key's range is an object the log may keep (on the key's route), so that recording a routed key's event costs no
+/// lookup; a range the key no longer has is marked removed, and a kept one that is not marked is the key's range.
+/// </para>
 /// </summary>
 internal sealed class ShardLogTrims
 {
-    private readonly Dictionary<string, (long First, long Last)> _unstored = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Range> _unstored = new(StringComparer.Ordinal);
 
     /// <summary>How far the log has deleted.</summary>
     public long TrimmedUpTo { get; private set; }
@@ -34,8 +38,28 @@ internal sealed class ShardLogTrims
     /// <summary>Event <paramref name="seq"/> (confirmed persisted, or replayed) holds a delta of <paramref name="key"/>.</summary>
     public void Unstored(string key, long seq)
     {
-        ref var range = ref CollectionsMarshal.GetValueRefOrAddDefault(_unstored, key, out var exists);
-        range = exists ? (range.First, seq) : (seq, seq);
+        Range? kept = null;
+        Unstored(key, seq, ref kept);
+    }
+
+    /// <summary>
+    /// <see cref="Unstored(string, long)"/> through <paramref name="kept"/>, the key's range as the caller kept it from an
+    /// earlier call (or <c>null</c>); it is set to the key's range.
+    /// </summary>
+    public void Unstored(string key, long seq, ref Range? kept)
+    {
+        if (kept is { Removed: false } range)
+        {
+            range.Last = seq;
+            return;
+        }
+
+        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(_unstored, key, out _);
+        if (entry is null)
+            entry = new Range(seq, seq);
+        else
+            entry.Last = seq;
+        kept = entry;
     }
 
     /// <summary>The row of <paramref name="key"/> holds every delta up to event <paramref name="upToSeq"/>.</summary>
@@ -44,9 +68,12 @@ internal sealed class ShardLogTrims
         if (!_unstored.TryGetValue(key, out var range))
             return;
         if (range.Last <= upToSeq)
+        {
             _unstored.Remove(key);
+            range.Removed = true;
+        }
         else if (range.First <= upToSeq)
-            _unstored[key] = (upToSeq + 1, range.Last); // conservative: the key's next event is at least this one
+            range.First = upToSeq + 1; // conservative: the key's next event is at least this one
     }
 
     /// <summary>
@@ -80,4 +107,12 @@ internal sealed class ShardLogTrims
 
     /// <summary>The delete in flight failed: its events stay for a later trim (or the next replay).</summary>
     public void TrimFailed() => _trimming = 0;
+
+    /// <summary>INTERNAL API: a key's oldest and newest event whose deltas its row may not hold yet.</summary>
+    internal sealed class Range(long first, long last)
+    {
+        public long First = first;
+        public long Last = last;
+        public bool Removed; // the key's row holds them all: no longer in the log's record
+    }
 }

@@ -9,7 +9,7 @@ public sealed class CounterFastPathReadySpec
     private static List<(string Key, long Sum)> Drain(CounterFastPath path, Func<string, bool>? inFlight = null, bool mayStart = true, bool timed = true)
     {
         var taken = new List<(string, long)>();
-        path.DrainReady((key, aggregate) => taken.Add((key, aggregate.Sum)), inFlight ?? (_ => false), () => mayStart, timed);
+        path.DrainReady((key, aggregate) => taken.Add((key, aggregate.Sum)), cell => inFlight?.Invoke(cell.Key) ?? false, () => mayStart, timed);
         return taken;
     }
 

@@ -98,6 +98,35 @@ public sealed class IngestKeyStatesSpec
     }
 
     [Fact]
+    public void Should_find_a_keys_entry_through_what_its_cell_and_its_batch_kept_only_while_it_is_the_keys()
+    {
+        var keys = new IngestKeyStates();
+        var cell = new CounterFastPath.Cell("a");
+        keys.OpenRoute("a", LogA, "route-a");
+        Assert.True(keys.TryRoute("a", new CounterFastPath.Aggregate(1, 1, Source: cell), out _, out var entry, out var token));
+        Assert.Same(entry, cell.Stage);
+        Assert.Equal("route-a", token); // the log's record of the route, handed back with the aggregate
+        Assert.True(keys.InFlight(cell));
+        Assert.True(keys.TryTake(entry, "a", out var answered, out var last, routeAnswered: true));
+        Assert.Equal((1L, true), (answered.Sum, last));
+        Assert.False(keys.InFlight(cell));
+
+        // the route closes, so the entry goes, and is reused for another key: what was kept no longer stands for "a"
+        keys.CloseRoute("a", LogA);
+        keys.Add("b", new CounterFastPath.Aggregate(5, 1));
+        Assert.False(keys.InFlight(cell));
+        Assert.False(keys.TryTake(entry, "a", out _, out _));
+        Assert.True(keys.InFlight("b"));
+
+        keys.Add("a", new CounterFastPath.Aggregate(7, 1));
+        Assert.True(keys.InFlight(cell)); // the key's new entry, found by its key
+        Assert.True(keys.TryTake(entry, "a", out var seven, out _));
+        Assert.Equal(7, seven.Sum);
+        Assert.True(keys.TryTake("b", out var five, out _));
+        Assert.Equal(5, five.Sum);
+    }
+
+    [Fact]
     public void Should_allocate_nothing_for_one_aggregate_per_key_once_warm()
     {
         var keys = new IngestKeyStates();

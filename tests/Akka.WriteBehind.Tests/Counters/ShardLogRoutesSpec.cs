@@ -25,6 +25,26 @@ public sealed class ShardLogRoutesSpec
     }
 
     [Fact]
+    public void Should_take_through_a_kept_route_only_while_it_is_the_keys_route()
+    {
+        var routes = new ShardLogRoutes();
+        var first = routes.TryOpen("k", Counter, Ingest, 1, 0, new CounterRouteInbox())!;
+        var other = routes.TryOpen("other", Counter, Ingest, 2, 0, new CounterRouteInbox())!;
+        Assert.Equal(RouteTake.Taken, routes.TryTake("k", first, Ingest, 1, out var route));
+        Assert.Same(first, route);
+        Assert.Equal(RouteTake.Taken, routes.TryTake("k", other, Ingest, 1, out route)); // another key's: looked up
+        Assert.Same(first, route);
+
+        ShardLogRoutes.BeginClose(first);
+        Assert.Equal(RouteTake.NotRouted, routes.TryTake("k", first, Ingest, 1, out _));
+        Assert.False(routes.Forwarded(first));
+        Assert.True(routes.Forwarded(first)); // both deltas handed on: removed
+        var second = routes.TryOpen("k", Counter, Ingest, 3, 0, new CounterRouteInbox())!;
+        Assert.Equal(RouteTake.Taken, routes.TryTake("k", first, Ingest, 1, out route)); // the removed one: looked up
+        Assert.Same(second, route);
+    }
+
+    [Fact]
     public void Should_name_each_route_that_took_a_delta_once_per_keep_alive()
     {
         var routes = new ShardLogRoutes();

@@ -95,7 +95,7 @@ public sealed class ShardLogSpec : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(new CounterRouteClosed("k", 1), await before.ExpectMsgAsync<CounterRouteClosed>(Timeout));
 
         next.Send(log, new OfferRoute("k", ingest.Ref, 2, 0, new CounterRouteInbox()));
-        Assert.Equal(new RouteOpened("k"), await ingest.ExpectMsgAsync<RouteOpened>(Timeout)); // the key's counter gets one
+        Assert.Equal("k", (await ingest.ExpectMsgAsync<RouteOpened>(Timeout)).Key); // the key's counter gets one
     }
 
     [Fact]

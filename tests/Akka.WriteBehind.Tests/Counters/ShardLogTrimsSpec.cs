@@ -24,6 +24,24 @@ public sealed class ShardLogTrimsSpec
     }
 
     [Fact]
+    public void Should_record_through_a_kept_range_only_while_the_key_has_it()
+    {
+        var trims = new ShardLogTrims();
+        ShardLogTrims.Range? kept = null;
+        trims.Unstored("a", 3, ref kept);
+        trims.Unstored("a", 4, ref kept);
+        Assert.Equal(2, trims.TrimPoint(confirmedSeq: 4));
+
+        trims.Stored("a", 4); // the key's range goes
+        var gone = kept;
+        trims.Unstored("a", 8, ref kept); // a new range, not the one kept
+        Assert.NotSame(gone, kept);
+        Assert.Equal(7, trims.TrimPoint(confirmedSeq: 9));
+        trims.Stored("a", 8);
+        Assert.Equal(0, trims.UnstoredKeys);
+    }
+
+    [Fact]
     public void Should_move_a_keys_oldest_event_on_when_its_row_holds_part_of_them()
     {
         var trims = new ShardLogTrims();
