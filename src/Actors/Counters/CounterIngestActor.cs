@@ -355,7 +355,7 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
             switch (outcome.Kind)
             {
                 case RoutedOutcomeKind.Accepted:
-                    if (AnsweredRouted(batch.Entries[i], key) is { } aggregate)
+                    if (AnsweredAggregate(key, batch.Entries[i]) is { } aggregate)
                     {
                         _fastPath.Delivered(key, aggregate);
                         routed += aggregate.Count;
@@ -602,24 +602,20 @@ internal sealed class CounterIngestActor : UntypedActor, IWithTimers
 
     /// <summary>
     /// The entity's or log's answer to an aggregate: answers of one key come in the order the aggregates were sent.
-    /// <paramref name="routeAnswered"/>: a log's answer, which also ends the key's routed aggregate on its way.
+    /// <paramref name="routed"/>: a log's answer, with the key's entry kept since the aggregate was routed; it also ends the
+    /// key's routed aggregate on its way.
     /// </summary>
-    private CounterFastPath.Aggregate? AnsweredAggregate(string key, bool routeAnswered = false)
+    private CounterFastPath.Aggregate? AnsweredAggregate(string key, IngestKeyStates.KeyState? routed = null)
     {
-        if (!_keys.TryTake(key, out var aggregate, out var wasLast, routeAnswered))
+        CounterFastPath.Aggregate aggregate;
+        bool wasLast;
+        var taken = routed is null
+            ? _keys.TryTake(key, out aggregate, out wasLast)
+            : _keys.TryTake(routed, key, out aggregate, out wasLast, routeAnswered: true);
+        if (!taken)
             return null;
         if (wasLast)
             _fastPath.Requeue(key, aggregate.Source); // what grew while it was in flight goes with the next drain
-        return aggregate;
-    }
-
-    /// <summary>A log's answer to the routed aggregate of <paramref name="key"/>, whose entry was kept since it was routed.</summary>
-    private CounterFastPath.Aggregate? AnsweredRouted(IngestKeyStates.KeyState entry, string key)
-    {
-        if (!_keys.TryTake(entry, key, out var aggregate, out var wasLast, routeAnswered: true))
-            return null;
-        if (wasLast)
-            _fastPath.Requeue(key, aggregate.Source);
         return aggregate;
     }
 
